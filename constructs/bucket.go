@@ -1,0 +1,286 @@
+// Package constructs holds s3vend's building blocks. Each construct is a
+// struct embedding constructs.Construct, built by NewX(scope, id, props) from
+// plain Go props that it never mutates; defaults and validation live in one
+// method per props type.
+package constructs
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	awsconstructs "github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// BucketAccess is the one option that decides how the bucket is public.
+// Object ownership, Block Public Access and the bucket ACL are derived from
+// it, so an impossible combination cannot be written.
+type BucketAccess string
+
+const (
+	// PublicReadByPolicy (default): ACLs disabled (BucketOwnerEnforced), an
+	// explicit private ACL, and anonymous read of public/* granted by the
+	// bucket policy only.
+	PublicReadByPolicy BucketAccess = "policy"
+	// PublicReadByACL is the seeds' console recipe: a public-read bucket ACL.
+	// It lets anyone list every key in the bucket, so it is opt-in and warns.
+	PublicReadByACL BucketAccess = "acl-public-read"
+)
+
+// Key prefixes, the Amplify storage convention the roles are written for.
+const (
+	PublicPrefix    = "public/"
+	ProtectedPrefix = "protected/"
+	PrivatePrefix   = "private/"
+	// IdentitySub is the IAM policy variable holding the caller's identity id.
+	IdentitySub = "${cognito-identity.amazonaws.com:sub}"
+)
+
+// ACLWarning is the synth warning the public-read ACL mode adds.
+const ACLWarning = "bucketAccess acl-public-read grants the bucket ACL READ to everyone: anyone can list every key, including private/ and protected/ ones (their contents stay unreadable). Prefer the default \"policy\" mode."
+
+// PublicBucketProps configures NewPublicBucket.
+type PublicBucketProps struct {
+	Access            BucketAccess  // default PublicReadByPolicy
+	CORSOrigins       []string      // required
+	CORSMaxAge        time.Duration // default 50m
+	Versioning        bool
+	NoncurrentExpiry  time.Duration // default 30 days; only with Versioning
+	AbortUploadsAfter time.Duration // default 7 days
+	AccessLogExpiry   time.Duration // default 90 days
+	Retain            bool          // keep both buckets on stack delete/replace
+}
+
+func (p PublicBucketProps) withDefaults() PublicBucketProps {
+	if p.Access == "" {
+		p.Access = PublicReadByPolicy
+	}
+	if p.CORSMaxAge == 0 {
+		p.CORSMaxAge = 50 * time.Minute
+	}
+	if p.NoncurrentExpiry == 0 {
+		p.NoncurrentExpiry = 30 * 24 * time.Hour
+	}
+	if p.AbortUploadsAfter == 0 {
+		p.AbortUploadsAfter = 7 * 24 * time.Hour
+	}
+	if p.AccessLogExpiry == 0 {
+		p.AccessLogExpiry = 90 * 24 * time.Hour
+	}
+	p.CORSOrigins = slices.Clone(p.CORSOrigins)
+	return p
+}
+
+func (p PublicBucketProps) validate() error {
+	if p.Access != PublicReadByPolicy && p.Access != PublicReadByACL {
+		return fmt.Errorf("PublicBucketProps.Access: %q is not %q or %q", p.Access, PublicReadByPolicy, PublicReadByACL)
+	}
+	if len(p.CORSOrigins) == 0 {
+		return fmt.Errorf("PublicBucketProps.CORSOrigins: at least one origin is required")
+	}
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{{"NoncurrentExpiry", p.NoncurrentExpiry}, {"AbortUploadsAfter", p.AbortUploadsAfter}, {"AccessLogExpiry", p.AccessLogExpiry}} {
+		if d.d < 24*time.Hour || d.d%(24*time.Hour) != 0 {
+			return fmt.Errorf("PublicBucketProps.%s: %s must be a whole number of days", d.name, d.d)
+		}
+	}
+	return nil
+}
+
+// PublicBucket is the content bucket clients read and write directly, plus
+// the bucket that receives its server access logs.
+type PublicBucket struct {
+	awsconstructs.Construct
+	Bucket     awss3.Bucket
+	AccessLogs awss3.Bucket
+}
+
+// NewPublicBucket creates the bucket. Invalid props panic at synth with an
+// error naming the field.
+func NewPublicBucket(scope awsconstructs.Construct, id string, props PublicBucketProps) *PublicBucket {
+	p := props.withDefaults()
+	if err := p.validate(); err != nil {
+		panic(err)
+	}
+	c := awsconstructs.NewConstruct(scope, jsii.String(id))
+	removal := awscdk.RemovalPolicy_DESTROY
+	if p.Retain {
+		removal = awscdk.RemovalPolicy_RETAIN
+	}
+
+	logs := awss3.NewBucket(c, jsii.String("AccessLogs"), &awss3.BucketProps{
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		MinimumTLSVersion: jsii.Number(1.2),
+		RemovalPolicy:     removal,
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id:         jsii.String("expire-access-logs"),
+			Expiration: awscdk.Duration_Days(days(p.AccessLogExpiry)),
+		}},
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(logs, &[]*cdknag.NagPackSuppression{{
+		Id:     jsii.String("AwsSolutions-S1"),
+		Reason: jsii.String("This is the access-log target bucket; logging it into itself would loop."),
+	}}, jsii.Bool(false))
+
+	ownership, bpa, acl := p.Access.s3Settings()
+	bucket := awss3.NewBucket(c, jsii.String("Bucket"), &awss3.BucketProps{
+		ObjectOwnership:        ownership,
+		BlockPublicAccess:      bpa,
+		AccessControl:          acl,
+		Encryption:             awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:             jsii.Bool(true),
+		MinimumTLSVersion:      jsii.Number(1.2),
+		Versioned:              jsii.Bool(p.Versioning),
+		RemovalPolicy:          removal,
+		ServerAccessLogsBucket: logs,
+		ServerAccessLogsPrefix: jsii.String("s3/"),
+		Cors: &[]*awss3.CorsRule{{
+			AllowedOrigins: jsii.Strings(p.CORSOrigins...),
+			AllowedMethods: &[]awss3.HttpMethods{
+				awss3.HttpMethods_GET, awss3.HttpMethods_HEAD, awss3.HttpMethods_PUT,
+				awss3.HttpMethods_POST, awss3.HttpMethods_DELETE,
+			},
+			AllowedHeaders: jsii.Strings("*"),
+			// ETag is what a browser needs to complete a multipart upload; the
+			// rest are what the AWS SDKs read back after an upload.
+			ExposedHeaders: jsii.Strings("ETag", "x-amz-version-id", "x-amz-server-side-encryption",
+				"x-amz-request-id", "x-amz-id-2"),
+			MaxAge: jsii.Number(p.CORSMaxAge.Seconds()),
+		}},
+		LifecycleRules: lifecycleRules(p),
+	})
+	// Anonymous read of public/* only: no public list, put or delete.
+	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("PublicReadOfPublicPrefix"),
+		Effect:     awsiam.Effect_ALLOW,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("s3:GetObject"),
+		Resources:  jsii.Strings(*bucket.ArnForObjects(jsii.String(PublicPrefix + "*"))),
+	}))
+	cdknag.NagSuppressions_AddResourceSuppressions(bucket, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-S2"),
+		Reason: jsii.String("The bucket serves public/ to anonymous clients by design. Only the public-policy flags of Block Public " +
+			"Access are off; the policy grants s3:GetObject on public/* alone, and the ACL flags stay on unless the opt-in " +
+			"acl-public-read mode is configured."),
+	}}, jsii.Bool(false))
+	if p.Access == PublicReadByACL {
+		awscdk.Annotations_Of(bucket).AddWarningV2(jsii.String("s3vend:PublicReadACL"), jsii.String(ACLWarning))
+	}
+	return &PublicBucket{Construct: c, Bucket: bucket, AccessLogs: logs}
+}
+
+// s3Settings derives object ownership, Block Public Access and the canned ACL
+// from the access mode. Under S3's 2023 defaults (all four BPA flags on,
+// ACLs disabled) a public bucket policy only deploys with BlockPublicPolicy
+// and RestrictPublicBuckets off, and a public ACL only with ACLs enabled and
+// the two ACL flags off; the ACL-blocking flags stay on whenever ACLs are not
+// the mechanism.
+func (a BucketAccess) s3Settings() (awss3.ObjectOwnership, awss3.BlockPublicAccess, awss3.BucketAccessControl) {
+	if a == PublicReadByACL {
+		return awss3.ObjectOwnership_BUCKET_OWNER_PREFERRED,
+			awss3.NewBlockPublicAccess(&awss3.BlockPublicAccessOptions{
+				BlockPublicAcls: jsii.Bool(false), IgnorePublicAcls: jsii.Bool(false),
+				BlockPublicPolicy: jsii.Bool(false), RestrictPublicBuckets: jsii.Bool(false),
+			}),
+			awss3.BucketAccessControl_PUBLIC_READ
+	}
+	return awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		awss3.NewBlockPublicAccess(&awss3.BlockPublicAccessOptions{
+			BlockPublicAcls: jsii.Bool(true), IgnorePublicAcls: jsii.Bool(true),
+			BlockPublicPolicy: jsii.Bool(false), RestrictPublicBuckets: jsii.Bool(false),
+		}),
+		awss3.BucketAccessControl_PRIVATE
+}
+
+func lifecycleRules(p PublicBucketProps) *[]*awss3.LifecycleRule {
+	rules := []*awss3.LifecycleRule{{
+		Id:                                  jsii.String("abort-incomplete-multipart-uploads"),
+		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(days(p.AbortUploadsAfter)),
+	}}
+	if p.Versioning {
+		rules = append(rules, &awss3.LifecycleRule{
+			Id:                          jsii.String("expire-noncurrent-versions"),
+			NoncurrentVersionExpiration: awscdk.Duration_Days(days(p.NoncurrentExpiry)),
+			ExpiredObjectDeleteMarker:   jsii.Bool(true),
+		})
+	}
+	return &rules
+}
+
+func days(d time.Duration) *float64 { return jsii.Number(float64(d / (24 * time.Hour))) }
+
+// GrantUserAccess gives an authenticated identity's role its per-identity
+// access: read/write/delete of private/<sub>/ and protected/<sub>/, read of
+// protected/ and public/, and listing of only those prefixes.
+func (b *PublicBucket) GrantUserAccess(role awsiam.IRole) {
+	own := []string{
+		*b.Bucket.ArnForObjects(jsii.String(PrivatePrefix + IdentitySub + "/*")),
+		*b.Bucket.ArnForObjects(jsii.String(ProtectedPrefix + IdentitySub + "/*")),
+	}
+	policy := awsiam.NewPolicy(b.Construct, jsii.String("UserAccess"), &awsiam.PolicyProps{
+		Roles: &[]awsiam.IRole{role},
+		Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid: jsii.String("OwnObjects"),
+				Actions: jsii.Strings("s3:GetObject", "s3:PutObject", "s3:DeleteObject",
+					"s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"),
+				Resources: jsii.Strings(own...),
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:     jsii.String("ReadSharedObjects"),
+				Actions: jsii.Strings("s3:GetObject"),
+				Resources: jsii.Strings(
+					*b.Bucket.ArnForObjects(jsii.String(ProtectedPrefix + "*")),
+					*b.Bucket.ArnForObjects(jsii.String(PublicPrefix + "*")),
+				),
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("ListVisiblePrefixes"),
+				Actions:   jsii.Strings("s3:ListBucket"),
+				Resources: jsii.Strings(*b.Bucket.BucketArn()),
+				Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": []string{
+					PublicPrefix, PublicPrefix + "*",
+					ProtectedPrefix, ProtectedPrefix + "*",
+					PrivatePrefix + IdentitySub + "/", PrivatePrefix + IdentitySub + "/*",
+				}}},
+			}),
+		},
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(policy, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("Object keys are chosen by the user at run time: the wildcards are scoped to the caller's own " +
+			"identity prefix (" + IdentitySub + ") or to the read-only shared prefixes public/ and protected/."),
+		AppliesTo: &[]any{regexAppliesTo(`Resource::<.*Bucket.*\.Arn>/(public|protected|private)/.*`)},
+	}}, jsii.Bool(false))
+}
+
+// GrantGuestAccess lets an unauthenticated identity's role read public/ only.
+func (b *PublicBucket) GrantGuestAccess(role awsiam.IRole) {
+	policy := awsiam.NewPolicy(b.Construct, jsii.String("GuestAccess"), &awsiam.PolicyProps{
+		Roles: &[]awsiam.IRole{role},
+		Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ReadPublicObjects"),
+			Actions:   jsii.Strings("s3:GetObject"),
+			Resources: jsii.Strings(*b.Bucket.ArnForObjects(jsii.String(PublicPrefix + "*"))),
+		})},
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(policy, &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String("Guests may read any object under public/, which is world-readable through the bucket policy anyway."),
+		AppliesTo: &[]any{regexAppliesTo(`Resource::<.*Bucket.*\.Arn>/public/\*`)},
+	}}, jsii.Bool(false))
+}
+
+func regexAppliesTo(re string) *cdknag.RegexAppliesTo {
+	return &cdknag.RegexAppliesTo{Regex: jsii.String("/^" + re + "$/")}
+}

@@ -1,0 +1,280 @@
+package constructs
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	awsconstructs "github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// TokenVendorProps configures NewTokenVendor.
+type TokenVendorProps struct {
+	Build GoBuild
+
+	IdentityPoolID        *string // token
+	IdentityPoolArn       *string // token
+	DeveloperProviderName string
+	AuthenticatedRoleArn  *string // token
+	GuestRoleArn          *string // token; nil when guests are off
+	BasicFlow             bool
+	TokenDuration         time.Duration // 1s to 24h
+	CredentialLifetime    time.Duration // 15m to 12h
+	SessionPolicy         string        // optional JSON policy
+	VerifiersJSON         string        // S3VEND_VERIFIERS, non-secret
+	NeedsSecret           bool          // create the verifier secret (WeChat app secret, HS256 key)
+
+	CORSOrigins   []string
+	ThrottleRate  float64
+	ThrottleBurst int
+	LogRetention  time.Duration
+	Retain        bool
+
+	Timeout  time.Duration // default 10s
+	MemoryMB int           // default 256
+}
+
+func (p TokenVendorProps) withDefaults() TokenVendorProps {
+	if p.Timeout == 0 {
+		p.Timeout = 10 * time.Second
+	}
+	if p.MemoryMB == 0 {
+		p.MemoryMB = 256
+	}
+	if p.LogRetention == 0 {
+		p.LogRetention = 30 * 24 * time.Hour
+	}
+	p.CORSOrigins = slices.Clone(p.CORSOrigins)
+	return p
+}
+
+func (p TokenVendorProps) validate() error {
+	switch {
+	case p.IdentityPoolID == nil || p.IdentityPoolArn == nil || p.AuthenticatedRoleArn == nil:
+		return fmt.Errorf("TokenVendorProps: IdentityPoolID, IdentityPoolArn and AuthenticatedRoleArn are required")
+	case p.TokenDuration < time.Second || p.TokenDuration > 24*time.Hour:
+		return fmt.Errorf("TokenVendorProps.TokenDuration: %s must be from 1s to 24h", p.TokenDuration)
+	case p.CredentialLifetime < 15*time.Minute || p.CredentialLifetime > 12*time.Hour:
+		return fmt.Errorf("TokenVendorProps.CredentialLifetime: %s must be from 15m to 12h", p.CredentialLifetime)
+	case !json.Valid([]byte(p.VerifiersJSON)):
+		return fmt.Errorf("TokenVendorProps.VerifiersJSON: not valid JSON")
+	case p.Timeout < 3*time.Second || p.Timeout > 29*time.Second:
+		return fmt.Errorf("TokenVendorProps.Timeout: %s must be from 3s to 29s (API Gateway's limit)", p.Timeout)
+	case len(p.CORSOrigins) == 0:
+		return fmt.Errorf("TokenVendorProps.CORSOrigins: at least one origin is required")
+	}
+	return nil
+}
+
+// TokenVendor is the token-vending Lambda behind an HTTP API.
+type TokenVendor struct {
+	awsconstructs.Construct
+	Function awslambda.Function
+	Api      awsapigatewayv2.HttpApi
+	Secret   awssecretsmanager.Secret // nil when no verifier needs one
+	// TokenURL is the full URL of POST /v1/token.
+	TokenURL *string
+}
+
+// Environment variable names the token vendor reads (see lambda/README.md).
+const (
+	EnvPoolID         = "S3VEND_IDENTITY_POOL_ID"
+	EnvProvider       = "S3VEND_DEVELOPER_PROVIDER"
+	EnvAuthRole       = "S3VEND_AUTH_ROLE_ARN"
+	EnvGuestRole      = "S3VEND_UNAUTH_ROLE_ARN"
+	EnvGuests         = "S3VEND_GUESTS_ENABLED"
+	EnvBasicFlow      = "S3VEND_BASIC_FLOW"
+	EnvTokenDuration  = "S3VEND_TOKEN_DURATION_SECONDS"
+	EnvCredDuration   = "S3VEND_CREDENTIAL_DURATION_SECONDS"
+	EnvSessionPolicy  = "S3VEND_SESSION_POLICY"
+	EnvVerifiers      = "S3VEND_VERIFIERS"
+	EnvSecretArn      = "S3VEND_SECRET_ARN"
+	EnvUpstreamTimout = "S3VEND_UPSTREAM_TIMEOUT"
+)
+
+// NewTokenVendor creates the function, its least-privilege role, its log
+// groups, the verifier secret when needed, and the HTTP API in front of it.
+func NewTokenVendor(scope awsconstructs.Construct, id string, props TokenVendorProps) *TokenVendor {
+	p := props.withDefaults()
+	if err := p.validate(); err != nil {
+		panic(err)
+	}
+	c := awsconstructs.NewConstruct(scope, jsii.String(id))
+	tv := &TokenVendor{Construct: c}
+	removal := awscdk.RemovalPolicy_DESTROY
+	if p.Retain {
+		removal = awscdk.RemovalPolicy_RETAIN
+	}
+	retention := logRetention(p.LogRetention)
+
+	fnLogs := awslogs.NewLogGroup(c, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{
+		Retention: retention, RemovalPolicy: removal,
+	})
+	role := awsiam.NewRole(c, jsii.String("FunctionRole"), &awsiam.RoleProps{
+		Description: jsii.String("s3vend token vendor: vends Cognito developer-identity tokens"),
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+	})
+	// Only what the function does: write its own logs, and mint developer
+	// identity tokens for this pool. AssumeRoleWithWebIdentity is called
+	// with the Cognito token itself and needs no IAM permission.
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("WriteOwnLogs"),
+		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+		Resources: jsii.Strings(*fnLogs.LogGroupArn()),
+	}))
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("VendDeveloperIdentityTokens"),
+		Actions:   jsii.Strings("cognito-identity:GetOpenIdTokenForDeveloperIdentity"),
+		Resources: jsii.Strings(*p.IdentityPoolArn),
+	}))
+
+	env := map[string]*string{
+		EnvPoolID:         p.IdentityPoolID,
+		EnvProvider:       jsii.String(p.DeveloperProviderName),
+		EnvAuthRole:       p.AuthenticatedRoleArn,
+		EnvGuests:         jsii.String(strconv.FormatBool(p.GuestRoleArn != nil)),
+		EnvBasicFlow:      jsii.String(strconv.FormatBool(p.BasicFlow)),
+		EnvTokenDuration:  jsii.String(strconv.Itoa(int(p.TokenDuration.Seconds()))),
+		EnvCredDuration:   jsii.String(strconv.Itoa(int(p.CredentialLifetime.Seconds()))),
+		EnvVerifiers:      jsii.String(p.VerifiersJSON),
+		EnvUpstreamTimout: jsii.String((p.Timeout - 3*time.Second).String()),
+	}
+	if p.GuestRoleArn != nil {
+		env[EnvGuestRole] = p.GuestRoleArn
+	}
+	if p.SessionPolicy != "" {
+		env[EnvSessionPolicy] = jsii.String(p.SessionPolicy)
+	}
+	if p.NeedsSecret {
+		tv.Secret = awssecretsmanager.NewSecret(c, jsii.String("VerifierSecret"), &awssecretsmanager.SecretProps{
+			Description: jsii.String("s3vend login-verifier secrets: set wechatAppSecret; hs256Key is generated for your backend"),
+			GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+				SecretStringTemplate: jsii.String(`{"wechatAppSecret":""}`),
+				GenerateStringKey:    jsii.String("hs256Key"),
+				PasswordLength:       jsii.Number(64),
+				ExcludePunctuation:   jsii.Bool(true),
+			},
+			RemovalPolicy: removal,
+		})
+		tv.Secret.GrantRead(role, nil)
+		env[EnvSecretArn] = tv.Secret.SecretArn()
+		cdknag.NagSuppressions_AddResourceSuppressions(tv.Secret, &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("AwsSolutions-SMG4"),
+			Reason: jsii.String("Holds third-party credentials (the WeChat app secret, issued by WeChat) and a key shared with the " +
+				"team's backend; both are rotated by hand together with their other holder, so a rotation Lambda cannot do it."),
+		}}, jsii.Bool(false))
+	}
+
+	bundling, hash := p.Build.code()
+	tv.Function = awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
+		Description:  jsii.String("s3vend token vendor"),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		Handler:      jsii.String("bootstrap"),
+		Code: awslambda.Code_FromAsset(jsii.String(p.Build.ModuleDir+"/"+p.Build.SourceDir), &awss3assets.AssetOptions{
+			AssetHash:     jsii.String(hash),
+			AssetHashType: awscdk.AssetHashType_CUSTOM,
+			Bundling:      bundling,
+		}),
+		Role:          role,
+		LogGroup:      fnLogs,
+		Timeout:       awscdk.Duration_Seconds(jsii.Number(p.Timeout.Seconds())),
+		MemorySize:    jsii.Number(float64(p.MemoryMB)),
+		Environment:   &env,
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+	})
+
+	apiLogs := awslogs.NewLogGroup(c, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
+		Retention: retention, RemovalPolicy: removal,
+	})
+	tv.Api = awsapigatewayv2.NewHttpApi(c, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
+		Description:        jsii.String("s3vend token vendor"),
+		CreateDefaultStage: jsii.Bool(false),
+		// Every path goes to the function, so unknown paths and methods get
+		// the service's own JSON 404/405; API Gateway answers CORS preflight.
+		DefaultIntegration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("Vendor"), tv.Function, nil),
+		CorsPreflight: &awsapigatewayv2.CorsPreflightOptions{
+			AllowOrigins: jsii.Strings(p.CORSOrigins...),
+			AllowMethods: &[]awsapigatewayv2.CorsHttpMethod{awsapigatewayv2.CorsHttpMethod_POST, awsapigatewayv2.CorsHttpMethod_GET},
+			AllowHeaders: jsii.Strings("content-type"),
+			MaxAge:       awscdk.Duration_Minutes(jsii.Number(10)),
+		},
+	})
+	stage := awsapigatewayv2.NewHttpStage(c, jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageProps{
+		HttpApi:    tv.Api,
+		StageName:  jsii.String("$default"),
+		AutoDeploy: jsii.Bool(true),
+		Throttle: &awsapigatewayv2.ThrottleSettings{
+			RateLimit: jsii.Number(p.ThrottleRate), BurstLimit: jsii.Number(float64(p.ThrottleBurst)),
+		},
+		AccessLogSettings: &accessLogSettings{awsapigatewayv2.NewLogGroupLogDestination(apiLogs)},
+	})
+	tv.TokenURL = jsii.String(*stage.Url() + "v1/token")
+
+	cdknag.NagSuppressions_AddResourceSuppressions(tv.Api, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-APIG4"),
+		Reason: jsii.String("The token endpoint is where clients authenticate: it verifies the login credential in the request " +
+			"body itself (OIDC ID token, WeChat code or backend-signed JWT), so there is no caller identity to authorize first."),
+	}}, jsii.Bool(true))
+	return tv
+}
+
+// accessLogSettings implements awsapigatewayv2.IAccessLogSettings with one
+// JSON line per request.
+type accessLogSettings struct {
+	dest awsapigatewayv2.IAccessLogDestination
+}
+
+func (a accessLogSettings) Destination() awsapigatewayv2.IAccessLogDestination { return a.dest }
+
+func (a accessLogSettings) Format() awsapigateway.AccessLogFormat {
+	line, _ := json.Marshal(map[string]string{ // json.Marshal sorts keys: a stable template
+		"requestId":          "$context.requestId",
+		"ip":                 "$context.identity.sourceIp",
+		"userAgent":          "$context.identity.userAgent",
+		"requestTime":        "$context.requestTime",
+		"httpMethod":         "$context.httpMethod",
+		"path":               "$context.path",
+		"status":             "$context.status",
+		"protocol":           "$context.protocol",
+		"responseLength":     "$context.responseLength",
+		"responseLatency":    "$context.responseLatency",
+		"integrationLatency": "$context.integrationLatency",
+		"integrationStatus":  "$context.integration.status",
+		"integrationError":   "$context.integration.error",
+	})
+	return awsapigateway.AccessLogFormat_Custom(jsii.String(string(line)))
+}
+
+// LogRetentionDays are the retentions CloudWatch Logs accepts, in days.
+var LogRetentionDays = map[int]awslogs.RetentionDays{
+	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS, 5: awslogs.RetentionDays_FIVE_DAYS,
+	7: awslogs.RetentionDays_ONE_WEEK, 14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,
+	60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS, 120: awslogs.RetentionDays_FOUR_MONTHS,
+	150: awslogs.RetentionDays_FIVE_MONTHS, 180: awslogs.RetentionDays_SIX_MONTHS, 365: awslogs.RetentionDays_ONE_YEAR,
+	400: awslogs.RetentionDays_THIRTEEN_MONTHS, 545: awslogs.RetentionDays_EIGHTEEN_MONTHS, 731: awslogs.RetentionDays_TWO_YEARS,
+	1096: awslogs.RetentionDays_THREE_YEARS, 1827: awslogs.RetentionDays_FIVE_YEARS, 2192: awslogs.RetentionDays_SIX_YEARS,
+	2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS, 3288: awslogs.RetentionDays_NINE_YEARS,
+	3653: awslogs.RetentionDays_TEN_YEARS,
+}
+
+func logRetention(d time.Duration) awslogs.RetentionDays {
+	r, ok := LogRetentionDays[int(d/(24*time.Hour))]
+	if !ok || d%(24*time.Hour) != 0 {
+		panic(fmt.Errorf("TokenVendorProps.LogRetention: %s is not a CloudWatch Logs retention", d))
+	}
+	return r
+}

@@ -1,0 +1,589 @@
+package stacks
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	s3vc "github.com/s3vend/s3vend/constructs"
+)
+
+// ContextKey is the cdk.json context key that holds every environment.
+const ContextKey = "s3vend"
+
+// Config is the whole s3vend configuration: one entry per environment.
+// It is read and validated once, in app.go, by ParseConfig.
+type Config struct {
+	Environments map[string]EnvConfig
+}
+
+// Names returns the environment names in a stable order.
+func (c Config) Names() []string {
+	names := make([]string, 0, len(c.Environments))
+	for n := range c.Environments {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// EnvConfig is one environment, with every default applied.
+type EnvConfig struct {
+	Name    string
+	Account string // empty: environment-agnostic
+	Region  string // empty: environment-agnostic
+
+	BucketAccess  s3vc.BucketAccess
+	CORSOrigins   []string
+	CORSMaxAge    time.Duration
+	Versioning    bool
+	NoncurrentTTL time.Duration // noncurrent object versions expire after this
+	AbortUploads  time.Duration // incomplete multipart uploads are aborted after this
+	AccessLogTTL  time.Duration // server access logs expire after this
+
+	DeveloperProviderName string
+	Guests                bool
+	BasicFlow             bool
+	UserPool              *UserPoolConfig
+	RoleMappings          []RoleMappingRule
+	AmbiguousRoleDeny     bool
+
+	TokenDuration      time.Duration // GetOpenIdTokenForDeveloperIdentity TokenDuration
+	CredentialLifetime time.Duration // role MaxSessionDuration and basic-flow credential lifetime
+
+	ThrottleRate  float64
+	ThrottleBurst int
+	LogRetention  time.Duration
+
+	Retain        bool
+	Verifiers     Verifiers
+	SessionPolicy string // optional scope-down policy for basic-flow credentials (JSON)
+}
+
+// UserPoolConfig adds a Cognito user pool as a second identity provider:
+// either created here (Create) or imported (UserPoolID and ClientID).
+type UserPoolConfig struct {
+	Create     bool
+	UserPoolID string
+	ClientID   string
+}
+
+// RoleMappingRule maps a user pool token claim to an existing role.
+type RoleMappingRule struct {
+	Claim     string `json:"claim"`
+	MatchType string `json:"matchType"`
+	Value     string `json:"value"`
+	RoleArn   string `json:"roleArn"`
+}
+
+// Verifiers is the login-verifier configuration handed to the token vendor
+// as JSON (S3VEND_VERIFIERS). Secrets are never part of it.
+type Verifiers struct {
+	OIDC   []OIDCVerifier  `json:"oidc,omitempty"`
+	WeChat *WeChatVerifier `json:"wechat,omitempty"`
+	HS256  *HS256Verifier  `json:"hs256,omitempty"`
+}
+
+// OIDCVerifier verifies ID tokens of one issuer against its JWKS.
+type OIDCVerifier struct {
+	Name       string   `json:"name"`
+	Issuer     string   `json:"issuer"`
+	Audiences  []string `json:"audiences"`
+	JWKSURL    string   `json:"jwksUrl,omitempty"`
+	UserClaim  string   `json:"userClaim,omitempty"`
+	Algorithms []string `json:"algorithms,omitempty"`
+}
+
+// WeChatVerifier exchanges mini-program login codes through jscode2session.
+type WeChatVerifier struct {
+	Name    string `json:"name"`
+	AppID   string `json:"appId"`
+	BaseURL string `json:"baseUrl,omitempty"`
+	IDField string `json:"idField,omitempty"`
+}
+
+// HS256Verifier verifies short-lived JWTs minted by the team's own backend.
+type HS256Verifier struct {
+	Name          string `json:"name"`
+	Issuer        string `json:"issuer"`
+	Audience      string `json:"audience"`
+	MaxTTLSeconds int    `json:"maxTtlSeconds,omitempty"`
+}
+
+// NeedsSecret reports whether any configured verifier needs the secret.
+func (v Verifiers) NeedsSecret() bool { return v.WeChat != nil || v.HS256 != nil }
+
+// Any reports whether at least one verifier is configured.
+func (v Verifiers) Any() bool { return len(v.OIDC) > 0 || v.NeedsSecret() }
+
+// rawConfig mirrors the JSON shape of the cdk.json context.
+type rawConfig struct {
+	Environments map[string]json.RawMessage `json:"environments"`
+}
+
+type rawEnv struct {
+	Account               string           `json:"account"`
+	Region                string           `json:"region"`
+	BucketAccess          string           `json:"bucketAccess"`
+	CORS                  *rawCORS         `json:"cors"`
+	Versioning            *bool            `json:"versioning"`
+	NoncurrentVersionTTL  string           `json:"noncurrentVersionExpiry"`
+	AbortMultipartAfter   string           `json:"abortIncompleteUploadsAfter"`
+	AccessLogExpiry       string           `json:"accessLogExpiry"`
+	DeveloperProviderName string           `json:"developerProviderName"`
+	Guests                *bool            `json:"guests"`
+	BasicFlow             *bool            `json:"basicFlow"`
+	UserPool              *rawUserPool     `json:"userPool"`
+	RoleMappings          *rawRoleMappings `json:"roleMappings"`
+	TokenDuration         string           `json:"tokenDuration"`
+	CredentialLifetime    string           `json:"credentialLifetime"`
+	Throttle              *rawThrottle     `json:"throttle"`
+	LogRetention          string           `json:"logRetention"`
+	Retain                *bool            `json:"retain"`
+	Verifiers             *Verifiers       `json:"verifiers"`
+	SessionPolicy         json.RawMessage  `json:"sessionPolicy"`
+}
+
+type rawCORS struct {
+	AllowedOrigins []string `json:"allowedOrigins"`
+	MaxAge         string   `json:"maxAge"`
+}
+
+type rawUserPool struct {
+	Create     bool   `json:"create"`
+	UserPoolID string `json:"userPoolId"`
+	ClientID   string `json:"clientId"`
+}
+
+type rawRoleMappings struct {
+	AmbiguousRoleResolution string            `json:"ambiguousRoleResolution"`
+	Rules                   []RoleMappingRule `json:"rules"`
+}
+
+type rawThrottle struct {
+	RateLimit  *float64 `json:"rateLimit"`
+	BurstLimit *int     `json:"burstLimit"`
+}
+
+// Defaults, in one place.
+const (
+	defaultTokenDuration      = 15 * time.Minute
+	defaultCredentialLifetime = time.Hour
+	defaultCORSMaxAge         = 50 * time.Minute
+	defaultNoncurrentTTL      = 30 * 24 * time.Hour
+	defaultAbortUploads       = 7 * 24 * time.Hour
+	defaultAccessLogTTL       = 90 * 24 * time.Hour
+	defaultLogRetention       = 30 * 24 * time.Hour
+	defaultThrottleRate       = 10.0
+	defaultThrottleBurst      = 20
+)
+
+var (
+	// Cognito: DeveloperProviderName is 1-100 characters of [\w._-].
+	providerNameRe = regexp.MustCompile(`^[\w._-]{1,100}$`)
+	envNameRe      = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
+	verifierNameRe = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
+	accountRe      = regexp.MustCompile(`^\d{12}$`)
+	regionRe       = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-\d$`)
+	userPoolIDRe   = regexp.MustCompile(`^[\w-]+_[0-9a-zA-Z]+$`)
+	roleArnRe      = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
+	// Regions where Cognito identity pools are available (Cognito Identity endpoints).
+	identityPoolRegions = []string{
+		"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "ca-west-1",
+		"sa-east-1", "mx-central-1", "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2",
+		"eu-north-1", "eu-south-1", "eu-south-2", "il-central-1", "me-south-1", "me-central-1",
+		"af-south-1", "ap-south-1", "ap-south-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+		"ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
+		"ap-southeast-7", "ap-east-1", "cn-north-1", "cn-northwest-1", "us-gov-west-1",
+	}
+	oidcAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
+
+// ParseConfig decodes and validates the s3vend context value (as returned by
+// TryGetContext). Every problem is reported with the full key path and the
+// fix; all problems are reported together.
+func ParseConfig(ctx any) (Config, error) {
+	if ctx == nil {
+		return Config{}, fmt.Errorf("%s: missing from cdk.json context; add {\"environments\": {...}} (see README)", ContextKey)
+	}
+	var raw rawConfig
+	if err := strictDecode(ctx, &raw); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", ContextKey, err)
+	}
+	if len(raw.Environments) == 0 {
+		return Config{}, fmt.Errorf("%s.environments: at least one environment is required", ContextKey)
+	}
+	cfg := Config{Environments: map[string]EnvConfig{}}
+	var errs []error
+	names := make([]string, 0, len(raw.Environments))
+	for n := range raw.Environments {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		v := &validator{path: ContextKey + ".environments." + name}
+		env := v.env(name, raw.Environments[name])
+		if len(v.errs) > 0 {
+			errs = append(errs, v.errs...)
+			continue
+		}
+		cfg.Environments[name] = env
+	}
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("invalid cdk.json context:\n  %w", joinLines(errs))
+	}
+	return cfg, nil
+}
+
+type lines []error
+
+func (l lines) Error() string {
+	s := make([]string, len(l))
+	for i, e := range l {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "\n  ")
+}
+
+func (l lines) Unwrap() []error { return l }
+
+func joinLines(errs []error) error { return lines(errs) }
+
+func strictDecode(in any, out any) error {
+	b, ok := in.(json.RawMessage)
+	if !ok {
+		var err error
+		if b, err = json.Marshal(in); err != nil {
+			return err
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(out); err != nil {
+		return describeJSONError(err)
+	}
+	return nil
+}
+
+func describeJSONError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("key %q: expected %s, got a JSON %s", te.Field, te.Type, te.Value)
+	}
+	if msg, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return fmt.Errorf("unknown key %s (check the spelling against the README's config table)", msg)
+	}
+	return err
+}
+
+type validator struct {
+	path string
+	errs []error
+}
+
+func (v *validator) fail(key, format string, args ...any) {
+	v.errs = append(v.errs, fmt.Errorf("%s.%s: %s", v.path, key, fmt.Sprintf(format, args...)))
+}
+
+func (v *validator) duration(key, s string, def, lo, hi time.Duration) time.Duration {
+	if s == "" {
+		return def
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		v.fail(key, "%q is not a duration; write it like \"15m\", \"1h\" or \"720h\"", s)
+		return def
+	}
+	if d < lo || d > hi {
+		v.fail(key, "%s is out of range; use a value from %s to %s", d, lo, hi)
+	}
+	return d
+}
+
+func (v *validator) env(name string, msg json.RawMessage) EnvConfig {
+	if !envNameRe.MatchString(name) {
+		v.fail("", "environment name %q must match %s (it becomes the stack name S3Vend-<env>)", name, envNameRe)
+	}
+	var r rawEnv
+	if err := strictDecode(msg, &r); err != nil {
+		v.errs = append(v.errs, fmt.Errorf("%s: %w", v.path, err))
+		return EnvConfig{}
+	}
+	prod := name == "prod" || strings.HasPrefix(name, "prod-")
+	e := EnvConfig{
+		Name:                  name,
+		Account:               r.Account,
+		Region:                r.Region,
+		DeveloperProviderName: r.DeveloperProviderName,
+		Guests:                boolOr(r.Guests, false),
+		BasicFlow:             boolOr(r.BasicFlow, true),
+		Versioning:            boolOr(r.Versioning, prod),
+		Retain:                boolOr(r.Retain, prod),
+	}
+	if e.Account != "" && !accountRe.MatchString(e.Account) {
+		v.fail("account", "%q is not a 12-digit AWS account id; remove the key for an environment-agnostic stack", e.Account)
+	}
+	if e.Region != "" {
+		if !regionRe.MatchString(e.Region) {
+			v.fail("region", "%q is not an AWS region name", e.Region)
+		} else if !slices.Contains(identityPoolRegions, e.Region) {
+			v.fail("region", "%q has no Cognito identity pools; pick one of %s", e.Region, strings.Join(identityPoolRegions, ", "))
+		}
+	}
+
+	switch a := s3vc.BucketAccess(r.BucketAccess); a {
+	case "":
+		e.BucketAccess = s3vc.PublicReadByPolicy
+	case s3vc.PublicReadByPolicy, s3vc.PublicReadByACL:
+		e.BucketAccess = a
+	default:
+		v.fail("bucketAccess", "%q is not one of %q (default) or %q", r.BucketAccess, s3vc.PublicReadByPolicy, s3vc.PublicReadByACL)
+	}
+
+	if r.CORS == nil || len(r.CORS.AllowedOrigins) == 0 {
+		v.fail("cors.allowedOrigins", "at least one origin is required, like \"https://app.example.com\"")
+	} else {
+		for i, o := range r.CORS.AllowedOrigins {
+			v.origin(fmt.Sprintf("cors.allowedOrigins[%d]", i), o, prod)
+		}
+		e.CORSOrigins = slices.Clone(r.CORS.AllowedOrigins)
+	}
+	if r.CORS != nil {
+		e.CORSMaxAge = v.duration("cors.maxAge", r.CORS.MaxAge, defaultCORSMaxAge, 0, 24*time.Hour)
+	} else {
+		e.CORSMaxAge = defaultCORSMaxAge
+	}
+	e.NoncurrentTTL = v.duration("noncurrentVersionExpiry", r.NoncurrentVersionTTL, defaultNoncurrentTTL, 24*time.Hour, 3650*24*time.Hour)
+	e.AbortUploads = v.duration("abortIncompleteUploadsAfter", r.AbortMultipartAfter, defaultAbortUploads, 24*time.Hour, 365*24*time.Hour)
+	e.AccessLogTTL = v.duration("accessLogExpiry", r.AccessLogExpiry, defaultAccessLogTTL, 24*time.Hour, 3650*24*time.Hour)
+	v.wholeDays("noncurrentVersionExpiry", e.NoncurrentTTL)
+	v.wholeDays("abortIncompleteUploadsAfter", e.AbortUploads)
+	v.wholeDays("accessLogExpiry", e.AccessLogTTL)
+
+	if e.DeveloperProviderName == "" {
+		v.fail("developerProviderName", "required, like \"login.example.app\"; it cannot be changed once the pool exists")
+	} else if !providerNameRe.MatchString(e.DeveloperProviderName) {
+		v.fail("developerProviderName", "%q may only hold letters, digits, '_', '.' and '-' (1-100 characters)", e.DeveloperProviderName)
+	} else if strings.HasPrefix(strings.ToLower(e.DeveloperProviderName), "cognito") {
+		v.fail("developerProviderName", "%q must not start with \"cognito\"", e.DeveloperProviderName)
+	}
+
+	e.TokenDuration = v.duration("tokenDuration", r.TokenDuration, defaultTokenDuration, time.Second, 24*time.Hour)
+	v.wholeSeconds("tokenDuration", e.TokenDuration)
+	e.CredentialLifetime = v.duration("credentialLifetime", r.CredentialLifetime, defaultCredentialLifetime, 15*time.Minute, 12*time.Hour)
+	v.wholeSeconds("credentialLifetime", e.CredentialLifetime)
+
+	e.ThrottleRate, e.ThrottleBurst = defaultThrottleRate, defaultThrottleBurst
+	if t := r.Throttle; t != nil {
+		if t.RateLimit != nil {
+			e.ThrottleRate = *t.RateLimit
+		}
+		if t.BurstLimit != nil {
+			e.ThrottleBurst = *t.BurstLimit
+		}
+	}
+	if e.ThrottleRate <= 0 || e.ThrottleRate > 10000 {
+		v.fail("throttle.rateLimit", "%v must be above 0 and at most 10000 requests per second", e.ThrottleRate)
+	}
+	if e.ThrottleBurst < 1 || e.ThrottleBurst > 5000 {
+		v.fail("throttle.burstLimit", "%d must be from 1 to 5000 requests", e.ThrottleBurst)
+	}
+
+	e.LogRetention = v.duration("logRetention", r.LogRetention, defaultLogRetention, 24*time.Hour, 3653*24*time.Hour)
+	if _, ok := s3vc.LogRetentionDays[int(e.LogRetention/(24*time.Hour))]; !ok || e.LogRetention%(24*time.Hour) != 0 {
+		days := slices.Sorted(maps.Keys(s3vc.LogRetentionDays))
+		v.fail("logRetention", "%s is not a CloudWatch Logs retention; use whole days, one of %v (\"720h\" is 30 days)", e.LogRetention, days)
+	}
+
+	v.userPool(&e, r.UserPool)
+	v.roleMappings(&e, r.RoleMappings)
+	if r.Verifiers != nil {
+		e.Verifiers = *r.Verifiers
+	}
+	v.verifiers(e.Verifiers)
+
+	if len(r.SessionPolicy) > 0 && string(r.SessionPolicy) != "null" {
+		var doc struct {
+			Version   string            `json:"Version"`
+			Statement []json.RawMessage `json:"Statement"`
+		}
+		if err := json.Unmarshal(r.SessionPolicy, &doc); err != nil || doc.Version != "2012-10-17" || len(doc.Statement) == 0 {
+			v.fail("sessionPolicy", "must be an IAM policy object with \"Version\": \"2012-10-17\" and at least one Statement")
+		} else if !e.BasicFlow {
+			v.fail("sessionPolicy", "only applies to basic-flow credentials; set basicFlow to true or remove it")
+		} else {
+			var compact bytes.Buffer
+			_ = json.Compact(&compact, r.SessionPolicy)
+			e.SessionPolicy = compact.String()
+		}
+	}
+	return e
+}
+
+func (v *validator) wholeDays(key string, d time.Duration) {
+	if d%(24*time.Hour) != 0 {
+		v.fail(key, "%s must be a whole number of days (S3 lifecycle rules count days)", d)
+	}
+}
+
+func (v *validator) wholeSeconds(key string, d time.Duration) {
+	if d%time.Second != 0 {
+		v.fail(key, "%s must be a whole number of seconds", d)
+	}
+}
+
+func (v *validator) origin(key, o string, prod bool) {
+	if o == "*" {
+		if prod {
+			v.fail(key, "\"*\" is not allowed in a production environment; list the app's origins")
+		}
+		return
+	}
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		v.fail(key, "%q is not an origin; write scheme://host[:port], like \"https://app.example.com\"", o)
+		return
+	}
+	if strings.HasSuffix(o, "/") {
+		v.fail(key, "%q must not end with '/' (browsers send origins without it)", o)
+	}
+	if prod && u.Scheme == "http" && u.Hostname() != "localhost" {
+		v.fail(key, "%q: production origins must use https", o)
+	}
+	if strings.Contains(u.Host, "*") && strings.Count(o, "*") > 1 {
+		v.fail(key, "%q: S3 allows at most one '*' wildcard in an origin", o)
+	}
+}
+
+func (v *validator) userPool(e *EnvConfig, r *rawUserPool) {
+	if r == nil {
+		return
+	}
+	up := UserPoolConfig{Create: r.Create, UserPoolID: r.UserPoolID, ClientID: r.ClientID}
+	switch {
+	case up.Create && (up.UserPoolID != "" || up.ClientID != ""):
+		v.fail("userPool", "set either \"create\": true or \"userPoolId\" with \"clientId\", not both")
+	case !up.Create && (up.UserPoolID == "" || up.ClientID == ""):
+		v.fail("userPool", "an imported user pool needs both \"userPoolId\" and \"clientId\"")
+	case !up.Create && !userPoolIDRe.MatchString(up.UserPoolID):
+		v.fail("userPool.userPoolId", "%q is not a user pool id like \"us-east-1_AbCdEf123\"", up.UserPoolID)
+	case !up.Create && e.Region != "" && !strings.HasPrefix(up.UserPoolID, e.Region+"_"):
+		v.fail("userPool.userPoolId", "%q is not in this environment's region %s", up.UserPoolID, e.Region)
+	}
+	if strings.HasPrefix(e.Region, "cn-") {
+		v.fail("userPool", "Cognito user pools are not available in %s; use an oidc verifier instead", e.Region)
+	}
+	e.UserPool = &up
+}
+
+func (v *validator) roleMappings(e *EnvConfig, r *rawRoleMappings) {
+	if r == nil {
+		return
+	}
+	if e.BasicFlow {
+		v.fail("roleMappings", "Cognito rejects role mappings on a pool that allows the basic flow; set basicFlow to false or remove roleMappings")
+	}
+	if e.UserPool == nil {
+		v.fail("roleMappings", "rules match user pool token claims; configure userPool first")
+	}
+	switch r.AmbiguousRoleResolution {
+	case "", "Deny":
+		e.AmbiguousRoleDeny = true
+	case "AuthenticatedRole":
+	default:
+		v.fail("roleMappings.ambiguousRoleResolution", "%q is not \"Deny\" (default) or \"AuthenticatedRole\"", r.AmbiguousRoleResolution)
+	}
+	if len(r.Rules) == 0 || len(r.Rules) > 25 {
+		v.fail("roleMappings.rules", "give 1 to 25 rules")
+	}
+	for i, rule := range r.Rules {
+		k := fmt.Sprintf("roleMappings.rules[%d]", i)
+		if rule.Claim == "" || rule.Value == "" {
+			v.fail(k, "\"claim\" and \"value\" are required")
+		}
+		switch rule.MatchType {
+		case "Equals", "Contains", "StartsWith", "NotEqual":
+		default:
+			v.fail(k+".matchType", "%q is not one of Equals, Contains, StartsWith, NotEqual", rule.MatchType)
+		}
+		if !roleArnRe.MatchString(rule.RoleArn) {
+			v.fail(k+".roleArn", "%q is not an IAM role ARN", rule.RoleArn)
+		}
+	}
+	e.RoleMappings = slices.Clone(r.Rules)
+}
+
+func (v *validator) verifiers(vs Verifiers) {
+	if !vs.Any() {
+		v.fail("verifiers", "configure at least one login verifier (oidc, wechat or hs256); without one nobody can sign in")
+	}
+	seen := map[string]string{}
+	name := func(key, n string) {
+		if !verifierNameRe.MatchString(n) {
+			v.fail(key+".name", "%q must match %s (clients send it as \"provider\")", n, verifierNameRe)
+		} else if prev, dup := seen[n]; dup {
+			v.fail(key+".name", "%q is already used by %s; verifier names must be unique", n, prev)
+		}
+		seen[n] = key
+	}
+	for i, o := range vs.OIDC {
+		k := fmt.Sprintf("verifiers.oidc[%d]", i)
+		name(k, o.Name)
+		v.httpsURL(k+".issuer", o.Issuer, true)
+		if o.JWKSURL != "" {
+			v.httpsURL(k+".jwksUrl", o.JWKSURL, true)
+		}
+		if len(o.Audiences) == 0 {
+			v.fail(k+".audiences", "at least one audience (the app's client id) is required")
+		}
+		for _, a := range o.Algorithms {
+			if !slices.Contains(oidcAlgorithms, a) {
+				v.fail(k+".algorithms", "%q is not an allowed asymmetric algorithm; use %s", a, strings.Join(oidcAlgorithms, ", "))
+			}
+		}
+	}
+	if w := vs.WeChat; w != nil {
+		name("verifiers.wechat", w.Name)
+		if w.AppID == "" {
+			v.fail("verifiers.wechat.appId", "required (the mini-program AppID)")
+		}
+		if w.BaseURL != "" {
+			v.httpsURL("verifiers.wechat.baseUrl", w.BaseURL, false)
+		}
+		if w.IDField != "" && w.IDField != "openid" && w.IDField != "unionid" {
+			v.fail("verifiers.wechat.idField", "%q is not \"openid\" (default) or \"unionid\"", w.IDField)
+		}
+	}
+	if h := vs.HS256; h != nil {
+		name("verifiers.hs256", h.Name)
+		if h.Issuer == "" || h.Audience == "" {
+			v.fail("verifiers.hs256", "\"issuer\" and \"audience\" are required")
+		}
+		if h.MaxTTLSeconds < 0 || h.MaxTTLSeconds > 3600 {
+			v.fail("verifiers.hs256.maxTtlSeconds", "%d must be from 1 to 3600 (0 means the default, 300)", h.MaxTTLSeconds)
+		}
+	}
+}
+
+func (v *validator) httpsURL(key, s string, noQuery bool) {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "https" || u.Host == "" || (noQuery && (u.RawQuery != "" || u.Fragment != "")) {
+		v.fail(key, "%q must be an https URL", s)
+	}
+}
+
+func boolOr(b *bool, def bool) bool {
+	if b == nil {
+		return def
+	}
+	return *b
+}

@@ -1,0 +1,154 @@
+// Package stacks composes s3vend's constructs into one stack per environment,
+// and reads the configuration those stacks are built from.
+package stacks
+
+import (
+	"encoding/json"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	awsconstructs "github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	s3vc "github.com/s3vend/s3vend/constructs"
+)
+
+// StackName is the CloudFormation stack name of an environment.
+func StackName(env string) string { return "S3Vend-" + env }
+
+// S3VendStackProps configures one environment's stack.
+type S3VendStackProps struct {
+	Env       EnvConfig
+	ModuleDir string // the Go module root, where go.mod and lambda/ are
+}
+
+// S3VendStack is one environment: bucket, identity pool and token vendor.
+type S3VendStack struct {
+	awscdk.Stack
+	Bucket       *s3vc.PublicBucket
+	IdentityPool *s3vc.IdentityPool
+	TokenVendor  *s3vc.TokenVendor
+}
+
+// NewS3VendStack composes the constructs of one environment.
+func NewS3VendStack(scope awsconstructs.Construct, props S3VendStackProps) *S3VendStack {
+	e := props.Env
+	sp := &awscdk.StackProps{
+		StackName:   jsii.String(StackName(e.Name)),
+		Description: jsii.String("s3vend " + e.Name + ": public S3 bucket, Cognito identity pool with a developer provider, token vendor"),
+	}
+	if e.Account != "" || e.Region != "" {
+		sp.Env = &awscdk.Environment{Account: strOrNil(e.Account), Region: strOrNil(e.Region)}
+	}
+	stack := awscdk.NewStack(scope, jsii.String(StackName(e.Name)), sp)
+	s := &S3VendStack{Stack: stack}
+
+	s.Bucket = s3vc.NewPublicBucket(stack, "Storage", s3vc.PublicBucketProps{
+		Access:            e.BucketAccess,
+		CORSOrigins:       e.CORSOrigins,
+		CORSMaxAge:        e.CORSMaxAge,
+		Versioning:        e.Versioning,
+		NoncurrentExpiry:  e.NoncurrentTTL,
+		AbortUploadsAfter: e.AbortUploads,
+		AccessLogExpiry:   e.AccessLogTTL,
+		Retain:            e.Retain,
+	})
+
+	ipProps := s3vc.IdentityPoolProps{
+		DeveloperProviderName: e.DeveloperProviderName,
+		AllowGuests:           e.Guests,
+		AllowClassicFlow:      e.BasicFlow,
+		AmbiguousRoleDeny:     e.AmbiguousRoleDeny,
+		MaxSessionDuration:    e.CredentialLifetime,
+		Retain:                e.Retain,
+	}
+	if up := e.UserPool; up != nil {
+		ipProps.UserPool = &s3vc.UserPoolProvider{Create: up.Create, UserPoolID: up.UserPoolID, ClientID: up.ClientID}
+	}
+	for _, r := range e.RoleMappings {
+		ipProps.RoleMappings = append(ipProps.RoleMappings, s3vc.RoleMappingRule(r))
+	}
+	s.IdentityPool = s3vc.NewIdentityPool(stack, "Identity", ipProps)
+	s.Bucket.GrantUserAccess(s.IdentityPool.AuthenticatedRole)
+	var guestRoleArn *string
+	if r := s.IdentityPool.UnauthenticatedRole; r != nil {
+		s.Bucket.GrantGuestAccess(r)
+		guestRoleArn = r.RoleArn()
+		cdknag.NagSuppressions_AddResourceSuppressions(s.IdentityPool.Pool, &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("AwsSolutions-COG7"),
+			Reason: jsii.String("Guests are enabled in this environment's config on purpose: their role can only read public/, " +
+				"which the bucket policy already makes world-readable."),
+		}}, jsii.Bool(false))
+	}
+
+	verifiers, err := json.Marshal(e.Verifiers)
+	if err != nil {
+		panic(err)
+	}
+	s.TokenVendor = s3vc.NewTokenVendor(stack, "TokenVendor", s3vc.TokenVendorProps{
+		Build:                 s3vc.GoBuild{ModuleDir: props.ModuleDir, Package: "./lambda/cmd/tokenvendor", SourceDir: "lambda"},
+		IdentityPoolID:        s.IdentityPool.PoolID,
+		IdentityPoolArn:       s.IdentityPool.PoolArn,
+		DeveloperProviderName: e.DeveloperProviderName,
+		AuthenticatedRoleArn:  s.IdentityPool.AuthenticatedRole.RoleArn(),
+		GuestRoleArn:          guestRoleArn,
+		BasicFlow:             e.BasicFlow,
+		TokenDuration:         e.TokenDuration,
+		CredentialLifetime:    e.CredentialLifetime,
+		SessionPolicy:         e.SessionPolicy,
+		VerifiersJSON:         string(verifiers),
+		NeedsSecret:           e.Verifiers.NeedsSecret(),
+		CORSOrigins:           e.CORSOrigins,
+		ThrottleRate:          e.ThrottleRate,
+		ThrottleBurst:         e.ThrottleBurst,
+		LogRetention:          e.LogRetention,
+		Retain:                e.Retain,
+	})
+
+	s.outputs(e)
+	return s
+}
+
+func (s *S3VendStack) outputs(e EnvConfig) {
+	out := func(id, desc string, value *string) {
+		awscdk.NewCfnOutput(s.Stack, jsii.String(id), &awscdk.CfnOutputProps{Description: jsii.String(desc), Value: value})
+	}
+	out("Region", "Region of every resource; the client SDKs' region", s.Region())
+	out("BucketName", "Bucket clients read and write", s.Bucket.Bucket.BucketName())
+	out("IdentityPoolId", "Cognito identity pool id", s.IdentityPool.PoolID)
+	out("DeveloperProviderName", "Developer provider name of the identity pool (cannot change)", jsii.String(e.DeveloperProviderName))
+	out("TokenEndpoint", "POST a login here to receive an identity id and token", s.TokenVendor.TokenURL)
+	if e.Region != "" { // env-agnostic stacks: the token response carries loginKey
+		out("LoginKey", "Logins key for GetCredentialsForIdentity with a vended token", jsii.String(s3vc.LoginKey(e.Region)))
+	}
+	out("AuthenticatedRoleArn", "Role of signed-in identities", s.IdentityPool.AuthenticatedRole.RoleArn())
+	if r := s.IdentityPool.UnauthenticatedRole; r != nil {
+		out("UnauthenticatedRoleArn", "Role of guest identities", r.RoleArn())
+	}
+	if s.TokenVendor.Secret != nil {
+		out("VerifierSecretArn", "Secret holding wechatAppSecret (set it) and hs256Key (generated; share with your backend)", s.TokenVendor.Secret.SecretArn())
+	}
+	if up := s.IdentityPool.UserPool; up != nil {
+		out("UserPoolId", "User pool accepted as a second login provider", up.UserPoolId())
+		out("UserPoolClientId", "App client id of that user pool", s.IdentityPool.UserPoolClientID)
+	}
+}
+
+func strOrNil(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return jsii.String(s)
+}
+
+// Build adds every configured environment's stack to app, and cdk-nag's
+// AwsSolutions checks over all of them. app.go and the tests both call it,
+// so what is tested is what is deployed.
+func Build(app awscdk.App, cfg Config, moduleDir string) map[string]*S3VendStack {
+	out := make(map[string]*S3VendStack, len(cfg.Environments))
+	for _, name := range cfg.Names() {
+		out[name] = NewS3VendStack(app, S3VendStackProps{Env: cfg.Environments[name], ModuleDir: moduleDir})
+	}
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	return out
+}

@@ -1,0 +1,3 @@
+package kernel
+
+const version = "1.139.0"
