@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -14,21 +15,52 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	err := run()
+	jsii.Close()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "s3vend:", err)
-		jsii.Close()
 		os.Exit(1)
 	}
-	jsii.Close()
 }
 
 func run() error {
-	app := awscdk.NewApp(nil)
+	phases := newPhases(os.Getenv("S3VEND_TIMINGS") != "")
+	defer phases.report()
+	app := awscdk.NewApp(nil) // the first jsii call starts the Node kernel
+	phases.mark("kernel-start")
 	cfg, err := stacks.ParseConfig(app.Node().TryGetContext(jsii.String(stacks.ContextKey)))
 	if err != nil {
 		return err
 	}
 	stacks.Build(app, cfg, ".")
+	phases.mark("construct")
 	app.Synth(nil)
+	phases.mark("synth")
 	return nil
+}
+
+// phases times the app's phases for `make bench` (S3VEND_TIMINGS=1); it
+// prints one "s3vend-timing <phase> <ms>" line per phase to stderr.
+type phases struct {
+	on    bool
+	last  time.Time
+	names []string
+	durs  []time.Duration
+}
+
+func newPhases(on bool) *phases { return &phases{on: on, last: time.Now()} }
+
+func (p *phases) mark(name string) {
+	now := time.Now()
+	p.names, p.durs = append(p.names, name), append(p.durs, now.Sub(p.last))
+	p.last = now
+}
+
+func (p *phases) report() {
+	if !p.on {
+		return
+	}
+	for i, n := range p.names {
+		fmt.Fprintf(os.Stderr, "s3vend-timing %s %.1f\n", n, float64(p.durs[i].Microseconds())/1000)
+	}
 }

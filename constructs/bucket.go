@@ -132,6 +132,14 @@ func NewPublicBucket(scope awsconstructs.Construct, id string, props PublicBucke
 		Reason: jsii.String("This is the access-log target bucket; logging it into itself would loop."),
 	}}, jsii.Bool(false))
 
+	acknowledgeGuard(logs, map[string]string{
+		"s3_bucket_default_encryption_kms_check": "S3 server access logging delivers only to SSE-S3 encrypted target buckets.",
+		"s3_bucket_versioning_enabled_check":     "Logs are written once by the S3 logging service and expire by lifecycle; versions would only keep expired logs.",
+		"s3_bucket_logging_enabled_check":        "This is the access-log target bucket; logging it into itself would loop.",
+		"s3_event_notifications_enabled_check":   "Nothing consumes access-log events; add a notification when a log pipeline exists.",
+		"s3_bucket_object_lock_enabled_check":    "Object Lock would block the lifecycle expiry that bounds log retention and cost.",
+	})
+
 	ownership, bpa, acl := p.Access.s3Settings()
 	bucket := awss3.NewBucket(c, jsii.String("Bucket"), &awss3.BucketProps{
 		ObjectOwnership:        ownership,
@@ -173,6 +181,17 @@ func NewPublicBucket(scope awsconstructs.Construct, id string, props PublicBucke
 			"Access are off; the policy grants s3:GetObject on public/* alone, and the ACL flags stay on unless the opt-in " +
 			"acl-public-read mode is configured."),
 	}}, jsii.Bool(false))
+	bucketAcks := map[string]string{
+		"s3_bucket_level_public_access_prohibited_check": "Anonymous read of public/ is the product: the public-policy flags of Block Public Access must be off for the bucket policy to deploy. The policy allows s3:GetObject on public/* only.",
+		"s3_bucket_default_encryption_kms_check":         "SSE-S3, not SSE-KMS: anonymous readers of public/ cannot be granted kms:Decrypt, and every client role would need a key grant.",
+		"s3_bucket_acl_prohibited_check":                 "The ACL is set explicitly (Private, or PublicRead in the opt-in ACL mode) so that what S3 applies is visible in cdk diff; with BucketOwnerEnforced, Private is the only ACL S3 accepts.",
+		"s3_event_notifications_enabled_check":           "Clients upload directly; nothing consumes object events yet. Add a notification when a processing pipeline exists.",
+		"s3_bucket_object_lock_enabled_check":            "Users overwrite and delete their own objects by design; Object Lock would forbid it. Versioning (prod) keeps recoverable history instead.",
+	}
+	if !p.Versioning {
+		bucketAcks["s3_bucket_versioning_enabled_check"] = "Versioning is off in this environment by config (versioning: false, the default outside prod) to keep dev storage cheap."
+	}
+	acknowledgeGuard(bucket, bucketAcks)
 	if p.Access == PublicReadByACL {
 		awscdk.Annotations_Of(bucket).AddWarningV2(jsii.String("s3vend:PublicReadACL"), jsii.String(ACLWarning))
 	}

@@ -145,7 +145,7 @@ func NewIdentityPool(scope awsconstructs.Construct, id string, props IdentityPoo
 // and this kind of identity (amr).
 func (ip *IdentityPool) role(id, amr string, maxSession time.Duration) awsiam.Role {
 	return awsiam.NewRole(ip.Construct, jsii.String(id), &awsiam.RoleProps{
-		Description: jsii.String(fmt.Sprintf("s3vend %s identities of identity pool %s", amr, ip.Node().Path())),
+		Description: jsii.String(fmt.Sprintf("s3vend %s identities of identity pool %s", amr, *ip.Node().Path())),
 		AssumedBy: awsiam.NewFederatedPrincipal(jsii.String(CognitoPrincipal), &map[string]any{
 			"StringEquals":           map[string]any{CognitoPrincipal + ":aud": ip.PoolID},
 			"ForAnyValue:StringLike": map[string]any{CognitoPrincipal + ":amr": amr},

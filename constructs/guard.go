@@ -1,0 +1,31 @@
+package constructs
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	awsconstructs "github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// GuardMetadataKey is the CloudFormation resource metadata key under which a
+// resource acknowledges cfn-guard (AWS Control Tower) findings: a map from
+// rule name to the reason the finding is accepted. The tests run cfn-guard
+// over every template and fail on any finding not acknowledged here, and on
+// any acknowledgement that no longer matches a finding.
+const GuardMetadataKey = "s3vend:cfn-guard-acknowledged"
+
+// acknowledgeGuard records on c's CloudFormation resource (c itself, or an
+// L2's default child) that a cfn-guard rule's finding is accepted, and why.
+func acknowledgeGuard(c awsconstructs.IConstruct, rules map[string]string) {
+	res, ok := c.(awscdk.CfnResource)
+	if !ok {
+		res = c.Node().DefaultChild().(awscdk.CfnResource)
+	}
+	acks := map[string]any{}
+	if prev, ok := res.GetMetadata(jsii.String(GuardMetadataKey)).(map[string]any); ok {
+		acks = prev
+	}
+	for rule, reason := range rules {
+		acks[rule] = reason
+	}
+	res.AddMetadata(jsii.String(GuardMetadataKey), acks)
+}

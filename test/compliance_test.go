@@ -1,0 +1,157 @@
+package test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/s3vend/s3vend/constructs"
+)
+
+// TestCdkNagAwsSolutions: cdk-nag's AwsSolutions pack runs as an aspect on
+// every stack (stacks.Build), and no finding may remain unsuppressed.
+func TestCdkNagAwsSolutions(t *testing.T) {
+	for _, stack := range allStacks(t) {
+		t.Run(stack, func(t *testing.T) {
+			for _, a := range annotations(t, stack) {
+				if strings.Contains(a.Message, "AwsSolutions-") {
+					t.Errorf("unacknowledged cdk-nag finding at %s: %s", a.Path, a.Message)
+				}
+			}
+		})
+	}
+}
+
+// TestCdkNagSuppressionsCarryReasons: every suppression explains itself.
+func TestCdkNagSuppressionsCarryReasons(t *testing.T) {
+	for _, stack := range allStacks(t) {
+		for id, r := range stackTemplate(t, stack)["Resources"].(map[string]any) {
+			meta, _ := r.(map[string]any)["Metadata"].(map[string]any)
+			nag, _ := meta["cdk_nag"].(map[string]any)
+			rules, _ := nag["rules_to_suppress"].([]any)
+			for _, rule := range rules {
+				rm := rule.(map[string]any)
+				if reason, _ := rm["reason"].(string); len(reason) < 40 {
+					t.Errorf("%s/%s: suppression of %v needs a reason a reviewer would accept, got %q", stack, id, rm["id"], reason)
+				}
+			}
+		}
+	}
+}
+
+// guardFinding is one resource failing one Control Tower rule.
+type guardFinding struct{ Rule, Resource string }
+
+var resourcePathRe = regexp.MustCompile(`^/Resources/([^/]+)`)
+
+// runGuard runs the cfn-guard binary shipped in @cdklabs/cdk-validator-cfnguard
+// with its AWS Control Tower rules over one template.
+func runGuard(t *testing.T, template string) []guardFinding {
+	t.Helper()
+	guard := os.Getenv("CFN_GUARD")
+	if guard == "" {
+		guard = "../node_modules/@cdklabs/cdk-validator-cfnguard/bin/ubuntu/x86_64/cfn-guard"
+	}
+	rules := filepath.Join(filepath.Dir(guard), "../../../rules/control-tower/cfn-guard")
+	var out, stderr bytes.Buffer
+	cmd := exec.Command(guard, "validate", "--data", template, "--rules", rules,
+		"--output-format", "json", "--show-summary", "none")
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	err := cmd.Run()
+	// cfn-guard exits 19 when a rule fails; anything else non-zero is broken.
+	var ee *exec.ExitError
+	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 19) {
+		t.Fatalf("cfn-guard: %v\n%s", err, stderr.String())
+	}
+	var findings []guardFinding
+	dec := json.NewDecoder(&out)
+	for {
+		var report struct {
+			Status       string            `json:"status"`
+			NotCompliant []json.RawMessage `json:"not_compliant"`
+		}
+		if err := dec.Decode(&report); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("cfn-guard output: %v", err)
+		}
+		for _, nc := range report.NotCompliant {
+			var rule struct {
+				Rule struct {
+					Name string `json:"name"`
+				} `json:"Rule"`
+			}
+			_ = json.Unmarshal(nc, &rule)
+			seen := map[string]bool{}
+			for _, m := range regexp.MustCompile(`"path":\s*"([^"]+)"`).FindAllStringSubmatch(string(nc), -1) {
+				if r := resourcePathRe.FindStringSubmatch(m[1]); r != nil && !seen[r[1]] {
+					seen[r[1]] = true
+					findings = append(findings, guardFinding{Rule: rule.Rule.Name, Resource: r[1]})
+				}
+			}
+			if len(seen) == 0 {
+				findings = append(findings, guardFinding{Rule: rule.Rule.Name, Resource: "(template)"})
+			}
+		}
+	}
+	return findings
+}
+
+// TestCfnGuardControlTower: every Control Tower finding is acknowledged with
+// a reason on the resource itself (constructs.GuardMetadataKey), and every
+// acknowledgement still matches a finding.
+func TestCfnGuardControlTower(t *testing.T) {
+	for _, stack := range allStacks(t) {
+		t.Run(stack, func(t *testing.T) {
+			t.Parallel() // cfn-guard is a separate process per template
+			tpl := stackTemplate(t, stack)
+			findings := runGuard(t, filepath.Join(synthDir, stack+".template.json"))
+			found := map[guardFinding]bool{}
+			for _, f := range findings {
+				found[f] = true
+			}
+			acked := map[guardFinding]bool{}
+			for id, r := range tpl["Resources"].(map[string]any) {
+				meta, _ := r.(map[string]any)["Metadata"].(map[string]any)
+				acks, _ := meta[constructs.GuardMetadataKey].(map[string]any)
+				for rule, reason := range acks {
+					f := guardFinding{Rule: rule, Resource: id}
+					acked[f] = true
+					if s, _ := reason.(string); len(s) < 40 {
+						t.Errorf("%s acknowledges %s without a reason a reviewer would accept: %q", id, rule, s)
+					}
+					if !found[f] {
+						t.Errorf("stale acknowledgement: %s no longer fails %s; remove it", id, rule)
+					}
+				}
+			}
+			var open []string
+			for f := range found {
+				if !acked[f] {
+					open = append(open, fmt.Sprintf("%s on %s", f.Rule, f.Resource))
+				}
+			}
+			sort.Strings(open)
+			if len(open) > 0 {
+				t.Errorf("unacknowledged cfn-guard findings:\n  %s", strings.Join(open, "\n  "))
+			}
+			rules := map[string]bool{}
+			for f := range acked {
+				rules[f.Rule] = true
+			}
+			names := slices.Sorted(maps.Keys(rules))
+			t.Logf("%d findings, all acknowledged, across rules %v", len(found), names)
+		})
+	}
+}

@@ -1,0 +1,169 @@
+package test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/s3vend/s3vend/constructs"
+	"github.com/s3vend/s3vend/stacks"
+)
+
+// validEnv is a minimal valid environment; cases below break one key each.
+func validEnv() map[string]any {
+	return map[string]any{
+		"cors":                  map[string]any{"allowedOrigins": []any{"https://app.example.com"}},
+		"developerProviderName": "login.example.app",
+		"verifiers": map[string]any{"hs256": map[string]any{
+			"name": "backend", "issuer": "https://api.example.com", "audience": "s3vend",
+		}},
+	}
+}
+
+func parseOne(name string, env map[string]any) (stacks.EnvConfig, error) {
+	cfg, err := stacks.ParseConfig(map[string]any{"environments": map[string]any{name: env}})
+	return cfg.Environments[name], err
+}
+
+func TestConfigDefaults(t *testing.T) {
+	dev, err := parseOne("dev", validEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dev.BucketAccess != constructs.PublicReadByPolicy || dev.Guests || !dev.BasicFlow || dev.Retain || dev.Versioning {
+		t.Errorf("dev defaults: %+v", dev)
+	}
+	if dev.TokenDuration != 15*time.Minute || dev.CredentialLifetime != time.Hour {
+		t.Errorf("durations: token %s, credentials %s", dev.TokenDuration, dev.CredentialLifetime)
+	}
+	prod, err := parseOne("prod", validEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !prod.Retain || !prod.Versioning {
+		t.Errorf("prod must retain and version by default: %+v", prod)
+	}
+}
+
+func TestShippedConfigIsValid(t *testing.T) {
+	ctx, err := cdkJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := stacks.ParseConfig(ctx[stacks.ContextKey])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"dev", "prod", "prod-cn"} {
+		if _, ok := cfg.Environments[want]; !ok {
+			t.Errorf("cdk.json lacks environment %q", want)
+		}
+	}
+	if r := cfg.Environments["prod-cn"].Region; r != "cn-north-1" {
+		t.Errorf("prod-cn region = %q", r)
+	}
+}
+
+// TestConfigErrorsNameTheKey: every bad value fails synth with a message that
+// names the full key and says how to fix it.
+func TestConfigErrorsNameTheKey(t *testing.T) {
+	cases := []struct {
+		name string
+		env  string
+		edit func(m map[string]any)
+		key  string // the full key path the error must name
+		hint string // and part of the fix
+	}{
+		{"unknown key", "dev", func(m map[string]any) { m["guest"] = true }, "s3vend.environments.dev", `unknown key "guest"`},
+		{"unknown nested key", "dev", func(m map[string]any) {
+			m["cors"] = map[string]any{"allowedOrigins": []any{"https://a.example"}, "origins": []any{}}
+		}, "s3vend.environments.dev", `unknown key "origins"`},
+		{"wrong type", "dev", func(m map[string]any) { m["guests"] = "yes" }, "s3vend.environments.dev", `"guests"`},
+		{"star origin in prod", "prod", func(m map[string]any) {
+			m["cors"] = map[string]any{"allowedOrigins": []any{"*"}}
+		}, "s3vend.environments.prod.cors.allowedOrigins[0]", "not allowed in a production environment"},
+		{"origin with path", "dev", func(m map[string]any) {
+			m["cors"] = map[string]any{"allowedOrigins": []any{"https://a.example/app"}}
+		}, "s3vend.environments.dev.cors.allowedOrigins[0]", "scheme://host"},
+		{"http origin in prod", "prod", func(m map[string]any) {
+			m["cors"] = map[string]any{"allowedOrigins": []any{"http://a.example"}}
+		}, "s3vend.environments.prod.cors.allowedOrigins[0]", "https"},
+		{"no origins", "dev", func(m map[string]any) { delete(m, "cors") }, "s3vend.environments.dev.cors.allowedOrigins", "at least one origin"},
+		{"provider name characters", "dev", func(m map[string]any) { m["developerProviderName"] = "login/example app" },
+			"s3vend.environments.dev.developerProviderName", "letters, digits"},
+		{"provider name missing", "dev", func(m map[string]any) { delete(m, "developerProviderName") },
+			"s3vend.environments.dev.developerProviderName", "cannot be changed"},
+		{"token duration too long", "dev", func(m map[string]any) { m["tokenDuration"] = "25h" },
+			"s3vend.environments.dev.tokenDuration", "from 1s to 24h0m0s"},
+		{"token duration not a duration", "dev", func(m map[string]any) { m["tokenDuration"] = "15 minutes" },
+			"s3vend.environments.dev.tokenDuration", `like "15m"`},
+		{"credential lifetime too short", "dev", func(m map[string]any) { m["credentialLifetime"] = "5m" },
+			"s3vend.environments.dev.credentialLifetime", "from 15m0s to 12h0m0s"},
+		{"region without identity pools", "dev", func(m map[string]any) { m["region"] = "ap-east-2" },
+			"s3vend.environments.dev.region", "has no Cognito identity pools"},
+		{"bad account", "dev", func(m map[string]any) { m["account"] = "1234" }, "s3vend.environments.dev.account", "12-digit"},
+		{"bad bucket access", "dev", func(m map[string]any) { m["bucketAccess"] = "public" }, "s3vend.environments.dev.bucketAccess", "acl-public-read"},
+		{"role mappings with basic flow", "dev", func(m map[string]any) {
+			m["userPool"] = map[string]any{"create": true}
+			m["roleMappings"] = map[string]any{"rules": []any{map[string]any{
+				"claim": "g", "matchType": "Equals", "value": "x", "roleArn": "arn:aws:iam::111122223333:role/x",
+			}}}
+		}, "s3vend.environments.dev.roleMappings", "basic flow"},
+		{"user pool in China", "dev", func(m map[string]any) {
+			m["region"] = "cn-north-1"
+			m["userPool"] = map[string]any{"create": true}
+		}, "s3vend.environments.dev.userPool", "not available in cn-north-1"},
+		{"no verifier", "dev", func(m map[string]any) { delete(m, "verifiers") }, "s3vend.environments.dev.verifiers", "at least one login verifier"},
+		{"duplicate verifier names", "dev", func(m map[string]any) {
+			m["verifiers"] = map[string]any{
+				"hs256": map[string]any{"name": "x", "issuer": "https://i", "audience": "a"},
+				"oidc":  []any{map[string]any{"name": "x", "issuer": "https://i", "audiences": []any{"a"}}},
+			}
+		}, "s3vend.environments.dev.verifiers.hs256.name", "must be unique"},
+		{"oidc symmetric algorithm", "dev", func(m map[string]any) {
+			m["verifiers"] = map[string]any{"oidc": []any{map[string]any{
+				"name": "x", "issuer": "https://i", "audiences": []any{"a"}, "algorithms": []any{"HS256"},
+			}}}
+		}, "s3vend.environments.dev.verifiers.oidc[0].algorithms", "asymmetric"},
+		{"oidc http issuer", "dev", func(m map[string]any) {
+			m["verifiers"] = map[string]any{"oidc": []any{map[string]any{"name": "x", "issuer": "http://i", "audiences": []any{"a"}}}}
+		}, "s3vend.environments.dev.verifiers.oidc[0].issuer", "https URL"},
+		{"bad log retention", "dev", func(m map[string]any) { m["logRetention"] = "48h" }, "s3vend.environments.dev.logRetention", "one of [1 3 5"},
+		{"throttle", "dev", func(m map[string]any) { m["throttle"] = map[string]any{"rateLimit": 0} }, "s3vend.environments.dev.throttle.rateLimit", "above 0"},
+		{"session policy not a policy", "dev", func(m map[string]any) { m["sessionPolicy"] = map[string]any{"Statement": "x"} },
+			"s3vend.environments.dev.sessionPolicy", "2012-10-17"},
+		{"bad environment name", "Dev_1", func(m map[string]any) {}, "s3vend.environments.Dev_1", "S3Vend-<env>"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env := validEnv()
+			c.edit(env)
+			_, err := parseOne(c.env, env)
+			if err == nil {
+				t.Fatalf("want an error naming %s", c.key)
+			}
+			if !strings.Contains(err.Error(), c.key) || !strings.Contains(err.Error(), c.hint) {
+				t.Errorf("error does not name %q with hint %q:\n%v", c.key, c.hint, err)
+			}
+		})
+	}
+}
+
+func TestConfigReportsEveryProblemAtOnce(t *testing.T) {
+	env := validEnv()
+	env["tokenDuration"] = "0s"
+	env["credentialLifetime"] = "13h"
+	_, err := parseOne("dev", env)
+	if err == nil || !strings.Contains(err.Error(), ".tokenDuration") || !strings.Contains(err.Error(), ".credentialLifetime") {
+		t.Errorf("want both problems reported, got %v", err)
+	}
+}
+
+func TestConfigMissingOrMalformed(t *testing.T) {
+	for _, in := range []any{nil, map[string]any{}, json.RawMessage(`{"environments": 3}`), "x"} {
+		if _, err := stacks.ParseConfig(in); err == nil || !strings.Contains(err.Error(), "s3vend") {
+			t.Errorf("ParseConfig(%v) = %v, want an error naming s3vend", in, err)
+		}
+	}
+}

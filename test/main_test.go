@@ -1,0 +1,240 @@
+// Package test holds s3vend's CDK tests. The whole package shares one jsii
+// kernel and one synthesis of every environment: the ones in cdk.json plus a
+// few test-only environments that cover the options cdk.json does not use.
+package test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/s3vend/s3vend/stacks"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	jsii.Close()
+	if synthDir != "" {
+		os.RemoveAll(synthDir)
+	}
+	os.Exit(code)
+}
+
+// testOnlyEnvironments exercise options that the shipped cdk.json leaves at
+// their defaults: the opt-in ACL mode, a created user pool with role
+// mappings (basic flow off), and an imported user pool in a fixed region.
+var testOnlyEnvironments = map[string]any{
+	"acl": map[string]any{
+		"bucketAccess":          "acl-public-read",
+		"cors":                  map[string]any{"allowedOrigins": []string{"*"}},
+		"developerProviderName": "login.s3vend.acl",
+		"basicFlow":             false,
+		"userPool":              map[string]any{"create": true},
+		"roleMappings": map[string]any{"rules": []any{map[string]any{
+			"claim": "cognito:groups", "matchType": "Contains", "value": "admins",
+			"roleArn": "arn:aws:iam::111122223333:role/s3vend-admins",
+		}}},
+		"verifiers": map[string]any{"oidc": []any{map[string]any{
+			"name": "idp", "issuer": "https://idp.example.com", "audiences": []string{"app"},
+		}}},
+	},
+	"imported": map[string]any{
+		"account":               "111122223333",
+		"region":                "eu-west-1",
+		"cors":                  map[string]any{"allowedOrigins": []string{"https://app.example.com"}},
+		"developerProviderName": "login.s3vend.imported",
+		"userPool":              map[string]any{"userPoolId": "eu-west-1_AbCdEf123", "clientId": "1example23456789"},
+		"verifiers": map[string]any{"wechat": map[string]any{
+			"name": "wechat", "appId": "wx0123456789abcdef",
+		}},
+	},
+}
+
+// shippedEnvironments are the environment names of cdk.json.
+var shippedEnvironments []string
+
+var (
+	synthOnce sync.Once
+	synthErr  error
+	synthDir  string
+	templates map[string]map[string]any // stack name -> template
+	configs   stacks.Config
+)
+
+// cdkJSON returns cdk.json's context.
+func cdkJSON() (map[string]any, error) {
+	b, err := os.ReadFile("../cdk.json")
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("cdk.json: %w", err)
+	}
+	return doc.Context, nil
+}
+
+// synthAll builds the app exactly as app.go does (stacks.Build), with the
+// test-only environments added, and synthesizes it once into a temp dir.
+// Bundling is skipped: the asset hash is derived from sources, so the
+// templates are the same as with a real build.
+func synthAll() error {
+	ctx, err := cdkJSON()
+	if err != nil {
+		return err
+	}
+	s3vend := ctx[stacks.ContextKey].(map[string]any)
+	envs := s3vend["environments"].(map[string]any)
+	for name := range envs {
+		shippedEnvironments = append(shippedEnvironments, name)
+	}
+	for name, env := range testOnlyEnvironments {
+		envs[name] = env
+	}
+	if configs, err = stacks.ParseConfig(s3vend); err != nil {
+		return err
+	}
+	if synthDir, err = os.MkdirTemp("", "s3vend-test-*"); err != nil {
+		return err
+	}
+	ctx["aws:cdk:bundling-stacks"] = []string{}
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(synthDir), Context: &ctx})
+	stacks.Build(app, configs, "..")
+	app.Synth(nil)
+
+	templates = map[string]map[string]any{}
+	for _, name := range configs.Names() {
+		stack := stacks.StackName(name)
+		var tpl map[string]any
+		if err := readJSON(filepath.Join(synthDir, stack+".template.json"), &tpl); err != nil {
+			return err
+		}
+		templates[stack] = tpl
+	}
+	return nil
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+func synthesized(t testing.TB) {
+	t.Helper()
+	synthOnce.Do(func() { synthErr = synthAll() })
+	if synthErr != nil {
+		t.Fatalf("synth: %v", synthErr)
+	}
+}
+
+// stackTemplate returns the parsed template of a synthesized stack, such as
+// "S3Vend-dev". Every test in the package shares one synthesis.
+func stackTemplate(t testing.TB, stack string) map[string]any {
+	t.Helper()
+	synthesized(t)
+	tpl, ok := templates[stack]
+	if !ok {
+		t.Fatalf("no stack %q synthesized", stack)
+	}
+	return tpl
+}
+
+// envConfig returns the parsed configuration of one synthesized environment.
+func envConfig(t testing.TB, name string) stacks.EnvConfig {
+	t.Helper()
+	synthesized(t)
+	e, ok := configs.Environments[name]
+	if !ok {
+		t.Fatalf("no environment %q", name)
+	}
+	return e
+}
+
+// allStacks returns every synthesized stack name, shipped and test-only.
+func allStacks(t testing.TB) []string {
+	synthesized(t)
+	var out []string
+	for _, n := range configs.Names() {
+		out = append(out, stacks.StackName(n))
+	}
+	return out
+}
+
+// annotation is one error or warning attached to a construct.
+type annotation struct {
+	Path, Level, Message string
+}
+
+// annotations returns a stack's errors and warnings (cdk-nag findings among
+// them) as the CLI reports them, from <stack>.metadata.json.
+func annotations(t testing.TB, stack string) []annotation {
+	t.Helper()
+	synthesized(t)
+	var meta map[string][]struct {
+		Type string `json:"type"`
+		Data any    `json:"data"`
+	}
+	path := filepath.Join(synthDir, stack+".metadata.json")
+	if _, err := os.Stat(path); os.IsNotExist(err) {
+		return nil
+	}
+	if err := readJSON(path, &meta); err != nil {
+		t.Fatal(err)
+	}
+	var out []annotation
+	for p, entries := range meta {
+		for _, e := range entries {
+			switch e.Type {
+			case "aws:cdk:error", "aws:cdk:warning":
+				out = append(out, annotation{Path: p, Level: e.Type, Message: fmt.Sprint(e.Data)})
+			}
+		}
+	}
+	return out
+}
+
+// resources returns the template's resources of one type, by logical id.
+func resources(tpl map[string]any, typ string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for id, r := range tpl["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] == typ {
+			out[id] = res
+		}
+	}
+	return out
+}
+
+// only returns the single resource of a type, failing if there is not one.
+func only(t testing.TB, tpl map[string]any, typ string) (string, map[string]any) {
+	t.Helper()
+	rs := resources(tpl, typ)
+	if len(rs) != 1 {
+		t.Fatalf("want exactly one %s, got %d", typ, len(rs))
+	}
+	for id, r := range rs {
+		return id, r
+	}
+	return "", nil
+}
+
+func props(r map[string]any) map[string]any {
+	p, _ := r["Properties"].(map[string]any)
+	return p
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

@@ -1,0 +1,437 @@
+package test
+
+import (
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/s3vend/s3vend/constructs"
+	"github.com/s3vend/s3vend/stacks"
+)
+
+// contentBucket returns the bucket clients use (not the access-log bucket).
+func contentBucket(t *testing.T, tpl map[string]any) (string, map[string]any) {
+	t.Helper()
+	for id, r := range resources(tpl, "AWS::S3::Bucket") {
+		if props(r)["CorsConfiguration"] != nil {
+			return id, props(r)
+		}
+	}
+	t.Fatal("no content bucket (with CORS) found")
+	return "", nil
+}
+
+func bucketPolicyStatements(t *testing.T, tpl map[string]any, bucketID string) []map[string]any {
+	t.Helper()
+	for _, r := range resources(tpl, "AWS::S3::BucketPolicy") {
+		if mustJSON(props(r)["Bucket"]) == mustJSON(map[string]any{"Ref": bucketID}) {
+			return statements(props(r)["PolicyDocument"])
+		}
+	}
+	t.Fatalf("no bucket policy for %s", bucketID)
+	return nil
+}
+
+func statements(doc any) []map[string]any {
+	var out []map[string]any
+	for _, s := range doc.(map[string]any)["Statement"].([]any) {
+		out = append(out, s.(map[string]any))
+	}
+	return out
+}
+
+func strs(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, x := range v {
+			if str, ok := x.(string); ok {
+				out = append(out, str)
+			} else {
+				out = append(out, mustJSON(x))
+			}
+		}
+		return out
+	}
+	return []string{mustJSON(v)}
+}
+
+func TestBucketDefaultModeDeploysUnderS3Defaults(t *testing.T) {
+	for _, stack := range []string{"S3Vend-dev", "S3Vend-prod", "S3Vend-prod-cn", "S3Vend-imported"} {
+		t.Run(stack, func(t *testing.T) {
+			// GIVEN the default bucket access mode
+			tpl := stackTemplate(t, stack)
+			// WHEN the content bucket is synthesized
+			_, b := contentBucket(t, tpl)
+			// THEN ACLs are disabled with an explicit private ACL, the ACL blocks
+			// stay on, and only the policy blocks are off (a public policy needs that).
+			if got := mustJSON(b["OwnershipControls"]); got != `{"Rules":[{"ObjectOwnership":"BucketOwnerEnforced"}]}` {
+				t.Errorf("OwnershipControls = %s", got)
+			}
+			if b["AccessControl"] != "Private" {
+				t.Errorf("AccessControl = %v, want Private", b["AccessControl"])
+			}
+			wantBPA := `{"BlockPublicAcls":true,"BlockPublicPolicy":false,"IgnorePublicAcls":true,"RestrictPublicBuckets":false}`
+			if got := mustJSON(b["PublicAccessBlockConfiguration"]); got != wantBPA {
+				t.Errorf("PublicAccessBlockConfiguration = %s, want %s", got, wantBPA)
+			}
+			if got := mustJSON(b["BucketEncryption"]); !strings.Contains(got, `"SSEAlgorithm":"AES256"`) {
+				t.Errorf("BucketEncryption = %s, want SSE-S3", got)
+			}
+			if b["LoggingConfiguration"] == nil {
+				t.Error("server access logging is off")
+			}
+		})
+	}
+}
+
+func TestBucketACLModeIsOptInAndWarns(t *testing.T) {
+	tpl := stackTemplate(t, "S3Vend-acl")
+	_, b := contentBucket(t, tpl)
+	if got := mustJSON(b["OwnershipControls"]); got != `{"Rules":[{"ObjectOwnership":"BucketOwnerPreferred"}]}` {
+		t.Errorf("OwnershipControls = %s; a public-read ACL needs ACLs enabled", got)
+	}
+	if b["AccessControl"] != "PublicRead" {
+		t.Errorf("AccessControl = %v, want PublicRead", b["AccessControl"])
+	}
+	wantBPA := `{"BlockPublicAcls":false,"BlockPublicPolicy":false,"IgnorePublicAcls":false,"RestrictPublicBuckets":false}`
+	if got := mustJSON(b["PublicAccessBlockConfiguration"]); got != wantBPA {
+		t.Errorf("PublicAccessBlockConfiguration = %s, want %s", got, wantBPA)
+	}
+	var warned bool
+	for _, a := range annotations(t, "S3Vend-acl") {
+		warned = warned || (a.Level == "aws:cdk:warning" && strings.Contains(a.Message, "list every key"))
+	}
+	if !warned {
+		t.Error("no synth warning about the public-read ACL listing every key")
+	}
+	for _, a := range annotations(t, "S3Vend-dev") {
+		if strings.Contains(a.Message, "list every key") {
+			t.Error("default mode must not warn about ACLs")
+		}
+	}
+}
+
+func TestBucketPolicyPublicReadOfPublicPrefixOnlyAndTLS(t *testing.T) {
+	for _, stack := range allStacks(t) {
+		t.Run(stack, func(t *testing.T) {
+			tpl := stackTemplate(t, stack)
+			id, _ := contentBucket(t, tpl)
+			var publicAllows, tlsDeny int
+			for _, s := range bucketPolicyStatements(t, tpl, id) {
+				principal := mustJSON(s["Principal"])
+				if s["Effect"] == "Allow" && (principal == `{"AWS":"*"}` || principal == `"*"`) {
+					publicAllows++
+					if got := strs(s["Action"]); !reflect.DeepEqual(got, []string{"s3:GetObject"}) {
+						t.Errorf("anonymous principals may only s3:GetObject, got %v", got)
+					}
+					if got := mustJSON(s["Resource"]); !strings.HasSuffix(got, `"/public/*"]]}`) {
+						t.Errorf("anonymous read must be limited to public/*, got %s", got)
+					}
+					if s["Condition"] != nil {
+						t.Errorf("unexpected condition on public read: %s", mustJSON(s["Condition"]))
+					}
+				}
+				if s["Effect"] == "Deny" && mustJSON(s["Condition"]) == `{"Bool":{"aws:SecureTransport":"false"}}` &&
+					mustJSON(s["Action"]) == `"s3:*"` {
+					tlsDeny++
+				}
+			}
+			if publicAllows != 1 {
+				t.Errorf("want exactly one public allow statement, got %d", publicAllows)
+			}
+			if tlsDeny != 1 {
+				t.Errorf("want the deny of non-TLS requests, got %d", tlsDeny)
+			}
+		})
+	}
+}
+
+func TestBucketCORSAndLifecycleFromConfig(t *testing.T) {
+	for _, name := range []string{"dev", "prod"} {
+		t.Run(name, func(t *testing.T) {
+			env := envConfig(t, name)
+			_, b := contentBucket(t, stackTemplate(t, stacks.StackName(name)))
+			rules := b["CorsConfiguration"].(map[string]any)["CorsRules"].([]any)
+			if len(rules) != 1 {
+				t.Fatalf("want one CORS rule, got %d", len(rules))
+			}
+			r := rules[0].(map[string]any)
+			if got := strs(r["AllowedOrigins"]); !reflect.DeepEqual(got, env.CORSOrigins) {
+				t.Errorf("AllowedOrigins = %v, want %v", got, env.CORSOrigins)
+			}
+			if got := strs(r["AllowedMethods"]); !reflect.DeepEqual(got, []string{"GET", "HEAD", "PUT", "POST", "DELETE"}) {
+				t.Errorf("AllowedMethods = %v", got)
+			}
+			if !slices.Contains(strs(r["ExposedHeaders"]), "ETag") {
+				t.Error("ETag must be exposed: browsers need it to complete multipart uploads")
+			}
+			if r["MaxAge"] != env.CORSMaxAge.Seconds() {
+				t.Errorf("MaxAge = %v, want %v", r["MaxAge"], env.CORSMaxAge.Seconds())
+			}
+			lc := mustJSON(b["LifecycleConfiguration"])
+			if !strings.Contains(lc, `"AbortIncompleteMultipartUpload":{"DaysAfterInitiation":7}`) {
+				t.Errorf("no abort of incomplete multipart uploads: %s", lc)
+			}
+			versioned := mustJSON(b["VersioningConfiguration"]) == `{"Status":"Enabled"}`
+			if versioned != (name == "prod") {
+				t.Errorf("versioning = %v in %s", versioned, name)
+			}
+			if got := strings.Contains(lc, `"NoncurrentVersionExpiration":{"NoncurrentDays":30}`); got != versioned {
+				t.Errorf("noncurrent version expiry present = %v, versioning = %v", got, versioned)
+			}
+		})
+	}
+}
+
+func TestIdentityPool(t *testing.T) {
+	cases := []struct {
+		stack      string
+		guests     bool
+		classic    bool
+		userPool   bool
+		roleMapped bool
+	}{
+		{"S3Vend-dev", true, true, false, false},
+		{"S3Vend-prod", false, true, false, false},
+		{"S3Vend-prod-cn", true, true, false, false},
+		{"S3Vend-acl", false, false, true, true},
+		{"S3Vend-imported", false, true, true, false},
+	}
+	for _, c := range cases {
+		t.Run(c.stack, func(t *testing.T) {
+			tpl := stackTemplate(t, c.stack)
+			_, pool := only(t, tpl, "AWS::Cognito::IdentityPool")
+			p := props(pool)
+			if p["AllowClassicFlow"] != c.classic || p["AllowUnauthenticatedIdentities"] != c.guests {
+				t.Errorf("AllowClassicFlow=%v AllowUnauthenticatedIdentities=%v", p["AllowClassicFlow"], p["AllowUnauthenticatedIdentities"])
+			}
+			env := envConfig(t, strings.TrimPrefix(c.stack, "S3Vend-"))
+			if p["DeveloperProviderName"] != env.DeveloperProviderName {
+				t.Errorf("DeveloperProviderName = %v", p["DeveloperProviderName"])
+			}
+			if got := p["CognitoIdentityProviders"] != nil; got != c.userPool {
+				t.Errorf("user pool provider present = %v, want %v", got, c.userPool)
+			}
+			if c.stack == "S3Vend-imported" {
+				want := `[{"ClientId":"1example23456789","ProviderName":{"Fn::Join":["",["cognito-idp.eu-west-1.",{"Ref":"AWS::URLSuffix"},"/eu-west-1_AbCdEf123"]]},"ServerSideTokenCheck":true}]`
+				if got := mustJSON(p["CognitoIdentityProviders"]); got != want {
+					t.Errorf("CognitoIdentityProviders = %s, want %s", got, want)
+				}
+			}
+			_, att := only(t, tpl, "AWS::Cognito::IdentityPoolRoleAttachment")
+			roles := props(att)["Roles"].(map[string]any)
+			if _, ok := roles["unauthenticated"]; ok != c.guests {
+				t.Errorf("unauthenticated role attached = %v, guests = %v", ok, c.guests)
+			}
+			if got := props(att)["RoleMappings"] != nil; got != c.roleMapped {
+				t.Errorf("role mappings present = %v", got)
+			}
+			// Retention: prod keeps the pool (identity ids key users' data).
+			if got := pool["DeletionPolicy"] == "Retain" && pool["UpdateReplacePolicy"] == "Retain"; got != env.Retain {
+				t.Errorf("pool retained = %v, want %v", got, env.Retain)
+			}
+		})
+	}
+}
+
+func TestRolesTrustOnlyThisPoolAndKind(t *testing.T) {
+	for _, stack := range allStacks(t) {
+		t.Run(stack, func(t *testing.T) {
+			tpl := stackTemplate(t, stack)
+			poolID, _ := only(t, tpl, "AWS::Cognito::IdentityPool")
+			var cognitoRoles int
+			for id, r := range resources(tpl, "AWS::IAM::Role") {
+				st := statements(props(r)["AssumeRolePolicyDocument"])
+				if mustJSON(st[0]["Principal"]) != `{"Federated":"cognito-identity.amazonaws.com"}` {
+					continue
+				}
+				cognitoRoles++
+				if len(st) != 1 || st[0]["Action"] != "sts:AssumeRoleWithWebIdentity" {
+					t.Errorf("%s: trust must be one AssumeRoleWithWebIdentity statement: %s", id, mustJSON(st))
+				}
+				amr := "authenticated"
+				if strings.Contains(id, "Unauthenticated") {
+					amr = "unauthenticated"
+				}
+				want := `{"ForAnyValue:StringLike":{"cognito-identity.amazonaws.com:amr":"` + amr +
+					`"},"StringEquals":{"cognito-identity.amazonaws.com:aud":{"Ref":"` + poolID + `"}}}`
+				if got := mustJSON(st[0]["Condition"]); got != want {
+					t.Errorf("%s: trust condition = %s, want %s", id, got, want)
+				}
+				env := envConfig(t, strings.TrimPrefix(stack, "S3Vend-"))
+				if props(r)["MaxSessionDuration"] != env.CredentialLifetime.Seconds() {
+					t.Errorf("%s: MaxSessionDuration = %v, want %v", id, props(r)["MaxSessionDuration"], env.CredentialLifetime.Seconds())
+				}
+			}
+			want := 1
+			if envConfig(t, strings.TrimPrefix(stack, "S3Vend-")).Guests {
+				want = 2
+			}
+			if cognitoRoles != want {
+				t.Errorf("want %d Cognito roles, got %d", want, cognitoRoles)
+			}
+		})
+	}
+}
+
+func TestTokenVendorLeastPrivilege(t *testing.T) {
+	for _, stack := range allStacks(t) {
+		t.Run(stack, func(t *testing.T) {
+			tpl := stackTemplate(t, stack)
+			fnID, fn := only(t, tpl, "AWS::Lambda::Function")
+			p := props(fn)
+			if p["Runtime"] != "provided.al2023" || mustJSON(p["Architectures"]) != `["arm64"]` || p["Handler"] != "bootstrap" {
+				t.Errorf("function runtime = %v %v %v", p["Runtime"], p["Architectures"], p["Handler"])
+			}
+			roleID := p["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+			role := tpl["Resources"].(map[string]any)[roleID].(map[string]any)
+			if props(role)["ManagedPolicyArns"] != nil || props(role)["Policies"] != nil {
+				t.Errorf("function role must carry no managed or inline policies besides its own: %s", mustJSON(props(role)))
+			}
+			var actions []string
+			for _, pol := range resources(tpl, "AWS::IAM::Policy") {
+				if !strings.Contains(mustJSON(props(pol)["Roles"]), roleID) {
+					continue
+				}
+				for _, s := range statements(props(pol)["PolicyDocument"]) {
+					if s["Effect"] != "Allow" {
+						continue
+					}
+					for _, a := range strs(s["Action"]) {
+						actions = append(actions, a)
+						res := mustJSON(s["Resource"])
+						switch {
+						case a == "cognito-identity:GetOpenIdTokenForDeveloperIdentity":
+							poolID, _ := only(t, tpl, "AWS::Cognito::IdentityPool")
+							if !strings.Contains(res, `:identitypool/",{"Ref":"`+poolID+`"}`) {
+								t.Errorf("%s must be scoped to this pool, got %s", a, res)
+							}
+						case strings.HasPrefix(a, "secretsmanager:"):
+							if !strings.Contains(res, "VerifierSecret") {
+								t.Errorf("%s must be scoped to the verifier secret, got %s", a, res)
+							}
+						case strings.HasPrefix(a, "logs:"):
+							if !strings.Contains(res, "FunctionLogs") {
+								t.Errorf("%s must be scoped to the function's log group, got %s", a, res)
+							}
+						}
+						if strings.Contains(res, `"*"`) {
+							t.Errorf("%s granted on *", a)
+						}
+					}
+				}
+			}
+			slices.Sort(actions)
+			want := []string{"cognito-identity:GetOpenIdTokenForDeveloperIdentity", "logs:CreateLogStream", "logs:PutLogEvents"}
+			env := envConfig(t, strings.TrimPrefix(stack, "S3Vend-"))
+			if env.Verifiers.NeedsSecret() {
+				want = append(want, "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue")
+			}
+			slices.Sort(want)
+			if !reflect.DeepEqual(actions, want) {
+				t.Errorf("function %s may do %v, want exactly %v (no STS: AssumeRoleWithWebIdentity needs none)", fnID, actions, want)
+			}
+			vars := p["Environment"].(map[string]any)["Variables"].(map[string]any)
+			for _, k := range []string{constructs.EnvPoolID, constructs.EnvProvider, constructs.EnvAuthRole, constructs.EnvVerifiers,
+				constructs.EnvTokenDuration, constructs.EnvCredDuration, constructs.EnvGuests, constructs.EnvBasicFlow} {
+				if vars[k] == nil {
+					t.Errorf("function environment lacks %s", k)
+				}
+			}
+			if _, ok := vars[constructs.EnvGuestRole]; ok != env.Guests {
+				t.Errorf("%s present = %v, guests = %v", constructs.EnvGuestRole, ok, env.Guests)
+			}
+			var verifiers stacks.Verifiers
+			if err := json.Unmarshal([]byte(vars[constructs.EnvVerifiers].(string)), &verifiers); err != nil || !reflect.DeepEqual(verifiers, env.Verifiers) {
+				t.Errorf("%s does not round-trip the configured verifiers: %v", constructs.EnvVerifiers, err)
+			}
+			if s := mustJSON(vars); strings.Contains(strings.ToLower(s), "secret\":\"") || strings.Contains(s, "hs256Key") {
+				t.Errorf("secrets must not be in plain environment variables: %s", s)
+			}
+		})
+	}
+}
+
+func TestHTTPAPIThrottlingCORSAndAccessLogs(t *testing.T) {
+	for _, name := range []string{"dev", "prod"} {
+		t.Run(name, func(t *testing.T) {
+			env := envConfig(t, name)
+			tpl := stackTemplate(t, stacks.StackName(name))
+			_, stage := only(t, tpl, "AWS::ApiGatewayV2::Stage")
+			sp := props(stage)
+			rs := sp["DefaultRouteSettings"].(map[string]any)
+			if rs["ThrottlingRateLimit"] != env.ThrottleRate || rs["ThrottlingBurstLimit"] != float64(env.ThrottleBurst) {
+				t.Errorf("throttling = %v", mustJSON(rs))
+			}
+			als := mustJSON(sp["AccessLogSettings"])
+			if !strings.Contains(als, "$context.requestId") || !strings.Contains(als, "ApiAccessLogs") {
+				t.Errorf("access logs = %s", als)
+			}
+			_, api := only(t, tpl, "AWS::ApiGatewayV2::Api")
+			cors := props(api)["CorsConfiguration"].(map[string]any)
+			if got := strs(cors["AllowOrigins"]); !reflect.DeepEqual(got, env.CORSOrigins) {
+				t.Errorf("API CORS origins = %v, want %v", got, env.CORSOrigins)
+			}
+		})
+	}
+}
+
+func TestRetention(t *testing.T) {
+	for _, name := range []string{"dev", "prod"} {
+		t.Run(name, func(t *testing.T) {
+			tpl := stackTemplate(t, stacks.StackName(name))
+			id, _ := contentBucket(t, tpl)
+			b := tpl["Resources"].(map[string]any)[id].(map[string]any)
+			retained := b["DeletionPolicy"] == "Retain" && b["UpdateReplacePolicy"] == "Retain"
+			if retained != (name == "prod") {
+				t.Errorf("bucket retained = %v in %s", retained, name)
+			}
+		})
+	}
+}
+
+func TestOutputsForClients(t *testing.T) {
+	for _, stack := range allStacks(t) {
+		t.Run(stack, func(t *testing.T) {
+			outs := stackTemplate(t, stack)["Outputs"].(map[string]any)
+			want := []string{"Region", "BucketName", "IdentityPoolId", "DeveloperProviderName", "TokenEndpoint", "AuthenticatedRoleArn"}
+			if envConfig(t, strings.TrimPrefix(stack, "S3Vend-")).Guests {
+				want = append(want, "UnauthenticatedRoleArn")
+			}
+			for _, k := range want {
+				if outs[k] == nil {
+					t.Errorf("missing output %s", k)
+				}
+			}
+			if got := mustJSON(outs["TokenEndpoint"]); !strings.Contains(got, "v1/token") {
+				t.Errorf("TokenEndpoint = %s", got)
+			}
+		})
+	}
+}
+
+// TestPartitions: env-agnostic stacks never hard-code a partition, and the
+// China environment resolves every ARN in aws-cn.
+func TestPartitions(t *testing.T) {
+	for _, stack := range []string{"S3Vend-dev", "S3Vend-prod"} {
+		if s := mustJSON(stackTemplate(t, stack)); strings.Contains(s, "arn:aws:") || strings.Contains(s, "arn:aws-cn:") {
+			t.Errorf("%s hard-codes a partition", stack)
+		}
+	}
+	cn := mustJSON(stackTemplate(t, "S3Vend-prod-cn"))
+	if strings.Contains(cn, "arn:aws:") {
+		t.Error("S3Vend-prod-cn holds an aws-partition ARN")
+	}
+	if !strings.Contains(cn, "arn:aws-cn:") {
+		t.Error("S3Vend-prod-cn resolves no ARN in aws-cn")
+	}
+	outs := stackTemplate(t, "S3Vend-prod-cn")["Outputs"].(map[string]any)
+	if got := mustJSON(outs["LoginKey"]); !strings.Contains(got, "cognito-identity.cn-north-1.amazonaws.com.cn") {
+		t.Errorf("China LoginKey = %s", got)
+	}
+}
