@@ -22,6 +22,8 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_NOTICES := false
 
+# Fuzz each target briefly in make test; longer: make lambda-fuzz LAMBDA_FUZZTIME=30s
+LAMBDA_FUZZTIME ?= 1s
 include lambda/Makefile.inc
 
 .PHONY: help setup synth test unit cdk-test lint fmt-check vet bench update-snapshots clean diff deploy destroy
@@ -44,7 +46,7 @@ node_modules/.installed: package.json package-lock.json
 synth: setup
 	$(CDK) synth --quiet
 
-test: setup lint unit cdk-test lambda-fuzz
+test: setup lint unit lambda-fuzz
 	@echo "make test: all checks passed"
 
 lint: fmt-check vet
@@ -55,11 +57,13 @@ fmt-check:
 vet:
 	$(GO) vet $(PKGS)
 
-unit: lambda-test
+# Every package's tests in one go test run, so the Lambda's tests and the CDK
+# tests (one synthesis, one jsii kernel for the whole test/ package) overlap.
+unit:
+	CFN_GUARD=$(GUARD) NODE24=$(NODE24) $(GO) test -count=1 $(PKGS)
 
-# CDK tests synthesize each environment once (one jsii kernel per package).
 cdk-test:
-	CFN_GUARD=$(GUARD) NODE24=$(NODE24) $(GO) test -count=1 . ./constructs/... ./stacks/... ./test/...
+	CFN_GUARD=$(GUARD) NODE24=$(NODE24) $(GO) test -count=1 ./test/...
 
 update-snapshots:
 	CFN_GUARD=$(GUARD) NODE24=$(NODE24) $(GO) test -count=1 ./test/ -run TestSnapshots -update

@@ -1,0 +1,133 @@
+// Package app assembles the token vendor from a validated configuration:
+// secrets, verifiers, AWS adapters, core and HTTP handler. main and the
+// integration tests share it, so the tests exercise the real wiring.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/s3vend/s3vend/lambda/internal/awsx"
+	"github.com/s3vend/s3vend/lambda/internal/config"
+	"github.com/s3vend/s3vend/lambda/internal/fault"
+	"github.com/s3vend/s3vend/lambda/internal/httpapi"
+	"github.com/s3vend/s3vend/lambda/internal/vend"
+	"github.com/s3vend/s3vend/lambda/internal/verify"
+)
+
+// Deps are the outside-world dependencies; zero values get defaults.
+type Deps struct {
+	AWS        aws.Config   // SDK configuration (region, endpoints, retryer)
+	HTTPClient *http.Client // for OIDC discovery/JWKS and WeChat
+	Logger     *slog.Logger
+	Now        func() time.Time
+	// OIDC overrides the OIDC verifiers' tuning (tests shorten intervals).
+	OIDC verify.OIDCOptions
+	// RetryAfter is advertised on 429/502/503 (default 1s).
+	RetryAfter time.Duration
+}
+
+// New builds the HTTP handler. It reads the secret (once) when a verifier
+// needs it; ctx bounds that read and ends background JWKS refreshes.
+func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, error) {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.HTTPClient == nil {
+		d.HTTPClient = &http.Client{Timeout: cfg.UpstreamTimeout}
+	}
+	var secrets config.Secrets
+	if cfg.NeedsSecrets() {
+		var err error
+		if secrets, err = LoadSecrets(ctx, cfg, d.AWS); err != nil {
+			return nil, err
+		}
+	}
+	verifiers := Verifiers(ctx, cfg, secrets, d)
+	svc := vend.New(vend.Config{
+		IdentityPoolID:     cfg.IdentityPoolID,
+		DeveloperProvider:  cfg.DeveloperProvider,
+		Region:             cfg.Region,
+		LoginKey:           cfg.LoginKey(),
+		AuthRoleARN:        cfg.AuthRoleARN,
+		UnauthRoleARN:      cfg.UnauthRoleARN,
+		GuestsEnabled:      cfg.GuestsEnabled,
+		BasicFlow:          cfg.BasicFlow,
+		TokenDuration:      cfg.TokenDuration,
+		CredentialDuration: cfg.CredentialDuration,
+		SessionPolicy:      cfg.SessionPolicy,
+		Now:                d.Now,
+	}, verifiers, awsx.NewCognito(d.AWS), awsx.NewSTS(d.AWS))
+	return httpapi.New(svc, httpapi.Options{
+		Timeout:    cfg.UpstreamTimeout,
+		RetryAfter: d.RetryAfter,
+		Logger:     d.Logger,
+	}), nil
+}
+
+// Verifiers builds the configured verifiers.
+func Verifiers(ctx context.Context, cfg config.Config, s config.Secrets, d Deps) []verify.Verifier {
+	var out []verify.Verifier
+	for _, o := range cfg.Verifiers.OIDC {
+		opts := d.OIDC
+		if opts.HTTPClient == nil {
+			opts.HTTPClient = d.HTTPClient
+		}
+		if opts.FetchTimeout <= 0 {
+			opts.FetchTimeout = min(cfg.UpstreamTimeout/2, 3*time.Second)
+		}
+		if opts.Now == nil {
+			opts.Now = d.Now
+		}
+		if opts.Logger == nil {
+			opts.Logger = d.Logger
+		}
+		out = append(out, verify.NewOIDC(ctx, o, opts))
+	}
+	if w := cfg.Verifiers.WeChat; w != nil {
+		out = append(out, verify.NewWeChat(*w, s.WeChatAppSecret, d.HTTPClient))
+	}
+	if h := cfg.Verifiers.HS256; h != nil {
+		out = append(out, verify.NewHS256(*h, []byte(s.HS256Key), d.Now))
+	}
+	return out
+}
+
+// LoadSecrets reads the secret document from Secrets Manager, or in local
+// mode from S3VEND_SECRETS_FILE (config refuses that file inside Lambda).
+func LoadSecrets(ctx context.Context, cfg config.Config, awsCfg aws.Config) (config.Secrets, error) {
+	var raw []byte
+	switch {
+	case cfg.SecretARN != "":
+		ctx, cancel := context.WithTimeout(ctx, cfg.UpstreamTimeout)
+		defer cancel()
+		b, err := awsx.LoadSecret(ctx, awsCfg, cfg.SecretARN)
+		if err != nil {
+			return config.Secrets{}, fmt.Errorf("%s: %s", config.EnvSecretARN, fault.Describe(err))
+		}
+		raw = b
+	case cfg.SecretsFile != "" && !cfg.InLambda:
+		b, err := os.ReadFile(cfg.SecretsFile)
+		if err != nil {
+			return config.Secrets{}, fmt.Errorf("%s: cannot read the file", config.EnvSecretsFile)
+		}
+		raw = b
+	default:
+		return config.Secrets{}, errors.New("no secret source configured")
+	}
+	s, err := config.ParseSecrets(raw, cfg.Verifiers)
+	if err != nil {
+		return config.Secrets{}, fmt.Errorf("secret: %w", err)
+	}
+	return s, nil
+}

@@ -1,0 +1,441 @@
+// Package config reads and validates the token vendor's environment once, at
+// start-up. Every error names the variable (and field) at fault and never
+// echoes a secret.
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environment variable names. The CDK stack sets these; see lambda/README.md.
+const (
+	EnvRegion             = "AWS_REGION"
+	EnvIdentityPoolID     = "S3VEND_IDENTITY_POOL_ID"
+	EnvDeveloperProvider  = "S3VEND_DEVELOPER_PROVIDER"
+	EnvAuthRoleARN        = "S3VEND_AUTH_ROLE_ARN"
+	EnvUnauthRoleARN      = "S3VEND_UNAUTH_ROLE_ARN"
+	EnvGuestsEnabled      = "S3VEND_GUESTS_ENABLED"
+	EnvBasicFlow          = "S3VEND_BASIC_FLOW"
+	EnvTokenDuration      = "S3VEND_TOKEN_DURATION_SECONDS"
+	EnvCredentialDuration = "S3VEND_CREDENTIAL_DURATION_SECONDS"
+	EnvSessionPolicy      = "S3VEND_SESSION_POLICY"
+	EnvVerifiers          = "S3VEND_VERIFIERS"
+	EnvSecretARN          = "S3VEND_SECRET_ARN"
+	EnvSecretsFile        = "S3VEND_SECRETS_FILE"
+	EnvUpstreamTimeout    = "S3VEND_UPSTREAM_TIMEOUT"
+	EnvMaxAttempts        = "S3VEND_MAX_ATTEMPTS"
+	EnvListen             = "S3VEND_LISTEN"
+	EnvLambdaRuntimeAPI   = "AWS_LAMBDA_RUNTIME_API"
+)
+
+// Defaults.
+const (
+	DefaultTokenDuration      = 15 * time.Minute
+	DefaultCredentialDuration = time.Hour
+	DefaultUpstreamTimeout    = 6 * time.Second
+	DefaultMaxAttempts        = 3
+	DefaultHS256MaxTTL        = 300 * time.Second
+	MinHS256KeyBytes          = 32
+	maxSessionPolicyChars     = 2048 // STS limit on the plain-text session policy
+)
+
+// Config is the validated service configuration.
+type Config struct {
+	Region             string
+	IdentityPoolID     string
+	DeveloperProvider  string
+	AuthRoleARN        string
+	UnauthRoleARN      string
+	GuestsEnabled      bool
+	BasicFlow          bool // pool allows the basic (classic) flow; false disables /v1/credentials and gives guests the enhanced flow
+	TokenDuration      time.Duration
+	CredentialDuration time.Duration
+	SessionPolicy      string
+	Verifiers          Verifiers
+	SecretARN          string
+	SecretsFile        string
+	UpstreamTimeout    time.Duration
+	MaxAttempts        int
+	Listen             string
+	InLambda           bool
+}
+
+// LoginKey is the Logins key clients use with GetCredentialsForIdentity for
+// the tokens this service vends: the region's own issuer in China.
+func (c Config) LoginKey() string {
+	if strings.HasPrefix(c.Region, "cn-") {
+		return "cognito-identity." + c.Region + ".amazonaws.com.cn"
+	}
+	return "cognito-identity.amazonaws.com"
+}
+
+// NeedsSecrets reports whether a verifier needs the shared secret.
+func (c Config) NeedsSecrets() bool {
+	return c.Verifiers.WeChat != nil || c.Verifiers.HS256 != nil
+}
+
+// Verifiers is the S3VEND_VERIFIERS document.
+type Verifiers struct {
+	OIDC   []OIDC  `json:"oidc,omitempty"`
+	WeChat *WeChat `json:"wechat,omitempty"`
+	HS256  *HS256  `json:"hs256,omitempty"`
+}
+
+// OIDC configures one OpenID Connect issuer.
+type OIDC struct {
+	Name       string   `json:"name"`
+	Issuer     string   `json:"issuer"`
+	Audiences  []string `json:"audiences"`
+	JWKSURL    string   `json:"jwksUrl,omitempty"`
+	UserClaim  string   `json:"userClaim,omitempty"`
+	Algorithms []string `json:"algorithms,omitempty"`
+}
+
+// WeChat configures the mini-program login verifier.
+type WeChat struct {
+	Name    string `json:"name"`
+	AppID   string `json:"appId"`
+	BaseURL string `json:"baseUrl,omitempty"`
+	IDField string `json:"idField,omitempty"`
+}
+
+// HS256 configures the team-backend token verifier.
+type HS256 struct {
+	Name          string `json:"name"`
+	Issuer        string `json:"issuer"`
+	Audience      string `json:"audience"`
+	MaxTTLSeconds int    `json:"maxTtlSeconds,omitempty"`
+}
+
+// MaxTTL is the longest accepted exp-iat span.
+func (h HS256) MaxTTL() time.Duration { return time.Duration(h.MaxTTLSeconds) * time.Second }
+
+// Secrets is the SecretString of S3VEND_SECRET_ARN (or S3VEND_SECRETS_FILE locally).
+type Secrets struct {
+	WeChatAppSecret string `json:"wechatAppSecret,omitempty"`
+	HS256Key        string `json:"hs256Key,omitempty"`
+}
+
+var (
+	nameRE     = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
+	poolRE     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d:[0-9a-f-]+$`)
+	roleARNRE  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
+	regionRE   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
+	providerRE = regexp.MustCompile(`^[\w.-]{1,128}$`)
+	appIDRE    = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
+	claimRE    = regexp.MustCompile(`^[\w:.-]{1,64}$`)
+)
+
+// AllowedAlgorithms are the asymmetric JWS algorithms an OIDC verifier may accept.
+var AllowedAlgorithms = map[string]bool{
+	"RS256": true, "RS384": true, "RS512": true,
+	"PS256": true, "PS384": true, "PS512": true,
+	"ES256": true, "ES384": true, "ES512": true,
+	"EdDSA": true,
+}
+
+// FromEnv reads the configuration through getenv (os.Getenv in main).
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		Region:            getenv(EnvRegion),
+		IdentityPoolID:    getenv(EnvIdentityPoolID),
+		DeveloperProvider: getenv(EnvDeveloperProvider),
+		AuthRoleARN:       getenv(EnvAuthRoleARN),
+		UnauthRoleARN:     getenv(EnvUnauthRoleARN),
+		SessionPolicy:     getenv(EnvSessionPolicy),
+		SecretARN:         getenv(EnvSecretARN),
+		SecretsFile:       getenv(EnvSecretsFile),
+		Listen:            getenv(EnvListen),
+		InLambda:          getenv(EnvLambdaRuntimeAPI) != "",
+	}
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+	}
+
+	if !regionRE.MatchString(c.Region) {
+		bad(EnvRegion, "must be an AWS region such as eu-west-1")
+	}
+	if !poolRE.MatchString(c.IdentityPoolID) {
+		bad(EnvIdentityPoolID, "must be an identity pool id such as eu-west-1:0000-...")
+	} else if c.Region != "" && !strings.HasPrefix(c.IdentityPoolID, c.Region+":") {
+		bad(EnvIdentityPoolID, "must be in region %s", c.Region)
+	}
+	if !providerRE.MatchString(c.DeveloperProvider) {
+		bad(EnvDeveloperProvider, "must be 1-128 characters of [A-Za-z0-9_.-]")
+	}
+	if !roleARNRE.MatchString(c.AuthRoleARN) {
+		bad(EnvAuthRoleARN, "must be an IAM role ARN")
+	}
+	switch g := getenv(EnvGuestsEnabled); g {
+	case "true":
+		c.GuestsEnabled = true
+		if !roleARNRE.MatchString(c.UnauthRoleARN) {
+			bad(EnvUnauthRoleARN, "must be an IAM role ARN when %s=true", EnvGuestsEnabled)
+		}
+	case "false", "":
+		if c.UnauthRoleARN != "" && !roleARNRE.MatchString(c.UnauthRoleARN) {
+			bad(EnvUnauthRoleARN, "must be an IAM role ARN")
+		}
+	default:
+		bad(EnvGuestsEnabled, "must be true or false")
+	}
+
+	switch getenv(EnvBasicFlow) {
+	case "true", "":
+		c.BasicFlow = true
+	case "false":
+	default:
+		bad(EnvBasicFlow, "must be true or false")
+	}
+
+	var err error
+	if c.TokenDuration, err = seconds(getenv(EnvTokenDuration), DefaultTokenDuration, 1, 86400); err != nil {
+		bad(EnvTokenDuration, "%v", err)
+	}
+	if c.CredentialDuration, err = seconds(getenv(EnvCredentialDuration), DefaultCredentialDuration, 900, 43200); err != nil {
+		bad(EnvCredentialDuration, "%v", err)
+	}
+	if err := validatePolicy(c.SessionPolicy); err != nil {
+		bad(EnvSessionPolicy, "%v", err)
+	} else if c.SessionPolicy != "" && getenv(EnvBasicFlow) == "false" {
+		bad(EnvSessionPolicy, "applies only to basic-flow credentials and must not be set when %s=false", EnvBasicFlow)
+	}
+
+	c.UpstreamTimeout = DefaultUpstreamTimeout
+	if v := getenv(EnvUpstreamTimeout); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 100*time.Millisecond || d > 9*time.Second {
+			bad(EnvUpstreamTimeout, "must be a Go duration between 100ms and 9s (the Lambda timeout is 10s)")
+		} else {
+			c.UpstreamTimeout = d
+		}
+	}
+	c.MaxAttempts = DefaultMaxAttempts
+	if v := getenv(EnvMaxAttempts); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10 {
+			bad(EnvMaxAttempts, "must be an integer in 1..10")
+		} else {
+			c.MaxAttempts = n
+		}
+	}
+
+	if raw := getenv(EnvVerifiers); raw == "" {
+		bad(EnvVerifiers, "is required")
+	} else if c.Verifiers, err = ParseVerifiers([]byte(raw)); err != nil {
+		bad(EnvVerifiers, "%v", err)
+	} else if c.Verifiers.Count() == 0 && !c.GuestsEnabled {
+		bad(EnvVerifiers, "configures no verifier and guests are disabled")
+	}
+
+	if c.NeedsSecrets() {
+		switch {
+		case c.InLambda && c.SecretsFile != "":
+			bad(EnvSecretsFile, "is for local mode only and refused in Lambda; use %s", EnvSecretARN)
+		case c.SecretARN == "" && c.SecretsFile == "":
+			bad(EnvSecretARN, "is required when the wechat or hs256 verifier is configured")
+		case c.SecretARN != "" && c.SecretsFile != "":
+			bad(EnvSecretsFile, "set either %s or %s, not both", EnvSecretARN, EnvSecretsFile)
+		}
+	}
+	if len(errs) > 0 {
+		return Config{}, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// Count is the number of configured verifiers.
+func (v Verifiers) Count() int {
+	n := len(v.OIDC)
+	if v.WeChat != nil {
+		n++
+	}
+	if v.HS256 != nil {
+		n++
+	}
+	return n
+}
+
+// ParseVerifiers decodes and validates S3VEND_VERIFIERS, applying defaults.
+func ParseVerifiers(raw []byte) (Verifiers, error) {
+	var v Verifiers
+	if err := decodeStrict(raw, &v); err != nil {
+		return Verifiers{}, err
+	}
+	var errs []error
+	names := map[string]bool{}
+	name := func(field, n string) {
+		switch {
+		case !nameRE.MatchString(n):
+			errs = append(errs, fmt.Errorf("%s.name %q must match [a-z0-9-]{1,32}", field, n))
+		case names[n]:
+			errs = append(errs, fmt.Errorf("%s.name %q is not unique", field, n))
+		}
+		names[n] = true
+	}
+	for i := range v.OIDC {
+		o := &v.OIDC[i]
+		field := fmt.Sprintf("oidc[%d]", i)
+		name(field, o.Name)
+		if err := CheckURL(o.Issuer); err != nil {
+			errs = append(errs, fmt.Errorf("%s.issuer: %w", field, err))
+		}
+		if o.JWKSURL != "" {
+			if err := CheckURL(o.JWKSURL); err != nil {
+				errs = append(errs, fmt.Errorf("%s.jwksUrl: %w", field, err))
+			}
+		}
+		if len(o.Audiences) == 0 {
+			errs = append(errs, fmt.Errorf("%s.audiences must not be empty", field))
+		}
+		for _, a := range o.Audiences {
+			if a == "" {
+				errs = append(errs, fmt.Errorf("%s.audiences must not contain an empty string", field))
+			}
+		}
+		if o.UserClaim == "" {
+			o.UserClaim = "sub"
+		} else if !claimRE.MatchString(o.UserClaim) {
+			errs = append(errs, fmt.Errorf("%s.userClaim %q is not a valid claim name", field, o.UserClaim))
+		}
+		if len(o.Algorithms) == 0 {
+			o.Algorithms = []string{"RS256"}
+		}
+		for _, a := range o.Algorithms {
+			if !AllowedAlgorithms[a] {
+				errs = append(errs, fmt.Errorf("%s.algorithms: %q is not an allowed asymmetric algorithm", field, a))
+			}
+		}
+	}
+	if w := v.WeChat; w != nil {
+		name("wechat", w.Name)
+		if !appIDRE.MatchString(w.AppID) {
+			errs = append(errs, errors.New("wechat.appId must be 1-64 characters of [A-Za-z0-9_]"))
+		}
+		if w.BaseURL == "" {
+			w.BaseURL = "https://api.weixin.qq.com"
+		} else if err := CheckURL(w.BaseURL); err != nil {
+			errs = append(errs, fmt.Errorf("wechat.baseUrl: %w", err))
+		}
+		w.BaseURL = strings.TrimRight(w.BaseURL, "/")
+		switch w.IDField {
+		case "":
+			w.IDField = "openid"
+		case "openid", "unionid":
+		default:
+			errs = append(errs, fmt.Errorf("wechat.idField %q must be openid or unionid", w.IDField))
+		}
+	}
+	if h := v.HS256; h != nil {
+		name("hs256", h.Name)
+		if h.Issuer == "" {
+			errs = append(errs, errors.New("hs256.issuer is required"))
+		}
+		if h.Audience == "" {
+			errs = append(errs, errors.New("hs256.audience is required"))
+		}
+		switch {
+		case h.MaxTTLSeconds == 0:
+			h.MaxTTLSeconds = int(DefaultHS256MaxTTL / time.Second)
+		case h.MaxTTLSeconds < 1 || h.MaxTTLSeconds > 3600:
+			errs = append(errs, errors.New("hs256.maxTtlSeconds must be in 1..3600"))
+		}
+	}
+	if len(errs) > 0 {
+		return Verifiers{}, errors.Join(errs...)
+	}
+	return v, nil
+}
+
+// ParseSecrets decodes the secret document and checks it has what the
+// configured verifiers need. Errors never include secret values.
+func ParseSecrets(raw []byte, v Verifiers) (Secrets, error) {
+	var s Secrets
+	if err := decodeStrict(raw, &s); err != nil {
+		// The decoder's message may quote the document; do not pass it on.
+		return Secrets{}, errors.New("secret is not a JSON object with only wechatAppSecret and hs256Key")
+	}
+	if v.WeChat != nil && s.WeChatAppSecret == "" {
+		return Secrets{}, errors.New("secret lacks wechatAppSecret, required by the wechat verifier")
+	}
+	if v.HS256 != nil && len(s.HS256Key) < MinHS256KeyBytes {
+		return Secrets{}, fmt.Errorf("secret hs256Key must be at least %d bytes", MinHS256KeyBytes)
+	}
+	return s, nil
+}
+
+func decodeStrict(raw []byte, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return fmt.Errorf("invalid JSON: %w", err)
+	}
+	if dec.More() {
+		return errors.New("invalid JSON: trailing data")
+	}
+	return nil
+}
+
+func seconds(v string, def time.Duration, lo, hi int) (time.Duration, error) {
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("must be an integer number of seconds in %d..%d", lo, hi)
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+func validatePolicy(p string) error {
+	if p == "" {
+		return nil
+	}
+	if len(p) > maxSessionPolicyChars {
+		return fmt.Errorf("longer than %d characters", maxSessionPolicyChars)
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(p), &doc); err != nil {
+		return errors.New("must be a JSON IAM policy object")
+	}
+	if _, ok := doc["Statement"]; !ok {
+		return errors.New("must have a Statement")
+	}
+	return nil
+}
+
+// CheckURL accepts https URLs, and http only for loopback hosts (local mode
+// and tests).
+func CheckURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return errors.New("must be an absolute https URL without credentials, query or fragment")
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopback(u.Hostname()) {
+			return nil
+		}
+	}
+	return errors.New("must use https (http is allowed only for loopback hosts)")
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,189 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/s3vend/s3vend/lambda/internal/config"
+)
+
+func baseEnv() map[string]string {
+	return map[string]string{
+		"AWS_REGION":                "eu-west-1",
+		"S3VEND_IDENTITY_POOL_ID":   "eu-west-1:0d4f7c2e-1111-2222-3333-444455556666",
+		"S3VEND_DEVELOPER_PROVIDER": "login.s3vend",
+		"S3VEND_AUTH_ROLE_ARN":      "arn:aws:iam::123456789012:role/auth",
+		"S3VEND_GUESTS_ENABLED":     "false",
+		"S3VEND_VERIFIERS":          `{"oidc":[{"name":"google","issuer":"https://accounts.google.com","audiences":["c"]}]}`,
+	}
+}
+
+func load(env map[string]string) (config.Config, error) {
+	return config.FromEnv(func(k string) string { return env[k] })
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := load(baseEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.Verifiers.OIDC[0]
+	if o.UserClaim != "sub" || len(o.Algorithms) != 1 || o.Algorithms[0] != "RS256" || o.JWKSURL != "" {
+		t.Errorf("oidc defaults: %+v", o)
+	}
+	if c.UpstreamTimeout != 6*time.Second || c.MaxAttempts != 3 || c.TokenDuration != 15*time.Minute || c.CredentialDuration != time.Hour {
+		t.Errorf("defaults: %+v", c)
+	}
+	if c.LoginKey() != "cognito-identity.amazonaws.com" || c.NeedsSecrets() {
+		t.Errorf("loginKey %s", c.LoginKey())
+	}
+	if !c.BasicFlow {
+		t.Error("S3VEND_BASIC_FLOW unset: basic flow should default to on")
+	}
+}
+
+func TestBasicFlow(t *testing.T) {
+	for val, want := range map[string]bool{"": true, "true": true, "false": false} {
+		env := baseEnv()
+		env["S3VEND_BASIC_FLOW"] = val
+		c, err := load(env)
+		if err != nil || c.BasicFlow != want {
+			t.Errorf("S3VEND_BASIC_FLOW=%q: BasicFlow=%v err=%v, want %v", val, c.BasicFlow, err, want)
+		}
+	}
+	// Guests with the enhanced flow are a valid configuration.
+	env := baseEnv()
+	env["S3VEND_BASIC_FLOW"] = "false"
+	env["S3VEND_GUESTS_ENABLED"] = "true"
+	env["S3VEND_UNAUTH_ROLE_ARN"] = "arn:aws:iam::123456789012:role/unauth"
+	if c, err := load(env); err != nil || c.BasicFlow || !c.GuestsEnabled {
+		t.Errorf("enhanced-flow guests: %+v %v", c, err)
+	}
+	// A session policy is fine with the basic flow, refused without it.
+	const policy = `{"Version":"2012-10-17","Statement":[]}`
+	env = baseEnv()
+	env["S3VEND_SESSION_POLICY"] = policy
+	if _, err := load(env); err != nil {
+		t.Errorf("policy with basic flow: %v", err)
+	}
+	env["S3VEND_BASIC_FLOW"] = "false"
+	if _, err := load(env); err == nil || !strings.Contains(err.Error(), "S3VEND_SESSION_POLICY") || !strings.Contains(err.Error(), "S3VEND_BASIC_FLOW=false") {
+		t.Errorf("policy without basic flow: %v", err)
+	}
+}
+
+func TestWeChatAndHS256Defaults(t *testing.T) {
+	env := baseEnv()
+	env["S3VEND_VERIFIERS"] = `{"wechat":{"name":"wechat","appId":"wx123"},"hs256":{"name":"backend","issuer":"i","audience":"a"}}`
+	env["S3VEND_SECRET_ARN"] = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"
+	c, err := load(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := c.Verifiers.WeChat; w.BaseURL != "https://api.weixin.qq.com" || w.IDField != "openid" {
+		t.Errorf("wechat: %+v", w)
+	}
+	if c.Verifiers.HS256.MaxTTL() != 300*time.Second || !c.NeedsSecrets() {
+		t.Errorf("hs256: %+v", c.Verifiers.HS256)
+	}
+}
+
+func TestChinaLoginKey(t *testing.T) {
+	env := baseEnv()
+	env["AWS_REGION"] = "cn-northwest-1"
+	env["S3VEND_IDENTITY_POOL_ID"] = "cn-northwest-1:0d4f7c2e-1111-2222-3333-444455556666"
+	env["S3VEND_AUTH_ROLE_ARN"] = "arn:aws-cn:iam::123456789012:role/auth"
+	c, err := load(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LoginKey() != "cognito-identity.cn-northwest-1.amazonaws.com.cn" {
+		t.Errorf("loginKey %s", c.LoginKey())
+	}
+}
+
+func TestRejects(t *testing.T) {
+	cases := map[string]struct{ key, val, want string }{
+		"unknown verifier field": {"S3VEND_VERIFIERS", `{"oidc":[{"name":"g","issuer":"https://i","audiences":["a"],"jsonUrl":"https://x"}]}`, "unknown field"},
+		"unknown top field":      {"S3VEND_VERIFIERS", `{"saml":{}}`, "unknown field"},
+		"dup names":              {"S3VEND_VERIFIERS", `{"oidc":[{"name":"g","issuer":"https://i","audiences":["a"]}],"hs256":{"name":"g","issuer":"i","audience":"a"}}`, "not unique"},
+		"bad name":               {"S3VEND_VERIFIERS", `{"oidc":[{"name":"Google","issuer":"https://i","audiences":["a"]}]}`, "[a-z0-9-]"},
+		"symmetric alg":          {"S3VEND_VERIFIERS", `{"oidc":[{"name":"g","issuer":"https://i","audiences":["a"],"algorithms":["HS256"]}]}`, "not an allowed"},
+		"alg none":               {"S3VEND_VERIFIERS", `{"oidc":[{"name":"g","issuer":"https://i","audiences":["a"],"algorithms":["none"]}]}`, "not an allowed"},
+		"http issuer":            {"S3VEND_VERIFIERS", `{"oidc":[{"name":"g","issuer":"http://i.example","audiences":["a"]}]}`, "https"},
+		"no audiences":           {"S3VEND_VERIFIERS", `{"oidc":[{"name":"g","issuer":"https://i"}]}`, "audiences"},
+		"bad idField":            {"S3VEND_VERIFIERS", `{"wechat":{"name":"w","appId":"wx","idField":"email"}}`, "idField"},
+		"not json":               {"S3VEND_VERIFIERS", `oidc`, "invalid JSON"},
+		"missing verifiers":      {"S3VEND_VERIFIERS", ``, "required"},
+		"no secret":              {"S3VEND_VERIFIERS", `{"hs256":{"name":"b","issuer":"i","audience":"a"}}`, "S3VEND_SECRET_ARN"},
+		"bad policy":             {"S3VEND_SESSION_POLICY", `{not json`, "JSON"},
+		"token duration":         {"S3VEND_TOKEN_DURATION_SECONDS", "86401", "1..86400"},
+		"credential duration":    {"S3VEND_CREDENTIAL_DURATION_SECONDS", "600", "900..43200"},
+		"guests":                 {"S3VEND_GUESTS_ENABLED", "yes", "true or false"},
+		"guests need role":       {"S3VEND_GUESTS_ENABLED", "true", "S3VEND_UNAUTH_ROLE_ARN"},
+		"basic flow":             {"S3VEND_BASIC_FLOW", "no", "S3VEND_BASIC_FLOW: must be true or false"},
+		"basic flow case":        {"S3VEND_BASIC_FLOW", "TRUE", "S3VEND_BASIC_FLOW: must be true or false"},
+		"timeout":                {"S3VEND_UPSTREAM_TIMEOUT", "30s", "between"},
+		"pool region":            {"S3VEND_IDENTITY_POOL_ID", "us-east-1:0d4f7c2e-1111", "region"},
+		"role":                   {"S3VEND_AUTH_ROLE_ARN", "arn:aws:iam::1:user/x", "role ARN"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			env := baseEnv()
+			env[c.key] = c.val
+			_, err := load(env)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want mention of %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestSecretsFileRefusedInLambda(t *testing.T) {
+	env := baseEnv()
+	env["S3VEND_VERIFIERS"] = `{"hs256":{"name":"b","issuer":"i","audience":"a"}}`
+	env["S3VEND_SECRETS_FILE"] = "/tmp/secrets.json"
+	if _, err := load(env); err != nil {
+		t.Fatalf("local: %v", err)
+	}
+	env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:9001"
+	if _, err := load(env); err == nil || !strings.Contains(err.Error(), "refused in Lambda") {
+		t.Fatalf("lambda: %v", err)
+	}
+}
+
+func TestParseSecrets(t *testing.T) {
+	v := config.Verifiers{HS256: &config.HS256{}, WeChat: &config.WeChat{}}
+	if _, err := config.ParseSecrets([]byte(`{"wechatAppSecret":"s","hs256Key":"`+strings.Repeat("k", 32)+`"}`), v); err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range []string{`{"hs256Key":"short","wechatAppSecret":"s"}`, `{"wechatAppSecret":"s"}`, `{"hs256Key":"` + strings.Repeat("k", 32) + `"}`, `{"other":"TOPSECRET"}`, `TOPSECRET`} {
+		_, err := config.ParseSecrets([]byte(doc), v)
+		if err == nil {
+			t.Errorf("accepted %s", doc)
+		} else if strings.Contains(err.Error(), "TOPSECRET") || strings.Contains(err.Error(), "short") {
+			t.Errorf("error echoes the secret: %v", err)
+		}
+	}
+}
+
+func FuzzParseVerifiers(f *testing.F) {
+	f.Add([]byte(`{"oidc":[{"name":"google","issuer":"https://accounts.google.com","audiences":["client-id"],"jwksUrl":"https://www.googleapis.com/oauth2/v3/certs","userClaim":"sub","algorithms":["RS256"]}],"wechat":{"name":"wechat","appId":"wx123","baseUrl":"https://api.weixin.qq.com","idField":"openid"},"hs256":{"name":"backend","issuer":"https://api.example.com","audience":"s3vend","maxTtlSeconds":300}}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		v, err := config.ParseVerifiers(raw)
+		if err != nil {
+			return
+		}
+		for _, o := range v.OIDC {
+			for _, a := range o.Algorithms {
+				if !config.AllowedAlgorithms[a] {
+					t.Fatalf("accepted algorithm %q", a)
+				}
+			}
+			if o.UserClaim == "" || len(o.Audiences) == 0 {
+				t.Fatalf("defaults not applied: %+v", o)
+			}
+		}
+	})
+}

@@ -1,0 +1,196 @@
+// Package fakes holds wire-level test doubles of the services the token
+// vendor talks to: Cognito Identity and Secrets Manager (JSON 1.1), STS
+// (query protocol, XML), an OIDC issuer with JWKS, and WeChat's
+// jscode2session. They are driven through the real SDK clients and HTTP
+// code; tests only use them via httptest servers.
+package fakes
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Behaviour is shared by the AWS fakes.
+type Behaviour struct {
+	mu      sync.Mutex
+	calls   map[string]int
+	errCode string        // fail every call with this AWS error code
+	delay   time.Duration // sleep before answering
+	last    map[string]map[string]any
+}
+
+// Fail makes every call fail with the AWS error code ("" to succeed again).
+func (b *Behaviour) Fail(code string) { b.mu.Lock(); b.errCode = code; b.mu.Unlock() }
+
+// Delay makes every call wait d before answering.
+func (b *Behaviour) Delay(d time.Duration) { b.mu.Lock(); b.delay = d; b.mu.Unlock() }
+
+// Calls is how many requests the fake saw for op (attempts, retries included).
+func (b *Behaviour) Calls(op string) int { b.mu.Lock(); defer b.mu.Unlock(); return b.calls[op] }
+
+// Total is how many requests the fake saw.
+func (b *Behaviour) Total() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, c := range b.calls {
+		n += c
+	}
+	return n
+}
+
+// Reset clears counters and behaviour.
+func (b *Behaviour) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.calls, b.errCode, b.delay, b.last = nil, "", 0, nil
+}
+
+// Last is the last decoded input of op.
+func (b *Behaviour) Last(op string) map[string]any {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.last[op]
+}
+
+func (b *Behaviour) record(op string, in map[string]any) (string, time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.calls == nil {
+		b.calls, b.last = map[string]int{}, map[string]map[string]any{}
+	}
+	b.calls[op]++
+	b.last[op] = in
+	return b.errCode, b.delay
+}
+
+func wait(r *http.Request, d time.Duration) {
+	if d == 0 {
+		return
+	}
+	select {
+	case <-time.After(d):
+	case <-r.Context().Done():
+	}
+}
+
+// jsonService handles an AWS JSON 1.1 protocol service.
+func jsonService(b *Behaviour, prefix string, ops map[string]func(in map[string]any) any) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		target := r.Header.Get("X-Amz-Target")
+		op, ok := strings.CutPrefix(target, prefix+".")
+		body, _ := io.ReadAll(r.Body)
+		in := map[string]any{}
+		_ = json.Unmarshal(body, &in)
+		code, delay := b.record(op, in)
+		wait(r, delay)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Header().Set("X-Amzn-Requestid", "00000000-0000-0000-0000-000000000000")
+		handler := ops[op]
+		if !ok || handler == nil || r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256") && op != "GetId" && op != "GetOpenIdToken" {
+			code = "InvalidRequest"
+		}
+		if code != "" {
+			status := http.StatusBadRequest
+			if code == "InternalErrorException" || code == "InternalFailure" {
+				status = http.StatusInternalServerError
+			}
+			w.WriteHeader(status)
+			fmt.Fprintf(w, `{"__type":%q,"message":"fake upstream detail that must never reach a client"}`, code)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(handler(in))
+	}
+}
+
+// Cognito is a fake Cognito Identity endpoint.
+type Cognito struct{ Behaviour }
+
+// Handler serves GetOpenIdTokenForDeveloperIdentity, GetId and GetOpenIdToken.
+func (c *Cognito) Handler() http.Handler {
+	return jsonService(&c.Behaviour, "AWSCognitoIdentityService", map[string]func(map[string]any) any{
+		"GetOpenIdTokenForDeveloperIdentity": func(in map[string]any) any {
+			pool, _ := in["IdentityPoolId"].(string)
+			return map[string]string{"IdentityId": regionOf(pool) + ":11111111-2222-3333-4444-555555555555", "Token": "cognito-openid-token"}
+		},
+		"GetId": func(in map[string]any) any {
+			pool, _ := in["IdentityPoolId"].(string)
+			return map[string]string{"IdentityId": regionOf(pool) + ":99999999-8888-7777-6666-555555555555"}
+		},
+		"GetOpenIdToken": func(in map[string]any) any {
+			id, _ := in["IdentityId"].(string)
+			return map[string]string{"IdentityId": id, "Token": "cognito-guest-token"}
+		},
+	})
+}
+
+func regionOf(pool string) string {
+	r, _, _ := strings.Cut(pool, ":")
+	return r
+}
+
+// Secrets is a fake Secrets Manager endpoint holding one secret string.
+type Secrets struct {
+	Behaviour
+	SecretString string
+}
+
+// Handler serves GetSecretValue.
+func (s *Secrets) Handler() http.Handler {
+	return jsonService(&s.Behaviour, "secretsmanager", map[string]func(map[string]any) any{
+		"GetSecretValue": func(in map[string]any) any {
+			id, _ := in["SecretId"].(string)
+			return map[string]any{"ARN": id, "Name": "s3vend", "SecretString": s.SecretString, "VersionId": "v1"}
+		},
+	})
+}
+
+// STS is a fake STS endpoint (query protocol).
+type STS struct{ Behaviour }
+
+// Handler serves AssumeRoleWithWebIdentity.
+func (s *STS) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		in := map[string]any{}
+		for k := range r.PostForm {
+			in[k] = r.PostForm.Get(k)
+		}
+		op := r.PostForm.Get("Action")
+		code, delay := s.record(op, in)
+		wait(r, delay)
+		if op != "AssumeRoleWithWebIdentity" {
+			code = "InvalidAction"
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		if code != "" {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>%s</Code><Message>fake upstream detail that must never reach a client</Message></Error><RequestId>r-1</RequestId></ErrorResponse>`, code)
+			return
+		}
+		exp := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+		role := r.PostForm.Get("RoleArn")
+		var sb strings.Builder
+		_ = xml.EscapeText(&sb, []byte(role))
+		fmt.Fprintf(w, `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleWithWebIdentityResult>
+    <SubjectFromWebIdentityToken>sub</SubjectFromWebIdentityToken>
+    <AssumedRoleUser><Arn>%s/s</Arn><AssumedRoleId>AROAEXAMPLE:s</AssumedRoleId></AssumedRoleUser>
+    <Credentials>
+      <SessionToken>FQoGZXIvYXdzEXAMPLE</SessionToken>
+      <SecretAccessKey>wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY</SecretAccessKey>
+      <Expiration>%s</Expiration>
+      <AccessKeyId>ASIAEXAMPLE</AccessKeyId>
+    </Credentials>
+    <Provider>cognito-identity.amazonaws.com</Provider>
+  </AssumeRoleWithWebIdentityResult>
+  <ResponseMetadata><RequestId>r-2</RequestId></ResponseMetadata>
+</AssumeRoleWithWebIdentityResponse>`, sb.String(), exp)
+	})
+}

@@ -1,0 +1,295 @@
+// Package httpapi is the HTTP adapter of the token vendor: a plain net/http
+// handler that routes, decodes requests, calls the core and maps its errors
+// to statuses and the {"error":{"code","message"}} shape.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/akrylysov/algnhsa"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/s3vend/s3vend/lambda/internal/fault"
+	"github.com/s3vend/s3vend/lambda/internal/vend"
+)
+
+// Vendor is the core as seen by the adapter.
+type Vendor interface {
+	Token(ctx context.Context, provider, credential string) (vend.Token, error)
+	Credentials(ctx context.Context, provider, credential string) (vend.Credentials, error)
+	Guest(ctx context.Context, identityID string) (vend.Credentials, error)
+	GuestToken(ctx context.Context, identityID string) (vend.GuestToken, error)
+	HasProvider(name string) bool
+	GuestsEnabled() bool
+	BasicFlow() bool
+}
+
+var _ Vendor = (*vend.Service)(nil)
+
+// Options configure the handler.
+type Options struct {
+	// Timeout bounds each request's upstream work; keep it below the Lambda
+	// timeout (default 6s).
+	Timeout time.Duration
+	// RetryAfter is the Retry-After advertised on 429/502/503 (default 1s).
+	RetryAfter time.Duration
+	Logger     *slog.Logger
+}
+
+// Handler serves the token vendor API.
+type Handler struct {
+	v    Vendor
+	opts Options
+}
+
+// New returns the API handler.
+func New(v Vendor, opts Options) *Handler {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 6 * time.Second
+	}
+	if opts.RetryAfter <= 0 {
+		opts.RetryAfter = time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Handler{v: v, opts: opts}
+}
+
+var (
+	errNotFound         = &apiError{http.StatusNotFound, "not_found", "No such route."}
+	errMethodNotAllowed = &apiError{http.StatusMethodNotAllowed, "method_not_allowed", "The method is not allowed on this route."}
+	errInternal         = &apiError{http.StatusInternalServerError, "internal_error", "Internal error."}
+	errBasicFlowOff     = &apiError{http.StatusNotFound, "basic_flow_disabled", "The identity pool does not allow the basic flow; use /v1/token and GetCredentialsForIdentity."}
+)
+
+// route is the outcome of one request, for the access log.
+type outcome struct {
+	route    string
+	status   int
+	code     string
+	detail   string
+	provider string
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	reqID := requestID(r.Context())
+	w.Header().Set("X-Request-Id", reqID)
+	out := &outcome{route: "other"}
+	defer func() {
+		if p := recover(); p != nil {
+			// Never echo the panic value or a stack trace.
+			h.writeError(w, errInternal, out)
+			out.detail = "panic recovered"
+		}
+		h.log(r.Context(), reqID, r.Method, out, time.Since(start))
+	}()
+
+	switch r.URL.Path {
+	case "/v1/token":
+		out.route = "token"
+		if h.allow(w, r, http.MethodPost, out) {
+			h.login(w, r, out, func(ctx context.Context, req LoginRequest) (any, error) {
+				return h.v.Token(ctx, req.Provider, req.Credential)
+			})
+		}
+	case "/v1/credentials":
+		out.route = "credentials"
+		if !h.v.BasicFlow() {
+			// Checked before anything else: no upstream call at all.
+			h.writeError(w, errBasicFlowOff, out)
+			return
+		}
+		if h.allow(w, r, http.MethodPost, out) {
+			h.login(w, r, out, func(ctx context.Context, req LoginRequest) (any, error) {
+				return h.v.Credentials(ctx, req.Provider, req.Credential)
+			})
+		}
+	case "/v1/guest":
+		if !h.v.GuestsEnabled() {
+			h.writeError(w, errNotFound, out)
+			return
+		}
+		out.route = "guest"
+		if h.allow(w, r, http.MethodPost, out) {
+			h.guest(w, r, out)
+		}
+	case "/healthz":
+		out.route = "healthz"
+		if h.allow(w, r, http.MethodGet, out) {
+			h.writeJSON(w, http.StatusOK, map[string]string{"status": "ok"}, out)
+		}
+	default:
+		h.writeError(w, errNotFound, out)
+	}
+}
+
+func (h *Handler) allow(w http.ResponseWriter, r *http.Request, method string, out *outcome) bool {
+	if r.Method == method || (method == http.MethodGet && r.Method == http.MethodHead) {
+		return true
+	}
+	w.Header().Set("Allow", method)
+	h.writeError(w, errMethodNotAllowed, out)
+	return false
+}
+
+func (h *Handler) login(w http.ResponseWriter, r *http.Request, out *outcome, call func(context.Context, LoginRequest) (any, error)) {
+	body, aerr := readBody(r.Body)
+	if aerr != nil {
+		h.writeError(w, aerr, out)
+		return
+	}
+	req, err := DecodeLogin(r.Header.Get("Content-Type"), body)
+	if err != nil {
+		h.writeError(w, err.(*apiError), out)
+		return
+	}
+	if !h.v.HasProvider(req.Provider) {
+		h.writeError(w, errUnknownProvider, out)
+		return
+	}
+	out.provider = req.Provider
+	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
+	defer cancel()
+	res, err := call(ctx, req)
+	h.respond(w, res, err, out)
+}
+
+func (h *Handler) guest(w http.ResponseWriter, r *http.Request, out *outcome) {
+	body, aerr := readBody(r.Body)
+	if aerr != nil {
+		h.writeError(w, aerr, out)
+		return
+	}
+	req, err := DecodeGuest(r.Header.Get("Content-Type"), body)
+	if err != nil {
+		h.writeError(w, err.(*apiError), out)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
+	defer cancel()
+	var res any
+	if h.v.BasicFlow() {
+		res, err = h.v.Guest(ctx, req.IdentityID)
+	} else {
+		// Enhanced flow: the client calls GetCredentialsForIdentity itself.
+		res, err = h.v.GuestToken(ctx, req.IdentityID)
+	}
+	h.respond(w, res, err, out)
+}
+
+func (h *Handler) respond(w http.ResponseWriter, res any, err error, out *outcome) {
+	if err != nil {
+		out.detail = fault.Describe(err)
+		h.writeError(w, errorFor(err), out)
+		return
+	}
+	h.writeJSON(w, http.StatusOK, res, out)
+}
+
+// errorFor maps the core's sentinel errors to responses with fixed messages.
+func errorFor(err error) *apiError {
+	switch {
+	case errors.Is(err, fault.ErrUnknownProvider):
+		return errUnknownProvider
+	case errors.Is(err, fault.ErrInvalidCredential):
+		return &apiError{http.StatusUnauthorized, "invalid_credential", "The credential was rejected."}
+	case errors.Is(err, fault.ErrNotFound):
+		return errNotFound
+	case errors.Is(err, fault.ErrBasicFlowDisabled):
+		return errBasicFlowOff
+	case errors.Is(err, fault.ErrRateLimited):
+		return &apiError{http.StatusTooManyRequests, "rate_limited", "Too many requests; retry later."}
+	case errors.Is(err, fault.ErrThrottled):
+		return &apiError{http.StatusServiceUnavailable, "upstream_throttled", "An upstream service is throttling; retry later."}
+	case errors.Is(err, fault.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		return &apiError{http.StatusServiceUnavailable, "upstream_timeout", "An upstream service did not answer in time; retry later."}
+	case errors.Is(err, fault.ErrUpstream):
+		return &apiError{http.StatusBadGateway, "upstream_error", "An upstream service failed; retry later."}
+	default:
+		return errInternal
+	}
+}
+
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func (h *Handler) writeError(w http.ResponseWriter, e *apiError, out *outcome) {
+	switch e.Status {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", strconv.Itoa(int((h.opts.RetryAfter+time.Second-1)/time.Second)))
+	}
+	out.code = e.Code
+	var b errorBody
+	b.Error.Code, b.Error.Message = e.Code, e.Message
+	h.writeJSON(w, e.Status, b, out)
+}
+
+func (h *Handler) writeJSON(w http.ResponseWriter, status int, v any, out *outcome) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status, body = http.StatusInternalServerError, []byte(`{"error":{"code":"internal_error","message":"Internal error."}}`)
+		out.code = "internal_error"
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "application/json")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+	out.status = status
+}
+
+func (h *Handler) log(ctx context.Context, reqID, method string, out *outcome, d time.Duration) {
+	level := slog.LevelInfo
+	if out.status >= 500 {
+		level = slog.LevelError
+	} else if out.status >= 400 {
+		level = slog.LevelWarn
+	}
+	attrs := []slog.Attr{
+		slog.String("request_id", reqID),
+		slog.String("method", method),
+		slog.String("route", out.route),
+		slog.Int("status", out.status),
+		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
+	}
+	if out.provider != "" {
+		attrs = append(attrs, slog.String("provider", out.provider))
+	}
+	if out.code != "" {
+		attrs = append(attrs, slog.String("error_code", out.code))
+	}
+	if out.detail != "" {
+		attrs = append(attrs, slog.String("error", out.detail))
+	}
+	h.opts.Logger.LogAttrs(ctx, level, "request", attrs...)
+}
+
+// requestID prefers the Lambda request id, then API Gateway's, then a fresh one.
+func requestID(ctx context.Context) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		return lc.AwsRequestID
+	}
+	if ev, ok := algnhsa.APIGatewayV2RequestFromContext(ctx); ok && ev.RequestContext.RequestID != "" {
+		return ev.RequestContext.RequestID
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

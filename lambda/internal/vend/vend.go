@@ -1,0 +1,295 @@
+// Package vend is the core of the token vendor: it verifies a login with the
+// named verifier and obtains Cognito tokens and STS credentials. It depends
+// only on the small interfaces declared here; the AWS adapters live in awsx.
+package vend
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/s3vend/s3vend/lambda/internal/fault"
+	"github.com/s3vend/s3vend/lambda/internal/verify"
+)
+
+// IdentityToken is a Cognito identity and its OpenID token.
+type IdentityToken struct {
+	IdentityID string
+	Token      string
+}
+
+// DeveloperLogin is the input of GetOpenIdTokenForDeveloperIdentity.
+type DeveloperLogin struct {
+	IdentityPoolID    string
+	DeveloperProvider string
+	UserID            string
+	TokenDuration     time.Duration
+}
+
+// Cognito is what the core needs from Cognito Identity.
+type Cognito interface {
+	// DeveloperToken calls GetOpenIdTokenForDeveloperIdentity.
+	DeveloperToken(ctx context.Context, in DeveloperLogin) (IdentityToken, error)
+	// GetID calls GetId without logins (a guest identity).
+	GetID(ctx context.Context, identityPoolID string) (string, error)
+	// OpenIDToken calls GetOpenIdToken without logins (a guest token).
+	OpenIDToken(ctx context.Context, identityID string) (IdentityToken, error)
+}
+
+// AssumeInput is the input of AssumeRoleWithWebIdentity.
+type AssumeInput struct {
+	RoleARN     string
+	SessionName string
+	Token       string
+	Policy      string // optional session policy
+	Duration    time.Duration
+}
+
+// AWSCredentials are temporary credentials from STS.
+type AWSCredentials struct {
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+	Expiration      time.Time
+}
+
+// STS is what the core needs from STS.
+type STS interface {
+	AssumeRoleWithWebIdentity(ctx context.Context, in AssumeInput) (AWSCredentials, error)
+}
+
+// Config is the core's slice of the service configuration.
+type Config struct {
+	IdentityPoolID     string
+	DeveloperProvider  string
+	Region             string
+	LoginKey           string
+	AuthRoleARN        string
+	UnauthRoleARN      string
+	GuestsEnabled      bool
+	BasicFlow          bool // the pool allows the basic flow; false: no /v1/credentials, enhanced-flow guests
+	TokenDuration      time.Duration
+	CredentialDuration time.Duration
+	SessionPolicy      string
+	Now                func() time.Time // default time.Now
+}
+
+// Token is the result of POST /v1/token.
+type Token struct {
+	IdentityID     string    `json:"identityId"`
+	Token          string    `json:"token"`
+	ExpiresAt      time.Time `json:"expiresAt"`
+	IdentityPoolID string    `json:"identityPoolId"`
+	Region         string    `json:"region"`
+	LoginKey       string    `json:"loginKey"`
+}
+
+// Credentials is the result of POST /v1/credentials and, with the basic flow,
+// POST /v1/guest.
+type Credentials struct {
+	IdentityID      string    `json:"identityId"`
+	AccessKeyID     string    `json:"accessKeyId"`
+	SecretAccessKey string    `json:"secretAccessKey"`
+	SessionToken    string    `json:"sessionToken"`
+	Expiration      time.Time `json:"expiration"`
+}
+
+// GuestToken is the result of POST /v1/guest when the pool does not allow the
+// basic flow: the client calls GetCredentialsForIdentity itself with
+// Logins {LoginKey: Token} (enhanced flow).
+type GuestToken struct {
+	IdentityID     string `json:"identityId"`
+	Token          string `json:"token"`
+	IdentityPoolID string `json:"identityPoolId"`
+	Region         string `json:"region"`
+	LoginKey       string `json:"loginKey"`
+}
+
+// Service vends tokens and credentials.
+type Service struct {
+	cfg       Config
+	verifiers map[string]verify.Verifier
+	cognito   Cognito
+	sts       STS
+}
+
+// New returns a Service. Verifier names must be unique (config checks this).
+func New(cfg Config, verifiers []verify.Verifier, cognito Cognito, sts STS) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	m := make(map[string]verify.Verifier, len(verifiers))
+	for _, v := range verifiers {
+		m[v.Name()] = v
+	}
+	return &Service{cfg: cfg, verifiers: m, cognito: cognito, sts: sts}
+}
+
+// HasProvider reports whether name is a configured verifier.
+func (s *Service) HasProvider(name string) bool {
+	_, ok := s.verifiers[name]
+	return ok
+}
+
+// GuestsEnabled reports whether /v1/guest is served.
+func (s *Service) GuestsEnabled() bool { return s.cfg.GuestsEnabled }
+
+// BasicFlow reports whether the pool allows the basic flow: /v1/credentials
+// is served and guests get credentials (Guest) rather than a token (GuestToken).
+func (s *Service) BasicFlow() bool { return s.cfg.BasicFlow }
+
+// Token verifies the credential and makes exactly one AWS call:
+// GetOpenIdTokenForDeveloperIdentity.
+func (s *Service) Token(ctx context.Context, provider, credential string) (Token, error) {
+	it, expires, err := s.developerToken(ctx, provider, credential)
+	if err != nil {
+		return Token{}, err
+	}
+	return Token{
+		IdentityID:     it.IdentityID,
+		Token:          it.Token,
+		ExpiresAt:      expires,
+		IdentityPoolID: s.cfg.IdentityPoolID,
+		Region:         s.cfg.Region,
+		LoginKey:       s.cfg.LoginKey,
+	}, nil
+}
+
+// Credentials verifies the credential and makes exactly two AWS calls:
+// GetOpenIdTokenForDeveloperIdentity, then AssumeRoleWithWebIdentity on the
+// authenticated role (basic flow).
+func (s *Service) Credentials(ctx context.Context, provider, credential string) (Credentials, error) {
+	if !s.cfg.BasicFlow {
+		return Credentials{}, fault.New(fault.ErrBasicFlowDisabled, "credentials need the basic flow", nil)
+	}
+	it, _, err := s.developerToken(ctx, provider, credential)
+	if err != nil {
+		return Credentials{}, err
+	}
+	return s.assume(ctx, s.cfg.AuthRoleARN, it)
+}
+
+// Guest vends unauthenticated-role credentials (basic flow): GetId (unless
+// identityID is given, to reuse a guest identity), GetOpenIdToken,
+// AssumeRoleWithWebIdentity.
+func (s *Service) Guest(ctx context.Context, identityID string) (Credentials, error) {
+	if s.cfg.GuestsEnabled && !s.cfg.BasicFlow {
+		return Credentials{}, fault.New(fault.ErrBasicFlowDisabled, "guest credentials need the basic flow", nil)
+	}
+	it, err := s.guestToken(ctx, identityID)
+	if err != nil {
+		return Credentials{}, err
+	}
+	return s.assume(ctx, s.cfg.UnauthRoleARN, it)
+}
+
+// GuestToken vends a guest identity's OpenID token for the enhanced flow:
+// GetId (unless identityID is given, to reuse a guest identity) and
+// GetOpenIdToken, nothing else. The client exchanges the token itself with
+// GetCredentialsForIdentity.
+func (s *Service) GuestToken(ctx context.Context, identityID string) (GuestToken, error) {
+	it, err := s.guestToken(ctx, identityID)
+	if err != nil {
+		return GuestToken{}, err
+	}
+	return GuestToken{
+		IdentityID:     it.IdentityID,
+		Token:          it.Token,
+		IdentityPoolID: s.cfg.IdentityPoolID,
+		Region:         s.cfg.Region,
+		LoginKey:       s.cfg.LoginKey,
+	}, nil
+}
+
+func (s *Service) guestToken(ctx context.Context, identityID string) (IdentityToken, error) {
+	if !s.cfg.GuestsEnabled {
+		return IdentityToken{}, fault.New(fault.ErrNotFound, "guests disabled", nil)
+	}
+	if identityID == "" {
+		id, err := s.cognito.GetID(ctx, s.cfg.IdentityPoolID)
+		if err != nil {
+			return IdentityToken{}, err
+		}
+		identityID = id
+	} else if !ValidIdentityID(identityID, s.cfg.Region) {
+		return IdentityToken{}, fault.New(fault.ErrInvalidCredential, "malformed identity id", nil)
+	}
+	it, err := s.cognito.OpenIDToken(ctx, identityID)
+	if err != nil {
+		if errors.Is(err, fault.ErrIdentityRejected) {
+			return IdentityToken{}, fault.New(fault.ErrInvalidCredential, "identity is not a guest identity of this pool", err)
+		}
+		return IdentityToken{}, err
+	}
+	return it, nil
+}
+
+func (s *Service) developerToken(ctx context.Context, provider, credential string) (IdentityToken, time.Time, error) {
+	v, ok := s.verifiers[provider]
+	if !ok {
+		return IdentityToken{}, time.Time{}, fault.New(fault.ErrUnknownProvider, "no such verifier", nil)
+	}
+	id, err := v.Verify(ctx, credential)
+	if err != nil {
+		return IdentityToken{}, time.Time{}, err
+	}
+	start := s.cfg.Now()
+	it, err := s.cognito.DeveloperToken(ctx, DeveloperLogin{
+		IdentityPoolID:    s.cfg.IdentityPoolID,
+		DeveloperProvider: s.cfg.DeveloperProvider,
+		UserID:            UserID(provider, id),
+		TokenDuration:     s.cfg.TokenDuration,
+	})
+	if err != nil {
+		return IdentityToken{}, time.Time{}, err
+	}
+	// The token's lifetime starts no earlier than our call: a conservative expiry.
+	return it, start.Add(s.cfg.TokenDuration).UTC().Truncate(time.Second), nil
+}
+
+func (s *Service) assume(ctx context.Context, role string, it IdentityToken) (Credentials, error) {
+	c, err := s.sts.AssumeRoleWithWebIdentity(ctx, AssumeInput{
+		RoleARN:     role,
+		SessionName: SessionName(it.IdentityID),
+		Token:       it.Token,
+		Policy:      s.cfg.SessionPolicy,
+		Duration:    s.cfg.CredentialDuration,
+	})
+	if err != nil {
+		return Credentials{}, err
+	}
+	return Credentials{
+		IdentityID:      it.IdentityID,
+		AccessKeyID:     c.AccessKeyID,
+		SecretAccessKey: c.SecretAccessKey,
+		SessionToken:    c.SessionToken,
+		Expiration:      c.Expiration.UTC(),
+	}, nil
+}
+
+// UserID namespaces a verifier's user id, so that two verifiers can never
+// map to the same Cognito identity.
+func UserID(verifier, id string) string { return verifier + ":" + id }
+
+var (
+	sessionUnsafe = regexp.MustCompile(`[^\w+=,.@-]`)
+	identityIDRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d:[0-9a-f-]{36}$`)
+)
+
+// SessionName derives an STS RoleSessionName ([\w+=,.@-]{2,64}) from an
+// identity id such as "eu-west-1:1234...".
+func SessionName(identityID string) string {
+	_, after, _ := strings.Cut(identityID, ":")
+	n := "s3vend-" + sessionUnsafe.ReplaceAllString(after, "")
+	if len(n) > 64 {
+		n = n[:64]
+	}
+	return n
+}
+
+// ValidIdentityID reports whether id looks like an identity id of region.
+func ValidIdentityID(id, region string) bool {
+	return identityIDRE.MatchString(id) && strings.HasPrefix(id, region+":")
+}

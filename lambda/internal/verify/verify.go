@@ -1,0 +1,105 @@
+// Package verify checks login credentials. Each verifier turns a credential
+// string into the provider's stable user id, or returns a *fault.Error:
+// fault.ErrInvalidCredential when the credential is rejected, or an upstream
+// kind (fault.ErrUpstream, fault.ErrTimeout, fault.ErrThrottled,
+// fault.ErrRateLimited) when the identity provider could not answer.
+package verify
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/s3vend/s3vend/lambda/internal/fault"
+)
+
+// Verifier verifies one kind of credential.
+type Verifier interface {
+	// Name is the verifier's configured name: the request's provider value and
+	// the namespace of the user ids it returns.
+	Name() string
+	// Verify returns the provider's user id for a valid credential.
+	Verify(ctx context.Context, credential string) (string, error)
+}
+
+const (
+	// MaxTokenBytes bounds a JWT credential; real ID tokens are far smaller.
+	MaxTokenBytes = 8 << 10
+	// clockSkew tolerated on exp, nbf and iat.
+	clockSkew = time.Minute
+	// maxUpstreamBody bounds what we read from an identity provider.
+	maxUpstreamBody = 1 << 20
+)
+
+var userIDRE = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
+
+// validUserID reports whether id is a printable, bounded user id.
+func validUserID(id string) bool { return userIDRE.MatchString(id) }
+
+func reject(reason string, cause error) error {
+	return fault.New(fault.ErrInvalidCredential, reason, cause)
+}
+
+// jwtReason names a golang-jwt validation failure with fixed text.
+func jwtReason(err error) string {
+	switch {
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return "malformed token"
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return "bad signature"
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return "token expired"
+	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return "token not valid yet"
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return "wrong audience"
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		return "wrong issuer"
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return "required claim missing"
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		return "unverifiable token"
+	default:
+		return "token rejected"
+	}
+}
+
+// upstreamErr classifies a failed HTTP exchange with an identity provider.
+func upstreamErr(ctx context.Context, what string, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) || isTimeout(err) {
+		return fault.New(fault.ErrTimeout, what+" timed out", err)
+	}
+	return fault.New(fault.ErrUpstream, what+" failed", err)
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+// get performs a bounded GET and returns the body of a 200 response.
+func get(ctx context.Context, client *http.Client, url, what string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fault.New(fault.ErrUpstream, what+" request", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, upstreamErr(ctx, what, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxUpstreamBody))
+	if err != nil {
+		return nil, upstreamErr(ctx, what, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fault.New(fault.ErrUpstream, what+" returned a non-200 status", nil)
+	}
+	return body, nil
+}
