@@ -19,6 +19,8 @@ import (
 	awsconstructs "github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/s3vend/s3vend/lambda/contract"
 )
 
 // TokenVendorProps configures NewTokenVendor.
@@ -89,22 +91,6 @@ type TokenVendor struct {
 	TokenURL *string
 }
 
-// Environment variable names the token vendor reads (see lambda/README.md).
-const (
-	EnvPoolID         = "S3VEND_IDENTITY_POOL_ID"
-	EnvProvider       = "S3VEND_DEVELOPER_PROVIDER"
-	EnvAuthRole       = "S3VEND_AUTH_ROLE_ARN"
-	EnvGuestRole      = "S3VEND_UNAUTH_ROLE_ARN"
-	EnvGuests         = "S3VEND_GUESTS_ENABLED"
-	EnvBasicFlow      = "S3VEND_BASIC_FLOW"
-	EnvTokenDuration  = "S3VEND_TOKEN_DURATION_SECONDS"
-	EnvCredDuration   = "S3VEND_CREDENTIAL_DURATION_SECONDS"
-	EnvSessionPolicy  = "S3VEND_SESSION_POLICY"
-	EnvVerifiers      = "S3VEND_VERIFIERS"
-	EnvSecretArn      = "S3VEND_SECRET_ARN"
-	EnvUpstreamTimout = "S3VEND_UPSTREAM_TIMEOUT"
-)
-
 // NewTokenVendor creates the function, its least-privilege role, its log
 // groups, the verifier secret when needed, and the HTTP API in front of it.
 func NewTokenVendor(scope awsconstructs.Construct, id string, props TokenVendorProps) *TokenVendor {
@@ -142,21 +128,21 @@ func NewTokenVendor(scope awsconstructs.Construct, id string, props TokenVendorP
 	}))
 
 	env := map[string]*string{
-		EnvPoolID:         p.IdentityPoolID,
-		EnvProvider:       jsii.String(p.DeveloperProviderName),
-		EnvAuthRole:       p.AuthenticatedRoleArn,
-		EnvGuests:         jsii.String(strconv.FormatBool(p.GuestRoleArn != nil)),
-		EnvBasicFlow:      jsii.String(strconv.FormatBool(p.BasicFlow)),
-		EnvTokenDuration:  jsii.String(strconv.Itoa(int(p.TokenDuration.Seconds()))),
-		EnvCredDuration:   jsii.String(strconv.Itoa(int(p.CredentialLifetime.Seconds()))),
-		EnvVerifiers:      jsii.String(p.VerifiersJSON),
-		EnvUpstreamTimout: jsii.String((p.Timeout - 3*time.Second).String()),
+		contract.EnvIdentityPoolID:     p.IdentityPoolID,
+		contract.EnvDeveloperProvider:  jsii.String(p.DeveloperProviderName),
+		contract.EnvAuthRoleARN:        p.AuthenticatedRoleArn,
+		contract.EnvGuestsEnabled:      jsii.String(strconv.FormatBool(p.GuestRoleArn != nil)),
+		contract.EnvBasicFlow:          jsii.String(strconv.FormatBool(p.BasicFlow)),
+		contract.EnvTokenDuration:      jsii.String(strconv.Itoa(int(p.TokenDuration.Seconds()))),
+		contract.EnvCredentialDuration: jsii.String(strconv.Itoa(int(p.CredentialLifetime.Seconds()))),
+		contract.EnvVerifiers:          jsii.String(p.VerifiersJSON),
+		contract.EnvUpstreamTimeout:    jsii.String((p.Timeout - 3*time.Second).String()),
 	}
 	if p.GuestRoleArn != nil {
-		env[EnvGuestRole] = p.GuestRoleArn
+		env[contract.EnvUnauthRoleARN] = p.GuestRoleArn
 	}
 	if p.SessionPolicy != "" {
-		env[EnvSessionPolicy] = jsii.String(p.SessionPolicy)
+		env[contract.EnvSessionPolicy] = jsii.String(p.SessionPolicy)
 	}
 	if p.NeedsSecret {
 		tv.Secret = awssecretsmanager.NewSecret(c, jsii.String("VerifierSecret"), &awssecretsmanager.SecretProps{
@@ -170,7 +156,7 @@ func NewTokenVendor(scope awsconstructs.Construct, id string, props TokenVendorP
 			RemovalPolicy: removal,
 		})
 		tv.Secret.GrantRead(role, nil)
-		env[EnvSecretArn] = tv.Secret.SecretArn()
+		env[contract.EnvSecretARN] = tv.Secret.SecretArn()
 		cdknag.NagSuppressions_AddResourceSuppressions(tv.Secret, &[]*cdknag.NagPackSuppression{{
 			Id: jsii.String("AwsSolutions-SMG4"),
 			Reason: jsii.String("Holds third-party credentials (the WeChat app secret, issued by WeChat) and a key shared with the " +

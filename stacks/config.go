@@ -14,6 +14,7 @@ import (
 	"time"
 
 	s3vc "github.com/s3vend/s3vend/constructs"
+	"github.com/s3vend/s3vend/lambda/contract"
 )
 
 // ContextKey is the cdk.json context key that holds every environment.
@@ -64,8 +65,8 @@ type EnvConfig struct {
 	LogRetention  time.Duration
 
 	Retain        bool
-	Verifiers     Verifiers
-	SessionPolicy string // optional scope-down policy for basic-flow credentials (JSON)
+	Verifiers     contract.Verifiers // validated, defaults applied
+	SessionPolicy string             // optional scope-down policy for basic-flow credentials (JSON)
 }
 
 // UserPoolConfig adds a Cognito user pool as a second identity provider:
@@ -84,72 +85,32 @@ type RoleMappingRule struct {
 	RoleArn   string `json:"roleArn"`
 }
 
-// Verifiers is the login-verifier configuration handed to the token vendor
-// as JSON (S3VEND_VERIFIERS). Secrets are never part of it.
-type Verifiers struct {
-	OIDC   []OIDCVerifier  `json:"oidc,omitempty"`
-	WeChat *WeChatVerifier `json:"wechat,omitempty"`
-	HS256  *HS256Verifier  `json:"hs256,omitempty"`
-}
-
-// OIDCVerifier verifies ID tokens of one issuer against its JWKS.
-type OIDCVerifier struct {
-	Name       string   `json:"name"`
-	Issuer     string   `json:"issuer"`
-	Audiences  []string `json:"audiences"`
-	JWKSURL    string   `json:"jwksUrl,omitempty"`
-	UserClaim  string   `json:"userClaim,omitempty"`
-	Algorithms []string `json:"algorithms,omitempty"`
-}
-
-// WeChatVerifier exchanges mini-program login codes through jscode2session.
-type WeChatVerifier struct {
-	Name    string `json:"name"`
-	AppID   string `json:"appId"`
-	BaseURL string `json:"baseUrl,omitempty"`
-	IDField string `json:"idField,omitempty"`
-}
-
-// HS256Verifier verifies short-lived JWTs minted by the team's own backend.
-type HS256Verifier struct {
-	Name          string `json:"name"`
-	Issuer        string `json:"issuer"`
-	Audience      string `json:"audience"`
-	MaxTTLSeconds int    `json:"maxTtlSeconds,omitempty"`
-}
-
-// NeedsSecret reports whether any configured verifier needs the secret.
-func (v Verifiers) NeedsSecret() bool { return v.WeChat != nil || v.HS256 != nil }
-
-// Any reports whether at least one verifier is configured.
-func (v Verifiers) Any() bool { return len(v.OIDC) > 0 || v.NeedsSecret() }
-
 // rawConfig mirrors the JSON shape of the cdk.json context.
 type rawConfig struct {
 	Environments map[string]json.RawMessage `json:"environments"`
 }
 
 type rawEnv struct {
-	Account               string           `json:"account"`
-	Region                string           `json:"region"`
-	BucketAccess          string           `json:"bucketAccess"`
-	CORS                  *rawCORS         `json:"cors"`
-	Versioning            *bool            `json:"versioning"`
-	NoncurrentVersionTTL  string           `json:"noncurrentVersionExpiry"`
-	AbortMultipartAfter   string           `json:"abortIncompleteUploadsAfter"`
-	AccessLogExpiry       string           `json:"accessLogExpiry"`
-	DeveloperProviderName string           `json:"developerProviderName"`
-	Guests                *bool            `json:"guests"`
-	BasicFlow             *bool            `json:"basicFlow"`
-	UserPool              *rawUserPool     `json:"userPool"`
-	RoleMappings          *rawRoleMappings `json:"roleMappings"`
-	TokenDuration         string           `json:"tokenDuration"`
-	CredentialLifetime    string           `json:"credentialLifetime"`
-	Throttle              *rawThrottle     `json:"throttle"`
-	LogRetention          string           `json:"logRetention"`
-	Retain                *bool            `json:"retain"`
-	Verifiers             *Verifiers       `json:"verifiers"`
-	SessionPolicy         json.RawMessage  `json:"sessionPolicy"`
+	Account               string              `json:"account"`
+	Region                string              `json:"region"`
+	BucketAccess          string              `json:"bucketAccess"`
+	CORS                  *rawCORS            `json:"cors"`
+	Versioning            *bool               `json:"versioning"`
+	NoncurrentVersionTTL  string              `json:"noncurrentVersionExpiry"`
+	AbortMultipartAfter   string              `json:"abortIncompleteUploadsAfter"`
+	AccessLogExpiry       string              `json:"accessLogExpiry"`
+	DeveloperProviderName string              `json:"developerProviderName"`
+	Guests                *bool               `json:"guests"`
+	BasicFlow             *bool               `json:"basicFlow"`
+	UserPool              *rawUserPool        `json:"userPool"`
+	RoleMappings          *rawRoleMappings    `json:"roleMappings"`
+	TokenDuration         string              `json:"tokenDuration"`
+	CredentialLifetime    string              `json:"credentialLifetime"`
+	Throttle              *rawThrottle        `json:"throttle"`
+	LogRetention          string              `json:"logRetention"`
+	Retain                *bool               `json:"retain"`
+	Verifiers             *contract.Verifiers `json:"verifiers"`
+	SessionPolicy         json.RawMessage     `json:"sessionPolicy"`
 }
 
 type rawCORS struct {
@@ -190,7 +151,6 @@ var (
 	// Cognito: DeveloperProviderName is 1-100 characters of [\w._-].
 	providerNameRe = regexp.MustCompile(`^[\w._-]{1,100}$`)
 	envNameRe      = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
-	verifierNameRe = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
 	accountRe      = regexp.MustCompile(`^\d{12}$`)
 	regionRe       = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-\d$`)
 	userPoolIDRe   = regexp.MustCompile(`^[\w-]+_[0-9a-zA-Z]+$`)
@@ -405,10 +365,7 @@ func (v *validator) env(name string, msg json.RawMessage) EnvConfig {
 
 	v.userPool(&e, r.UserPool)
 	v.roleMappings(&e, r.RoleMappings)
-	if r.Verifiers != nil {
-		e.Verifiers = *r.Verifiers
-	}
-	v.verifiers(e.Verifiers)
+	v.verifiers(&e, r.Verifiers)
 
 	if len(r.SessionPolicy) > 0 && string(r.SessionPolicy) != "null" {
 		var doc struct {
@@ -522,63 +479,26 @@ func (v *validator) roleMappings(e *EnvConfig, r *rawRoleMappings) {
 	e.RoleMappings = slices.Clone(r.Rules)
 }
 
-func (v *validator) verifiers(vs Verifiers) {
-	if !vs.Any() {
+// verifiers checks the login verifiers with the token vendor's own rules
+// (lambda/contract), so cdk.json cannot hold a document the service would
+// refuse at start-up, and keeps the normalized document (defaults applied).
+func (v *validator) verifiers(e *EnvConfig, raw *contract.Verifiers) {
+	if raw == nil || raw.Count() == 0 {
 		v.fail("verifiers", "configure at least one login verifier (oidc, wechat or hs256); without one nobody can sign in")
+		return
 	}
-	seen := map[string]string{}
-	name := func(key, n string) {
-		if !verifierNameRe.MatchString(n) {
-			v.fail(key+".name", "%q must match %s (clients send it as \"provider\")", n, verifierNameRe)
-		} else if prev, dup := seen[n]; dup {
-			v.fail(key+".name", "%q is already used by %s; verifier names must be unique", n, prev)
-		}
-		seen[n] = key
-	}
-	for i, o := range vs.OIDC {
-		k := fmt.Sprintf("verifiers.oidc[%d]", i)
-		name(k, o.Name)
-		v.httpsURL(k+".issuer", o.Issuer, true)
-		if o.JWKSURL != "" {
-			v.httpsURL(k+".jwksUrl", o.JWKSURL, true)
-		}
-		if len(o.Audiences) == 0 {
-			v.fail(k+".audiences", "at least one audience (the app's client id) is required")
-		}
-		for _, a := range o.Algorithms {
-			if !slices.Contains(oidcAlgorithms, a) {
-				v.fail(k+".algorithms", "%q is not an allowed asymmetric algorithm; use %s", a, strings.Join(oidcAlgorithms, ", "))
+	norm, err := raw.Normalize(false)
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			if field, msg, ok := strings.Cut(line, ": "); ok {
+				v.fail("verifiers."+field, "%s", msg)
+			} else {
+				v.fail("verifiers", "%s", line)
 			}
 		}
+		return
 	}
-	if w := vs.WeChat; w != nil {
-		name("verifiers.wechat", w.Name)
-		if w.AppID == "" {
-			v.fail("verifiers.wechat.appId", "required (the mini-program AppID)")
-		}
-		if w.BaseURL != "" {
-			v.httpsURL("verifiers.wechat.baseUrl", w.BaseURL, false)
-		}
-		if w.IDField != "" && w.IDField != "openid" && w.IDField != "unionid" {
-			v.fail("verifiers.wechat.idField", "%q is not \"openid\" (default) or \"unionid\"", w.IDField)
-		}
-	}
-	if h := vs.HS256; h != nil {
-		name("verifiers.hs256", h.Name)
-		if h.Issuer == "" || h.Audience == "" {
-			v.fail("verifiers.hs256", "\"issuer\" and \"audience\" are required")
-		}
-		if h.MaxTTLSeconds < 0 || h.MaxTTLSeconds > 3600 {
-			v.fail("verifiers.hs256.maxTtlSeconds", "%d must be from 1 to 3600 (0 means the default, 300)", h.MaxTTLSeconds)
-		}
-	}
-}
-
-func (v *validator) httpsURL(key, s string, noQuery bool) {
-	u, err := url.Parse(s)
-	if err != nil || u.Scheme != "https" || u.Host == "" || (noQuery && (u.RawQuery != "" || u.Fragment != "")) {
-		v.fail(key, "%q must be an https URL", s)
-	}
+	e.Verifiers = norm
 }
 
 func boolOr(b *bool, def bool) bool {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/s3vend/s3vend/constructs"
+	"github.com/s3vend/s3vend/lambda/contract"
 	"github.com/s3vend/s3vend/stacks"
 )
 
@@ -337,18 +337,18 @@ func TestTokenVendorLeastPrivilege(t *testing.T) {
 				t.Errorf("function %s may do %v, want exactly %v (no STS: AssumeRoleWithWebIdentity needs none)", fnID, actions, want)
 			}
 			vars := p["Environment"].(map[string]any)["Variables"].(map[string]any)
-			for _, k := range []string{constructs.EnvPoolID, constructs.EnvProvider, constructs.EnvAuthRole, constructs.EnvVerifiers,
-				constructs.EnvTokenDuration, constructs.EnvCredDuration, constructs.EnvGuests, constructs.EnvBasicFlow} {
+			for _, k := range []string{contract.EnvIdentityPoolID, contract.EnvDeveloperProvider, contract.EnvAuthRoleARN, contract.EnvVerifiers,
+				contract.EnvTokenDuration, contract.EnvCredentialDuration, contract.EnvGuestsEnabled, contract.EnvBasicFlow} {
 				if vars[k] == nil {
 					t.Errorf("function environment lacks %s", k)
 				}
 			}
-			if _, ok := vars[constructs.EnvGuestRole]; ok != env.Guests {
-				t.Errorf("%s present = %v, guests = %v", constructs.EnvGuestRole, ok, env.Guests)
+			if _, ok := vars[contract.EnvUnauthRoleARN]; ok != env.Guests {
+				t.Errorf("%s present = %v, guests = %v", contract.EnvUnauthRoleARN, ok, env.Guests)
 			}
-			var verifiers stacks.Verifiers
-			if err := json.Unmarshal([]byte(vars[constructs.EnvVerifiers].(string)), &verifiers); err != nil || !reflect.DeepEqual(verifiers, env.Verifiers) {
-				t.Errorf("%s does not round-trip the configured verifiers: %v", constructs.EnvVerifiers, err)
+			var verifiers contract.Verifiers
+			if err := json.Unmarshal([]byte(vars[contract.EnvVerifiers].(string)), &verifiers); err != nil || !reflect.DeepEqual(verifiers, env.Verifiers) {
+				t.Errorf("%s does not round-trip the configured verifiers: %v", contract.EnvVerifiers, err)
 			}
 			if s := mustJSON(vars); strings.Contains(strings.ToLower(s), "secret\":\"") || strings.Contains(s, "hs256Key") {
 				t.Errorf("secrets must not be in plain environment variables: %s", s)

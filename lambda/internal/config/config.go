@@ -8,34 +8,52 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/s3vend/s3vend/lambda/contract"
 )
 
-// Environment variable names. The CDK stack sets these; see lambda/README.md.
+// Environment variable names, from the contract shared with the CDK stack.
 const (
-	EnvRegion             = "AWS_REGION"
-	EnvIdentityPoolID     = "S3VEND_IDENTITY_POOL_ID"
-	EnvDeveloperProvider  = "S3VEND_DEVELOPER_PROVIDER"
-	EnvAuthRoleARN        = "S3VEND_AUTH_ROLE_ARN"
-	EnvUnauthRoleARN      = "S3VEND_UNAUTH_ROLE_ARN"
-	EnvGuestsEnabled      = "S3VEND_GUESTS_ENABLED"
-	EnvBasicFlow          = "S3VEND_BASIC_FLOW"
-	EnvTokenDuration      = "S3VEND_TOKEN_DURATION_SECONDS"
-	EnvCredentialDuration = "S3VEND_CREDENTIAL_DURATION_SECONDS"
-	EnvSessionPolicy      = "S3VEND_SESSION_POLICY"
-	EnvVerifiers          = "S3VEND_VERIFIERS"
-	EnvSecretARN          = "S3VEND_SECRET_ARN"
-	EnvSecretsFile        = "S3VEND_SECRETS_FILE"
-	EnvUpstreamTimeout    = "S3VEND_UPSTREAM_TIMEOUT"
-	EnvMaxAttempts        = "S3VEND_MAX_ATTEMPTS"
-	EnvListen             = "S3VEND_LISTEN"
-	EnvLambdaRuntimeAPI   = "AWS_LAMBDA_RUNTIME_API"
+	EnvRegion             = contract.EnvRegion
+	EnvIdentityPoolID     = contract.EnvIdentityPoolID
+	EnvDeveloperProvider  = contract.EnvDeveloperProvider
+	EnvAuthRoleARN        = contract.EnvAuthRoleARN
+	EnvUnauthRoleARN      = contract.EnvUnauthRoleARN
+	EnvGuestsEnabled      = contract.EnvGuestsEnabled
+	EnvBasicFlow          = contract.EnvBasicFlow
+	EnvTokenDuration      = contract.EnvTokenDuration
+	EnvCredentialDuration = contract.EnvCredentialDuration
+	EnvSessionPolicy      = contract.EnvSessionPolicy
+	EnvVerifiers          = contract.EnvVerifiers
+	EnvSecretARN          = contract.EnvSecretARN
+	EnvSecretsFile        = contract.EnvSecretsFile
+	EnvUpstreamTimeout    = contract.EnvUpstreamTimeout
+	EnvMaxAttempts        = contract.EnvMaxAttempts
+	EnvListen             = contract.EnvListen
+	EnvLambdaRuntimeAPI   = contract.EnvLambdaRuntimeAPI
 )
+
+// The verifier document, defined by the contract.
+type (
+	Verifiers = contract.Verifiers
+	OIDC      = contract.OIDC
+	WeChat    = contract.WeChat
+	HS256     = contract.HS256
+)
+
+// AllowedAlgorithms are the asymmetric JWS algorithms an OIDC verifier may accept.
+var AllowedAlgorithms = contract.AllowedAlgorithms
+
+// ParseVerifiers decodes and validates S3VEND_VERIFIERS (http allowed for
+// loopback hosts only, for local mode and tests).
+func ParseVerifiers(raw []byte) (Verifiers, error) { return contract.ParseVerifiers(raw, true) }
+
+// CheckURL accepts https URLs, and http only for loopback hosts.
+func CheckURL(raw string) error { return contract.CheckURL(raw, true) }
 
 // Defaults.
 const (
@@ -43,7 +61,7 @@ const (
 	DefaultCredentialDuration = time.Hour
 	DefaultUpstreamTimeout    = 6 * time.Second
 	DefaultMaxAttempts        = 3
-	DefaultHS256MaxTTL        = 300 * time.Second
+	DefaultHS256MaxTTL        = contract.DefaultHS256MaxTTL
 	MinHS256KeyBytes          = 32
 	maxSessionPolicyChars     = 2048 // STS limit on the plain-text session policy
 )
@@ -83,42 +101,6 @@ func (c Config) NeedsSecrets() bool {
 	return c.Verifiers.WeChat != nil || c.Verifiers.HS256 != nil
 }
 
-// Verifiers is the S3VEND_VERIFIERS document.
-type Verifiers struct {
-	OIDC   []OIDC  `json:"oidc,omitempty"`
-	WeChat *WeChat `json:"wechat,omitempty"`
-	HS256  *HS256  `json:"hs256,omitempty"`
-}
-
-// OIDC configures one OpenID Connect issuer.
-type OIDC struct {
-	Name       string   `json:"name"`
-	Issuer     string   `json:"issuer"`
-	Audiences  []string `json:"audiences"`
-	JWKSURL    string   `json:"jwksUrl,omitempty"`
-	UserClaim  string   `json:"userClaim,omitempty"`
-	Algorithms []string `json:"algorithms,omitempty"`
-}
-
-// WeChat configures the mini-program login verifier.
-type WeChat struct {
-	Name    string `json:"name"`
-	AppID   string `json:"appId"`
-	BaseURL string `json:"baseUrl,omitempty"`
-	IDField string `json:"idField,omitempty"`
-}
-
-// HS256 configures the team-backend token verifier.
-type HS256 struct {
-	Name          string `json:"name"`
-	Issuer        string `json:"issuer"`
-	Audience      string `json:"audience"`
-	MaxTTLSeconds int    `json:"maxTtlSeconds,omitempty"`
-}
-
-// MaxTTL is the longest accepted exp-iat span.
-func (h HS256) MaxTTL() time.Duration { return time.Duration(h.MaxTTLSeconds) * time.Second }
-
 // Secrets is the SecretString of S3VEND_SECRET_ARN (or S3VEND_SECRETS_FILE locally).
 type Secrets struct {
 	WeChatAppSecret string `json:"wechatAppSecret,omitempty"`
@@ -126,22 +108,11 @@ type Secrets struct {
 }
 
 var (
-	nameRE     = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
 	poolRE     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d:[0-9a-f-]+$`)
 	roleARNRE  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
 	regionRE   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
 	providerRE = regexp.MustCompile(`^[\w.-]{1,128}$`)
-	appIDRE    = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
-	claimRE    = regexp.MustCompile(`^[\w:.-]{1,64}$`)
 )
-
-// AllowedAlgorithms are the asymmetric JWS algorithms an OIDC verifier may accept.
-var AllowedAlgorithms = map[string]bool{
-	"RS256": true, "RS384": true, "RS512": true,
-	"PS256": true, "PS384": true, "PS512": true,
-	"ES256": true, "ES384": true, "ES512": true,
-	"EdDSA": true,
-}
 
 // FromEnv reads the configuration through getenv (os.Getenv in main).
 func FromEnv(getenv func(string) string) (Config, error) {
@@ -254,109 +225,6 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-// Count is the number of configured verifiers.
-func (v Verifiers) Count() int {
-	n := len(v.OIDC)
-	if v.WeChat != nil {
-		n++
-	}
-	if v.HS256 != nil {
-		n++
-	}
-	return n
-}
-
-// ParseVerifiers decodes and validates S3VEND_VERIFIERS, applying defaults.
-func ParseVerifiers(raw []byte) (Verifiers, error) {
-	var v Verifiers
-	if err := decodeStrict(raw, &v); err != nil {
-		return Verifiers{}, err
-	}
-	var errs []error
-	names := map[string]bool{}
-	name := func(field, n string) {
-		switch {
-		case !nameRE.MatchString(n):
-			errs = append(errs, fmt.Errorf("%s.name %q must match [a-z0-9-]{1,32}", field, n))
-		case names[n]:
-			errs = append(errs, fmt.Errorf("%s.name %q is not unique", field, n))
-		}
-		names[n] = true
-	}
-	for i := range v.OIDC {
-		o := &v.OIDC[i]
-		field := fmt.Sprintf("oidc[%d]", i)
-		name(field, o.Name)
-		if err := CheckURL(o.Issuer); err != nil {
-			errs = append(errs, fmt.Errorf("%s.issuer: %w", field, err))
-		}
-		if o.JWKSURL != "" {
-			if err := CheckURL(o.JWKSURL); err != nil {
-				errs = append(errs, fmt.Errorf("%s.jwksUrl: %w", field, err))
-			}
-		}
-		if len(o.Audiences) == 0 {
-			errs = append(errs, fmt.Errorf("%s.audiences must not be empty", field))
-		}
-		for _, a := range o.Audiences {
-			if a == "" {
-				errs = append(errs, fmt.Errorf("%s.audiences must not contain an empty string", field))
-			}
-		}
-		if o.UserClaim == "" {
-			o.UserClaim = "sub"
-		} else if !claimRE.MatchString(o.UserClaim) {
-			errs = append(errs, fmt.Errorf("%s.userClaim %q is not a valid claim name", field, o.UserClaim))
-		}
-		if len(o.Algorithms) == 0 {
-			o.Algorithms = []string{"RS256"}
-		}
-		for _, a := range o.Algorithms {
-			if !AllowedAlgorithms[a] {
-				errs = append(errs, fmt.Errorf("%s.algorithms: %q is not an allowed asymmetric algorithm", field, a))
-			}
-		}
-	}
-	if w := v.WeChat; w != nil {
-		name("wechat", w.Name)
-		if !appIDRE.MatchString(w.AppID) {
-			errs = append(errs, errors.New("wechat.appId must be 1-64 characters of [A-Za-z0-9_]"))
-		}
-		if w.BaseURL == "" {
-			w.BaseURL = "https://api.weixin.qq.com"
-		} else if err := CheckURL(w.BaseURL); err != nil {
-			errs = append(errs, fmt.Errorf("wechat.baseUrl: %w", err))
-		}
-		w.BaseURL = strings.TrimRight(w.BaseURL, "/")
-		switch w.IDField {
-		case "":
-			w.IDField = "openid"
-		case "openid", "unionid":
-		default:
-			errs = append(errs, fmt.Errorf("wechat.idField %q must be openid or unionid", w.IDField))
-		}
-	}
-	if h := v.HS256; h != nil {
-		name("hs256", h.Name)
-		if h.Issuer == "" {
-			errs = append(errs, errors.New("hs256.issuer is required"))
-		}
-		if h.Audience == "" {
-			errs = append(errs, errors.New("hs256.audience is required"))
-		}
-		switch {
-		case h.MaxTTLSeconds == 0:
-			h.MaxTTLSeconds = int(DefaultHS256MaxTTL / time.Second)
-		case h.MaxTTLSeconds < 1 || h.MaxTTLSeconds > 3600:
-			errs = append(errs, errors.New("hs256.maxTtlSeconds must be in 1..3600"))
-		}
-	}
-	if len(errs) > 0 {
-		return Verifiers{}, errors.Join(errs...)
-	}
-	return v, nil
-}
-
 // ParseSecrets decodes the secret document and checks it has what the
 // configured verifiers need. Errors never include secret values.
 func ParseSecrets(raw []byte, v Verifiers) (Secrets, error) {
@@ -412,30 +280,4 @@ func validatePolicy(p string) error {
 		return errors.New("must have a Statement")
 	}
 	return nil
-}
-
-// CheckURL accepts https URLs, and http only for loopback hosts (local mode
-// and tests).
-func CheckURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return errors.New("must be an absolute https URL without credentials, query or fragment")
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if isLoopback(u.Hostname()) {
-			return nil
-		}
-	}
-	return errors.New("must use https (http is allowed only for loopback hosts)")
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -107,7 +107,7 @@ func TestRejects(t *testing.T) {
 	cases := map[string]struct{ key, val, want string }{
 		"unknown verifier field": {"S3VEND_VERIFIERS", `{"oidc":[{"name":"g","issuer":"https://i","audiences":["a"],"jsonUrl":"https://x"}]}`, "unknown field"},
 		"unknown top field":      {"S3VEND_VERIFIERS", `{"saml":{}}`, "unknown field"},
-		"dup names":              {"S3VEND_VERIFIERS", `{"oidc":[{"name":"g","issuer":"https://i","audiences":["a"]}],"hs256":{"name":"g","issuer":"i","audience":"a"}}`, "not unique"},
+		"dup names":              {"S3VEND_VERIFIERS", `{"oidc":[{"name":"g","issuer":"https://i","audiences":["a"]}],"hs256":{"name":"g","issuer":"i","audience":"a"}}`, "must be unique"},
 		"bad name":               {"S3VEND_VERIFIERS", `{"oidc":[{"name":"Google","issuer":"https://i","audiences":["a"]}]}`, "[a-z0-9-]"},
 		"symmetric alg":          {"S3VEND_VERIFIERS", `{"oidc":[{"name":"g","issuer":"https://i","audiences":["a"],"algorithms":["HS256"]}]}`, "not an allowed"},
 		"alg none":               {"S3VEND_VERIFIERS", `{"oidc":[{"name":"g","issuer":"https://i","audiences":["a"],"algorithms":["none"]}]}`, "not an allowed"},

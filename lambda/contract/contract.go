@@ -1,0 +1,252 @@
+// Package contract is the interface between the CDK stack and the token
+// vendor: the environment variables the stack sets and the S3VEND_VERIFIERS
+// document, with its validation and defaults. Both sides import this package
+// (it depends on the standard library only), so they cannot drift apart, and
+// cdk.json is checked at synth by the same code the service runs at start-up.
+package contract
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Environment variable names: the CDK stack (constructs.NewTokenVendor) sets
+// them, the service (internal/config) reads them; see lambda/README.md.
+const (
+	EnvRegion             = "AWS_REGION"
+	EnvIdentityPoolID     = "S3VEND_IDENTITY_POOL_ID"
+	EnvDeveloperProvider  = "S3VEND_DEVELOPER_PROVIDER"
+	EnvAuthRoleARN        = "S3VEND_AUTH_ROLE_ARN"
+	EnvUnauthRoleARN      = "S3VEND_UNAUTH_ROLE_ARN"
+	EnvGuestsEnabled      = "S3VEND_GUESTS_ENABLED"
+	EnvBasicFlow          = "S3VEND_BASIC_FLOW"
+	EnvTokenDuration      = "S3VEND_TOKEN_DURATION_SECONDS"
+	EnvCredentialDuration = "S3VEND_CREDENTIAL_DURATION_SECONDS"
+	EnvSessionPolicy      = "S3VEND_SESSION_POLICY"
+	EnvVerifiers          = "S3VEND_VERIFIERS"
+	EnvSecretARN          = "S3VEND_SECRET_ARN"
+	EnvSecretsFile        = "S3VEND_SECRETS_FILE"
+	EnvUpstreamTimeout    = "S3VEND_UPSTREAM_TIMEOUT"
+	EnvMaxAttempts        = "S3VEND_MAX_ATTEMPTS"
+	EnvListen             = "S3VEND_LISTEN"
+	EnvLambdaRuntimeAPI   = "AWS_LAMBDA_RUNTIME_API"
+)
+
+// Defaults of the verifier document.
+const (
+	DefaultHS256MaxTTL   = 300 * time.Second
+	DefaultWeChatBaseURL = "https://api.weixin.qq.com"
+)
+
+var (
+	nameRE  = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
+	appIDRE = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
+	claimRE = regexp.MustCompile(`^[\w:.-]{1,64}$`)
+)
+
+// Verifiers is the S3VEND_VERIFIERS document.
+type Verifiers struct {
+	OIDC   []OIDC  `json:"oidc,omitempty"`
+	WeChat *WeChat `json:"wechat,omitempty"`
+	HS256  *HS256  `json:"hs256,omitempty"`
+}
+
+// OIDC configures one OpenID Connect issuer.
+type OIDC struct {
+	Name       string   `json:"name"`
+	Issuer     string   `json:"issuer"`
+	Audiences  []string `json:"audiences"`
+	JWKSURL    string   `json:"jwksUrl,omitempty"`
+	UserClaim  string   `json:"userClaim,omitempty"`
+	Algorithms []string `json:"algorithms,omitempty"`
+}
+
+// WeChat configures the mini-program login verifier.
+type WeChat struct {
+	Name    string `json:"name"`
+	AppID   string `json:"appId"`
+	BaseURL string `json:"baseUrl,omitempty"`
+	IDField string `json:"idField,omitempty"`
+}
+
+// HS256 configures the team-backend token verifier.
+type HS256 struct {
+	Name          string `json:"name"`
+	Issuer        string `json:"issuer"`
+	Audience      string `json:"audience"`
+	MaxTTLSeconds int    `json:"maxTtlSeconds,omitempty"`
+}
+
+// MaxTTL is the longest accepted exp-iat span.
+func (h HS256) MaxTTL() time.Duration { return time.Duration(h.MaxTTLSeconds) * time.Second }
+
+// AllowedAlgorithms are the asymmetric JWS algorithms an OIDC verifier may accept.
+var AllowedAlgorithms = map[string]bool{
+	"RS256": true, "RS384": true, "RS512": true,
+	"PS256": true, "PS384": true, "PS512": true,
+	"ES256": true, "ES384": true, "ES512": true,
+	"EdDSA": true,
+}
+
+// NeedsSecret reports whether a configured verifier needs the secret
+// (the WeChat app secret or the HS256 key).
+func (v Verifiers) NeedsSecret() bool { return v.WeChat != nil || v.HS256 != nil }
+
+// Count is the number of configured verifiers.
+func (v Verifiers) Count() int {
+	n := len(v.OIDC)
+	if v.WeChat != nil {
+		n++
+	}
+	if v.HS256 != nil {
+		n++
+	}
+	return n
+}
+
+// ParseVerifiers decodes S3VEND_VERIFIERS strictly (unknown fields are
+// errors), then validates it and applies defaults with Normalize.
+func ParseVerifiers(raw []byte, allowLoopbackHTTP bool) (Verifiers, error) {
+	var v Verifiers
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return Verifiers{}, fmt.Errorf("invalid JSON: %w", err)
+	}
+	if dec.More() {
+		return Verifiers{}, errors.New("invalid JSON: trailing data")
+	}
+	return v.Normalize(allowLoopbackHTTP)
+}
+
+// Normalize validates the verifiers and returns a copy with defaults applied.
+// Each error starts with the field at fault (e.g. "oidc[0].issuer"); errors
+// are joined, one per line. allowLoopbackHTTP admits http://localhost URLs
+// (local mode and tests); a deployed stack passes false.
+func (v Verifiers) Normalize(allowLoopbackHTTP bool) (Verifiers, error) {
+	v.OIDC = append([]OIDC(nil), v.OIDC...)
+	if v.WeChat != nil {
+		w := *v.WeChat
+		v.WeChat = &w
+	}
+	if v.HS256 != nil {
+		h := *v.HS256
+		v.HS256 = &h
+	}
+	var errs []error
+	names := map[string]bool{}
+	name := func(field, n string) {
+		switch {
+		case !nameRE.MatchString(n):
+			errs = append(errs, fmt.Errorf("%s.name: %q must match [a-z0-9-]{1,32} (clients send it as \"provider\")", field, n))
+		case names[n]:
+			errs = append(errs, fmt.Errorf("%s.name: %q is already used; verifier names must be unique", field, n))
+		}
+		names[n] = true
+	}
+	for i := range v.OIDC {
+		o := &v.OIDC[i]
+		field := fmt.Sprintf("oidc[%d]", i)
+		name(field, o.Name)
+		if err := CheckURL(o.Issuer, allowLoopbackHTTP); err != nil {
+			errs = append(errs, fmt.Errorf("%s.issuer: %w", field, err))
+		}
+		if o.JWKSURL != "" {
+			if err := CheckURL(o.JWKSURL, allowLoopbackHTTP); err != nil {
+				errs = append(errs, fmt.Errorf("%s.jwksUrl: %w", field, err))
+			}
+		}
+		if len(o.Audiences) == 0 {
+			errs = append(errs, fmt.Errorf("%s.audiences: must list at least one audience (the app's client id)", field))
+		}
+		for _, a := range o.Audiences {
+			if a == "" {
+				errs = append(errs, fmt.Errorf("%s.audiences: must not contain an empty string", field))
+			}
+		}
+		if o.UserClaim == "" {
+			o.UserClaim = "sub"
+		} else if !claimRE.MatchString(o.UserClaim) {
+			errs = append(errs, fmt.Errorf("%s.userClaim: %q is not a valid claim name", field, o.UserClaim))
+		}
+		if len(o.Algorithms) == 0 {
+			o.Algorithms = []string{"RS256"}
+		}
+		for _, a := range o.Algorithms {
+			if !AllowedAlgorithms[a] {
+				errs = append(errs, fmt.Errorf("%s.algorithms: %q is not an allowed asymmetric algorithm (RS/PS/ES 256-512, EdDSA)", field, a))
+			}
+		}
+	}
+	if w := v.WeChat; w != nil {
+		name("wechat", w.Name)
+		if !appIDRE.MatchString(w.AppID) {
+			errs = append(errs, errors.New("wechat.appId: must be 1-64 characters of [A-Za-z0-9_]"))
+		}
+		if w.BaseURL == "" {
+			w.BaseURL = DefaultWeChatBaseURL
+		} else if err := CheckURL(w.BaseURL, allowLoopbackHTTP); err != nil {
+			errs = append(errs, fmt.Errorf("wechat.baseUrl: %w", err))
+		}
+		w.BaseURL = strings.TrimRight(w.BaseURL, "/")
+		switch w.IDField {
+		case "":
+			w.IDField = "openid"
+		case "openid", "unionid":
+		default:
+			errs = append(errs, fmt.Errorf("wechat.idField: %q must be openid or unionid", w.IDField))
+		}
+	}
+	if h := v.HS256; h != nil {
+		name("hs256", h.Name)
+		if h.Issuer == "" {
+			errs = append(errs, errors.New("hs256.issuer: required"))
+		}
+		if h.Audience == "" {
+			errs = append(errs, errors.New("hs256.audience: required"))
+		}
+		switch {
+		case h.MaxTTLSeconds == 0:
+			h.MaxTTLSeconds = int(DefaultHS256MaxTTL / time.Second)
+		case h.MaxTTLSeconds < 1 || h.MaxTTLSeconds > 3600:
+			errs = append(errs, errors.New("hs256.maxTtlSeconds: must be in 1..3600"))
+		}
+	}
+	if len(errs) > 0 {
+		return Verifiers{}, errors.Join(errs...)
+	}
+	return v, nil
+}
+
+// CheckURL accepts absolute https URLs, and http ones for loopback hosts
+// when allowLoopbackHTTP is set (local mode and tests).
+func CheckURL(raw string, allowLoopbackHTTP bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return errors.New("must be an absolute https URL without credentials, query or fragment")
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if allowLoopbackHTTP && isLoopback(u.Hostname()) {
+			return nil
+		}
+	}
+	return errors.New("must use https")
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
