@@ -3,10 +3,8 @@ package test
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,18 +16,7 @@ import (
 // reports its phases: jsii kernel start (the first jsii call), building the
 // constructs, synthesis, and the whole process including shutdown.
 func BenchmarkAppSynth(b *testing.B) {
-	bin := filepath.Join(b.TempDir(), "s3vend")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
-	ctx, err := cdkJSON()
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx["aws:cdk:bundling-stacks"] = []string{} // a warm synth finds the asset already staged
-	ctxJSON, _ := json.Marshal(ctx)
+	bin, ctxJSON := buildApp(b) // bundling skipped: a warm synth finds the asset staged
 	sums := map[string]float64{}
 	var wall time.Duration
 	b.ResetTimer()
@@ -37,7 +24,7 @@ func BenchmarkAppSynth(b *testing.B) {
 		var stderr bytes.Buffer
 		cmd := exec.Command(bin)
 		cmd.Dir = ".."
-		cmd.Env = append(os.Environ(), "S3VEND_TIMINGS=1", "CDK_OUTDIR="+b.TempDir(), "CDK_CONTEXT_JSON="+string(ctxJSON))
+		cmd.Env = append(os.Environ(), "S3VEND_TIMINGS=1", "CDK_OUTDIR="+b.TempDir(), "CDK_CONTEXT_JSON="+ctxJSON)
 		cmd.Stderr = &stderr
 		start := time.Now()
 		if err := cmd.Run(); err != nil {

@@ -22,21 +22,8 @@ func TestCleanSynthHasNoAbnormalExitLine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the app as a subprocess")
 	}
-	bin := filepath.Join(t.TempDir(), "s3vend")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	ctx, err := cdkJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx["aws:cdk:bundling-stacks"] = []string{} // the asset is not under test here
 	// One environment keeps each run short; the race is in kernel shutdown.
-	envs := ctx[stacks.ContextKey].(map[string]any)["environments"].(map[string]any)
-	ctx[stacks.ContextKey] = map[string]any{"environments": map[string]any{"dev": envs["dev"]}}
-	ctxJSON, _ := json.Marshal(ctx)
+	bin, ctxJSON := buildApp(t, "dev")
 
 	t.Parallel() // overlaps the shared in-process synth: load is what exposes the race
 	const runs = 2
@@ -49,7 +36,7 @@ func TestCleanSynthHasNoAbnormalExitLine(t *testing.T) {
 			defer wg.Done()
 			cmd := exec.Command(bin)
 			cmd.Dir = ".."
-			cmd.Env = append(os.Environ(), "CDK_OUTDIR="+t.TempDir(), "CDK_CONTEXT_JSON="+string(ctxJSON))
+			cmd.Env = append(os.Environ(), "CDK_OUTDIR="+t.TempDir(), "CDK_CONTEXT_JSON="+ctxJSON)
 			cmd.Stderr = &stderr[i]
 			errs[i] = cmd.Run()
 		}()
@@ -63,4 +50,32 @@ func TestCleanSynthHasNoAbnormalExitLine(t *testing.T) {
 			t.Errorf("run %d printed the jsii shutdown race:\n%s", i, s)
 		}
 	}
+}
+
+// buildApp builds app.go into a temp dir and returns it with the context the
+// CDK CLI would pass (CDK_CONTEXT_JSON): cdk.json's, limited to the named
+// environments (all when none), with asset bundling skipped.
+func buildApp(t testing.TB, envNames ...string) (bin, contextJSON string) {
+	t.Helper()
+	bin = filepath.Join(t.TempDir(), "s3vend")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ctx, err := cdkJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx["aws:cdk:bundling-stacks"] = []string{} // the asset is not under test here
+	if len(envNames) > 0 {
+		all := ctx[stacks.ContextKey].(map[string]any)["environments"].(map[string]any)
+		some := map[string]any{}
+		for _, n := range envNames {
+			some[n] = all[n]
+		}
+		ctx[stacks.ContextKey] = map[string]any{"environments": some}
+	}
+	b, _ := json.Marshal(ctx)
+	return bin, string(b)
 }

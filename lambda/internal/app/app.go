@@ -52,6 +52,16 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, erro
 		if secrets, err = LoadSecrets(ctx, cfg, d.AWS); err != nil {
 			return nil, err
 		}
+		if missing := secrets.Missing(cfg.Verifiers); len(missing) > 0 {
+			// Not fatal: the other verifiers keep working. Names only, never values.
+			fields := make([]string, len(missing))
+			names := make([]string, len(missing))
+			for i, m := range missing {
+				fields[i], names[i] = m.Field, m.Verifier
+			}
+			d.Logger.Warn("secret incomplete: verifiers unavailable (503) until the secret is set and the function cold-starts",
+				"missing_secret_fields", fields, "verifiers", names)
+		}
 	}
 	verifiers := Verifiers(ctx, cfg, secrets, d)
 	svc := vend.New(vend.Config{
@@ -75,7 +85,8 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, erro
 	}), nil
 }
 
-// Verifiers builds the configured verifiers.
+// Verifiers builds the configured verifiers. A wechat or hs256 verifier whose
+// secret field is empty becomes a verify.Unavailable of the same name.
 func Verifiers(ctx context.Context, cfg config.Config, s config.Secrets, d Deps) []verify.Verifier {
 	var out []verify.Verifier
 	for _, o := range cfg.Verifiers.OIDC {
@@ -94,11 +105,20 @@ func Verifiers(ctx context.Context, cfg config.Config, s config.Secrets, d Deps)
 		}
 		out = append(out, verify.NewOIDC(ctx, o, opts))
 	}
+	// A verifier whose secret field is still empty answers 503 instead.
 	if w := cfg.Verifiers.WeChat; w != nil {
-		out = append(out, verify.NewWeChat(*w, s.WeChatAppSecret, d.HTTPClient))
+		if s.WeChatAppSecret == "" {
+			out = append(out, verify.NewUnavailable(w.Name, "secret lacks "+config.SecretFieldWeChat))
+		} else {
+			out = append(out, verify.NewWeChat(*w, s.WeChatAppSecret, d.HTTPClient))
+		}
 	}
 	if h := cfg.Verifiers.HS256; h != nil {
-		out = append(out, verify.NewHS256(*h, []byte(s.HS256Key), d.Now))
+		if s.HS256Key == "" {
+			out = append(out, verify.NewUnavailable(h.Name, "secret lacks "+config.SecretFieldHS256))
+		} else {
+			out = append(out, verify.NewHS256(*h, []byte(s.HS256Key), d.Now))
+		}
 	}
 	return out
 }

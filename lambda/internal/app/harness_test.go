@@ -52,7 +52,9 @@ type harnessOpts struct {
 	timeout    string
 	quietLogs  bool
 	noDiscover bool
-	inProcess  bool // SDK and verifiers reach the fakes without sockets (benchmarks)
+	inProcess  bool   // SDK and verifiers reach the fakes without sockets (benchmarks)
+	secret     string // SecretString of the fake secret; "" for the complete default
+	startErr   *error // when set, app.New's error is stored here instead of failing the test
 }
 
 // inProcessTransport dispatches requests to handlers by host, in memory.
@@ -96,6 +98,9 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 			"bad-secret":   `{"errcode":40125,"errmsg":"invalid appsecret"}`,
 		}},
 		logs: &bytes.Buffer{},
+	}
+	if o.secret != "" {
+		h.secrets.SecretString = o.secret
 	}
 	routes = inProcessTransport{}
 	defer func() { routes = nil }()
@@ -170,7 +175,9 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 		Logger:     slog.New(slog.NewJSONHandler(logw, nil)),
 		OIDC:       verify.OIDCOptions{UnknownKIDInterval: 50 * time.Millisecond, RetryAfterFailure: time.Millisecond},
 	})
-	if err != nil {
+	if o.startErr != nil {
+		*o.startErr = err
+	} else if err != nil {
 		t.Fatalf("app: %v", err)
 	}
 	h.handler = handler

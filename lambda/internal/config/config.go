@@ -225,21 +225,48 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-// ParseSecrets decodes the secret document and checks it has what the
-// configured verifiers need. Errors never include secret values.
+// Secret document fields, as named in the SecretString.
+const (
+	SecretFieldWeChat = "wechatAppSecret"
+	SecretFieldHS256  = "hs256Key"
+)
+
+// ParseSecrets decodes the secret document and checks what it holds for the
+// configured verifiers. An empty or missing field is not an error: the
+// deployment creates the secret with an empty wechatAppSecret that is filled
+// in by hand, and until then only the verifier that needs it is unavailable
+// (see Secrets.Missing). A malformed document, or an hs256Key that is set but
+// too short, is an error. Errors never include secret values.
 func ParseSecrets(raw []byte, v Verifiers) (Secrets, error) {
 	var s Secrets
 	if err := decodeStrict(raw, &s); err != nil {
 		// The decoder's message may quote the document; do not pass it on.
 		return Secrets{}, errors.New("secret is not a JSON object with only wechatAppSecret and hs256Key")
 	}
-	if v.WeChat != nil && s.WeChatAppSecret == "" {
-		return Secrets{}, errors.New("secret lacks wechatAppSecret, required by the wechat verifier")
-	}
-	if v.HS256 != nil && len(s.HS256Key) < MinHS256KeyBytes {
+	if v.HS256 != nil && s.HS256Key != "" && len(s.HS256Key) < MinHS256KeyBytes {
 		return Secrets{}, fmt.Errorf("secret hs256Key must be at least %d bytes", MinHS256KeyBytes)
 	}
 	return s, nil
+}
+
+// MissingSecret is a configured verifier whose secret field is empty.
+type MissingSecret struct {
+	Verifier string // the verifier's configured name
+	Field    string // SecretFieldWeChat or SecretFieldHS256
+}
+
+// Missing lists the configured verifiers whose secret field is empty, in a
+// fixed order (wechat, then hs256). Those verifiers answer 503 until the
+// secret is completed and the function cold-starts again.
+func (s Secrets) Missing(v Verifiers) []MissingSecret {
+	var out []MissingSecret
+	if v.WeChat != nil && s.WeChatAppSecret == "" {
+		out = append(out, MissingSecret{Verifier: v.WeChat.Name, Field: SecretFieldWeChat})
+	}
+	if v.HS256 != nil && s.HS256Key == "" {
+		out = append(out, MissingSecret{Verifier: v.HS256.Name, Field: SecretFieldHS256})
+	}
+	return out
 }
 
 func decodeStrict(raw []byte, dst any) error {

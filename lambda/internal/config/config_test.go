@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -154,11 +155,37 @@ func TestSecretsFileRefusedInLambda(t *testing.T) {
 }
 
 func TestParseSecrets(t *testing.T) {
-	v := config.Verifiers{HS256: &config.HS256{}, WeChat: &config.WeChat{}}
-	if _, err := config.ParseSecrets([]byte(`{"wechatAppSecret":"s","hs256Key":"`+strings.Repeat("k", 32)+`"}`), v); err != nil {
-		t.Fatal(err)
+	v := config.Verifiers{HS256: &config.HS256{Name: "backend"}, WeChat: &config.WeChat{Name: "wechat"}}
+	key := strings.Repeat("k", 32)
+	type missing = []config.MissingSecret
+	wechat := config.MissingSecret{Verifier: "wechat", Field: "wechatAppSecret"}
+	backend := config.MissingSecret{Verifier: "backend", Field: "hs256Key"}
+	// Empty or absent fields are an unfinished setup, not a start-up error:
+	// only the verifier that needs the field is unavailable.
+	for doc, want := range map[string]missing{
+		`{"wechatAppSecret":"s","hs256Key":"` + key + `"}`: nil,
+		`{"wechatAppSecret":"","hs256Key":"` + key + `"}`:  {wechat}, // as the CDK stack creates it
+		`{"hs256Key":"` + key + `"}`:                       {wechat},
+		`{"wechatAppSecret":"s"}`:                          {backend},
+		`{"wechatAppSecret":"s","hs256Key":""}`:            {backend},
+		`{}`:                                               {wechat, backend},
+	} {
+		s, err := config.ParseSecrets([]byte(doc), v)
+		if err != nil {
+			t.Errorf("%s: %v", doc, err)
+			continue
+		}
+		if got := s.Missing(v); !slices.Equal(got, want) {
+			t.Errorf("%s: missing %v, want %v", doc, got, want)
+		}
 	}
-	for _, doc := range []string{`{"hs256Key":"short","wechatAppSecret":"s"}`, `{"wechatAppSecret":"s"}`, `{"hs256Key":"` + strings.Repeat("k", 32) + `"}`, `{"other":"TOPSECRET"}`, `TOPSECRET`} {
+	// Fields of verifiers that are not configured are never missing.
+	if s, err := config.ParseSecrets([]byte(`{}`), config.Verifiers{}); err != nil || len(s.Missing(config.Verifiers{})) != 0 {
+		t.Errorf("no verifiers: %v %v", s.Missing(config.Verifiers{}), err)
+	}
+	// A key that is set but too short is a misconfiguration; a malformed
+	// document is refused. Neither error echoes the secret.
+	for _, doc := range []string{`{"hs256Key":"short","wechatAppSecret":"s"}`, `{"hs256Key":"short"}`, `{"other":"TOPSECRET"}`, `TOPSECRET`, `{"wechatAppSecret":"TOPSECRET"} x`, `{"wechatAppSecret":1}`} {
 		_, err := config.ParseSecrets([]byte(doc), v)
 		if err == nil {
 			t.Errorf("accepted %s", doc)

@@ -32,6 +32,9 @@ var (
 	// (classic) flow, so no credentials can be vended with
 	// AssumeRoleWithWebIdentity (404).
 	ErrBasicFlowDisabled = errors.New("basic flow disabled")
+	// ErrVerifierUnavailable: the named verifier is configured but cannot
+	// work yet because its secret field is still empty (503).
+	ErrVerifierUnavailable = errors.New("verifier unavailable")
 )
 
 // Error is an error with a log-safe message.

@@ -208,6 +208,8 @@ func errorFor(err error) *apiError {
 		return errNotFound
 	case errors.Is(err, fault.ErrBasicFlowDisabled):
 		return errBasicFlowOff
+	case errors.Is(err, fault.ErrVerifierUnavailable):
+		return &apiError{http.StatusServiceUnavailable, "verifier_unavailable", "This login provider is not set up yet; retry later."}
 	case errors.Is(err, fault.ErrRateLimited):
 		return &apiError{http.StatusTooManyRequests, "rate_limited", "Too many requests; retry later."}
 	case errors.Is(err, fault.ErrThrottled):

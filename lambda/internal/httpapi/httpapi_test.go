@@ -53,6 +53,7 @@ func TestErrorMapping(t *testing.T) {
 		{context.DeadlineExceeded, 503, "upstream_timeout"},
 		{fault.New(fault.ErrUpstream, "", errors.New("secret detail")), 502, "upstream_error"},
 		{fault.New(fault.ErrBasicFlowDisabled, "", nil), 404, "basic_flow_disabled"},
+		{fault.New(fault.ErrVerifierUnavailable, "secret lacks wechatAppSecret", nil), 503, "verifier_unavailable"},
 		{errors.New("secret detail"), 500, "internal_error"},
 	}
 	for _, c := range cases {
