@@ -21,6 +21,7 @@ export JSII_NODE := $(NODE24)
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_NOTICES := false
+export CDK_DISABLE_CLI_TELEMETRY := true
 
 # Fuzz each target briefly in make test; longer: make lambda-fuzz LAMBDA_FUZZTIME=30s
 LAMBDA_FUZZTIME ?= 1s

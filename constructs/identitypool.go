@@ -101,7 +101,7 @@ func NewIdentityPool(scope awsconstructs.Construct, id string, props IdentityPoo
 
 	var providers []any
 	if up := p.UserPool; up != nil {
-		providerName, clientID := ip.userPoolProvider(c, *up)
+		providerName, clientID := ip.userPoolProvider(c, *up, p.Retain)
 		providers = append(providers, &awscognito.CfnIdentityPool_CognitoIdentityProviderProperty{
 			ProviderName:         providerName,
 			ClientId:             clientID,
@@ -154,13 +154,17 @@ func (ip *IdentityPool) role(id, amr string, maxSession time.Duration) awsiam.Ro
 	})
 }
 
-func (ip *IdentityPool) userPoolProvider(c awsconstructs.Construct, up UserPoolProvider) (providerName, clientID *string) {
+func (ip *IdentityPool) userPoolProvider(c awsconstructs.Construct, up UserPoolProvider, retain bool) (providerName, clientID *string) {
 	stack := awscdk.Stack_Of(c)
 	if !up.Create {
 		ip.UserPool = awscognito.UserPool_FromUserPoolId(c, jsii.String("UserPool"), jsii.String(up.UserPoolID))
 		ip.UserPoolClientID = jsii.String(up.ClientID)
 		name := fmt.Sprintf("cognito-idp.%s.%s/%s", *stack.Region(), *stack.UrlSuffix(), up.UserPoolID)
 		return jsii.String(name), ip.UserPoolClientID
+	}
+	removal := awscdk.RemovalPolicy_DESTROY
+	if retain {
+		removal = awscdk.RemovalPolicy_RETAIN // user accounts cannot be recreated
 	}
 	pool := awscognito.NewUserPool(c, jsii.String("UserPool"), &awscognito.UserPoolProps{
 		SelfSignUpEnabled: jsii.Bool(false),
@@ -172,7 +176,7 @@ func (ip *IdentityPool) userPoolProvider(c awsconstructs.Construct, up UserPoolP
 			MinLength: jsii.Number(12), RequireDigits: jsii.Bool(true), RequireLowercase: jsii.Bool(true),
 			RequireUppercase: jsii.Bool(true), RequireSymbols: jsii.Bool(true),
 		},
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy: removal,
 	})
 	client := pool.AddClient(jsii.String("AppClient"), &awscognito.UserPoolClientOptions{
 		GenerateSecret:             jsii.Bool(false), // public browser/mobile client
