@@ -132,6 +132,11 @@ func NewIdentityPool(scope awsconstructs.Construct, id string, props IdentityPoo
 	if p.AllowGuests {
 		ip.UnauthenticatedRole = ip.role("UnauthenticatedRole", "unauthenticated", p.MaxSessionDuration)
 		roles["unauthenticated"] = ip.UnauthenticatedRole.RoleArn()
+		cdknag.NagSuppressions_AddResourceSuppressions(pool, &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("AwsSolutions-COG7"),
+			Reason: jsii.String("Guests are enabled in this environment's config on purpose; the stack grants their role " +
+				"read of public/ only, which the bucket policy already makes world-readable."),
+		}}, jsii.Bool(false))
 	}
 	attachment := &awscognito.CfnIdentityPoolRoleAttachmentProps{IdentityPoolId: pool.Ref(), Roles: roles}
 	if len(p.RoleMappings) > 0 {

@@ -74,11 +74,6 @@ func NewS3VendStack(scope awsconstructs.Construct, props S3VendStackProps) *S3Ve
 	if r := s.IdentityPool.UnauthenticatedRole; r != nil {
 		s.Bucket.GrantGuestAccess(r)
 		guestRoleArn = r.RoleArn()
-		cdknag.NagSuppressions_AddResourceSuppressions(s.IdentityPool.Pool, &[]*cdknag.NagPackSuppression{{
-			Id: jsii.String("AwsSolutions-COG7"),
-			Reason: jsii.String("Guests are enabled in this environment's config on purpose: their role can only read public/, " +
-				"which the bucket policy already makes world-readable."),
-		}}, jsii.Bool(false))
 	}
 
 	verifiers, err := json.Marshal(e.Verifiers)
