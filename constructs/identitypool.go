@@ -29,10 +29,10 @@ type UserPoolProvider struct {
 
 // RoleMappingRule maps a user pool token claim to an existing role ARN.
 type RoleMappingRule struct {
-	Claim     string
-	MatchType string // Equals, Contains, StartsWith or NotEqual
-	Value     string
-	RoleArn   string
+	Claim     string `json:"claim"`
+	MatchType string `json:"matchType"` // Equals, Contains, StartsWith or NotEqual
+	Value     string `json:"value"`
+	RoleArn   string `json:"roleArn"`
 }
 
 // IdentityPoolProps configures NewIdentityPool.

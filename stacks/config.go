@@ -53,8 +53,8 @@ type EnvConfig struct {
 	DeveloperProviderName string
 	Guests                bool
 	BasicFlow             bool
-	UserPool              *UserPoolConfig
-	RoleMappings          []RoleMappingRule
+	UserPool              *s3vc.UserPoolProvider
+	RoleMappings          []s3vc.RoleMappingRule
 	AmbiguousRoleDeny     bool
 
 	TokenDuration      time.Duration // GetOpenIdTokenForDeveloperIdentity TokenDuration
@@ -67,22 +67,6 @@ type EnvConfig struct {
 	Retain        bool
 	Verifiers     contract.Verifiers // validated, defaults applied
 	SessionPolicy string             // optional scope-down policy for basic-flow credentials (JSON)
-}
-
-// UserPoolConfig adds a Cognito user pool as a second identity provider:
-// either created here (Create) or imported (UserPoolID and ClientID).
-type UserPoolConfig struct {
-	Create     bool
-	UserPoolID string
-	ClientID   string
-}
-
-// RoleMappingRule maps a user pool token claim to an existing role.
-type RoleMappingRule struct {
-	Claim     string `json:"claim"`
-	MatchType string `json:"matchType"`
-	Value     string `json:"value"`
-	RoleArn   string `json:"roleArn"`
 }
 
 // rawConfig mirrors the JSON shape of the cdk.json context.
@@ -125,8 +109,8 @@ type rawUserPool struct {
 }
 
 type rawRoleMappings struct {
-	AmbiguousRoleResolution string            `json:"ambiguousRoleResolution"`
-	Rules                   []RoleMappingRule `json:"rules"`
+	AmbiguousRoleResolution string                 `json:"ambiguousRoleResolution"`
+	Rules                   []s3vc.RoleMappingRule `json:"rules"`
 }
 
 type rawThrottle struct {
@@ -425,7 +409,7 @@ func (v *validator) userPool(e *EnvConfig, r *rawUserPool) {
 	if r == nil {
 		return
 	}
-	up := UserPoolConfig{Create: r.Create, UserPoolID: r.UserPoolID, ClientID: r.ClientID}
+	up := s3vc.UserPoolProvider{Create: r.Create, UserPoolID: r.UserPoolID, ClientID: r.ClientID}
 	switch {
 	case up.Create && (up.UserPoolID != "" || up.ClientID != ""):
 		v.fail("userPool", "set either \"create\": true or \"userPoolId\" with \"clientId\", not both")

@@ -54,21 +54,16 @@ func NewS3VendStack(scope awsconstructs.Construct, props S3VendStackProps) *S3Ve
 		Retain:            e.Retain,
 	})
 
-	ipProps := s3vc.IdentityPoolProps{
+	s.IdentityPool = s3vc.NewIdentityPool(stack, "Identity", s3vc.IdentityPoolProps{
 		DeveloperProviderName: e.DeveloperProviderName,
 		AllowGuests:           e.Guests,
 		AllowClassicFlow:      e.BasicFlow,
+		UserPool:              e.UserPool,
+		RoleMappings:          e.RoleMappings,
 		AmbiguousRoleDeny:     e.AmbiguousRoleDeny,
 		MaxSessionDuration:    e.CredentialLifetime,
 		Retain:                e.Retain,
-	}
-	if up := e.UserPool; up != nil {
-		ipProps.UserPool = &s3vc.UserPoolProvider{Create: up.Create, UserPoolID: up.UserPoolID, ClientID: up.ClientID}
-	}
-	for _, r := range e.RoleMappings {
-		ipProps.RoleMappings = append(ipProps.RoleMappings, s3vc.RoleMappingRule(r))
-	}
-	s.IdentityPool = s3vc.NewIdentityPool(stack, "Identity", ipProps)
+	})
 	s.Bucket.GrantUserAccess(s.IdentityPool.AuthenticatedRole)
 	var guestRoleArn *string
 	if r := s.IdentityPool.UnauthenticatedRole; r != nil {
