@@ -27,7 +27,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 LAMBDA_FUZZTIME ?= 1s
 include lambda/Makefile.inc
 
-.PHONY: help setup synth test unit cdk-test lint fmt-check vet bench update-snapshots clean diff deploy destroy
+.PHONY: help setup synth test unit cdk-test lint fmt-check vet staticcheck bench update-snapshots clean diff deploy destroy
 
 help:
 	@echo "make synth  - set up and synthesize every environment into cdk.out (offline)"
@@ -50,13 +50,17 @@ synth: setup
 test: setup lint unit lambda-fuzz
 	@echo "make test: all checks passed"
 
-lint: fmt-check vet
+lint: fmt-check vet staticcheck
 
 fmt-check:
 	@out=$$(gofmt -l app.go constructs stacks lambda test); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:
 	$(GO) vet $(PKGS)
+
+# staticcheck is pinned as a go.mod tool (go get -tool ...@v0.8.2).
+staticcheck:
+	$(GO) tool staticcheck $(PKGS)
 
 # Every package's tests in one go test run, so the Lambda's tests and the CDK
 # tests (one synthesis, one jsii kernel for the whole test/ package) overlap.

@@ -148,7 +148,6 @@ var (
 		"ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
 		"ap-southeast-7", "ap-east-1", "cn-north-1", "cn-northwest-1", "us-gov-west-1",
 	}
-	oidcAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 )
 
 // ParseConfig decodes and validates the s3vend context value (as returned by

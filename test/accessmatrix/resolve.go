@@ -150,7 +150,7 @@ func (r *resolver) ref(arg any) (string, error) {
 	}
 	switch r.resourceType(name) {
 	case "":
-		return "", fmt.Errorf("Ref to unknown resource or parameter %v", arg)
+		return "", fmt.Errorf("ref to unknown resource or parameter %v", arg)
 	case "AWS::S3::Bucket":
 		return r.bucketName(name), nil
 	case "AWS::Cognito::IdentityPool":

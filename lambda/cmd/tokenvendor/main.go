@@ -54,7 +54,7 @@ func run() int {
 	}
 
 	if cfg.InLambda {
-		lambda.StartHandler(httpapi.NewLambdaHandler(h))
+		lambda.Start(httpapi.NewLambdaHandler(h))
 		return 0
 	}
 	return serve(logger, cfg.Listen, h)

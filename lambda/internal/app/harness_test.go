@@ -49,7 +49,6 @@ type harness struct {
 
 type harnessOpts struct {
 	env        map[string]string // overrides
-	timeout    string
 	quietLogs  bool
 	noDiscover bool
 	inProcess  bool   // SDK and verifiers reach the fakes without sockets (benchmarks)
