@@ -136,7 +136,7 @@ func NewTokenVendor(scope awsconstructs.Construct, id string, props TokenVendorP
 		contract.EnvTokenDuration:      jsii.String(strconv.Itoa(int(p.TokenDuration.Seconds()))),
 		contract.EnvCredentialDuration: jsii.String(strconv.Itoa(int(p.CredentialLifetime.Seconds()))),
 		contract.EnvVerifiers:          jsii.String(p.VerifiersJSON),
-		contract.EnvUpstreamTimeout:    jsii.String((p.Timeout - 3*time.Second).String()),
+		contract.EnvUpstreamTimeout:    jsii.String((p.Timeout * 7 / 10).String()), // leaves time to answer 503 before Lambda kills the call
 	}
 	if p.GuestRoleArn != nil {
 		env[contract.EnvUnauthRoleARN] = p.GuestRoleArn
