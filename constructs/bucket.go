@@ -110,10 +110,7 @@ func NewPublicBucket(scope awsconstructs.Construct, id string, props PublicBucke
 		panic(err)
 	}
 	c := awsconstructs.NewConstruct(scope, jsii.String(id))
-	removal := awscdk.RemovalPolicy_DESTROY
-	if p.Retain {
-		removal = awscdk.RemovalPolicy_RETAIN
-	}
+	removal := removalPolicy(p.Retain)
 
 	logs := awss3.NewBucket(c, jsii.String("AccessLogs"), &awss3.BucketProps{
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
@@ -234,6 +231,14 @@ func lifecycleRules(p PublicBucketProps) *[]*awss3.LifecycleRule {
 		})
 	}
 	return &rules
+}
+
+// removalPolicy keeps a resource on stack delete/replace when retain is set.
+func removalPolicy(retain bool) awscdk.RemovalPolicy {
+	if retain {
+		return awscdk.RemovalPolicy_RETAIN
+	}
+	return awscdk.RemovalPolicy_DESTROY
 }
 
 func days(d time.Duration) *float64 { return jsii.Number(float64(d / (24 * time.Hour))) }

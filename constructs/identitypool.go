@@ -2,7 +2,6 @@ package constructs
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -13,6 +12,8 @@ import (
 	awsconstructs "github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/s3vend/s3vend/lambda/contract"
 )
 
 // CognitoPrincipal is the federated principal of Cognito identity pools, in
@@ -47,8 +48,6 @@ type IdentityPoolProps struct {
 	Retain                bool
 }
 
-var developerProviderRe = regexp.MustCompile(`^[\w._-]{1,100}$`)
-
 func (p IdentityPoolProps) withDefaults() IdentityPoolProps {
 	if p.MaxSessionDuration == 0 {
 		p.MaxSessionDuration = time.Hour
@@ -59,7 +58,7 @@ func (p IdentityPoolProps) withDefaults() IdentityPoolProps {
 
 func (p IdentityPoolProps) validate() error {
 	switch {
-	case !developerProviderRe.MatchString(p.DeveloperProviderName):
+	case !contract.ValidDeveloperProvider(p.DeveloperProviderName):
 		return fmt.Errorf("IdentityPoolProps.DeveloperProviderName: %q must be 1-100 of [A-Za-z0-9_.-]", p.DeveloperProviderName)
 	case p.MaxSessionDuration < 15*time.Minute || p.MaxSessionDuration > 12*time.Hour || p.MaxSessionDuration%time.Second != 0:
 		return fmt.Errorf("IdentityPoolProps.MaxSessionDuration: %s must be whole seconds from 15m to 12h", p.MaxSessionDuration)
@@ -167,10 +166,6 @@ func (ip *IdentityPool) userPoolProvider(c awsconstructs.Construct, up UserPoolP
 		name := fmt.Sprintf("cognito-idp.%s.%s/%s", *stack.Region(), *stack.UrlSuffix(), up.UserPoolID)
 		return jsii.String(name), ip.UserPoolClientID
 	}
-	removal := awscdk.RemovalPolicy_DESTROY
-	if retain {
-		removal = awscdk.RemovalPolicy_RETAIN // user accounts cannot be recreated
-	}
 	pool := awscognito.NewUserPool(c, jsii.String("UserPool"), &awscognito.UserPoolProps{
 		SelfSignUpEnabled: jsii.Bool(false),
 		SignInAliases:     &awscognito.SignInAliases{Email: jsii.Bool(true)},
@@ -181,7 +176,7 @@ func (ip *IdentityPool) userPoolProvider(c awsconstructs.Construct, up UserPoolP
 			MinLength: jsii.Number(12), RequireDigits: jsii.Bool(true), RequireLowercase: jsii.Bool(true),
 			RequireUppercase: jsii.Bool(true), RequireSymbols: jsii.Bool(true),
 		},
-		RemovalPolicy: removal,
+		RemovalPolicy: removalPolicy(retain), // user accounts cannot be recreated
 	})
 	client := pool.AddClient(jsii.String("AppClient"), &awscognito.UserPoolClientOptions{
 		GenerateSecret:             jsii.Bool(false), // public browser/mobile client

@@ -100,10 +100,7 @@ func NewTokenVendor(scope awsconstructs.Construct, id string, props TokenVendorP
 	}
 	c := awsconstructs.NewConstruct(scope, jsii.String(id))
 	tv := &TokenVendor{Construct: c}
-	removal := awscdk.RemovalPolicy_DESTROY
-	if p.Retain {
-		removal = awscdk.RemovalPolicy_RETAIN
-	}
+	removal := removalPolicy(p.Retain)
 	retention := logRetention(p.LogRetention)
 
 	fnLogs := awslogs.NewLogGroup(c, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{

@@ -133,12 +133,11 @@ const (
 
 var (
 	// Cognito: DeveloperProviderName is 1-100 characters of [\w._-].
-	providerNameRe = regexp.MustCompile(`^[\w._-]{1,100}$`)
-	envNameRe      = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
-	accountRe      = regexp.MustCompile(`^\d{12}$`)
-	regionRe       = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-\d$`)
-	userPoolIDRe   = regexp.MustCompile(`^[\w-]+_[0-9a-zA-Z]+$`)
-	roleArnRe      = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
+	envNameRe    = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
+	accountRe    = regexp.MustCompile(`^\d{12}$`)
+	regionRe     = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-\d$`)
+	userPoolIDRe = regexp.MustCompile(`^[\w-]+_[0-9a-zA-Z]+$`)
+	roleArnRe    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
 	// Regions where Cognito identity pools are available (Cognito Identity endpoints).
 	identityPoolRegions = []string{
 		"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "ca-west-1",
@@ -313,7 +312,7 @@ func (v *validator) env(name string, msg json.RawMessage) EnvConfig {
 
 	if e.DeveloperProviderName == "" {
 		v.fail("developerProviderName", "required, like \"login.example.app\"; it cannot be changed once the pool exists")
-	} else if !providerNameRe.MatchString(e.DeveloperProviderName) {
+	} else if !contract.ValidDeveloperProvider(e.DeveloperProviderName) {
 		v.fail("developerProviderName", "%q may only hold letters, digits, '_', '.' and '-' (1-100 characters)", e.DeveloperProviderName)
 	} else if strings.HasPrefix(strings.ToLower(e.DeveloperProviderName), "cognito") {
 		v.fail("developerProviderName", "%q must not start with \"cognito\"", e.DeveloperProviderName)

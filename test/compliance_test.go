@@ -53,7 +53,10 @@ func TestCdkNagSuppressionsCarryReasons(t *testing.T) {
 // guardFinding is one resource failing one Control Tower rule.
 type guardFinding struct{ Rule, Resource string }
 
-var resourcePathRe = regexp.MustCompile(`^/Resources/([^/]+)`)
+var (
+	resourcePathRe = regexp.MustCompile(`^/Resources/([^/]+)`)
+	guardPathRe    = regexp.MustCompile(`"path":\s*"([^"]+)"`)
+)
 
 // runGuard runs the cfn-guard binary shipped in @cdklabs/cdk-validator-cfnguard
 // with its AWS Control Tower rules over one template.
@@ -94,7 +97,7 @@ func runGuard(t *testing.T, template string) []guardFinding {
 			}
 			_ = json.Unmarshal(nc, &rule)
 			seen := map[string]bool{}
-			for _, m := range regexp.MustCompile(`"path":\s*"([^"]+)"`).FindAllStringSubmatch(string(nc), -1) {
+			for _, m := range guardPathRe.FindAllStringSubmatch(string(nc), -1) {
 				if r := resourcePathRe.FindStringSubmatch(m[1]); r != nil && !seen[r[1]] {
 					seen[r[1]] = true
 					findings = append(findings, guardFinding{Rule: rule.Rule.Name, Resource: r[1]})

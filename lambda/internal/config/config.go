@@ -108,10 +108,9 @@ type Secrets struct {
 }
 
 var (
-	poolRE     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d:[0-9a-f-]+$`)
-	roleARNRE  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
-	regionRE   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
-	providerRE = regexp.MustCompile(`^[\w.-]{1,128}$`)
+	poolRE    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d:[0-9a-f-]+$`)
+	roleARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
+	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
 )
 
 // FromEnv reads the configuration through getenv (os.Getenv in main).
@@ -141,8 +140,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	} else if c.Region != "" && !strings.HasPrefix(c.IdentityPoolID, c.Region+":") {
 		bad(EnvIdentityPoolID, "must be in region %s", c.Region)
 	}
-	if !providerRE.MatchString(c.DeveloperProvider) {
-		bad(EnvDeveloperProvider, "must be 1-128 characters of [A-Za-z0-9_.-]")
+	if !contract.ValidDeveloperProvider(c.DeveloperProvider) {
+		bad(EnvDeveloperProvider, "must be 1-100 characters of [A-Za-z0-9_.-]")
 	}
 	if !roleARNRE.MatchString(c.AuthRoleARN) {
 		bad(EnvAuthRoleARN, "must be an IAM role ARN")
