@@ -86,7 +86,7 @@ func Evaluate(template map[string]any, node string, reqs []Request) (map[Request
 			k := [2]string{q.Principal, roleKey}
 			if _, ok := trustSim[k]; !ok {
 				trustSim[k] = len(sims)
-				sims = append(sims, s.assume(who, roleKey))
+				sims = append(sims, s.assume(s.matrixCaller(who, roleKey)))
 			}
 			need[i] = append(need[i], trustSim[k])
 		} else if roleKey != "" {
@@ -119,25 +119,43 @@ func Evaluate(template map[string]any, node string, reqs []Request) (map[Request
 // ${cognito-identity.amazonaws.com:sub} in its sessions.
 func (s *stack) identityID(who identity) string { return s.Region + ":" + who.id }
 
-// sessionContext is what a Cognito web-identity session carries. Real
+// caller is a Cognito role session as IAM sees it: the role (a key of the
+// pool's role attachment), and the identity id and amr its web identity
+// token carried.
+type caller struct {
+	roleKey, identityID string
+	amr                 []string
+}
+
+// matrixCaller is the session of a matrix identity under roleKey. Real
 // sessions of developer-authenticated identities also list the provider in
 // amr; the trust policies only test for authenticated/unauthenticated.
-func (s *stack) sessionContext(who identity) map[string]any {
+func (s *stack) matrixCaller(who identity, roleKey string) caller {
+	return caller{roleKey: roleKey, identityID: s.identityID(who), amr: []string{who.role}}
+}
+
+// sessionContext is what a Cognito web-identity session carries.
+func (s *stack) sessionContext(c caller) map[string]any {
+	amr := c.amr
+	if amr == nil {
+		amr = []string{}
+	}
 	return map[string]any{
 		"cognito-identity.amazonaws.com:aud": s.poolID,
-		"cognito-identity.amazonaws.com:sub": s.identityID(who),
-		"cognito-identity.amazonaws.com:amr": []string{who.role},
+		"cognito-identity.amazonaws.com:sub": c.identityID,
+		"cognito-identity.amazonaws.com:amr": amr,
 	}
 }
 
-func (s *stack) assume(who identity, roleKey string) simulation {
+// assume is the role's trust policy deciding whether c may take its role.
+func (s *stack) assume(c caller) simulation {
 	return simulation{
 		Principal:       "cognito-identity.amazonaws.com",
 		Action:          "sts:AssumeRoleWithWebIdentity",
-		Resource:        s.roles[roleKey].arn,
+		Resource:        s.roles[c.roleKey].arn,
 		ResourceAccount: s.Account,
-		ResourcePolicy:  "trust/" + roleKey,
-		Context:         s.sessionContext(who),
+		ResourcePolicy:  "trust/" + c.roleKey,
+		Context:         s.sessionContext(c),
 	}
 }
 
@@ -147,28 +165,56 @@ func (s *stack) s3Request(q Request, who identity, isIdentity bool) simulation {
 		parts[1] = s.identityID(identities["user"+parts[1]])
 		prefix = strings.Join(parts, "/")
 	}
-	sim := simulation{
-		Action:            s3Actions[q.Action],
-		Resource:          s.bucketArn + "/" + prefix + "photo.jpg",
-		ResourceAccount:   s.Account,
-		Context:           map[string]any{"aws:SecureTransport": "true", "s3:TlsVersion": "1.3"},
-		BlockPublicAccess: s.restrictPublicBuckets,
+	a := s3Access{action: s3Actions[q.Action], key: prefix + "photo.jpg", tlsVersion: "1.3"}
+	if q.Action == "list" {
+		a.key, a.prefix = "", &prefix
 	}
 	if q.Insecure {
-		sim.Context = map[string]any{"aws:SecureTransport": "false"}
+		a.tlsVersion = ""
 	}
-	if q.Action == "list" {
-		sim.Resource = s.bucketArn
-		sim.Context["s3:prefix"] = prefix
+	var c *caller
+	if isIdentity {
+		mc := s.matrixCaller(who, who.role)
+		c = &mc
+	}
+	return s.s3Simulation(c, a)
+}
+
+// s3Access is an S3 request: an action on the bucket (key "") or an object,
+// s3:prefix for s3:ListBucket, and the TLS version ("" without TLS).
+type s3Access struct {
+	action, key, tlsVersion string
+	prefix                  *string
+}
+
+// s3Simulation is the bucket policy and, for a role session (c != nil), the
+// role's identity policies deciding an S3 request; c nil is anonymous.
+func (s *stack) s3Simulation(c *caller, a s3Access) simulation {
+	resource := s.bucketArn
+	if a.key != "" {
+		resource += "/" + a.key
+	}
+	sim := simulation{
+		Action:            a.action,
+		Resource:          resource,
+		ResourceAccount:   s.Account,
+		Context:           map[string]any{"aws:SecureTransport": "false"},
+		BlockPublicAccess: s.restrictPublicBuckets,
+	}
+	if a.tlsVersion != "" {
+		sim.Context = map[string]any{"aws:SecureTransport": "true", "s3:TlsVersion": a.tlsVersion}
+	}
+	if a.prefix != nil {
+		sim.Context["s3:prefix"] = *a.prefix
 	}
 	if s.policies["bucket"] != nil {
 		sim.ResourcePolicy = "bucket"
 	}
-	if isIdentity {
-		role := s.roles[who.role]
+	if c != nil {
+		role := s.roles[c.roleKey]
 		sim.Principal = fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/CognitoIdentityCredentials", s.Partition, s.Account, role.name)
 		sim.IdentityPolicies = role.policies
-		for k, v := range s.sessionContext(who) {
+		for k, v := range s.sessionContext(*c) {
 			sim.Context[k] = v
 		}
 	}
@@ -202,10 +248,9 @@ func run(node string, policies map[string]any, sims []simulation) ([]string, err
 	if err != nil {
 		return nil, err
 	}
-	_, file, _, _ := runtime.Caller(0)
-	script := filepath.Join(filepath.Dir(file), "evaluate.mjs")
-	if _, err := os.Stat(script); err != nil {
-		return nil, fmt.Errorf("evaluate.mjs next to the package source: %w", err)
+	script, err := scriptPath()
+	if err != nil {
+		return nil, err
 	}
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command(node, script)
@@ -221,6 +266,17 @@ func run(node string, policies map[string]any, sims []simulation) ([]string, err
 		return nil, fmt.Errorf("evaluate.mjs returned %d results for %d requests", len(out.Results), len(sims))
 	}
 	return out.Results, nil
+}
+
+// scriptPath is evaluate.mjs, next to this package's source (Node resolves
+// iam-simulate from the repository's node_modules).
+func scriptPath() (string, error) {
+	_, file, _, _ := runtime.Caller(0)
+	script := filepath.Join(filepath.Dir(file), "evaluate.mjs")
+	if _, err := os.Stat(script); err != nil {
+		return "", fmt.Errorf("evaluate.mjs next to the package source: %w", err)
+	}
+	return script, nil
 }
 
 // stack is what the matrix needs of a template, with intrinsics resolved.

@@ -10,6 +10,11 @@
 //                           "blockPublicAccess": bool}]}
 // stdout: {"results": ["Allowed" | "ImplicitlyDenied" | "ExplicitlyDenied", ...]}
 //
+// With --serve it stays up for many requests (the S3 stand-in's authorizer):
+// JSON lines on stdin, the first {"policies": {...}}, then one simulation per
+// line; one line per simulation on stdout, {"result": ...} or {"error": ...},
+// in order.
+//
 // runUnsafeSimulation is the entry point that evaluates policy variables such as
 // ${cognito-identity.amazonaws.com:sub} against the request context, but in
 // 0.1.173 it loads the resource policy without a name (loadPolicy(doc) with no
@@ -29,20 +34,20 @@ const { DiscoveryContextKeyConstraints } = await internal(
 );
 const { anonymousPrincipal } = await internal('./simulation_engine/simulation.js');
 
-let input = '';
-for await (const chunk of process.stdin) input += chunk;
-const { policies, simulations } = JSON.parse(input);
+const readline = await import('node:readline');
 
-const loaded = new Map(
-  Object.entries(policies).map(([name, doc]) => [name, loadPolicy(doc, { name })])
-);
-const policy = (name) => {
-  const p = loaded.get(name);
-  if (!p) throw new Error(`unknown policy ${name}`);
-  return p;
+const loadPolicies = (policies) => {
+  const loaded = new Map(
+    Object.entries(policies).map(([name, doc]) => [name, loadPolicy(doc, { name })])
+  );
+  return (name) => {
+    const p = loaded.get(name);
+    if (!p) throw new Error(`unknown policy ${name}`);
+    return p;
+  };
 };
 
-const results = simulations.map((s) => {
+const evaluate = (policy, s) => {
   const request = new AwsRequestImpl(
     s.principal ?? anonymousPrincipal,
     { resource: s.resource, accountId: s.resourceAccount },
@@ -65,6 +70,32 @@ const results = simulations.map((s) => {
     serviceSettings: { s3: { blockPublicAccess: s.blockPublicAccess } }
   });
   return analysis.result;
-});
+};
 
-process.stdout.write(JSON.stringify({ results }));
+if (process.argv.includes('--serve')) {
+  let policy;
+  const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    let out;
+    try {
+      const msg = JSON.parse(line);
+      if (!policy) {
+        policy = loadPolicies(msg.policies);
+        out = { result: 'Loaded' };
+      } else {
+        out = { result: evaluate(policy, msg) };
+      }
+    } catch (e) {
+      out = { error: String(e?.message ?? e) };
+    }
+    process.stdout.write(JSON.stringify(out) + '\n');
+  }
+} else {
+  let input = '';
+  for await (const chunk of process.stdin) input += chunk;
+  const { policies, simulations } = JSON.parse(input);
+  const policy = loadPolicies(policies);
+  const results = simulations.map((s) => evaluate(policy, s));
+  process.stdout.write(JSON.stringify({ results }));
+}

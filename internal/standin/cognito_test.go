@@ -1,0 +1,157 @@
+package standin_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
+	cognitotypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
+
+	"github.com/s3vend/s3vend/internal/standin"
+	"github.com/s3vend/s3vend/test/accessmatrix"
+)
+
+// clock is a settable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
+
+func TestCognitoTokens(t *testing.T) {
+	m, err := accessmatrix.Load(loadTemplate(t, "prod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: time.Now()}
+	sessions := &standin.Sessions{Now: clk.Now}
+	c, err := standin.NewCognito(standin.CognitoOptions{Model: m, Sessions: sessions, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(c)
+	defer srv.Close()
+	sessions.Put(standin.Session{AccessKeyID: "AKIADEVELOPER", SecretAccessKey: "developer-secret"})
+	client := func(creds aws.CredentialsProvider) *cognitoidentity.Client {
+		return cognitoidentity.New(cognitoidentity.Options{Region: m.Region(), Credentials: creds, BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 1})
+	}
+	dev := client(credentials.NewStaticCredentialsProvider("AKIADEVELOPER", "developer-secret", ""))
+	anon := client(aws.AnonymousCredentials{})
+	ctx := context.Background()
+	pool := m.IdentityPoolID()
+	provider := c.Pool.DeveloperProvider
+
+	var ip *cognitotypes.InvalidParameterException
+	for _, d := range []int64{0, 86401} {
+		_, err := dev.GetOpenIdTokenForDeveloperIdentity(ctx, &cognitoidentity.GetOpenIdTokenForDeveloperIdentityInput{
+			IdentityPoolId: &pool, Logins: map[string]string{provider: "u"}, TokenDuration: aws.Int64(d)})
+		if !errors.As(err, &ip) {
+			t.Fatalf("TokenDuration %d: %v", d, err)
+		}
+	}
+	_, err = dev.GetOpenIdTokenForDeveloperIdentity(ctx, &cognitoidentity.GetOpenIdTokenForDeveloperIdentityInput{
+		IdentityPoolId: &pool, Logins: map[string]string{"other.provider": "u"}})
+	if !errors.As(err, &ip) {
+		t.Fatalf("foreign provider: %v", err)
+	}
+	var rnf *cognitotypes.ResourceNotFoundException
+	_, err = dev.GetOpenIdTokenForDeveloperIdentity(ctx, &cognitoidentity.GetOpenIdTokenForDeveloperIdentityInput{
+		IdentityPoolId: aws.String("us-east-1:11111111-1111-4111-8111-111111111111"), Logins: map[string]string{provider: "u"}})
+	if !errors.As(err, &rnf) {
+		t.Fatalf("foreign pool: %v", err)
+	}
+
+	tok, err := dev.GetOpenIdTokenForDeveloperIdentity(ctx, &cognitoidentity.GetOpenIdTokenForDeveloperIdentityInput{
+		IdentityPoolId: &pool, Logins: map[string]string{provider: "u"}, TokenDuration: aws.Int64(60)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, ok := c.Token(*tok.Token)
+	if !ok || info.IdentityID != *tok.IdentityId || info.Audience != pool || info.Amr[0] != "authenticated" {
+		t.Fatalf("token info %+v", info)
+	}
+	// The token is a JWT shaped like Cognito's.
+	parts := strings.Split(*tok.Token, ".")
+	if len(parts) != 3 || !strings.HasPrefix(parts[0], "eyJ") {
+		t.Fatalf("token %q is not a JWS", *tok.Token)
+	}
+	logins := map[string]string{c.Pool.LoginKey: *tok.Token}
+	if _, err := anon.GetCredentialsForIdentity(ctx, &cognitoidentity.GetCredentialsForIdentityInput{IdentityId: tok.IdentityId, Logins: logins}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(61 * time.Second)
+	var na *cognitotypes.NotAuthorizedException
+	if _, err := anon.GetCredentialsForIdentity(ctx, &cognitoidentity.GetCredentialsForIdentityInput{IdentityId: tok.IdentityId, Logins: logins}); !errors.As(err, &na) {
+		t.Fatalf("expired token: %v", err)
+	}
+	// prod has no guests.
+	if _, err := anon.GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: &pool}); !errors.As(err, &na) {
+		t.Fatalf("guest GetId on a pool without guests: %v", err)
+	}
+	// Injected failures.
+	c.FailNext(standin.OpGetID, "TooManyRequestsException", 1)
+	var tmr *cognitotypes.TooManyRequestsException
+	if _, err := anon.GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: &pool}); !errors.As(err, &tmr) {
+		t.Fatalf("injected: %v", err)
+	}
+	if n := c.Calls(standin.OpGetID); n != 2 {
+		t.Fatalf("GetId calls %d, want 2", n)
+	}
+}
+
+func TestWeChat(t *testing.T) {
+	w := standin.NewWeChat("wxapp", "s3cret", nil)
+	srv := httptest.NewServer(w)
+	defer srv.Close()
+	get := func(path string, q url.Values) map[string]any {
+		t.Helper()
+		resp, err := http.Get(srv.URL + path + "?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out := map[string]any{}
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	code, _ := get("/dev/code", url.Values{"openid": {"o1"}})["code"].(string)
+	if code == "" {
+		t.Fatal("no code minted")
+	}
+	q := func(appid, secret, code string) url.Values {
+		return url.Values{"appid": {appid}, "secret": {secret}, "js_code": {code}, "grant_type": {"authorization_code"}}
+	}
+	for _, tc := range []struct {
+		q    url.Values
+		want float64
+	}{
+		{q("wxother", "s3cret", code), 40013},
+		{q("wxapp", "wrong", code), 40125},
+		{q("wxapp", "s3cret", "nosuchcode"), 40029},
+	} {
+		if got := get("/sns/jscode2session", tc.q)["errcode"]; got != tc.want {
+			t.Fatalf("%v: errcode %v, want %v", tc.q, got, tc.want)
+		}
+	}
+	ok := get("/sns/jscode2session", q("wxapp", "s3cret", code))
+	if ok["openid"] != "o1" || ok["unionid"] != "union_o1" || ok["errcode"] != nil {
+		t.Fatalf("session %v", ok)
+	}
+	if got := get("/sns/jscode2session", q("wxapp", "s3cret", code))["errcode"]; got != float64(40163) {
+		t.Fatalf("reused code: errcode %v, want 40163", got)
+	}
+}

@@ -1,0 +1,317 @@
+package standin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/s3vend/s3vend/client/devlogin"
+	"github.com/s3vend/s3vend/test/accessmatrix"
+)
+
+// StackOptions configures StartStack.
+type StackOptions struct {
+	Template     map[string]any // a synthesized S3Vend-<env> template
+	Node         string         // Node 24 binary, for the S3 stand-in's IAM evaluator
+	VendorBinary string         // the token vendor for this host; "" builds it into WorkDir
+	WorkDir      string         // CA, secrets file; "" is a temporary directory removed by Close
+	VendorLog    io.Writer      // the vendor's JSON logs; nil discards them
+}
+
+// HS256Login is the template's hs256 verifier and its local key.
+type HS256Login struct {
+	Name, Issuer, Audience string
+	Key                    []byte
+	MaxTTL                 time.Duration
+}
+
+// Stack is a template's s3vend stack running locally: the stand-ins of S3,
+// Cognito Identity, STS and WeChat, and the real token vendor behind an API
+// Gateway stand-in (the template's CORS).
+type Stack struct {
+	Model    *accessmatrix.Model
+	Sessions *Sessions
+	S3       *S3
+	Cognito  *Cognito
+	STS      *STS
+	WeChat   *WeChat
+
+	Region, Partition, BucketName, IdentityPoolID, LoginKey string
+	// Service URLs, without a trailing slash. S3 is path-style
+	// (S3URL/<bucket>/<key>); VendorURL is the API Gateway stand-in, so the
+	// token endpoint is VendorURL + "/v1/token".
+	S3URL, CognitoURL, STSURL, WeChatURL, VendorURL string
+
+	CAFile               string
+	DeveloperAccessKeyID string      // the vendor's static developer key (its secret stays inside)
+	SecretsFile          string      // the vendor's S3VEND_SECRETS_FILE
+	HS256                *HS256Login // nil when the template has no hs256 verifier
+	WeChatProvider       string      // the wechat verifier's name; "" when none
+
+	ca      *CA
+	servers []*Server
+	vendor  *vendorProcess
+	tmpDir  string
+}
+
+// StartStack starts every stand-in and the vendor; Close stops them.
+func StartStack(ctx context.Context, o StackOptions) (_ *Stack, err error) {
+	if o.Template == nil {
+		return nil, errors.New("standin: StackOptions.Template is required")
+	}
+	m, err := accessmatrix.Load(o.Template)
+	if err != nil {
+		return nil, fmt.Errorf("standin: loading the template: %w", err)
+	}
+	s := &Stack{
+		Model: m, Sessions: &Sessions{},
+		Region: m.Region(), Partition: m.Partition(), BucketName: m.BucketName(),
+		IdentityPoolID: m.IdentityPoolID(), LoginKey: LoginKey(m.Region()),
+	}
+	defer func() {
+		if err != nil {
+			_ = s.Close()
+		}
+	}()
+	if err := s.workDir(o.WorkDir); err != nil {
+		return nil, err
+	}
+	if err := s.startServices(o); err != nil {
+		return nil, err
+	}
+	if err := s.startVendor(ctx, o); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Stack) workDir(dir string) error {
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "s3vend-local-")
+		if err != nil {
+			return err
+		}
+		s.tmpDir, dir = tmp, tmp
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	ca, err := NewCA(dir)
+	if err != nil {
+		return err
+	}
+	s.ca, s.CAFile = ca, ca.CAFile
+	s.SecretsFile = filepath.Join(dir, "secrets.local.json")
+	return nil
+}
+
+// startServices starts the Cognito, STS and S3 stand-ins over TLS and the
+// WeChat one over plain HTTP.
+func (s *Stack) startServices(o StackOptions) error {
+	var err error
+	if s.Cognito, err = NewCognito(CognitoOptions{Model: s.Model, Sessions: s.Sessions}); err != nil {
+		return err
+	}
+	if s.STS, err = NewSTS(STSOptions{Model: s.Model, Sessions: s.Sessions, Cognito: s.Cognito}); err != nil {
+		return err
+	}
+	if s.S3, err = NewS3(S3Options{Model: s.Model, Sessions: s.Sessions, Node: o.Node}); err != nil {
+		return err
+	}
+	s.S3.PutObject("public/hello.txt", []byte("hello from s3vend"), "text/plain")
+	for _, svc := range []struct {
+		h   http.Handler
+		url *string
+	}{{s.Cognito, &s.CognitoURL}, {s.STS, &s.STSURL}, {s.S3, &s.S3URL}} {
+		srv, err := ServeTLS(svc.h, s.ca)
+		if err != nil {
+			return err
+		}
+		s.servers = append(s.servers, srv)
+		*svc.url = srv.URL
+	}
+	return nil
+}
+
+// startVendor writes the secrets file, starts the WeChat stand-in (with the
+// file's app secret) and the vendor, and puts the API Gateway stand-in in
+// front of it.
+func (s *Stack) startVendor(ctx context.Context, o StackOptions) error {
+	secrets := secretsFile{WeChatAppSecret: randomHex(16), HS256Key: randomHex(32)}
+	b, _ := json.Marshal(secrets)
+	if err := os.WriteFile(s.SecretsFile, b, 0o600); err != nil {
+		return fmt.Errorf("standin: writing the secrets file: %w", err)
+	}
+	// The WeChat stand-in's URL goes into the vendor's configuration, so it
+	// starts first, with the app id the configuration then names.
+	s.WeChat = NewWeChat("", secrets.WeChatAppSecret, nil)
+	wsrv, err := ServePlain(s.WeChat)
+	if err != nil {
+		return err
+	}
+	s.servers = append(s.servers, wsrv)
+	s.WeChatURL = wsrv.URL
+	cfg, err := localVendorConfig(s.Model, s.SecretsFile, s.WeChatURL)
+	if err != nil {
+		return err
+	}
+	if w := cfg.verifiers.WeChat; w != nil {
+		s.WeChat.AppID, s.WeChatProvider = w.AppID, w.Name
+	}
+	if h := cfg.verifiers.HS256; h != nil {
+		s.HS256 = &HS256Login{Name: h.Name, Issuer: h.Issuer, Audience: h.Audience, Key: []byte(secrets.HS256Key), MaxTTL: h.MaxTTL()}
+	}
+	// Static developer credentials (an IAM user's long-term key: no role,
+	// no session token, no expiry), as the vendor's Lambda role stands for.
+	dev := Session{AccessKeyID: "AKIA" + strings.ToUpper(randomHex(8)), SecretAccessKey: randomHex(20)}
+	s.Sessions.Put(dev)
+	s.DeveloperAccessKeyID = dev.AccessKeyID
+	env := cfg.env
+	env["AWS_REGION"] = s.Region
+	env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = dev.AccessKeyID, dev.SecretAccessKey
+	env["AWS_ENDPOINT_URL_COGNITO_IDENTITY"], env["AWS_ENDPOINT_URL_STS"], env["AWS_ENDPOINT_URL_S3"] = s.CognitoURL, s.STSURL, s.S3URL
+	env["AWS_CA_BUNDLE"] = s.CAFile
+	env["AWS_EC2_METADATA_DISABLED"] = "true"
+	// No shared config or credentials files: the environment is the whole
+	// configuration.
+	env["AWS_CONFIG_FILE"], env["AWS_SHARED_CREDENTIALS_FILE"] = os.DevNull, os.DevNull
+
+	binary := o.VendorBinary
+	if binary == "" {
+		root, err := ModuleRoot(".")
+		if err != nil {
+			return err
+		}
+		if binary, err = BuildVendor(ctx, root, filepath.Dir(s.SecretsFile)); err != nil {
+			return err
+		}
+	}
+	if s.vendor, err = startVendor(ctx, binary, env, o.VendorLog); err != nil {
+		return err
+	}
+	return s.startAPIGateway()
+}
+
+// startAPIGateway serves a reverse proxy to the vendor, wrapped with the
+// template's HTTP API CORS configuration.
+func (s *Stack) startAPIGateway() error {
+	cors, err := APIGatewayCORSFromTemplate(s.Model.Template())
+	if err != nil {
+		return fmt.Errorf("standin: the HTTP API's CORS configuration: %w", err)
+	}
+	target, err := url.Parse(s.vendor.URL)
+	if err != nil {
+		return err
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) {
+		// API Gateway's answer when the integration fails.
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(`{"message":"Internal Server Error"}`))
+	}
+	srv, err := ServePlain(cors.Wrap(proxy))
+	if err != nil {
+		return err
+	}
+	s.servers = append(s.servers, srv)
+	s.VendorURL = srv.URL
+	return nil
+}
+
+// Close stops the vendor and every stand-in, and removes a temporary WorkDir.
+func (s *Stack) Close() error {
+	s.vendor.stop()
+	var errs []error
+	for _, srv := range s.servers {
+		errs = append(errs, srv.Close())
+	}
+	if s.S3 != nil {
+		errs = append(errs, s.S3.Close())
+	}
+	if s.tmpDir != "" {
+		errs = append(errs, os.RemoveAll(s.tmpDir))
+	}
+	return errors.Join(errs...)
+}
+
+// TokenEndpoint is the vendor's POST /v1/token URL.
+func (s *Stack) TokenEndpoint() string { return s.VendorURL + "/v1/token" }
+
+// ClientEnv is the environment a client needs to reach the stack with the
+// standard AWS SDK settings; it never holds AWS keys.
+func (s *Stack) ClientEnv() []string {
+	env := []string{
+		"AWS_REGION=" + s.Region,
+		"AWS_ENDPOINT_URL_S3=" + s.S3URL,
+		"AWS_ENDPOINT_URL_COGNITO_IDENTITY=" + s.CognitoURL,
+		"AWS_ENDPOINT_URL_STS=" + s.STSURL,
+		"AWS_CA_BUNDLE=" + s.CAFile,
+		"NODE_EXTRA_CA_CERTS=" + s.CAFile,
+		"S3VEND_ENDPOINT=" + s.VendorURL,
+		"S3VEND_BUCKET=" + s.BucketName,
+		"AWS_EC2_METADATA_DISABLED=true",
+	}
+	if s.WeChatProvider != "" {
+		// The WeChat stand-in's code minter, for the mini-program shim's wx.login.
+		env = append(env, "WECHAT_CODES_URL="+s.WeChatURL+"/dev/code")
+	}
+	return env
+}
+
+// MintLogin signs an hs256 login for subject with the stack's key; ttl 0 is
+// the verifier's maximum (default 300 s).
+func (s *Stack) MintLogin(subject string, ttl time.Duration) (string, error) {
+	if s.HS256 == nil {
+		return "", errors.New("standin: the template has no hs256 verifier")
+	}
+	if ttl <= 0 {
+		ttl = s.HS256.MaxTTL
+		if ttl <= 0 {
+			ttl = 300 * time.Second
+		}
+	}
+	return devlogin.Mint(s.HS256.Key, devlogin.Claims{Issuer: s.HS256.Issuer, Audience: s.HS256.Audience, Subject: subject, TTL: ttl})
+}
+
+// WeChatCode is a fresh wx.login code for openid (unionid "union_"+openid).
+func (s *Stack) WeChatCode(openid string) (string, error) {
+	if s.WeChatProvider == "" {
+		return "", errors.New("standin: the template has no wechat verifier")
+	}
+	if openid == "" {
+		return "", errors.New("standin: openid is required")
+	}
+	return s.WeChat.MintCode(openid, ""), nil
+}
+
+// Outputs are the stack's CloudFormation outputs with local values: the
+// template's output keys resolved with the model's test values, TokenEndpoint
+// the local API, VerifierSecretArn the local secrets file, and LoginKey
+// always present.
+func (s *Stack) Outputs() map[string]string {
+	out := map[string]string{}
+	outputs, _ := s.Model.Template()["Outputs"].(map[string]any)
+	for k, v := range outputs {
+		o, _ := v.(map[string]any)
+		r, err := s.Model.Resolve(o["Value"])
+		if str, ok := r.(string); err == nil && ok {
+			out[k] = str
+		}
+	}
+	out["Region"], out["BucketName"], out["IdentityPoolId"] = s.Region, s.BucketName, s.IdentityPoolID
+	out["TokenEndpoint"], out["LoginKey"] = s.TokenEndpoint(), s.LoginKey
+	out["DeveloperProviderName"] = s.Cognito.Pool.DeveloperProvider
+	if _, ok := out["VerifierSecretArn"]; ok {
+		out["VerifierSecretArn"] = s.SecretsFile
+	}
+	return out
+}

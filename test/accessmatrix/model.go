@@ -1,0 +1,64 @@
+package accessmatrix
+
+// Model is a template's bucket, identity pool and roles with intrinsics
+// resolved to the test values this package uses (account 111122223333, bucket
+// s3vend-test-bucket, pool <region>:00000000-0000-4000-8000-000000000000, role
+// ARNs named after their logical ids). The local stand-ins (internal/standin)
+// take their names from it, so their IAM decisions and the matrix agree.
+type Model struct {
+	s        *stack
+	template map[string]any
+}
+
+// Load resolves template into a Model.
+func Load(template map[string]any) (*Model, error) {
+	s, err := load(template)
+	if err != nil {
+		return nil, err
+	}
+	return &Model{s: s, template: template}, nil
+}
+
+// Resolve replaces Ref, Fn::GetAtt and Fn::Join in v with the model's test
+// values (as in the policies); other intrinsics are errors.
+func (m *Model) Resolve(v any) (any, error) {
+	resources, _ := m.template["Resources"].(map[string]any)
+	bucketID := refTo(dig(m.template, "Outputs", "BucketName", "Value"))
+	r := &resolver{env: m.s.env, resources: resources, bucket: bucketID}
+	return r.resolve(v)
+}
+
+// Template is the template the model was loaded from.
+func (m *Model) Template() map[string]any { return m.template }
+
+// Partition is the template's partition: aws, aws-cn or aws-us-gov.
+func (m *Model) Partition() string { return m.s.Partition }
+
+// Region is the template's region (the partition's default when env-agnostic).
+func (m *Model) Region() string { return m.s.Region }
+
+// Account is the test account id.
+func (m *Model) Account() string { return m.s.Account }
+
+// BucketName is the client bucket's name.
+func (m *Model) BucketName() string { return testBucketName }
+
+// BucketARN is the client bucket's ARN.
+func (m *Model) BucketARN() string { return m.s.bucketArn }
+
+// IdentityPoolID is the identity pool's id.
+func (m *Model) IdentityPoolID() string { return m.s.poolID }
+
+// RoleARN is the ARN of the role the pool attaches under key
+// ("authenticated" or "unauthenticated"); "" when there is none.
+func (m *Model) RoleARN(key string) string { return m.s.roles[key].arn }
+
+// Policies are the resolved policy documents by name: "bucket", "trust/<key>"
+// and "<key>/<logical id>..." for each role's identity policies.
+func (m *Model) Policies() map[string]any { return m.s.policies }
+
+// IdentityPolicies names the identity policies of the role under key.
+func (m *Model) IdentityPolicies(key string) []string { return m.s.roles[key].policies }
+
+// RestrictPublicBuckets is the bucket's Block Public Access setting of that name.
+func (m *Model) RestrictPublicBuckets() bool { return m.s.restrictPublicBuckets }
