@@ -15,6 +15,8 @@ import (
 	awsconstructs "github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/s3vend/s3vend/lambda/contract"
 )
 
 // BucketAccess is the one option that decides how the bucket is public.
@@ -32,11 +34,12 @@ const (
 	PublicReadByACL BucketAccess = "acl-public-read"
 )
 
-// Key prefixes, the Amplify storage convention the roles are written for.
+// Key prefixes, the Amplify storage convention the roles are written for;
+// the token vendor's upload route signs keys under the same prefixes.
 const (
-	PublicPrefix    = "public/"
-	ProtectedPrefix = "protected/"
-	PrivatePrefix   = "private/"
+	PublicPrefix    = contract.PublicPrefix
+	ProtectedPrefix = contract.ProtectedPrefix
+	PrivatePrefix   = contract.PrivatePrefix
 	// IdentitySub is the IAM policy variable holding the caller's identity id.
 	IdentitySub = "${cognito-identity.amazonaws.com:sub}"
 )
@@ -92,6 +95,22 @@ func (p PublicBucketProps) validate() error {
 		}
 	}
 	return nil
+}
+
+// CORSExposedHeaders are the response headers browsers may show to scripts.
+// ETag is what a browser needs to complete a multipart upload; the x-amz-
+// headers are what the AWS SDKs read back. Since early 2025 the AWS SDK for
+// JavaScript v3 computes a CRC32 checksum for uploads by default and
+// validates GetObject responses against any x-amz-checksum-<algorithm>
+// header it can read (@aws-sdk/checksums, flexible-checksums/constants.js:
+// DEFAULT_REQUEST_CHECKSUM_CALCULATION = WHEN_SUPPORTED,
+// DEFAULT_CHECKSUM_ALGORITHM = CRC32; getChecksumLocationName.js:
+// "x-amz-checksum-" + algorithm; validateChecksumFromResponse.js), and S3
+// reports whole-object vs composite checksums in x-amz-checksum-type.
+var CORSExposedHeaders = []string{
+	"ETag", "x-amz-version-id", "x-amz-server-side-encryption", "x-amz-request-id", "x-amz-id-2",
+	"x-amz-checksum-crc32", "x-amz-checksum-crc32c", "x-amz-checksum-crc64nvme",
+	"x-amz-checksum-sha1", "x-amz-checksum-sha256", "x-amz-checksum-type",
 }
 
 // PublicBucket is the content bucket clients read and write directly, plus
@@ -155,12 +174,11 @@ func NewPublicBucket(scope awsconstructs.Construct, id string, props PublicBucke
 				awss3.HttpMethods_GET, awss3.HttpMethods_HEAD, awss3.HttpMethods_PUT,
 				awss3.HttpMethods_POST, awss3.HttpMethods_DELETE,
 			},
+			// Whatever the SDKs send, including the checksum headers of flexible
+			// checksums (x-amz-checksum-*, x-amz-sdk-checksum-algorithm).
 			AllowedHeaders: jsii.Strings("*"),
-			// ETag is what a browser needs to complete a multipart upload; the
-			// rest are what the AWS SDKs read back after an upload.
-			ExposedHeaders: jsii.Strings("ETag", "x-amz-version-id", "x-amz-server-side-encryption",
-				"x-amz-request-id", "x-amz-id-2"),
-			MaxAge: jsii.Number(p.CORSMaxAge.Seconds()),
+			ExposedHeaders: jsii.Strings(CORSExposedHeaders...),
+			MaxAge:         jsii.Number(p.CORSMaxAge.Seconds()),
 		}},
 		LifecycleRules: lifecycleRules(p),
 	})

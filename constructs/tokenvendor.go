@@ -39,6 +39,12 @@ type TokenVendorProps struct {
 	VerifiersJSON         string        // S3VEND_VERIFIERS, non-secret
 	NeedsSecret           bool          // create the verifier secret (WeChat app secret, HS256 key)
 
+	// BucketName (token) turns on POST /v1/upload, which signs presigned-POST
+	// forms for the content bucket with each caller's own credentials (the
+	// function gets no S3 permission). nil: the route answers 404.
+	BucketName *string
+	Upload     contract.UploadLimits // the route's limits; zero values take the contract's defaults
+
 	CORSOrigins   []string
 	ThrottleRate  float64
 	ThrottleBurst int
@@ -60,6 +66,7 @@ func (p TokenVendorProps) withDefaults() TokenVendorProps {
 		p.LogRetention = 30 * 24 * time.Hour
 	}
 	p.CORSOrigins = slices.Clone(p.CORSOrigins)
+	p.Upload.ContentTypes = slices.Clone(p.Upload.ContentTypes)
 	return p
 }
 
@@ -77,6 +84,9 @@ func (p TokenVendorProps) validate() error {
 		return fmt.Errorf("TokenVendorProps.Timeout: %s must be from 3s to 29s (API Gateway's limit)", p.Timeout)
 	case len(p.CORSOrigins) == 0:
 		return fmt.Errorf("TokenVendorProps.CORSOrigins: at least one origin is required")
+	}
+	if _, err := p.Upload.Normalize(); err != nil {
+		return fmt.Errorf("TokenVendorProps.Upload: %w", err)
 	}
 	return nil
 }
@@ -140,6 +150,15 @@ func NewTokenVendor(scope awsconstructs.Construct, id string, props TokenVendorP
 	}
 	if p.SessionPolicy != "" {
 		env[contract.EnvSessionPolicy] = jsii.String(p.SessionPolicy)
+	}
+	if p.BucketName != nil {
+		// No IAM change: the vendor signs upload forms with the caller's own
+		// credentials (GetCredentialsForIdentity is a public API).
+		env[contract.EnvBucket] = p.BucketName
+		upload, _ := p.Upload.Normalize() // validated above
+		for k, v := range upload.Env() {
+			env[k] = jsii.String(v)
+		}
 	}
 	if p.NeedsSecret {
 		tv.Secret = awssecretsmanager.NewSecret(c, jsii.String("VerifierSecret"), &awssecretsmanager.SecretProps{

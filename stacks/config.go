@@ -65,8 +65,9 @@ type EnvConfig struct {
 	LogRetention  time.Duration
 
 	Retain        bool
-	Verifiers     contract.Verifiers // validated, defaults applied
-	SessionPolicy string             // optional scope-down policy for basic-flow credentials (JSON)
+	Verifiers     contract.Verifiers    // validated, defaults applied
+	SessionPolicy string                // optional scope-down policy for basic-flow credentials (JSON)
+	Upload        contract.UploadLimits // POST /v1/upload limits, validated, defaults applied
 }
 
 // rawConfig mirrors the JSON shape of the cdk.json context.
@@ -95,6 +96,14 @@ type rawEnv struct {
 	Retain                *bool               `json:"retain"`
 	Verifiers             *contract.Verifiers `json:"verifiers"`
 	SessionPolicy         json.RawMessage     `json:"sessionPolicy"`
+	Upload                *rawUpload          `json:"upload"`
+}
+
+// rawUpload is the "upload" key: limits of the presigned-POST route.
+type rawUpload struct {
+	MaxBytes     *int64   `json:"maxBytes"`
+	ContentTypes []string `json:"contentTypes"`
+	Expiry       string   `json:"expiry"`
 }
 
 type rawCORS struct {
@@ -348,6 +357,7 @@ func (v *validator) env(name string, msg json.RawMessage) EnvConfig {
 	v.userPool(&e, r.UserPool)
 	v.roleMappings(&e, r.RoleMappings)
 	v.verifiers(&e, r.Verifiers)
+	v.upload(&e, r.Upload)
 
 	if len(r.SessionPolicy) > 0 && string(r.SessionPolicy) != "null" {
 		var doc struct {
@@ -481,6 +491,40 @@ func (v *validator) verifiers(e *EnvConfig, raw *contract.Verifiers) {
 		return
 	}
 	e.Verifiers = norm
+}
+
+// upload checks the upload route's limits with the token vendor's own rules
+// (contract.UploadLimits.Normalize, which the service runs on the
+// S3VEND_UPLOAD_* variables) and keeps them with defaults applied.
+func (v *validator) upload(e *EnvConfig, r *rawUpload) {
+	var u contract.UploadLimits
+	if r != nil {
+		if r.MaxBytes != nil {
+			if *r.MaxBytes == 0 {
+				v.fail("upload.maxBytes", "0 must be from 1 to %d bytes; leave the key out for the default %d", contract.MaxUploadBytes, contract.DefaultUploadMaxBytes)
+				return
+			}
+			u.MaxBytes = *r.MaxBytes
+		}
+		u.ContentTypes = r.ContentTypes
+		if r.Expiry != "" {
+			d, err := time.ParseDuration(r.Expiry)
+			if err != nil || d == 0 {
+				v.fail("upload.expiry", "%q is not a duration from %s to %s; write it like \"5m\"", r.Expiry, contract.MinUploadExpiry, contract.MaxUploadExpiry)
+				return
+			}
+			u.Expiry = d
+		}
+	}
+	norm, err := u.Normalize()
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			field, msg, _ := strings.Cut(line, ": ")
+			v.fail("upload."+field, "%s", msg)
+		}
+		return
+	}
+	e.Upload = norm
 }
 
 func boolOr(b *bool, def bool) bool {

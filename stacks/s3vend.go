@@ -88,6 +88,8 @@ func NewS3VendStack(scope awsconstructs.Construct, props S3VendStackProps) *S3Ve
 		SessionPolicy:         e.SessionPolicy,
 		VerifiersJSON:         string(verifiers),
 		NeedsSecret:           e.Verifiers.NeedsSecret(),
+		BucketName:            s.Bucket.Bucket.BucketName(),
+		Upload:                e.Upload,
 		CORSOrigins:           e.CORSOrigins,
 		ThrottleRate:          e.ThrottleRate,
 		ThrottleBurst:         e.ThrottleBurst,

@@ -2,11 +2,13 @@ package test
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/s3vend/s3vend/constructs"
+	"github.com/s3vend/s3vend/lambda/contract"
 	"github.com/s3vend/s3vend/stacks"
 )
 
@@ -36,6 +38,10 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	if dev.TokenDuration != 15*time.Minute || dev.CredentialLifetime != time.Hour {
 		t.Errorf("durations: token %s, credentials %s", dev.TokenDuration, dev.CredentialLifetime)
+	}
+	wantUpload, _ := contract.UploadLimits{}.Normalize()
+	if !reflect.DeepEqual(dev.Upload, wantUpload) {
+		t.Errorf("upload defaults = %+v, want the contract's %+v", dev.Upload, wantUpload)
 	}
 	prod, err := parseOne("prod", validEnv())
 	if err != nil {
@@ -134,6 +140,22 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"session policy not a policy", "dev", func(m map[string]any) { m["sessionPolicy"] = map[string]any{"Statement": "x"} },
 			"s3vend.environments.dev.sessionPolicy", "2012-10-17"},
 		{"bad environment name", "Dev_1", func(m map[string]any) {}, "s3vend.environments.Dev_1", "S3Vend-<env>"},
+		{"upload max above S3's POST limit", "dev", func(m map[string]any) { m["upload"] = map[string]any{"maxBytes": 6 << 30} },
+			"s3vend.environments.dev.upload.maxBytes", "5 GiB"},
+		{"upload max zero", "dev", func(m map[string]any) { m["upload"] = map[string]any{"maxBytes": 0} },
+			"s3vend.environments.dev.upload.maxBytes", "leave the key out"},
+		{"upload max not an integer", "dev", func(m map[string]any) { m["upload"] = map[string]any{"maxBytes": 1.5} },
+			"s3vend.environments.dev", `"upload.maxBytes"`},
+		{"upload content type wildcard", "dev", func(m map[string]any) { m["upload"] = map[string]any{"contentTypes": []any{"image/png", "image/*"}} },
+			"s3vend.environments.dev.upload.contentTypes[1]", "no parameters or wildcards"},
+		{"upload no content types", "dev", func(m map[string]any) { m["upload"] = map[string]any{"contentTypes": []any{}} },
+			"s3vend.environments.dev.upload.contentTypes", "leave it out for the defaults"},
+		{"upload expiry too long", "dev", func(m map[string]any) { m["upload"] = map[string]any{"expiry": "2h"} },
+			"s3vend.environments.dev.upload.expiry", "from 1m0s to 1h0m0s"},
+		{"upload expiry not a duration", "dev", func(m map[string]any) { m["upload"] = map[string]any{"expiry": "5 minutes"} },
+			"s3vend.environments.dev.upload.expiry", `like "5m"`},
+		{"upload unknown key", "dev", func(m map[string]any) { m["upload"] = map[string]any{"maxSize": 1} },
+			"s3vend.environments.dev", `unknown key "maxSize"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -165,5 +187,18 @@ func TestConfigMissingOrMalformed(t *testing.T) {
 		if _, err := stacks.ParseConfig(in); err == nil || !strings.Contains(err.Error(), "s3vend") {
 			t.Errorf("ParseConfig(%v) = %v, want an error naming s3vend", in, err)
 		}
+	}
+}
+
+func TestConfigUploadNormalized(t *testing.T) {
+	env := validEnv()
+	env["upload"] = map[string]any{"maxBytes": 1 << 20, "contentTypes": []any{"Image/PNG"}, "expiry": "90s"}
+	dev, err := parseOne("dev", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := contract.UploadLimits{MaxBytes: 1 << 20, ContentTypes: []string{"image/png"}, Expiry: 90 * time.Second}
+	if !reflect.DeepEqual(dev.Upload, want) {
+		t.Errorf("upload = %+v, want %+v", dev.Upload, want)
 	}
 }

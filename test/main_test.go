@@ -28,7 +28,8 @@ func TestMain(m *testing.M) {
 
 // testOnlyEnvironments exercise options that the shipped cdk.json leaves at
 // their defaults: the opt-in ACL mode, a created user pool with role
-// mappings (basic flow off), and an imported user pool in a fixed region.
+// mappings (basic flow off), and an imported user pool in a fixed region
+// with custom upload limits.
 var testOnlyEnvironments = map[string]any{
 	"acl": map[string]any{
 		"bucketAccess":          "acl-public-read",
@@ -53,6 +54,7 @@ var testOnlyEnvironments = map[string]any{
 		"verifiers": map[string]any{"wechat": map[string]any{
 			"name": "wechat", "appId": "wx0123456789abcdef",
 		}},
+		"upload": map[string]any{"maxBytes": 1 << 20, "contentTypes": []string{"image/PNG", "image/jpeg"}, "expiry": "90s"},
 	},
 }
 

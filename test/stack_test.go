@@ -170,6 +170,17 @@ func TestBucketCORSAndLifecycleFromConfig(t *testing.T) {
 			if !slices.Contains(strs(r["ExposedHeaders"]), "ETag") {
 				t.Error("ETag must be exposed: browsers need it to complete multipart uploads")
 			}
+			// AWS SDK for JavaScript v3 sends CRC32 checksums on uploads and
+			// validates downloads against x-amz-checksum-* by default.
+			if got := strs(r["AllowedHeaders"]); !reflect.DeepEqual(got, []string{"*"}) {
+				t.Errorf("AllowedHeaders = %v; SDKs send x-amz-checksum-*, x-amz-sdk-checksum-algorithm and more", got)
+			}
+			for _, h := range []string{"x-amz-checksum-crc32", "x-amz-checksum-crc32c", "x-amz-checksum-crc64nvme",
+				"x-amz-checksum-sha1", "x-amz-checksum-sha256", "x-amz-checksum-type"} {
+				if !slices.Contains(strs(r["ExposedHeaders"]), h) {
+					t.Errorf("ExposedHeaders lacks %s: browsers hide it from the SDK's checksum validation", h)
+				}
+			}
 			if r["MaxAge"] != env.CORSMaxAge.Seconds() {
 				t.Errorf("MaxAge = %v, want %v", r["MaxAge"], env.CORSMaxAge.Seconds())
 			}
@@ -334,7 +345,8 @@ func TestTokenVendorLeastPrivilege(t *testing.T) {
 			}
 			slices.Sort(want)
 			if !reflect.DeepEqual(actions, want) {
-				t.Errorf("function %s may do %v, want exactly %v (no STS: AssumeRoleWithWebIdentity needs none)", fnID, actions, want)
+				t.Errorf("function %s may do %v, want exactly %v (no STS: AssumeRoleWithWebIdentity needs none; no S3: "+
+					"/v1/upload signs with the caller's credentials from GetCredentialsForIdentity, a public API)", fnID, actions, want)
 			}
 			vars := p["Environment"].(map[string]any)["Variables"].(map[string]any)
 			for _, k := range []string{contract.EnvIdentityPoolID, contract.EnvDeveloperProvider, contract.EnvAuthRoleARN, contract.EnvVerifiers,
@@ -342,6 +354,16 @@ func TestTokenVendorLeastPrivilege(t *testing.T) {
 				if vars[k] == nil {
 					t.Errorf("function environment lacks %s", k)
 				}
+			}
+			// The upload route: the content bucket's name and the limits, as the
+			// service's own parser reads them back.
+			bucketID, _ := contentBucket(t, tpl)
+			if got := mustJSON(vars[contract.EnvBucket]); got != `{"Ref":"`+bucketID+`"}` {
+				t.Errorf("%s = %s, want a Ref to the content bucket %s", contract.EnvBucket, got, bucketID)
+			}
+			upload, err := contract.ParseUploadEnv(func(k string) string { s, _ := vars[k].(string); return s })
+			if err != nil || !reflect.DeepEqual(upload, env.Upload) {
+				t.Errorf("upload env %v reads back as %+v (%v), want %+v", vars, upload, err, env.Upload)
 			}
 			if _, ok := vars[contract.EnvUnauthRoleARN]; ok != env.Guests {
 				t.Errorf("%s present = %v, guests = %v", contract.EnvUnauthRoleARN, ok, env.Guests)

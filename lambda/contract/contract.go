@@ -37,6 +37,13 @@ const (
 	EnvMaxAttempts        = "S3VEND_MAX_ATTEMPTS"
 	EnvListen             = "S3VEND_LISTEN"
 	EnvLambdaRuntimeAPI   = "AWS_LAMBDA_RUNTIME_API"
+
+	// POST /v1/upload (presigned POST); see upload.go. Without EnvBucket
+	// the route answers 404.
+	EnvBucket             = "S3VEND_BUCKET"
+	EnvUploadMaxBytes     = "S3VEND_UPLOAD_MAX_BYTES"
+	EnvUploadContentTypes = "S3VEND_UPLOAD_CONTENT_TYPES"
+	EnvUploadExpiry       = "S3VEND_UPLOAD_EXPIRY_SECONDS"
 )
 
 // Defaults of the verifier document.

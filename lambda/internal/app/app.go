@@ -64,6 +64,10 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, erro
 		}
 	}
 	verifiers := Verifiers(ctx, cfg, secrets, d)
+	var posts vend.PostSigner
+	if cfg.Bucket != "" {
+		posts = awsx.NewS3Post(d.AWS)
+	}
 	svc := vend.New(vend.Config{
 		IdentityPoolID:     cfg.IdentityPoolID,
 		DeveloperProvider:  cfg.DeveloperProvider,
@@ -76,8 +80,9 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, erro
 		TokenDuration:      cfg.TokenDuration,
 		CredentialDuration: cfg.CredentialDuration,
 		SessionPolicy:      cfg.SessionPolicy,
+		Upload:             vend.UploadConfig{Bucket: cfg.Bucket, Limits: cfg.Upload},
 		Now:                d.Now,
-	}, verifiers, awsx.NewCognito(d.AWS), awsx.NewSTS(d.AWS))
+	}, verifiers, awsx.NewCognito(d.AWS), awsx.NewSTS(d.AWS), posts)
 	return httpapi.New(svc, httpapi.Options{
 		Timeout:    cfg.UpstreamTimeout,
 		RetryAfter: d.RetryAfter,
@@ -143,7 +148,7 @@ func LoadSecrets(ctx context.Context, cfg config.Config, awsCfg aws.Config) (con
 		}
 		raw = b
 	default:
-		return config.Secrets{}, errors.New("no secret source configured")
+		return config.Secrets{}, errors.New("no secret source configured: " + config.SecretSourceHelp)
 	}
 	s, err := config.ParseSecrets(raw, cfg.Verifiers)
 	if err != nil {

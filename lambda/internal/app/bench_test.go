@@ -23,9 +23,16 @@ func BenchmarkHandler(b *testing.B) {
 			return loginBody("backend", hsToken(nil))
 		},
 		"token-oidc-rs256": func() string { return loginBody("google", h.idToken(nil)) },
+		// 2 AWS calls (GetOpenIdTokenForDeveloperIdentity, GetCredentialsForIdentity) + local POST signing.
+		"upload-hs256": func() string {
+			b, _ := json.Marshal(map[string]any{"provider": "backend", "credential": hsToken(nil),
+				"name": "photos/cat.png", "size": 1 << 20, "contentType": "image/jpeg"})
+			return string(b)
+		},
 	}
-	paths := map[string]string{"token-hs256": "/v1/token", "credentials-hs256": "/v1/credentials", "token-oidc-rs256": "/v1/token"}
-	for _, name := range []string{"token-hs256", "credentials-hs256", "token-oidc-rs256"} {
+	paths := map[string]string{"token-hs256": "/v1/token", "credentials-hs256": "/v1/credentials", "token-oidc-rs256": "/v1/token",
+		"upload-hs256": "/v1/upload"}
+	for _, name := range []string{"token-hs256", "credentials-hs256", "token-oidc-rs256", "upload-hs256"} {
 		body := bodies[name]() // one valid credential, reused
 		for _, conc := range []int{1, 100} {
 			b.Run(name+"/conc="+itoa(conc), func(b *testing.B) {

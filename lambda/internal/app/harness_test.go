@@ -31,6 +31,7 @@ const (
 	hsKey      = "0123456789abcdef0123456789abcdef-test-key"
 	appSecret  = "wechat-app-secret-value"
 	audience   = "client-123"
+	testBucket = "s3vend-test-bucket"
 	policy     = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/${cognito-identity.amazonaws.com:sub}/*"}]}`
 )
 
@@ -137,6 +138,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 		"S3VEND_VERIFIERS":                   string(verifiers),
 		"S3VEND_SECRET_ARN":                  "arn:aws:secretsmanager:eu-west-1:123456789012:secret:s3vend-AbCdEf",
 		"S3VEND_UPSTREAM_TIMEOUT":            "2s",
+		"S3VEND_BUCKET":                      testBucket,
 	}
 	for k, v := range o.env {
 		env[k] = v

@@ -1,10 +1,16 @@
 package app_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/s3vend/s3vend/lambda/internal/app"
+	"github.com/s3vend/s3vend/lambda/internal/config"
 )
 
 // logLines decodes the JSON log lines written so far.
@@ -144,5 +150,23 @@ func TestBadSecretStillFailsStartUp(t *testing.T) {
 				t.Errorf("error echoes the secret: %v", err)
 			}
 		})
+	}
+}
+
+func TestNoSecretSourceSaysWhichToUseWhere(t *testing.T) {
+	v := config.Verifiers{HS256: &config.HS256{Name: "backend", Issuer: "i", Audience: "a"}}
+	for name, cfg := range map[string]config.Config{
+		"none":               {Verifiers: v},
+		"file inside Lambda": {Verifiers: v, SecretsFile: "secrets.local.json", InLambda: true},
+	} {
+		_, err := app.LoadSecrets(context.Background(), cfg, aws.Config{})
+		if err == nil {
+			t.Fatalf("%s: no error", name)
+		}
+		for _, want := range []string{"no secret source configured", "S3VEND_SECRET_ARN", "in Lambda", "S3VEND_SECRETS_FILE", "locally"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %q lacks %q", name, err, want)
+			}
+		}
 	}
 }

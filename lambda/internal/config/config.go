@@ -37,6 +37,14 @@ const (
 	EnvLambdaRuntimeAPI   = contract.EnvLambdaRuntimeAPI
 )
 
+// Upload route (POST /v1/upload) variables, from the contract.
+const (
+	EnvBucket             = contract.EnvBucket
+	EnvUploadMaxBytes     = contract.EnvUploadMaxBytes
+	EnvUploadContentTypes = contract.EnvUploadContentTypes
+	EnvUploadExpiry       = contract.EnvUploadExpiry
+)
+
 // The verifier document, defined by the contract.
 type (
 	Verifiers = contract.Verifiers
@@ -85,6 +93,10 @@ type Config struct {
 	MaxAttempts        int
 	Listen             string
 	InLambda           bool
+	// Bucket is S3VEND_BUCKET: "" turns POST /v1/upload off (404).
+	Bucket string
+	// Upload are the upload route's limits (defaults applied).
+	Upload contract.UploadLimits
 }
 
 // LoginKey is the Logins key clients use with GetCredentialsForIdentity for
@@ -107,8 +119,23 @@ type Secrets struct {
 	HS256Key        string `json:"hs256Key,omitempty"`
 }
 
+// ExampleIdentityPoolID is a well-formed identity pool id, quoted in errors and docs.
+const ExampleIdentityPoolID = "eu-west-1:01234567-89ab-cdef-0123-456789abcdef"
+
+// SecretSourceHelp says which secret source to use where; every error about a
+// missing secret source ends with it.
+const SecretSourceHelp = "set " + EnvSecretARN + " to the Secrets Manager secret's ARN in Lambda, or " +
+	EnvSecretsFile + " to a JSON file with the same fields (hs256Key, wechatAppSecret) when running locally"
+
+// maxPoolIDLen and poolRE are Cognito's own constraints on IdentityPoolId
+// ("REGION:GUID", length 1-55, pattern [\w-]+:[0-9a-f-]+), documented at
+// https://docs.aws.amazon.com/cognitoidentity/latest/APIReference/API_IdentityPoolShortDescription.html
+// (RE2's \w is [0-9A-Za-z_], as in Java's regular expressions). FromEnv
+// also requires the REGION part to be AWS_REGION.
+const maxPoolIDLen = 55
+
 var (
-	poolRE    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d:[0-9a-f-]+$`)
+	poolRE    = regexp.MustCompile(`^[\w-]+:[0-9a-f-]+$`)
 	roleARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
 	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
 )
@@ -135,10 +162,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if !regionRE.MatchString(c.Region) {
 		bad(EnvRegion, "must be an AWS region such as eu-west-1")
 	}
-	if !poolRE.MatchString(c.IdentityPoolID) {
-		bad(EnvIdentityPoolID, "must be an identity pool id such as eu-west-1:0000-...")
-	} else if c.Region != "" && !strings.HasPrefix(c.IdentityPoolID, c.Region+":") {
-		bad(EnvIdentityPoolID, "must be in region %s", c.Region)
+	if len(c.IdentityPoolID) > maxPoolIDLen || !poolRE.MatchString(c.IdentityPoolID) {
+		bad(EnvIdentityPoolID, "must be an identity pool id REGION:GUID (at most %d characters) such as %s", maxPoolIDLen, ExampleIdentityPoolID)
+	} else if regionRE.MatchString(c.Region) && !strings.HasPrefix(c.IdentityPoolID, c.Region+":") {
+		bad(EnvIdentityPoolID, "must be in region %s (%s), such as %s:01234567-89ab-cdef-0123-456789abcdef", c.Region, EnvRegion, c.Region)
 	}
 	if !contract.ValidDeveloperProvider(c.DeveloperProvider) {
 		bad(EnvDeveloperProvider, "must be 1-100 characters of [A-Za-z0-9_.-]")
@@ -213,10 +240,17 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		case c.InLambda && c.SecretsFile != "":
 			bad(EnvSecretsFile, "is for local mode only and refused in Lambda; use %s", EnvSecretARN)
 		case c.SecretARN == "" && c.SecretsFile == "":
-			bad(EnvSecretARN, "is required when the wechat or hs256 verifier is configured")
+			bad(EnvSecretARN+" or "+EnvSecretsFile, "one is required when the wechat or hs256 verifier is configured: %s", SecretSourceHelp)
 		case c.SecretARN != "" && c.SecretsFile != "":
-			bad(EnvSecretsFile, "set either %s or %s, not both", EnvSecretARN, EnvSecretsFile)
+			bad(EnvSecretsFile, "set either %s or %s, not both: %s", EnvSecretARN, EnvSecretsFile, SecretSourceHelp)
 		}
+	}
+	c.Bucket = getenv(EnvBucket)
+	if c.Bucket != "" && !contract.ValidBucketName(c.Bucket) {
+		bad(EnvBucket, "must be an S3 bucket name (3-63 characters of a-z, 0-9, '.', '-') or unset")
+	}
+	if c.Upload, err = contract.ParseUploadEnv(getenv); err != nil {
+		errs = append(errs, err) // each line already names its variable
 	}
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)

@@ -214,3 +214,74 @@ func FuzzParseVerifiers(f *testing.F) {
 		}
 	})
 }
+
+func TestIdentityPoolID(t *testing.T) {
+	// Cognito's IdentityPoolId: REGION:GUID, pattern [\w-]+:[0-9a-f-]+, 1-55 characters.
+	for region, id := range map[string]string{
+		"eu-west-1":      config.ExampleIdentityPoolID, // the example quoted in errors and lambda/README.md
+		"us-gov-west-1":  "us-gov-west-1:0d4f7c2e-1111-2222-3333-444455556666",
+		"cn-northwest-1": "cn-northwest-1:0d4f7c2e-1111-2222-3333-444455556666",
+		"ap-southeast-5": "ap-southeast-5:" + strings.Repeat("a", 55-len("ap-southeast-5:")),
+	} {
+		env := baseEnv()
+		env["AWS_REGION"] = region
+		env["S3VEND_IDENTITY_POOL_ID"] = id
+		if _, err := load(env); err != nil {
+			t.Errorf("%s refused: %v", id, err)
+		}
+	}
+	const want = "S3VEND_IDENTITY_POOL_ID: must be an identity pool id REGION:GUID (at most 55 characters) such as eu-west-1:01234567-89ab-cdef-0123-456789abcdef"
+	for _, id := range []string{
+		"", "eu-west-1:...", "eu-west-1", "eu-west-1:0D4F", "eu-west-1:0d4f/x", "eu west 1:0d4f", ":0d4f",
+		"eu-west-1:" + strings.Repeat("a", 55-len("eu-west-1:")+1),
+	} {
+		env := baseEnv()
+		env["S3VEND_IDENTITY_POOL_ID"] = id
+		if _, err := load(env); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err = %v", id, err)
+		}
+	}
+	env := baseEnv()
+	env["S3VEND_IDENTITY_POOL_ID"] = "us-east-1:0d4f7c2e-1111"
+	if _, err := load(env); err == nil || !strings.Contains(err.Error(),
+		"S3VEND_IDENTITY_POOL_ID: must be in region eu-west-1 (AWS_REGION), such as eu-west-1:01234567-89ab-cdef-0123-456789abcdef") {
+		t.Errorf("other region: %v", err)
+	}
+	// A bad region is reported once, not again as a pool in the wrong region.
+	env = baseEnv()
+	env["AWS_REGION"] = "EU"
+	if _, err := load(env); err == nil || strings.Contains(err.Error(), "S3VEND_IDENTITY_POOL_ID") {
+		t.Errorf("bad region: %v", err)
+	}
+}
+
+func TestSecretSourceErrorsNameBothSources(t *testing.T) {
+	hs := `{"hs256":{"name":"b","issuer":"i","audience":"a"}}`
+	for name, c := range map[string]struct {
+		arn, file, lambda string
+		want              string
+	}{
+		"none":         {"", "", "", "S3VEND_SECRET_ARN or S3VEND_SECRETS_FILE: one is required when the wechat or hs256 verifier is configured"},
+		"none, Lambda": {"", "", "127.0.0.1:9001", "S3VEND_SECRET_ARN or S3VEND_SECRETS_FILE: one is required"},
+		"both":         {"arn:aws:secretsmanager:eu-west-1:123456789012:secret:x", "s.json", "", "S3VEND_SECRETS_FILE: set either S3VEND_SECRET_ARN or S3VEND_SECRETS_FILE, not both"},
+		"file, Lambda": {"", "s.json", "127.0.0.1:9001", "S3VEND_SECRETS_FILE: is for local mode only and refused in Lambda; use S3VEND_SECRET_ARN"},
+	} {
+		env := baseEnv()
+		env["S3VEND_VERIFIERS"] = hs
+		env["S3VEND_SECRET_ARN"], env["S3VEND_SECRETS_FILE"], env["AWS_LAMBDA_RUNTIME_API"] = c.arn, c.file, c.lambda
+		_, err := load(env)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want %q", name, err, c.want)
+			continue
+		}
+		// Every one says which source to use where.
+		if msg := err.Error(); !strings.Contains(msg, "S3VEND_SECRET_ARN") || !strings.Contains(msg, "S3VEND_SECRETS_FILE") ||
+			!strings.Contains(msg, "Lambda") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if !strings.Contains(config.SecretSourceHelp, "S3VEND_SECRET_ARN to the Secrets Manager secret's ARN in Lambda") ||
+		!strings.Contains(config.SecretSourceHelp, "S3VEND_SECRETS_FILE to a JSON file") || !strings.Contains(config.SecretSourceHelp, "locally") {
+		t.Errorf("SecretSourceHelp = %q", config.SecretSourceHelp)
+	}
+}

@@ -20,13 +20,29 @@ import (
 type Behaviour struct {
 	mu      sync.Mutex
 	calls   map[string]int
-	errCode string        // fail every call with this AWS error code
-	delay   time.Duration // sleep before answering
+	errCode string            // fail every call with this AWS error code
+	opErr   map[string]string // fail only these operations, with these codes
+	delay   time.Duration     // sleep before answering
 	last    map[string]map[string]any
+	signed  map[string]bool // whether the last call of an operation carried a SigV4 Authorization
 }
 
 // Fail makes every call fail with the AWS error code ("" to succeed again).
 func (b *Behaviour) Fail(code string) { b.mu.Lock(); b.errCode = code; b.mu.Unlock() }
+
+// FailOp makes every call of op fail with the AWS error code ("" to succeed
+// again); other operations are unaffected.
+func (b *Behaviour) FailOp(op, code string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.opErr == nil {
+		b.opErr = map[string]string{}
+	}
+	b.opErr[op] = code
+}
+
+// Signed reports whether the last call of op was SigV4-signed.
+func (b *Behaviour) Signed(op string) bool { b.mu.Lock(); defer b.mu.Unlock(); return b.signed[op] }
 
 // Delay makes every call wait d before answering.
 func (b *Behaviour) Delay(d time.Duration) { b.mu.Lock(); b.delay = d; b.mu.Unlock() }
@@ -49,7 +65,7 @@ func (b *Behaviour) Total() int {
 func (b *Behaviour) Reset() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.calls, b.errCode, b.delay, b.last = nil, "", 0, nil
+	b.calls, b.errCode, b.opErr, b.delay, b.last, b.signed = nil, "", nil, 0, nil, nil
 }
 
 // Last is the last decoded input of op.
@@ -59,16 +75,23 @@ func (b *Behaviour) Last(op string) map[string]any {
 	return b.last[op]
 }
 
-func (b *Behaviour) record(op string, in map[string]any) (string, time.Duration) {
+func (b *Behaviour) record(op string, in map[string]any, signed bool) (string, time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.calls == nil {
-		b.calls, b.last = map[string]int{}, map[string]map[string]any{}
+		b.calls, b.last, b.signed = map[string]int{}, map[string]map[string]any{}, map[string]bool{}
 	}
 	b.calls[op]++
 	b.last[op] = in
+	b.signed[op] = signed
+	if code := b.opErr[op]; code != "" {
+		return code, b.delay
+	}
 	return b.errCode, b.delay
 }
+
+// Refusal is an operation's answer that is an AWS error (a 400 with this code).
+type Refusal string
 
 func wait(r *http.Request, d time.Duration) {
 	if d == 0 {
@@ -88,13 +111,21 @@ func jsonService(b *Behaviour, prefix string, ops map[string]func(in map[string]
 		body, _ := io.ReadAll(r.Body)
 		in := map[string]any{}
 		_ = json.Unmarshal(body, &in)
-		code, delay := b.record(op, in)
+		signed := strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256")
+		code, delay := b.record(op, in, signed)
 		wait(r, delay)
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		w.Header().Set("X-Amzn-Requestid", "00000000-0000-0000-0000-000000000000")
 		handler := ops[op]
-		if !ok || handler == nil || r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256") && op != "GetId" && op != "GetOpenIdToken" {
+		if !ok || handler == nil || r.Method != http.MethodPost || !signed && !unsignedOps[op] {
 			code = "InvalidRequest"
+		}
+		var out any
+		if code == "" {
+			out = handler(in)
+			if refusal, ok := out.(Refusal); ok {
+				code = string(refusal)
+			}
 		}
 		if code != "" {
 			status := http.StatusBadRequest
@@ -105,14 +136,34 @@ func jsonService(b *Behaviour, prefix string, ops map[string]func(in map[string]
 			fmt.Fprintf(w, `{"__type":%q,"message":"fake upstream detail that must never reach a client"}`, code)
 			return
 		}
-		_ = json.NewEncoder(w).Encode(handler(in))
+		_ = json.NewEncoder(w).Encode(out)
 	}
 }
 
-// Cognito is a fake Cognito Identity endpoint.
-type Cognito struct{ Behaviour }
+// unsignedOps are Cognito Identity's public APIs, which need no credentials
+// (the SDK sends them anonymously).
+var unsignedOps = map[string]bool{"GetId": true, "GetOpenIdToken": true, "GetCredentialsForIdentity": true}
 
-// Handler serves GetOpenIdTokenForDeveloperIdentity, GetId and GetOpenIdToken.
+// Cognito is a fake Cognito Identity endpoint.
+type Cognito struct {
+	Behaviour
+	// CredentialTTL is the lifetime of GetCredentialsForIdentity's
+	// credentials (default 1h, Cognito's).
+	CredentialTTL time.Duration
+}
+
+// Credentials GetCredentialsForIdentity returns; tests recompute signatures
+// with IdentitySecretKey.
+const (
+	IdentityAccessKeyID  = "ASIAIDENTITYEXAMPLE"
+	IdentitySecretKey    = "identity/Secret+Key/EXAMPLEKEY0123456789"
+	IdentitySessionToken = "IQoJb3JpZ2luX2VjEIdentitySessionToken"
+)
+
+// Handler serves GetOpenIdTokenForDeveloperIdentity, GetId, GetOpenIdToken
+// and GetCredentialsForIdentity. The last accepts only a Logins map with one
+// cognito-identity.amazonaws.com[.cn] key holding a token this fake issued,
+// else NotAuthorizedException, like Cognito.
 func (c *Cognito) Handler() http.Handler {
 	return jsonService(&c.Behaviour, "AWSCognitoIdentityService", map[string]func(map[string]any) any{
 		"GetOpenIdTokenForDeveloperIdentity": func(in map[string]any) any {
@@ -126,6 +177,27 @@ func (c *Cognito) Handler() http.Handler {
 		"GetOpenIdToken": func(in map[string]any) any {
 			id, _ := in["IdentityId"].(string)
 			return map[string]string{"IdentityId": id, "Token": "cognito-guest-token"}
+		},
+		"GetCredentialsForIdentity": func(in map[string]any) any {
+			id, _ := in["IdentityId"].(string)
+			logins, _ := in["Logins"].(map[string]any)
+			if len(logins) != 1 {
+				return Refusal("NotAuthorizedException")
+			}
+			for k, v := range logins {
+				if !strings.HasPrefix(k, "cognito-identity.") || (v != "cognito-openid-token" && v != "cognito-guest-token") {
+					return Refusal("NotAuthorizedException")
+				}
+			}
+			ttl := c.CredentialTTL
+			if ttl == 0 {
+				ttl = time.Hour
+			}
+			// JSON 1.1 timestamps are epoch seconds.
+			return map[string]any{"IdentityId": id, "Credentials": map[string]any{
+				"AccessKeyId": IdentityAccessKeyID, "SecretKey": IdentitySecretKey, "SessionToken": IdentitySessionToken,
+				"Expiration": time.Now().Add(ttl).Unix(),
+			}}
 		},
 	})
 }
@@ -163,7 +235,7 @@ func (s *STS) Handler() http.Handler {
 			in[k] = r.PostForm.Get(k)
 		}
 		op := r.PostForm.Get("Action")
-		code, delay := s.record(op, in)
+		code, delay := s.record(op, in, strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256"))
 		wait(r, delay)
 		if op != "AssumeRoleWithWebIdentity" {
 			code = "InvalidAction"

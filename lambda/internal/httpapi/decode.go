@@ -7,7 +7,10 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
+
+	"github.com/s3vend/s3vend/lambda/internal/vend"
 )
 
 // MaxBodyBytes is the largest accepted request body (16 KiB).
@@ -40,6 +43,7 @@ var (
 	errUnknownField     = &apiError{http.StatusBadRequest, "unknown_field", "The request body has a field this endpoint does not accept."}
 	errMissingField     = &apiError{http.StatusBadRequest, "missing_field", "provider and credential are required strings."}
 	errUnknownProvider  = &apiError{http.StatusBadRequest, "unknown_provider", "The provider is not configured."}
+	errMissingUpload    = &apiError{http.StatusBadRequest, "missing_field", "provider, credential, name, size and contentType are required; visibility is optional."}
 	errReadBody         = &apiError{http.StatusBadRequest, "invalid_request", "The request body could not be read."}
 )
 
@@ -106,4 +110,47 @@ func DecodeGuest(contentType string, body []byte) (GuestRequest, error) {
 		return GuestRequest{}, e
 	}
 	return req, nil
+}
+
+// UploadRequest is the body of POST /v1/upload.
+type UploadRequest struct {
+	Provider    string      `json:"provider"`
+	Credential  string      `json:"credential"`
+	Name        string      `json:"name"`
+	Size        *uploadSize `json:"size"`
+	ContentType string      `json:"contentType"`
+	Visibility  string      `json:"visibility,omitempty"`
+}
+
+// uploadSize is a JSON number of bytes. A number that is not a whole int64
+// (1.5, 1e3, 1e30) decodes to -1, so that the core answers invalid_size
+// rather than malformed_json; any other JSON type is malformed.
+type uploadSize int64
+
+func (s *uploadSize) UnmarshalJSON(b []byte) error {
+	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
+		return errors.New("size must be a number")
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		n = -1
+	}
+	*s = uploadSize(n)
+	return nil
+}
+
+// DecodeUpload decodes an upload request body strictly. Field values are
+// checked by the core (vend.Service.CheckUpload), which knows the limits.
+func DecodeUpload(contentType string, body []byte) (vend.UploadRequest, error) {
+	var req UploadRequest
+	if e := decodeJSON(contentType, body, &req, false); e != nil {
+		return vend.UploadRequest{}, e
+	}
+	if req.Provider == "" || req.Credential == "" || req.Name == "" || req.Size == nil || req.ContentType == "" {
+		return vend.UploadRequest{}, errMissingUpload
+	}
+	return vend.UploadRequest{
+		Provider: req.Provider, Credential: req.Credential, Name: req.Name,
+		Size: int64(*req.Size), ContentType: req.ContentType, Visibility: req.Visibility,
+	}, nil
 }

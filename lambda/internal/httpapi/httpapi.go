@@ -27,9 +27,11 @@ type Vendor interface {
 	Credentials(ctx context.Context, provider, credential string) (vend.Credentials, error)
 	Guest(ctx context.Context, identityID string) (vend.Credentials, error)
 	GuestToken(ctx context.Context, identityID string) (vend.GuestToken, error)
+	Upload(ctx context.Context, req vend.UploadRequest) (vend.Upload, error)
 	HasProvider(name string) bool
 	GuestsEnabled() bool
 	BasicFlow() bool
+	UploadsEnabled() bool
 }
 
 var _ Vendor = (*vend.Service)(nil)
@@ -124,6 +126,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if h.allow(w, r, http.MethodPost, out) {
 			h.guest(w, r, out)
 		}
+	case "/v1/upload":
+		if !h.v.UploadsEnabled() {
+			// No bucket configured (a stack from before the route): as if absent.
+			h.writeError(w, errNotFound, out)
+			return
+		}
+		out.route = "upload"
+		if h.allow(w, r, http.MethodPost, out) {
+			h.upload(w, r, out)
+		}
 	case "/healthz":
 		out.route = "healthz"
 		if h.allow(w, r, http.MethodGet, out) {
@@ -188,9 +200,33 @@ func (h *Handler) guest(w http.ResponseWriter, r *http.Request, out *outcome) {
 	h.respond(w, res, err, out)
 }
 
+func (h *Handler) upload(w http.ResponseWriter, r *http.Request, out *outcome) {
+	body, aerr := readBody(r.Body)
+	if aerr != nil {
+		h.writeError(w, aerr, out)
+		return
+	}
+	req, err := DecodeUpload(r.Header.Get("Content-Type"), body)
+	if err != nil {
+		h.writeError(w, err.(*apiError), out)
+		return
+	}
+	if !h.v.HasProvider(req.Provider) {
+		h.writeError(w, errUnknownProvider, out)
+		return
+	}
+	out.provider = req.Provider
+	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
+	defer cancel()
+	res, err := h.v.Upload(ctx, req)
+	h.respond(w, res, err, out)
+}
+
 func (h *Handler) respond(w http.ResponseWriter, res any, err error, out *outcome) {
 	if err != nil {
-		out.detail = fault.Describe(err)
+		if _, refused := errors.AsType[*vend.InvalidUpload](err); !refused { // a 400 needs no detail
+			out.detail = fault.Describe(err)
+		}
 		h.writeError(w, errorFor(err), out)
 		return
 	}
@@ -199,7 +235,10 @@ func (h *Handler) respond(w http.ResponseWriter, res any, err error, out *outcom
 
 // errorFor maps the core's sentinel errors to responses with fixed messages.
 func errorFor(err error) *apiError {
+	var iu *vend.InvalidUpload
 	switch {
+	case errors.As(err, &iu):
+		return invalidUpload(iu)
 	case errors.Is(err, fault.ErrUnknownProvider):
 		return errUnknownProvider
 	case errors.Is(err, fault.ErrInvalidCredential):
@@ -221,6 +260,23 @@ func errorFor(err error) *apiError {
 	default:
 		return errInternal
 	}
+}
+
+// invalidUpload maps a refused upload field to its 400 code; the message is
+// the core's fixed text (it names the rule and the limit, never the input).
+func invalidUpload(e *vend.InvalidUpload) *apiError {
+	code := "invalid_request"
+	switch e.Field {
+	case "name":
+		code = "invalid_name"
+	case "size":
+		code = "invalid_size"
+	case "contentType":
+		code = "invalid_content_type"
+	case "visibility":
+		code = "invalid_visibility"
+	}
+	return &apiError{http.StatusBadRequest, code, e.Message}
 }
 
 type errorBody struct {

@@ -20,6 +20,8 @@ type fakeVendor struct {
 	err     error
 	guests  bool
 	noBasic bool // the pool does not allow the basic flow
+	uploads bool // POST /v1/upload is served
+	upload  func(vend.UploadRequest) (vend.Upload, error)
 }
 
 func (f fakeVendor) Token(context.Context, string, string) (vend.Token, error) {
@@ -34,9 +36,16 @@ func (f fakeVendor) Guest(context.Context, string) (vend.Credentials, error) {
 func (f fakeVendor) GuestToken(context.Context, string) (vend.GuestToken, error) {
 	return vend.GuestToken{Token: "gt"}, f.err
 }
+func (f fakeVendor) Upload(_ context.Context, req vend.UploadRequest) (vend.Upload, error) {
+	if f.upload != nil {
+		return f.upload(req)
+	}
+	return vend.Upload{Key: "k"}, f.err
+}
 func (f fakeVendor) HasProvider(n string) bool { return n == "p" }
 func (f fakeVendor) GuestsEnabled() bool       { return f.guests }
 func (f fakeVendor) BasicFlow() bool           { return !f.noBasic }
+func (f fakeVendor) UploadsEnabled() bool      { return f.uploads }
 
 func TestErrorMapping(t *testing.T) {
 	cases := []struct {

@@ -36,6 +36,9 @@ type Cognito interface {
 	GetID(ctx context.Context, identityPoolID string) (string, error)
 	// OpenIDToken calls GetOpenIdToken without logins (a guest token).
 	OpenIDToken(ctx context.Context, identityID string) (IdentityToken, error)
+	// CredentialsForIdentity calls GetCredentialsForIdentity (enhanced flow)
+	// with logins such as {LoginKey: token}.
+	CredentialsForIdentity(ctx context.Context, identityID string, logins map[string]string) (AWSCredentials, error)
 }
 
 // AssumeInput is the input of AssumeRoleWithWebIdentity.
@@ -73,6 +76,7 @@ type Config struct {
 	TokenDuration      time.Duration
 	CredentialDuration time.Duration
 	SessionPolicy      string
+	Upload             UploadConfig     // POST /v1/upload; off without a bucket
 	Now                func() time.Time // default time.Now
 }
 
@@ -109,14 +113,17 @@ type GuestToken struct {
 
 // Service vends tokens and credentials.
 type Service struct {
-	cfg       Config
-	verifiers map[string]verify.Verifier
-	cognito   Cognito
-	sts       STS
+	cfg        Config
+	verifiers  map[string]verify.Verifier
+	cognito    Cognito
+	sts        STS
+	posts      PostSigner
+	uploadErrs uploadErrors
 }
 
 // New returns a Service. Verifier names must be unique (config checks this).
-func New(cfg Config, verifiers []verify.Verifier, cognito Cognito, sts STS) *Service {
+// posts may be nil when cfg.Upload has no bucket (the upload route is off).
+func New(cfg Config, verifiers []verify.Verifier, cognito Cognito, sts STS, posts PostSigner) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -124,7 +131,7 @@ func New(cfg Config, verifiers []verify.Verifier, cognito Cognito, sts STS) *Ser
 	for _, v := range verifiers {
 		m[v.Name()] = v
 	}
-	return &Service{cfg: cfg, verifiers: m, cognito: cognito, sts: sts}
+	return &Service{cfg: cfg, verifiers: m, cognito: cognito, sts: sts, posts: posts, uploadErrs: newUploadErrors(cfg.Upload.Limits)}
 }
 
 // HasProvider reports whether name is a configured verifier.

@@ -25,6 +25,7 @@ type fnCognito struct {
 	dev   func(vend.DeveloperLogin) (vend.IdentityToken, error)
 	getID func() (string, error)
 	open  func(string) (vend.IdentityToken, error)
+	creds func(string, map[string]string) (vend.AWSCredentials, error)
 }
 
 func (c fnCognito) DeveloperToken(_ context.Context, in vend.DeveloperLogin) (vend.IdentityToken, error) {
@@ -33,6 +34,9 @@ func (c fnCognito) DeveloperToken(_ context.Context, in vend.DeveloperLogin) (ve
 func (c fnCognito) GetID(context.Context, string) (string, error) { return c.getID() }
 func (c fnCognito) OpenIDToken(_ context.Context, id string) (vend.IdentityToken, error) {
 	return c.open(id)
+}
+func (c fnCognito) CredentialsForIdentity(_ context.Context, id string, logins map[string]string) (vend.AWSCredentials, error) {
+	return c.creds(id, logins)
 }
 
 type fnSTS func(vend.AssumeInput) (vend.AWSCredentials, error)
@@ -58,7 +62,7 @@ func TestNamespacingAndFlow(t *testing.T) {
 	}}, fnSTS(func(in vend.AssumeInput) (vend.AWSCredentials, error) {
 		gotAssume = in
 		return vend.AWSCredentials{AccessKeyID: "A", Expiration: now.Add(time.Hour)}, nil
-	}))
+	}), nil)
 
 	tok, err := svc.Token(context.Background(), "a", "c")
 	if err != nil || gotLogin.UserID != "a:same" || !tok.ExpiresAt.Equal(now.Add(time.Minute)) {
@@ -96,7 +100,7 @@ func TestBasicFlowOff(t *testing.T) {
 		}, fnSTS(func(vend.AssumeInput) (vend.AWSCredentials, error) {
 			calls = append(calls, "sts")
 			return vend.AWSCredentials{}, nil
-		}))
+		}), nil)
 	if _, err := svc.Credentials(context.Background(), "a", "c"); !errors.Is(err, fault.ErrBasicFlowDisabled) || len(calls) != 0 {
 		t.Fatalf("credentials: %v, calls %v", err, calls)
 	}

@@ -1,0 +1,239 @@
+package vend
+
+import (
+	"context"
+	"fmt"
+	"mime"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/lambda/internal/fault"
+)
+
+// UploadConfig is the core's slice of the upload route's configuration.
+type UploadConfig struct {
+	Bucket string                // "": POST /v1/upload is off (404)
+	Limits contract.UploadLimits // normalized (contract.UploadLimits.Normalize)
+}
+
+// PostInput is what the signer puts in the POST policy.
+type PostInput struct {
+	Bucket      string
+	Key         string        // exact key ("eq" condition)
+	ContentType string        // exact Content-Type ("eq" condition)
+	MaxBytes    int64         // content-length-range 1..MaxBytes
+	Expires     time.Duration // policy expiration, from signing time
+}
+
+// PresignedPost is a signed form: POST to URL with Fields, then the file.
+type PresignedPost struct {
+	URL    string
+	Fields map[string]string
+}
+
+// PostSigner signs an S3 POST policy with the caller's own credentials.
+type PostSigner interface {
+	PresignPost(ctx context.Context, creds AWSCredentials, in PostInput) (PresignedPost, error)
+}
+
+// Visibility values of an upload request: the key's top-level prefix.
+const (
+	VisibilityPrivate   = "private"
+	VisibilityProtected = "protected"
+)
+
+// UploadRequest is the body of POST /v1/upload.
+type UploadRequest struct {
+	Provider    string
+	Credential  string
+	Name        string // object name below <visibility>/<identityId>/
+	Size        int64  // declared size in bytes; < 1 when not a positive whole number
+	ContentType string
+	Visibility  string // VisibilityPrivate (also when empty) or VisibilityProtected
+}
+
+// Upload is the result of POST /v1/upload.
+type Upload struct {
+	URL        string            `json:"url"`
+	Fields     map[string]string `json:"fields"`
+	Key        string            `json:"key"`
+	IdentityID string            `json:"identityId"`
+	ExpiresAt  time.Time         `json:"expiresAt"`
+}
+
+// InvalidUpload is a refused upload request. Field is the request field at
+// fault (name, size, contentType or visibility) and Message fixed text that
+// names the rule and the limit; neither ever echoes the input.
+type InvalidUpload struct {
+	Field   string
+	Message string
+}
+
+func (e *InvalidUpload) Error() string { return "invalid upload " + e.Field }
+
+// maxKeyBytes: "The object key name consists of a sequence of Unicode
+// characters encoded in UTF-8, with a maximum length of 1,024 bytes" and "the
+// prefix, the delimiter (/), and the name of the object are included in the
+// 1,024 byte limitation" (S3 User Guide, "Naming Amazon S3 objects",
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html).
+const maxKeyBytes = 1024
+
+// maxContentTypeBytes bounds the signed Content-Type, parameters included.
+const maxContentTypeBytes = 256
+
+// identityIDLen is the length of an identity id after "<region>:" (a UUID).
+const identityIDLen = 36
+
+var (
+	errVisibility   = &InvalidUpload{"visibility", `visibility must be "private" (the default) or "protected".`}
+	errNameUTF8     = &InvalidUpload{"name", "name must be valid UTF-8."}
+	errNameControl  = &InvalidUpload{"name", "name must not contain control characters (U+0000-U+001F, U+007F-U+009F) or U+FFFE/U+FFFF."}
+	errNamePath     = &InvalidUpload{"name", `name must be a relative path of non-empty segments: no leading or trailing "/", no "//", no "." or ".." segment, no "\".`}
+	errNameTemplate = &InvalidUpload{"name", `name must not contain "${filename}" (S3 substitutes it in POST uploads).`}
+	errNameLength   = &InvalidUpload{"name", "the object key <visibility>/<identityId>/<name> must be at most 1024 bytes of UTF-8."}
+)
+
+// uploadErrors are the messages that name configured limits, built once.
+type uploadErrors struct {
+	size, contentType *InvalidUpload
+	allowed           map[string]bool
+}
+
+func newUploadErrors(l contract.UploadLimits) uploadErrors {
+	allowed := make(map[string]bool, len(l.ContentTypes))
+	for _, t := range l.ContentTypes {
+		allowed[t] = true
+	}
+	return uploadErrors{
+		size: &InvalidUpload{"size", fmt.Sprintf("size must be a whole number of bytes from 1 to %d.", l.MaxBytes)},
+		contentType: &InvalidUpload{"contentType", fmt.Sprintf("contentType must be one of %s (parameters such as charset are kept).",
+			strings.Join(l.ContentTypes, ", "))},
+		allowed: allowed,
+	}
+}
+
+// UploadsEnabled reports whether POST /v1/upload is served.
+func (s *Service) UploadsEnabled() bool { return s.cfg.Upload.Bucket != "" && s.posts != nil }
+
+// Upload checks the request, verifies the login, and signs a POST policy for
+// exactly one key under the caller's own <visibility>/<identityId>/ prefix
+// with the caller's own credentials, so the bucket's IAM policy for the
+// identity's role still bounds what the form can write. Two AWS calls:
+// GetOpenIdTokenForDeveloperIdentity, then GetCredentialsForIdentity
+// (enhanced flow: it works whether or not the pool allows the basic flow).
+// Signing is local. Bad input is refused before any call.
+func (s *Service) Upload(ctx context.Context, req UploadRequest) (Upload, error) {
+	if !s.UploadsEnabled() {
+		return Upload{}, fault.New(fault.ErrNotFound, "uploads disabled", nil)
+	}
+	prefix, contentType, err := s.CheckUpload(req)
+	if err != nil {
+		return Upload{}, err
+	}
+	it, _, err := s.developerToken(ctx, req.Provider, req.Credential)
+	if err != nil {
+		return Upload{}, err
+	}
+	if !ValidIdentityID(it.IdentityID, s.cfg.Region) {
+		// The key length check above relies on this shape.
+		return Upload{}, fault.New(fault.ErrUpstream, "GetOpenIdTokenForDeveloperIdentity: unexpected identity id", nil)
+	}
+	start := s.cfg.Now()
+	creds, err := s.cognito.CredentialsForIdentity(ctx, it.IdentityID, map[string]string{s.cfg.LoginKey: it.Token})
+	if err != nil {
+		return Upload{}, err
+	}
+	// The form must not outlive the credentials that signed it (S3 would
+	// refuse it then anyway); keep a second of margin for the signing time.
+	expires := s.cfg.Upload.Limits.Expiry
+	if left := (creds.Expiration.Sub(start) - time.Second).Truncate(time.Second); left < expires {
+		expires = left
+	}
+	if expires < time.Second {
+		return Upload{}, fault.New(fault.ErrUpstream, "GetCredentialsForIdentity: credentials expire too soon", nil)
+	}
+	key := prefix + it.IdentityID + "/" + req.Name
+	post, err := s.posts.PresignPost(ctx, creds, PostInput{
+		Bucket:      s.cfg.Upload.Bucket,
+		Key:         key,
+		ContentType: contentType,
+		MaxBytes:    req.Size,
+		Expires:     expires,
+	})
+	if err != nil {
+		return Upload{}, err
+	}
+	return Upload{
+		URL:        post.URL,
+		Fields:     post.Fields,
+		Key:        key,
+		IdentityID: it.IdentityID,
+		ExpiresAt:  start.Add(expires).UTC().Truncate(time.Second), // signing happens after start: conservative
+	}, nil
+}
+
+// CheckUpload validates an upload request without calling anything. It
+// returns the key prefix ("private/" or "protected/") and the Content-Type
+// to sign (media type lower-cased, parameters kept), or an *InvalidUpload.
+// The whole key is <prefix><identityId>/<name>, where an identity id of this
+// pool is "<region>:" and a UUID, so its length is known before the login.
+func (s *Service) CheckUpload(req UploadRequest) (prefix, contentType string, err error) {
+	switch req.Visibility {
+	case "", VisibilityPrivate:
+		prefix = contract.PrivatePrefix
+	case VisibilityProtected:
+		prefix = contract.ProtectedPrefix
+	default:
+		return "", "", errVisibility
+	}
+	if e := CheckObjectName(req.Name); e != nil {
+		return "", "", e
+	}
+	if len(prefix)+len(s.cfg.Region)+1+identityIDLen+1+len(req.Name) > maxKeyBytes {
+		return "", "", errNameLength
+	}
+	if req.Size < 1 || req.Size > s.cfg.Upload.Limits.MaxBytes {
+		return "", "", s.uploadErrs.size
+	}
+	// Media types are case-insensitive (RFC 2045 section 5.1).
+	mt, params, perr := mime.ParseMediaType(req.ContentType)
+	if perr != nil || !s.uploadErrs.allowed[mt] {
+		return "", "", s.uploadErrs.contentType
+	}
+	contentType = mime.FormatMediaType(mt, params)
+	if contentType == "" || len(contentType) > maxContentTypeBytes {
+		return "", "", s.uploadErrs.contentType
+	}
+	return prefix, contentType, nil
+}
+
+// CheckObjectName validates the caller-chosen part of a key: valid UTF-8,
+// no control characters, and a relative path whose segments are neither
+// empty, "." nor ".." (so the key cannot climb out of, or hide inside, the
+// caller's prefix in tools that treat keys as paths), without backslashes.
+// It returns nil or an *InvalidUpload naming the rule.
+func CheckObjectName(name string) *InvalidUpload {
+	if !utf8.ValidString(name) {
+		return errNameUTF8
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || r == 0xFFFE || r == 0xFFFF {
+			return errNameControl
+		}
+	}
+	if name == "" || strings.ContainsRune(name, '\\') {
+		return errNamePath
+	}
+	for seg := range strings.SplitSeq(name, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return errNamePath
+		}
+	}
+	if strings.Contains(name, "${filename}") {
+		return errNameTemplate
+	}
+	return nil
+}
