@@ -1,0 +1,74 @@
+package client
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+)
+
+// Outputs are the outputs of one S3Vend-<env> stack, as written by
+// `cdk deploy --outputs-file`.
+type Outputs struct {
+	Stack                 string
+	Region                string
+	BucketName            string
+	TokenEndpoint         string
+	IdentityPoolID        string
+	LoginKey              string
+	DeveloperProviderName string
+	// All holds every output of the stack by name.
+	All map[string]string
+}
+
+// LoadOutputs reads a `cdk deploy --outputs-file` JSON document
+// ({"S3Vend-dev": {"Region": ..., "TokenEndpoint": ...}, ...}) and returns
+// the outputs of stack; an empty stack selects the only stack in the file.
+func LoadOutputs(path, stack string) (Outputs, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Outputs{}, fmt.Errorf("outputs file: %w", err)
+	}
+	var doc map[string]map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return Outputs{}, fmt.Errorf("outputs file %s: not a cdk --outputs-file document: %w", path, err)
+	}
+	names := make([]string, 0, len(doc))
+	for name := range doc {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	if stack == "" {
+		if len(names) != 1 {
+			return Outputs{}, fmt.Errorf("outputs file %s: has stacks [%s]; choose one with --stack", path, strings.Join(names, ", "))
+		}
+		stack = names[0]
+	}
+	raw, ok := doc[stack]
+	if !ok {
+		return Outputs{}, fmt.Errorf("outputs file %s: no stack %q (has [%s])", path, stack, strings.Join(names, ", "))
+	}
+	all := make(map[string]string, len(raw))
+	for k, v := range raw {
+		if s, ok := v.(string); ok {
+			all[k] = s
+		} else {
+			all[k] = fmt.Sprint(v)
+		}
+	}
+	o := Outputs{
+		Stack:                 stack,
+		Region:                all["Region"],
+		BucketName:            all["BucketName"],
+		TokenEndpoint:         all["TokenEndpoint"],
+		IdentityPoolID:        all["IdentityPoolId"],
+		LoginKey:              all["LoginKey"],
+		DeveloperProviderName: all["DeveloperProviderName"],
+		All:                   all,
+	}
+	if o.TokenEndpoint == "" {
+		return Outputs{}, fmt.Errorf("outputs file %s: stack %s has no TokenEndpoint output", path, stack)
+	}
+	return o, nil
+}

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/s3vend/s3vend/client"
+)
+
+// Environment variables read as flag defaults.
+const (
+	envEndpoint          = "S3VEND_ENDPOINT"
+	envOutputs           = "S3VEND_OUTPUTS"
+	envStack             = "S3VEND_STACK"
+	envProvider          = "S3VEND_PROVIDER"
+	envCredential        = "S3VEND_CREDENTIAL"
+	envCredentialCommand = "S3VEND_CREDENTIAL_COMMAND"
+	envFlow              = "S3VEND_FLOW"
+	envGuest             = "S3VEND_GUEST"
+	envCacheDir          = "S3VEND_CACHE_DIR"
+)
+
+// vendorFlags are the flags shared by credential-process and token.
+type vendorFlags struct {
+	endpoint, outputs, stack string
+	provider                 string
+	credential, command      string
+	commandTimeout, timeout  time.Duration
+	guest                    bool
+}
+
+func (f *vendorFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.endpoint, "endpoint", os.Getenv(envEndpoint), "token endpoint, the stack's TokenEndpoint output `URL` (or the API base); wins over --outputs [$"+envEndpoint+"]")
+	fs.StringVar(&f.outputs, "outputs", os.Getenv(envOutputs), "`file` written by cdk deploy --outputs-file; its TokenEndpoint is used when --endpoint is empty [$"+envOutputs+"]")
+	fs.StringVar(&f.stack, "stack", os.Getenv(envStack), "`stack` in --outputs, e.g. S3Vend-dev; may be empty when the file has one stack [$"+envStack+"]")
+	fs.StringVar(&f.provider, "provider", os.Getenv(envProvider), "login `provider`: the name of one of the vendor's verifiers [$"+envProvider+"]")
+	fs.StringVar(&f.credential, "credential", "", "login `credential` (ID token, WeChat code, backend JWT). VISIBLE TO OTHER USERS in ps: prefer $"+envCredential+" or --credential-command")
+	fs.StringVar(&f.command, "credential-command", "", "`command` run with /bin/sh -c whose trimmed stdout is the login credential [$"+envCredentialCommand+"]")
+	fs.DurationVar(&f.commandTimeout, "credential-timeout", 30*time.Second, "time limit of --credential-command")
+	fs.DurationVar(&f.timeout, "timeout", time.Minute, "time limit of the vendor (with retries) and Cognito calls")
+	guest, _ := strconv.ParseBool(os.Getenv(envGuest))
+	fs.BoolVar(&f.guest, "guest", guest, "get guest (unauthenticated) credentials from /v1/guest; no login [$"+envGuest+"]")
+}
+
+// resolveEndpoint returns the token endpoint from --endpoint or --outputs.
+func (f *vendorFlags) resolveEndpoint() (string, error) {
+	if f.endpoint != "" {
+		return f.endpoint, nil
+	}
+	if f.outputs == "" {
+		return "", usageErrorf("no token endpoint: set --endpoint or --outputs (or $%s, $%s)", envEndpoint, envOutputs)
+	}
+	o, err := client.LoadOutputs(f.outputs, f.stack)
+	if err != nil {
+		return "", &usageError{err.Error()}
+	}
+	return o.TokenEndpoint, nil
+}
+
+// credentialSource is where the login credential comes from. describe is
+// part of the disk cache key: it names the source, and never holds the
+// credential itself.
+type credentialSource struct {
+	describe string
+	get      func(ctx context.Context) (string, error)
+}
+
+func (f *vendorFlags) credentialSource() (*credentialSource, error) {
+	if f.guest {
+		if f.credential != "" || f.command != "" {
+			return nil, usageErrorf("--guest takes no login credential")
+		}
+		return &credentialSource{describe: "guest"}, nil
+	}
+	if f.provider == "" {
+		return nil, usageErrorf("--provider (or $%s) is required unless --guest", envProvider)
+	}
+	if f.credential != "" && f.command != "" {
+		return nil, usageErrorf("use one of --credential and --credential-command")
+	}
+	static := func(cred, from string) *credentialSource {
+		// The cache must not hand one user's credentials to another who
+		// supplies a different static credential, so the key includes a
+		// SHA-256 digest of it (a one-way digest of a bearer token, not the
+		// token). A command is described by its text instead: it mints a
+		// fresh credential on each run, and is not run on a cache hit.
+		sum := sha256.Sum256([]byte(cred))
+		return &credentialSource{
+			describe: from + ":sha256:" + hex.EncodeToString(sum[:]),
+			get:      func(context.Context) (string, error) { return cred, nil },
+		}
+	}
+	fromCommand := func(cmd string) *credentialSource {
+		return &credentialSource{
+			describe: "command:" + cmd,
+			get:      func(ctx context.Context) (string, error) { return runCredentialCommand(ctx, cmd, f.commandTimeout) },
+		}
+	}
+	switch {
+	case f.credential != "":
+		return static(f.credential, "flag"), nil
+	case f.command != "":
+		return fromCommand(f.command), nil
+	case os.Getenv(envCredential) != "":
+		return static(os.Getenv(envCredential), "env"), nil
+	case os.Getenv(envCredentialCommand) != "":
+		return fromCommand(os.Getenv(envCredentialCommand)), nil
+	}
+	return nil, usageErrorf("no login credential: set --credential-command, $%s, $%s or --credential", envCredential, envCredentialCommand)
+}
+
+// runCredentialCommand runs cmd with /bin/sh -c and returns its trimmed
+// stdout. Its stderr goes to ours (it may prompt or explain a failure).
+func runCredentialCommand(ctx context.Context, cmd string, timeout time.Duration) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	c := exec.CommandContext(ctx, "/bin/sh", "-c", cmd)
+	c.Stderr = os.Stderr
+	c.WaitDelay = time.Second
+	killGroupOnCancel(c)
+	out, err := c.Output()
+	if ctx.Err() != nil {
+		return "", &credentialSourceError{fmt.Errorf("timed out after %v", timeout)}
+	}
+	if err != nil {
+		return "", &credentialSourceError{err}
+	}
+	cred := strings.TrimSpace(string(out))
+	if cred == "" {
+		return "", &credentialSourceError{errors.New("it printed nothing")}
+	}
+	return cred, nil
+}
+
+// login adapts a credential source to client.LoginFunc.
+func login(provider string, src *credentialSource) client.LoginFunc {
+	if src.get == nil {
+		return nil
+	}
+	return func(ctx context.Context) (string, string, error) {
+		cred, err := src.get(ctx)
+		return provider, cred, err
+	}
+}
+
+// parseFlags parses args into fs, turning flag errors into usage errors and
+// -h into the command's help on stdout.
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printFlags(fs, stdout)
+			return err
+		}
+		return usageErrorf("%s: %v", fs.Name(), err)
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+func printFlags(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprintf(w, "Usage: s3vend %s [flags]\n\n%s\n\nFlags:\n", fs.Name(), commandHelp[fs.Name()])
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+var commandHelp = map[string]string{
+	"credential-process": "Prints AWS credential_process JSON (Version 1, AccessKeyId, SecretAccessKey, SessionToken,\n" +
+		"Expiration in RFC 3339) for a profile's credential_process setting. The result is cached on disk\n" +
+		"(directory 0700, file 0600) and reused while it has more than --min-remaining left.",
+	"token":     "Prints the vendor's /v1/token response (identityId, token, expiresAt, identityPoolId, region,\nloginKey), or with --guest the /v1/guest response. The output holds a bearer token.",
+	"dev-login": "Prints a short-lived HS256 JWT for the vendor's hs256 verifier, signed with the hs256Key of the\nverifier secret (for local development and tests; a real backend mints it itself).",
+}
+
+func flagSets() map[string]*flag.FlagSet {
+	return map[string]*flag.FlagSet{
+		"credential-process": newCredentialProcessFlags(&credentialProcessFlags{}),
+		"token":              newTokenFlags(&vendorFlags{}),
+		"dev-login":          newDevLoginFlags(&devLoginFlags{}),
+	}
+}

@@ -1,0 +1,400 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/s3vend/s3vend/client/clienttest"
+)
+
+const secret = "jwt-of-alice-SECRET-42"
+
+var binary string
+
+// TestMain builds the binary once; the tests run it as the AWS CLI would.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "s3vend-cli-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "s3vend")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type env struct {
+	t        testing.TB
+	vendor   *clienttest.Vendor
+	cognito  *clienttest.Cognito
+	home     string
+	cacheDir string
+	vars     []string
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	v := clienttest.NewVendor(secret)
+	c := clienttest.NewCognito()
+	t.Cleanup(v.Close)
+	t.Cleanup(c.Close)
+	home := t.TempDir()
+	e := &env{t: t, vendor: v, cognito: c, home: home, cacheDir: filepath.Join(home, "cache", "s3vend")}
+	// A hermetic environment: no AWS_* or S3VEND_* of the developer.
+	e.vars = []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + home,
+		"XDG_CACHE_HOME=" + filepath.Join(home, "cache"),
+		"AWS_CONFIG_FILE=" + filepath.Join(home, "aws-config"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "aws-credentials"),
+	}
+	return e
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func (e *env) run(extraEnv []string, args ...string) result {
+	e.t.Helper()
+	cmd := exec.Command(binary, args...)
+	// The Cognito fake starts here, after the test configured it.
+	cmd.Env = slices.Concat(e.vars, []string{"AWS_ENDPOINT_URL_COGNITO_IDENTITY=" + e.cognito.URL()}, extraEnv)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		e.t.Fatal(err)
+	}
+	r := result{code, out.String(), errb.String()}
+	if strings.Contains(r.stderr, secret) || strings.Contains(r.stderr, "token.") {
+		e.t.Fatalf("stderr contains the credential or a token: %q", r.stderr)
+	}
+	return r
+}
+
+func (e *env) process(extraEnv []string, args ...string) result {
+	e.t.Helper()
+	base := []string{"credential-process", "--endpoint", e.vendor.TokenEndpoint()}
+	return e.run(extraEnv, append(base, args...)...)
+}
+
+type processJSON struct {
+	Version         int
+	AccessKeyId     string
+	SecretAccessKey string
+	SessionToken    string
+	Expiration      string
+}
+
+func decodeProcess(t *testing.T, r result) processJSON {
+	t.Helper()
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	dec.DisallowUnknownFields()
+	var p processJSON
+	if err := dec.Decode(&p); err != nil {
+		t.Fatalf("stdout %q: %v", r.stdout, err)
+	}
+	return p
+}
+
+func TestCredentialProcessEnhancedIsCached(t *testing.T) {
+	e := newEnv(t)
+	login := []string{"S3VEND_CREDENTIAL=" + secret}
+	// WHEN called twice, as the AWS CLI does
+	first := decodeProcess(t, e.process(login, "--provider", "backend"))
+	second := decodeProcess(t, e.process(login, "--provider", "backend"))
+	// THEN the JSON is credential_process version 1 with an RFC 3339 expiration
+	exp, err := time.Parse(time.RFC3339, first.Expiration)
+	if err != nil || first.Version != 1 || first.AccessKeyId != "ASIACOGNITO1" || first.SecretAccessKey != "cognito-secret" || first.SessionToken != "cognito-session" {
+		t.Fatalf("output = %+v (%v)", first, err)
+	}
+	if d := time.Until(exp); d < 59*time.Minute || d > time.Hour {
+		t.Fatalf("Expiration in %v, want Cognito's 1h (not shortened by a window)", d)
+	}
+	// AND the second call came from the cache, with the same credentials
+	if second != first {
+		t.Fatalf("second = %+v, want %+v", second, first)
+	}
+	if e.vendor.TotalCalls() != 1 || e.cognito.Calls() != 1 || e.cognito.Signed() != 0 {
+		t.Fatalf("vendor calls %d, cognito calls %d (signed %d); want 1, 1, 0", e.vendor.TotalCalls(), e.cognito.Calls(), e.cognito.Signed())
+	}
+	// AND the cache is private
+	st, err := os.Stat(e.cacheDir)
+	if err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("cache dir %v: %v", st.Mode(), err)
+	}
+	files, _ := filepath.Glob(filepath.Join(e.cacheDir, "*"))
+	if len(files) != 1 {
+		t.Fatalf("cache files %v, want 1", files)
+	}
+	st, _ = os.Stat(files[0])
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("cache file mode %v, want 0600", st.Mode())
+	}
+	data, _ := os.ReadFile(files[0])
+	if strings.Contains(string(data), secret) || strings.Contains(filepath.Base(files[0]), secret) {
+		t.Fatal("cache holds the login credential")
+	}
+	// AND a different credential (another user) does not hit the cache
+	e.vendor.AddUser("jwt-of-bob", "bob")
+	decodeProcess(t, e.process([]string{"S3VEND_CREDENTIAL=jwt-of-bob"}, "--provider", "backend"))
+	if e.vendor.TotalCalls() != 2 {
+		t.Fatalf("another credential was served from the cache (vendor calls %d)", e.vendor.TotalCalls())
+	}
+}
+
+func TestCredentialProcessRefreshesInsideBotocoreWindow(t *testing.T) {
+	// GIVEN credentials with 10 minutes left: inside botocore's 15-minute advisory window
+	e := newEnv(t)
+	e.cognito.Lifetime = 10 * time.Minute
+	login := []string{"S3VEND_CREDENTIAL=" + secret}
+	decodeProcess(t, e.process(login, "--provider", "backend"))
+	decodeProcess(t, e.process(login, "--provider", "backend"))
+	if e.cognito.Calls() != 2 {
+		t.Fatalf("cognito calls %d: credentials with 10m left were reused", e.cognito.Calls())
+	}
+	decodeProcess(t, e.process(login, "--provider", "backend", "--min-remaining", "5m"))
+	if e.cognito.Calls() != 2 {
+		t.Fatalf("cognito calls %d: --min-remaining 5m did not reuse", e.cognito.Calls())
+	}
+}
+
+func TestCredentialProcessIgnoresUnsafeCacheFile(t *testing.T) {
+	e := newEnv(t)
+	login := []string{"S3VEND_CREDENTIAL=" + secret}
+	decodeProcess(t, e.process(login, "--provider", "backend"))
+	files, _ := filepath.Glob(filepath.Join(e.cacheDir, "*"))
+	if err := os.Chmod(files[0], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	decodeProcess(t, e.process(login, "--provider", "backend"))
+	if e.vendor.TotalCalls() != 2 {
+		t.Fatal("a group-readable cache file was trusted")
+	}
+	if st, _ := os.Stat(files[0]); st.Mode().Perm() != 0o600 {
+		t.Fatalf("rewritten cache file mode %v", st.Mode())
+	}
+}
+
+func TestCredentialProcessNoCache(t *testing.T) {
+	e := newEnv(t)
+	login := []string{"S3VEND_CREDENTIAL=" + secret}
+	decodeProcess(t, e.process(login, "--provider", "backend", "--no-cache"))
+	decodeProcess(t, e.process(login, "--provider", "backend", "--no-cache"))
+	if e.vendor.TotalCalls() != 2 {
+		t.Fatalf("vendor calls %d, want 2", e.vendor.TotalCalls())
+	}
+	if _, err := os.Stat(e.cacheDir); !os.IsNotExist(err) {
+		t.Fatalf("cache dir created with --no-cache: %v", err)
+	}
+}
+
+func TestCredentialProcessBasicAndGuest(t *testing.T) {
+	e := newEnv(t)
+	p := decodeProcess(t, e.process([]string{"S3VEND_CREDENTIAL=" + secret, "S3VEND_FLOW=basic"}, "--provider", "backend"))
+	if p.SecretAccessKey != "basic-secret" || e.vendor.Calls("/v1/credentials") != 1 || e.cognito.Calls() != 0 {
+		t.Fatalf("basic: %+v; calls %d %d", p, e.vendor.Calls("/v1/credentials"), e.cognito.Calls())
+	}
+	g := decodeProcess(t, e.process(nil, "--guest"))
+	if g.SecretAccessKey != "cognito-secret" || e.vendor.Calls("/v1/guest") != 1 || e.cognito.Calls() != 1 {
+		t.Fatalf("guest: %+v", g)
+	}
+}
+
+func TestCredentialProcessFromOutputsFile(t *testing.T) {
+	e := newEnv(t)
+	outputs := filepath.Join(e.home, "outputs.json")
+	doc := fmt.Sprintf(`{"S3Vend-dev":{"Region":"eu-west-1","TokenEndpoint":%q}}`, e.vendor.TokenEndpoint())
+	if err := os.WriteFile(outputs, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	decodeProcess(t, e.run([]string{"S3VEND_CREDENTIAL=" + secret},
+		"credential-process", "--outputs", outputs, "--stack", "S3Vend-dev", "--provider", "backend"))
+	r := e.run(nil, "credential-process", "--outputs", outputs, "--stack", "S3Vend-prod", "--guest")
+	if r.code != exitUsage || !strings.Contains(r.stderr, `no stack "S3Vend-prod"`) {
+		t.Fatalf("missing stack: %+v", r)
+	}
+}
+
+func TestCredentialCommand(t *testing.T) {
+	e := newEnv(t)
+	marker := filepath.Join(e.home, "ran")
+	cmd := fmt.Sprintf("touch %s; printf '  %%s\\n' %s", marker, secret)
+	decodeProcess(t, e.process(nil, "--provider", "backend", "--credential-command", cmd))
+	if _, err := os.Stat(marker); err != nil {
+		t.Fatal("command did not run")
+	}
+	os.Remove(marker)
+	// A cache hit does not run the command.
+	decodeProcess(t, e.process(nil, "--provider", "backend", "--credential-command", cmd))
+	if _, err := os.Stat(marker); err == nil || e.vendor.TotalCalls() != 1 {
+		t.Fatalf("cache hit ran the command or called the vendor (%d)", e.vendor.TotalCalls())
+	}
+	// A failing command: exit 1, one line.
+	r := e.process(nil, "--provider", "backend", "--credential-command", "exit 7", "--no-cache")
+	if r.code != exitOther || r.stderr != "s3vend: credential command failed: exit status 7 (credential_command)\n" {
+		t.Fatalf("failing command: %+v", r)
+	}
+	r = e.process(nil, "--provider", "backend", "--credential-command", "sleep 5", "--credential-timeout", "100ms", "--no-cache")
+	if r.code != exitOther || !strings.Contains(r.stderr, "timed out after 100ms") {
+		t.Fatalf("slow command: %+v", r)
+	}
+}
+
+func TestExitCodesAndOneLineErrors(t *testing.T) {
+	e := newEnv(t)
+	e.vendor.Fail = func(route string, n int) *clienttest.Reply {
+		if route == "/v1/guest" {
+			return &clienttest.Reply{Status: 503, Code: "upstream_throttled", Message: "upstream throttled", RetryAfter: "0"}
+		}
+		return nil
+	}
+	dead := "http://127.0.0.1:1/v1/token"
+	login := []string{"S3VEND_CREDENTIAL=" + secret}
+	for _, tc := range []struct {
+		name string
+		env  []string
+		args []string
+		code int
+		want string
+	}{
+		{"no command", nil, nil, exitUsage, "missing command"},
+		{"unknown command", nil, []string{"fetch"}, exitUsage, `unknown command "fetch"`},
+		{"unknown flag", login, []string{"credential-process", "--bogus"}, exitUsage, "flag provided but not defined: -bogus (usage)"},
+		{"no endpoint", login, []string{"credential-process", "--provider", "backend"}, exitUsage, "no token endpoint"},
+		{"no provider", login, []string{"credential-process", "--endpoint", e.vendor.TokenEndpoint()}, exitUsage, "--provider"},
+		{"no credential", nil, []string{"credential-process", "--endpoint", e.vendor.TokenEndpoint(), "--provider", "backend"}, exitUsage, "no login credential"},
+		{"bad flow", login, []string{"credential-process", "--endpoint", e.vendor.TokenEndpoint(), "--provider", "backend", "--flow", "classic"}, exitUsage, "--flow"},
+		{"bad endpoint", login, []string{"credential-process", "--endpoint", "ftp://x", "--provider", "backend", "--no-cache"}, exitUsage, "http(s) URL"},
+		{"rejected", []string{"S3VEND_CREDENTIAL=wrong-" + secret}, []string{"credential-process", "--endpoint", e.vendor.TokenEndpoint(), "--provider", "backend"}, exitRejected, "rejected by the token vendor: invalid credential, request id req-"},
+		{"unknown provider", login, []string{"token", "--endpoint", e.vendor.TokenEndpoint(), "--provider", "github"}, exitRejected, "(unknown_provider)"},
+		{"unavailable", nil, []string{"credential-process", "--endpoint", e.vendor.TokenEndpoint(), "--guest", "--no-cache"}, exitUnavailable, "token vendor unavailable: upstream throttled"},
+		{"unreachable", login, []string{"credential-process", "--endpoint", dead, "--provider", "backend", "--no-cache", "--timeout", "2s"}, exitUnavailable, "(unreachable)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.run(tc.env, tc.args...)
+			if r.code != tc.code || !strings.Contains(r.stderr, tc.want) || r.stdout != "" {
+				t.Fatalf("exit %d stderr %q stdout %q; want exit %d and %q", r.code, r.stderr, r.stdout, tc.code, tc.want)
+			}
+			if !strings.HasPrefix(r.stderr, "s3vend: ") || strings.Count(r.stderr, "\n") != 1 || !strings.HasSuffix(r.stderr, ")\n") {
+				t.Fatalf("stderr is not one line \"s3vend: <what> (<code>)\": %q", r.stderr)
+			}
+		})
+	}
+}
+
+func TestCognitoFailureIsUnavailable(t *testing.T) {
+	e := newEnv(t)
+	e.cognito.Fail = func(int) *clienttest.Reply {
+		return &clienttest.Reply{Status: 400, Code: "ResourceNotFoundException", Message: "pool " + secret}
+	}
+	r := e.process([]string{"S3VEND_CREDENTIAL=" + secret}, "--provider", "backend")
+	if r.code != exitUnavailable || r.stderr != "s3vend: cognito GetCredentialsForIdentity failed (ResourceNotFoundException)\n" {
+		t.Fatalf("%+v", r)
+	}
+}
+
+func TestTokenCommand(t *testing.T) {
+	e := newEnv(t)
+	r := e.run([]string{"S3VEND_ENDPOINT=" + e.vendor.TokenEndpoint(), "S3VEND_PROVIDER=backend"}, "token", "--credential", secret)
+	var tok struct{ IdentityID, Token, Region, LoginKey, IdentityPoolID string }
+	if err := json.Unmarshal([]byte(r.stdout), &tok); r.code != 0 || err != nil {
+		t.Fatalf("%+v %v", r, err)
+	}
+	id := e.vendor.IdentityID("backend:alice")
+	if tok.IdentityID != id || tok.Token != clienttest.TokenFor(id) || tok.Region != "eu-west-1" || tok.LoginKey == "" || tok.IdentityPoolID == "" {
+		t.Fatalf("token output %+v", tok)
+	}
+	r = e.run(nil, "token", "--endpoint", e.vendor.TokenEndpoint(), "--guest")
+	if r.code != 0 || !strings.Contains(r.stdout, `"token": "token.`) {
+		t.Fatalf("guest token: %+v", r)
+	}
+}
+
+func TestDevLogin(t *testing.T) {
+	e := newEnv(t)
+	key := strings.Repeat("k", 32)
+	secrets := filepath.Join(e.home, "secrets.json")
+	if err := os.WriteFile(secrets, []byte(`{"hs256Key":"`+key+`","wechatAppSecret":""}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range [][]string{{"--secrets-file", secrets}, {"--key-env", "MY_KEY"}} {
+		args := append([]string{"dev-login", "--issuer", "https://api.example.com", "--audience", "s3vend", "--subject", "alice", "--ttl", "2m"}, src...)
+		r := e.run([]string{"MY_KEY=" + key}, args...)
+		if r.code != 0 {
+			t.Fatalf("%v: %+v", src, r)
+		}
+		claims := jwt.RegisteredClaims{}
+		_, err := jwt.ParseWithClaims(strings.TrimSpace(r.stdout), &claims, func(*jwt.Token) (any, error) { return []byte(key), nil },
+			jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer("https://api.example.com"), jwt.WithAudience("s3vend"), jwt.WithSubject("alice"))
+		if err != nil || claims.ExpiresAt.Sub(claims.IssuedAt.Time) != 2*time.Minute {
+			t.Fatalf("%v: %v %+v", src, err, claims)
+		}
+	}
+	r := e.run(nil, "dev-login", "--issuer", "i", "--audience", "a", "--subject", "s")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--secrets-file or --key-env") {
+		t.Fatalf("%+v", r)
+	}
+	r = e.run([]string{"MY_KEY=short"}, "dev-login", "--key-env", "MY_KEY", "--issuer", "i", "--audience", "a", "--subject", "s")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "at least 32 bytes") {
+		t.Fatalf("%+v", r)
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	e := newEnv(t)
+	if r := e.run(nil, "help"); r.code != 0 || !strings.Contains(r.stdout, "Exit codes") {
+		t.Fatalf("%+v", r)
+	}
+	if r := e.run(nil, "credential-process", "-h"); r.code != 0 || !strings.Contains(r.stdout, "VISIBLE TO OTHER USERS") {
+		t.Fatalf("%+v", r)
+	}
+	if r := e.run(nil, "version"); r.code != 0 || !strings.HasPrefix(r.stdout, "s3vend ") {
+		t.Fatalf("%+v", r)
+	}
+}
+
+func BenchmarkCredentialProcessCached(b *testing.B) {
+	e := newEnv(b)
+	args := []string{"credential-process", "--endpoint", e.vendor.TokenEndpoint(), "--provider", "backend"}
+	run := func() {
+		cmd := exec.Command(binary, args...)
+		cmd.Env = slices.Concat(e.vars, []string{"AWS_ENDPOINT_URL_COGNITO_IDENTITY=" + e.cognito.URL(), "S3VEND_CREDENTIAL=" + secret})
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("%v: %s", err, out)
+		}
+	}
+	run()
+	for b.Loop() {
+		run()
+	}
+	if e.vendor.TotalCalls() != 1 {
+		b.Fatalf("vendor calls %d, want 1", e.vendor.TotalCalls())
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/exec")
+}

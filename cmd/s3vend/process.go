@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/s3vend/s3vend/client"
+)
+
+// defaultMinRemaining: a cached result is reused while it has more than this
+// left. botocore (the AWS CLI and boto3) refreshes credential_process
+// credentials inside its advisory window (_DEFAULT_ADVISORY_REFRESH_TIMEOUT
+// = 15 * 60) and blocks on a refresh inside its mandatory window
+// (_DEFAULT_MANDATORY_REFRESH_TIMEOUT = 10 * 60), botocore/credentials.py.
+// Handing out credentials with less than 15 minutes left would make a
+// long-lived boto3 session run this process again on every request, so the
+// default stays outside the advisory window.
+const defaultMinRemaining = 15 * time.Minute
+
+type credentialProcessFlags struct {
+	vendorFlags
+	flow         string
+	cacheDir     string
+	noCache      bool
+	minRemaining time.Duration
+}
+
+func newCredentialProcessFlags(f *credentialProcessFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("credential-process", flag.ContinueOnError)
+	f.register(fs)
+	flow := os.Getenv(envFlow)
+	if flow == "" {
+		flow = "enhanced"
+	}
+	fs.StringVar(&f.flow, "flow", flow, "`flow`: enhanced (/v1/token + Cognito GetCredentialsForIdentity) or basic (/v1/credentials) [$"+envFlow+"]")
+	fs.StringVar(&f.cacheDir, "cache-dir", os.Getenv(envCacheDir), "cache `directory` (default <user cache dir>/s3vend) [$"+envCacheDir+"]")
+	fs.BoolVar(&f.noCache, "no-cache", false, "neither read nor write the disk cache")
+	fs.DurationVar(&f.minRemaining, "min-remaining", defaultMinRemaining, "reuse cached credentials while they have more than this `duration` left (botocore refreshes inside 15m)")
+	return fs
+}
+
+// processOutput is the credential_process JSON ("Sourcing credentials with
+// an external process", AWS CLI User Guide): Version must be 1; Expiration
+// is ISO 8601 / RFC 3339.
+type processOutput struct {
+	Version         int    `json:"Version"`
+	AccessKeyID     string `json:"AccessKeyId"`
+	SecretAccessKey string `json:"SecretAccessKey"`
+	SessionToken    string `json:"SessionToken,omitempty"`
+	Expiration      string `json:"Expiration"`
+}
+
+func credentialProcess(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f credentialProcessFlags
+	if err := parseFlags(newCredentialProcessFlags(&f), args, stdout); err != nil {
+		return err
+	}
+	flow, err := client.ParseFlow(f.flow)
+	if err != nil {
+		return &usageError{"--flow: " + err.Error()}
+	}
+	endpoint, err := f.resolveEndpoint()
+	if err != nil {
+		return err
+	}
+	src, err := f.credentialSource()
+	if err != nil {
+		return err
+	}
+	if f.minRemaining < 0 {
+		return usageErrorf("--min-remaining must not be negative")
+	}
+	var cache *diskCache
+	if !f.noCache {
+		if cache, err = openCache(f.cacheDir, cacheKey(endpoint, f.provider, flow, f.guest, src.describe)); err != nil {
+			return err
+		}
+		if out, ok := cache.load(time.Now(), f.minRemaining); ok {
+			return writeJSON(stdout, out)
+		}
+	}
+	creds, err := client.New(endpoint, login(f.provider, src), func(o *client.Options) {
+		o.Flow, o.Guest = flow, f.guest
+		o.ExpiryWindow = -1 // print the real expiration
+		o.Timeout = f.timeout
+	})
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	c, err := creds.Retrieve(ctx)
+	if err != nil {
+		return err
+	}
+	out := processOutput{
+		Version: 1, AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken,
+		Expiration: c.Expires.UTC().Format(time.RFC3339),
+	}
+	if cache != nil {
+		if err := cache.store(out); err != nil {
+			// The credentials are good; only the next call will be slower.
+			fmt.Fprintln(stderr, "s3vend: warning: "+oneLine(err.Error())+" (cache_write)")
+		}
+	}
+	return writeJSON(stdout, out)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// cacheKey names a cache entry by everything that selects the credentials:
+// never the login credential itself (see credentialSource.describe).
+func cacheKey(endpoint, provider string, flow client.Flow, guest bool, source string) string {
+	h := sha256.New()
+	for _, part := range []string{"s3vend-credential-process-v1", endpoint, provider, flow.String(), strconv.FormatBool(guest), source} {
+		fmt.Fprintf(h, "%d:%s\n", len(part), part)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+type diskCache struct{ path string }
+
+// openCache makes sure dir (default <os.UserCacheDir()>/s3vend) exists and
+// only its owner can use it.
+func openCache(dir, key string) (*diskCache, error) {
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return nil, usageErrorf("no cache directory (%v); set --cache-dir or --no-cache", err)
+		}
+		dir = filepath.Join(base, "s3vend")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("cache directory: %w", err)
+	}
+	if st, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("cache directory: %w", err)
+	} else if runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("cache directory %s is accessible to others and cannot be restricted: %w", dir, err)
+		}
+	}
+	return &diskCache{path: filepath.Join(dir, key+".json")}, nil
+}
+
+// load returns the cached output if the entry is a private regular file
+// that still has more than minRemaining left.
+func (c *diskCache) load(now time.Time, minRemaining time.Duration) (processOutput, bool) {
+	var out processOutput
+	st, err := os.Lstat(c.path)
+	if err != nil || !st.Mode().IsRegular() || (runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0) {
+		return out, false
+	}
+	data, err := os.ReadFile(c.path)
+	if err != nil || json.Unmarshal(data, &out) != nil || out.Version != 1 || out.AccessKeyID == "" || out.SecretAccessKey == "" {
+		return processOutput{}, false
+	}
+	exp, err := time.Parse(time.RFC3339, out.Expiration)
+	if err != nil || exp.Sub(now) <= minRemaining {
+		return processOutput{}, false
+	}
+	return out, true
+}
+
+// store writes out atomically (a 0600 temporary file renamed over the entry).
+func (c *diskCache) store(out processOutput) error {
+	data, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(c.path), ".tmp-*") // mode 0600
+	if err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("cache: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), c.path); err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("cache: %w", err)
+	}
+	return nil
+}
