@@ -54,7 +54,6 @@ func ValidDeveloperProvider(name string) bool { return developerProviderRE.Match
 var (
 	nameRE  = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
 	appIDRE = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
-	claimRE = regexp.MustCompile(`^[\w:.-]{1,64}$`)
 )
 
 // Verifiers is the S3VEND_VERIFIERS document.
@@ -179,8 +178,8 @@ func (v Verifiers) Normalize(allowLoopbackHTTP bool) (Verifiers, error) {
 		}
 		if o.UserClaim == "" {
 			o.UserClaim = "sub"
-		} else if !claimRE.MatchString(o.UserClaim) {
-			errs = append(errs, fmt.Errorf("%s.userClaim: %q is not a valid claim name", field, o.UserClaim))
+		} else if err := checkUserClaim(o.UserClaim); err != nil {
+			errs = append(errs, fmt.Errorf("%s.userClaim: %w", field, err))
 		}
 		if len(o.Algorithms) == 0 {
 			o.Algorithms = []string{"RS256"}

@@ -14,6 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/time/rate"
 
+	"github.com/s3vend/s3vend/lambda/contract"
 	"github.com/s3vend/s3vend/lambda/internal/config"
 	"github.com/s3vend/s3vend/lambda/internal/fault"
 )
@@ -114,6 +115,12 @@ func (o *OIDC) Verify(ctx context.Context, token string) (string, error) {
 	id, _ := claims[o.cfg.UserClaim].(string)
 	if !validUserID(id) {
 		return "", reject("user claim missing or invalid", nil)
+	}
+	if contract.UserClaimNeedsVerifiedEmail(o.cfg.UserClaim) {
+		// Only the JSON boolean true: not "true", 1, or an absent claim.
+		if verified, ok := claims["email_verified"].(bool); !ok || !verified {
+			return "", reject("email not verified", nil)
+		}
 	}
 	return id, nil
 }
