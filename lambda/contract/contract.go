@@ -6,8 +6,6 @@
 package contract
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -116,17 +114,12 @@ func (v Verifiers) Count() int {
 	return n
 }
 
-// ParseVerifiers decodes S3VEND_VERIFIERS strictly (unknown fields are
-// errors), then validates it and applies defaults with Normalize.
+// ParseVerifiers decodes S3VEND_VERIFIERS strictly (DecodeStrict: unknown,
+// wrongly cased and duplicate keys are errors), then validates it and applies defaults with Normalize.
 func ParseVerifiers(raw []byte, allowLoopbackHTTP bool) (Verifiers, error) {
 	var v Verifiers
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&v); err != nil {
+	if err := DecodeStrict(raw, &v); err != nil {
 		return Verifiers{}, fmt.Errorf("invalid JSON: %w", err)
-	}
-	if dec.More() {
-		return Verifiers{}, errors.New("invalid JSON: trailing data")
 	}
 	return v.Normalize(allowLoopbackHTTP)
 }

@@ -4,7 +4,6 @@
 package config
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -240,6 +239,11 @@ func ParseSecrets(raw []byte, v Verifiers) (Secrets, error) {
 	var s Secrets
 	if err := decodeStrict(raw, &s); err != nil {
 		// The decoder's message may quote the document; do not pass it on.
+		// A repeated known key is named: which copy is meant is ambiguous.
+		var ke *contract.KeyError
+		if errors.As(err, &ke) && ke.Duplicate && (ke.Path == SecretFieldWeChat || ke.Path == SecretFieldHS256) {
+			return Secrets{}, fmt.Errorf("secret has the key %q more than once; keep one", ke.Path)
+		}
 		return Secrets{}, errors.New("secret is not a JSON object with only wechatAppSecret and hs256Key")
 	}
 	if v.HS256 != nil && s.HS256Key != "" && len(s.HS256Key) < MinHS256KeyBytes {
@@ -268,14 +272,11 @@ func (s Secrets) Missing(v Verifiers) []MissingSecret {
 	return out
 }
 
+// decodeStrict decodes exactly one JSON value; keys must match exactly and
+// appear once (contract.DecodeStrict).
 func decodeStrict(raw []byte, dst any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
+	if err := contract.DecodeStrict(raw, dst); err != nil {
 		return fmt.Errorf("invalid JSON: %w", err)
-	}
-	if dec.More() {
-		return errors.New("invalid JSON: trailing data")
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package config_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -185,7 +187,7 @@ func TestParseSecrets(t *testing.T) {
 	}
 	// A key that is set but too short is a misconfiguration; a malformed
 	// document is refused. Neither error echoes the secret.
-	for _, doc := range []string{`{"hs256Key":"short","wechatAppSecret":"s"}`, `{"hs256Key":"short"}`, `{"other":"TOPSECRET"}`, `TOPSECRET`, `{"wechatAppSecret":"TOPSECRET"} x`, `{"wechatAppSecret":1}`} {
+	for _, doc := range []string{`{"hs256Key":"` + key + `","hs256Key":"TOPSECRET` + key + `"}`, `{"HS256Key":"` + key + `"}`, `{"wechatAppSecret":"TOPSECRET","wechatAppSecret":"s"}`, `{"hs256Key":"short","wechatAppSecret":"s"}`, `{"hs256Key":"short"}`, `{"other":"TOPSECRET"}`, `TOPSECRET`, `{"wechatAppSecret":"TOPSECRET"} x`, `{"wechatAppSecret":1}`} {
 		_, err := config.ParseSecrets([]byte(doc), v)
 		if err == nil {
 			t.Errorf("accepted %s", doc)
@@ -197,10 +199,32 @@ func TestParseSecrets(t *testing.T) {
 
 func FuzzParseVerifiers(f *testing.F) {
 	f.Add([]byte(`{"oidc":[{"name":"google","issuer":"https://accounts.google.com","audiences":["client-id"],"jwksUrl":"https://www.googleapis.com/oauth2/v3/certs","userClaim":"sub","algorithms":["RS256"]}],"wechat":{"name":"wechat","appId":"wx123","baseUrl":"https://api.weixin.qq.com","idField":"openid"},"hs256":{"name":"backend","issuer":"https://api.example.com","audience":"s3vend","maxTtlSeconds":300}}`))
+	// Strict keys (issue 9, item 4): a second hs256 or a differently cased key is refused.
+	f.Add([]byte(`{"hs256":{"name":"backend","issuer":"https://a.example","audience":"s3vend"},"hs256":{"name":"evil","issuer":"https://evil.example","audience":"s3vend"}}`))
+	f.Add([]byte(`{"HS256":{"name":"backend","issuer":"https://a.example","audience":"s3vend"}}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		v, err := config.ParseVerifiers(raw)
 		if err != nil {
 			return
+		}
+		// Top-level keys: exact names, each at most once.
+		seen := map[string]bool{}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		_, _ = dec.Token()
+		for dec.More() {
+			k, err := dec.Token()
+			if err != nil {
+				break
+			}
+			if ks, _ := k.(string); seen[ks] || (ks != "oidc" && ks != "wechat" && ks != "hs256") {
+				t.Fatalf("accepted top-level key %q (repeated: %v)", ks, seen[ks])
+			} else {
+				seen[ks] = true
+			}
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				break
+			}
 		}
 		for _, o := range v.OIDC {
 			for _, a := range o.Algorithms {
