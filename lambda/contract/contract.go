@@ -69,7 +69,19 @@ type OIDC struct {
 	JWKSURL    string   `json:"jwksUrl,omitempty"`
 	UserClaim  string   `json:"userClaim,omitempty"`
 	Algorithms []string `json:"algorithms,omitempty"`
+	// MaxTokenAgeSeconds, if set, refuses tokens whose iat is older (plus
+	// the clock skew); 0 means no limit beyond exp.
+	MaxTokenAgeSeconds int `json:"maxTokenAgeSeconds,omitempty"`
 }
+
+// MaxTokenAge is the oldest accepted iat age; 0 means no limit.
+func (o OIDC) MaxTokenAge() time.Duration { return time.Duration(o.MaxTokenAgeSeconds) * time.Second }
+
+// Bounds of oidc[].maxTokenAgeSeconds.
+const (
+	MinOIDCMaxTokenAge = 60 * time.Second
+	MaxOIDCMaxTokenAge = 24 * time.Hour
+)
 
 // WeChat configures the mini-program login verifier.
 type WeChat struct {
@@ -173,6 +185,10 @@ func (v Verifiers) Normalize(allowLoopbackHTTP bool) (Verifiers, error) {
 			o.UserClaim = "sub"
 		} else if err := checkUserClaim(o.UserClaim); err != nil {
 			errs = append(errs, fmt.Errorf("%s.userClaim: %w", field, err))
+		}
+		if a := o.MaxTokenAge(); o.MaxTokenAgeSeconds != 0 && (a < MinOIDCMaxTokenAge || a > MaxOIDCMaxTokenAge) {
+			errs = append(errs, fmt.Errorf("%s.maxTokenAgeSeconds: must be in %d..%d, or omitted for no limit beyond exp",
+				field, int(MinOIDCMaxTokenAge/time.Second), int(MaxOIDCMaxTokenAge/time.Second)))
 		}
 		if len(o.Algorithms) == 0 {
 			o.Algorithms = []string{"RS256"}

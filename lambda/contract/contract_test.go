@@ -75,3 +75,13 @@ func TestUserClaimMustBeImmutable(t *testing.T) {
 		}
 	}
 }
+
+func TestOIDCMaxTokenAgeRange(t *testing.T) {
+	for secs, ok := range map[int]bool{0: true, 60: true, 3600: true, 86400: true, 59: false, -1: false, 86401: false} {
+		v := contract.Verifiers{OIDC: []contract.OIDC{{Name: "idp", Issuer: "https://idp.example", Audiences: []string{"a"}, MaxTokenAgeSeconds: secs}}}
+		_, err := v.Normalize(false)
+		if ok != (err == nil) || (err != nil && !strings.HasPrefix(err.Error(), "oidc[0].maxTokenAgeSeconds: ")) {
+			t.Errorf("maxTokenAgeSeconds %d: %v", secs, err)
+		}
+	}
+}

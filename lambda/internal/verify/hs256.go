@@ -35,6 +35,8 @@ func NewHS256(cfg config.HS256, key []byte, now func() time.Time) *HS256 {
 			jwt.WithIssuedAt(),
 			jwt.WithLeeway(clockSkew),
 			jwt.WithTimeFunc(now),
+			// One encoding per signature: no malleable trailing bits.
+			jwt.WithStrictDecoding(),
 		),
 	}
 }
@@ -51,6 +53,9 @@ func (h *HS256) Verify(_ context.Context, token string) (string, error) {
 	_, err := h.parser.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return h.key, nil })
 	if err != nil {
 		return "", reject(jwtReason(err), err)
+	}
+	if !saneTimes(claims) {
+		return "", reject("exp, nbf or iat out of range", nil)
 	}
 	if claims.IssuedAt == nil || claims.ExpiresAt == nil {
 		return "", reject("iat and exp are required", nil)

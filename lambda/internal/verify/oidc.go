@@ -84,6 +84,7 @@ func NewOIDC(ctx context.Context, cfg config.OIDC, opts OIDCOptions) *OIDC {
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(clockSkew),
 		jwt.WithTimeFunc(opts.Now),
+		jwt.WithStrictDecoding(),
 	)
 	return &OIDC{cfg: cfg, opts: opts, ctx: ctx, parser: parser}
 }
@@ -111,6 +112,18 @@ func (o *OIDC) Verify(ctx context.Context, token string) (string, error) {
 	}
 	if err != nil {
 		return "", reject(jwtReason(err), err)
+	}
+	if !saneTimes(claims) {
+		return "", reject("exp, nbf or iat out of range", nil)
+	}
+	if maxAge := o.cfg.MaxTokenAge(); maxAge > 0 {
+		iat, _ := claims.GetIssuedAt()
+		if iat == nil {
+			return "", reject("iat required by maxTokenAgeSeconds", nil)
+		}
+		if o.opts.Now().Sub(iat.Time) > maxAge+clockSkew {
+			return "", reject("token older than maxTokenAgeSeconds", nil)
+		}
 	}
 	id, _ := claims[o.cfg.UserClaim].(string)
 	if !validUserID(id) {

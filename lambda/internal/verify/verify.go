@@ -36,6 +36,28 @@ const (
 	maxUpstreamBody = 1 << 20
 )
 
+// maxNumericDate is 9999-12-31T23:59:59Z. No issuer writes an exp, nbf or iat
+// outside [0, maxNumericDate]; values like ±1e300 only probe the float→int64
+// conversion (implementation-defined in Go), so they are refused.
+const maxNumericDate = 253402300799
+
+// saneTimes reports whether every exp, nbf and iat in c is a number within
+// [0, maxNumericDate] seconds.
+func saneTimes(c jwt.Claims) bool {
+	for _, get := range []func() (*jwt.NumericDate, error){c.GetExpirationTime, c.GetNotBefore, c.GetIssuedAt} {
+		d, err := get()
+		if err != nil {
+			return false
+		}
+		// Out-of-range floats convert to MinInt64/MaxInt64 (or wrap), which
+		// lands outside this window on every supported architecture.
+		if d != nil && (d.Unix() < 0 || d.Unix() > maxNumericDate) {
+			return false
+		}
+	}
+	return true
+}
+
 var userIDRE = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
 
 // validUserID reports whether id is a printable, bounded user id.
