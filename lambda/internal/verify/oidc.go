@@ -43,9 +43,10 @@ type OIDC struct {
 	ctx    context.Context // lifetime of the background refresh goroutine
 	parser *jwt.Parser
 
-	mu       sync.Mutex
-	keys     keyfunc.Keyfunc
-	failedAt time.Time
+	mu          sync.Mutex
+	keys        keyfunc.Keyfunc
+	failedAt    time.Time
+	stopRefresh context.CancelFunc // of the loaded JWKS's refresher
 }
 
 var _ Verifier = (*OIDC)(nil)
@@ -169,7 +170,12 @@ func (o *OIDC) load(ctx context.Context) (keyfunc.Keyfunc, error) {
 		}
 	}
 	noErrorOnFirstFailure := false
-	kf, err := keyfunc.NewDefaultOverrideCtx(o.ctx, []string{jwksURL}, keyfunc.Override{
+	// The library starts its background refresher before the first fetch
+	// and returns the fetch's error without stopping it: give it its own
+	// context and cancel that on failure, or every retried load leaks one
+	// goroutine polling forever.
+	refreshCtx, stopRefresh := context.WithCancel(o.ctx)
+	kf, err := keyfunc.NewDefaultOverrideCtx(refreshCtx, []string{jwksURL}, keyfunc.Override{
 		Client:                    o.opts.HTTPClient,
 		HTTPTimeout:               o.opts.FetchTimeout,
 		NoErrorReturnFirstHTTPReq: &noErrorOnFirstFailure,
@@ -184,8 +190,10 @@ func (o *OIDC) load(ctx context.Context) (keyfunc.Keyfunc, error) {
 		},
 	})
 	if err != nil {
+		stopRefresh()
 		return nil, upstreamErr(ctx, "jwks fetch", err)
 	}
+	o.stopRefresh = stopRefresh // runs until o.ctx ends
 	return kf, nil
 }
 
