@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"regexp"
 	"time"
 
@@ -108,12 +109,12 @@ func isTimeout(err error) bool {
 func get(ctx context.Context, client *http.Client, url, what string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, fault.New(fault.ErrUpstream, what+" request", err)
+		return nil, fault.New(fault.ErrUpstream, what+" request", withoutQuery(err))
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, upstreamErr(ctx, what, err)
+		return nil, upstreamErr(ctx, what, withoutQuery(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxUpstreamBody))
@@ -124,4 +125,21 @@ func get(ctx context.Context, client *http.Client, url, what string) ([]byte, er
 		return nil, fault.New(fault.ErrUpstream, what+" returned a non-200 status", nil)
 	}
 	return body, nil
+}
+
+// withoutQuery drops the query, fragment and user info from the URL of a
+// *url.Error (net/http's error for a failed request, whose text quotes the
+// URL): WeChat's URL carries the app secret as a query parameter, and the
+// cause must stay safe to print even though fault.Error never prints it.
+func withoutQuery(err error) error {
+	ue, ok := err.(*neturl.Error)
+	if !ok {
+		return err
+	}
+	u, perr := neturl.Parse(ue.URL)
+	if perr != nil {
+		return &neturl.Error{Op: ue.Op, URL: "(unparsable URL)", Err: ue.Err}
+	}
+	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment, u.User = "", false, "", "", nil
+	return &neturl.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
 }
