@@ -204,3 +204,28 @@ func TestStrictJSONKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestAccessLogMethodIsBounded: only standard methods are logged as sent
+// (issue 9, item 7).
+func TestAccessLogMethodIsBounded(t *testing.T) {
+	for method, logged := range map[string]string{
+		strings.Repeat("X", 20000): "other",
+		"post":                     "other",
+		"PROPFIND":                 "other",
+		http.MethodPost:            http.MethodPost,
+		http.MethodDelete:          http.MethodDelete,
+	} {
+		var logs bytes.Buffer
+		h := httpapi.New(fakeVendor{}, httpapi.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+		req := httptest.NewRequest(http.MethodGet, "/v1/token", nil)
+		req.Method = method
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		var line map[string]any
+		if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+			t.Fatalf("log: %v", err)
+		}
+		if line["method"] != logged || logs.Len() > 1024 {
+			t.Errorf("method %.10q: logged %q in a %d-byte line", method, line["method"], logs.Len())
+		}
+	}
+}
