@@ -103,6 +103,7 @@ func Verifiers(ctx context.Context, cfg config.Config, s config.Secrets, d Deps)
 		if opts.Logger == nil {
 			opts.Logger = d.Logger
 		}
+		opts.AllowLoopbackHTTP = !cfg.InLambda
 		out = append(out, verify.NewOIDC(ctx, o, opts))
 	}
 	// A verifier whose secret field is still empty answers 503 instead.

@@ -201,7 +201,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 
 	if raw := getenv(EnvVerifiers); raw == "" {
 		bad(EnvVerifiers, "is required")
-	} else if c.Verifiers, err = ParseVerifiers([]byte(raw)); err != nil {
+	} else if c.Verifiers, err = contract.ParseVerifiers([]byte(raw), !c.InLambda); err != nil {
+		// Plain http loopback URLs only in local mode: inside Lambda,
+		// 127.0.0.1:9001 is the Runtime API.
 		bad(EnvVerifiers, "%v", err)
 	} else if c.Verifiers.Count() == 0 && !c.GuestsEnabled {
 		bad(EnvVerifiers, "configures no verifier and guests are disabled")

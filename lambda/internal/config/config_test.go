@@ -238,3 +238,24 @@ func FuzzParseVerifiers(f *testing.F) {
 		}
 	})
 }
+
+// TestLoopbackHTTPOnlyInLocalMode: inside Lambda 127.0.0.1:9001 is the
+// Runtime API, so plain http loopback URLs are refused there (issue 9, item 8).
+func TestLoopbackHTTPOnlyInLocalMode(t *testing.T) {
+	for doc, field := range map[string]string{
+		`{"oidc":[{"name":"o","issuer":"http://127.0.0.1:9001","audiences":["c"]}]}`:                                    "oidc[0].issuer",
+		`{"oidc":[{"name":"o","issuer":"https://i.example","jwksUrl":"http://localhost:9001/jwks","audiences":["c"]}]}`: "oidc[0].jwksUrl",
+		`{"wechat":{"name":"w","appId":"wx1","baseUrl":"http://[::1]:9001"}}`:                                           "wechat.baseUrl",
+	} {
+		env := baseEnv()
+		env["S3VEND_VERIFIERS"] = doc
+		env["S3VEND_SECRET_ARN"] = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:s-AbCdEf"
+		if _, err := load(env); err != nil {
+			t.Errorf("local mode refused %s: %v", doc, err)
+		}
+		env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:9001"
+		if _, err := load(env); err == nil || !strings.Contains(err.Error(), "S3VEND_VERIFIERS: "+field+": must use https") {
+			t.Errorf("in Lambda %s: got %v, want an error naming %s", doc, err, field)
+		}
+	}
+}

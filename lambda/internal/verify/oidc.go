@@ -34,6 +34,10 @@ type OIDCOptions struct {
 	RetryAfterFailure time.Duration
 	Now               func() time.Time
 	Logger            *slog.Logger
+	// AllowLoopbackHTTP accepts a discovered jwks_uri on a plain http
+	// loopback host: local mode only, never inside Lambda (where
+	// 127.0.0.1:9001 is the Runtime API).
+	AllowLoopbackHTTP bool
 }
 
 // OIDC verifies ID tokens of one OpenID Connect issuer against its JWKS.
@@ -203,7 +207,7 @@ func (o *OIDC) discover(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	u, err := ParseDiscovery(body, o.cfg.Issuer)
+	u, err := parseDiscovery(body, o.cfg.Issuer, o.opts.AllowLoopbackHTTP)
 	if err != nil {
 		return "", fault.New(fault.ErrUpstream, "oidc discovery document invalid", err)
 	}
@@ -211,8 +215,12 @@ func (o *OIDC) discover(ctx context.Context) (string, error) {
 }
 
 // ParseDiscovery extracts jwks_uri from an OpenID configuration document,
-// checking it belongs to issuer.
+// checking it belongs to issuer (local-mode rules: http allowed on loopback).
 func ParseDiscovery(body []byte, issuer string) (string, error) {
+	return parseDiscovery(body, issuer, true)
+}
+
+func parseDiscovery(body []byte, issuer string, allowLoopbackHTTP bool) (string, error) {
 	var doc struct {
 		Issuer  string `json:"issuer"`
 		JWKSURI string `json:"jwks_uri"`
@@ -223,7 +231,7 @@ func ParseDiscovery(body []byte, issuer string) (string, error) {
 	if doc.Issuer != issuer {
 		return "", errors.New("issuer mismatch")
 	}
-	if err := config.CheckURL(doc.JWKSURI); err != nil {
+	if err := contract.CheckURL(doc.JWKSURI, allowLoopbackHTTP); err != nil {
 		return "", err
 	}
 	return doc.JWKSURI, nil
