@@ -104,6 +104,22 @@ func (c Config) NeedsSecrets() bool {
 type Secrets struct {
 	WeChatAppSecret string `json:"wechatAppSecret,omitempty"`
 	HS256Key        string `json:"hs256Key,omitempty"`
+	// HS256NextKey is accepted as well as HS256Key during a key rotation
+	// (lambda/README.md, "Rotating the secret").
+	HS256NextKey string `json:"hs256NextKey,omitempty"`
+}
+
+// HS256Keys are the accepted HS256 keys, current first; none when
+// hs256Key is empty.
+func (s Secrets) HS256Keys() [][]byte {
+	if s.HS256Key == "" {
+		return nil
+	}
+	keys := [][]byte{[]byte(s.HS256Key)}
+	if s.HS256NextKey != "" {
+		keys = append(keys, []byte(s.HS256NextKey))
+	}
+	return keys
 }
 
 var (
@@ -229,6 +245,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 const (
 	SecretFieldWeChat = "wechatAppSecret"
 	SecretFieldHS256  = "hs256Key"
+	// SecretFieldHS256Next is the optional second HS256 key of a rotation.
+	SecretFieldHS256Next = "hs256NextKey"
 )
 
 // ParseSecrets decodes the secret document and checks what it holds for the
@@ -243,13 +261,21 @@ func ParseSecrets(raw []byte, v Verifiers) (Secrets, error) {
 		// The decoder's message may quote the document; do not pass it on.
 		// A repeated known key is named: which copy is meant is ambiguous.
 		var ke *contract.KeyError
-		if errors.As(err, &ke) && ke.Duplicate && (ke.Path == SecretFieldWeChat || ke.Path == SecretFieldHS256) {
+		if errors.As(err, &ke) && ke.Duplicate && (ke.Path == SecretFieldWeChat || ke.Path == SecretFieldHS256 || ke.Path == SecretFieldHS256Next) {
 			return Secrets{}, fmt.Errorf("secret has the key %q more than once; keep one", ke.Path)
 		}
-		return Secrets{}, errors.New("secret is not a JSON object with only wechatAppSecret and hs256Key")
+		return Secrets{}, errors.New("secret is not a JSON object with only wechatAppSecret, hs256Key and hs256NextKey")
 	}
 	if v.HS256 != nil && s.HS256Key != "" && len(s.HS256Key) < MinHS256KeyBytes {
 		return Secrets{}, fmt.Errorf("secret hs256Key must be at least %d bytes", MinHS256KeyBytes)
+	}
+	if v.HS256 != nil && s.HS256NextKey != "" {
+		switch {
+		case len(s.HS256NextKey) < MinHS256KeyBytes:
+			return Secrets{}, fmt.Errorf("secret hs256NextKey must be at least %d bytes", MinHS256KeyBytes)
+		case s.HS256Key == "":
+			return Secrets{}, errors.New("secret hs256NextKey is set but hs256Key is empty; keep the key in use in hs256Key until the rotation ends")
+		}
 	}
 	return s, nil
 }

@@ -171,6 +171,7 @@ func TestParseSecrets(t *testing.T) {
 		`{"wechatAppSecret":"s"}`:                          {backend},
 		`{"wechatAppSecret":"s","hs256Key":""}`:            {backend},
 		`{}`:                                               {wechat, backend},
+		`{"wechatAppSecret":"s","hs256Key":"` + key + `","hs256NextKey":"` + key + `"}`: nil, // a rotation
 	} {
 		s, err := config.ParseSecrets([]byte(doc), v)
 		if err != nil {
@@ -187,7 +188,7 @@ func TestParseSecrets(t *testing.T) {
 	}
 	// A key that is set but too short is a misconfiguration; a malformed
 	// document is refused. Neither error echoes the secret.
-	for _, doc := range []string{`{"hs256Key":"` + key + `","hs256Key":"TOPSECRET` + key + `"}`, `{"HS256Key":"` + key + `"}`, `{"wechatAppSecret":"TOPSECRET","wechatAppSecret":"s"}`, `{"hs256Key":"short","wechatAppSecret":"s"}`, `{"hs256Key":"short"}`, `{"other":"TOPSECRET"}`, `TOPSECRET`, `{"wechatAppSecret":"TOPSECRET"} x`, `{"wechatAppSecret":1}`} {
+	for _, doc := range []string{`{"hs256Key":"` + key + `","hs256NextKey":"short"}`, `{"hs256NextKey":"` + key + `"}`, `{"hs256Key":"` + key + `","hs256Key":"TOPSECRET` + key + `"}`, `{"HS256Key":"` + key + `"}`, `{"wechatAppSecret":"TOPSECRET","wechatAppSecret":"s"}`, `{"hs256Key":"short","wechatAppSecret":"s"}`, `{"hs256Key":"short"}`, `{"other":"TOPSECRET"}`, `TOPSECRET`, `{"wechatAppSecret":"TOPSECRET"} x`, `{"wechatAppSecret":1}`} {
 		_, err := config.ParseSecrets([]byte(doc), v)
 		if err == nil {
 			t.Errorf("accepted %s", doc)

@@ -129,3 +129,23 @@ func TestOIDCMaxTokenAge(t *testing.T) {
 		t.Errorf("no limit: %v", err)
 	}
 }
+
+func TestHS256CurrentAndNextKey(t *testing.T) {
+	cfg := config.HS256{Name: "backend", Issuer: "https://api.example.com", Audience: "s3vend", MaxTTLSeconds: 300}
+	next := "next-key-next-key-next-key-next-key"
+	v := verify.NewHS256Keys(cfg, [][]byte{[]byte(testHSKey), []byte(next)}, func() time.Time { return fixedNow })
+	sign := func(key string) string {
+		s, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"iss": "https://api.example.com", "aud": "s3vend", "sub": "user-1",
+			"iat": fixedNow.Unix(), "exp": fixedNow.Add(time.Minute).Unix()}).SignedString([]byte(key))
+		return s
+	}
+	for key, ok := range map[string]bool{testHSKey: true, next: true, "another-key-another-key-another-key": false} {
+		id, err := v.Verify(context.Background(), sign(key))
+		if ok != (err == nil) || (ok && id != "user-1") {
+			t.Errorf("key %.8s: %q %v", key, id, err)
+		}
+		if !ok && !errors.Is(err, fault.ErrInvalidCredential) {
+			t.Errorf("key %.8s: %v", key, err)
+		}
+	}
+}
