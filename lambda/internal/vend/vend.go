@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/s3vend/s3vend/lambda/internal/fault"
 	"github.com/s3vend/s3vend/lambda/internal/verify"
 )
@@ -74,6 +76,11 @@ type Config struct {
 	CredentialDuration time.Duration
 	SessionPolicy      string
 	Now                func() time.Time // default time.Now
+	// NewGuestsPerSecond and NewGuestsBurst cap new guest identities per
+	// instance (defaults DefaultNewGuestsPerSecond, DefaultNewGuestsBurst;
+	// a negative rate: no cap).
+	NewGuestsPerSecond float64
+	NewGuestsBurst     int
 }
 
 // Token is the result of POST /v1/token.
@@ -113,6 +120,7 @@ type Service struct {
 	verifiers map[string]verify.Verifier
 	cognito   Cognito
 	sts       STS
+	newGuests *rate.Limiter // nil: no cap
 }
 
 // New returns a Service. Verifier names must be unique (config checks this).
@@ -124,7 +132,7 @@ func New(cfg Config, verifiers []verify.Verifier, cognito Cognito, sts STS) *Ser
 	for _, v := range verifiers {
 		m[v.Name()] = v
 	}
-	return &Service{cfg: cfg, verifiers: m, cognito: cognito, sts: sts}
+	return &Service{cfg: cfg, verifiers: m, cognito: cognito, sts: sts, newGuests: newGuestLimiter(cfg)}
 }
 
 // HasProvider reports whether name is a configured verifier.
@@ -208,6 +216,9 @@ func (s *Service) guestToken(ctx context.Context, identityID string) (IdentityTo
 		return IdentityToken{}, fault.New(fault.ErrNotFound, "guests disabled", nil)
 	}
 	if identityID == "" {
+		if !s.allowNewGuest(s.cfg.Now()) {
+			return IdentityToken{}, fault.New(fault.ErrRateLimited, "new guest identities over the per-instance cap", nil)
+		}
 		id, err := s.cognito.GetID(ctx, s.cfg.IdentityPoolID)
 		if err != nil {
 			return IdentityToken{}, err
