@@ -135,7 +135,9 @@ func TestNewGuestCap(t *testing.T) {
 		Now: func() time.Time { return now },
 	}, nil, fnCognito{
 		getID: func() (string, error) { getIDs++; return "eu-west-1:00000000-0000-0000-0000-000000000001", nil },
-		open:  func(id string) (vend.IdentityToken, error) { return vend.IdentityToken{IdentityID: id, Token: "gt"}, nil },
+		open: func(id string) (vend.IdentityToken, error) {
+			return vend.IdentityToken{IdentityID: id, Token: "gt"}, nil
+		},
 	}, nil)
 	for i := range vend.DefaultNewGuestsBurst {
 		if _, err := svc.GuestToken(context.Background(), ""); err != nil {
