@@ -135,6 +135,9 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"oidc http issuer", "dev", func(m map[string]any) {
 			m["verifiers"] = map[string]any{"oidc": []any{map[string]any{"name": "x", "issuer": "http://i", "audiences": []any{"a"}}}}
 		}, "s3vend.environments.dev.verifiers.oidc[0].issuer", "must use https"},
+		{"oidc mutable user claim", "dev", func(m map[string]any) {
+			m["verifiers"] = map[string]any{"oidc": []any{map[string]any{"name": "x", "issuer": "https://i", "audiences": []any{"a"}, "userClaim": "preferred_username"}}}
+		}, "s3vend.environments.dev.verifiers.oidc[0].userClaim", "not an immutable user id"},
 		{"bad log retention", "dev", func(m map[string]any) { m["logRetention"] = "48h" }, "s3vend.environments.dev.logRetention", "one of [1 3 5"},
 		{"throttle", "dev", func(m map[string]any) { m["throttle"] = map[string]any{"rateLimit": 0} }, "s3vend.environments.dev.throttle.rateLimit", "above 0"},
 		{"session policy not a policy", "dev", func(m map[string]any) { m["sessionPolicy"] = map[string]any{"Statement": "x"} },

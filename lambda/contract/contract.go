@@ -6,8 +6,6 @@
 package contract
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -61,7 +59,6 @@ func ValidDeveloperProvider(name string) bool { return developerProviderRE.Match
 var (
 	nameRE  = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
 	appIDRE = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
-	claimRE = regexp.MustCompile(`^[\w:.-]{1,64}$`)
 )
 
 // Verifiers is the S3VEND_VERIFIERS document.
@@ -79,7 +76,19 @@ type OIDC struct {
 	JWKSURL    string   `json:"jwksUrl,omitempty"`
 	UserClaim  string   `json:"userClaim,omitempty"`
 	Algorithms []string `json:"algorithms,omitempty"`
+	// MaxTokenAgeSeconds, if set, refuses tokens whose iat is older (plus
+	// the clock skew); 0 means no limit beyond exp.
+	MaxTokenAgeSeconds int `json:"maxTokenAgeSeconds,omitempty"`
 }
+
+// MaxTokenAge is the oldest accepted iat age; 0 means no limit.
+func (o OIDC) MaxTokenAge() time.Duration { return time.Duration(o.MaxTokenAgeSeconds) * time.Second }
+
+// Bounds of oidc[].maxTokenAgeSeconds.
+const (
+	MinOIDCMaxTokenAge = 60 * time.Second
+	MaxOIDCMaxTokenAge = 24 * time.Hour
+)
 
 // WeChat configures the mini-program login verifier.
 type WeChat struct {
@@ -124,17 +133,12 @@ func (v Verifiers) Count() int {
 	return n
 }
 
-// ParseVerifiers decodes S3VEND_VERIFIERS strictly (unknown fields are
-// errors), then validates it and applies defaults with Normalize.
+// ParseVerifiers decodes S3VEND_VERIFIERS strictly (DecodeStrict: unknown,
+// wrongly cased and duplicate keys are errors), then validates it and applies defaults with Normalize.
 func ParseVerifiers(raw []byte, allowLoopbackHTTP bool) (Verifiers, error) {
 	var v Verifiers
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&v); err != nil {
+	if err := DecodeStrict(raw, &v); err != nil {
 		return Verifiers{}, fmt.Errorf("invalid JSON: %w", err)
-	}
-	if dec.More() {
-		return Verifiers{}, errors.New("invalid JSON: trailing data")
 	}
 	return v.Normalize(allowLoopbackHTTP)
 }
@@ -186,8 +190,12 @@ func (v Verifiers) Normalize(allowLoopbackHTTP bool) (Verifiers, error) {
 		}
 		if o.UserClaim == "" {
 			o.UserClaim = "sub"
-		} else if !claimRE.MatchString(o.UserClaim) {
-			errs = append(errs, fmt.Errorf("%s.userClaim: %q is not a valid claim name", field, o.UserClaim))
+		} else if err := checkUserClaim(o.UserClaim); err != nil {
+			errs = append(errs, fmt.Errorf("%s.userClaim: %w", field, err))
+		}
+		if a := o.MaxTokenAge(); o.MaxTokenAgeSeconds != 0 && (a < MinOIDCMaxTokenAge || a > MaxOIDCMaxTokenAge) {
+			errs = append(errs, fmt.Errorf("%s.maxTokenAgeSeconds: must be in %d..%d, or omitted for no limit beyond exp",
+				field, int(MinOIDCMaxTokenAge/time.Second), int(MaxOIDCMaxTokenAge/time.Second)))
 		}
 		if len(o.Algorithms) == 0 {
 			o.Algorithms = []string{"RS256"}

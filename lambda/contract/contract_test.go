@@ -58,3 +58,30 @@ func TestEveryErrorNamesItsField(t *testing.T) {
 		}
 	}
 }
+
+func TestUserClaimMustBeImmutable(t *testing.T) {
+	for claim, ok := range map[string]bool{
+		"": true, "sub": true, "oid": true, "email": true,
+		"preferred_username": false, "upn": false, "name": false, "phone_number": false,
+		"email_verified": false, "custom:tenant": false, "Sub": false,
+	} {
+		v := contract.Verifiers{OIDC: []contract.OIDC{{Name: "idp", Issuer: "https://idp.example", Audiences: []string{"a"}, UserClaim: claim}}}
+		_, err := v.Normalize(false)
+		if ok && err != nil {
+			t.Errorf("userClaim %q refused: %v", claim, err)
+		}
+		if !ok && (err == nil || !strings.HasPrefix(err.Error(), "oidc[0].userClaim: ") || !strings.Contains(err.Error(), `"sub"`)) {
+			t.Errorf("userClaim %q: want an error naming oidc[0].userClaim and the fix, got %v", claim, err)
+		}
+	}
+}
+
+func TestOIDCMaxTokenAgeRange(t *testing.T) {
+	for secs, ok := range map[int]bool{0: true, 60: true, 3600: true, 86400: true, 59: false, -1: false, 86401: false} {
+		v := contract.Verifiers{OIDC: []contract.OIDC{{Name: "idp", Issuer: "https://idp.example", Audiences: []string{"a"}, MaxTokenAgeSeconds: secs}}}
+		_, err := v.Normalize(false)
+		if ok != (err == nil) || (err != nil && !strings.HasPrefix(err.Error(), "oidc[0].maxTokenAgeSeconds: ")) {
+			t.Errorf("maxTokenAgeSeconds %d: %v", secs, err)
+		}
+	}
+}

@@ -32,10 +32,14 @@ type Deps struct {
 	OIDC verify.OIDCOptions
 	// RetryAfter is advertised on 429/502/503 (default 1s).
 	RetryAfter time.Duration
+	// SecretRefresh is how long a warm instance keeps the secret before
+	// reading it again (default DefaultSecretRefresh; negative: never).
+	SecretRefresh time.Duration
 }
 
-// New builds the HTTP handler. It reads the secret (once) when a verifier
-// needs it; ctx bounds that read and ends background JWKS refreshes.
+// New builds the HTTP handler. It reads the secret when a verifier needs it,
+// then again at most once per Deps.SecretRefresh; ctx bounds the first read
+// and ends background JWKS refreshes.
 func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, error) {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
@@ -59,11 +63,14 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, erro
 			for i, m := range missing {
 				fields[i], names[i] = m.Field, m.Verifier
 			}
-			d.Logger.Warn("secret incomplete: verifiers unavailable (503) until the secret is set and the function cold-starts",
+			d.Logger.Warn("secret incomplete: verifiers unavailable (503) until the secret is set (it is re-read every few minutes)",
 				"missing_secret_fields", fields, "verifiers", names)
 		}
 	}
 	verifiers := Verifiers(ctx, cfg, secrets, d)
+	if cfg.NeedsSecrets() {
+		verifiers = withSecretRefresh(ctx, cfg, d, verifiers)
+	}
 	var posts vend.PostSigner
 	if cfg.Bucket != "" {
 		posts = awsx.NewS3Post(d.AWS)
@@ -108,6 +115,7 @@ func Verifiers(ctx context.Context, cfg config.Config, s config.Secrets, d Deps)
 		if opts.Logger == nil {
 			opts.Logger = d.Logger
 		}
+		opts.AllowLoopbackHTTP = !cfg.InLambda
 		out = append(out, verify.NewOIDC(ctx, o, opts))
 	}
 	// A verifier whose secret field is still empty answers 503 instead.
@@ -122,7 +130,7 @@ func Verifiers(ctx context.Context, cfg config.Config, s config.Secrets, d Deps)
 		if s.HS256Key == "" {
 			out = append(out, verify.NewUnavailable(h.Name, "secret lacks "+config.SecretFieldHS256))
 		} else {
-			out = append(out, verify.NewHS256(*h, []byte(s.HS256Key), d.Now))
+			out = append(out, verify.NewHS256Keys(*h, s.HS256Keys(), d.Now))
 		}
 	}
 	return out

@@ -58,7 +58,7 @@ func TestTokenMakesExactlyOneAWSCall(t *testing.T) {
 func TestCredentialsEveryVerifierMakesTwoAWSCalls(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	corp := h.issuer.Sign(jwt.MapClaims{"iss": h.issuer.URL, "aud": []string{"other", "corp-app"}, "email": "a@corp.example",
-		"iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()})
+		"email_verified": true, "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()})
 	es := fakes.SignWith(jwt.SigningMethodES256, h.issuer.EC, "ec-1", jwt.MapClaims{"iss": h.issuer.URL, "aud": audience,
 		"sub": "ec-user", "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()})
 	cases := []struct{ provider, credential, userID string }{
@@ -349,6 +349,13 @@ func TestRejectedTokensAre401(t *testing.T) {
 	hsrsDER := fakes.SignWith(jwt.SigningMethodHS256, x509.MarshalPKCS1PublicKey(&h.issuer.RSA.PublicKey), "rsa-1", claims())
 	valid := h.idToken(nil)
 	parts := strings.Split(valid, ".")
+	corpEmail := func(verified any) jwt.MapClaims {
+		c := jwt.MapClaims{"iss": h.issuer.URL, "aud": "corp-app", "email": "a@corp.example", "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()}
+		if verified != nil {
+			c["email_verified"] = verified
+		}
+		return c
+	}
 
 	cases := map[string]struct{ provider, token string }{
 		"forged signature":   {"google", fakes.SignWith(jwt.SigningMethodRS256, other, "rsa-1", claims())},
@@ -367,9 +374,13 @@ func TestRejectedTokensAre401(t *testing.T) {
 		"no sub":             {"google", h.issuer.Sign(without("sub"))},
 		"garbage":            {"google", "a.b.c"},
 		"token for corp aud": {"corp", valid},
-		"hs wrong key":       {"backend", fakes.SignWith(jwt.SigningMethodHS256, []byte("another-key-another-key-another-key"), "", jwt.MapClaims{"iss": "https://api.example.com", "aud": "s3vend", "sub": "x", "iat": time.Now().Unix(), "exp": time.Now().Add(time.Minute).Unix()})},
-		"hs too long ttl":    {"backend", hsToken(func(c jwt.MapClaims) { c["exp"] = time.Now().Add(time.Hour).Unix() })},
-		"hs no iat":          {"backend", hsToken(func(c jwt.MapClaims) { delete(c, "iat") })},
+		// userClaim "email" needs email_verified: true (issue 9, item 1).
+		"corp email unverified":        {"corp", h.issuer.Sign(corpEmail(false))},
+		"corp email_verified \"true\"": {"corp", h.issuer.Sign(corpEmail("true"))},
+		"corp no email_verified":       {"corp", h.issuer.Sign(corpEmail(nil))},
+		"hs wrong key":                 {"backend", fakes.SignWith(jwt.SigningMethodHS256, []byte("another-key-another-key-another-key"), "", jwt.MapClaims{"iss": "https://api.example.com", "aud": "s3vend", "sub": "x", "iat": time.Now().Unix(), "exp": time.Now().Add(time.Minute).Unix()})},
+		"hs too long ttl":              {"backend", hsToken(func(c jwt.MapClaims) { c["exp"] = time.Now().Add(time.Hour).Unix() })},
+		"hs no iat":                    {"backend", hsToken(func(c jwt.MapClaims) { delete(c, "iat") })},
 		"hs expired": {"backend", hsToken(func(c jwt.MapClaims) {
 			c["exp"] = time.Now().Add(-2 * time.Minute).Unix()
 			c["iat"] = time.Now().Add(-3 * time.Minute).Unix()

@@ -52,9 +52,10 @@ type harnessOpts struct {
 	env        map[string]string // overrides
 	quietLogs  bool
 	noDiscover bool
-	inProcess  bool   // SDK and verifiers reach the fakes without sockets (benchmarks)
-	secret     string // SecretString of the fake secret; "" for the complete default
-	startErr   *error // when set, app.New's error is stored here instead of failing the test
+	inProcess  bool             // SDK and verifiers reach the fakes without sockets (benchmarks)
+	secret     string           // SecretString of the fake secret; "" for the complete default
+	startErr   *error           // when set, app.New's error is stored here instead of failing the test
+	now        func() time.Time // app.Deps.Now (default time.Now)
 }
 
 // inProcessTransport dispatches requests to handlers by host, in memory.
@@ -175,6 +176,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 		HTTPClient: client,
 		Logger:     slog.New(slog.NewJSONHandler(logw, nil)),
 		OIDC:       verify.OIDCOptions{UnknownKIDInterval: 50 * time.Millisecond, RetryAfterFailure: time.Millisecond},
+		Now:        o.now,
 	})
 	if o.startErr != nil {
 		*o.startErr = err

@@ -4,7 +4,6 @@
 package config
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -117,6 +116,22 @@ func (c Config) NeedsSecrets() bool {
 type Secrets struct {
 	WeChatAppSecret string `json:"wechatAppSecret,omitempty"`
 	HS256Key        string `json:"hs256Key,omitempty"`
+	// HS256NextKey is accepted as well as HS256Key during a key rotation
+	// (lambda/README.md, "Rotating the secret").
+	HS256NextKey string `json:"hs256NextKey,omitempty"`
+}
+
+// HS256Keys are the accepted HS256 keys, current first; none when
+// hs256Key is empty.
+func (s Secrets) HS256Keys() [][]byte {
+	if s.HS256Key == "" {
+		return nil
+	}
+	keys := [][]byte{[]byte(s.HS256Key)}
+	if s.HS256NextKey != "" {
+		keys = append(keys, []byte(s.HS256NextKey))
+	}
+	return keys
 }
 
 // ExampleIdentityPoolID is a well-formed identity pool id, quoted in errors and docs.
@@ -229,7 +244,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 
 	if raw := getenv(EnvVerifiers); raw == "" {
 		bad(EnvVerifiers, "is required")
-	} else if c.Verifiers, err = ParseVerifiers([]byte(raw)); err != nil {
+	} else if c.Verifiers, err = contract.ParseVerifiers([]byte(raw), !c.InLambda); err != nil {
+		// Plain http loopback URLs only in local mode: inside Lambda,
+		// 127.0.0.1:9001 is the Runtime API.
 		bad(EnvVerifiers, "%v", err)
 	} else if c.Verifiers.Count() == 0 && !c.GuestsEnabled {
 		bad(EnvVerifiers, "configures no verifier and guests are disabled")
@@ -262,6 +279,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 const (
 	SecretFieldWeChat = "wechatAppSecret"
 	SecretFieldHS256  = "hs256Key"
+	// SecretFieldHS256Next is the optional second HS256 key of a rotation.
+	SecretFieldHS256Next = "hs256NextKey"
 )
 
 // ParseSecrets decodes the secret document and checks what it holds for the
@@ -274,10 +293,23 @@ func ParseSecrets(raw []byte, v Verifiers) (Secrets, error) {
 	var s Secrets
 	if err := decodeStrict(raw, &s); err != nil {
 		// The decoder's message may quote the document; do not pass it on.
-		return Secrets{}, errors.New("secret is not a JSON object with only wechatAppSecret and hs256Key")
+		// A repeated known key is named: which copy is meant is ambiguous.
+		var ke *contract.KeyError
+		if errors.As(err, &ke) && ke.Duplicate && (ke.Path == SecretFieldWeChat || ke.Path == SecretFieldHS256 || ke.Path == SecretFieldHS256Next) {
+			return Secrets{}, fmt.Errorf("secret has the key %q more than once; keep one", ke.Path)
+		}
+		return Secrets{}, errors.New("secret is not a JSON object with only wechatAppSecret, hs256Key and hs256NextKey")
 	}
 	if v.HS256 != nil && s.HS256Key != "" && len(s.HS256Key) < MinHS256KeyBytes {
 		return Secrets{}, fmt.Errorf("secret hs256Key must be at least %d bytes", MinHS256KeyBytes)
+	}
+	if v.HS256 != nil && s.HS256NextKey != "" {
+		switch {
+		case len(s.HS256NextKey) < MinHS256KeyBytes:
+			return Secrets{}, fmt.Errorf("secret hs256NextKey must be at least %d bytes", MinHS256KeyBytes)
+		case s.HS256Key == "":
+			return Secrets{}, errors.New("secret hs256NextKey is set but hs256Key is empty; keep the key in use in hs256Key until the rotation ends")
+		}
 	}
 	return s, nil
 }
@@ -302,14 +334,11 @@ func (s Secrets) Missing(v Verifiers) []MissingSecret {
 	return out
 }
 
+// decodeStrict decodes exactly one JSON value; keys must match exactly and
+// appear once (contract.DecodeStrict).
 func decodeStrict(raw []byte, dst any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
+	if err := contract.DecodeStrict(raw, dst); err != nil {
 		return fmt.Errorf("invalid JSON: %w", err)
-	}
-	if dec.More() {
-		return errors.New("invalid JSON: trailing data")
 	}
 	return nil
 }

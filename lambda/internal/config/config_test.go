@@ -1,6 +1,8 @@
 package config_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -169,6 +171,7 @@ func TestParseSecrets(t *testing.T) {
 		`{"wechatAppSecret":"s"}`:                          {backend},
 		`{"wechatAppSecret":"s","hs256Key":""}`:            {backend},
 		`{}`:                                               {wechat, backend},
+		`{"wechatAppSecret":"s","hs256Key":"` + key + `","hs256NextKey":"` + key + `"}`: nil, // a rotation
 	} {
 		s, err := config.ParseSecrets([]byte(doc), v)
 		if err != nil {
@@ -185,7 +188,7 @@ func TestParseSecrets(t *testing.T) {
 	}
 	// A key that is set but too short is a misconfiguration; a malformed
 	// document is refused. Neither error echoes the secret.
-	for _, doc := range []string{`{"hs256Key":"short","wechatAppSecret":"s"}`, `{"hs256Key":"short"}`, `{"other":"TOPSECRET"}`, `TOPSECRET`, `{"wechatAppSecret":"TOPSECRET"} x`, `{"wechatAppSecret":1}`} {
+	for _, doc := range []string{`{"hs256Key":"` + key + `","hs256NextKey":"short"}`, `{"hs256NextKey":"` + key + `"}`, `{"hs256Key":"` + key + `","hs256Key":"TOPSECRET` + key + `"}`, `{"HS256Key":"` + key + `"}`, `{"wechatAppSecret":"TOPSECRET","wechatAppSecret":"s"}`, `{"hs256Key":"short","wechatAppSecret":"s"}`, `{"hs256Key":"short"}`, `{"other":"TOPSECRET"}`, `TOPSECRET`, `{"wechatAppSecret":"TOPSECRET"} x`, `{"wechatAppSecret":1}`} {
 		_, err := config.ParseSecrets([]byte(doc), v)
 		if err == nil {
 			t.Errorf("accepted %s", doc)
@@ -197,10 +200,32 @@ func TestParseSecrets(t *testing.T) {
 
 func FuzzParseVerifiers(f *testing.F) {
 	f.Add([]byte(`{"oidc":[{"name":"google","issuer":"https://accounts.google.com","audiences":["client-id"],"jwksUrl":"https://www.googleapis.com/oauth2/v3/certs","userClaim":"sub","algorithms":["RS256"]}],"wechat":{"name":"wechat","appId":"wx123","baseUrl":"https://api.weixin.qq.com","idField":"openid"},"hs256":{"name":"backend","issuer":"https://api.example.com","audience":"s3vend","maxTtlSeconds":300}}`))
+	// Strict keys (issue 9, item 4): a second hs256 or a differently cased key is refused.
+	f.Add([]byte(`{"hs256":{"name":"backend","issuer":"https://a.example","audience":"s3vend"},"hs256":{"name":"evil","issuer":"https://evil.example","audience":"s3vend"}}`))
+	f.Add([]byte(`{"HS256":{"name":"backend","issuer":"https://a.example","audience":"s3vend"}}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		v, err := config.ParseVerifiers(raw)
 		if err != nil {
 			return
+		}
+		// Top-level keys: exact names, each at most once.
+		seen := map[string]bool{}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		_, _ = dec.Token()
+		for dec.More() {
+			k, err := dec.Token()
+			if err != nil {
+				break
+			}
+			if ks, _ := k.(string); seen[ks] || (ks != "oidc" && ks != "wechat" && ks != "hs256") {
+				t.Fatalf("accepted top-level key %q (repeated: %v)", ks, seen[ks])
+			} else {
+				seen[ks] = true
+			}
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				break
+			}
 		}
 		for _, o := range v.OIDC {
 			for _, a := range o.Algorithms {
@@ -283,5 +308,26 @@ func TestSecretSourceErrorsNameBothSources(t *testing.T) {
 	if !strings.Contains(config.SecretSourceHelp, "S3VEND_SECRET_ARN to the Secrets Manager secret's ARN in Lambda") ||
 		!strings.Contains(config.SecretSourceHelp, "S3VEND_SECRETS_FILE to a JSON file") || !strings.Contains(config.SecretSourceHelp, "locally") {
 		t.Errorf("SecretSourceHelp = %q", config.SecretSourceHelp)
+	}
+}
+
+// TestLoopbackHTTPOnlyInLocalMode: inside Lambda 127.0.0.1:9001 is the
+// Runtime API, so plain http loopback URLs are refused there (issue 9, item 8).
+func TestLoopbackHTTPOnlyInLocalMode(t *testing.T) {
+	for doc, field := range map[string]string{
+		`{"oidc":[{"name":"o","issuer":"http://127.0.0.1:9001","audiences":["c"]}]}`:                                    "oidc[0].issuer",
+		`{"oidc":[{"name":"o","issuer":"https://i.example","jwksUrl":"http://localhost:9001/jwks","audiences":["c"]}]}`: "oidc[0].jwksUrl",
+		`{"wechat":{"name":"w","appId":"wx1","baseUrl":"http://[::1]:9001"}}`:                                           "wechat.baseUrl",
+	} {
+		env := baseEnv()
+		env["S3VEND_VERIFIERS"] = doc
+		env["S3VEND_SECRET_ARN"] = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:s-AbCdEf"
+		if _, err := load(env); err != nil {
+			t.Errorf("local mode refused %s: %v", doc, err)
+		}
+		env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:9001"
+		if _, err := load(env); err == nil || !strings.Contains(err.Error(), "S3VEND_VERIFIERS: "+field+": must use https") {
+			t.Errorf("in Lambda %s: got %v, want an error naming %s", doc, err, field)
+		}
 	}
 }

@@ -210,14 +210,21 @@ func regionOf(pool string) string {
 // Secrets is a fake Secrets Manager endpoint holding one secret string.
 type Secrets struct {
 	Behaviour
-	SecretString string
+	SecretString string // set before serving; Put changes it while serving
+
+	valueMu sync.Mutex
 }
+
+// Put replaces the secret string, as put-secret-value does.
+func (s *Secrets) Put(v string) { s.valueMu.Lock(); s.SecretString = v; s.valueMu.Unlock() }
 
 // Handler serves GetSecretValue.
 func (s *Secrets) Handler() http.Handler {
 	return jsonService(&s.Behaviour, "secretsmanager", map[string]func(map[string]any) any{
 		"GetSecretValue": func(in map[string]any) any {
 			id, _ := in["SecretId"].(string)
+			s.valueMu.Lock()
+			defer s.valueMu.Unlock()
 			return map[string]any{"ARN": id, "Name": "s3vend", "SecretString": s.SecretString, "VersionId": "v1"}
 		},
 	})

@@ -2,14 +2,13 @@ package httpapi
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
-	"strings"
 
+	"github.com/s3vend/s3vend/lambda/contract"
 	"github.com/s3vend/s3vend/lambda/internal/vend"
 )
 
@@ -41,6 +40,7 @@ var (
 	errTooLarge         = &apiError{http.StatusRequestEntityTooLarge, "body_too_large", "The request body exceeds 16 KiB."}
 	errMalformed        = &apiError{http.StatusBadRequest, "malformed_json", "The request body is not a single valid JSON object."}
 	errUnknownField     = &apiError{http.StatusBadRequest, "unknown_field", "The request body has a field this endpoint does not accept."}
+	errDuplicateField   = &apiError{http.StatusBadRequest, "duplicate_field", "The request body has a field more than once."}
 	errMissingField     = &apiError{http.StatusBadRequest, "missing_field", "provider and credential are required strings."}
 	errUnknownProvider  = &apiError{http.StatusBadRequest, "unknown_provider", "The provider is not configured."}
 	errMissingUpload    = &apiError{http.StatusBadRequest, "missing_field", "provider, credential, name, size and contentType are required; visibility is optional."}
@@ -77,15 +77,16 @@ func decodeJSON(contentType string, body []byte, dst any, allowEmpty bool) *apiE
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return errMalformed
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		if strings.HasPrefix(err.Error(), "json: unknown field ") {
+	// Keys must match exactly and appear once: encoding/json alone would
+	// read {"provider":"a","Provider":"b"} as provider "b".
+	if err := contract.DecodeStrict(body, dst); err != nil {
+		var ke *contract.KeyError
+		switch {
+		case errors.As(err, &ke) && ke.Duplicate:
+			return errDuplicateField
+		case errors.As(err, &ke):
 			return errUnknownField
 		}
-		return errMalformed
-	}
-	if _, err := dec.Token(); err != io.EOF {
 		return errMalformed
 	}
 	return nil

@@ -322,7 +322,7 @@ func (h *Handler) log(ctx context.Context, reqID, method string, out *outcome, d
 	}
 	attrs := []slog.Attr{
 		slog.String("request_id", reqID),
-		slog.String("method", method),
+		slog.String("method", knownMethod(method)),
 		slog.String("route", out.route),
 		slog.Int("status", out.status),
 		slog.Float64("duration_ms", float64(d.Microseconds())/1000),

@@ -3,10 +3,13 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -141,6 +144,11 @@ func FuzzDecodeLogin(f *testing.F) {
 	f.Add("application/json", []byte("\xff\xfe"))
 	f.Add("", []byte(``))
 	f.Add("application/json", []byte(`{"identityId":"eu-west-1:00000000-0000-0000-0000-000000000000"}`))
+	// Strict keys (issue 9, item 4): duplicates and other cases are refused.
+	f.Add("application/json", []byte(`{"provider":"hs","provider":"oidc","credential":"c"}`))
+	f.Add("application/json", []byte(`{"Provider":"a","credential":"b"}`))
+	f.Add("application/json", []byte(`{"provider":"a","credential":"b","credential":"c"}`))
+	f.Add("application/json", []byte(`{"provider":"a","CREDENTIAL":"b","credential":"c"}`))
 	f.Fuzz(func(t *testing.T, ct string, body []byte) {
 		_, _ = httpapi.DecodeGuest(ct, body) // must not panic
 		req, err := httpapi.DecodeLogin(ct, body)
@@ -153,5 +161,80 @@ func FuzzDecodeLogin(f *testing.F) {
 		if req.Provider == "" || req.Credential == "" {
 			t.Fatalf("accepted empty fields: %+v", req)
 		}
+		// An accepted body has each field exactly once, spelled exactly.
+		if keys := topKeys(body); !slices.Equal(keys, []string{"credential", "provider"}) {
+			t.Fatalf("accepted keys %q", keys)
+		}
 	})
+}
+
+// topKeys lists the keys of the top-level JSON object in body, sorted, with
+// repetitions.
+func topKeys(body []byte) []string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var keys []string
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil
+	}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		keys = append(keys, k.(string))
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return nil
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func TestStrictJSONKeys(t *testing.T) {
+	h := httpapi.New(fakeVendor{guests: true}, httpapi.Options{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	cases := []struct {
+		path, body, code string
+	}{
+		{"/v1/token", `{"provider":"p","provider":"oidc","credential":"c"}`, "duplicate_field"},
+		{"/v1/token", `{"provider":"p","credential":"c","credential":"d"}`, "duplicate_field"},
+		{"/v1/token", `{"Provider":"p","credential":"c"}`, "unknown_field"},
+		{"/v1/token", `{"provider":"p","Credential":"c"}`, "unknown_field"},
+		{"/v1/guest", `{"identityId":"eu-west-1:a","identityId":"eu-west-1:b"}`, "duplicate_field"},
+		{"/v1/guest", `{"IdentityId":"eu-west-1:a"}`, "unknown_field"},
+	}
+	for _, c := range cases {
+		req := httptest.NewRequest(http.MethodPost, c.path, strings.NewReader(c.body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"code":"`+c.code+`"`) {
+			t.Errorf("%s %s: %d %s, want 400 %s", c.path, c.body, rec.Code, rec.Body, c.code)
+		}
+	}
+}
+
+// TestAccessLogMethodIsBounded: only standard methods are logged as sent
+// (issue 9, item 7).
+func TestAccessLogMethodIsBounded(t *testing.T) {
+	for method, logged := range map[string]string{
+		strings.Repeat("X", 20000): "other",
+		"post":                     "other",
+		"PROPFIND":                 "other",
+		http.MethodPost:            http.MethodPost,
+		http.MethodDelete:          http.MethodDelete,
+	} {
+		var logs bytes.Buffer
+		h := httpapi.New(fakeVendor{}, httpapi.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+		req := httptest.NewRequest(http.MethodGet, "/v1/token", nil)
+		req.Method = method
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		var line map[string]any
+		if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+			t.Fatalf("log: %v", err)
+		}
+		if line["method"] != logged || logs.Len() > 1024 {
+			t.Errorf("method %.10q: logged %q in a %d-byte line", method, line["method"], logs.Len())
+		}
+	}
 }

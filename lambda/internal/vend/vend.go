@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/s3vend/s3vend/lambda/internal/fault"
 	"github.com/s3vend/s3vend/lambda/internal/verify"
 )
@@ -78,6 +80,11 @@ type Config struct {
 	SessionPolicy      string
 	Upload             UploadConfig     // POST /v1/upload; off without a bucket
 	Now                func() time.Time // default time.Now
+	// NewGuestsPerSecond and NewGuestsBurst cap new guest identities per
+	// instance (defaults DefaultNewGuestsPerSecond, DefaultNewGuestsBurst;
+	// a negative rate: no cap).
+	NewGuestsPerSecond float64
+	NewGuestsBurst     int
 }
 
 // Token is the result of POST /v1/token.
@@ -119,6 +126,7 @@ type Service struct {
 	sts        STS
 	posts      PostSigner
 	uploadErrs uploadErrors
+	newGuests  *rate.Limiter // nil: no cap
 }
 
 // New returns a Service. Verifier names must be unique (config checks this).
@@ -131,7 +139,8 @@ func New(cfg Config, verifiers []verify.Verifier, cognito Cognito, sts STS, post
 	for _, v := range verifiers {
 		m[v.Name()] = v
 	}
-	return &Service{cfg: cfg, verifiers: m, cognito: cognito, sts: sts, posts: posts, uploadErrs: newUploadErrors(cfg.Upload.Limits)}
+	return &Service{cfg: cfg, verifiers: m, cognito: cognito, sts: sts, posts: posts,
+		uploadErrs: newUploadErrors(cfg.Upload.Limits), newGuests: newGuestLimiter(cfg)}
 }
 
 // HasProvider reports whether name is a configured verifier.
@@ -215,6 +224,9 @@ func (s *Service) guestToken(ctx context.Context, identityID string) (IdentityTo
 		return IdentityToken{}, fault.New(fault.ErrNotFound, "guests disabled", nil)
 	}
 	if identityID == "" {
+		if !s.allowNewGuest(s.cfg.Now()) {
+			return IdentityToken{}, fault.New(fault.ErrRateLimited, "new guest identities over the per-instance cap", nil)
+		}
 		id, err := s.cognito.GetID(ctx, s.cfg.IdentityPoolID)
 		if err != nil {
 			return IdentityToken{}, err

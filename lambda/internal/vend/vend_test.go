@@ -128,3 +128,42 @@ func TestSessionName(t *testing.T) {
 		}
 	}
 }
+
+// TestNewGuestCap: new guest identities are capped per instance; a guest
+// that sends back its identityId is not counted (issue 9, item 3).
+func TestNewGuestCap(t *testing.T) {
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	getIDs := 0
+	svc := vend.New(vend.Config{
+		IdentityPoolID: "eu-west-1:p", Region: "eu-west-1", LoginKey: "k", GuestsEnabled: true,
+		Now: func() time.Time { return now },
+	}, nil, fnCognito{
+		getID: func() (string, error) { getIDs++; return "eu-west-1:00000000-0000-0000-0000-000000000001", nil },
+		open: func(id string) (vend.IdentityToken, error) {
+			return vend.IdentityToken{IdentityID: id, Token: "gt"}, nil
+		},
+	}, nil, nil)
+	for i := range vend.DefaultNewGuestsBurst {
+		if _, err := svc.GuestToken(context.Background(), ""); err != nil {
+			t.Fatalf("new guest %d: %v", i, err)
+		}
+	}
+	_, err := svc.GuestToken(context.Background(), "")
+	if !errors.Is(err, fault.ErrRateLimited) || getIDs != vend.DefaultNewGuestsBurst {
+		t.Fatalf("over the burst: %v after %d GetId calls", err, getIDs)
+	}
+	// Reusing an identity is not capped.
+	if _, err := svc.GuestToken(context.Background(), "eu-west-1:00000000-0000-0000-0000-000000000001"); err != nil {
+		t.Fatalf("reuse: %v", err)
+	}
+	// The cap refills at DefaultNewGuestsPerSecond.
+	now = now.Add(time.Second)
+	for i := range vend.DefaultNewGuestsPerSecond {
+		if _, err := svc.GuestToken(context.Background(), ""); err != nil {
+			t.Fatalf("after 1s, new guest %d: %v", i, err)
+		}
+	}
+	if _, err := svc.GuestToken(context.Background(), ""); !errors.Is(err, fault.ErrRateLimited) {
+		t.Fatalf("refill exceeded: %v", err)
+	}
+}

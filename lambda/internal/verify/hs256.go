@@ -13,7 +13,7 @@ import (
 // shared key (the "developer authenticated identities" backend pattern).
 type HS256 struct {
 	cfg    config.HS256
-	key    []byte
+	keys   jwt.VerificationKeySet
 	parser *jwt.Parser
 }
 
@@ -21,12 +21,22 @@ var _ Verifier = (*HS256)(nil)
 
 // NewHS256 returns a verifier using key; now may be nil.
 func NewHS256(cfg config.HS256, key []byte, now func() time.Time) *HS256 {
+	return NewHS256Keys(cfg, [][]byte{key}, now)
+}
+
+// NewHS256Keys returns a verifier that accepts a signature by any of keys,
+// tried in order (the current key, then the next one during a rotation).
+func NewHS256Keys(cfg config.HS256, keys [][]byte, now func() time.Time) *HS256 {
 	if now == nil {
 		now = time.Now
 	}
+	var set jwt.VerificationKeySet
+	for _, k := range keys {
+		set.Keys = append(set.Keys, k)
+	}
 	return &HS256{
-		cfg: cfg,
-		key: key,
+		cfg:  cfg,
+		keys: set,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 			jwt.WithIssuer(cfg.Issuer),
@@ -35,6 +45,8 @@ func NewHS256(cfg config.HS256, key []byte, now func() time.Time) *HS256 {
 			jwt.WithIssuedAt(),
 			jwt.WithLeeway(clockSkew),
 			jwt.WithTimeFunc(now),
+			// One encoding per signature: no malleable trailing bits.
+			jwt.WithStrictDecoding(),
 		),
 	}
 }
@@ -48,9 +60,12 @@ func (h *HS256) Verify(_ context.Context, token string) (string, error) {
 		return "", reject("token length out of bounds", nil)
 	}
 	claims := &jwt.RegisteredClaims{}
-	_, err := h.parser.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return h.key, nil })
+	_, err := h.parser.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return h.keys, nil })
 	if err != nil {
 		return "", reject(jwtReason(err), err)
+	}
+	if !saneTimes(claims) {
+		return "", reject("exp, nbf or iat out of range", nil)
 	}
 	if claims.IssuedAt == nil || claims.ExpiresAt == nil {
 		return "", reject("iat and exp are required", nil)

@@ -14,6 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/time/rate"
 
+	"github.com/s3vend/s3vend/lambda/contract"
 	"github.com/s3vend/s3vend/lambda/internal/config"
 	"github.com/s3vend/s3vend/lambda/internal/fault"
 )
@@ -33,6 +34,10 @@ type OIDCOptions struct {
 	RetryAfterFailure time.Duration
 	Now               func() time.Time
 	Logger            *slog.Logger
+	// AllowLoopbackHTTP accepts a discovered jwks_uri on a plain http
+	// loopback host: local mode only, never inside Lambda (where
+	// 127.0.0.1:9001 is the Runtime API).
+	AllowLoopbackHTTP bool
 }
 
 // OIDC verifies ID tokens of one OpenID Connect issuer against its JWKS.
@@ -42,9 +47,10 @@ type OIDC struct {
 	ctx    context.Context // lifetime of the background refresh goroutine
 	parser *jwt.Parser
 
-	mu       sync.Mutex
-	keys     keyfunc.Keyfunc
-	failedAt time.Time
+	mu          sync.Mutex
+	keys        keyfunc.Keyfunc
+	failedAt    time.Time
+	stopRefresh context.CancelFunc // of the loaded JWKS's refresher
 }
 
 var _ Verifier = (*OIDC)(nil)
@@ -83,6 +89,7 @@ func NewOIDC(ctx context.Context, cfg config.OIDC, opts OIDCOptions) *OIDC {
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(clockSkew),
 		jwt.WithTimeFunc(opts.Now),
+		jwt.WithStrictDecoding(),
 	)
 	return &OIDC{cfg: cfg, opts: opts, ctx: ctx, parser: parser}
 }
@@ -111,9 +118,27 @@ func (o *OIDC) Verify(ctx context.Context, token string) (string, error) {
 	if err != nil {
 		return "", reject(jwtReason(err), err)
 	}
+	if !saneTimes(claims) {
+		return "", reject("exp, nbf or iat out of range", nil)
+	}
+	if maxAge := o.cfg.MaxTokenAge(); maxAge > 0 {
+		iat, _ := claims.GetIssuedAt()
+		if iat == nil {
+			return "", reject("iat required by maxTokenAgeSeconds", nil)
+		}
+		if o.opts.Now().Sub(iat.Time) > maxAge+clockSkew {
+			return "", reject("token older than maxTokenAgeSeconds", nil)
+		}
+	}
 	id, _ := claims[o.cfg.UserClaim].(string)
 	if !validUserID(id) {
 		return "", reject("user claim missing or invalid", nil)
+	}
+	if contract.UserClaimNeedsVerifiedEmail(o.cfg.UserClaim) {
+		// Only the JSON boolean true: not "true", 1, or an absent claim.
+		if verified, ok := claims["email_verified"].(bool); !ok || !verified {
+			return "", reject("email not verified", nil)
+		}
 	}
 	return id, nil
 }
@@ -149,7 +174,12 @@ func (o *OIDC) load(ctx context.Context) (keyfunc.Keyfunc, error) {
 		}
 	}
 	noErrorOnFirstFailure := false
-	kf, err := keyfunc.NewDefaultOverrideCtx(o.ctx, []string{jwksURL}, keyfunc.Override{
+	// The library starts its background refresher before the first fetch
+	// and returns the fetch's error without stopping it: give it its own
+	// context and cancel that on failure, or every retried load leaks one
+	// goroutine polling forever.
+	refreshCtx, stopRefresh := context.WithCancel(o.ctx)
+	kf, err := keyfunc.NewDefaultOverrideCtx(refreshCtx, []string{jwksURL}, keyfunc.Override{
 		Client:                    o.opts.HTTPClient,
 		HTTPTimeout:               o.opts.FetchTimeout,
 		NoErrorReturnFirstHTTPReq: &noErrorOnFirstFailure,
@@ -164,8 +194,10 @@ func (o *OIDC) load(ctx context.Context) (keyfunc.Keyfunc, error) {
 		},
 	})
 	if err != nil {
+		stopRefresh()
 		return nil, upstreamErr(ctx, "jwks fetch", err)
 	}
+	o.stopRefresh = stopRefresh // runs until o.ctx ends
 	return kf, nil
 }
 
@@ -175,7 +207,7 @@ func (o *OIDC) discover(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	u, err := ParseDiscovery(body, o.cfg.Issuer)
+	u, err := parseDiscovery(body, o.cfg.Issuer, o.opts.AllowLoopbackHTTP)
 	if err != nil {
 		return "", fault.New(fault.ErrUpstream, "oidc discovery document invalid", err)
 	}
@@ -183,8 +215,12 @@ func (o *OIDC) discover(ctx context.Context) (string, error) {
 }
 
 // ParseDiscovery extracts jwks_uri from an OpenID configuration document,
-// checking it belongs to issuer.
+// checking it belongs to issuer (local-mode rules: http allowed on loopback).
 func ParseDiscovery(body []byte, issuer string) (string, error) {
+	return parseDiscovery(body, issuer, true)
+}
+
+func parseDiscovery(body []byte, issuer string, allowLoopbackHTTP bool) (string, error) {
 	var doc struct {
 		Issuer  string `json:"issuer"`
 		JWKSURI string `json:"jwks_uri"`
@@ -195,7 +231,7 @@ func ParseDiscovery(body []byte, issuer string) (string, error) {
 	if doc.Issuer != issuer {
 		return "", errors.New("issuer mismatch")
 	}
-	if err := config.CheckURL(doc.JWKSURI); err != nil {
+	if err := contract.CheckURL(doc.JWKSURI, allowLoopbackHTTP); err != nil {
 		return "", err
 	}
 	return doc.JWKSURI, nil

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"regexp"
 	"time"
 
@@ -35,6 +36,28 @@ const (
 	// maxUpstreamBody bounds what we read from an identity provider.
 	maxUpstreamBody = 1 << 20
 )
+
+// maxNumericDate is 9999-12-31T23:59:59Z. No issuer writes an exp, nbf or iat
+// outside [0, maxNumericDate]; values like ±1e300 only probe the float→int64
+// conversion (implementation-defined in Go), so they are refused.
+const maxNumericDate = 253402300799
+
+// saneTimes reports whether every exp, nbf and iat in c is a number within
+// [0, maxNumericDate] seconds.
+func saneTimes(c jwt.Claims) bool {
+	for _, get := range []func() (*jwt.NumericDate, error){c.GetExpirationTime, c.GetNotBefore, c.GetIssuedAt} {
+		d, err := get()
+		if err != nil {
+			return false
+		}
+		// Out-of-range floats convert to MinInt64/MaxInt64 (or wrap), which
+		// lands outside this window on every supported architecture.
+		if d != nil && (d.Unix() < 0 || d.Unix() > maxNumericDate) {
+			return false
+		}
+	}
+	return true
+}
 
 var userIDRE = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
 
@@ -86,12 +109,12 @@ func isTimeout(err error) bool {
 func get(ctx context.Context, client *http.Client, url, what string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, fault.New(fault.ErrUpstream, what+" request", err)
+		return nil, fault.New(fault.ErrUpstream, what+" request", withoutQuery(err))
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, upstreamErr(ctx, what, err)
+		return nil, upstreamErr(ctx, what, withoutQuery(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxUpstreamBody))
@@ -102,4 +125,21 @@ func get(ctx context.Context, client *http.Client, url, what string) ([]byte, er
 		return nil, fault.New(fault.ErrUpstream, what+" returned a non-200 status", nil)
 	}
 	return body, nil
+}
+
+// withoutQuery drops the query, fragment and user info from the URL of a
+// *url.Error (net/http's error for a failed request, whose text quotes the
+// URL): WeChat's URL carries the app secret as a query parameter, and the
+// cause must stay safe to print even though fault.Error never prints it.
+func withoutQuery(err error) error {
+	ue, ok := err.(*neturl.Error)
+	if !ok {
+		return err
+	}
+	u, perr := neturl.Parse(ue.URL)
+	if perr != nil {
+		return &neturl.Error{Op: ue.Op, URL: "(unparsable URL)", Err: ue.Err}
+	}
+	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment, u.User = "", false, "", "", nil
+	return &neturl.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
 }

@@ -79,10 +79,17 @@ func FuzzHS256Verify(f *testing.F) {
 	f.Add("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.")
 	f.Add("a.b.c")
 	f.Add("")
+	// Issue 9, item 5: one signature encoding; real times only.
+	f.Add(malleate(hsValid()))
+	f.Add(hsSigned(func(c jwt.MapClaims) { c["nbf"] = 1e300 }))
+	f.Add(hsSigned(func(c jwt.MapClaims) { c["nbf"] = -1e300 }))
 	v := hsVerifier()
 	f.Fuzz(func(t *testing.T, token string) {
 		id, err := v.Verify(context.Background(), token)
 		checkResult(t, id, err)
+		if err == nil {
+			checkCanonical(t, token)
+		}
 	})
 }
 
@@ -119,9 +126,23 @@ func FuzzOIDCVerify(f *testing.F) {
 	f.Add(parts[0] + "." + parts[1] + ".")
 	f.Add("eyJhbGciOiJIUzI1NiIsImtpZCI6ImsifQ." + parts[1] + "." + parts[2])
 	f.Add("eyJhbGciOiJub25lIn0." + parts[1] + ".")
+	// Issue 9, item 5: one signature encoding; real times only.
+	f.Add(malleate(valid))
+	for _, k := range []string{"iat", "nbf"} {
+		for _, val := range []float64{1e300, -1e300} {
+			c := jwt.MapClaims{"iss": "https://issuer.example", "aud": "aud", "sub": "s", "iat": fixedNow.Unix(), "exp": fixedNow.Add(time.Hour).Unix(), k: val}
+			tok := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
+			tok.Header["kid"] = "k"
+			s, _ := tok.SignedString(key)
+			f.Add(s)
+		}
+	}
 	f.Fuzz(func(t *testing.T, token string) {
 		id, err := v.Verify(ctx, token)
 		checkResult(t, id, err)
+		if err == nil {
+			checkCanonical(t, token)
+		}
 	})
 }
 
