@@ -3,7 +3,6 @@ package constructs
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -224,12 +223,7 @@ func (ip *IdentityPool) roleMappings(p IdentityPoolProps) any {
 
 // LoginKey is the Logins key a client passes to GetCredentialsForIdentity
 // with a token from GetOpenIdTokenForDeveloperIdentity.
-func LoginKey(region string) string {
-	if strings.HasPrefix(region, "cn-") {
-		return "cognito-identity." + region + ".amazonaws.com.cn"
-	}
-	return CognitoPrincipal
-}
+func LoginKey(region string) string { return contract.LoginKey(region) }
 
 func nilIfEmpty(v []any) *[]any {
 	if len(v) == 0 {

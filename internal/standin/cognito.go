@@ -14,6 +14,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/s3vend/s3vend/lambda/contract"
 	"github.com/s3vend/s3vend/test/accessmatrix"
 )
 
@@ -105,15 +106,8 @@ func PoolFromModel(m *accessmatrix.Model) (Pool, error) {
 }
 
 // LoginKey is the Logins key of tokens from GetOpenIdTokenForDeveloperIdentity
-// in region: the region's own issuer in China. The same rule as
-// constructs.LoginKey and the vendor's config.LoginKey; the stack test feeds
-// the vendor's answer into this stand-in, so a drift fails there.
-func LoginKey(region string) string {
-	if strings.HasPrefix(region, "cn-") {
-		return "cognito-identity." + region + ".amazonaws.com.cn"
-	}
-	return cognitoPrincipal
-}
+// in region, from the contract the stack and the vendor share.
+func LoginKey(region string) string { return contract.LoginKey(region) }
 
 // CognitoOptions configures the Cognito Identity stand-in.
 type CognitoOptions struct {

@@ -100,12 +100,7 @@ type Config struct {
 
 // LoginKey is the Logins key clients use with GetCredentialsForIdentity for
 // the tokens this service vends: the region's own issuer in China.
-func (c Config) LoginKey() string {
-	if strings.HasPrefix(c.Region, "cn-") {
-		return "cognito-identity." + c.Region + ".amazonaws.com.cn"
-	}
-	return "cognito-identity.amazonaws.com"
-}
+func (c Config) LoginKey() string { return contract.LoginKey(c.Region) }
 
 // NeedsSecrets reports whether a verifier needs the shared secret.
 func (c Config) NeedsSecrets() bool {
