@@ -512,6 +512,28 @@ func (c *Cognito) identity(id string) (identityRecord, *AWSError) {
 	return rec, nil
 }
 
+// callerAmr authenticates a GetOpenIdToken or GetCredentialsForIdentity
+// call: an existing identity, and either Logins with a live token of it, or
+// no Logins for a guest identity of a pool that allows guests. It returns the
+// amr the call acts with.
+func (c *Cognito) callerAmr(in identityInput) ([]string, *AWSError) {
+	rec, e := c.identity(in.IdentityID)
+	if e != nil {
+		return nil, e
+	}
+	if len(in.Logins) == 0 {
+		if rec.devUser != "" || !c.Pool.AllowGuests {
+			return nil, notAuthorized("Logins don't match. Please include at least one valid login for this identity or identity pool.")
+		}
+		return []string{"unauthenticated"}, nil
+	}
+	info, e := c.checkLogins(in.Logins, in.IdentityID)
+	if e != nil {
+		return nil, e
+	}
+	return info.Amr, nil
+}
+
 // getOpenIDToken is GetOpenIdToken: a guest's token without Logins, or a
 // fresh token for the identity of a token of this pool.
 func (c *Cognito) getOpenIDToken(_ *http.Request, body io.Reader) (any, *AWSError) {
@@ -519,21 +541,9 @@ func (c *Cognito) getOpenIDToken(_ *http.Request, body io.Reader) (any, *AWSErro
 	if e := decodeJSON(body, &in); e != nil {
 		return nil, e
 	}
-	rec, e := c.identity(in.IdentityID)
+	amr, e := c.callerAmr(in)
 	if e != nil {
 		return nil, e
-	}
-	amr := []string{"unauthenticated"}
-	if len(in.Logins) == 0 {
-		if rec.devUser != "" || !c.Pool.AllowGuests {
-			return nil, notAuthorized("Logins don't match. Please include at least one valid login for this identity or identity pool.")
-		}
-	} else {
-		info, e := c.checkLogins(in.Logins, in.IdentityID)
-		if e != nil {
-			return nil, e
-		}
-		amr = info.Amr
 	}
 	token, e := c.issueToken(in.IdentityID, amr, guestTokenDuration)
 	if e != nil {
@@ -548,21 +558,9 @@ func (c *Cognito) getCredentials(_ *http.Request, body io.Reader) (any, *AWSErro
 	if e := decodeJSON(body, &in); e != nil {
 		return nil, e
 	}
-	rec, e := c.identity(in.IdentityID)
+	amr, e := c.callerAmr(in)
 	if e != nil {
 		return nil, e
-	}
-	amr := []string{"unauthenticated"}
-	if len(in.Logins) == 0 {
-		if rec.devUser != "" || !c.Pool.AllowGuests {
-			return nil, notAuthorized("Logins don't match. Please include at least one valid login for this identity or identity pool.")
-		}
-	} else {
-		info, e := c.checkLogins(in.Logins, in.IdentityID)
-		if e != nil {
-			return nil, e
-		}
-		amr = info.Amr
 	}
 	roleKey := amr[0]
 	if roleKey == "unauthenticated" && !c.Pool.AllowGuests {

@@ -164,19 +164,14 @@ func needTool(t *testing.T, path, pkg string) string {
 // combined output; it fails t on a non-zero exit unless wantFail.
 func run(t *testing.T, env []string, wantFail bool, name string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = moduleDir
-	cmd.Env = append(baseEnv(), env...)
-	out, err := cmd.CombinedOutput()
-	if wantFail && err == nil {
+	out, code := runCode(t, env, name, args...)
+	if wantFail && code == 0 {
 		t.Fatalf("%s %s: succeeded, want failure\n%s", name, strings.Join(args, " "), out)
 	}
-	if !wantFail && err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	if !wantFail && code != 0 {
+		t.Fatalf("%s %s: exit %d\n%s", name, strings.Join(args, " "), code, out)
 	}
-	return string(out)
+	return out
 }
 
 // baseEnv is what every client process starts from: PATH and a private HOME,

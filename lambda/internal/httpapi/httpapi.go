@@ -156,25 +156,43 @@ func (h *Handler) allow(w http.ResponseWriter, r *http.Request, method string, o
 }
 
 func (h *Handler) login(w http.ResponseWriter, r *http.Request, out *outcome, call func(context.Context, LoginRequest) (any, error)) {
+	withLogin(h, w, r, out, DecodeLogin, func(q LoginRequest) string { return q.Provider }, call)
+}
+
+// withLogin serves a route whose body carries a login: read and decode the
+// body, check the provider, then call with the upstream deadline.
+func withLogin[T any](h *Handler, w http.ResponseWriter, r *http.Request, out *outcome,
+	decode func(contentType string, body []byte) (T, error), provider func(T) string,
+	call func(context.Context, T) (any, error)) {
 	body, aerr := readBody(r.Body)
 	if aerr != nil {
 		h.writeError(w, aerr, out)
 		return
 	}
-	req, err := DecodeLogin(r.Header.Get("Content-Type"), body)
+	req, err := decode(r.Header.Get("Content-Type"), body)
 	if err != nil {
-		h.writeError(w, err.(*apiError), out)
+		h.writeError(w, asAPIError(err), out)
 		return
 	}
-	if !h.v.HasProvider(req.Provider) {
+	if !h.v.HasProvider(provider(req)) {
 		h.writeError(w, errUnknownProvider, out)
 		return
 	}
-	out.provider = req.Provider
+	out.provider = provider(req)
 	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
 	defer cancel()
 	res, err := call(ctx, req)
 	h.respond(w, res, err, out)
+}
+
+// asAPIError is the response for a decoding error: the decoders return
+// *apiError, anything else is an internal error (never a panic).
+func asAPIError(err error) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	return errInternal
 }
 
 func (h *Handler) guest(w http.ResponseWriter, r *http.Request, out *outcome) {
@@ -185,7 +203,7 @@ func (h *Handler) guest(w http.ResponseWriter, r *http.Request, out *outcome) {
 	}
 	req, err := DecodeGuest(r.Header.Get("Content-Type"), body)
 	if err != nil {
-		h.writeError(w, err.(*apiError), out)
+		h.writeError(w, asAPIError(err), out)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
@@ -201,25 +219,8 @@ func (h *Handler) guest(w http.ResponseWriter, r *http.Request, out *outcome) {
 }
 
 func (h *Handler) upload(w http.ResponseWriter, r *http.Request, out *outcome) {
-	body, aerr := readBody(r.Body)
-	if aerr != nil {
-		h.writeError(w, aerr, out)
-		return
-	}
-	req, err := DecodeUpload(r.Header.Get("Content-Type"), body)
-	if err != nil {
-		h.writeError(w, err.(*apiError), out)
-		return
-	}
-	if !h.v.HasProvider(req.Provider) {
-		h.writeError(w, errUnknownProvider, out)
-		return
-	}
-	out.provider = req.Provider
-	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
-	defer cancel()
-	res, err := h.v.Upload(ctx, req)
-	h.respond(w, res, err, out)
+	withLogin(h, w, r, out, DecodeUpload, func(q vend.UploadRequest) string { return q.Provider },
+		func(ctx context.Context, req vend.UploadRequest) (any, error) { return h.v.Upload(ctx, req) })
 }
 
 func (h *Handler) respond(w http.ResponseWriter, res any, err error, out *outcome) {
