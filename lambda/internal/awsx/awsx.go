@@ -420,7 +420,8 @@ func networkReason(err error) string {
 		return "connection reset"
 	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
 		return "network unreachable"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.EPIPE): // closed while the request was still being written
 		return "connection closed by the server"
 	case errors.As(err, &opErr):
 		return "network error"
