@@ -421,7 +421,10 @@ func networkReason(err error) string {
 	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
 		return "network unreachable"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, syscall.EPIPE): // closed while the request was still being written
+		// Closed while the request was still being written: the write fails
+		// with EPIPE, or with net.ErrClosed once net/http's transport has
+		// closed the connection on reading the server's EOF.
+		errors.Is(err, syscall.EPIPE), errors.Is(err, net.ErrClosed):
 		return "connection closed by the server"
 	case errors.As(err, &opErr):
 		return "network error"

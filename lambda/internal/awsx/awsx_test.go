@@ -252,6 +252,9 @@ func TestNetworkFailures(t *testing.T) {
 	plainSrv, _ := countingServer(t, false, 200, `{}`)
 	hangSrv := hangingServer(t)
 	closeSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Read the whole request first: closing with unread input makes the
+		// kernel answer RST (a "connection reset") instead of a clean close.
+		_, _ = io.Copy(io.Discard, r.Body)
 		c, _, err := w.(http.Hijacker).Hijack()
 		if err == nil {
 			c.Close()
