@@ -104,6 +104,12 @@ func (s *Stack) workDir(dir string) error {
 	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
+	// Absolute: the CA and secrets paths go into the vendor's and the
+	// clients' environments, and those processes run in other directories.
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
 	ca, err := NewCA(dir)
 	if err != nil {
 		return err

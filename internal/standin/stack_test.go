@@ -486,3 +486,21 @@ func devKey(t *testing.T, st *standin.Stack) string {
 	}
 	return st.DeveloperAccessKeyID
 }
+
+// TestStackRelativeWorkDir: `make local` passes -dir .build/local. The CA and
+// secrets paths end up in the vendor's environment, and the vendor runs in
+// another directory, so a relative WorkDir must still start a working stack.
+func TestStackRelativeWorkDir(t *testing.T) {
+	tmpl, node, vendor := loadTemplate(t, "dev"), nodeBinary(t), buildVendor(t)
+	t.Chdir(t.TempDir())
+	st, err := standin.StartStack(context.Background(), standin.StackOptions{
+		Template: tmpl, Node: node, VendorBinary: vendor, WorkDir: filepath.Join("build", "local"), VendorLog: io.Discard,
+	})
+	if err != nil {
+		t.Fatalf("relative WorkDir: %v", err)
+	}
+	defer st.Close()
+	if !filepath.IsAbs(st.CAFile) || !filepath.IsAbs(st.SecretsFile) {
+		t.Errorf("CAFile %q and SecretsFile %q must be absolute", st.CAFile, st.SecretsFile)
+	}
+}
