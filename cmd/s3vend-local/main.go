@@ -66,6 +66,10 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		return o, err
 	}
 	o.node = abs
+	// The paths it prints and writes into env.sh must work from anywhere.
+	if o.dir, err = filepath.Abs(o.dir); err != nil {
+		return o, err
+	}
 	if _, err := os.Stat(o.node); err != nil {
 		return o, fmt.Errorf("node: %w (run make synth or npm ci first, or pass -node)", err)
 	}
@@ -133,7 +137,7 @@ func writeFiles(st *standin.Stack, o options) error {
 }
 
 // credsToEnv turns a /v1/credentials answer into export lines.
-const credsToEnv = `/usr/bin/python3 -c 'import json,sys; c=json.load(sys.stdin); print("export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_SESSION_TOKEN=%s" % (c["accessKeyId"], c["secretAccessKey"], c["sessionToken"]))'`
+const credsToEnv = `/usr/bin/python3 -c 'import json,sys; c=json.load(sys.stdin); print("export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_SESSION_TOKEN=%s ID=%s" % (c["accessKeyId"], c["secretAccessKey"], c["sessionToken"], c["identityId"]))'`
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
@@ -154,7 +158,9 @@ func printRecipe(w io.Writer, st *standin.Stack, o options) {
 	fmt.Fprintf(w, "  curl --cacert $AWS_CA_BUNDLE $AWS_ENDPOINT_URL_S3/%s/public/hello.txt   # anonymous read of public/\n", st.BucketName)
 	if h := st.HS256; h != nil {
 		fmt.Fprintf(w, "  eval \"$(curl -s $S3VEND_ENDPOINT/v1/credentials -H 'content-type: application/json' -d '{\"provider\":\"%s\",\"credential\":\"'$LOGIN'\"}' | %s)\"   # basic flow\n", h.Name, credsToEnv)
-		fmt.Fprintf(w, "  /usr/bin/aws s3 ls s3://%s/private/ --recursive --endpoint-url $AWS_ENDPOINT_URL_S3\n", st.BucketName)
+		// Only the caller's own prefix may be listed: private/ itself is refused.
+		fmt.Fprintf(w, "  /usr/bin/aws s3 cp README.md s3://%s/private/$ID/README.md --endpoint-url $AWS_ENDPOINT_URL_S3\n", st.BucketName)
+		fmt.Fprintf(w, "  /usr/bin/aws s3 ls s3://%s/private/$ID/ --endpoint-url $AWS_ENDPOINT_URL_S3\n", st.BucketName)
 	}
 	fmt.Fprintf(w, "\nThe vendor's JSON logs follow. Ctrl-C stops everything.\n\n")
 }
