@@ -348,7 +348,9 @@ func TestNetworkReasons(t *testing.T) {
 	}{
 		{send(opErr(syscall.ECONNRESET)), fault.ErrUpstream, "upstream failure: Op: connection reset"},
 		{send(&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ENETUNREACH)}), fault.ErrUpstream, "upstream failure: Op: network unreachable"},
-		{send(opErr(syscall.EPIPE)), fault.ErrUpstream, "upstream failure: Op: network error"},
+		{send(opErr(syscall.EPIPE)), fault.ErrUpstream, "upstream failure: Op: connection closed by the server"},
+		{send(&net.OpError{Op: "write", Net: "tcp", Err: net.ErrClosed}), fault.ErrUpstream, "upstream failure: Op: connection closed by the server"},
+		{send(opErr(syscall.EPROTO)), fault.ErrUpstream, "upstream failure: Op: network error"},
 		{send(tls.AlertError(40)), fault.ErrUpstream, "upstream failure: Op: TLS handshake failed"},
 		{send(&tls.CertificateVerificationError{Err: x509.CertificateInvalidError{Reason: x509.Expired}}), fault.ErrUpstream, "upstream failure: Op: TLS certificate not trusted"},
 		{&smithy.CanceledError{Err: context.Canceled}, fault.ErrUpstream, "upstream failure: Op: canceled"},
