@@ -68,6 +68,17 @@ type EnvConfig struct {
 	Verifiers     contract.Verifiers    // validated, defaults applied
 	SessionPolicy string                // optional scope-down policy for basic-flow credentials (JSON)
 	Upload        contract.UploadLimits // POST /v1/upload limits, validated, defaults applied
+
+	Edge EdgeConfig // optional CloudFront + AWS WAF per-client rate limit in front of the API
+}
+
+// EdgeConfig is the "edge" key: a CloudFront distribution in front of the
+// token vendor's HTTP API, with a WAF web ACL (in a us-east-1 stack) that
+// rate-limits each client IP. Off by default.
+type EdgeConfig struct {
+	Enabled    bool
+	PerIPLimit int           // requests per client IP per Window
+	Window     time.Duration // one of constructs.RateLimitWindows
 }
 
 // rawConfig mirrors the JSON shape of the cdk.json context.
@@ -97,6 +108,14 @@ type rawEnv struct {
 	Verifiers             *contract.Verifiers `json:"verifiers"`
 	SessionPolicy         json.RawMessage     `json:"sessionPolicy"`
 	Upload                *rawUpload          `json:"upload"`
+	Edge                  *rawEdge            `json:"edge"`
+}
+
+// rawEdge is the "edge" key.
+type rawEdge struct {
+	Enabled    bool   `json:"enabled"`
+	PerIPLimit *int   `json:"perIpLimit"`
+	Window     string `json:"window"`
 }
 
 // rawUpload is the "upload" key: limits of the presigned-POST route.
@@ -358,6 +377,7 @@ func (v *validator) env(name string, msg json.RawMessage) EnvConfig {
 	v.roleMappings(&e, r.RoleMappings)
 	v.verifiers(&e, r.Verifiers)
 	v.upload(&e, r.Upload)
+	v.edge(&e, r.Edge)
 
 	if len(r.SessionPolicy) > 0 && string(r.SessionPolicy) != "null" {
 		var doc struct {
@@ -525,6 +545,43 @@ func (v *validator) upload(e *EnvConfig, r *rawUpload) {
 		return
 	}
 	e.Upload = norm
+}
+
+// edge checks the "edge" key. The web ACL of a CloudFront distribution must
+// be in us-east-1, so it lives in its own stack there, and the API's stack
+// reads its ARN with Fn::GetStackOutput: both stacks need a known region.
+func (v *validator) edge(e *EnvConfig, r *rawEdge) {
+	e.Edge = EdgeConfig{PerIPLimit: s3vc.DefaultRateLimit, Window: s3vc.DefaultRateLimitWindow}
+	if r == nil {
+		return
+	}
+	e.Edge.Enabled = r.Enabled
+	if r.PerIPLimit != nil {
+		e.Edge.PerIPLimit = *r.PerIPLimit
+		if *r.PerIPLimit < s3vc.MinRateLimit || *r.PerIPLimit > s3vc.MaxRateLimit {
+			v.fail("edge.perIpLimit", "%d must be from %d (AWS WAF's lowest rate limit) to %d requests per client IP per window",
+				*r.PerIPLimit, s3vc.MinRateLimit, s3vc.MaxRateLimit)
+		}
+	}
+	if r.Window != "" {
+		d, err := time.ParseDuration(r.Window)
+		if err != nil || !slices.Contains(s3vc.RateLimitWindows, d) {
+			v.fail("edge.window", "%q is not an AWS WAF evaluation window; use \"1m\", \"2m\", \"5m\" (default) or \"10m\"", r.Window)
+		} else {
+			e.Edge.Window = d
+		}
+	}
+	if !e.Edge.Enabled {
+		return
+	}
+	switch {
+	case e.Region == "":
+		v.fail("edge.enabled", "needs \"region\" set: the web ACL is deployed in its own us-east-1 stack and this stack reads its ARN across regions, which CloudFormation can only do between known regions")
+	case strings.HasPrefix(e.Region, "cn-"):
+		v.fail("edge.enabled", "not available in %s: CloudFront in the China regions serves only an ICP-recorded alternate domain with an IAM-uploaded certificate (not *.cloudfront.cn), and the aws-cn partition has no us-east-1 for the web ACL; remove the key (see README)", e.Region)
+	case strings.HasPrefix(e.Region, "us-gov-"):
+		v.fail("edge.enabled", "not available in %s: the web ACL and the distribution would have to live in a standard (aws) account; remove the key", e.Region)
+	}
 }
 
 func boolOr(b *bool, def bool) bool {

@@ -20,6 +20,9 @@ func StackName(env string) string { return "S3Vend-" + env }
 type S3VendStackProps struct {
 	Env       EnvConfig
 	ModuleDir string // the Go module root, where go.mod and lambda/ are
+	// EdgeACLArn (token) is the web ACL of the CloudFront distribution put
+	// in front of the API; required when Env.Edge.Enabled, else ignored.
+	EdgeACLArn *string
 }
 
 // S3VendStack is one environment: bucket, identity pool and token vendor.
@@ -28,6 +31,7 @@ type S3VendStack struct {
 	Bucket       *s3vc.PublicBucket
 	IdentityPool *s3vc.IdentityPool
 	TokenVendor  *s3vc.TokenVendor
+	Edge         *s3vc.Edge // nil unless edge.enabled
 }
 
 // NewS3VendStack composes the constructs of one environment.
@@ -97,6 +101,10 @@ func NewS3VendStack(scope awsconstructs.Construct, props S3VendStackProps) *S3Ve
 		Retain:                e.Retain,
 	})
 
+	if e.Edge.Enabled {
+		s.Edge = s3vc.NewEdge(stack, "Edge", s3vc.EdgeProps{Api: s.TokenVendor.Api, WebACLArn: props.EdgeACLArn})
+	}
+
 	s.outputs(e)
 	return s
 }
@@ -109,7 +117,12 @@ func (s *S3VendStack) outputs(e EnvConfig) {
 	out("BucketName", "Bucket clients read and write", s.Bucket.Bucket.BucketName())
 	out("IdentityPoolId", "Cognito identity pool id", s.IdentityPool.PoolID)
 	out("DeveloperProviderName", "Developer provider name of the identity pool (cannot change)", jsii.String(e.DeveloperProviderName))
-	out("TokenEndpoint", "POST a login here to receive an identity id and token", s.TokenVendor.TokenURL)
+	if s.Edge != nil {
+		out("TokenEndpoint", "POST a login here to receive an identity id and token (CloudFront, rate-limited per client IP)", s.Edge.TokenURL)
+		out("DirectTokenEndpoint", "The API's own execute-api URL of the same route: not rate-limited per client, keep it for diagnostics", s.TokenVendor.TokenURL)
+	} else {
+		out("TokenEndpoint", "POST a login here to receive an identity id and token", s.TokenVendor.TokenURL)
+	}
 	if e.Region != "" { // env-agnostic stacks: the token response carries loginKey
 		out("LoginKey", "Logins key for GetCredentialsForIdentity with a vended token", jsii.String(s3vc.LoginKey(e.Region)))
 	}
@@ -139,7 +152,12 @@ func strOrNil(s string) *string {
 func Build(app awscdk.App, cfg Config, moduleDir string) map[string]*S3VendStack {
 	out := make(map[string]*S3VendStack, len(cfg.Environments))
 	for _, name := range cfg.Names() {
-		out[name] = NewS3VendStack(app, S3VendStackProps{Env: cfg.Environments[name], ModuleDir: moduleDir})
+		e := cfg.Environments[name]
+		props := S3VendStackProps{Env: e, ModuleDir: moduleDir}
+		if e.Edge.Enabled {
+			props.EdgeACLArn = NewEdgeACLStack(app, e).ACL.Arn
+		}
+		out[name] = NewS3VendStack(app, props)
 	}
 	// Findings (and suppressions) surface as synth annotations, which fail
 	// `cdk synth` and are asserted in the tests. The per-rule CSV reports are

@@ -22,7 +22,7 @@ import (
 // TestCdkNagAwsSolutions: cdk-nag's AwsSolutions pack runs as an aspect on
 // every stack (stacks.Build), and no finding may remain unsuppressed.
 func TestCdkNagAwsSolutions(t *testing.T) {
-	for _, stack := range allStacks(t) {
+	for _, stack := range everyStack(t) {
 		t.Run(stack, func(t *testing.T) {
 			for _, a := range annotations(t, stack) {
 				if strings.Contains(a.Message, "AwsSolutions-") {
@@ -35,7 +35,7 @@ func TestCdkNagAwsSolutions(t *testing.T) {
 
 // TestCdkNagSuppressionsCarryReasons: every suppression explains itself.
 func TestCdkNagSuppressionsCarryReasons(t *testing.T) {
-	for _, stack := range allStacks(t) {
+	for _, stack := range everyStack(t) {
 		for id, r := range stackTemplate(t, stack)["Resources"].(map[string]any) {
 			meta, _ := r.(map[string]any)["Metadata"].(map[string]any)
 			nag, _ := meta["cdk_nag"].(map[string]any)
@@ -115,7 +115,7 @@ func runGuard(t *testing.T, template string) []guardFinding {
 // a reason on the resource itself (constructs.GuardMetadataKey), and every
 // acknowledgement still matches a finding.
 func TestCfnGuardControlTower(t *testing.T) {
-	for _, stack := range allStacks(t) {
+	for _, stack := range everyStack(t) {
 		t.Run(stack, func(t *testing.T) {
 			t.Parallel() // cfn-guard is a separate process per template
 			tpl := stackTemplate(t, stack)

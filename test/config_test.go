@@ -157,6 +157,22 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 			"s3vend.environments.dev.upload.expiry", "from 1m0s to 1h0m0s"},
 		{"upload expiry not a duration", "dev", func(m map[string]any) { m["upload"] = map[string]any{"expiry": "5 minutes"} },
 			"s3vend.environments.dev.upload.expiry", `like "5m"`},
+		{"edge without a region", "dev", func(m map[string]any) { m["edge"] = map[string]any{"enabled": true} },
+			"s3vend.environments.dev.edge.enabled", `needs "region" set`},
+		{"edge in China", "dev", func(m map[string]any) {
+			m["region"] = "cn-north-1"
+			m["edge"] = map[string]any{"enabled": true}
+		}, "s3vend.environments.dev.edge.enabled", "ICP-recorded"},
+		{"edge limit below WAF's minimum", "dev", func(m map[string]any) {
+			m["region"] = "eu-west-1"
+			m["edge"] = map[string]any{"enabled": true, "perIpLimit": 5}
+		}, "s3vend.environments.dev.edge.perIpLimit", "from 10"},
+		{"edge window not a WAF window", "dev", func(m map[string]any) {
+			m["region"] = "eu-west-1"
+			m["edge"] = map[string]any{"enabled": true, "window": "3m"}
+		}, "s3vend.environments.dev.edge.window", `"1m", "2m", "5m" (default) or "10m"`},
+		{"edge unknown key", "dev", func(m map[string]any) { m["edge"] = map[string]any{"perIpPer5Minutes": 500} },
+			"s3vend.environments.dev", `unknown key "perIpPer5Minutes"`},
 		{"upload unknown key", "dev", func(m map[string]any) { m["upload"] = map[string]any{"maxSize": 1} },
 			"s3vend.environments.dev", `unknown key "maxSize"`},
 	}
@@ -203,5 +219,26 @@ func TestConfigUploadNormalized(t *testing.T) {
 	want := contract.UploadLimits{MaxBytes: 1 << 20, ContentTypes: []string{"image/png"}, Expiry: 90 * time.Second}
 	if !reflect.DeepEqual(dev.Upload, want) {
 		t.Errorf("upload = %+v, want %+v", dev.Upload, want)
+	}
+}
+
+func TestConfigEdgeOffByDefault(t *testing.T) {
+	dev, err := parseOne("dev", validEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := stacks.EdgeConfig{PerIPLimit: constructs.DefaultRateLimit, Window: constructs.DefaultRateLimitWindow}
+	if dev.Edge != want {
+		t.Errorf("edge = %+v, want off with defaults %+v", dev.Edge, want)
+	}
+	env := validEnv()
+	env["region"] = "us-east-1"
+	env["edge"] = map[string]any{"enabled": true, "perIpLimit": 1000, "window": "10m"}
+	on, err := parseOne("dev", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (stacks.EdgeConfig{Enabled: true, PerIPLimit: 1000, Window: 10 * time.Minute}); on.Edge != want {
+		t.Errorf("edge = %+v, want %+v", on.Edge, want)
 	}
 }

@@ -28,9 +28,20 @@ func TestMain(m *testing.M) {
 
 // testOnlyEnvironments exercise options that the shipped cdk.json leaves at
 // their defaults: the opt-in ACL mode, a created user pool with role
-// mappings (basic flow off), and an imported user pool in a fixed region
-// with custom upload limits.
+// mappings (basic flow off), an imported user pool in a fixed region
+// with custom upload limits, and the CloudFront + WAF edge.
 var testOnlyEnvironments = map[string]any{
+	"edge": map[string]any{
+		"account":               "111122223333",
+		"region":                "eu-west-1",
+		"cors":                  map[string]any{"allowedOrigins": []string{"https://app.example.com"}},
+		"developerProviderName": "login.s3vend.edge",
+		"guests":                true,
+		"verifiers": map[string]any{"hs256": map[string]any{
+			"name": "backend", "issuer": "https://api.example.com", "audience": "s3vend",
+		}},
+		"edge": map[string]any{"enabled": true, "perIpLimit": 200, "window": "2m"},
+	},
 	"acl": map[string]any{
 		"bucketAccess":          "acl-public-read",
 		"cors":                  map[string]any{"allowedOrigins": []string{"*"}},
@@ -113,8 +124,7 @@ func synthAll() error {
 	app.Synth(nil)
 
 	templates = map[string]map[string]any{}
-	for _, name := range configs.Names() {
-		stack := stacks.StackName(name)
+	for _, stack := range stackNames() {
 		var tpl map[string]any
 		if err := readJSON(filepath.Join(synthDir, stack+".template.json"), &tpl); err != nil {
 			return err
@@ -163,12 +173,32 @@ func envConfig(t testing.TB, name string) stacks.EnvConfig {
 	return e
 }
 
-// allStacks returns every synthesized stack name, shipped and test-only.
+// allStacks returns every environment's stack name, shipped and test-only.
 func allStacks(t testing.TB) []string {
 	synthesized(t)
 	var out []string
 	for _, n := range configs.Names() {
 		out = append(out, stacks.StackName(n))
+	}
+	return out
+}
+
+// everyStack is allStacks plus the edge ACL stacks (us-east-1), for the
+// checks that apply to any template: cdk-nag, cfn-guard, snapshots.
+func everyStack(t testing.TB) []string {
+	synthesized(t)
+	return stackNames()
+}
+
+// stackNames lists every environment's stack, and its edge ACL stack when
+// the environment has one.
+func stackNames() []string {
+	var out []string
+	for _, n := range configs.Names() {
+		out = append(out, stacks.StackName(n))
+		if configs.Environments[n].Edge.Enabled {
+			out = append(out, stacks.EdgeACLStackName(n))
+		}
 	}
 	return out
 }

@@ -26,7 +26,7 @@ func normalize(tpl map[string]any) []byte {
 }
 
 func TestSnapshots(t *testing.T) {
-	for _, stack := range allStacks(t) {
+	for _, stack := range everyStack(t) {
 		t.Run(stack, func(t *testing.T) {
 			got := normalize(stackTemplate(t, stack))
 			path := filepath.Join("testdata", "snapshots", stack+".template.json")

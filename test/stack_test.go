@@ -457,3 +457,84 @@ func TestPartitions(t *testing.T) {
 		t.Errorf("China LoginKey = %s", got)
 	}
 }
+
+// TestEdgeRateLimitsPerClientIP: with "edge" enabled, a us-east-1 stack holds
+// a CLOUDFRONT web ACL whose rate-based rule blocks a client IP over the
+// configured limit with the vendor's own 429, and the environment's stack puts
+// a pass-through CloudFront distribution with that ACL in front of the API.
+func TestEdgeRateLimitsPerClientIP(t *testing.T) {
+	// GIVEN the test-only "edge" environment (perIpLimit 200, window 2m)
+	env := envConfig(t, "edge")
+	acl := stackTemplate(t, stacks.EdgeACLStackName("edge"))
+	tpl := stackTemplate(t, stacks.StackName("edge"))
+
+	t.Run("web ACL", func(t *testing.T) {
+		_, r := only(t, acl, "AWS::WAFv2::WebACL")
+		p := props(r)
+		if p["Scope"] != "CLOUDFRONT" || mustJSON(p["DefaultAction"]) != `{"Allow":{}}` {
+			t.Errorf("scope %v, default action %s", p["Scope"], mustJSON(p["DefaultAction"]))
+		}
+		rules := p["Rules"].([]any)
+		if len(rules) != 1 {
+			t.Fatalf("want one rule, got %d", len(rules))
+		}
+		rule := rules[0].(map[string]any)
+		rbs := rule["Statement"].(map[string]any)["RateBasedStatement"].(map[string]any)
+		if rbs["AggregateKeyType"] != "IP" || rbs["Limit"] != float64(env.Edge.PerIPLimit) || rbs["EvaluationWindowSec"] != env.Edge.Window.Seconds() {
+			t.Errorf("rate-based statement = %s, want IP, %d per %s", mustJSON(rbs), env.Edge.PerIPLimit, env.Edge.Window)
+		}
+		block := mustJSON(rule["Action"])
+		if !strings.Contains(block, `"ResponseCode":429`) || !strings.Contains(block, `"Name":"Retry-After","Value":"120"`) {
+			t.Errorf("action = %s, want Block with a 429 and Retry-After", block)
+		}
+		if body := mustJSON(p["CustomResponseBodies"]); !strings.Contains(body, `rate_limited`) {
+			t.Errorf("custom bodies = %s", body)
+		}
+	})
+
+	t.Run("distribution", func(t *testing.T) {
+		_, r := only(t, tpl, "AWS::CloudFront::Distribution")
+		dc := props(r)["DistributionConfig"].(map[string]any)
+		b := dc["DefaultCacheBehavior"].(map[string]any)
+		if !slices.Contains(strs(b["AllowedMethods"]), "POST") || !slices.Contains(strs(b["AllowedMethods"]), "OPTIONS") {
+			t.Errorf("methods = %v, want POST and OPTIONS (CORS preflight) to reach the API", b["AllowedMethods"])
+		}
+		const cachingDisabled, allViewerExceptHost = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad", "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+		if b["CachePolicyId"] != cachingDisabled || b["OriginRequestPolicyId"] != allViewerExceptHost || b["ViewerProtocolPolicy"] != "https-only" {
+			t.Errorf("behavior = %s, want CachingDisabled, AllViewerExceptHostHeader, https-only", mustJSON(b))
+		}
+		origins := dc["Origins"].([]any)
+		if len(origins) != 1 {
+			t.Fatalf("want one origin, got %d", len(origins))
+		}
+		o := origins[0].(map[string]any)
+		if d := mustJSON(o["DomainName"]); !strings.Contains(d, `"TokenVendorApi`) || !strings.Contains(d, "ApiEndpoint") {
+			t.Errorf("origin = %s, want the HTTP API's host", d)
+		}
+		if c := o["CustomOriginConfig"].(map[string]any); c["OriginProtocolPolicy"] != "https-only" || mustJSON(c["OriginSSLProtocols"]) != `["TLSv1.2"]` {
+			t.Errorf("origin config = %s", mustJSON(c))
+		}
+		want := `{"Fn::GetStackOutput":{"OutputName":`
+		if w := mustJSON(dc["WebACLId"]); !strings.HasPrefix(w, want) || !strings.Contains(w, `"Region":"us-east-1","StackName":"S3Vend-edge-EdgeACL"`) {
+			t.Errorf("WebACLId = %s, want the us-east-1 stack's output", w)
+		}
+	})
+
+	t.Run("outputs", func(t *testing.T) {
+		outs := tpl["Outputs"].(map[string]any)
+		if got := mustJSON(outs["TokenEndpoint"]); !strings.Contains(got, "EdgeDistribution") || !strings.Contains(got, "/v1/token") {
+			t.Errorf("TokenEndpoint = %s, want the distribution", got)
+		}
+		if got := mustJSON(outs["DirectTokenEndpoint"]); !strings.Contains(got, "execute-api") {
+			t.Errorf("DirectTokenEndpoint = %s", got)
+		}
+	})
+
+	t.Run("off by default", func(t *testing.T) {
+		for _, name := range shippedEnvironments {
+			if len(resources(stackTemplate(t, stacks.StackName(name)), "AWS::CloudFront::Distribution")) != 0 || slices.Contains(everyStack(t), stacks.EdgeACLStackName(name)) {
+				t.Errorf("%s has an edge without asking for one", name)
+			}
+		}
+	})
+}

@@ -1,0 +1,211 @@
+package constructs
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfrontorigins"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
+	awsconstructs "github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// Per-client rate limiting lives in front of the HTTP API: AWS WAF cannot be
+// attached to an API Gateway HTTP API, but it can to a CloudFront
+// distribution, whose web ACL must be of scope CLOUDFRONT and be created in
+// us-east-1. RateLimitACL is that web ACL (in a us-east-1 stack), Edge the
+// distribution in front of the API (in the API's own stack).
+
+// RateLimitWindows are the evaluation windows AWS WAF accepts for a
+// rate-based rule (EvaluationWindowSec: 60, 120, 300 or 600).
+var RateLimitWindows = []time.Duration{time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute}
+
+// Rate-based rule limits (AWS WAF: the lowest limit is 10; Limit is at most
+// 2,000,000,000) and s3vend's defaults.
+const (
+	MinRateLimit           = 10
+	MaxRateLimit           = 2_000_000_000
+	DefaultRateLimit       = 300 // per client IP per window: one request a second on average
+	DefaultRateLimitWindow = 5 * time.Minute
+)
+
+// RateLimitACLProps configures NewRateLimitACL.
+type RateLimitACLProps struct {
+	PerIPLimit int           // requests per client IP per Window, MinRateLimit..MaxRateLimit; default DefaultRateLimit
+	Window     time.Duration // one of RateLimitWindows; default DefaultRateLimitWindow
+	MetricName string        // CloudWatch metric prefix; default "s3vend"
+}
+
+func (p RateLimitACLProps) withDefaults() RateLimitACLProps {
+	if p.PerIPLimit == 0 {
+		p.PerIPLimit = DefaultRateLimit
+	}
+	if p.Window == 0 {
+		p.Window = DefaultRateLimitWindow
+	}
+	if p.MetricName == "" {
+		p.MetricName = "s3vend"
+	}
+	return p
+}
+
+func (p RateLimitACLProps) validate() error {
+	switch {
+	case p.PerIPLimit < MinRateLimit || p.PerIPLimit > MaxRateLimit:
+		return fmt.Errorf("RateLimitACLProps.PerIPLimit: %d must be from %d to %d requests", p.PerIPLimit, MinRateLimit, MaxRateLimit)
+	case !slices.Contains(RateLimitWindows, p.Window):
+		return fmt.Errorf("RateLimitACLProps.Window: %s must be one of %v", p.Window, RateLimitWindows)
+	}
+	return nil
+}
+
+// RateLimitACL is a WAFv2 web ACL of scope CLOUDFRONT that blocks a client
+// IP over PerIPLimit requests per Window with the token vendor's own 429
+// body. Put it in a us-east-1 stack.
+type RateLimitACL struct {
+	awsconstructs.Construct
+	WebACL awswafv2.CfnWebACL
+	Arn    *string // token: the distribution's WebACLId
+}
+
+// rateLimitedBody is the token vendor's 429 body (lambda/internal/httpapi).
+const rateLimitedBody = `{"error":{"code":"rate_limited","message":"Too many requests; retry later."}}`
+
+// NewRateLimitACL creates the web ACL.
+func NewRateLimitACL(scope awsconstructs.Construct, id string, props RateLimitACLProps) *RateLimitACL {
+	p := props.withDefaults()
+	if err := p.validate(); err != nil {
+		panic(err)
+	}
+	if r := awscdk.Stack_Of(scope).Region(); !*awscdk.Token_IsUnresolved(r) && *r != "us-east-1" {
+		panic(fmt.Errorf("NewRateLimitACL: a web ACL for CloudFront must be created in us-east-1, not %s", *r))
+	}
+	c := awsconstructs.NewConstruct(scope, jsii.String(id))
+	visibility := func(name string) *awswafv2.CfnWebACL_VisibilityConfigProperty {
+		return &awswafv2.CfnWebACL_VisibilityConfigProperty{
+			CloudWatchMetricsEnabled: jsii.Bool(true),
+			SampledRequestsEnabled:   jsii.Bool(true),
+			MetricName:               jsii.String(p.MetricName + name),
+		}
+	}
+	retryAfter := strconv.Itoa(int(p.Window.Seconds()))
+	acl := awswafv2.NewCfnWebACL(c, jsii.String("WebACL"), &awswafv2.CfnWebACLProps{
+		Description:      jsii.String("s3vend: per-client-IP rate limit in front of the token vendor"),
+		Scope:            jsii.String("CLOUDFRONT"),
+		DefaultAction:    &awswafv2.CfnWebACL_DefaultActionProperty{Allow: &awswafv2.CfnWebACL_AllowActionProperty{}},
+		VisibilityConfig: visibility("-acl"),
+		CustomResponseBodies: map[string]*awswafv2.CfnWebACL_CustomResponseBodyProperty{
+			"rate_limited": {ContentType: jsii.String("APPLICATION_JSON"), Content: jsii.String(rateLimitedBody)},
+		},
+		Rules: []*awswafv2.CfnWebACL_RuleProperty{{
+			Name:     jsii.String("PerClientIP"),
+			Priority: jsii.Number(0),
+			// Through CloudFront, WAF sees the viewer's own address as the
+			// request origin, so "IP" aggregates per client (no header needed).
+			Statement: &awswafv2.CfnWebACL_StatementProperty{
+				RateBasedStatement: &awswafv2.CfnWebACL_RateBasedStatementProperty{
+					Limit:               jsii.Number(float64(p.PerIPLimit)),
+					EvaluationWindowSec: jsii.Number(p.Window.Seconds()),
+					AggregateKeyType:    jsii.String("IP"),
+				},
+			},
+			Action: &awswafv2.CfnWebACL_RuleActionProperty{Block: &awswafv2.CfnWebACL_BlockActionProperty{
+				CustomResponse: &awswafv2.CfnWebACL_CustomResponseProperty{
+					ResponseCode:          jsii.Number(429),
+					CustomResponseBodyKey: jsii.String("rate_limited"),
+					ResponseHeaders: []*awswafv2.CfnWebACL_CustomHTTPHeaderProperty{
+						{Name: jsii.String("Retry-After"), Value: jsii.String(retryAfter)},
+					},
+				},
+			}},
+			VisibilityConfig: visibility("-per-client-ip"),
+		}},
+	})
+	return &RateLimitACL{Construct: c, WebACL: acl, Arn: acl.AttrArn()}
+}
+
+// EdgeProps configures NewEdge.
+type EdgeProps struct {
+	Api       awsapigatewayv2.IHttpApi // the token vendor's HTTP API ($default stage)
+	WebACLArn *string                  // token: RateLimitACL.Arn (us-east-1)
+}
+
+func (p EdgeProps) validate() error {
+	if p.Api == nil || p.WebACLArn == nil {
+		return fmt.Errorf("EdgeProps: Api and WebACLArn are required")
+	}
+	return nil
+}
+
+// Edge is a CloudFront distribution in front of the HTTP API, protected by
+// the rate-limiting web ACL. It passes every request through: no caching,
+// every method, all viewer headers but Host (API Gateway routes on its own
+// Host), all query strings, so the API's own CORS answers are unchanged.
+type Edge struct {
+	awsconstructs.Construct
+	Distribution awscloudfront.Distribution
+	// TokenURL is the full URL of POST /v1/token through the distribution.
+	TokenURL *string
+}
+
+// NewEdge creates the distribution.
+func NewEdge(scope awsconstructs.Construct, id string, props EdgeProps) *Edge {
+	if err := props.validate(); err != nil {
+		panic(err)
+	}
+	c := awsconstructs.NewConstruct(scope, jsii.String(id))
+	// apiEndpoint is https://<id>.execute-api.<region>.<suffix>: keep the host.
+	apiHost := awscdk.Fn_Select(jsii.Number(2), awscdk.Fn_Split(jsii.String("/"), props.Api.ApiEndpoint(), nil))
+	dist := awscloudfront.NewDistribution(c, jsii.String("Distribution"), &awscloudfront.DistributionProps{
+		Comment: jsii.String("s3vend token vendor: per-client rate limit (AWS WAF) in front of the HTTP API"),
+		DefaultBehavior: &awscloudfront.BehaviorOptions{
+			Origin: awscloudfrontorigins.NewHttpOrigin(apiHost, &awscloudfrontorigins.HttpOriginProps{
+				ProtocolPolicy:     awscloudfront.OriginProtocolPolicy_HTTPS_ONLY,
+				OriginSslProtocols: &[]awscloudfront.OriginSslPolicy{awscloudfront.OriginSslPolicy_TLS_V1_2},
+				ReadTimeout:        awscdk.Duration_Seconds(jsii.Number(30)),
+			}),
+			AllowedMethods:       awscloudfront.AllowedMethods_ALLOW_ALL(),
+			CachePolicy:          awscloudfront.CachePolicy_CACHING_DISABLED(),
+			OriginRequestPolicy:  awscloudfront.OriginRequestPolicy_ALL_VIEWER_EXCEPT_HOST_HEADER(),
+			ViewerProtocolPolicy: awscloudfront.ViewerProtocolPolicy_HTTPS_ONLY,
+			Compress:             jsii.Bool(false),
+		},
+		WebAclId:    props.WebACLArn,
+		HttpVersion: awscloudfront.HttpVersion_HTTP2_AND_3,
+	})
+	e := &Edge{Construct: c, Distribution: dist}
+	e.TokenURL = jsii.String("https://" + *dist.DistributionDomainName() + "/v1/token")
+
+	acknowledgeGuard(dist, map[string]string{
+		"cloudfront_access_logs_enabled_check":            "Every request that passes reaches the HTTP API's access log (one JSON line per request); WAF keeps sampled requests and metrics of the blocked ones. Standard logging would need an ACL-enabled bucket.",
+		"cloudfront_custom_ssl_certificate_check":         "The distribution serves the default *.cloudfront.net name; a custom domain needs a domain and an ACM certificate in us-east-1, which s3vend does not own.",
+		"cloudfront_sni_enabled_check":                    "SNI applies to a custom certificate; the default *.cloudfront.net certificate is served to every client already.",
+		"cloudfront_security_policy_check":                "CloudFront does not let the minimum TLS version be set with the default *.cloudfront.net certificate; clients that need TLSv1.2_2021 put a custom domain in front.",
+		"cloudfront_default_root_object_configured_check": "The origin is an API, not a website: \"/\" is answered by the token vendor's own JSON 404, there is no root object to serve.",
+		"cloudfront_origin_failover_enabled_check":        "The one origin is the regional HTTP API of this stack; there is no second API to fail over to, and a copy in another region would be a second identity pool.",
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(dist, &[]*cdknag.NagPackSuppression{
+		{
+			Id: jsii.String("AwsSolutions-CFR1"),
+			Reason: jsii.String("The token vendor serves clients wherever they are (the rate limit is per client IP, not per " +
+				"country); a geo restriction would be a product decision, not a security default."),
+		},
+		{
+			Id: jsii.String("AwsSolutions-CFR3"),
+			Reason: jsii.String("Every request that passes reaches the HTTP API's access log (one JSON line per request); WAF " +
+				"keeps sampled requests and CloudWatch metrics for the blocked ones. Standard logging would need an ACL-enabled bucket."),
+		},
+		{
+			Id: jsii.String("AwsSolutions-CFR4"),
+			Reason: jsii.String("The distribution uses the default *.cloudfront.net certificate, on which CloudFront does not " +
+				"let the minimum TLS version be set; clients that need TLSv1.2_2021 put a custom domain in front."),
+		},
+	}, jsii.Bool(true))
+	return e
+}
