@@ -29,7 +29,8 @@ func TestMain(m *testing.M) {
 // testOnlyEnvironments exercise options that the shipped cdk.json leaves at
 // their defaults: the opt-in ACL mode, a created user pool with role
 // mappings (basic flow off), an imported user pool in a fixed region
-// with custom upload limits, and the CloudFront + WAF edge. They are
+// with custom upload limits and a 15-minute credential lifetime, and the
+// CloudFront + WAF edge. They are
 // throw-away environments ("disposable": true), like the shipped dev.
 var testOnlyEnvironments = map[string]any{
 	"edge": map[string]any{
@@ -65,6 +66,7 @@ var testOnlyEnvironments = map[string]any{
 		"region":                "eu-west-1",
 		"cors":                  map[string]any{"allowedOrigins": []string{"https://app.example.com"}},
 		"developerProviderName": "login.s3vend.imported",
+		"credentialLifetime":    "15m", // below IAM's 1 h role minimum: roles keep 1 h
 		"userPool":              map[string]any{"userPoolId": "eu-west-1_AbCdEf123", "clientId": "1example23456789"},
 		"verifiers": map[string]any{"wechat": map[string]any{
 			"name": "wechat", "appId": "wx0123456789abcdef",

@@ -43,7 +43,9 @@ const MinRoleMaxSession = time.Hour
 // RoleMaxSession is the MaxSessionDuration of the identity pool's roles for
 // a credential lifetime: the lifetime itself, raised to IAM's one-hour
 // minimum (a 15-minute lifetime is a valid DurationSeconds, not a valid
-// MaxSessionDuration).
+// MaxSessionDuration; aws-cdk-lib's Role throws "maxSessionDuration is set
+// to 900, but must be >= 3600sec (1hr)" at synth, validateMaxSessionDuration
+// in aws-iam/lib/role.js).
 func RoleMaxSession(credentialLifetime time.Duration) time.Duration {
 	return max(credentialLifetime, MinRoleMaxSession)
 }
