@@ -10,6 +10,7 @@ import (
 
 	"github.com/s3vend/s3vend/lambda/contract"
 	"github.com/s3vend/s3vend/lambda/vendorenv"
+	"github.com/s3vend/s3vend/stacks"
 )
 
 // The stack and the token vendor share their rules through lambda/contract;
@@ -128,11 +129,7 @@ func checkVendor(v vendorFunction, region string) error {
 	if err != nil {
 		return fmt.Errorf("the vendor refuses to start:\n%w", err)
 	}
-	upstream, err := time.ParseDuration(loaded.UpstreamTimeout)
-	if err != nil {
-		return err
-	}
-	if err := contract.CheckDeadlines(v.Timeout, upstream); err != nil {
+	if err := contract.CheckDeadlines(v.Timeout, loaded.UpstreamTimeout); err != nil {
 		return fmt.Errorf("function Timeout: %w", err)
 	}
 	if loaded.NeedsSecret {
@@ -158,7 +155,7 @@ func checkVendor(v vendorFunction, region string) error {
 
 func sampleRegion(t *testing.T, stack string) string {
 	for _, n := range configs.Names() {
-		if stackName := "S3Vend-" + n; stackName == stack {
+		if stacks.StackName(n) == stack {
 			if r := envConfig(t, n).Region; r != "" {
 				return r
 			}

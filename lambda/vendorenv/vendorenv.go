@@ -7,6 +7,7 @@ package vendorenv
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/s3vend/s3vend/lambda/contract"
 	"github.com/s3vend/s3vend/lambda/internal/config"
@@ -15,7 +16,7 @@ import (
 // Loaded is what the vendor would run with.
 type Loaded struct {
 	Verifiers       contract.Verifiers
-	UpstreamTimeout string // as parsed, e.g. "7s"
+	UpstreamTimeout time.Duration
 	NeedsSecret     bool
 	SecretARN       string
 }
@@ -28,7 +29,7 @@ func Load(getenv func(string) string) (Loaded, error) {
 		return Loaded{}, err
 	}
 	return Loaded{
-		Verifiers: c.Verifiers, UpstreamTimeout: c.UpstreamTimeout.String(),
+		Verifiers: c.Verifiers, UpstreamTimeout: c.UpstreamTimeout,
 		NeedsSecret: c.NeedsSecrets(), SecretARN: c.SecretARN,
 	}, nil
 }
