@@ -175,7 +175,8 @@ func NewTokenVendor(scope awsconstructs.Construct, id string, props TokenVendorP
 	tv := &TokenVendor{Construct: c}
 	removal := removalPolicy(p.Retain)
 	retention, _ := retentionDays(p.LogRetention) // validated above
-	verifiers, err := json.Marshal(p.Verifiers)
+	norm, _ := p.Verifiers.Normalize(false)       // validated above; defaults applied as the vendor would
+	verifiers, err := json.Marshal(norm)
 	if err != nil {
 		panic(fmt.Errorf("TokenVendorProps.Verifiers: %w", err))
 	}
