@@ -28,7 +28,11 @@ func run() error {
 	defer phases.report()
 	app := awscdk.NewApp(nil) // the first jsii call starts the Node kernel
 	phases.mark("kernel-start")
-	cfg, err := stacks.ParseConfig(app.Node().TryGetContext(jsii.String(stacks.ContextKey)))
+	opts, err := stacks.ParseOptionsFromContext(app.Node().TryGetContext(jsii.String(stacks.PlaceholdersContextKey)))
+	if err != nil {
+		return err
+	}
+	cfg, err := stacks.ParseConfigWith(app.Node().TryGetContext(jsii.String(stacks.ContextKey)), opts)
 	if err != nil {
 		return err
 	}

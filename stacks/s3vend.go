@@ -3,8 +3,6 @@
 package stacks
 
 import (
-	"encoding/json"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	awsconstructs "github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -75,23 +73,19 @@ func NewS3VendStack(scope awsconstructs.Construct, props S3VendStackProps) *S3Ve
 		guestRoleArn = r.RoleArn()
 	}
 
-	verifiers, err := json.Marshal(e.Verifiers)
-	if err != nil {
-		panic(err)
-	}
 	s.TokenVendor = s3vc.NewTokenVendor(stack, "TokenVendor", s3vc.TokenVendorProps{
 		Build:                 s3vc.GoBuild{ModuleDir: props.ModuleDir, Package: "./lambda/cmd/tokenvendor", SourceDir: "lambda"},
 		IdentityPoolID:        s.IdentityPool.PoolID,
 		IdentityPoolArn:       s.IdentityPool.PoolArn,
 		DeveloperProviderName: e.DeveloperProviderName,
 		AuthenticatedRoleArn:  s.IdentityPool.AuthenticatedRole.RoleArn(),
+		Guests:                e.Guests,
 		GuestRoleArn:          guestRoleArn,
 		BasicFlow:             e.BasicFlow,
 		TokenDuration:         e.TokenDuration,
 		CredentialLifetime:    e.CredentialLifetime,
 		SessionPolicy:         e.SessionPolicy,
-		VerifiersJSON:         string(verifiers),
-		NeedsSecret:           e.Verifiers.NeedsSecret(),
+		Verifiers:             e.Verifiers,
 		BucketName:            s.Bucket.Bucket.BucketName(),
 		Upload:                e.Upload,
 		CORSOrigins:           e.CORSOrigins,
@@ -105,6 +99,9 @@ func NewS3VendStack(scope awsconstructs.Construct, props S3VendStackProps) *S3Ve
 		s.Edge = s3vc.NewEdge(stack, "Edge", s3vc.EdgeProps{Api: s.TokenVendor.Api, WebACLArn: props.EdgeACLArn})
 	}
 
+	if w := e.PlaceholderWarning(); w != "" {
+		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("s3vend:Placeholders"), jsii.String(w))
+	}
 	s.outputs(e)
 	return s
 }

@@ -29,9 +29,12 @@ func TestMain(m *testing.M) {
 // testOnlyEnvironments exercise options that the shipped cdk.json leaves at
 // their defaults: the opt-in ACL mode, a created user pool with role
 // mappings (basic flow off), an imported user pool in a fixed region
-// with custom upload limits, and the CloudFront + WAF edge.
+// with custom upload limits and a 15-minute credential lifetime, and the
+// CloudFront + WAF edge. They are
+// throw-away environments ("disposable": true), like the shipped dev.
 var testOnlyEnvironments = map[string]any{
 	"edge": map[string]any{
+		"disposable":            true,
 		"account":               "111122223333",
 		"region":                "eu-west-1",
 		"cors":                  map[string]any{"allowedOrigins": []string{"https://app.example.com"}},
@@ -43,6 +46,7 @@ var testOnlyEnvironments = map[string]any{
 		"edge": map[string]any{"enabled": true, "perIpLimit": 200, "window": "2m"},
 	},
 	"acl": map[string]any{
+		"disposable":            true,
 		"bucketAccess":          "acl-public-read",
 		"cors":                  map[string]any{"allowedOrigins": []string{"*"}},
 		"developerProviderName": "login.s3vend.acl",
@@ -57,10 +61,12 @@ var testOnlyEnvironments = map[string]any{
 		}}},
 	},
 	"imported": map[string]any{
+		"disposable":            true,
 		"account":               "111122223333",
 		"region":                "eu-west-1",
 		"cors":                  map[string]any{"allowedOrigins": []string{"https://app.example.com"}},
 		"developerProviderName": "login.s3vend.imported",
+		"credentialLifetime":    "15m", // below IAM's 1 h role minimum: roles keep 1 h
 		"userPool":              map[string]any{"userPoolId": "eu-west-1_AbCdEf123", "clientId": "1example23456789"},
 		"verifiers": map[string]any{"wechat": map[string]any{
 			"name": "wechat", "appId": "wx0123456789abcdef",
@@ -112,7 +118,8 @@ func synthAll() error {
 	for name, env := range testOnlyEnvironments {
 		envs[name] = env
 	}
-	if configs, err = stacks.ParseConfig(s3vend); err != nil {
+	// As make synth: the shipped sample's placeholders warn, not refuse.
+	if configs, err = stacks.ParseConfigWith(s3vend, stacks.ParseOptions{WarnPlaceholders: true}); err != nil {
 		return err
 	}
 	if synthDir, err = os.MkdirTemp("", "s3vend-test-*"); err != nil {

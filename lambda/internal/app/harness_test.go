@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -112,8 +113,12 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	t.Setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY", serve(t, h.cognito.Handler()))
 	t.Setenv("AWS_ENDPOINT_URL_STS", serve(t, h.sts.Handler()))
 	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", serve(t, h.secrets.Handler()))
-	t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+	// A path that cannot exist (a fixed one such as /nonexistent may: it
+	// is the home directory of system users, and a go command run with that
+	// HOME creates /nonexistent/.config).
+	noFile := filepath.Join(t.TempDir(), "absent")
+	t.Setenv("AWS_CONFIG_FILE", noFile)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", noFile)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	t.Setenv("AWS_CA_BUNDLE", "") // the fakes are plain http; a host CA bundle needs a buildable client
 

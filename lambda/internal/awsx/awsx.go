@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/s3vend/s3vend/lambda/contract"
 	"github.com/s3vend/s3vend/lambda/internal/fault"
 	"github.com/s3vend/s3vend/lambda/internal/vend"
 )
@@ -31,7 +32,7 @@ import (
 // Options tune the SDK configuration.
 type Options struct {
 	Region      string
-	MaxAttempts int           // standard retryer attempts, including the first (default 3)
+	MaxAttempts int           // standard retryer attempts, including the first (default contract.DefaultMaxAttempts)
 	MaxBackoff  time.Duration // cap of the jittered exponential backoff (default 1s)
 	HTTPClient  aws.HTTPClient
 	Credentials aws.CredentialsProvider // default: the SDK's default chain
@@ -41,7 +42,7 @@ type Options struct {
 // standard AWS_ENDPOINT_URL_* overrides) with a bounded standard retryer.
 func LoadConfig(ctx context.Context, o Options) (aws.Config, error) {
 	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 3
+		o.MaxAttempts = contract.DefaultMaxAttempts
 	}
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = time.Second
