@@ -44,6 +44,7 @@ type harness struct {
 	issuer  *fakes.Issuer
 	wechat  *fakes.WeChat
 	logs    *bytes.Buffer
+	metrics *bytes.Buffer // EMF records (only with S3VEND_METRICS_STACK set)
 	handler *httpapi.Handler
 	now     time.Time
 }
@@ -98,7 +99,8 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 			"busy-code":    `{"errcode":-1,"errmsg":"system error"}`,
 			"bad-secret":   `{"errcode":40125,"errmsg":"invalid appsecret"}`,
 		}},
-		logs: &bytes.Buffer{},
+		logs:    &bytes.Buffer{},
+		metrics: &bytes.Buffer{},
 	}
 	if o.secret != "" {
 		h.secrets.SecretString = o.secret
@@ -177,6 +179,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 		Logger:     slog.New(slog.NewJSONHandler(logw, nil)),
 		OIDC:       verify.OIDCOptions{UnknownKIDInterval: 50 * time.Millisecond, RetryAfterFailure: time.Millisecond},
 		Now:        o.now,
+		Metrics:    h.metrics,
 	})
 	if o.startErr != nil {
 		*o.startErr = err

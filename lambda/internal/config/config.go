@@ -34,6 +34,7 @@ const (
 	EnvMaxAttempts        = contract.EnvMaxAttempts
 	EnvListen             = contract.EnvListen
 	EnvLambdaRuntimeAPI   = contract.EnvLambdaRuntimeAPI
+	EnvMetricsStack       = contract.EnvMetricsStack
 )
 
 // Upload route (POST /v1/upload) variables, from the contract.
@@ -96,6 +97,8 @@ type Config struct {
 	Bucket string
 	// Upload are the upload route's limits (defaults applied).
 	Upload contract.UploadLimits
+	// MetricsStack is the Stack dimension of the EMF metrics; "" emits none.
+	MetricsStack string
 }
 
 // LoginKey is the Logins key clients use with GetCredentialsForIdentity for
@@ -148,6 +151,9 @@ var (
 	poolRE    = regexp.MustCompile(`^[\w-]+:[0-9a-f-]+$`)
 	roleARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
 	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
+	// stackRE is a CloudFormation stack name: "[a-zA-Z][-a-zA-Z0-9]*",
+	// at most 128 characters (CreateStack, StackName).
+	stackRE = regexp.MustCompile(`^[A-Za-z][-A-Za-z0-9]{0,127}$`)
 )
 
 // FromEnv reads the configuration through getenv (os.Getenv in main).
@@ -163,12 +169,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		SecretsFile:       getenv(EnvSecretsFile),
 		Listen:            getenv(EnvListen),
 		InLambda:          getenv(EnvLambdaRuntimeAPI) != "",
+		MetricsStack:      getenv(EnvMetricsStack),
 	}
 	var errs []error
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
 	}
 
+	if c.MetricsStack != "" && !stackRE.MatchString(c.MetricsStack) {
+		bad(EnvMetricsStack, "must be a CloudFormation stack name (a letter, then up to 127 letters, digits and '-'), or unset for no metrics")
+	}
 	if !regionRE.MatchString(c.Region) {
 		bad(EnvRegion, "must be an AWS region such as eu-west-1")
 	}
