@@ -99,6 +99,8 @@ type TokenVendor struct {
 	Secret   awssecretsmanager.Secret // nil when no verifier needs one
 	// TokenURL is the full URL of POST /v1/token.
 	TokenURL *string
+	// Timeout is the function's timeout (for the duration alarm).
+	Timeout time.Duration
 }
 
 // NewTokenVendor creates the function, its least-privilege role, its log
@@ -109,7 +111,7 @@ func NewTokenVendor(scope awsconstructs.Construct, id string, props TokenVendorP
 		panic(err)
 	}
 	c := awsconstructs.NewConstruct(scope, jsii.String(id))
-	tv := &TokenVendor{Construct: c}
+	tv := &TokenVendor{Construct: c, Timeout: p.Timeout}
 	removal := removalPolicy(p.Retain)
 	retention := logRetention(p.LogRetention)
 
@@ -144,6 +146,9 @@ func NewTokenVendor(scope awsconstructs.Construct, id string, props TokenVendorP
 		contract.EnvCredentialDuration: jsii.String(strconv.Itoa(int(p.CredentialLifetime.Seconds()))),
 		contract.EnvVerifiers:          jsii.String(p.VerifiersJSON),
 		contract.EnvUpstreamTimeout:    jsii.String((p.Timeout * 7 / 10).String()), // leaves time to answer 503 before Lambda kills the call
+		// The Stack dimension of the vendor's EMF metrics, which the alarms
+		// (NewMonitoring, Name = the stack name) select on.
+		contract.EnvMetricsStack: awscdk.Stack_Of(c).StackName(),
 	}
 	if p.GuestRoleArn != nil {
 		env[contract.EnvUnauthRoleARN] = p.GuestRoleArn
