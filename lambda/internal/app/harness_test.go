@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -57,6 +58,7 @@ type harnessOpts struct {
 	secret     string           // SecretString of the fake secret; "" for the complete default
 	startErr   *error           // when set, app.New's error is stored here instead of failing the test
 	now        func() time.Time // app.Deps.Now (default time.Now)
+	metricsOut io.Writer        // app.Deps.Metrics (default the harness's metrics buffer)
 }
 
 // inProcessTransport dispatches requests to handlers by host, in memory.
@@ -179,7 +181,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 		Logger:     slog.New(slog.NewJSONHandler(logw, nil)),
 		OIDC:       verify.OIDCOptions{UnknownKIDInterval: 50 * time.Millisecond, RetryAfterFailure: time.Millisecond},
 		Now:        o.now,
-		Metrics:    h.metrics,
+		Metrics:    cmp.Or[io.Writer](o.metricsOut, h.metrics),
 	})
 	if o.startErr != nil {
 		*o.startErr = err
