@@ -162,6 +162,8 @@ type TokenVendor struct {
 	Secret   awssecretsmanager.Secret // nil when no verifier needs one
 	// TokenURL is the full URL of POST /v1/token.
 	TokenURL *string
+	// Timeout is the function's timeout (for the duration alarm).
+	Timeout time.Duration
 }
 
 // NewTokenVendor creates the function, its least-privilege role, its log
@@ -172,7 +174,7 @@ func NewTokenVendor(scope awsconstructs.Construct, id string, props TokenVendorP
 		panic(err)
 	}
 	c := awsconstructs.NewConstruct(scope, jsii.String(id))
-	tv := &TokenVendor{Construct: c}
+	tv := &TokenVendor{Construct: c, Timeout: p.Timeout}
 	removal := removalPolicy(p.Retain)
 	retention, _ := retentionDays(p.LogRetention) // validated above
 	norm, _ := p.Verifiers.Normalize(false)       // validated above; defaults applied as the vendor would
@@ -214,6 +216,9 @@ func NewTokenVendor(scope awsconstructs.Construct, id string, props TokenVendorP
 		// Derived from the function timeout, so the vendor answers 503
 		// before Lambda kills the call (one rule, in the contract).
 		contract.EnvUpstreamTimeout: jsii.String(contract.UpstreamTimeout(p.Timeout).String()),
+		// The Stack dimension of the vendor's EMF metrics, which the alarms
+		// (NewMonitoring, Name = the stack name) select on.
+		contract.EnvMetricsStack: awscdk.Stack_Of(c).StackName(),
 	}
 	if p.Guests {
 		env[contract.EnvUnauthRoleARN] = p.GuestRoleArn

@@ -79,6 +79,8 @@ type EnvConfig struct {
 	Upload        contract.UploadLimits // POST /v1/upload limits, validated, defaults applied
 
 	Edge EdgeConfig // optional CloudFront + AWS WAF per-client rate limit in front of the API
+
+	Alarms AlarmsConfig // alarms, alarm topic and dashboard (config_alarms.go); on by default
 }
 
 // EdgeConfig is the "edge" key: a CloudFront distribution in front of the
@@ -119,6 +121,7 @@ type rawEnv struct {
 	SessionPolicy         json.RawMessage     `json:"sessionPolicy"`
 	Upload                *rawUpload          `json:"upload"`
 	Edge                  *rawEdge            `json:"edge"`
+	Alarms                *rawAlarms          `json:"alarms"`
 }
 
 // rawEdge is the "edge" key.
@@ -418,6 +421,7 @@ func (v *validator) env(name string, msg json.RawMessage) EnvConfig {
 	v.verifiers(&e, r.Verifiers)
 	v.upload(&e, r.Upload)
 	v.edge(&e, r.Edge)
+	v.alarms(&e, r.Alarms)
 
 	v.sessionPolicy(&e, r.SessionPolicy)
 	v.placeholders(&e, msg)

@@ -29,7 +29,8 @@ type S3VendStack struct {
 	Bucket       *s3vc.PublicBucket
 	IdentityPool *s3vc.IdentityPool
 	TokenVendor  *s3vc.TokenVendor
-	Edge         *s3vc.Edge // nil unless edge.enabled
+	Edge         *s3vc.Edge       // nil unless edge.enabled
+	Monitoring   *s3vc.Monitoring // nil with "alarms": {"enabled": false}
 }
 
 // NewS3VendStack composes the constructs of one environment.
@@ -99,6 +100,18 @@ func NewS3VendStack(scope awsconstructs.Construct, props S3VendStackProps) *S3Ve
 		s.Edge = s3vc.NewEdge(stack, "Edge", s3vc.EdgeProps{Api: s.TokenVendor.Api, WebACLArn: props.EdgeACLArn})
 	}
 
+	if e.Alarms.Enabled {
+		s.Monitoring = s3vc.NewMonitoring(stack, "Monitoring", s3vc.MonitoringProps{
+			Name:            StackName(e.Name), // the vendor's Stack dimension: the stack name (NewTokenVendor)
+			Function:        s.TokenVendor.Function,
+			FunctionTimeout: s.TokenVendor.Timeout,
+			Api:             s.TokenVendor.Api,
+			Thresholds:      e.Alarms.Thresholds,
+			Emails:          e.Alarms.Emails,
+			Retain:          e.Retain,
+		})
+	}
+
 	if w := e.PlaceholderWarning(); w != "" {
 		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("s3vend:Placeholders"), jsii.String(w))
 	}
@@ -129,6 +142,10 @@ func (s *S3VendStack) outputs(e EnvConfig) {
 	}
 	if s.TokenVendor.Secret != nil {
 		out("VerifierSecretArn", "Secret holding wechatAppSecret (set it) and hs256Key (generated; share with your backend)", s.TokenVendor.Secret.SecretArn())
+	}
+	if m := s.Monitoring; m != nil {
+		out("AlarmTopicArn", "SNS topic of the alarms (README: Runbook); subscribe more endpoints here", m.Topic.TopicArn())
+		out("DashboardName", "CloudWatch dashboard of the token vendor's signals", m.Dashboard.DashboardName())
 	}
 	if up := s.IdentityPool.UserPool; up != nil {
 		out("UserPoolId", "User pool accepted as a second login provider", up.UserPoolId())

@@ -29,9 +29,10 @@ func TestMain(m *testing.M) {
 // testOnlyEnvironments exercise options that the shipped cdk.json leaves at
 // their defaults: the opt-in ACL mode, a created user pool with role
 // mappings (basic flow off), an imported user pool in a fixed region
-// with custom upload limits and a 15-minute credential lifetime, and the
-// CloudFront + WAF edge. They are
-// throw-away environments ("disposable": true), like the shipped dev.
+// with custom upload limits, a 15-minute credential lifetime, alarm
+// thresholds and e-mail subscriptions, alarms turned off (acl), and the
+// CloudFront + WAF edge. They are throw-away environments
+// ("disposable": true), like the shipped dev.
 var testOnlyEnvironments = map[string]any{
 	"edge": map[string]any{
 		"disposable":            true,
@@ -59,6 +60,7 @@ var testOnlyEnvironments = map[string]any{
 		"verifiers": map[string]any{"oidc": []any{map[string]any{
 			"name": "idp", "issuer": "https://idp.example.com", "audiences": []string{"app"},
 		}}},
+		"alarms": map[string]any{"enabled": false},
 	},
 	"imported": map[string]any{
 		"disposable":            true,
@@ -72,6 +74,16 @@ var testOnlyEnvironments = map[string]any{
 			"name": "wechat", "appId": "wx0123456789abcdef",
 		}},
 		"upload": map[string]any{"maxBytes": 1 << 20, "contentTypes": []string{"image/PNG", "image/jpeg"}, "expiry": "90s"},
+		"alarms": map[string]any{
+			"email":                     []string{"ops@example.com", "oncall@example.org"},
+			"serverErrorRatePercent":    2.5,
+			"upstreamThrottledPer5Min":  3,
+			"invalidCredentialsPer5Min": 40,
+			"durationPercentOfTimeout":  70,
+			"apiClientErrorRatePercent": 30,
+			"apiServerErrorRatePercent": 1,
+			"minRequestsPer5Min":        50,
+		},
 	},
 }
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/s3vend/s3vend/lambda/internal/config"
 	"github.com/s3vend/s3vend/lambda/internal/fault"
 	"github.com/s3vend/s3vend/lambda/internal/httpapi"
+	"github.com/s3vend/s3vend/lambda/internal/metrics"
 	"github.com/s3vend/s3vend/lambda/internal/vend"
 	"github.com/s3vend/s3vend/lambda/internal/verify"
 )
@@ -32,6 +34,9 @@ type Deps struct {
 	OIDC verify.OIDCOptions
 	// RetryAfter is advertised on 429/502/503 (default 1s).
 	RetryAfter time.Duration
+	// Metrics receives the EMF metric records (os.Stdout in Lambda); nil,
+	// or an empty S3VEND_METRICS_STACK, records none.
+	Metrics io.Writer
 	// SecretRefresh is how long a warm instance keeps the secret before
 	// reading it again (default DefaultSecretRefresh; negative: never).
 	SecretRefresh time.Duration
@@ -49,6 +54,10 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, erro
 	}
 	if d.HTTPClient == nil {
 		d.HTTPClient = &http.Client{Timeout: cfg.UpstreamTimeout}
+	}
+	rec := metrics.New(d.Metrics, metrics.Options{Stack: cfg.MetricsStack, Providers: cfg.Verifiers.Names(), Now: d.Now})
+	if rec != nil {
+		d.AWS = awsx.WithLatency(d.AWS, rec.Upstream)
 	}
 	var secrets config.Secrets
 	if cfg.NeedsSecrets() {
@@ -94,6 +103,7 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, erro
 		Timeout:    cfg.UpstreamTimeout,
 		RetryAfter: d.RetryAfter,
 		Logger:     d.Logger,
+		Metrics:    rec,
 	}), nil
 }
 

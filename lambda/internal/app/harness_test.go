@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -45,6 +46,7 @@ type harness struct {
 	issuer  *fakes.Issuer
 	wechat  *fakes.WeChat
 	logs    *bytes.Buffer
+	metrics *bytes.Buffer // EMF records (only with S3VEND_METRICS_STACK set)
 	handler *httpapi.Handler
 	now     time.Time
 }
@@ -57,6 +59,7 @@ type harnessOpts struct {
 	secret     string           // SecretString of the fake secret; "" for the complete default
 	startErr   *error           // when set, app.New's error is stored here instead of failing the test
 	now        func() time.Time // app.Deps.Now (default time.Now)
+	metricsOut io.Writer        // app.Deps.Metrics (default the harness's metrics buffer)
 }
 
 // inProcessTransport dispatches requests to handlers by host, in memory.
@@ -99,7 +102,8 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 			"busy-code":    `{"errcode":-1,"errmsg":"system error"}`,
 			"bad-secret":   `{"errcode":40125,"errmsg":"invalid appsecret"}`,
 		}},
-		logs: &bytes.Buffer{},
+		logs:    &bytes.Buffer{},
+		metrics: &bytes.Buffer{},
 	}
 	if o.secret != "" {
 		h.secrets.SecretString = o.secret
@@ -182,6 +186,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 		Logger:     slog.New(slog.NewJSONHandler(logw, nil)),
 		OIDC:       verify.OIDCOptions{UnknownKIDInterval: 50 * time.Millisecond, RetryAfterFailure: time.Millisecond},
 		Now:        o.now,
+		Metrics:    cmp.Or[io.Writer](o.metricsOut, h.metrics),
 	})
 	if o.startErr != nil {
 		*o.startErr = err

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"syscall"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/s3vend/s3vend/lambda/contract"
 	"github.com/s3vend/s3vend/lambda/internal/fault"
@@ -431,4 +433,25 @@ func networkReason(err error) string {
 		return "network error"
 	}
 	return ""
+}
+
+// WithLatency returns cfg with a middleware that reports the duration of
+// every SDK operation (name and time from the start of the Initialize step to
+// the result, so retries and backoff are included) to observe. It runs
+// after the operation's own Initialize middlewares (middleware.After), since
+// APIOptions are applied after them (smithy-go middleware stack, service
+// client invokeOperation). The configuration is copied, never mutated.
+func WithLatency(cfg aws.Config, observe func(operation string, d time.Duration)) aws.Config {
+	cfg = cfg.Copy()
+	cfg.APIOptions = append(slices.Clip(cfg.APIOptions), func(stack *middleware.Stack) error {
+		op := stack.ID() // the operation name, e.g. "GetOpenIdTokenForDeveloperIdentity"
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("S3VendUpstreamLatency",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				start := time.Now()
+				out, md, err := next.HandleInitialize(ctx, in)
+				observe(op, time.Since(start))
+				return out, md, err
+			}), middleware.After)
+	})
+	return cfg
 }

@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -31,6 +32,7 @@ const (
 	EnvMaxAttempts        = contract.EnvMaxAttempts
 	EnvListen             = contract.EnvListen
 	EnvLambdaRuntimeAPI   = contract.EnvLambdaRuntimeAPI
+	EnvMetricsStack       = contract.EnvMetricsStack
 )
 
 // Upload route (POST /v1/upload) variables, from the contract.
@@ -95,6 +97,8 @@ type Config struct {
 	Bucket string
 	// Upload are the upload route's limits (defaults applied).
 	Upload contract.UploadLimits
+	// MetricsStack is the Stack dimension of the EMF metrics; "" emits none.
+	MetricsStack string
 }
 
 // LoginKey is the Logins key clients use with GetCredentialsForIdentity for
@@ -136,6 +140,10 @@ const ExampleIdentityPoolID = contract.ExampleIdentityPoolID
 const SecretSourceHelp = "set " + EnvSecretARN + " to the Secrets Manager secret's ARN in Lambda, or " +
 	EnvSecretsFile + " to a JSON file with the same fields (hs256Key, wechatAppSecret) when running locally"
 
+// stackRE is a CloudFormation stack name: "[a-zA-Z][-a-zA-Z0-9]*", at most
+// 128 characters (CreateStack, StackName).
+var stackRE = regexp.MustCompile(`^[A-Za-z][-A-Za-z0-9]{0,127}$`)
+
 // FromEnv reads the configuration through getenv (os.Getenv in main).
 func FromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
@@ -149,12 +157,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		SecretsFile:       getenv(EnvSecretsFile),
 		Listen:            getenv(EnvListen),
 		InLambda:          getenv(EnvLambdaRuntimeAPI) != "",
+		MetricsStack:      getenv(EnvMetricsStack),
 	}
 	var errs []error
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
 	}
 
+	if c.MetricsStack != "" && !stackRE.MatchString(c.MetricsStack) {
+		bad(EnvMetricsStack, "must be a CloudFormation stack name (a letter, then up to 127 letters, digits and '-'), or unset for no metrics")
+	}
 	region := ""
 	if contract.ValidRegion(c.Region) {
 		region = c.Region

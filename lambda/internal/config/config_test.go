@@ -379,3 +379,21 @@ func TestSecretFieldsAreTheContract(t *testing.T) {
 		t.Errorf("Secrets JSON fields = %v, want the contract's %v", tags, want)
 	}
 }
+
+func TestMetricsStack(t *testing.T) {
+	env := baseEnv()
+	c, err := load(env)
+	if err != nil || c.MetricsStack != "" {
+		t.Fatalf("unset: %q %v", c.MetricsStack, err)
+	}
+	env[config.EnvMetricsStack] = "S3Vend-prod-cn"
+	if c, err = load(env); err != nil || c.MetricsStack != "S3Vend-prod-cn" {
+		t.Fatalf("set: %q %v", c.MetricsStack, err)
+	}
+	for _, bad := range []string{"1stack", "S3Vend dev", `x","Stack":"y`, strings.Repeat("a", 129)} {
+		env[config.EnvMetricsStack] = bad
+		if _, err := load(env); err == nil || !strings.Contains(err.Error(), config.EnvMetricsStack) {
+			t.Errorf("%q accepted or error not naming the variable: %v", bad, err)
+		}
+	}
+}
