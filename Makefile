@@ -36,6 +36,7 @@ include lambda/Makefile.inc
 # STACK=S3Vend-dev (comma-separated for several) limits synth, bootstrap,
 # diff-live, deploy and destroy to those stacks: the app synthesizes only
 # their environments (context s3vend:stacks, read in stacks/select.go).
+# deploy and destroy require it.
 STACK   ?=
 comma   := ,
 SELECT  := $(if $(STACK),-c s3vend:stacks=$(STACK))
@@ -60,8 +61,8 @@ help:
 	@echo "Deploying (AWS credentials; STACK=S3Vend-<env> for one stack, else all; see README \"Deploying\"):"
 	@echo "make bootstrap [STACK=…] - cdk bootstrap the account/region of the stacks (once per account and region)"
 	@echo "make diff-live [STACK=…] - cdk diff against the deployed stacks"
-	@echo "make deploy [STACK=…]    - cdk deploy; outputs to $(OUTPUTS_DIR)/<stack>.json (CDK_ARGS=\"--require-approval never\" in CI)"
-	@echo "make destroy [STACK=…]   - cdk destroy (retained resources of protected environments stay)"
+	@echo "make deploy STACK=…      - cdk deploy; outputs to $(OUTPUTS_DIR)/<stack>.json (CDK_ARGS=\"--require-approval never\" in CI)"
+	@echo "make destroy STACK=…     - cdk destroy (retained resources of protected environments stay)"
 	@echo "make cdk CDK_ARGS=\"…\"    - the pinned CDK CLI with the Makefile's settings (the npx cdk route)"
 
 setup: node_modules/.installed go.sum
@@ -141,13 +142,13 @@ diff-live: setup
 	$(CDK) diff $(SELECT) $(STACKS) $(CDK_ARGS)
 
 deploy: setup
-	@$(PREFLIGHT)
+	@$(PREFLIGHT) -require-stacks
 	@mkdir -p $(dir $(OUTPUTS))
 	$(CDK) deploy $(SELECT) $(STACKS) --outputs-file $(OUTPUTS) $(CDK_ARGS)
 	@echo "outputs: $(OUTPUTS)"
 
 destroy: setup
-	@$(PREFLIGHT)
+	@$(PREFLIGHT) -require-stacks
 	$(CDK) destroy $(SELECT) $(STACKS) $(CDK_ARGS)
 
 cdk: setup

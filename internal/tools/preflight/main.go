@@ -52,6 +52,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	sel := fs.String("stacks", "", "comma-separated stack names (empty: every stack), as make's STACK=")
 	action := fs.String("action", "deploy", "what make is about to do, for the message")
 	timeout := fs.Duration("timeout", 5*time.Second, "bound on resolving credentials (IMDS on a laptop)")
+	need := fs.Bool("require-stacks", false, "refuse an empty -stacks (deploy and destroy name their stacks)")
 	if err := fs.Parse(args); err != nil {
 		return exitBadInput
 	}
@@ -62,6 +63,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	targets, err := stackTargets(*cdkJSON, *sel)
 	if err != nil {
 		say("%v", err)
+		return exitBadInput
+	}
+	if *need && strings.TrimSpace(strings.ReplaceAll(*sel, ",", "")) == "" {
+		say("make %s needs STACK=<stack> (comma-separated for several), one of %s", *action, strings.Join(targets.names, ", "))
 		return exitBadInput
 	}
 
@@ -103,6 +108,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 
 // targets describes where the selected stacks go.
 type targets struct {
+	names      []string // "S3Vend-dev"
 	list       []string // "S3Vend-dev (account/region of your credentials)"
 	needRegion bool     // some stack takes its region from the credentials
 }
@@ -137,11 +143,13 @@ func stackTargets(path, sel string) (targets, error) {
 	var t targets
 	for _, name := range cfg.Names() {
 		e := cfg.Environments[name]
+		t.names = append(t.names, stacks.StackName(name))
 		t.list = append(t.list, stacks.StackName(name)+" ("+where(e.Account, e.Region)+")")
 		if e.Region == "" {
 			t.needRegion = true
 		}
 		if e.Edge.Enabled {
+			t.names = append(t.names, stacks.EdgeACLStackName(name))
 			t.list = append(t.list, stacks.EdgeACLStackName(name)+" ("+where(e.Account, stacks.EdgeACLRegion)+")")
 		}
 	}

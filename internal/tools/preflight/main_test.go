@@ -133,6 +133,11 @@ func TestBadInput(t *testing.T) {
 		!strings.Contains(out, "S3Vend-dev, S3Vend-prod-cn") {
 		t.Fatalf("exit %d: %s", code, out)
 	}
+	// deploy and destroy name their stacks: no accidental prod deploy.
+	code, out = preflight(t, "-action", "destroy", "-require-stacks", "-stacks", "")
+	if code != exitBadInput || oneLineMessage(t, out) != "s3vend: make destroy needs STACK=<stack> (comma-separated for several), one of S3Vend-dev, S3Vend-prod-cn\n" {
+		t.Fatalf("exit %d: %q", code, out)
+	}
 	var stderr bytes.Buffer
 	if code := run(context.Background(), []string{"-cdk-json", filepath.Join(t.TempDir(), "cdk.json")}, &stderr); code != exitBadInput ||
 		!strings.Contains(stderr.String(), "cannot read") {
