@@ -90,7 +90,7 @@ synth: setup
 test: setup e2e-deps lint unit lambda-fuzz
 	@echo "make test: all checks passed"
 
-lint: fmt-check vet staticcheck
+lint: fmt-check vet staticcheck actionlint
 
 fmt-check:
 	@out=$$(gofmt -l $(GODIRS)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -101,6 +101,12 @@ vet:
 # staticcheck is pinned as a go.mod tool (go get -tool ...@v0.8.2).
 staticcheck:
 	$(GO) tool staticcheck $(PKGS)
+
+# The GitHub Actions workflows, with actionlint pinned as a go.mod tool
+# (go get -tool ...@v1.7.12); it also runs shellcheck over run: scripts when
+# shellcheck is installed. SHA pinning and permissions: internal/workflows.
+actionlint:
+	$(GO) tool actionlint
 
 # Every package's tests in one go test run, so the Lambda's tests and the CDK
 # tests (one synthesis, one jsii kernel for the whole test/ package) overlap.
