@@ -23,6 +23,9 @@ func (c Config) StackNames() []string {
 			out = append(out, EdgeACLStackName(n))
 		}
 	}
+	if c.CICD != nil {
+		out = append(out, CICDStackName)
+	}
 	return out
 }
 
@@ -30,8 +33,8 @@ func (c Config) StackNames() []string {
 // SelectionContextKey value sel (a comma-separated string, or a JSON list
 // from cdk.json; nil or "" keeps every stack). A stack brings its whole
 // environment: S3Vend-<env> needs S3Vend-<env>-EdgeACL, whose output it reads,
-// and the ACL stack is nothing without it. An unknown name is an error that
-// lists the valid ones.
+// and the ACL stack is nothing without it. S3Vend-cicd comes alone. An
+// unknown name is an error that lists the valid ones.
 func (c Config) Select(sel any) (Config, error) {
 	names, err := selectionNames(sel)
 	if err != nil || len(names) == 0 {
@@ -47,6 +50,10 @@ func (c Config) Select(sel any) (Config, error) {
 	out := Config{Environments: map[string]EnvConfig{}}
 	var unknown []string
 	for _, s := range names {
+		if s == CICDStackName && c.CICD != nil {
+			out.CICD = c.CICD // carries what it needs of the environments it deploys
+			continue
+		}
 		env, ok := owner[s]
 		if !ok {
 			unknown = append(unknown, fmt.Sprintf("%q", s))

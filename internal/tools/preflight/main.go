@@ -153,6 +153,13 @@ func stackTargets(path, sel string) (targets, error) {
 			t.list = append(t.list, stacks.EdgeACLStackName(name)+" ("+where(e.Account, stacks.EdgeACLRegion)+")")
 		}
 	}
+	if c := cfg.CICD; c != nil {
+		t.names = append(t.names, stacks.CICDStackName)
+		t.list = append(t.list, stacks.CICDStackName+" ("+where(c.Account, c.Region)+")")
+		if c.Region == "" {
+			t.needRegion = true
+		}
+	}
 	return t, nil
 }
 
