@@ -27,12 +27,20 @@ import (
 //   - The sub claim of a job that references a GitHub environment is
 //     repo:OWNER/REPO:environment:NAME; of a pull_request run,
 //     repo:OWNER/REPO:pull_request; otherwise repo:OWNER/REPO:ref:refs/heads/BRANCH.
-//     https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect#example-subject-claims
+//     https://docs.github.com/en/actions/reference/security/oidc (OIDC token
+//     claims: iss https://token.actions.githubusercontent.com, sub, and the
+//     example subject claims per trigger)
 //   - An account has one IAM OIDC provider per URL, so a second stack must
 //     import the existing one (GitHubDeployRolesProps.OIDCProviderArn).
-//   - IAM no longer needs a thumbprint for this issuer (it trusts GitHub's
-//     certificate through its own CA library); CloudFormation's
-//     ThumbprintList is optional (see awsiam.CfnOIDCProviderProps).
+//   - CloudFormation's ThumbprintList is optional: "If it is not included,
+//     IAM will retrieve and use the top intermediate certificate authority
+//     (CA) thumbprint of the OpenID Connect identity provider server
+//     certificate" (awsiam.CfnOIDCProviderProps, aws-cdk-go v2.270.0, from
+//     https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-oidcprovider.html).
+//   - cdk diff reads the deployed template with the bootstrap lookup role
+//     only with --no-change-set: "Whether to create a change set to analyze
+//     resource replacements. In this mode, diff will use the deploy role
+//     instead of the lookup role." (aws-cdk CLI 2.1148.1, cdk diff --help).
 
 // GitHubOIDCIssuer is GitHub Actions' OIDC issuer host.
 const GitHubOIDCIssuer = "token.actions.githubusercontent.com"
