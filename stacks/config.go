@@ -24,6 +24,7 @@ const ContextKey = "s3vend"
 // It is read and validated once, in app.go, by ParseConfig.
 type Config struct {
 	Environments map[string]EnvConfig
+	CICD         *CICDConfig // the "cicd" key (stack S3Vend-cicd); nil without it
 }
 
 // Names returns the environment names in a stable order.
@@ -95,6 +96,7 @@ type EdgeConfig struct {
 // rawConfig mirrors the JSON shape of the cdk.json context.
 type rawConfig struct {
 	Environments map[string]json.RawMessage `json:"environments"`
+	CICD         json.RawMessage            `json:"cicd"`
 }
 
 type rawEnv struct {
@@ -245,6 +247,11 @@ func ParseConfigWith(ctx any, opts ParseOptions) (Config, error) {
 			continue
 		}
 		cfg.Environments[name] = env
+	}
+	if len(errs) == 0 && len(raw.CICD) > 0 && string(raw.CICD) != "null" {
+		var cicdErrs []error
+		cfg.CICD, cicdErrs = parseCICD(raw.CICD, cfg.Environments)
+		errs = append(errs, cicdErrs...)
 	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid cdk.json context:\n  %w", joinLines(errs))

@@ -173,6 +173,9 @@ func Build(app awscdk.App, cfg Config, moduleDir string) map[string]*S3VendStack
 		}
 		out[name] = NewS3VendStack(app, props)
 	}
+	if cfg.CICD != nil {
+		NewCICDStack(app, *cfg.CICD)
+	}
 	// Findings (and suppressions) surface as synth annotations, which fail
 	// `cdk synth` and are asserted in the tests. The per-rule CSV reports are
 	// off: writing them line by line took 5-7 s of a 10 s synth.

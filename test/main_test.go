@@ -87,6 +87,17 @@ var testOnlyEnvironments = map[string]any{
 	},
 }
 
+// testOnlyCICD adds the S3Vend-cicd stack (cdk.json ships without it): an
+// environment-agnostic deploy target, one with a fixed account and region
+// and a us-east-1 edge ACL stack, and the pull-request diff role.
+var testOnlyCICD = map[string]any{
+	"repository": "octo-org/s3vend-app",
+	"deploy": map[string]any{
+		"dev":  map[string]any{},
+		"edge": map[string]any{"githubEnvironment": "production"},
+	},
+}
+
 // shippedEnvironments are the environment names of cdk.json.
 var shippedEnvironments []string
 
@@ -130,6 +141,7 @@ func synthAll() error {
 	for name, env := range testOnlyEnvironments {
 		envs[name] = env
 	}
+	s3vend["cicd"] = testOnlyCICD
 	// As make synth: the shipped sample's placeholders warn, not refuse.
 	if configs, err = stacks.ParseConfigWith(s3vend, stacks.ParseOptions{WarnPlaceholders: true}); err != nil {
 		return err
@@ -218,6 +230,9 @@ func stackNames() []string {
 		if configs.Environments[n].Edge.Enabled {
 			out = append(out, stacks.EdgeACLStackName(n))
 		}
+	}
+	if configs.CICD != nil {
+		out = append(out, stacks.CICDStackName)
 	}
 	return out
 }

@@ -64,6 +64,17 @@ func TestConstructPropsAreValidatedBeforeAnyResource(t *testing.T) {
 				RoleMappings: []constructs.RoleMappingRule{{Claim: "c", MatchType: "Equals", Value: "v", RoleArn: "arn:aws:iam::111122223333:role/r"}},
 			})
 		}},
+		{"github roles", "GitHubDeployRolesProps.Roles", func() {
+			constructs.NewGitHubDeployRoles(nil, "G", constructs.GitHubDeployRolesProps{})
+		}},
+		{"github sub wildcard", "GitHubDeployRolesProps.Roles[0].Subject", func() {
+			constructs.NewGitHubDeployRoles(nil, "G", constructs.GitHubDeployRolesProps{Roles: []constructs.GitHubRoleSpec{
+				{ID: "Deploy", Subject: "repo:o/r:*", Targets: []constructs.CDKTarget{{}}},
+			}})
+		}},
+		{"github provider arn", "GitHubDeployRolesProps.OIDCProviderArn", func() {
+			constructs.NewGitHubDeployRoles(nil, "G", constructs.GitHubDeployRolesProps{OIDCProviderArn: "arn:aws:iam::111122223333:oidc-provider/example.com"})
+		}},
 		{"token vendor refs", "TokenVendorProps", func() {
 			constructs.NewTokenVendor(nil, "T", constructs.TokenVendorProps{})
 		}},
