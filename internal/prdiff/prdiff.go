@@ -94,7 +94,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 
-	tree, cleanup, err := addWorktree(ctx, top, baseSHA)
+	tree := filepath.Join(o.OutDir, "base-tree")
+	cleanup, err := addWorktree(ctx, top, tree, baseSHA)
 	if err != nil {
 		return nil, err
 	}
@@ -190,25 +191,25 @@ func resolveBase(ctx context.Context, top, ref string) (name, sha string, err er
 	return "", "", userErr("no base to diff against: neither origin/main nor main exists here (git fetch origin main, or pass BASE=<ref>)")
 }
 
-// addWorktree checks the base out in a temporary detached worktree; cleanup
-// removes it (call it also on failure or interrupt).
-func addWorktree(ctx context.Context, top, sha string) (string, func(), error) {
-	tmp, err := os.MkdirTemp("", "s3vend-diff-base-")
-	if err != nil {
-		return "", nil, err
-	}
+// addWorktree checks the base out in a detached worktree at path; cleanup
+// removes it (call it also on failure or interrupt). The path is fixed (under
+// the output directory, which is git-ignored and, starting with a dot, outside
+// ./... patterns) so that the Go build cache, whose entries depend on package
+// directories, serves the next run's base synthesis.
+func addWorktree(ctx context.Context, top, path, sha string) (func(), error) {
 	cleanup := func() {
 		// A fresh context: the run's may be cancelled (Ctrl-C) by now.
 		bg := context.Background()
-		_, _ = git(bg, top, "worktree", "remove", "--force", tmp)
-		os.RemoveAll(tmp)
+		_, _ = git(bg, top, "worktree", "remove", "--force", path)
+		os.RemoveAll(path)
 		_, _ = git(bg, top, "worktree", "prune")
 	}
-	if _, err := git(ctx, top, "worktree", "add", "--detach", tmp, sha); err != nil {
+	cleanup() // a worktree left by a killed run
+	if _, err := git(ctx, top, "worktree", "add", "--detach", path, sha); err != nil {
 		cleanup()
-		return "", nil, fmt.Errorf("checking out the base: %w", err)
+		return nil, fmt.Errorf("checking out the base: %w", err)
 	}
-	return tmp, cleanup, nil
+	return cleanup, nil
 }
 
 // offlineEnv is the environment of every CDK CLI run: no AWS credentials,
