@@ -36,7 +36,9 @@ func props(t *testing.T, tpl Template, id string) map[string]any {
 	return res(t, tpl, id)["Properties"].(map[string]any)
 }
 
-func report(diffs ...StackDiff) string { return Report{Base: "`main`", Head: "HEAD", Stacks: diffs}.Markdown() }
+func report(diffs ...StackDiff) string {
+	return Report{Base: "`main`", Head: "HEAD", Stacks: diffs}.Markdown()
+}
 
 func TestIdenticalTemplatesHaveNoChanges(t *testing.T) {
 	// GIVEN the same template on both sides (a no-op commit)
