@@ -108,7 +108,8 @@ bench: setup lambda-bench
 # base with main (BASE=<ref> to choose), every stack or STACK=S3Vend-dev;
 # report in .build/diff/report.md. FAIL=1 exits 1 when a stack changed.
 diff: setup
-	@$(GO) run ./internal/tools/s3vend-diff -node $(NODE24) -cdk $(CURDIR)/node_modules/aws-cdk/bin/cdk \
+	@$(GO) build -o .build/s3vend-diff ./internal/tools/s3vend-diff
+	@.build/s3vend-diff -node $(NODE24) -cdk $(CURDIR)/node_modules/aws-cdk/bin/cdk \
 		-base '$(BASE)' -stack '$(STACK)' $(if $(filter 1 true yes,$(FAIL)),-fail)
 
 deploy: setup

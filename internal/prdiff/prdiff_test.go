@@ -182,7 +182,7 @@ func TestOfflineDiffOfCommits(t *testing.T) {
 		for _, want := range []string{
 			"`main` at its merge base",
 			"**3 of 3 stack(s) changed**: `S3Vend-dev` (changed), `S3Vend-prod` (removed), `S3Vend-prod-cn` (new).",
-			"`StorageGuestAccess16FB871C` (AWS::IAM::Policy), policy: 1 added, 0 removed\n\n```diff\n+ Allow s3:PutObject\n+   on ${StorageBucket5CB7C8EA.Arn}/public/*\n```",
+			"`StorageGuestAccess16FB871C` (AWS::IAM::Policy), policy on roles ${IdentityUnauthenticatedRoleA1A98424}: 1 added, 0 removed\n\n```diff\n+ Allow s3:PutObject\n+   on ${StorageBucket5CB7C8EA.Arn}/public/*\n```",
 			"### S3Vend-prod: removed",
 			"### S3Vend-prod-cn: new",
 			// the raw diff: the CLI's own rendering of the new statement

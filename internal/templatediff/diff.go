@@ -68,6 +68,7 @@ type Resource struct {
 // or removed.
 type PolicyChange struct {
 	Resource, Type, Label string
+	Target                string // what the document is attached to (head side, else base)
 	Added, Removed        []Statement
 }
 
@@ -248,10 +249,10 @@ func comparePolicies(br, hr map[string]resource) []PolicyChange {
 		var old, cur []Statement
 		pc := PolicyChange{Resource: k.id, Label: k.label}
 		if pair[0] != nil {
-			old, pc.Type = pair[0].Statements, pair[0].Type
+			old, pc.Type, pc.Target = pair[0].Statements, pair[0].Type, pair[0].Target
 		}
 		if pair[1] != nil {
-			cur, pc.Type = pair[1].Statements, pair[1].Type
+			cur, pc.Type, pc.Target = pair[1].Statements, pair[1].Type, pair[1].Target
 		}
 		pc.Added, pc.Removed = statementDelta(old, cur), statementDelta(cur, old)
 		if len(pc.Added)+len(pc.Removed) > 0 {

@@ -89,7 +89,7 @@ func TestWidenedPolicyShowsNewStatement(t *testing.T) {
 	md := report(d)
 	for _, want := range []string{
 		"**1 of 1 stack(s) changed**",
-		"`StorageUserAccess168AE699` (AWS::IAM::Policy), policy: 1 added, 1 removed",
+		"`StorageUserAccess168AE699` (AWS::IAM::Policy), policy on roles ${IdentityAuthenticatedRole83AF9BCF}: 1 added, 1 removed",
 		"+ Allow s3:GetObject   (Sid ReadSharedObjects)\n+   on ${StorageBucket5CB7C8EA.Arn}/*\n",
 		"-   on ${StorageBucket5CB7C8EA.Arn}/protected/*, ${StorageBucket5CB7C8EA.Arn}/public/*\n",
 		"Modified:\n  - `StorageUserAccess168AE699` (AWS::IAM::Policy): PolicyDocument",

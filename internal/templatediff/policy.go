@@ -71,6 +71,7 @@ type PolicyDoc struct {
 	Resource   string // logical id
 	Type       string // resource type
 	Label      string // "trust policy", "inline policy X", "policy document", ...
+	Target     string // what the document applies to: "roles ${X}", "bucket ${B}"; display only
 	Statements []Statement
 }
 
@@ -100,7 +101,7 @@ var policyProps = map[string][][2]string{
 func policyDocs(id string, r resource) []PolicyDoc {
 	var docs []PolicyDoc
 	add := func(label string, doc any) {
-		docs = append(docs, PolicyDoc{Resource: id, Type: r.Type, Label: label, Statements: statements(doc)})
+		docs = append(docs, PolicyDoc{Resource: id, Type: r.Type, Label: label, Target: target(r.Properties), Statements: statements(doc)})
 	}
 	switch r.Type {
 	case "AWS::IAM::Role":
@@ -136,6 +137,17 @@ func policyDocs(id string, r resource) []PolicyDoc {
 		}
 	}
 	return docs
+}
+
+// target names what a policy document is attached to, for the reviewer.
+func target(p map[string]any) string {
+	var parts []string
+	for _, k := range []string{"Roles", "Users", "Groups", "Bucket", "Topics", "Queues", "FunctionName", "SecretId"} {
+		if v, ok := p[k]; ok {
+			parts = append(parts, strings.ToLower(k)+" "+strings.Join(list(v), ", "))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // lambdaPermission expresses an AWS::Lambda::Permission as the statement it

@@ -125,7 +125,11 @@ func (s StackDiff) writeSummary(b *strings.Builder) {
 	}
 	b.WriteString("\n#### IAM and resource-policy statements\n")
 	for _, p := range s.Policies {
-		fmt.Fprintf(b, "\n`%s` (%s), %s: %d added, %d removed\n\n```diff\n", p.Resource, p.Type, p.Label, len(p.Added), len(p.Removed))
+		on := ""
+		if p.Target != "" {
+			on = " on " + p.Target
+		}
+		fmt.Fprintf(b, "\n`%s` (%s), %s%s: %d added, %d removed\n\n```diff\n", p.Resource, p.Type, p.Label, on, len(p.Added), len(p.Removed))
 		for _, st := range p.Removed {
 			for _, l := range st.Lines() {
 				b.WriteString("- " + l + "\n")

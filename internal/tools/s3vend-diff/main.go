@@ -32,10 +32,11 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	res, err := prdiff.Run(ctx, o)
+	interrupted := ctx.Err() != nil
 	stop()
 	if err != nil {
 		var ue *prdiff.Error
-		if ctx.Err() != nil {
+		if interrupted {
 			err = errors.New("interrupted (the temporary base worktree was removed)")
 		} else if !errors.As(err, &ue) {
 			err = fmt.Errorf("unexpected: %w", err)
