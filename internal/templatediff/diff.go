@@ -292,7 +292,15 @@ var impactRe = regexp.MustCompile(`^\[~\] \S+ (?:.* )?(\S+) (replace|may be repl
 // ParseImpacts reads which resources the CDK CLI's `cdk diff` output marks as
 // replaced. The CLI decides from the CloudFormation resource specification it
 // bundles (per property: "Update requires: Replacement"), which this package
-// does not duplicate.
+// does not duplicate. The words come from @aws-cdk/cloudformation-diff's
+// formatter, bundled in node_modules/aws-cdk/lib/index.js (aws-cdk 2.1148.1,
+// formatImpact): MAY_REPLACE -> "may be replaced", WILL_REPLACE -> "replace";
+// a property line adds "(requires replacement)". Its tests pin BucketName as
+// an immutable property:
+// https://github.com/aws/aws-cdk/blob/main/packages/@aws-cdk/cloudformation-diff/test/template-and-changeset-diff-merger.test.ts
+// The CLI's library entry is not exported (package.json "exports" lists only
+// bin/cdk), so its text output is the interface; testdata holds a captured
+// sample, and the CLI is pinned in package-lock.json.
 func ParseImpacts(cliOutput string) map[string]string {
 	out := map[string]string{}
 	sc := bufio.NewScanner(strings.NewReader(cliOutput))
