@@ -85,7 +85,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	headOut, baseOut := filepath.Join(o.OutDir, "head"), filepath.Join(o.OutDir, "base")
-	for _, d := range []string{headOut, baseOut} {
+	// An old report must not outlive a failed run (a workflow could post it).
+	for _, d := range []string{headOut, baseOut, filepath.Join(o.OutDir, "report.md")} {
 		if err := os.RemoveAll(d); err != nil {
 			return nil, err
 		}

@@ -235,6 +235,9 @@ func TestOfflineDiffOfCommits(t *testing.T) {
 			!strings.Contains(err.Error(), "boom: the app at this commit does not synthesize") || strings.Contains(err.Error(), "working tree") {
 			t.Errorf("broken base: %v", err)
 		}
+		if _, err := os.Stat(filepath.Join(r.dir, ".build", "diff", "report.md")); !os.IsNotExist(err) {
+			t.Errorf("a failed run left the previous report.md (%v)", err)
+		}
 	})
 
 	t.Run("bad base ref", func(t *testing.T) {
