@@ -59,6 +59,7 @@ help:
 	@echo "make local  - run the token vendor against strict local stand-ins of Cognito, STS and S3 (ENV=dev)"
 	@echo "make e2e    - only the end-to-end client tests (Go, AWS CLI, boto3, Chromium, mini-program)"
 	@echo "make update-snapshots - rewrite golden templates (read the diff first)"
+	@echo "make diff   - offline PR diff: working tree vs merge base with main [STACK=S3Vend-dev] [BASE=ref] [FAIL=1]"
 	@echo "Deploying (AWS credentials; STACK=S3Vend-<env> for one stack, else all; see README \"Deploying\"):"
 	@echo "make bootstrap [STACK=…] - cdk bootstrap the account/region of the stacks (once per account and region)"
 	@echo "make diff-live [STACK=…] - cdk diff against the deployed stacks"
@@ -140,8 +141,13 @@ bench: setup lambda-bench
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./client/... ./cmd/s3vend/...
 	CFN_GUARD=$(GUARD) NODE24=$(NODE24) $(GO) test -run='^$$' -bench=. -benchtime=3x -count=1 ./test/
 
+# Offline PR diff (no AWS credentials): the working tree against its merge
+# base with main (BASE=<ref> to choose), every stack or STACK=S3Vend-dev;
+# report in .build/diff/report.md. FAIL=1 exits 1 when a stack changed.
 diff: setup
-	$(CDK) diff
+	@$(GO) build -o .build/s3vend-diff ./internal/tools/s3vend-diff
+	@.build/s3vend-diff -node $(NODE24) -cdk $(CURDIR)/node_modules/aws-cdk/bin/cdk \
+		-base '$(BASE)' -stack '$(STACK)' $(if $(filter 1 true yes,$(FAIL)),-fail)
 
 # The live forms: never with s3vend:placeholders=warn, so a real deploy
 # refuses sample placeholders.
