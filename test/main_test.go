@@ -29,8 +29,21 @@ func TestMain(m *testing.M) {
 // testOnlyEnvironments exercise options that the shipped cdk.json leaves at
 // their defaults: the opt-in ACL mode, a created user pool with role
 // mappings (basic flow off), an imported user pool in a fixed region
-// with custom upload limits, and the CloudFront + WAF edge.
+// with custom upload limits, the CloudFront + WAF edge, and the other
+// Cognito principal form AWS China documents (cognitoPrincipal).
 var testOnlyEnvironments = map[string]any{
+	"cn-alt": map[string]any{
+		"region":                "cn-north-1",
+		"cors":                  map[string]any{"allowedOrigins": []string{"https://app.example.cn"}},
+		"developerProviderName": "login.s3vend.cnalt",
+		"guests":                true,
+		"cognitoPrincipal": map[string]any{
+			"trustPrincipal": "cognito-identity.cn-north-1.amazonaws.com.cn", "conditionKeyPrefix": "cognito-identity.amazonaws.com.cn",
+		},
+		"verifiers": map[string]any{"hs256": map[string]any{
+			"name": "backend", "issuer": "https://api.example.cn", "audience": "s3vend",
+		}},
+	},
 	"edge": map[string]any{
 		"account":               "111122223333",
 		"region":                "eu-west-1",

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/s3vend/s3vend/constructs"
+	"github.com/s3vend/s3vend/lambda/contract"
 )
 
 // panicOf returns what f panics with ("" if it does not).
@@ -43,10 +44,9 @@ func TestConstructPropsAreValidatedBeforeAnyResource(t *testing.T) {
 		{"max session", "IdentityPoolProps.MaxSessionDuration", func() {
 			constructs.NewIdentityPool(nil, "P", constructs.IdentityPoolProps{DeveloperProviderName: "p", MaxSessionDuration: 13 * time.Hour})
 		}},
-		{"role mappings with classic flow", "IdentityPoolProps.RoleMappings", func() {
+		{"half a principal", "IdentityPoolProps.Principal", func() {
 			constructs.NewIdentityPool(nil, "P", constructs.IdentityPoolProps{
-				DeveloperProviderName: "p", AllowClassicFlow: true, UserPool: &constructs.UserPoolProvider{Create: true},
-				RoleMappings: []constructs.RoleMappingRule{{Claim: "c", MatchType: "Equals", Value: "v", RoleArn: "arn:aws:iam::111122223333:role/r"}},
+				DeveloperProviderName: "p", Principal: contract.CognitoPrincipal{TrustPrincipal: "cognito-identity.amazonaws.com"},
 			})
 		}},
 		{"token vendor refs", "TokenVendorProps", func() {

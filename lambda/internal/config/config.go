@@ -171,6 +171,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 
 	if !regionRE.MatchString(c.Region) {
 		bad(EnvRegion, "must be an AWS region such as eu-west-1")
+	} else if _, err := contract.PartitionFor(c.Region); err != nil {
+		bad(EnvRegion, "%v", err)
 	}
 	if len(c.IdentityPoolID) > maxPoolIDLen || !poolRE.MatchString(c.IdentityPoolID) {
 		bad(EnvIdentityPoolID, "must be an identity pool id REGION:GUID (at most %d characters) such as %s", maxPoolIDLen, ExampleIdentityPoolID)
