@@ -445,6 +445,12 @@ func (v *validator) userPool(e *EnvConfig, r *rawUserPool) {
 	e.UserPool = &up
 }
 
+// roleMappings: rules steer GetCredentialsForIdentity, the enhanced flow
+// ("These roles are used when making calls to GetCredentialsForIdentity",
+// https://docs.aws.amazon.com/cognitoidentity/latest/APIReference/API_SetIdentityPoolRoles.html);
+// the basic flow assumes the role the vendor names. No AWS source says a pool
+// cannot have both (the CDK's identity pool L2 accepts allowClassicFlow with
+// roleMappings), so basicFlow does not matter here.
 func (v *validator) roleMappings(e *EnvConfig, r *rawRoleMappings) {
 	if r == nil {
 		return
