@@ -93,30 +93,33 @@ type rawConfig struct {
 }
 
 type rawEnv struct {
-	Account               string                     `json:"account"`
-	Region                string                     `json:"region"`
-	BucketAccess          string                     `json:"bucketAccess"`
-	CORS                  *rawCORS                   `json:"cors"`
-	Versioning            *bool                      `json:"versioning"`
-	NoncurrentVersionTTL  string                     `json:"noncurrentVersionExpiry"`
-	AbortMultipartAfter   string                     `json:"abortIncompleteUploadsAfter"`
-	AccessLogExpiry       string                     `json:"accessLogExpiry"`
-	DeveloperProviderName string                     `json:"developerProviderName"`
-	Guests                *bool                      `json:"guests"`
-	BasicFlow             *bool                      `json:"basicFlow"`
-	UserPool              *rawUserPool               `json:"userPool"`
-	RoleMappings          *rawRoleMappings           `json:"roleMappings"`
-	CognitoPrincipal      *contract.CognitoPrincipal `json:"cognitoPrincipal"`
-	TokenDuration         string                     `json:"tokenDuration"`
-	CredentialLifetime    string                     `json:"credentialLifetime"`
-	Throttle              *rawThrottle               `json:"throttle"`
-	LogRetention          string                     `json:"logRetention"`
-	Retain                *bool                      `json:"retain"`
-	Verifiers             *contract.Verifiers        `json:"verifiers"`
-	SessionPolicy         json.RawMessage            `json:"sessionPolicy"`
-	Upload                *rawUpload                 `json:"upload"`
-	Edge                  *rawEdge                   `json:"edge"`
+	Account               string              `json:"account"`
+	Region                string              `json:"region"`
+	BucketAccess          string              `json:"bucketAccess"`
+	CORS                  *rawCORS            `json:"cors"`
+	Versioning            *bool               `json:"versioning"`
+	NoncurrentVersionTTL  string              `json:"noncurrentVersionExpiry"`
+	AbortMultipartAfter   string              `json:"abortIncompleteUploadsAfter"`
+	AccessLogExpiry       string              `json:"accessLogExpiry"`
+	DeveloperProviderName string              `json:"developerProviderName"`
+	Guests                *bool               `json:"guests"`
+	BasicFlow             *bool               `json:"basicFlow"`
+	UserPool              *rawUserPool        `json:"userPool"`
+	RoleMappings          *rawRoleMappings    `json:"roleMappings"`
+	CognitoPrincipal      *rawPrincipal       `json:"cognitoPrincipal"`
+	TokenDuration         string              `json:"tokenDuration"`
+	CredentialLifetime    string              `json:"credentialLifetime"`
+	Throttle              *rawThrottle        `json:"throttle"`
+	LogRetention          string              `json:"logRetention"`
+	Retain                *bool               `json:"retain"`
+	Verifiers             *contract.Verifiers `json:"verifiers"`
+	SessionPolicy         json.RawMessage     `json:"sessionPolicy"`
+	Upload                *rawUpload          `json:"upload"`
+	Edge                  *rawEdge            `json:"edge"`
 }
+
+// rawPrincipal is the "cognitoPrincipal" key.
+type rawPrincipal = contract.CognitoPrincipal
 
 // rawEdge is the "edge" key.
 type rawEdge struct {
@@ -579,8 +582,9 @@ func (v *validator) edge(e *EnvConfig, r *rawEdge) {
 // partition looks the region up in contract.Partitions and applies a
 // "cognitoPrincipal" override, which must be one of the forms AWS documents
 // for the partition.
-func (v *validator) partition(e *EnvConfig, override *contract.CognitoPrincipal) {
+func (v *validator) partition(e *EnvConfig, override *rawPrincipal) {
 	e.Partition = contract.Partitions[0]
+	e.Principal = e.Partition.Principal
 	if e.Region != "" {
 		p, err := contract.PartitionFor(e.Region)
 		if err != nil {
