@@ -40,8 +40,6 @@ const (
 	PublicPrefix    = contract.PublicPrefix
 	ProtectedPrefix = contract.ProtectedPrefix
 	PrivatePrefix   = contract.PrivatePrefix
-	// IdentitySub is the IAM policy variable holding the caller's identity id.
-	IdentitySub = "${cognito-identity.amazonaws.com:sub}"
 )
 
 // ACLWarning is the synth warning the public-read ACL mode adds.
@@ -264,10 +262,13 @@ func days(d time.Duration) *float64 { return jsii.Number(float64(d / (24 * time.
 // GrantUserAccess gives an authenticated identity's role its per-identity
 // access: read/write/delete of private/<sub>/ and protected/<sub>/, read of
 // protected/ and public/, and listing of only those prefixes.
-func (b *PublicBucket) GrantUserAccess(role awsiam.IRole) {
+// who is how the pool's sessions name Cognito: the identity id is the policy
+// variable ${<who.ConditionKeyPrefix>:sub}.
+func (b *PublicBucket) GrantUserAccess(role awsiam.IRole, who contract.CognitoPrincipal) {
+	identitySub := who.IdentityIDVariable()
 	own := []string{
-		*b.Bucket.ArnForObjects(jsii.String(PrivatePrefix + IdentitySub + "/*")),
-		*b.Bucket.ArnForObjects(jsii.String(ProtectedPrefix + IdentitySub + "/*")),
+		*b.Bucket.ArnForObjects(jsii.String(PrivatePrefix + identitySub + "/*")),
+		*b.Bucket.ArnForObjects(jsii.String(ProtectedPrefix + identitySub + "/*")),
 	}
 	policy := awsiam.NewPolicy(b.Construct, jsii.String("UserAccess"), &awsiam.PolicyProps{
 		Roles: &[]awsiam.IRole{role},
@@ -293,7 +294,7 @@ func (b *PublicBucket) GrantUserAccess(role awsiam.IRole) {
 				Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": []string{
 					PublicPrefix, PublicPrefix + "*",
 					ProtectedPrefix, ProtectedPrefix + "*",
-					PrivatePrefix + IdentitySub + "/", PrivatePrefix + IdentitySub + "/*",
+					PrivatePrefix + identitySub + "/", PrivatePrefix + identitySub + "/*",
 				}}},
 			}),
 		},
@@ -301,7 +302,7 @@ func (b *PublicBucket) GrantUserAccess(role awsiam.IRole) {
 	cdknag.NagSuppressions_AddResourceSuppressions(policy, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("Object keys are chosen by the user at run time: the wildcards are scoped to the caller's own " +
-			"identity prefix (" + IdentitySub + ") or to the read-only shared prefixes public/ and protected/."),
+			"identity prefix (" + identitySub + ") or to the read-only shared prefixes public/ and protected/."),
 		AppliesTo: &[]any{regexAppliesTo(`Resource::<.*Bucket.*\.Arn>/(public|protected|private)/.*`)},
 	}}, jsii.Bool(false))
 }

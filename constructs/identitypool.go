@@ -16,10 +16,6 @@ import (
 	"github.com/s3vend/s3vend/lambda/contract"
 )
 
-// CognitoPrincipal is the federated principal of Cognito identity pools, in
-// every partition (aws, aws-cn, aws-us-gov).
-const CognitoPrincipal = "cognito-identity.amazonaws.com"
-
 // UserPoolProvider adds a Cognito user pool as a second login provider:
 // either a new pool (Create) or an existing one (UserPoolID and ClientID).
 type UserPoolProvider struct {
@@ -78,11 +74,17 @@ type IdentityPoolProps struct {
 	// (at least IAM's one hour).
 	MaxSessionDuration time.Duration
 	Retain             bool
+	// Principal names Cognito in the roles' trust policies; default the aws
+	// partition's (contract.Partitions), right for any env-agnostic stack.
+	Principal contract.CognitoPrincipal
 }
 
 func (p IdentityPoolProps) withDefaults() IdentityPoolProps {
 	if p.MaxSessionDuration == 0 {
 		p.MaxSessionDuration = contract.DefaultCredentialDuration
+	}
+	if p.Principal == (contract.CognitoPrincipal{}) {
+		p.Principal = contract.Partitions[0].Principal
 	}
 	p.RoleMappings = slices.Clone(p.RoleMappings)
 	return p
@@ -94,8 +96,8 @@ func (p IdentityPoolProps) validate() error {
 		return fmt.Errorf("IdentityPoolProps.DeveloperProviderName: %q %v", p.DeveloperProviderName, contract.CheckDeveloperProvider(p.DeveloperProviderName))
 	case contract.CheckCredentialDuration(p.MaxSessionDuration) != nil:
 		return fmt.Errorf("IdentityPoolProps.MaxSessionDuration: %s %v", p.MaxSessionDuration, contract.CheckCredentialDuration(p.MaxSessionDuration))
-	case len(p.RoleMappings) > 0 && p.AllowClassicFlow:
-		return fmt.Errorf("IdentityPoolProps.RoleMappings: Cognito rejects role mappings on a pool that allows the classic flow")
+	case p.Principal.TrustPrincipal == "" || p.Principal.ConditionKeyPrefix == "":
+		return fmt.Errorf("IdentityPoolProps.Principal: needs both TrustPrincipal and ConditionKeyPrefix")
 	case len(p.RoleMappings) > 0 && p.UserPool == nil:
 		return fmt.Errorf("IdentityPoolProps.RoleMappings: rules need a UserPool provider")
 	}
@@ -126,6 +128,7 @@ type IdentityPool struct {
 	UnauthenticatedRole awsiam.Role // nil when guests are off
 	UserPool            awscognito.IUserPool
 	UserPoolClientID    *string
+	Principal           contract.CognitoPrincipal // how the roles name Cognito
 }
 
 // NewIdentityPool creates the pool, its roles and its role attachment.
@@ -166,6 +169,7 @@ func NewIdentityPool(scope awsconstructs.Construct, id string, props IdentityPoo
 		ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
 	})
 
+	ip.Principal = p.Principal
 	ip.AuthenticatedRole = ip.role("AuthenticatedRole", "authenticated", p.MaxSessionDuration)
 	roles := map[string]any{"authenticated": ip.AuthenticatedRole.RoleArn()}
 	if p.AllowGuests {
@@ -190,9 +194,9 @@ func NewIdentityPool(scope awsconstructs.Construct, id string, props IdentityPoo
 func (ip *IdentityPool) role(id, amr string, maxSession time.Duration) awsiam.Role {
 	return awsiam.NewRole(ip.Construct, jsii.String(id), &awsiam.RoleProps{
 		Description: jsii.String(fmt.Sprintf("s3vend %s identities of identity pool %s", amr, *ip.Node().Path())),
-		AssumedBy: awsiam.NewFederatedPrincipal(jsii.String(CognitoPrincipal), &map[string]any{
-			"StringEquals":           map[string]any{CognitoPrincipal + ":aud": ip.PoolID},
-			"ForAnyValue:StringLike": map[string]any{CognitoPrincipal + ":amr": amr},
+		AssumedBy: awsiam.NewFederatedPrincipal(jsii.String(ip.Principal.TrustPrincipal), &map[string]any{
+			"StringEquals":           map[string]any{ip.Principal.Key("aud"): ip.PoolID},
+			"ForAnyValue:StringLike": map[string]any{ip.Principal.Key("amr"): amr},
 		}, jsii.String("sts:AssumeRoleWithWebIdentity")),
 		MaxSessionDuration: awscdk.Duration_Seconds(jsii.Number(contract.RoleMaxSession(maxSession).Seconds())),
 	})
@@ -261,10 +265,6 @@ func (ip *IdentityPool) roleMappings(p IdentityPoolProps) any {
 		},
 	}}
 }
-
-// LoginKey is the Logins key a client passes to GetCredentialsForIdentity
-// with a token from GetOpenIdTokenForDeveloperIdentity.
-func LoginKey(region string) string { return contract.LoginKey(region) }
 
 func nilIfEmpty(v []any) *[]any {
 	if len(v) == 0 {

@@ -57,6 +57,12 @@ type EnvConfig struct {
 	UserPool              *s3vc.UserPoolProvider
 	RoleMappings          []s3vc.RoleMappingRule
 	AmbiguousRoleDeny     bool
+	// Partition is the region's row of contract.Partitions (the aws row for
+	// an environment-agnostic stack: its default principal is also aws-cn's,
+	// so the stack is right in either partition); Principal is the
+	// partition's default CognitoPrincipal or the "cognitoPrincipal" chosen.
+	Partition contract.Partition
+	Principal contract.CognitoPrincipal
 
 	TokenDuration      time.Duration // GetOpenIdTokenForDeveloperIdentity TokenDuration
 	CredentialLifetime time.Duration // role MaxSessionDuration and basic-flow credential lifetime
@@ -113,6 +119,7 @@ type rawEnv struct {
 	BasicFlow             *bool               `json:"basicFlow"`
 	UserPool              *rawUserPool        `json:"userPool"`
 	RoleMappings          *rawRoleMappings    `json:"roleMappings"`
+	CognitoPrincipal      *rawPrincipal       `json:"cognitoPrincipal"`
 	TokenDuration         string              `json:"tokenDuration"`
 	CredentialLifetime    string              `json:"credentialLifetime"`
 	Throttle              *rawThrottle        `json:"throttle"`
@@ -125,6 +132,9 @@ type rawEnv struct {
 	Edge                  *rawEdge            `json:"edge"`
 	Alarms                *rawAlarms          `json:"alarms"`
 }
+
+// rawPrincipal is the "cognitoPrincipal" key.
+type rawPrincipal = contract.CognitoPrincipal
 
 // rawEdge is the "edge" key.
 type rawEdge struct {
@@ -177,15 +187,6 @@ var (
 	envNameRe    = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
 	accountRe    = regexp.MustCompile(`^\d{12}$`)
 	userPoolIDRe = regexp.MustCompile(`^[\w-]+_[0-9a-zA-Z]+$`)
-	// Regions where Cognito identity pools are available (Cognito Identity endpoints).
-	identityPoolRegions = []string{
-		"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "ca-west-1",
-		"sa-east-1", "mx-central-1", "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2",
-		"eu-north-1", "eu-south-1", "eu-south-2", "il-central-1", "me-south-1", "me-central-1",
-		"af-south-1", "ap-south-1", "ap-south-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
-		"ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
-		"ap-southeast-7", "ap-east-1", "cn-north-1", "cn-northwest-1", "us-gov-west-1",
-	}
 )
 
 // PlaceholdersContextKey is the CDK context key of the one opt-out from the
@@ -351,13 +352,7 @@ func (v *validator) env(name string, msg json.RawMessage) EnvConfig {
 	if e.Account != "" && !accountRe.MatchString(e.Account) {
 		v.fail("account", "%q is not a 12-digit AWS account id; remove the key for an environment-agnostic stack", e.Account)
 	}
-	if e.Region != "" {
-		if !contract.ValidRegion(e.Region) {
-			v.fail("region", "%q is not an AWS region name", e.Region)
-		} else if !slices.Contains(identityPoolRegions, e.Region) {
-			v.fail("region", "%q has no Cognito identity pools; pick one of %s", e.Region, strings.Join(identityPoolRegions, ", "))
-		}
-	}
+	v.partition(&e, r.CognitoPrincipal)
 
 	switch a := s3vc.BucketAccess(r.BucketAccess); a {
 	case "":
@@ -562,18 +557,21 @@ func (v *validator) userPool(e *EnvConfig, r *rawUserPool) {
 	case !up.Create && e.Region != "" && !strings.HasPrefix(up.UserPoolID, e.Region+"_"):
 		v.fail("userPool.userPoolId", "%q is not in this environment's region %s", up.UserPoolID, e.Region)
 	}
-	if strings.HasPrefix(e.Region, "cn-") {
+	if e.Region != "" && !e.Partition.UserPools {
 		v.fail("userPool", "Cognito user pools are not available in %s; use an oidc verifier instead", e.Region)
 	}
 	e.UserPool = &up
 }
 
+// roleMappings: rules steer GetCredentialsForIdentity, the enhanced flow
+// ("These roles are used when making calls to GetCredentialsForIdentity",
+// https://docs.aws.amazon.com/cognitoidentity/latest/APIReference/API_SetIdentityPoolRoles.html);
+// the basic flow assumes the role the vendor names. No AWS source says a pool
+// cannot have both (the CDK's identity pool L2 accepts allowClassicFlow with
+// roleMappings), so basicFlow does not matter here.
 func (v *validator) roleMappings(e *EnvConfig, r *rawRoleMappings) {
 	if r == nil {
 		return
-	}
-	if e.BasicFlow {
-		v.fail("roleMappings", "Cognito rejects role mappings on a pool that allows the basic flow; set basicFlow to false or remove roleMappings")
 	}
 	if e.UserPool == nil {
 		v.fail("roleMappings", "rules match user pool token claims; configure userPool first")
@@ -689,11 +687,44 @@ func (v *validator) edge(e *EnvConfig, r *rawEdge) {
 	switch {
 	case e.Region == "":
 		v.fail("edge.enabled", "needs \"region\" set: the web ACL is deployed in its own us-east-1 stack and this stack reads its ARN across regions, which CloudFormation can only do between known regions")
-	case strings.HasPrefix(e.Region, "cn-"):
+	case e.Partition.Name == "aws-cn":
 		v.fail("edge.enabled", "not available in %s: CloudFront in the China regions serves only an ICP-recorded alternate domain with an IAM-uploaded certificate (not *.cloudfront.cn), and the aws-cn partition has no us-east-1 for the web ACL; remove the key (see README)", e.Region)
-	case strings.HasPrefix(e.Region, "us-gov-"):
-		v.fail("edge.enabled", "not available in %s: the web ACL and the distribution would have to live in a standard (aws) account; remove the key", e.Region)
 	}
+}
+
+// partition looks the region up in contract.Partitions and applies a
+// "cognitoPrincipal" override, which must be one of the forms AWS documents
+// for the partition.
+func (v *validator) partition(e *EnvConfig, override *rawPrincipal) {
+	e.Partition = contract.Partitions[0]
+	e.Principal = e.Partition.Principal
+	if e.Region != "" {
+		p, err := contract.PartitionFor(e.Region)
+		if err != nil {
+			v.fail("region", "%v; or remove the key for an environment-agnostic stack", err)
+			return
+		}
+		e.Partition = p
+	}
+	e.Principal = e.Partition.Principal
+	if override == nil {
+		return
+	}
+	if e.Region == "" {
+		v.fail("cognitoPrincipal", "needs \"region\" set: which forms are valid depends on the partition")
+		return
+	}
+	if !slices.Contains(e.Partition.Principals, *override) {
+		forms := make([]string, len(e.Partition.Principals))
+		for i, f := range e.Partition.Principals {
+			b, _ := json.Marshal(f)
+			forms[i] = string(b)
+		}
+		v.fail("cognitoPrincipal", "%+v is not a form AWS documents for partition %s; use one of %s (default %s), or remove the key",
+			*override, e.Partition.Name, strings.Join(forms, ", "), forms[0])
+		return
+	}
+	e.Principal = *override
 }
 
 func boolOr(b *bool, def bool) bool {

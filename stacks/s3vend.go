@@ -9,6 +9,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	s3vc "github.com/s3vend/s3vend/constructs"
+	"github.com/s3vend/s3vend/lambda/contract"
 )
 
 // StackName is the CloudFormation stack name of an environment.
@@ -66,8 +67,9 @@ func NewS3VendStack(scope awsconstructs.Construct, props S3VendStackProps) *S3Ve
 		AmbiguousRoleDeny:     e.AmbiguousRoleDeny,
 		MaxSessionDuration:    e.CredentialLifetime,
 		Retain:                e.Retain,
+		Principal:             e.Principal,
 	})
-	s.Bucket.GrantUserAccess(s.IdentityPool.AuthenticatedRole)
+	s.Bucket.GrantUserAccess(s.IdentityPool.AuthenticatedRole, s.IdentityPool.Principal)
 	var guestRoleArn *string
 	if r := s.IdentityPool.UnauthenticatedRole; r != nil {
 		s.Bucket.GrantGuestAccess(r)
@@ -134,7 +136,7 @@ func (s *S3VendStack) outputs(e EnvConfig) {
 		out("TokenEndpoint", "POST a login here to receive an identity id and token", s.TokenVendor.TokenURL)
 	}
 	if e.Region != "" { // env-agnostic stacks: the token response carries loginKey
-		out("LoginKey", "Logins key for GetCredentialsForIdentity with a vended token", jsii.String(s3vc.LoginKey(e.Region)))
+		out("LoginKey", "Logins key for GetCredentialsForIdentity with a vended token", jsii.String(contract.LoginKey(e.Region)))
 	}
 	out("AuthenticatedRoleArn", "Role of signed-in identities", s.IdentityPool.AuthenticatedRole.RoleArn())
 	if r := s.IdentityPool.UnauthenticatedRole; r != nil {

@@ -1,13 +1,17 @@
 package test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/s3vend/s3vend/lambda/contract"
 	"github.com/s3vend/s3vend/test/accessmatrix"
 )
 
@@ -104,12 +108,16 @@ func nodeBinary(t *testing.T) string {
 func TestAccessMatrix(t *testing.T) {
 	node := nodeBinary(t)
 	for _, c := range []struct {
-		stack  string
-		guests bool
+		stack   string
+		guests  bool
+		cognito *contract.CognitoPrincipal // nil: the partition's default
 	}{
-		{"S3Vend-dev", true},
-		{"S3Vend-prod", false},
-		{"S3Vend-prod-cn", true},
+		{"S3Vend-dev", true, nil},
+		{"S3Vend-prod", false, nil},
+		{"S3Vend-prod-cn", true, nil},
+		// The other form AWS China documents, chosen with cognitoPrincipal,
+		// evaluated as if AWS named the sessions that way.
+		{"S3Vend-cn-alt", true, &cnAltPrincipal},
 	} {
 		t.Run(c.stack, func(t *testing.T) {
 			t.Parallel()
@@ -156,7 +164,7 @@ func TestAccessMatrix(t *testing.T) {
 				return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
 			})
 
-			got, err := accessmatrix.Evaluate(stackTemplate(t, c.stack), node, reqs)
+			got, err := accessmatrix.EvaluateAs(stackTemplate(t, c.stack), node, reqs, c.cognito)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,6 +185,108 @@ func TestAccessMatrix(t *testing.T) {
 			}
 			if t.Failed() {
 				t.Logf("want:%s", want)
+			}
+		})
+	}
+}
+
+// cnAltPrincipal is the cn-alt environment's "cognitoPrincipal" (test/main_test.go).
+var cnAltPrincipal = contract.CognitoPrincipal{
+	TrustPrincipal: "cognito-identity.cn-north-1.amazonaws.com.cn", ConditionKeyPrefix: "cognito-identity.amazonaws.com.cn",
+}
+
+// A stack whose policies name Cognito differently from the sessions AWS
+// issues is broken, and the matrix shows it. Trust: with another form of the
+// principal or condition keys, no identity can take its role.
+func TestAccessMatrixWrongPrincipalIsRed(t *testing.T) {
+	node := nodeBinary(t)
+	reqs := []accessmatrix.Request{
+		{Principal: "userA", Action: "assume:authenticated"},
+		{Principal: "guest", Action: "assume:unauthenticated"},
+		{Principal: "userA", Action: "put", Prefix: "private/A/"},
+	}
+	onlyPrefix := contract.CognitoPrincipal{TrustPrincipal: cnAltPrincipal.TrustPrincipal, ConditionKeyPrefix: "cognito-identity.amazonaws.com"}
+	for _, c := range []struct {
+		stack   string
+		cognito contract.CognitoPrincipal
+	}{
+		{"S3Vend-prod-cn", cnAltPrincipal},                  // deployed with the default, AWS uses the .cn form
+		{"S3Vend-cn-alt", contract.Partitions[0].Principal}, // deployed with the .cn form, AWS uses the global one
+		{"S3Vend-dev", cnAltPrincipal},                      // a China form in an aws stack
+		{"S3Vend-cn-alt", onlyPrefix},                       // only the condition-key prefix differs
+	} {
+		t.Run(c.stack+"/"+c.cognito.TrustPrincipal+"/"+c.cognito.ConditionKeyPrefix, func(t *testing.T) {
+			t.Parallel()
+			got, err := accessmatrix.EvaluateAs(stackTemplate(t, c.stack), node, reqs, &c.cognito)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range reqs {
+				if got[q] {
+					t.Errorf("%+v allowed although the stack names Cognito differently from its sessions", q)
+				}
+			}
+		})
+	}
+}
+
+// S3 policy variable: a template whose ${…:sub} has another partition's
+// prefix (its trust policies left right) still lets users take their role,
+// but denies every user their own prefix, while shared prefixes still work.
+func TestAccessMatrixWrongPolicyVariableIsRed(t *testing.T) {
+	node := nodeBinary(t)
+	for stack, wrong := range map[string]string{
+		"S3Vend-prod-cn": "${cognito-identity.amazonaws.com.cn:sub}",
+		"S3Vend-cn-alt":  "${cognito-identity.amazonaws.com:sub}",
+		"S3Vend-dev":     "${cognito-identity.amazonaws.com.cn:sub}",
+	} {
+		t.Run(stack, func(t *testing.T) {
+			t.Parallel()
+			var cognito *contract.CognitoPrincipal
+			if stack == "S3Vend-cn-alt" {
+				cognito = &cnAltPrincipal
+			}
+			right := contract.Partitions[0].Principal.IdentityIDVariable()
+			if cognito != nil {
+				right = cognito.IdentityIDVariable()
+			}
+			raw, err := json.Marshal(stackTemplate(t, stack))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(raw, []byte(right)) {
+				t.Fatalf("%s does not use %s", stack, right)
+			}
+			var mutated map[string]any
+			if err := json.Unmarshal(bytes.ReplaceAll(raw, []byte(right), []byte(wrong)), &mutated); err != nil {
+				t.Fatal(err)
+			}
+			want := map[accessmatrix.Request]bool{
+				{Principal: "userA", Action: "assume:authenticated"}:        true,
+				{Principal: "userA", Action: "get", Prefix: "public/"}:      true,
+				{Principal: "userA", Action: "get", Prefix: "protected/B/"}: true,
+				{Principal: "userA", Action: "put", Prefix: "private/A/"}:   false,
+				{Principal: "userA", Action: "get", Prefix: "private/A/"}:   false,
+				{Principal: "userA", Action: "put", Prefix: "protected/A/"}: false,
+				{Principal: "userA", Action: "list", Prefix: "private/A/"}:  false,
+			}
+			reqs := slices.Collect(maps.Keys(want))
+			got, err := accessmatrix.EvaluateAs(mutated, node, reqs, cognito)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for q, w := range want {
+				if got[q] != w {
+					t.Errorf("%+v: allowed %v, want %v", q, got[q], w)
+				}
+			}
+			// And unmutated, the own-prefix cells are green: the mutation is
+			// what turned them red.
+			if got, err = accessmatrix.EvaluateAs(stackTemplate(t, stack), node, reqs, cognito); err != nil {
+				t.Fatal(err)
+			}
+			if q := (accessmatrix.Request{Principal: "userA", Action: "put", Prefix: "private/A/"}); !got[q] {
+				t.Errorf("unmutated %s denies %+v", stack, q)
 			}
 		})
 	}

@@ -125,16 +125,31 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 			"s3vend.environments.dev.tokenDuration", `like "15m"`},
 		{"credential lifetime too short", "dev", func(m map[string]any) { m["credentialLifetime"] = "5m" },
 			"s3vend.environments.dev.credentialLifetime", "from 15m0s to 12h0m0s"},
-		{"region without identity pools", "dev", func(m map[string]any) { m["region"] = "ap-east-2" },
-			"s3vend.environments.dev.region", "has no Cognito identity pools"},
+		{"region without identity pools", "dev", func(m map[string]any) { m["region"] = "cn-northwest-1" },
+			"s3vend.environments.dev.region", `"cn-northwest-1" has no Cognito identity pools; use one of af-south-1,`},
+		{"not a region", "dev", func(m map[string]any) { m["region"] = "eu-east-9" },
+			"s3vend.environments.dev.region", "cn-north-1, eu-central-1"},
+		{"GovCloud", "dev", func(m map[string]any) { m["region"] = "us-gov-west-1" },
+			"s3vend.environments.dev.region", "AWS GovCloud (US) is not supported"},
+		{"principal of another partition", "dev", func(m map[string]any) {
+			m["region"] = "eu-west-1"
+			m["cognitoPrincipal"] = map[string]any{
+				"trustPrincipal": "cognito-identity.cn-north-1.amazonaws.com.cn", "conditionKeyPrefix": "cognito-identity.amazonaws.com.cn",
+			}
+		}, "s3vend.environments.dev.cognitoPrincipal", `not a form AWS documents for partition aws; use one of {"trustPrincipal":"cognito-identity.amazonaws.com"`},
+		{"principal forms mixed", "dev", func(m map[string]any) {
+			m["region"] = "cn-north-1"
+			m["cognitoPrincipal"] = map[string]any{
+				"trustPrincipal": "cognito-identity.amazonaws.com", "conditionKeyPrefix": "cognito-identity.amazonaws.com.cn",
+			}
+		}, "s3vend.environments.dev.cognitoPrincipal", "not a form AWS documents for partition aws-cn"},
+		{"principal without region", "dev", func(m map[string]any) {
+			m["cognitoPrincipal"] = map[string]any{
+				"trustPrincipal": "cognito-identity.amazonaws.com", "conditionKeyPrefix": "cognito-identity.amazonaws.com",
+			}
+		}, "s3vend.environments.dev.cognitoPrincipal", `needs "region" set`},
 		{"bad account", "dev", func(m map[string]any) { m["account"] = "1234" }, "s3vend.environments.dev.account", "12-digit"},
 		{"bad bucket access", "dev", func(m map[string]any) { m["bucketAccess"] = "public" }, "s3vend.environments.dev.bucketAccess", "acl-public-read"},
-		{"role mappings with basic flow", "dev", func(m map[string]any) {
-			m["userPool"] = map[string]any{"create": true}
-			m["roleMappings"] = map[string]any{"rules": []any{map[string]any{
-				"claim": "g", "matchType": "Equals", "value": "x", "roleArn": "arn:aws:iam::111122223333:role/x",
-			}}}
-		}, "s3vend.environments.dev.roleMappings", "basic flow"},
 		{"user pool in China", "dev", func(m map[string]any) {
 			m["region"] = "cn-north-1"
 			m["userPool"] = map[string]any{"create": true}
@@ -225,6 +240,40 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 				t.Errorf("error does not name %q with hint %q:\n%v", c.key, c.hint, err)
 			}
 		})
+	}
+}
+
+// Role mappings steer GetCredentialsForIdentity (the enhanced flow) and the
+// basic flow assumes the role the vendor names, so one pool may have both.
+func TestConfigRoleMappingsWithBasicFlow(t *testing.T) {
+	env := validEnv()
+	env["userPool"] = map[string]any{"create": true}
+	env["roleMappings"] = map[string]any{"rules": []any{map[string]any{
+		"claim": "g", "matchType": "Equals", "value": "x", "roleArn": "arn:aws:iam::111122223333:role/x",
+	}}}
+	e, err := parseOne("dev", env)
+	if err != nil || !e.BasicFlow || len(e.RoleMappings) != 1 {
+		t.Fatalf("%v %+v", err, e)
+	}
+}
+
+// The partition table decides the principal; an environment may pick
+// another documented form of its partition.
+func TestConfigPartitionPrincipal(t *testing.T) {
+	env := validEnv()
+	env["region"] = "cn-north-1"
+	e, err := parseOne("dev", env)
+	if err != nil || e.Partition.Name != "aws-cn" || e.Principal.TrustPrincipal != "cognito-identity.amazonaws.com" {
+		t.Fatalf("%v %+v %+v", err, e.Partition, e.Principal)
+	}
+	alt := contract.CognitoPrincipal{TrustPrincipal: "cognito-identity.cn-north-1.amazonaws.com.cn", ConditionKeyPrefix: "cognito-identity.amazonaws.com.cn"}
+	env["cognitoPrincipal"] = map[string]any{"trustPrincipal": alt.TrustPrincipal, "conditionKeyPrefix": alt.ConditionKeyPrefix}
+	if e, err = parseOne("dev", env); err != nil || e.Principal != alt {
+		t.Fatalf("%v %+v", err, e.Principal)
+	}
+	agnostic, err := parseOne("dev", validEnv())
+	if err != nil || agnostic.Partition.Name != "aws" || agnostic.Principal != contract.Partitions[0].Principal {
+		t.Fatalf("%v %+v", err, agnostic)
 	}
 }
 

@@ -30,10 +30,23 @@ func TestMain(m *testing.M) {
 // their defaults: the opt-in ACL mode, a created user pool with role
 // mappings (basic flow off), an imported user pool in a fixed region
 // with custom upload limits, a 15-minute credential lifetime, alarm
-// thresholds and e-mail subscriptions, alarms turned off (acl), and the
-// CloudFront + WAF edge. They are throw-away environments
-// ("disposable": true), like the shipped dev.
+// thresholds and e-mail subscriptions, alarms turned off (acl), the
+// CloudFront + WAF edge, and the other Cognito principal form AWS China
+// documents (cognitoPrincipal, cn-alt). All but cn-alt are throw-away
+// environments ("disposable": true), like the shipped dev.
 var testOnlyEnvironments = map[string]any{
+	"cn-alt": map[string]any{
+		"region":                "cn-north-1",
+		"cors":                  map[string]any{"allowedOrigins": []string{"https://app.example.cn"}},
+		"developerProviderName": "login.s3vend.cnalt",
+		"guests":                true,
+		"cognitoPrincipal": map[string]any{
+			"trustPrincipal": "cognito-identity.cn-north-1.amazonaws.com.cn", "conditionKeyPrefix": "cognito-identity.amazonaws.com.cn",
+		},
+		"verifiers": map[string]any{"hs256": map[string]any{
+			"name": "backend", "issuer": "https://api.example.cn", "audience": "s3vend",
+		}},
+	},
 	"edge": map[string]any{
 		"disposable":            true,
 		"account":               "111122223333",

@@ -58,10 +58,9 @@ func TestConstructPropsAreValidatedBeforeAnyResource(t *testing.T) {
 		{"max session", "IdentityPoolProps.MaxSessionDuration", func() {
 			constructs.NewIdentityPool(nil, "P", constructs.IdentityPoolProps{DeveloperProviderName: "p", MaxSessionDuration: 13 * time.Hour})
 		}},
-		{"role mappings with classic flow", "IdentityPoolProps.RoleMappings", func() {
+		{"half a principal", "IdentityPoolProps.Principal", func() {
 			constructs.NewIdentityPool(nil, "P", constructs.IdentityPoolProps{
-				DeveloperProviderName: "p", AllowClassicFlow: true, UserPool: &constructs.UserPoolProvider{Create: true},
-				RoleMappings: []constructs.RoleMappingRule{{Claim: "c", MatchType: "Equals", Value: "v", RoleArn: "arn:aws:iam::111122223333:role/r"}},
+				DeveloperProviderName: "p", Principal: contract.CognitoPrincipal{TrustPrincipal: "cognito-identity.amazonaws.com"},
 			})
 		}},
 		{"github roles", "GitHubDeployRolesProps.Roles", func() {

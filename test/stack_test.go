@@ -255,10 +255,11 @@ func TestRolesTrustOnlyThisPoolAndKind(t *testing.T) {
 		t.Run(stack, func(t *testing.T) {
 			tpl := stackTemplate(t, stack)
 			poolID, _ := only(t, tpl, "AWS::Cognito::IdentityPool")
+			who := envConfig(t, strings.TrimPrefix(stack, "S3Vend-")).Principal
 			var cognitoRoles int
 			for id, r := range resources(tpl, "AWS::IAM::Role") {
 				st := statements(props(r)["AssumeRolePolicyDocument"])
-				if mustJSON(st[0]["Principal"]) != `{"Federated":"cognito-identity.amazonaws.com"}` {
+				if mustJSON(st[0]["Principal"]) != `{"Federated":"`+who.TrustPrincipal+`"}` {
 					continue
 				}
 				cognitoRoles++
@@ -269,8 +270,8 @@ func TestRolesTrustOnlyThisPoolAndKind(t *testing.T) {
 				if strings.Contains(id, "Unauthenticated") {
 					amr = "unauthenticated"
 				}
-				want := `{"ForAnyValue:StringLike":{"cognito-identity.amazonaws.com:amr":"` + amr +
-					`"},"StringEquals":{"cognito-identity.amazonaws.com:aud":{"Ref":"` + poolID + `"}}}`
+				want := `{"ForAnyValue:StringLike":{"` + who.Key("amr") + `":"` + amr +
+					`"},"StringEquals":{"` + who.Key("aud") + `":{"Ref":"` + poolID + `"}}}`
 				if got := mustJSON(st[0]["Condition"]); got != want {
 					t.Errorf("%s: trust condition = %s, want %s", id, got, want)
 				}
@@ -433,6 +434,41 @@ func TestOutputsForClients(t *testing.T) {
 			}
 			if got := mustJSON(outs["TokenEndpoint"]); !strings.Contains(got, "v1/token") {
 				t.Errorf("TokenEndpoint = %s", got)
+			}
+		})
+	}
+}
+
+// TestPartitionTableValues: every stack names Cognito (trust principal,
+// condition keys, the S3 policy variable) exactly as its environment's row
+// of contract.Partitions (or its cognitoPrincipal) says, and no other
+// documented form appears; a pinned region's LoginKey output is the table's.
+func TestPartitionTableValues(t *testing.T) {
+	for _, stack := range allStacks(t) {
+		t.Run(stack, func(t *testing.T) {
+			env := envConfig(t, strings.TrimPrefix(stack, "S3Vend-"))
+			tpl := mustJSON(stackTemplate(t, stack))
+			who := env.Principal
+			for _, want := range []string{`"Federated":"` + who.TrustPrincipal + `"`, `"` + who.Key("aud") + `"`, `"` + who.Key("amr") + `"`, who.IdentityIDVariable()} {
+				if !strings.Contains(tpl, want) {
+					t.Errorf("%s lacks %s", stack, want)
+				}
+			}
+			for _, p := range contract.Partitions {
+				for _, other := range p.Principals {
+					if other.TrustPrincipal != who.TrustPrincipal && strings.Contains(tpl, `"Federated":"`+other.TrustPrincipal+`"`) {
+						t.Errorf("%s trusts %s, not its own %s", stack, other.TrustPrincipal, who.TrustPrincipal)
+					}
+					if other.ConditionKeyPrefix != who.ConditionKeyPrefix &&
+						(strings.Contains(tpl, other.IdentityIDVariable()) || strings.Contains(tpl, `"`+other.Key("aud")+`"`)) {
+						t.Errorf("%s uses prefix %s, not its own %s", stack, other.ConditionKeyPrefix, who.ConditionKeyPrefix)
+					}
+				}
+			}
+			if env.Region != "" {
+				if got, want := mustJSON(stackTemplate(t, stack)["Outputs"].(map[string]any)["LoginKey"]), contract.LoginKey(env.Region); !strings.Contains(got, `"`+want+`"`) {
+					t.Errorf("LoginKey output %s, want %s", got, want)
+				}
 			}
 		})
 	}

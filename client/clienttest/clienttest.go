@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/s3vend/s3vend/lambda/contract"
 )
 
 // Reply is a canned answer.
@@ -56,7 +58,7 @@ func NewVendor(credential string) *Vendor {
 	return &Vendor{
 		Region:   "eu-west-1",
 		PoolID:   "eu-west-1:00000000-0000-0000-0000-000000000000",
-		LoginKey: "cognito-identity.amazonaws.com",
+		LoginKey: contract.LoginKey("eu-west-1"),
 		Provider: "backend",
 		Users:    map[string]string{credential: "alice"},
 		Lifetime: time.Hour,
@@ -249,7 +251,7 @@ type Cognito struct {
 
 // NewCognito returns the fake; its URL is the BaseEndpoint or AWS_ENDPOINT_URL_COGNITO_IDENTITY.
 func NewCognito() *Cognito {
-	return &Cognito{LoginKey: "cognito-identity.amazonaws.com", Lifetime: time.Hour}
+	return &Cognito{LoginKey: contract.LoginKey("eu-west-1"), Lifetime: time.Hour}
 }
 
 // URL starts the server if needed and returns its base URL.

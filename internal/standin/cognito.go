@@ -37,7 +37,9 @@ const (
 	guestTokenDuration   = 10 * time.Minute
 	cognitoCredsLifetime = time.Hour
 	maxJSONBody          = 1 << 20
-	cognitoPrincipal     = "cognito-identity.amazonaws.com"
+	// cognitoClaimHost names the identity-pool-arn claim of the stand-in's
+	// tokens (the global issuer's form; nothing checks it).
+	cognitoClaimHost = "cognito-identity.amazonaws.com"
 )
 
 // Cognito operation names, for FailNext and Calls.
@@ -423,7 +425,7 @@ func (c *Cognito) issueToken(identityID string, amr []string, d time.Duration) (
 		"iat": now.Unix(),
 		"exp": exp.Unix(),
 		"jti": randomHex(8),
-		"https://" + cognitoPrincipal + "/identity-pool-arn": fmt.Sprintf("arn:%s:cognito-identity:%s:111122223333:identitypool/%s", c.Pool.Partition, c.Pool.Region, c.Pool.ID),
+		"https://" + cognitoClaimHost + "/identity-pool-arn": fmt.Sprintf("arn:%s:cognito-identity:%s:111122223333:identitypool/%s", c.Pool.Partition, c.Pool.Region, c.Pool.ID),
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
 	tok.Header["kid"] = "standin-1"

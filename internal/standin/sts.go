@@ -142,7 +142,8 @@ func (s *STS) assume(roleARN, sessionName, token, durationText, policy, policyAR
 				SessionToken:    sess.SessionToken,
 				Expiration:      sess.Expiration.UTC().Format(time.RFC3339),
 			},
-			Provider: cognitoPrincipal,
+			// The token's issuer host: contract.LoginKey, from the partition table.
+			Provider: s.cognito.Pool.LoginKey,
 		},
 		RequestID: requestIDString(),
 	}, nil

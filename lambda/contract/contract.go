@@ -271,17 +271,3 @@ func isLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
-
-// LoginKey is the Logins key a client passes to GetCredentialsForIdentity
-// with a token from GetOpenIdTokenForDeveloperIdentity in region: the
-// region's own issuer in the China regions
-// ("cognito-identity.cn-north-1.amazonaws.com.cn", as the Amazon Cognito
-// section of the AWS China user guide shows), else
-// "cognito-identity.amazonaws.com". The stack's LoginKey output, the vendor's
-// loginKey and the local Cognito stand-in all use this one rule.
-func LoginKey(region string) string {
-	if strings.HasPrefix(region, "cn-") {
-		return "cognito-identity." + region + ".amazonaws.com.cn"
-	}
-	return "cognito-identity.amazonaws.com"
-}

@@ -18,6 +18,8 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+
+	"github.com/s3vend/s3vend/lambda/contract"
 )
 
 // Request is one attempt at the bucket.
@@ -54,14 +56,25 @@ var s3Actions = map[string]string{
 //
 // The model is same-account access: a role session is allowed when its role's
 // trust policy lets it assume the role (sts:AssumeRoleWithWebIdentity from
-// cognito-identity.amazonaws.com with the session's aud and amr), and its
+// the partition's Cognito principal with the session's aud and amr, named as
+// contract.Partitions says, or as EvaluateAs is told), and its
 // identity policies or the bucket policy allow the request, and nothing
 // explicitly denies it. Anonymous requests carry no identity policy; a
 // principal whose role the template lacks is denied everything.
 func Evaluate(template map[string]any, node string, reqs []Request) (map[Request]bool, error) {
+	return EvaluateAs(template, node, reqs, nil)
+}
+
+// EvaluateAs is Evaluate with the Cognito sessions named as cognito says (the
+// principal and condition-key prefix AWS would use), instead of the
+// template's partition's default from contract.Partitions.
+func EvaluateAs(template map[string]any, node string, reqs []Request, cognito *contract.CognitoPrincipal) (map[Request]bool, error) {
 	s, err := load(template)
 	if err != nil {
 		return nil, err
+	}
+	if cognito != nil {
+		s.cognito = *cognito
 	}
 	var sims []simulation
 	trustSim := map[[2]string]int{}  // {principal, role} -> index into sims
@@ -116,7 +129,7 @@ func Evaluate(template map[string]any, node string, reqs []Request) (map[Request
 }
 
 // identityID is an identity's id in the template's region, the value of
-// ${cognito-identity.amazonaws.com:sub} in its sessions.
+// ${<condition-key prefix>:sub} in its sessions.
 func (s *stack) identityID(who identity) string { return s.Region + ":" + who.id }
 
 // caller is a Cognito role session as IAM sees it: the role (a key of the
@@ -141,16 +154,16 @@ func (s *stack) sessionContext(c caller) map[string]any {
 		amr = []string{}
 	}
 	return map[string]any{
-		"cognito-identity.amazonaws.com:aud": s.poolID,
-		"cognito-identity.amazonaws.com:sub": c.identityID,
-		"cognito-identity.amazonaws.com:amr": amr,
+		s.cognito.Key("aud"): s.poolID,
+		s.cognito.Key("sub"): c.identityID,
+		s.cognito.Key("amr"): amr,
 	}
 }
 
 // assume is the role's trust policy deciding whether c may take its role.
 func (s *stack) assume(c caller) simulation {
 	return simulation{
-		Principal:       "cognito-identity.amazonaws.com",
+		Principal:       simulatedPrincipal(s.cognito.TrustPrincipal),
 		Action:          "sts:AssumeRoleWithWebIdentity",
 		Resource:        s.roles[c.roleKey].arn,
 		ResourceAccount: s.Account,
@@ -287,6 +300,7 @@ type stack struct {
 	poolID                string
 	roles                 map[string]role // by role-attachment key: authenticated, unauthenticated
 	policies              map[string]any  // every policy document, by name
+	cognito               contract.CognitoPrincipal
 }
 
 type role struct {
@@ -308,6 +322,11 @@ func load(template map[string]any) (*stack, error) {
 	}
 	r := &resolver{env: e, resources: resources, bucket: bucketID}
 	s := &stack{env: e, roles: map[string]role{}, policies: map[string]any{}}
+	p, ok := contract.PartitionNamed(e.Partition)
+	if !ok {
+		return nil, fmt.Errorf("partition %s is not in contract.Partitions", e.Partition)
+	}
+	s.cognito = p.Principal
 	if s.bucketArn, err = r.getAtt([]any{bucketID, "Arn"}); err != nil {
 		return nil, err
 	}
@@ -360,7 +379,7 @@ func load(template map[string]any) (*stack, error) {
 				return nil, fmt.Errorf("role %s: %s is not evaluated by the access matrix", id, unsupported)
 			}
 		}
-		if err := addPolicy("trust/"+key, rp["AssumeRolePolicyDocument"]); err != nil {
+		if err := addPolicy("trust/"+key, simulatedFederated(rp["AssumeRolePolicyDocument"])); err != nil {
 			return nil, err
 		}
 		inline, _ := rp["Policies"].([]any)
@@ -417,4 +436,60 @@ func getAttID(v any) string {
 	}
 	id, _ := a[0].(string)
 	return id
+}
+
+// simulatedPrincipal works around iam-simulate taking only names ending in
+// "amazonaws.com" for service principals (@cloud-copilot/iam-utils
+// isServicePrincipal: !isArnPrincipal(p) && p.endsWith('amazonaws.com')):
+// any other web identity provider, such as AWS China's
+// "cognito-identity.cn-north-1.amazonaws.com.cn", would need an identity
+// policy as if it were an IAM user. Both the session's principal and the
+// trust policies' Federated values go through this one injective renaming,
+// so whether they are equal, which is what IAM checks, is unchanged.
+func simulatedPrincipal(p string) string {
+	if strings.HasSuffix(p, "amazonaws.com") {
+		return p
+	}
+	return p + ".simulated.amazonaws.com"
+}
+
+// simulatedFederated is a trust policy document with every
+// Principal.Federated renamed by simulatedPrincipal.
+func simulatedFederated(doc any) any {
+	d, ok := doc.(map[string]any)
+	if !ok {
+		return doc
+	}
+	out := maps.Clone(d)
+	sts, _ := d["Statement"].([]any)
+	outSts := make([]any, len(sts))
+	for i, st := range sts {
+		m, ok := st.(map[string]any)
+		pr, _ := m["Principal"].(map[string]any)
+		if !ok || pr == nil {
+			outSts[i] = st
+			continue
+		}
+		m, pr = maps.Clone(m), maps.Clone(pr)
+		switch f := pr["Federated"].(type) {
+		case string:
+			pr["Federated"] = simulatedPrincipal(f)
+		case []any:
+			fs := make([]any, len(f))
+			for j, x := range f {
+				if str, ok := x.(string); ok {
+					fs[j] = simulatedPrincipal(str)
+				} else {
+					fs[j] = x
+				}
+			}
+			pr["Federated"] = fs
+		}
+		m["Principal"] = pr
+		outSts[i] = m
+	}
+	if sts != nil {
+		out["Statement"] = outSts
+	}
+	return out
 }

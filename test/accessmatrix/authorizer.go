@@ -21,8 +21,8 @@ type Access struct {
 	// whose role is not one of the pool's roles (such as static developer
 	// credentials) are denied everything.
 	RoleARN    string
-	IdentityID string   // ${cognito-identity.amazonaws.com:sub} of the session
-	Amr        []string // cognito-identity.amazonaws.com:amr of the session
+	IdentityID string   // ${<prefix>:sub} of the session (contract.CognitoPrincipal)
+	Amr        []string // <prefix>:amr of the session
 	Action     string   // an S3 action, such as s3:GetObject
 	// Key is the object key; "" for a bucket action such as s3:ListBucket.
 	Key string

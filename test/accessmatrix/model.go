@@ -31,7 +31,7 @@ func (m *Model) Resolve(v any) (any, error) {
 // Template is the template the model was loaded from.
 func (m *Model) Template() map[string]any { return m.template }
 
-// Partition is the template's partition: aws, aws-cn or aws-us-gov.
+// Partition is the template's partition: aws or aws-cn (contract.Partitions).
 func (m *Model) Partition() string { return m.s.Partition }
 
 // Region is the template's region (the partition's default when env-agnostic).

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/s3vend/s3vend/lambda/contract"
 )
 
 // Test values that stand in for what CloudFormation fills in at deploy time.
@@ -17,7 +19,7 @@ type env struct {
 	Partition, Region, Account string
 }
 
-var defaultRegion = map[string]string{"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
+var defaultRegion = map[string]string{"aws": "us-east-1", "aws-cn": "cn-north-1"}
 
 // arnLiteral matches the head of an ARN that CDK wrote out literally, which it
 // does for stacks with a known region; env-agnostic stacks use AWS::Partition.
@@ -143,10 +145,11 @@ func (r *resolver) ref(arg any) (string, error) {
 	case "AWS::AccountId":
 		return r.Account, nil
 	case "AWS::URLSuffix":
-		if r.Partition == "aws-cn" {
-			return "amazonaws.com.cn", nil
+		p, ok := contract.PartitionNamed(r.Partition)
+		if !ok {
+			return "", fmt.Errorf("partition %s is not in contract.Partitions", r.Partition)
 		}
-		return "amazonaws.com", nil
+		return p.DNSSuffix, nil
 	}
 	switch r.resourceType(name) {
 	case "":

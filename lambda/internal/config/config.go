@@ -168,10 +168,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		bad(EnvMetricsStack, "must be a CloudFormation stack name (a letter, then up to 127 letters, digits and '-'), or unset for no metrics")
 	}
 	region := ""
-	if contract.ValidRegion(c.Region) {
-		region = c.Region
-	} else {
+	if !contract.ValidRegion(c.Region) {
 		bad(EnvRegion, "must be an AWS region such as eu-west-1")
+	} else if _, err := contract.PartitionFor(c.Region); err != nil {
+		bad(EnvRegion, "%v", err)
+	} else {
+		region = c.Region
 	}
 	if err := contract.CheckIdentityPoolID(c.IdentityPoolID, region); err != nil {
 		bad(EnvIdentityPoolID, "%v (%s is %q)", err, EnvRegion, c.Region)

@@ -96,15 +96,32 @@ func TestWeChatAndHS256Defaults(t *testing.T) {
 
 func TestChinaLoginKey(t *testing.T) {
 	env := baseEnv()
-	env["AWS_REGION"] = "cn-northwest-1"
-	env["S3VEND_IDENTITY_POOL_ID"] = "cn-northwest-1:0d4f7c2e-1111-2222-3333-444455556666"
+	env["AWS_REGION"] = "cn-north-1"
+	env["S3VEND_IDENTITY_POOL_ID"] = "cn-north-1:0d4f7c2e-1111-2222-3333-444455556666"
 	env["S3VEND_AUTH_ROLE_ARN"] = "arn:aws-cn:iam::123456789012:role/auth"
 	c, err := load(env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.LoginKey() != "cognito-identity.cn-northwest-1.amazonaws.com.cn" {
+	if c.LoginKey() != "cognito-identity.cn-north-1.amazonaws.com.cn" {
 		t.Errorf("loginKey %s", c.LoginKey())
+	}
+}
+
+// A region without identity pools (or GovCloud, which s3vend does not
+// support) is a configuration error naming the region, not a vendor that
+// fails on its first Cognito call.
+func TestRegionWithoutIdentityPools(t *testing.T) {
+	for region, want := range map[string]string{
+		"cn-northwest-1": `AWS_REGION: "cn-northwest-1" has no Cognito identity pools; use one of`,
+		"us-gov-west-1":  `AWS_REGION: "us-gov-west-1": AWS GovCloud (US) is not supported`,
+	} {
+		env := baseEnv()
+		env["AWS_REGION"] = region
+		env["S3VEND_IDENTITY_POOL_ID"] = region + ":0d4f7c2e-1111-2222-3333-444455556666"
+		if _, err := load(env); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", region, err, want)
+		}
 	}
 }
 
@@ -248,8 +265,8 @@ func TestIdentityPoolID(t *testing.T) {
 	// Cognito's IdentityPoolId: REGION:GUID, pattern [\w-]+:[0-9a-f-]+, 1-55 characters.
 	for region, id := range map[string]string{
 		"eu-west-1":      config.ExampleIdentityPoolID, // the example quoted in errors and lambda/README.md
-		"us-gov-west-1":  "us-gov-west-1:0d4f7c2e-1111-2222-3333-444455556666",
-		"cn-northwest-1": "cn-northwest-1:0d4f7c2e-1111-2222-3333-444455556666",
+		"us-east-2":      "us-east-2:0d4f7c2e-1111-2222-3333-444455556666",
+		"cn-north-1":     "cn-north-1:0d4f7c2e-1111-2222-3333-444455556666",
 		"ap-southeast-5": "ap-southeast-5:" + strings.Repeat("a", 55-len("ap-southeast-5:")),
 	} {
 		env := baseEnv()
