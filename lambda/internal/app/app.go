@@ -4,6 +4,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,6 +33,10 @@ type Deps struct {
 	OIDC verify.OIDCOptions
 	// RetryAfter is advertised on 429/502/503 (default 1s).
 	RetryAfter time.Duration
+	// ShedWindow is how long developer-token calls are refused after Cognito
+	// throttled one (default: RetryAfter, what the 503 advertises; negative:
+	// no window, every request calls Cognito).
+	ShedWindow time.Duration
 	// SecretRefresh is how long a warm instance keeps the secret before
 	// reading it again (default DefaultSecretRefresh; negative: never).
 	SecretRefresh time.Duration
@@ -89,6 +94,8 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, erro
 		SessionPolicy:      cfg.SessionPolicy,
 		Upload:             vend.UploadConfig{Bucket: cfg.Bucket, Limits: cfg.Upload},
 		Now:                d.Now,
+		Cache:              cfg.Cache,
+		ShedWindow:         cmp.Or(d.ShedWindow, d.RetryAfter, vend.DefaultShedWindow),
 	}, verifiers, awsx.NewCognito(d.AWS), awsx.NewSTS(d.AWS), posts)
 	return httpapi.New(svc, httpapi.Options{
 		Timeout:    cfg.UpstreamTimeout,

@@ -56,6 +56,9 @@ type harnessOpts struct {
 	secret     string           // SecretString of the fake secret; "" for the complete default
 	startErr   *error           // when set, app.New's error is stored here instead of failing the test
 	now        func() time.Time // app.Deps.Now (default time.Now)
+	// shed keeps the vendor's shedding window after a throttle; without
+	// it every request reaches the fakes (most tests count those calls).
+	shed bool
 }
 
 // inProcessTransport dispatches requests to handlers by host, in memory.
@@ -140,6 +143,9 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 		"S3VEND_SECRET_ARN":                  "arn:aws:secretsmanager:eu-west-1:123456789012:secret:s3vend-AbCdEf",
 		"S3VEND_UPSTREAM_TIMEOUT":            "2s",
 		"S3VEND_BUCKET":                      testBucket,
+		// Most tests count upstream calls per request; the cache tests
+		// (cache_test.go) turn it on.
+		"S3VEND_CACHE_ENABLED": "false",
 	}
 	for k, v := range o.env {
 		env[k] = v
@@ -171,7 +177,12 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	if o.quietLogs {
 		logw = io.Discard
 	}
+	shed := time.Duration(-1)
+	if o.shed {
+		shed = 0 // the default
+	}
 	handler, err := app.New(ctx, cfg, app.Deps{
+		ShedWindow: shed,
 		AWS:        awsCfg,
 		HTTPClient: client,
 		Logger:     slog.New(slog.NewJSONHandler(logw, nil)),

@@ -96,6 +96,8 @@ type Config struct {
 	Bucket string
 	// Upload are the upload route's limits (defaults applied).
 	Upload contract.UploadLimits
+	// Cache configures the reuse cache (S3VEND_CACHE_*, defaults applied).
+	Cache contract.CacheSettings
 }
 
 // LoginKey is the Logins key clients use with GetCredentialsForIdentity for
@@ -262,6 +264,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		bad(EnvBucket, "must be an S3 bucket name (3-63 characters of a-z, 0-9, '.', '-') or unset")
 	}
 	if c.Upload, err = contract.ParseUploadEnv(getenv); err != nil {
+		errs = append(errs, err) // each line already names its variable
+	}
+	if c.Cache, err = contract.ParseCacheEnv(getenv); err != nil {
 		errs = append(errs, err) // each line already names its variable
 	}
 	if len(errs) > 0 {
