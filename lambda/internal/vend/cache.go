@@ -147,19 +147,24 @@ func (s *Service) CacheLen() int {
 // again within it only deepens the throttling for every instance.
 const DefaultShedWindow = time.Second
 
-// shedder remembers until when developer-token calls are refused.
+// shedder remembers until when developer-token calls are refused. It runs on
+// the wall clock (monotonic), not Config.Now: Cognito's quota is per real
+// second.
 type shedder struct {
 	window time.Duration
-	until  atomic.Int64 // unix nanoseconds
+	epoch  time.Time    // monotonic reference
+	until  atomic.Int64 // nanoseconds since epoch
 }
 
-func (sh *shedder) shedding(now time.Time) bool {
-	return now.UnixNano() < sh.until.Load()
+func newShedder(window time.Duration) *shedder { return &shedder{window: window, epoch: time.Now()} }
+
+func (sh *shedder) shedding() bool {
+	return int64(time.Since(sh.epoch)) < sh.until.Load()
 }
 
 // observe starts a shedding window when err is a throttle.
-func (sh *shedder) observe(now time.Time, err error) {
+func (sh *shedder) observe(err error) {
 	if errors.Is(err, fault.ErrThrottled) {
-		sh.until.Store(now.Add(sh.window).UnixNano())
+		sh.until.Store(int64(time.Since(sh.epoch) + sh.window))
 	}
 }

@@ -158,7 +158,7 @@ func New(cfg Config, verifiers []verify.Verifier, cognito Cognito, sts STS, post
 	s := &Service{cfg: cfg, verifiers: m, cognito: cognito, sts: sts, posts: posts,
 		uploadErrs: newUploadErrors(cfg.Upload.Limits), newGuests: newGuestLimiter(cfg), reuse: newReuse(cfg.Cache)}
 	if cfg.ShedWindow > 0 {
-		s.shed = &shedder{window: cfg.ShedWindow}
+		s.shed = newShedder(cfg.ShedWindow)
 	}
 	return s
 }
@@ -313,7 +313,7 @@ func (s *Service) verifyUser(ctx context.Context, provider, credential string) (
 func (s *Service) developerToken(ctx context.Context, user string) (IdentityToken, time.Time, bool, error) {
 	e, hit, err := s.cached(ctx, cacheKey{kindToken, user}, 0, func(ctx context.Context) (cacheEntry, error) {
 		start := s.cfg.Now()
-		if s.shed != nil && s.shed.shedding(start) {
+		if s.shed != nil && s.shed.shedding() {
 			return cacheEntry{}, fault.New(fault.ErrThrottled, "GetOpenIdTokenForDeveloperIdentity: shedding load after a throttle", nil)
 		}
 		it, err := s.cognito.DeveloperToken(ctx, DeveloperLogin{
@@ -324,7 +324,7 @@ func (s *Service) developerToken(ctx context.Context, user string) (IdentityToke
 		})
 		if err != nil {
 			if s.shed != nil {
-				s.shed.observe(s.cfg.Now(), err)
+				s.shed.observe(err)
 			}
 			return cacheEntry{}, err
 		}
