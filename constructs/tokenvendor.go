@@ -45,6 +45,10 @@ type TokenVendorProps struct {
 	BucketName *string
 	Upload     contract.UploadLimits // the route's limits; zero values take the contract's defaults
 
+	// Cache configures the vendor's per-instance reuse cache (S3VEND_CACHE_*);
+	// the zero value is on with the contract's defaults.
+	Cache contract.CacheSettings
+
 	CORSOrigins   []string
 	ThrottleRate  float64
 	ThrottleBurst int
@@ -87,6 +91,9 @@ func (p TokenVendorProps) validate() error {
 	}
 	if _, err := p.Upload.Normalize(); err != nil {
 		return fmt.Errorf("TokenVendorProps.Upload: %w", err)
+	}
+	if _, err := p.Cache.Normalize(); err != nil {
+		return fmt.Errorf("TokenVendorProps.Cache: %w", err)
 	}
 	return nil
 }
@@ -147,6 +154,10 @@ func NewTokenVendor(scope awsconstructs.Construct, id string, props TokenVendorP
 	}
 	if p.GuestRoleArn != nil {
 		env[contract.EnvUnauthRoleARN] = p.GuestRoleArn
+	}
+	cache, _ := p.Cache.Normalize() // validated above
+	for k, v := range cache.Env() {
+		env[k] = jsii.String(v)
 	}
 	if p.SessionPolicy != "" {
 		env[contract.EnvSessionPolicy] = jsii.String(p.SessionPolicy)
