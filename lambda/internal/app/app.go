@@ -34,8 +34,8 @@ type Deps struct {
 	// RetryAfter is advertised on 429/502/503 (default 1s).
 	RetryAfter time.Duration
 	// ShedWindow is how long developer-token calls are refused after Cognito
-	// throttled one (default: RetryAfter, what the 503 advertises; negative:
-	// no window, every request calls Cognito).
+	// throttled one (default vend.DefaultShedWindow; negative: no window,
+	// every request calls Cognito).
 	ShedWindow time.Duration
 	// SecretRefresh is how long a warm instance keeps the secret before
 	// reading it again (default DefaultSecretRefresh; negative: never).
@@ -95,7 +95,7 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, erro
 		Upload:             vend.UploadConfig{Bucket: cfg.Bucket, Limits: cfg.Upload},
 		Now:                d.Now,
 		Cache:              cfg.Cache,
-		ShedWindow:         cmp.Or(d.ShedWindow, d.RetryAfter, vend.DefaultShedWindow),
+		ShedWindow:         cmp.Or(d.ShedWindow, vend.DefaultShedWindow),
 	}, verifiers, awsx.NewCognito(d.AWS), awsx.NewSTS(d.AWS), posts)
 	return httpapi.New(svc, httpapi.Options{
 		Timeout:    cfg.UpstreamTimeout,

@@ -58,7 +58,11 @@ type harnessOpts struct {
 	now        func() time.Time // app.Deps.Now (default time.Now)
 	// shed keeps the vendor's shedding window after a throttle; without
 	// it every request reaches the fakes (most tests count those calls).
-	shed bool
+	shed       bool
+	shedWindow time.Duration // with shed: the window (0: the default)
+	// cognito, when set, is shared with another harness (several vendor
+	// instances in front of one Cognito).
+	cognito *fakes.Cognito
 }
 
 // inProcessTransport dispatches requests to handlers by host, in memory.
@@ -105,6 +109,9 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	}
 	if o.secret != "" {
 		h.secrets.SecretString = o.secret
+	}
+	if o.cognito != nil {
+		h.cognito = o.cognito
 	}
 	routes = inProcessTransport{}
 	defer func() { routes = nil }()
@@ -179,7 +186,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	}
 	shed := time.Duration(-1)
 	if o.shed {
-		shed = 0 // the default
+		shed = o.shedWindow // 0: the default
 	}
 	handler, err := app.New(ctx, cfg, app.Deps{
 		ShedWindow: shed,

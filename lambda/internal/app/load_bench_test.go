@@ -34,26 +34,29 @@ import (
 // With the cache on, the run starts in steady state: every user vended once
 // before, at an age spread evenly over the reuse window (a real morning ramp
 // fills the cache over minutes; this model does not cover a cold fleet).
-// One instance serves everything; with I instances behind random routing
-// each caches separately and the Cognito rate is up to I times higher
-// (README, "Quotas and the reuse cache").
+// instances=I runs I vendor instances (each its own cache) in front of one
+// Cognito, each request routed to a random one: the per-instance cache then
+// reuses less (README, "Quotas and the reuse cache").
 func BenchmarkLoadModel(b *testing.B) {
 	const (
 		rps      = 250.0           // arrivals per real second (5x the quota)
 		tokenTTL = time.Hour       // S3VEND_TOKEN_DURATION_SECONDS
 		margin   = 5 * time.Minute // S3VEND_CACHE_MIN_REMAINING_SECONDS (the default)
 		opens    = 12              // k: app opens per user per token lifetime (every 5 minutes)
-		real     = 2 * time.Second // measured wall time per run
+		wall     = 2 * time.Second // measured wall time per run
 		scale    = 1800            // virtual seconds per real second: 2s real = 1h virtual
 		quota    = 50.0            // Cognito's default GetOpenIdTokenForDeveloperIdentity RPS
 	)
 	// N users so that N*k opens per token lifetime arrive at rps.
 	users := int(rps * tokenTTL.Seconds() / scale / opens)
-	for _, cache := range []bool{false, true} {
-		b.Run(fmt.Sprintf("cache=%t/users=%d/opens=%d", cache, users, opens), func(b *testing.B) {
+	for _, r := range []struct {
+		cache     bool
+		instances int
+	}{{false, 1}, {true, 1}, {true, 2}} {
+		b.Run(fmt.Sprintf("cache=%t/instances=%d/users=%d/opens=%d", r.cache, r.instances, users, opens), func(b *testing.B) {
 			for range b.N {
-				loadRun(b, loadModel{cache: cache, rps: rps, users: users, opens: opens, tokenTTL: tokenTTL,
-					margin: margin, real: real, scale: scale, quota: quota})
+				loadRun(b, loadModel{cache: r.cache, instances: r.instances, rps: rps, users: users, opens: opens, tokenTTL: tokenTTL,
+					margin: margin, wall: wall, scale: scale, quota: quota})
 			}
 		})
 	}
@@ -61,9 +64,10 @@ func BenchmarkLoadModel(b *testing.B) {
 
 type loadModel struct {
 	cache                  bool
+	instances              int
 	rps                    float64
 	users, opens           int
-	tokenTTL, margin, real time.Duration
+	tokenTTL, margin, wall time.Duration
 	scale                  float64
 	quota                  float64
 }
@@ -73,11 +77,22 @@ func loadRun(b *testing.B, m loadModel) {
 	var virt atomic.Int64 // virtual now, unix nanoseconds
 	virt.Store(base.UnixNano())
 	clock := func() time.Time { return time.Unix(0, virt.Load()) }
-	h := newHarness(b, harnessOpts{quietLogs: true, inProcess: true, shed: true, now: clock, env: map[string]string{
+	opts := harnessOpts{quietLogs: true, inProcess: true, shed: true, now: clock, env: map[string]string{
 		"S3VEND_CACHE_ENABLED":               fmt.Sprint(m.cache),
 		"S3VEND_TOKEN_DURATION_SECONDS":      fmt.Sprint(int(m.tokenTTL.Seconds())),
 		"S3VEND_CACHE_MIN_REMAINING_SECONDS": fmt.Sprint(int(m.margin.Seconds())),
-	}})
+	}}
+	h := newHarness(b, opts)
+	handlers := []http.Handler{h.handler}
+	for range m.instances - 1 {
+		opts.cognito = h.cognito
+		handlers = append(handlers, newHarness(b, opts).handler)
+	}
+	var route atomic.Uint64 // a fixed pseudo-random routing
+	pick := func() http.Handler {
+		n := route.Add(1)
+		return handlers[int((n*0x9E3779B97F4A7C15)>>33)%len(handlers)]
+	}
 	login := func(user int) string {
 		now := clock()
 		return loginBody("backend", hsToken(func(c jwt.MapClaims) {
@@ -89,16 +104,22 @@ func loadRun(b *testing.B, m loadModel) {
 		req := httptest.NewRequest(http.MethodPost, "/v1/token", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
-		h.handler.ServeHTTP(rec, req)
+		pick().ServeHTTP(rec, req)
 		return rec
 	}
 	window := m.tokenTTL - m.margin // how long an entry is reused
 	if m.cache {
-		// Steady state: user i last vended window*i/users ago (virtual).
+		// Steady state: user i last opened the app window*i/users ago
+		// (virtual), and before that every period through the last window,
+		// each time on a random instance.
+		period := m.tokenTTL / time.Duration(m.opens)
 		for i := range m.users {
-			virt.Store(base.Add(-window * time.Duration(i) / time.Duration(m.users)).UnixNano())
-			if rec := do(login(i)); rec.Code != http.StatusOK {
-				b.Fatalf("warm-up: %d %s", rec.Code, rec.Body)
+			last := -window * time.Duration(i) / time.Duration(m.users)
+			for at := last - window + period; at <= last; at += period {
+				virt.Store(base.Add(at).UnixNano())
+				if rec := do(login(i)); rec.Code != http.StatusOK {
+					b.Fatalf("warm-up: %d %s", rec.Code, rec.Body)
+				}
 			}
 		}
 	}
@@ -114,7 +135,7 @@ func loadRun(b *testing.B, m loadModel) {
 	var events []event
 	rng := rand.New(rand.NewPCG(1, 2))
 	for u := range m.users {
-		for at := time.Duration(rng.Int64N(int64(period))); at < m.real; at += period {
+		for at := time.Duration(rng.Int64N(int64(period))); at < m.wall; at += period {
 			events = append(events, event{at, u})
 		}
 	}

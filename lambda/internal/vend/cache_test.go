@@ -20,10 +20,10 @@ import (
 // clock the test moves.
 type cacheRig struct {
 	svc   *vend.Service
-	now   atomic.Int64 // unix nanoseconds
-	dev   atomic.Int64 // DeveloperToken calls
-	sts   atomic.Int64 // AssumeRoleWithWebIdentity calls
-	creds atomic.Int64 // CredentialsForIdentity calls
+	now   atomic.Int64          // unix nanoseconds
+	dev   atomic.Int64          // DeveloperToken calls
+	sts   atomic.Int64          // AssumeRoleWithWebIdentity calls
+	creds atomic.Int64          // CredentialsForIdentity calls
 	fail  atomic.Pointer[error] // DeveloperToken's error, or nil
 	gate  chan struct{}
 }
@@ -118,7 +118,7 @@ func TestCacheNeverReturnsExpiringSoon(t *testing.T) {
 	r := newCacheRig(t, contract.CacheSettings{MinRemaining: 5 * time.Minute}, 0)
 	ctx := context.Background()
 	first, _ := r.svc.Token(ctx, "p", "alice") // valid 15 minutes
-	r.advance(10 * time.Minute)                 // exactly 5 minutes left: still served
+	r.advance(10 * time.Minute)                // exactly 5 minutes left: still served
 	if t2, _ := r.svc.Token(ctx, "p", "alice"); !t2.Cached || t2.Token != first.Token {
 		t.Fatalf("at the margin: %+v", t2)
 	}
