@@ -3,6 +3,7 @@ package app_test
 import (
 	"net/http"
 	"testing"
+	"time"
 )
 
 func TestCacheThroughTheWiring(t *testing.T) {
@@ -49,7 +50,7 @@ func TestCacheThroughTheWiring(t *testing.T) {
 
 func TestThrottleShedsWithRetryAfter(t *testing.T) {
 	// GIVEN Cognito throttles developer tokens, and the shedding window is on
-	h := newHarness(t, harnessOpts{shed: true})
+	h := newHarness(t, harnessOpts{shed: true, shedWindow: time.Minute}) // long: the machine may be slow
 	h.cognito.FailOp("GetOpenIdTokenForDeveloperIdentity", "TooManyRequestsException")
 	// WHEN two logins arrive
 	r1 := h.login("/v1/token", "backend", hsToken(nil))
