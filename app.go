@@ -1,5 +1,6 @@
 // Command s3vend is the CDK app: it reads and validates the s3vend context of
-// cdk.json once, then synthesizes one stack per environment, each checked by
+// cdk.json once, then synthesizes one stack per environment (or only those
+// selected with -c s3vend:stacks=…), each checked by
 // cdk-nag's AwsSolutions rules.
 package main
 
@@ -28,8 +29,16 @@ func run() error {
 	defer phases.report()
 	app := awscdk.NewApp(nil) // the first jsii call starts the Node kernel
 	phases.mark("kernel-start")
-	cfg, err := stacks.ParseConfig(app.Node().TryGetContext(jsii.String(stacks.ContextKey)))
+	opts, err := stacks.ParseOptionsFromContext(app.Node().TryGetContext(jsii.String(stacks.PlaceholdersContextKey)))
 	if err != nil {
+		return err
+	}
+	cfg, err := stacks.ParseConfigWith(app.Node().TryGetContext(jsii.String(stacks.ContextKey)), opts)
+	if err != nil {
+		return err
+	}
+	// -c s3vend:stacks=S3Vend-dev (make … STACK=S3Vend-dev): only that environment.
+	if cfg, err = cfg.Select(app.Node().TryGetContext(jsii.String(stacks.SelectionContextKey))); err != nil {
 		return err
 	}
 	stacks.Build(app, cfg, ".")

@@ -201,10 +201,10 @@ func NewPublicBucket(scope awsconstructs.Construct, id string, props PublicBucke
 		"s3_bucket_default_encryption_kms_check":         "SSE-S3, not SSE-KMS: anonymous readers of public/ cannot be granted kms:Decrypt, and every client role would need a key grant.",
 		"s3_bucket_acl_prohibited_check":                 "The ACL is set explicitly (Private, or PublicRead in the opt-in ACL mode) so that what S3 applies is visible in cdk diff; with BucketOwnerEnforced, Private is the only ACL S3 accepts.",
 		"s3_event_notifications_enabled_check":           "Clients upload directly; nothing consumes object events yet. Add a notification when a processing pipeline exists.",
-		"s3_bucket_object_lock_enabled_check":            "Users overwrite and delete their own objects by design; Object Lock would forbid it. Versioning (prod) keeps recoverable history instead.",
+		"s3_bucket_object_lock_enabled_check":            "Users overwrite and delete their own objects by design; Object Lock would forbid it. Versioning (on unless the environment is disposable) keeps recoverable history instead.",
 	}
 	if !p.Versioning {
-		bucketAcks["s3_bucket_versioning_enabled_check"] = "Versioning is off in this environment by config (versioning: false, the default outside prod) to keep dev storage cheap."
+		bucketAcks["s3_bucket_versioning_enabled_check"] = "Versioning is off in this environment by config (versioning: false, the default only in a disposable environment) to keep throw-away storage cheap."
 	}
 	acknowledgeGuard(bucket, bucketAcks)
 	if p.Access == PublicReadByACL {

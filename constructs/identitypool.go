@@ -3,6 +3,7 @@ package constructs
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -29,10 +30,39 @@ type UserPoolProvider struct {
 
 // RoleMappingRule maps a user pool token claim to an existing role ARN.
 type RoleMappingRule struct {
-	Claim     string `json:"claim"`
-	MatchType string `json:"matchType"` // Equals, Contains, StartsWith or NotEqual
-	Value     string `json:"value"`
-	RoleArn   string `json:"roleArn"`
+	Claim     string    `json:"claim"`
+	MatchType MatchType `json:"matchType"`
+	Value     string    `json:"value"`
+	RoleArn   string    `json:"roleArn"`
+}
+
+// MatchType is how a role-mapping rule compares the claim with its value:
+// the MatchType values of AWS::Cognito::IdentityPoolRoleAttachment
+// MappingRule ("Equals, NotEqual, StartsWith, and Contains",
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-identitypoolroleattachment-mappingrule.html).
+type MatchType string
+
+// The match types of a role-mapping rule.
+const (
+	MatchEquals     MatchType = "Equals"
+	MatchContains   MatchType = "Contains"
+	MatchStartsWith MatchType = "StartsWith"
+	MatchNotEqual   MatchType = "NotEqual"
+)
+
+// MatchTypes are every valid MatchType.
+var MatchTypes = []MatchType{MatchEquals, MatchContains, MatchStartsWith, MatchNotEqual}
+
+// Valid reports whether m is one of MatchTypes.
+func (m MatchType) Valid() bool { return slices.Contains(MatchTypes, m) }
+
+// MatchTypesList is MatchTypes for messages: "Equals, Contains, StartsWith, NotEqual".
+func MatchTypesList() string {
+	names := make([]string, len(MatchTypes))
+	for i, m := range MatchTypes {
+		names[i] = string(m)
+	}
+	return strings.Join(names, ", ")
 }
 
 // IdentityPoolProps configures NewIdentityPool.
@@ -43,13 +73,16 @@ type IdentityPoolProps struct {
 	UserPool              *UserPoolProvider
 	RoleMappings          []RoleMappingRule
 	AmbiguousRoleDeny     bool
-	MaxSessionDuration    time.Duration // default 1h; 15m to 12h
-	Retain                bool
+	// MaxSessionDuration is the credential lifetime (default 1h; 15m to
+	// 12h); the roles' MaxSessionDuration is contract.RoleMaxSession of it
+	// (at least IAM's one hour).
+	MaxSessionDuration time.Duration
+	Retain             bool
 }
 
 func (p IdentityPoolProps) withDefaults() IdentityPoolProps {
 	if p.MaxSessionDuration == 0 {
-		p.MaxSessionDuration = time.Hour
+		p.MaxSessionDuration = contract.DefaultCredentialDuration
 	}
 	p.RoleMappings = slices.Clone(p.RoleMappings)
 	return p
@@ -57,14 +90,22 @@ func (p IdentityPoolProps) withDefaults() IdentityPoolProps {
 
 func (p IdentityPoolProps) validate() error {
 	switch {
-	case !contract.ValidDeveloperProvider(p.DeveloperProviderName):
-		return fmt.Errorf("IdentityPoolProps.DeveloperProviderName: %q must be 1-100 of [A-Za-z0-9_.-]", p.DeveloperProviderName)
-	case p.MaxSessionDuration < 15*time.Minute || p.MaxSessionDuration > 12*time.Hour || p.MaxSessionDuration%time.Second != 0:
-		return fmt.Errorf("IdentityPoolProps.MaxSessionDuration: %s must be whole seconds from 15m to 12h", p.MaxSessionDuration)
+	case contract.CheckDeveloperProvider(p.DeveloperProviderName) != nil:
+		return fmt.Errorf("IdentityPoolProps.DeveloperProviderName: %q %v", p.DeveloperProviderName, contract.CheckDeveloperProvider(p.DeveloperProviderName))
+	case contract.CheckCredentialDuration(p.MaxSessionDuration) != nil:
+		return fmt.Errorf("IdentityPoolProps.MaxSessionDuration: %s %v", p.MaxSessionDuration, contract.CheckCredentialDuration(p.MaxSessionDuration))
 	case len(p.RoleMappings) > 0 && p.AllowClassicFlow:
 		return fmt.Errorf("IdentityPoolProps.RoleMappings: Cognito rejects role mappings on a pool that allows the classic flow")
 	case len(p.RoleMappings) > 0 && p.UserPool == nil:
 		return fmt.Errorf("IdentityPoolProps.RoleMappings: rules need a UserPool provider")
+	}
+	for i, r := range p.RoleMappings {
+		switch {
+		case !r.MatchType.Valid():
+			return fmt.Errorf("IdentityPoolProps.RoleMappings[%d].MatchType: %q is not one of %s", i, r.MatchType, MatchTypesList())
+		case !contract.ValidRoleARN(r.RoleArn):
+			return fmt.Errorf("IdentityPoolProps.RoleMappings[%d].RoleArn: %q is not an IAM role ARN", i, r.RoleArn)
+		}
 	}
 	return nil
 }
@@ -153,7 +194,7 @@ func (ip *IdentityPool) role(id, amr string, maxSession time.Duration) awsiam.Ro
 			"StringEquals":           map[string]any{CognitoPrincipal + ":aud": ip.PoolID},
 			"ForAnyValue:StringLike": map[string]any{CognitoPrincipal + ":amr": amr},
 		}, jsii.String("sts:AssumeRoleWithWebIdentity")),
-		MaxSessionDuration: awscdk.Duration_Seconds(jsii.Number(maxSession.Seconds())),
+		MaxSessionDuration: awscdk.Duration_Seconds(jsii.Number(contract.RoleMaxSession(maxSession).Seconds())),
 	})
 }
 
@@ -196,7 +237,7 @@ func (ip *IdentityPool) roleMappings(p IdentityPoolProps) any {
 	rules := make([]any, len(p.RoleMappings))
 	for i, r := range p.RoleMappings {
 		rules[i] = &awscognito.CfnIdentityPoolRoleAttachment_MappingRuleProperty{
-			Claim: jsii.String(r.Claim), MatchType: jsii.String(r.MatchType),
+			Claim: jsii.String(r.Claim), MatchType: jsii.String(string(r.MatchType)),
 			Value: jsii.String(r.Value), RoleArn: jsii.String(r.RoleArn),
 		}
 	}

@@ -31,13 +31,18 @@ type TokenVendorProps struct {
 	IdentityPoolArn       *string // token
 	DeveloperProviderName string
 	AuthenticatedRoleArn  *string // token
-	GuestRoleArn          *string // token; nil when guests are off
-	BasicFlow             bool
-	TokenDuration         time.Duration // 1s to 24h
-	CredentialLifetime    time.Duration // 15m to 12h
-	SessionPolicy         string        // optional JSON policy
-	VerifiersJSON         string        // S3VEND_VERIFIERS, non-secret
-	NeedsSecret           bool          // create the verifier secret (WeChat app secret, HS256 key)
+	// Guests turns on guest identities; GuestRoleArn (token) is then
+	// required, and must be nil otherwise.
+	Guests             bool
+	GuestRoleArn       *string
+	BasicFlow          bool
+	TokenDuration      time.Duration // default and range: contract (1s to 24h)
+	CredentialLifetime time.Duration // default and range: contract (15m to 12h)
+	SessionPolicy      string        // optional JSON policy, contract.CheckSessionPolicy
+	// Verifiers is the S3VEND_VERIFIERS document (non-secret), rendered to
+	// JSON here. A verifier that needs a secret (WeChat app secret, HS256
+	// key) makes the construct create the verifier secret.
+	Verifiers contract.Verifiers
 
 	// BucketName (token) turns on POST /v1/upload, which signs presigned-POST
 	// forms for the content bucket with each caller's own credentials (the
@@ -55,42 +60,100 @@ type TokenVendorProps struct {
 	LogRetention  time.Duration
 	Retain        bool
 
-	Timeout  time.Duration // default 10s
-	MemoryMB int           // default 256
+	// Timeout is the function timeout (default contract.DefaultLambdaTimeout);
+	// the vendor's upstream deadline is derived from it
+	// (contract.UpstreamTimeout), never set on its own.
+	Timeout  time.Duration
+	MemoryMB int // default 256
 }
+
+// Defaults of the HTTP API stage's throttle and the log groups' retention.
+const (
+	DefaultThrottleRate  = 10.0
+	DefaultThrottleBurst = 20
+	MaxThrottleRate      = 10000.0
+	MaxThrottleBurst     = 5000
+	DefaultLogRetention  = 30 * 24 * time.Hour
+)
 
 func (p TokenVendorProps) withDefaults() TokenVendorProps {
 	if p.Timeout == 0 {
-		p.Timeout = 10 * time.Second
+		p.Timeout = contract.DefaultLambdaTimeout
 	}
 	if p.MemoryMB == 0 {
 		p.MemoryMB = 256
 	}
 	if p.LogRetention == 0 {
-		p.LogRetention = 30 * 24 * time.Hour
+		p.LogRetention = DefaultLogRetention
+	}
+	if p.TokenDuration == 0 {
+		p.TokenDuration = contract.DefaultTokenDuration
+	}
+	if p.CredentialLifetime == 0 {
+		p.CredentialLifetime = contract.DefaultCredentialDuration
+	}
+	// A zero throttle would stop the API: zero means the default.
+	if p.ThrottleRate == 0 {
+		p.ThrottleRate = DefaultThrottleRate
+	}
+	if p.ThrottleBurst == 0 {
+		p.ThrottleBurst = DefaultThrottleBurst
 	}
 	p.CORSOrigins = slices.Clone(p.CORSOrigins)
 	p.Upload.ContentTypes = slices.Clone(p.Upload.ContentTypes)
 	return p
 }
 
+// validate checks every prop before any resource exists, with the token
+// vendor's own rules where the vendor reads the value (lambda/contract).
 func (p TokenVendorProps) validate() error {
-	switch {
-	case p.IdentityPoolID == nil || p.IdentityPoolArn == nil || p.AuthenticatedRoleArn == nil:
+	field := func(name string, err error) error {
+		if err != nil {
+			return fmt.Errorf("TokenVendorProps.%s: %w", name, err)
+		}
+		return nil
+	}
+	if p.IdentityPoolID == nil || p.IdentityPoolArn == nil || p.AuthenticatedRoleArn == nil {
 		return fmt.Errorf("TokenVendorProps: IdentityPoolID, IdentityPoolArn and AuthenticatedRoleArn are required")
-	case p.TokenDuration < time.Second || p.TokenDuration > 24*time.Hour:
-		return fmt.Errorf("TokenVendorProps.TokenDuration: %s must be from 1s to 24h", p.TokenDuration)
-	case p.CredentialLifetime < 15*time.Minute || p.CredentialLifetime > 12*time.Hour:
-		return fmt.Errorf("TokenVendorProps.CredentialLifetime: %s must be from 15m to 12h", p.CredentialLifetime)
-	case !json.Valid([]byte(p.VerifiersJSON)):
-		return fmt.Errorf("TokenVendorProps.VerifiersJSON: not valid JSON")
-	case p.Timeout < 3*time.Second || p.Timeout > 29*time.Second:
-		return fmt.Errorf("TokenVendorProps.Timeout: %s must be from 3s to 29s (API Gateway's limit)", p.Timeout)
-	case len(p.CORSOrigins) == 0:
-		return fmt.Errorf("TokenVendorProps.CORSOrigins: at least one origin is required")
+	}
+	if p.Guests != (p.GuestRoleArn != nil) {
+		return fmt.Errorf("TokenVendorProps.GuestRoleArn: required when Guests is true, and must be nil when it is false")
+	}
+	if _, err := p.Verifiers.Normalize(false); err != nil {
+		return field("Verifiers", err)
+	}
+	if p.Verifiers.Count() == 0 && !p.Guests {
+		return field("Verifiers", fmt.Errorf("configure at least one verifier, or guests"))
+	}
+	if p.SessionPolicy != "" && !p.BasicFlow {
+		return field("SessionPolicy", fmt.Errorf("applies only to basic-flow credentials"))
 	}
 	if _, err := p.Upload.Normalize(); err != nil {
-		return fmt.Errorf("TokenVendorProps.Upload: %w", err)
+		return field("Upload", err)
+	}
+	if _, err := retentionDays(p.LogRetention); err != nil {
+		return field("LogRetention", err)
+	}
+	for _, err := range []error{
+		field("DeveloperProviderName", contract.CheckDeveloperProvider(p.DeveloperProviderName)),
+		field("TokenDuration", contract.CheckTokenDuration(p.TokenDuration)),
+		field("CredentialLifetime", contract.CheckCredentialDuration(p.CredentialLifetime)),
+		field("SessionPolicy", contract.CheckSessionPolicy(p.SessionPolicy)),
+		field("Timeout", contract.CheckLambdaTimeout(p.Timeout)),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	switch {
+	case p.ThrottleRate <= 0 || p.ThrottleRate > MaxThrottleRate:
+		return fmt.Errorf("TokenVendorProps.ThrottleRate: %v must be above 0 and at most %v requests per second", p.ThrottleRate, MaxThrottleRate)
+	case p.ThrottleBurst < 1 || p.ThrottleBurst > MaxThrottleBurst:
+		return fmt.Errorf("TokenVendorProps.ThrottleBurst: %d must be from 1 to %d requests", p.ThrottleBurst, MaxThrottleBurst)
+	case p.MemoryMB < 128 || p.MemoryMB > 10240:
+		return fmt.Errorf("TokenVendorProps.MemoryMB: %d must be from 128 to 10240", p.MemoryMB)
+	case len(p.CORSOrigins) == 0:
+		return fmt.Errorf("TokenVendorProps.CORSOrigins: at least one origin is required")
 	}
 	if _, err := p.Cache.Normalize(); err != nil {
 		return fmt.Errorf("TokenVendorProps.Cache: %w", err)
@@ -106,6 +169,8 @@ type TokenVendor struct {
 	Secret   awssecretsmanager.Secret // nil when no verifier needs one
 	// TokenURL is the full URL of POST /v1/token.
 	TokenURL *string
+	// Timeout is the function's timeout (for the duration alarm).
+	Timeout time.Duration
 }
 
 // NewTokenVendor creates the function, its least-privilege role, its log
@@ -116,9 +181,14 @@ func NewTokenVendor(scope awsconstructs.Construct, id string, props TokenVendorP
 		panic(err)
 	}
 	c := awsconstructs.NewConstruct(scope, jsii.String(id))
-	tv := &TokenVendor{Construct: c}
+	tv := &TokenVendor{Construct: c, Timeout: p.Timeout}
 	removal := removalPolicy(p.Retain)
-	retention := logRetention(p.LogRetention)
+	retention, _ := retentionDays(p.LogRetention) // validated above
+	norm, _ := p.Verifiers.Normalize(false)       // validated above; defaults applied as the vendor would
+	verifiers, err := json.Marshal(norm)
+	if err != nil {
+		panic(fmt.Errorf("TokenVendorProps.Verifiers: %w", err))
+	}
 
 	fnLogs := awslogs.NewLogGroup(c, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{
 		Retention: retention, RemovalPolicy: removal,
@@ -145,14 +215,19 @@ func NewTokenVendor(scope awsconstructs.Construct, id string, props TokenVendorP
 		contract.EnvIdentityPoolID:     p.IdentityPoolID,
 		contract.EnvDeveloperProvider:  jsii.String(p.DeveloperProviderName),
 		contract.EnvAuthRoleARN:        p.AuthenticatedRoleArn,
-		contract.EnvGuestsEnabled:      jsii.String(strconv.FormatBool(p.GuestRoleArn != nil)),
+		contract.EnvGuestsEnabled:      jsii.String(strconv.FormatBool(p.Guests)),
 		contract.EnvBasicFlow:          jsii.String(strconv.FormatBool(p.BasicFlow)),
 		contract.EnvTokenDuration:      jsii.String(strconv.Itoa(int(p.TokenDuration.Seconds()))),
 		contract.EnvCredentialDuration: jsii.String(strconv.Itoa(int(p.CredentialLifetime.Seconds()))),
-		contract.EnvVerifiers:          jsii.String(p.VerifiersJSON),
-		contract.EnvUpstreamTimeout:    jsii.String((p.Timeout * 7 / 10).String()), // leaves time to answer 503 before Lambda kills the call
+		contract.EnvVerifiers:          jsii.String(string(verifiers)),
+		// Derived from the function timeout, so the vendor answers 503
+		// before Lambda kills the call (one rule, in the contract).
+		contract.EnvUpstreamTimeout: jsii.String(contract.UpstreamTimeout(p.Timeout).String()),
+		// The Stack dimension of the vendor's EMF metrics, which the alarms
+		// (NewMonitoring, Name = the stack name) select on.
+		contract.EnvMetricsStack: awscdk.Stack_Of(c).StackName(),
 	}
-	if p.GuestRoleArn != nil {
+	if p.Guests {
 		env[contract.EnvUnauthRoleARN] = p.GuestRoleArn
 	}
 	cache, _ := p.Cache.Normalize() // validated above
@@ -171,13 +246,13 @@ func NewTokenVendor(scope awsconstructs.Construct, id string, props TokenVendorP
 			env[k] = jsii.String(v)
 		}
 	}
-	if p.NeedsSecret {
+	if p.Verifiers.NeedsSecret() {
 		tv.Secret = awssecretsmanager.NewSecret(c, jsii.String("VerifierSecret"), &awssecretsmanager.SecretProps{
 			Description: jsii.String("s3vend login-verifier secrets: set wechatAppSecret; hs256Key is generated for your backend"),
 			GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
-				SecretStringTemplate: jsii.String(`{"wechatAppSecret":""}`),
-				GenerateStringKey:    jsii.String("hs256Key"),
-				PasswordLength:       jsii.Number(64),
+				SecretStringTemplate: jsii.String(`{"` + contract.SecretFieldWeChat + `":""}`),
+				GenerateStringKey:    jsii.String(contract.SecretFieldHS256),
+				PasswordLength:       jsii.Number(contract.GeneratedHS256KeyChars),
 				ExcludePunctuation:   jsii.Bool(true),
 			},
 			RemovalPolicy: removal,
@@ -301,10 +376,10 @@ var LogRetentionDays = map[int]awslogs.RetentionDays{
 	3653: awslogs.RetentionDays_TEN_YEARS,
 }
 
-func logRetention(d time.Duration) awslogs.RetentionDays {
+func retentionDays(d time.Duration) (awslogs.RetentionDays, error) {
 	r, ok := LogRetentionDays[int(d/(24*time.Hour))]
 	if !ok || d%(24*time.Hour) != 0 {
-		panic(fmt.Errorf("TokenVendorProps.LogRetention: %s is not a CloudWatch Logs retention", d))
+		return "", fmt.Errorf("%s is not a CloudWatch Logs retention (whole days, one of LogRetentionDays)", d)
 	}
-	return r
+	return r, nil
 }

@@ -25,6 +25,7 @@ const ContextKey = "s3vend"
 // It is read and validated once, in app.go, by ParseConfig.
 type Config struct {
 	Environments map[string]EnvConfig
+	CICD         *CICDConfig // the "cicd" key (stack S3Vend-cicd); nil without it
 }
 
 // Names returns the environment names in a stable order.
@@ -65,6 +66,15 @@ type EnvConfig struct {
 	ThrottleBurst int
 	LogRetention  time.Duration
 
+	// Disposable is the explicit opt-out of the production protections
+	// (https-only CORS without "*", versioning, retained bucket, pool and
+	// secret): every environment is protected unless "disposable": true.
+	Disposable bool
+	// Placeholders are the keys that still hold a sample value from the
+	// shipped cdk.json (REPLACE-ME...): a synth warning, or an error in a
+	// protected environment unless the placeholders=warn opt-out is given.
+	Placeholders []string
+
 	Retain        bool
 	Verifiers     contract.Verifiers    // validated, defaults applied
 	SessionPolicy string                // optional scope-down policy for basic-flow credentials (JSON)
@@ -72,8 +82,9 @@ type EnvConfig struct {
 
 	Edge EdgeConfig // optional CloudFront + AWS WAF per-client rate limit in front of the API
 
-	Cache contract.CacheSettings // the vendor's per-instance reuse cache, validated, defaults applied
-	Quota QuotaConfig            // Cognito quotas the default throttle is derived from
+	Alarms AlarmsConfig           // alarms, alarm topic and dashboard (config_alarms.go); on by default
+	Cache  contract.CacheSettings // the vendor's per-instance reuse cache, validated, defaults applied
+	Quota  QuotaConfig            // Cognito quotas the default throttle is derived from
 }
 
 // QuotaConfig is the "quota" key: the account's Cognito Identity quota for
@@ -97,6 +108,7 @@ type EdgeConfig struct {
 // rawConfig mirrors the JSON shape of the cdk.json context.
 type rawConfig struct {
 	Environments map[string]json.RawMessage `json:"environments"`
+	CICD         json.RawMessage            `json:"cicd"`
 }
 
 type rawEnv struct {
@@ -118,10 +130,12 @@ type rawEnv struct {
 	Throttle              *rawThrottle        `json:"throttle"`
 	LogRetention          string              `json:"logRetention"`
 	Retain                *bool               `json:"retain"`
+	Disposable            *bool               `json:"disposable"`
 	Verifiers             *contract.Verifiers `json:"verifiers"`
 	SessionPolicy         json.RawMessage     `json:"sessionPolicy"`
 	Upload                *rawUpload          `json:"upload"`
 	Edge                  *rawEdge            `json:"edge"`
+	Alarms                *rawAlarms          `json:"alarms"`
 	Cache                 *rawCache           `json:"cache"`
 	Quota                 *rawQuota           `json:"quota"`
 }
@@ -176,13 +190,11 @@ type rawThrottle struct {
 
 // Defaults, in one place.
 const (
-	defaultTokenDuration      = 15 * time.Minute
-	defaultCredentialLifetime = time.Hour
-	defaultCORSMaxAge         = 50 * time.Minute
-	defaultNoncurrentTTL      = 30 * 24 * time.Hour
-	defaultAbortUploads       = 7 * 24 * time.Hour
-	defaultAccessLogTTL       = 90 * 24 * time.Hour
-	defaultLogRetention       = 30 * 24 * time.Hour
+	defaultCORSMaxAge    = 50 * time.Minute
+	defaultNoncurrentTTL = 30 * 24 * time.Hour
+	defaultAbortUploads  = 7 * 24 * time.Hour
+	defaultAccessLogTTL  = 90 * 24 * time.Hour
+	defaultLogRetention  = s3vc.DefaultLogRetention
 	// Cognito Identity's default quota for GetOpenIdTokenForDeveloperIdentity:
 	// 50 requests per second per account and region, adjustable ("Quotas in
 	// Amazon Cognito", https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html,
@@ -196,12 +208,10 @@ const (
 )
 
 var (
-	// Cognito: DeveloperProviderName is 1-100 characters of [\w._-].
+	// An environment name becomes the stack name S3Vend-<env>.
 	envNameRe    = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
 	accountRe    = regexp.MustCompile(`^\d{12}$`)
-	regionRe     = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-\d$`)
 	userPoolIDRe = regexp.MustCompile(`^[\w-]+_[0-9a-zA-Z]+$`)
-	roleArnRe    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
 	// Regions where Cognito identity pools are available (Cognito Identity endpoints).
 	identityPoolRegions = []string{
 		"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "ca-west-1",
@@ -213,10 +223,40 @@ var (
 	}
 )
 
+// PlaceholdersContextKey is the CDK context key of the one opt-out from the
+// placeholder refusal: with -c s3vend:placeholders=warn a protected
+// environment that still holds sample values (REPLACE-ME...) synthesizes
+// with a warning instead of failing. make synth, make local and the tests
+// pass it to build the shipped sample offline; deploy and diff never do.
+const PlaceholdersContextKey = "s3vend:placeholders"
+
+// ParseOptions are the synth-wide switches of ParseConfigWith.
+type ParseOptions struct {
+	// WarnPlaceholders turns the refusal of placeholders in protected
+	// environments into a warning (PlaceholdersContextKey=warn).
+	WarnPlaceholders bool
+}
+
+// ParseOptionsFromContext reads ParseOptions from the app's context value of
+// PlaceholdersContextKey (nil when unset).
+func ParseOptionsFromContext(placeholders any) (ParseOptions, error) {
+	switch placeholders {
+	case nil, "refuse":
+		return ParseOptions{}, nil
+	case "warn":
+		return ParseOptions{WarnPlaceholders: true}, nil
+	}
+	return ParseOptions{}, fmt.Errorf("context %s: %v is not \"warn\" or \"refuse\" (the default)", PlaceholdersContextKey, placeholders)
+}
+
 // ParseConfig decodes and validates the s3vend context value (as returned by
-// TryGetContext). Every problem is reported with the full key path and the
-// fix; all problems are reported together.
-func ParseConfig(ctx any) (Config, error) {
+// TryGetContext), refusing placeholders in protected environments. Every
+// problem is reported with the full key path and the fix; all problems are
+// reported together.
+func ParseConfig(ctx any) (Config, error) { return ParseConfigWith(ctx, ParseOptions{}) }
+
+// ParseConfigWith is ParseConfig with synth-wide options.
+func ParseConfigWith(ctx any, opts ParseOptions) (Config, error) {
 	if ctx == nil {
 		return Config{}, fmt.Errorf("%s: missing from cdk.json context; add {\"environments\": {...}} (see README)", ContextKey)
 	}
@@ -235,13 +275,18 @@ func ParseConfig(ctx any) (Config, error) {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		v := &validator{path: ContextKey + ".environments." + name}
+		v := &validator{path: ContextKey + ".environments." + name, opts: opts}
 		env := v.env(name, raw.Environments[name])
 		if len(v.errs) > 0 {
 			errs = append(errs, v.errs...)
 			continue
 		}
 		cfg.Environments[name] = env
+	}
+	if len(errs) == 0 && len(raw.CICD) > 0 && string(raw.CICD) != "null" {
+		var cicdErrs []error
+		cfg.CICD, cicdErrs = parseCICD(raw.CICD, cfg.Environments)
+		errs = append(errs, cicdErrs...)
 	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("invalid cdk.json context:\n  %w", joinLines(errs))
@@ -292,6 +337,7 @@ func describeJSONError(err error) error {
 
 type validator struct {
 	path string
+	opts ParseOptions
 	errs []error
 }
 
@@ -323,7 +369,9 @@ func (v *validator) env(name string, msg json.RawMessage) EnvConfig {
 		v.errs = append(v.errs, fmt.Errorf("%s: %w", v.path, err))
 		return EnvConfig{}
 	}
-	prod := name == "prod" || strings.HasPrefix(name, "prod-")
+	// Every environment is protected, whatever its name, unless it opts out.
+	disposable := boolOr(r.Disposable, false)
+	protected := !disposable
 	e := EnvConfig{
 		Name:                  name,
 		Account:               r.Account,
@@ -331,14 +379,15 @@ func (v *validator) env(name string, msg json.RawMessage) EnvConfig {
 		DeveloperProviderName: r.DeveloperProviderName,
 		Guests:                boolOr(r.Guests, false),
 		BasicFlow:             boolOr(r.BasicFlow, true),
-		Versioning:            boolOr(r.Versioning, prod),
-		Retain:                boolOr(r.Retain, prod),
+		Disposable:            disposable,
+		Versioning:            boolOr(r.Versioning, protected),
+		Retain:                boolOr(r.Retain, protected),
 	}
 	if e.Account != "" && !accountRe.MatchString(e.Account) {
 		v.fail("account", "%q is not a 12-digit AWS account id; remove the key for an environment-agnostic stack", e.Account)
 	}
 	if e.Region != "" {
-		if !regionRe.MatchString(e.Region) {
+		if !contract.ValidRegion(e.Region) {
 			v.fail("region", "%q is not an AWS region name", e.Region)
 		} else if !slices.Contains(identityPoolRegions, e.Region) {
 			v.fail("region", "%q has no Cognito identity pools; pick one of %s", e.Region, strings.Join(identityPoolRegions, ", "))
@@ -358,7 +407,7 @@ func (v *validator) env(name string, msg json.RawMessage) EnvConfig {
 		v.fail("cors.allowedOrigins", "at least one origin is required, like \"https://app.example.com\"")
 	} else {
 		for i, o := range r.CORS.AllowedOrigins {
-			v.origin(fmt.Sprintf("cors.allowedOrigins[%d]", i), o, prod)
+			v.origin(fmt.Sprintf("cors.allowedOrigins[%d]", i), o, protected)
 		}
 		e.CORSOrigins = slices.Clone(r.CORS.AllowedOrigins)
 	}
@@ -376,15 +425,15 @@ func (v *validator) env(name string, msg json.RawMessage) EnvConfig {
 
 	if e.DeveloperProviderName == "" {
 		v.fail("developerProviderName", "required, like \"login.example.app\"; it cannot be changed once the pool exists")
-	} else if !contract.ValidDeveloperProvider(e.DeveloperProviderName) {
-		v.fail("developerProviderName", "%q may only hold letters, digits, '_', '.' and '-' (1-100 characters)", e.DeveloperProviderName)
-	} else if strings.HasPrefix(strings.ToLower(e.DeveloperProviderName), "cognito") {
-		v.fail("developerProviderName", "%q must not start with \"cognito\"", e.DeveloperProviderName)
+	} else if err := contract.CheckDeveloperProvider(e.DeveloperProviderName); err != nil {
+		v.fail("developerProviderName", "%q %v", e.DeveloperProviderName, err)
 	}
 
-	e.TokenDuration = v.duration("tokenDuration", r.TokenDuration, defaultTokenDuration, time.Second, 24*time.Hour)
+	// The token vendor's own ranges (lambda/contract), so cdk.json cannot
+	// hold a duration the service would refuse at start-up.
+	e.TokenDuration = v.duration("tokenDuration", r.TokenDuration, contract.DefaultTokenDuration, contract.MinTokenDuration, contract.MaxTokenDuration)
 	v.wholeSeconds("tokenDuration", e.TokenDuration)
-	e.CredentialLifetime = v.duration("credentialLifetime", r.CredentialLifetime, defaultCredentialLifetime, 15*time.Minute, 12*time.Hour)
+	e.CredentialLifetime = v.duration("credentialLifetime", r.CredentialLifetime, contract.DefaultCredentialDuration, contract.MinCredentialDuration, contract.MaxCredentialDuration)
 	v.wholeSeconds("credentialLifetime", e.CredentialLifetime)
 
 	v.cache(&e, r.Cache)
@@ -398,11 +447,11 @@ func (v *validator) env(name string, msg json.RawMessage) EnvConfig {
 			e.ThrottleBurst = *t.BurstLimit
 		}
 	}
-	if e.ThrottleRate <= 0 || e.ThrottleRate > 10000 {
-		v.fail("throttle.rateLimit", "%v must be above 0 and at most 10000 requests per second", e.ThrottleRate)
+	if e.ThrottleRate <= 0 || e.ThrottleRate > s3vc.MaxThrottleRate {
+		v.fail("throttle.rateLimit", "%v must be above 0 and at most %v requests per second", e.ThrottleRate, s3vc.MaxThrottleRate)
 	}
-	if e.ThrottleBurst < 1 || e.ThrottleBurst > 5000 {
-		v.fail("throttle.burstLimit", "%d must be from 1 to 5000 requests", e.ThrottleBurst)
+	if e.ThrottleBurst < 1 || e.ThrottleBurst > s3vc.MaxThrottleBurst {
+		v.fail("throttle.burstLimit", "%d must be from 1 to %d requests", e.ThrottleBurst, s3vc.MaxThrottleBurst)
 	}
 
 	e.LogRetention = v.duration("logRetention", r.LogRetention, defaultLogRetention, 24*time.Hour, 3653*24*time.Hour)
@@ -416,23 +465,87 @@ func (v *validator) env(name string, msg json.RawMessage) EnvConfig {
 	v.verifiers(&e, r.Verifiers)
 	v.upload(&e, r.Upload)
 	v.edge(&e, r.Edge)
+	v.alarms(&e, r.Alarms)
 
-	if len(r.SessionPolicy) > 0 && string(r.SessionPolicy) != "null" {
-		var doc struct {
-			Version   string            `json:"Version"`
-			Statement []json.RawMessage `json:"Statement"`
-		}
-		if err := json.Unmarshal(r.SessionPolicy, &doc); err != nil || doc.Version != "2012-10-17" || len(doc.Statement) == 0 {
-			v.fail("sessionPolicy", "must be an IAM policy object with \"Version\": \"2012-10-17\" and at least one Statement")
-		} else if !e.BasicFlow {
-			v.fail("sessionPolicy", "only applies to basic-flow credentials; set basicFlow to true or remove it")
-		} else {
-			var compact bytes.Buffer
-			_ = json.Compact(&compact, r.SessionPolicy)
-			e.SessionPolicy = compact.String()
+	v.sessionPolicy(&e, r.SessionPolicy)
+	v.placeholders(&e, msg)
+	return e
+}
+
+// placeholderRe matches the sample values of the shipped cdk.json
+// ("REPLACE-ME.apps.googleusercontent.com", "wxREPLACEME00000000").
+var placeholderRe = regexp.MustCompile(`(?i)replace-?me`)
+
+// placeholders records the keys that still hold a sample value. A protected
+// environment refuses them (the stack would deploy a verifier nobody can
+// sign in with), unless WarnPlaceholders; Build warns about them.
+func (v *validator) placeholders(e *EnvConfig, msg json.RawMessage) {
+	var doc any
+	if json.Unmarshal(msg, &doc) != nil {
+		return
+	}
+	var walk func(path string, x any)
+	walk = func(path string, x any) {
+		switch x := x.(type) {
+		case string:
+			if placeholderRe.MatchString(x) {
+				e.Placeholders = append(e.Placeholders, path)
+				if !e.Disposable && !v.opts.WarnPlaceholders {
+					v.fail(path, "%q is a placeholder from the sample cdk.json; put the real value here (a protected environment "+
+						"never synthesizes with placeholders; only an offline test synth may pass -c %s=warn)", x, PlaceholdersContextKey)
+				}
+			}
+		case map[string]any:
+			for _, k := range slices.Sorted(maps.Keys(x)) {
+				walk(strings.TrimPrefix(path+"."+k, "."), x[k])
+			}
+		case []any:
+			for i, el := range x {
+				walk(fmt.Sprintf("%s[%d]", path, i), el)
+			}
 		}
 	}
-	return e
+	walk("", doc)
+}
+
+// PlaceholderWarning is the synth warning of an environment that still holds
+// sample values, or "" when it holds none.
+func (e EnvConfig) PlaceholderWarning() string {
+	if len(e.Placeholders) == 0 {
+		return ""
+	}
+	verb := "holds a placeholder"
+	if len(e.Placeholders) > 1 {
+		verb = "hold placeholders"
+	}
+	why := "disposable environment"
+	if !e.Disposable {
+		why = "protected environment, synthesized only because of -c " + PlaceholdersContextKey + "=warn"
+	}
+	return fmt.Sprintf("%s.environments.%s: %s still %s from the sample cdk.json (REPLACE-ME); this environment cannot be deployed as is: "+
+		"put the real values there (%s)", ContextKey, e.Name, strings.Join(e.Placeholders, ", "), verb, why)
+}
+
+// sessionPolicy keeps the policy compacted, as the vendor passes it to STS,
+// and checks it there with the vendor's own rule (contract.CheckSessionPolicy:
+// STS's 2,048-character limit among others), so a policy that would fail
+// every cold start fails synth instead.
+func (v *validator) sessionPolicy(e *EnvConfig, raw json.RawMessage) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, raw); err != nil {
+		v.fail("sessionPolicy", "must be an IAM policy object with \"Version\": %q and at least one Statement", contract.SessionPolicyVersion)
+		return
+	}
+	if err := contract.CheckSessionPolicy(compact.String()); err != nil {
+		v.fail("sessionPolicy", "%v", err)
+	} else if !e.BasicFlow {
+		v.fail("sessionPolicy", "only applies to basic-flow credentials; set basicFlow to true or remove it")
+	} else {
+		e.SessionPolicy = compact.String()
+	}
 }
 
 func (v *validator) wholeDays(key string, d time.Duration) {
@@ -447,10 +560,10 @@ func (v *validator) wholeSeconds(key string, d time.Duration) {
 	}
 }
 
-func (v *validator) origin(key, o string, prod bool) {
+func (v *validator) origin(key, o string, protected bool) {
 	if o == "*" {
-		if prod {
-			v.fail(key, "\"*\" is not allowed in a production environment; list the app's origins")
+		if protected {
+			v.fail(key, "\"*\" is not allowed in a protected environment; list the app's origins, or set \"disposable\": true for a throw-away environment")
 		}
 		return
 	}
@@ -463,8 +576,8 @@ func (v *validator) origin(key, o string, prod bool) {
 	if strings.HasSuffix(o, "/") {
 		v.fail(key, "%q must not end with '/' (browsers send origins without it)", o)
 	}
-	if prod && u.Scheme == "http" && u.Hostname() != "localhost" {
-		v.fail(key, "%q: production origins must use https", o)
+	if protected && u.Scheme == "http" && u.Hostname() != "localhost" {
+		v.fail(key, "%q: origins of a protected environment must use https (or set \"disposable\": true for a throw-away environment)", o)
 	}
 	if strings.Contains(u.Host, "*") && strings.Count(o, "*") > 1 {
 		v.fail(key, "%q: S3 allows at most one '*' wildcard in an origin", o)
@@ -517,12 +630,10 @@ func (v *validator) roleMappings(e *EnvConfig, r *rawRoleMappings) {
 		if rule.Claim == "" || rule.Value == "" {
 			v.fail(k, "\"claim\" and \"value\" are required")
 		}
-		switch rule.MatchType {
-		case "Equals", "Contains", "StartsWith", "NotEqual":
-		default:
-			v.fail(k+".matchType", "%q is not one of Equals, Contains, StartsWith, NotEqual", rule.MatchType)
+		if !rule.MatchType.Valid() {
+			v.fail(k+".matchType", "%q is not one of %s", rule.MatchType, s3vc.MatchTypesList())
 		}
-		if !roleArnRe.MatchString(rule.RoleArn) {
+		if !contract.ValidRoleARN(rule.RoleArn) {
 			v.fail(k+".roleArn", "%q is not an IAM role ARN", rule.RoleArn)
 		}
 	}

@@ -3,8 +3,6 @@
 package stacks
 
 import (
-	"encoding/json"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	awsconstructs "github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -31,7 +29,8 @@ type S3VendStack struct {
 	Bucket       *s3vc.PublicBucket
 	IdentityPool *s3vc.IdentityPool
 	TokenVendor  *s3vc.TokenVendor
-	Edge         *s3vc.Edge // nil unless edge.enabled
+	Edge         *s3vc.Edge       // nil unless edge.enabled
+	Monitoring   *s3vc.Monitoring // nil with "alarms": {"enabled": false}
 }
 
 // NewS3VendStack composes the constructs of one environment.
@@ -75,23 +74,19 @@ func NewS3VendStack(scope awsconstructs.Construct, props S3VendStackProps) *S3Ve
 		guestRoleArn = r.RoleArn()
 	}
 
-	verifiers, err := json.Marshal(e.Verifiers)
-	if err != nil {
-		panic(err)
-	}
 	s.TokenVendor = s3vc.NewTokenVendor(stack, "TokenVendor", s3vc.TokenVendorProps{
 		Build:                 s3vc.GoBuild{ModuleDir: props.ModuleDir, Package: "./lambda/cmd/tokenvendor", SourceDir: "lambda"},
 		IdentityPoolID:        s.IdentityPool.PoolID,
 		IdentityPoolArn:       s.IdentityPool.PoolArn,
 		DeveloperProviderName: e.DeveloperProviderName,
 		AuthenticatedRoleArn:  s.IdentityPool.AuthenticatedRole.RoleArn(),
+		Guests:                e.Guests,
 		GuestRoleArn:          guestRoleArn,
 		BasicFlow:             e.BasicFlow,
 		TokenDuration:         e.TokenDuration,
 		CredentialLifetime:    e.CredentialLifetime,
 		SessionPolicy:         e.SessionPolicy,
-		VerifiersJSON:         string(verifiers),
-		NeedsSecret:           e.Verifiers.NeedsSecret(),
+		Verifiers:             e.Verifiers,
 		BucketName:            s.Bucket.Bucket.BucketName(),
 		Upload:                e.Upload,
 		Cache:                 e.Cache,
@@ -106,6 +101,21 @@ func NewS3VendStack(scope awsconstructs.Construct, props S3VendStackProps) *S3Ve
 		s.Edge = s3vc.NewEdge(stack, "Edge", s3vc.EdgeProps{Api: s.TokenVendor.Api, WebACLArn: props.EdgeACLArn})
 	}
 
+	if e.Alarms.Enabled {
+		s.Monitoring = s3vc.NewMonitoring(stack, "Monitoring", s3vc.MonitoringProps{
+			Name:            StackName(e.Name), // the vendor's Stack dimension: the stack name (NewTokenVendor)
+			Function:        s.TokenVendor.Function,
+			FunctionTimeout: s.TokenVendor.Timeout,
+			Api:             s.TokenVendor.Api,
+			Thresholds:      e.Alarms.Thresholds,
+			Emails:          e.Alarms.Emails,
+			Retain:          e.Retain,
+		})
+	}
+
+	if w := e.PlaceholderWarning(); w != "" {
+		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("s3vend:Placeholders"), jsii.String(w))
+	}
 	s.outputs(e)
 	return s
 }
@@ -134,6 +144,10 @@ func (s *S3VendStack) outputs(e EnvConfig) {
 	if s.TokenVendor.Secret != nil {
 		out("VerifierSecretArn", "Secret holding wechatAppSecret (set it) and hs256Key (generated; share with your backend)", s.TokenVendor.Secret.SecretArn())
 	}
+	if m := s.Monitoring; m != nil {
+		out("AlarmTopicArn", "SNS topic of the alarms (README: Runbook); subscribe more endpoints here", m.Topic.TopicArn())
+		out("DashboardName", "CloudWatch dashboard of the token vendor's signals", m.Dashboard.DashboardName())
+	}
 	if up := s.IdentityPool.UserPool; up != nil {
 		out("UserPoolId", "User pool accepted as a second login provider", up.UserPoolId())
 		out("UserPoolClientId", "App client id of that user pool", s.IdentityPool.UserPoolClientID)
@@ -159,6 +173,9 @@ func Build(app awscdk.App, cfg Config, moduleDir string) map[string]*S3VendStack
 			props.EdgeACLArn = NewEdgeACLStack(app, e).ACL.Arn
 		}
 		out[name] = NewS3VendStack(app, props)
+	}
+	if cfg.CICD != nil {
+		NewCICDStack(app, *cfg.CICD)
 	}
 	// Findings (and suppressions) surface as synth annotations, which fail
 	// `cdk synth` and are asserted in the tests. The per-rule CSV reports are

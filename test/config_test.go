@@ -29,14 +29,16 @@ func parseOne(name string, env map[string]any) (stacks.EnvConfig, error) {
 }
 
 func TestConfigDefaults(t *testing.T) {
-	dev, err := parseOne("dev", validEnv())
+	env := validEnv()
+	env["disposable"] = true
+	dev, err := parseOne("dev", env)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if dev.BucketAccess != constructs.PublicReadByPolicy || dev.Guests || !dev.BasicFlow || dev.Retain || dev.Versioning {
 		t.Errorf("dev defaults: %+v", dev)
 	}
-	if dev.TokenDuration != 15*time.Minute || dev.CredentialLifetime != time.Hour {
+	if dev.TokenDuration != contract.DefaultTokenDuration || dev.CredentialLifetime != contract.DefaultCredentialDuration {
 		t.Errorf("durations: token %s, credentials %s", dev.TokenDuration, dev.CredentialLifetime)
 	}
 	wantUpload, _ := contract.UploadLimits{}.Normalize()
@@ -57,7 +59,7 @@ func TestShippedConfigIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := stacks.ParseConfig(ctx[stacks.ContextKey])
+	cfg, err := stacks.ParseConfigWith(ctx[stacks.ContextKey], stacks.ParseOptions{WarnPlaceholders: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,6 +67,23 @@ func TestShippedConfigIsValid(t *testing.T) {
 		if _, ok := cfg.Environments[want]; !ok {
 			t.Errorf("cdk.json lacks environment %q", want)
 		}
+	}
+	if !cfg.Environments["dev"].Disposable || cfg.Environments["prod"].Disposable || cfg.Environments["prod-cn"].Disposable {
+		t.Error("the sample dev must be disposable, prod and prod-cn protected")
+	}
+	// Without the offline opt-out the sample's placeholders stop a deploy
+	// of prod and prod-cn, naming each key; dev only warns.
+	_, err = stacks.ParseConfig(ctx[stacks.ContextKey])
+	for _, key := range []string{
+		"s3vend.environments.prod.verifiers.oidc[0].audiences[0]",
+		"s3vend.environments.prod-cn.verifiers.wechat.appId",
+	} {
+		if err == nil || !strings.Contains(err.Error(), key+": ") {
+			t.Errorf("the shipped cdk.json without %s=warn: want an error naming %s, got %v", stacks.PlaceholdersContextKey, key, err)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "environments.dev.") {
+		t.Errorf("disposable dev must only warn about placeholders: %v", err)
 	}
 	if r := cfg.Environments["prod-cn"].Region; r != "cn-north-1" {
 		t.Errorf("prod-cn region = %q", r)
@@ -88,7 +107,7 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"wrong type", "dev", func(m map[string]any) { m["guests"] = "yes" }, "s3vend.environments.dev", `"guests"`},
 		{"star origin in prod", "prod", func(m map[string]any) {
 			m["cors"] = map[string]any{"allowedOrigins": []any{"*"}}
-		}, "s3vend.environments.prod.cors.allowedOrigins[0]", "not allowed in a production environment"},
+		}, "s3vend.environments.prod.cors.allowedOrigins[0]", "not allowed in a protected environment"},
 		{"origin with path", "dev", func(m map[string]any) {
 			m["cors"] = map[string]any{"allowedOrigins": []any{"https://a.example/app"}}
 		}, "s3vend.environments.dev.cors.allowedOrigins[0]", "scheme://host"},
@@ -142,6 +161,24 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"throttle", "dev", func(m map[string]any) { m["throttle"] = map[string]any{"rateLimit": 0} }, "s3vend.environments.dev.throttle.rateLimit", "above 0"},
 		{"session policy not a policy", "dev", func(m map[string]any) { m["sessionPolicy"] = map[string]any{"Statement": "x"} },
 			"s3vend.environments.dev.sessionPolicy", "2012-10-17"},
+		{"session policy over STS's limit", "dev", func(m map[string]any) { m["sessionPolicy"] = bigPolicy(3000) },
+			"s3vend.environments.dev.sessionPolicy", "STS accepts at most 2048"},
+		{"provider name reserved prefix", "dev", func(m map[string]any) { m["developerProviderName"] = "Cognito.login" },
+			"s3vend.environments.dev.developerProviderName", `must not start with "cognito"`},
+		{"role mapping match type", "dev", func(m map[string]any) {
+			m["basicFlow"] = false
+			m["userPool"] = map[string]any{"create": true}
+			m["roleMappings"] = map[string]any{"rules": []any{map[string]any{
+				"claim": "g", "matchType": "equals", "value": "x", "roleArn": "arn:aws:iam::111122223333:role/x",
+			}}}
+		}, "s3vend.environments.dev.roleMappings.rules[0].matchType", "Equals, Contains, StartsWith, NotEqual"},
+		{"role mapping role in an unknown partition", "dev", func(m map[string]any) {
+			m["basicFlow"] = false
+			m["userPool"] = map[string]any{"create": true}
+			m["roleMappings"] = map[string]any{"rules": []any{map[string]any{
+				"claim": "g", "matchType": "Equals", "value": "x", "roleArn": "arn:aws-xx:iam::111122223333:role/x",
+			}}}
+		}, "s3vend.environments.dev.roleMappings.rules[0].roleArn", "not an IAM role ARN"},
 		{"bad environment name", "Dev_1", func(m map[string]any) {}, "s3vend.environments.Dev_1", "S3Vend-<env>"},
 		{"upload max above S3's POST limit", "dev", func(m map[string]any) { m["upload"] = map[string]any{"maxBytes": 6 << 30} },
 			"s3vend.environments.dev.upload.maxBytes", "5 GiB"},
@@ -292,5 +329,107 @@ func TestConfigEdgeOffByDefault(t *testing.T) {
 	}
 	if want := (stacks.EdgeConfig{Enabled: true, PerIPLimit: 1000, Window: 10 * time.Minute}); on.Edge != want {
 		t.Errorf("edge = %+v, want %+v", on.Edge, want)
+	}
+}
+
+// bigPolicy is a session policy of about n characters once compacted.
+func bigPolicy(n int) map[string]any {
+	return map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
+		"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "arn:aws:s3:::" + strings.Repeat("b", n-100),
+	}}}
+}
+
+// TestProtectedWhateverTheName: protection (versioning, retention, https-only
+// CORS without "*") does not depend on the environment's name; only an
+// explicit "disposable": true opts out.
+func TestProtectedWhateverTheName(t *testing.T) {
+	for _, name := range []string{"prod", "prod2", "production", "staging", "dev", "qa-eu"} {
+		t.Run(name, func(t *testing.T) {
+			e, err := parseOne(name, validEnv())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Disposable || !e.Versioning || !e.Retain {
+				t.Errorf("%s: disposable=%v versioning=%v retain=%v, want a protected environment", name, e.Disposable, e.Versioning, e.Retain)
+			}
+			for _, origin := range []string{"*", "http://app.example.com"} {
+				env := validEnv()
+				env["cors"] = map[string]any{"allowedOrigins": []any{origin}}
+				if _, err := parseOne(name, env); err == nil || !strings.Contains(err.Error(), "s3vend.environments."+name+".cors.allowedOrigins[0]") {
+					t.Errorf("%s: origin %q: want an error naming the key, got %v", name, origin, err)
+				}
+			}
+			env := validEnv()
+			env["cors"] = map[string]any{"allowedOrigins": []any{"http://localhost:3000"}}
+			if _, err := parseOne(name, env); err != nil {
+				t.Errorf("%s: http://localhost is a developer's browser, not a deployment: %v", name, err)
+			}
+
+			env = validEnv()
+			env["disposable"] = true
+			env["cors"] = map[string]any{"allowedOrigins": []any{"*"}}
+			d, err := parseOne(name, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !d.Disposable || d.Versioning || d.Retain {
+				t.Errorf("%s disposable: versioning=%v retain=%v, want neither", name, d.Versioning, d.Retain)
+			}
+		})
+	}
+}
+
+// TestPlaceholders: a sample value left in the config (REPLACE-ME...) is a
+// synth error naming the key in a protected environment, a warning with the
+// offline opt-out, and a warning in a disposable environment.
+func TestPlaceholders(t *testing.T) {
+	withPlaceholder := func() map[string]any {
+		env := validEnv()
+		env["verifiers"] = map[string]any{
+			"oidc":   []any{map[string]any{"name": "google", "issuer": "https://accounts.google.com", "audiences": []any{"ok", "replace-me.apps.googleusercontent.com"}}},
+			"wechat": map[string]any{"name": "wechat", "appId": "wxREPLACEME00000000"},
+		}
+		return env
+	}
+	keys := []string{"verifiers.oidc[0].audiences[1]", "verifiers.wechat.appId"}
+	parse := func(env map[string]any, warn bool) (stacks.EnvConfig, error) {
+		cfg, err := stacks.ParseConfigWith(map[string]any{"environments": map[string]any{"staging": env}}, stacks.ParseOptions{WarnPlaceholders: warn})
+		return cfg.Environments["staging"], err
+	}
+
+	_, err := parse(withPlaceholder(), false)
+	for _, k := range keys {
+		if err == nil || !strings.Contains(err.Error(), "s3vend.environments.staging."+k+": ") || !strings.Contains(err.Error(), "placeholder") {
+			t.Errorf("protected: want an error naming %s, got %v", k, err)
+		}
+	}
+
+	e, err := parse(withPlaceholder(), true)
+	if err != nil {
+		t.Fatalf("protected with %s=warn: %v", stacks.PlaceholdersContextKey, err)
+	}
+	if !reflect.DeepEqual(e.Placeholders, keys) || !strings.Contains(e.PlaceholderWarning(), "cannot be deployed as is") {
+		t.Errorf("warn: placeholders %v, warning %q", e.Placeholders, e.PlaceholderWarning())
+	}
+
+	env := withPlaceholder()
+	env["disposable"] = true
+	e, err = parse(env, false)
+	if err != nil || !reflect.DeepEqual(e.Placeholders, keys) {
+		t.Errorf("disposable: placeholders %v, err %v; want a warning only", e.Placeholders, err)
+	}
+
+	if e, err := parse(validEnv(), false); err != nil || e.PlaceholderWarning() != "" {
+		t.Errorf("no placeholders: %v %q", err, e.PlaceholderWarning())
+	}
+
+	for in, want := range map[any]string{nil: "", "warn": "warn", "refuse": "", "yes": "error"} {
+		o, err := stacks.ParseOptionsFromContext(in)
+		switch {
+		case want == "error" && (err == nil || !strings.Contains(err.Error(), stacks.PlaceholdersContextKey)):
+			t.Errorf("context %v: want an error naming the key, got %v", in, err)
+		case want != "error" && (err != nil || o.WarnPlaceholders != (want == "warn")):
+			t.Errorf("context %v: %+v %v", in, o, err)
+		}
 	}
 }

@@ -29,9 +29,13 @@ func TestMain(m *testing.M) {
 // testOnlyEnvironments exercise options that the shipped cdk.json leaves at
 // their defaults: the opt-in ACL mode, a created user pool with role
 // mappings (basic flow off), an imported user pool in a fixed region
-// with custom upload limits, and the CloudFront + WAF edge.
+// with custom upload limits, a 15-minute credential lifetime, alarm
+// thresholds and e-mail subscriptions, alarms turned off (acl), and the
+// CloudFront + WAF edge. They are throw-away environments
+// ("disposable": true), like the shipped dev.
 var testOnlyEnvironments = map[string]any{
 	"edge": map[string]any{
+		"disposable":            true,
 		"account":               "111122223333",
 		"region":                "eu-west-1",
 		"cors":                  map[string]any{"allowedOrigins": []string{"https://app.example.com"}},
@@ -43,6 +47,7 @@ var testOnlyEnvironments = map[string]any{
 		"edge": map[string]any{"enabled": true, "perIpLimit": 200, "window": "2m"},
 	},
 	"acl": map[string]any{
+		"disposable":            true,
 		"bucketAccess":          "acl-public-read",
 		"cors":                  map[string]any{"allowedOrigins": []string{"*"}},
 		"developerProviderName": "login.s3vend.acl",
@@ -58,18 +63,42 @@ var testOnlyEnvironments = map[string]any{
 		"verifiers": map[string]any{"oidc": []any{map[string]any{
 			"name": "idp", "issuer": "https://idp.example.com", "audiences": []string{"app"},
 		}}},
+		"alarms": map[string]any{"enabled": false},
 	},
 	"imported": map[string]any{
+		"disposable":            true,
 		"account":               "111122223333",
 		"region":                "eu-west-1",
 		"cors":                  map[string]any{"allowedOrigins": []string{"https://app.example.com"}},
 		"developerProviderName": "login.s3vend.imported",
+		"credentialLifetime":    "15m", // below IAM's 1 h role minimum: roles keep 1 h
 		"userPool":              map[string]any{"userPoolId": "eu-west-1_AbCdEf123", "clientId": "1example23456789"},
 		"verifiers": map[string]any{"wechat": map[string]any{
 			"name": "wechat", "appId": "wx0123456789abcdef",
 		}},
 		"upload": map[string]any{"maxBytes": 1 << 20, "contentTypes": []string{"image/PNG", "image/jpeg"}, "expiry": "90s"},
 		"cache":  map[string]any{"enabled": false}, // the off switch
+		"alarms": map[string]any{
+			"email":                     []string{"ops@example.com", "oncall@example.org"},
+			"serverErrorRatePercent":    2.5,
+			"upstreamThrottledPer5Min":  3,
+			"invalidCredentialsPer5Min": 40,
+			"durationPercentOfTimeout":  70,
+			"apiClientErrorRatePercent": 30,
+			"apiServerErrorRatePercent": 1,
+			"minRequestsPer5Min":        50,
+		},
+	},
+}
+
+// testOnlyCICD adds the S3Vend-cicd stack (cdk.json ships without it): an
+// environment-agnostic deploy target, one with a fixed account and region
+// and a us-east-1 edge ACL stack, and the pull-request diff role.
+var testOnlyCICD = map[string]any{
+	"repository": "octo-org/s3vend-app",
+	"deploy": map[string]any{
+		"dev":  map[string]any{},
+		"edge": map[string]any{"githubEnvironment": "production"},
 	},
 }
 
@@ -116,7 +145,9 @@ func synthAll() error {
 	for name, env := range testOnlyEnvironments {
 		envs[name] = env
 	}
-	if configs, err = stacks.ParseConfig(s3vend); err != nil {
+	s3vend["cicd"] = testOnlyCICD
+	// As make synth: the shipped sample's placeholders warn, not refuse.
+	if configs, err = stacks.ParseConfigWith(s3vend, stacks.ParseOptions{WarnPlaceholders: true}); err != nil {
 		return err
 	}
 	if synthDir, err = os.MkdirTemp("", "s3vend-test-*"); err != nil {
@@ -203,6 +234,9 @@ func stackNames() []string {
 		if configs.Environments[n].Edge.Enabled {
 			out = append(out, stacks.EdgeACLStackName(n))
 		}
+	}
+	if configs.CICD != nil {
+		out = append(out, stacks.CICDStackName)
 	}
 	return out
 }

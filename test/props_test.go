@@ -7,7 +7,22 @@ import (
 	"time"
 
 	"github.com/s3vend/s3vend/constructs"
+	"github.com/s3vend/s3vend/lambda/contract"
 )
+
+// vendorProps are valid TokenVendorProps (token fields are plain strings:
+// validation never reads them) with one change.
+func vendorProps(edit func(p *constructs.TokenVendorProps)) constructs.TokenVendorProps {
+	tok := "token"
+	p := constructs.TokenVendorProps{
+		IdentityPoolID: &tok, IdentityPoolArn: &tok, AuthenticatedRoleArn: &tok,
+		DeveloperProviderName: "login.example.app", BasicFlow: true,
+		Verifiers:   contract.Verifiers{HS256: &contract.HS256{Name: "backend", Issuer: "https://api.example.com", Audience: "s3vend"}},
+		CORSOrigins: []string{"https://app.example.com"},
+	}
+	edit(&p)
+	return p
+}
 
 // panicOf returns what f panics with ("" if it does not).
 func panicOf(f func()) (msg string) {
@@ -49,13 +64,53 @@ func TestConstructPropsAreValidatedBeforeAnyResource(t *testing.T) {
 				RoleMappings: []constructs.RoleMappingRule{{Claim: "c", MatchType: "Equals", Value: "v", RoleArn: "arn:aws:iam::111122223333:role/r"}},
 			})
 		}},
+		{"github roles", "GitHubDeployRolesProps.Roles", func() {
+			constructs.NewGitHubDeployRoles(nil, "G", constructs.GitHubDeployRolesProps{})
+		}},
+		{"github sub wildcard", "GitHubDeployRolesProps.Roles[0].Subject", func() {
+			constructs.NewGitHubDeployRoles(nil, "G", constructs.GitHubDeployRolesProps{Roles: []constructs.GitHubRoleSpec{
+				{ID: "Deploy", Subject: "repo:o/r:*", Targets: []constructs.CDKTarget{{}}},
+			}})
+		}},
+		{"github provider arn", "GitHubDeployRolesProps.OIDCProviderArn", func() {
+			constructs.NewGitHubDeployRoles(nil, "G", constructs.GitHubDeployRolesProps{OIDCProviderArn: "arn:aws:iam::111122223333:oidc-provider/example.com"})
+		}},
 		{"token vendor refs", "TokenVendorProps", func() {
 			constructs.NewTokenVendor(nil, "T", constructs.TokenVendorProps{})
 		}},
 		{"token duration", "TokenVendorProps.TokenDuration", func() {
-			constructs.NewTokenVendor(nil, "T", constructs.TokenVendorProps{
-				IdentityPoolID: &pool, IdentityPoolArn: &pool, AuthenticatedRoleArn: &pool, TokenDuration: 25 * time.Hour,
+			constructs.NewTokenVendor(nil, "T", vendorProps(func(p *constructs.TokenVendorProps) { p.TokenDuration = 25 * time.Hour }))
+		}},
+		{"role mapping match type", "IdentityPoolProps.RoleMappings[0].MatchType", func() {
+			constructs.NewIdentityPool(nil, "P", constructs.IdentityPoolProps{
+				DeveloperProviderName: "p", UserPool: &constructs.UserPoolProvider{Create: true},
+				RoleMappings: []constructs.RoleMappingRule{{Claim: "c", MatchType: "equals", Value: "v", RoleArn: "arn:aws:iam::111122223333:role/r"}},
 			})
+		}},
+		{"token vendor timeout beyond the HTTP API's", "TokenVendorProps.Timeout", func() {
+			constructs.NewTokenVendor(nil, "T", vendorProps(func(p *constructs.TokenVendorProps) { p.Timeout = 40 * time.Second }))
+		}},
+		{"log retention checked before any resource", "TokenVendorProps.LogRetention", func() {
+			constructs.NewTokenVendor(nil, "T", vendorProps(func(p *constructs.TokenVendorProps) { p.LogRetention = 48 * time.Hour }))
+		}},
+		{"guests flag without a guest role", "TokenVendorProps.GuestRoleArn", func() {
+			constructs.NewTokenVendor(nil, "T", vendorProps(func(p *constructs.TokenVendorProps) { p.Guests = true }))
+		}},
+		{"guest role without the guests flag", "TokenVendorProps.GuestRoleArn", func() {
+			constructs.NewTokenVendor(nil, "T", vendorProps(func(p *constructs.TokenVendorProps) { p.GuestRoleArn = &pool }))
+		}},
+		{"verifiers the vendor would refuse", "TokenVendorProps.Verifiers", func() {
+			constructs.NewTokenVendor(nil, "T", vendorProps(func(p *constructs.TokenVendorProps) {
+				p.Verifiers = contract.Verifiers{OIDC: []contract.OIDC{{Name: "x", Issuer: "http://idp.example.com", Audiences: []string{"a"}}}}
+			}))
+		}},
+		{"session policy beyond STS's limit", "TokenVendorProps.SessionPolicy", func() {
+			constructs.NewTokenVendor(nil, "T", vendorProps(func(p *constructs.TokenVendorProps) {
+				p.SessionPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"` + strings.Repeat("b", 3000) + `"}]}`
+			}))
+		}},
+		{"negative throttle", "TokenVendorProps.ThrottleRate", func() {
+			constructs.NewTokenVendor(nil, "T", vendorProps(func(p *constructs.TokenVendorProps) { p.ThrottleRate = -1 }))
 		}},
 	}
 	for _, c := range cases {

@@ -47,7 +47,7 @@ func run() int {
 		logger.Error("cannot load AWS configuration")
 		return 1
 	}
-	h, err := app.New(ctx, cfg, app.Deps{AWS: awsCfg, Logger: logger})
+	h, err := app.New(ctx, cfg, app.Deps{AWS: awsCfg, Logger: logger, Metrics: os.Stdout})
 	if err != nil {
 		logger.Error("start-up failed", "error", err.Error())
 		return 1

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"github.com/s3vend/s3vend/lambda/internal/config"
 	"github.com/s3vend/s3vend/lambda/internal/fault"
 	"github.com/s3vend/s3vend/lambda/internal/httpapi"
+	"github.com/s3vend/s3vend/lambda/internal/metrics"
 	"github.com/s3vend/s3vend/lambda/internal/vend"
 	"github.com/s3vend/s3vend/lambda/internal/verify"
 )
@@ -33,6 +35,9 @@ type Deps struct {
 	OIDC verify.OIDCOptions
 	// RetryAfter is advertised on 429/502/503 (default 1s).
 	RetryAfter time.Duration
+	// Metrics receives the EMF metric records (os.Stdout in Lambda); nil,
+	// or an empty S3VEND_METRICS_STACK, records none.
+	Metrics io.Writer
 	// ShedWindow is how long developer-token calls are refused after Cognito
 	// throttled one (default vend.DefaultShedWindow; negative: no window,
 	// every request calls Cognito).
@@ -54,6 +59,10 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, erro
 	}
 	if d.HTTPClient == nil {
 		d.HTTPClient = &http.Client{Timeout: cfg.UpstreamTimeout}
+	}
+	rec := metrics.New(d.Metrics, metrics.Options{Stack: cfg.MetricsStack, Providers: cfg.Verifiers.Names(), Now: d.Now})
+	if rec != nil {
+		d.AWS = awsx.WithLatency(d.AWS, rec.Upstream)
 	}
 	var secrets config.Secrets
 	if cfg.NeedsSecrets() {
@@ -101,6 +110,7 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, erro
 		Timeout:    cfg.UpstreamTimeout,
 		RetryAfter: d.RetryAfter,
 		Logger:     d.Logger,
+		Metrics:    rec,
 	}), nil
 }
 

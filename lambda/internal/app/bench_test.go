@@ -2,9 +2,11 @@ package app_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -85,4 +87,19 @@ func run(b *testing.B, h *harness, path, body string, conc int) {
 	}
 	b.ReportMetric(float64(all[len(all)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(all[min(len(all)-1, len(all)*99/100)].Microseconds()), "p99-µs")
+}
+
+// BenchmarkHandlerMetrics is the token-hs256 request of BenchmarkHandler
+// with and without EMF metrics (two records per request: the request and
+// the GetOpenIdTokenForDeveloperIdentity latency), written to io.Discard.
+func BenchmarkHandlerMetrics(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		env := map[string]string{}
+		if on {
+			env["S3VEND_METRICS_STACK"] = "S3Vend-bench"
+		}
+		h := newHarness(b, harnessOpts{quietLogs: true, inProcess: true, env: env, metricsOut: io.Discard})
+		body := loginBody("backend", hsToken(nil))
+		b.Run("metrics="+strconv.FormatBool(on), func(b *testing.B) { run(b, h, "/v1/token", body, 1) })
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/s3vend/s3vend/lambda/contract"
 )
 
 func TestCacheThroughTheWiring(t *testing.T) {
@@ -65,5 +67,24 @@ func TestThrottleShedsWithRetryAfter(t *testing.T) {
 	}
 	if n := h.cognito.Calls("GetOpenIdTokenForDeveloperIdentity"); n != 1 {
 		t.Errorf("developer-token calls = %d, want 1 (no retry, then shed)", n)
+	}
+}
+
+// A vend served from the cache is counted as a cache hit in the EMF metrics,
+// with no upstream-latency record (no AWS call).
+func TestCacheHitMetric(t *testing.T) {
+	h := newHarness(t, harnessOpts{env: map[string]string{"S3VEND_CACHE_ENABLED": "true", contract.EnvMetricsStack: "S3Vend-test"}})
+	for _, path := range []string{"/v1/token", "/v1/credentials"} {
+		if r := h.login(path, "backend", hsToken(nil)); r.status != http.StatusOK {
+			t.Fatalf("first %s: %d %s", path, r.status, r.body)
+		}
+		h.metrics.Reset()
+		if r := h.login(path, "backend", hsToken(nil)); r.status != http.StatusOK {
+			t.Fatalf("second %s: %d %s", path, r.status, r.body)
+		}
+		recs := h.emf()
+		if len(recs) != 1 || recs[0]["CacheHits"] != 1.0 || recs[0]["Vends"] != 1.0 {
+			t.Errorf("%s: records %v, want one request record with CacheHits 1", path, recs)
+		}
 	}
 }

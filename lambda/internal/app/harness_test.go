@@ -2,12 +2,14 @@ package app_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -44,6 +46,7 @@ type harness struct {
 	issuer  *fakes.Issuer
 	wechat  *fakes.WeChat
 	logs    *bytes.Buffer
+	metrics *bytes.Buffer // EMF records (only with S3VEND_METRICS_STACK set)
 	handler *httpapi.Handler
 	now     time.Time
 }
@@ -56,6 +59,7 @@ type harnessOpts struct {
 	secret     string           // SecretString of the fake secret; "" for the complete default
 	startErr   *error           // when set, app.New's error is stored here instead of failing the test
 	now        func() time.Time // app.Deps.Now (default time.Now)
+	metricsOut io.Writer        // app.Deps.Metrics (default the harness's metrics buffer)
 	// shed keeps the vendor's shedding window after a throttle; without
 	// it every request reaches the fakes (most tests count those calls).
 	shed       bool
@@ -105,7 +109,8 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 			"busy-code":    `{"errcode":-1,"errmsg":"system error"}`,
 			"bad-secret":   `{"errcode":40125,"errmsg":"invalid appsecret"}`,
 		}},
-		logs: &bytes.Buffer{},
+		logs:    &bytes.Buffer{},
+		metrics: &bytes.Buffer{},
 	}
 	if o.secret != "" {
 		h.secrets.SecretString = o.secret
@@ -122,8 +127,12 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	t.Setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY", serve(t, h.cognito.Handler()))
 	t.Setenv("AWS_ENDPOINT_URL_STS", serve(t, h.sts.Handler()))
 	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", serve(t, h.secrets.Handler()))
-	t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+	// A path that cannot exist (a fixed one such as /nonexistent may: it
+	// is the home directory of system users, and a go command run with that
+	// HOME creates /nonexistent/.config).
+	noFile := filepath.Join(t.TempDir(), "absent")
+	t.Setenv("AWS_CONFIG_FILE", noFile)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", noFile)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	t.Setenv("AWS_CA_BUNDLE", "") // the fakes are plain http; a host CA bundle needs a buildable client
 
@@ -195,6 +204,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 		Logger:     slog.New(slog.NewJSONHandler(logw, nil)),
 		OIDC:       verify.OIDCOptions{UnknownKIDInterval: 50 * time.Millisecond, RetryAfterFailure: time.Millisecond},
 		Now:        o.now,
+		Metrics:    cmp.Or[io.Writer](o.metricsOut, h.metrics),
 	})
 	if o.startErr != nil {
 		*o.startErr = err

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"syscall"
 	"time"
 
@@ -23,7 +24,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 
+	"github.com/s3vend/s3vend/lambda/contract"
 	"github.com/s3vend/s3vend/lambda/internal/fault"
 	"github.com/s3vend/s3vend/lambda/internal/vend"
 )
@@ -31,7 +34,7 @@ import (
 // Options tune the SDK configuration.
 type Options struct {
 	Region      string
-	MaxAttempts int           // standard retryer attempts, including the first (default 3)
+	MaxAttempts int           // standard retryer attempts, including the first (default contract.DefaultMaxAttempts)
 	MaxBackoff  time.Duration // cap of the jittered exponential backoff (default 1s)
 	HTTPClient  aws.HTTPClient
 	Credentials aws.CredentialsProvider // default: the SDK's default chain
@@ -41,7 +44,7 @@ type Options struct {
 // standard AWS_ENDPOINT_URL_* overrides) with a bounded standard retryer.
 func LoadConfig(ctx context.Context, o Options) (aws.Config, error) {
 	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 3
+		o.MaxAttempts = contract.DefaultMaxAttempts
 	}
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = time.Second
@@ -454,4 +457,25 @@ func networkReason(err error) string {
 		return "network error"
 	}
 	return ""
+}
+
+// WithLatency returns cfg with a middleware that reports the duration of
+// every SDK operation (name and time from the start of the Initialize step to
+// the result, so retries and backoff are included) to observe. It runs
+// after the operation's own Initialize middlewares (middleware.After), since
+// APIOptions are applied after them (smithy-go middleware stack, service
+// client invokeOperation). The configuration is copied, never mutated.
+func WithLatency(cfg aws.Config, observe func(operation string, d time.Duration)) aws.Config {
+	cfg = cfg.Copy()
+	cfg.APIOptions = append(slices.Clip(cfg.APIOptions), func(stack *middleware.Stack) error {
+		op := stack.ID() // the operation name, e.g. "GetOpenIdTokenForDeveloperIdentity"
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("S3VendUpstreamLatency",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				start := time.Now()
+				out, md, err := next.HandleInitialize(ctx, in)
+				observe(op, time.Since(start))
+				return out, md, err
+			}), middleware.After)
+	})
+	return cfg
 }

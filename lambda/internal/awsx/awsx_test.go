@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -359,5 +360,40 @@ func TestNetworkReasons(t *testing.T) {
 	}
 	for _, c := range cases {
 		checkFault(t, classify(context.Background(), "Op", c.err), c.kind, c.want, "h.example")
+	}
+}
+
+// WithLatency reports each operation once, by name, including the time of
+// every retry (3 throttled attempts here), and also for failed calls.
+func TestWithLatency(t *testing.T) {
+	srv, calls := countingServer(t, false, 400, `{"__type":"TooManyRequestsException","message":"slow down"}`)
+	base := awsConfig(t, srv.URL, Options{Credentials: staticCreds})
+	base.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = 3
+			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 20 * time.Millisecond, nil })
+		})
+	}
+	type obs struct {
+		op string
+		d  time.Duration
+	}
+	var got []obs
+	cfg := WithLatency(base, func(op string, d time.Duration) { got = append(got, obs{op, d}) })
+	if len(base.APIOptions) != 0 {
+		t.Fatal("WithLatency changed its argument")
+	}
+	err := developerToken(context.Background(), cfg)
+	checkFault(t, err, fault.ErrThrottled, "upstream throttled: GetOpenIdTokenForDeveloperIdentity: TooManyRequestsException")
+	if calls.Load() != 3 {
+		t.Fatalf("%d attempts, want 3", calls.Load())
+	}
+	if len(got) != 1 || got[0].op != "GetOpenIdTokenForDeveloperIdentity" || got[0].d < 40*time.Millisecond {
+		t.Errorf("observed %+v, want one GetOpenIdTokenForDeveloperIdentity of at least 40ms (two backoffs)", got)
+	}
+	got = nil
+	_ = developerToken(context.Background(), base)
+	if len(got) != 0 {
+		t.Errorf("the original configuration reports too: %+v", got)
 	}
 }

@@ -4,12 +4,10 @@
 package config
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/s3vend/s3vend/lambda/contract"
@@ -34,6 +32,7 @@ const (
 	EnvMaxAttempts        = contract.EnvMaxAttempts
 	EnvListen             = contract.EnvListen
 	EnvLambdaRuntimeAPI   = contract.EnvLambdaRuntimeAPI
+	EnvMetricsStack       = contract.EnvMetricsStack
 )
 
 // Upload route (POST /v1/upload) variables, from the contract.
@@ -62,16 +61,18 @@ func ParseVerifiers(raw []byte) (Verifiers, error) { return contract.ParseVerifi
 // CheckURL accepts https URLs, and http only for loopback hosts.
 func CheckURL(raw string) error { return contract.CheckURL(raw, true) }
 
-// Defaults.
+// Defaults and limits, from the contract shared with the CDK stack.
 const (
-	DefaultTokenDuration      = 15 * time.Minute
-	DefaultCredentialDuration = time.Hour
-	DefaultUpstreamTimeout    = 6 * time.Second
-	DefaultMaxAttempts        = 3
+	DefaultTokenDuration      = contract.DefaultTokenDuration
+	DefaultCredentialDuration = contract.DefaultCredentialDuration
+	DefaultMaxAttempts        = contract.DefaultMaxAttempts
 	DefaultHS256MaxTTL        = contract.DefaultHS256MaxTTL
-	MinHS256KeyBytes          = 32
-	maxSessionPolicyChars     = 2048 // STS limit on the plain-text session policy
+	MinHS256KeyBytes          = contract.MinHS256KeyBytes
 )
+
+// DefaultUpstreamTimeout is the upstream deadline when S3VEND_UPSTREAM_TIMEOUT
+// is unset (local mode): the one of the stack's default Lambda timeout.
+var DefaultUpstreamTimeout = contract.DefaultUpstreamTimeout
 
 // Config is the validated service configuration.
 type Config struct {
@@ -96,6 +97,8 @@ type Config struct {
 	Bucket string
 	// Upload are the upload route's limits (defaults applied).
 	Upload contract.UploadLimits
+	// MetricsStack is the Stack dimension of the EMF metrics; "" emits none.
+	MetricsStack string
 	// Cache configures the reuse cache (S3VEND_CACHE_*, defaults applied).
 	Cache contract.CacheSettings
 }
@@ -132,25 +135,16 @@ func (s Secrets) HS256Keys() [][]byte {
 }
 
 // ExampleIdentityPoolID is a well-formed identity pool id, quoted in errors and docs.
-const ExampleIdentityPoolID = "eu-west-1:01234567-89ab-cdef-0123-456789abcdef"
+const ExampleIdentityPoolID = contract.ExampleIdentityPoolID
 
 // SecretSourceHelp says which secret source to use where; every error about a
 // missing secret source ends with it.
 const SecretSourceHelp = "set " + EnvSecretARN + " to the Secrets Manager secret's ARN in Lambda, or " +
 	EnvSecretsFile + " to a JSON file with the same fields (hs256Key, wechatAppSecret) when running locally"
 
-// maxPoolIDLen and poolRE are Cognito's own constraints on IdentityPoolId
-// ("REGION:GUID", length 1-55, pattern [\w-]+:[0-9a-f-]+), documented at
-// https://docs.aws.amazon.com/cognitoidentity/latest/APIReference/API_IdentityPoolShortDescription.html
-// (RE2's \w is [0-9A-Za-z_], as in Java's regular expressions). FromEnv
-// also requires the REGION part to be AWS_REGION.
-const maxPoolIDLen = 55
-
-var (
-	poolRE    = regexp.MustCompile(`^[\w-]+:[0-9a-f-]+$`)
-	roleARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
-	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
-)
+// stackRE is a CloudFormation stack name: "[a-zA-Z][-a-zA-Z0-9]*", at most
+// 128 characters (CreateStack, StackName).
+var stackRE = regexp.MustCompile(`^[A-Za-z][-A-Za-z0-9]{0,127}$`)
 
 // FromEnv reads the configuration through getenv (os.Getenv in main).
 func FromEnv(getenv func(string) string) (Config, error) {
@@ -165,34 +159,39 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		SecretsFile:       getenv(EnvSecretsFile),
 		Listen:            getenv(EnvListen),
 		InLambda:          getenv(EnvLambdaRuntimeAPI) != "",
+		MetricsStack:      getenv(EnvMetricsStack),
 	}
 	var errs []error
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
 	}
 
-	if !regionRE.MatchString(c.Region) {
+	if c.MetricsStack != "" && !stackRE.MatchString(c.MetricsStack) {
+		bad(EnvMetricsStack, "must be a CloudFormation stack name (a letter, then up to 127 letters, digits and '-'), or unset for no metrics")
+	}
+	region := ""
+	if contract.ValidRegion(c.Region) {
+		region = c.Region
+	} else {
 		bad(EnvRegion, "must be an AWS region such as eu-west-1")
 	}
-	if len(c.IdentityPoolID) > maxPoolIDLen || !poolRE.MatchString(c.IdentityPoolID) {
-		bad(EnvIdentityPoolID, "must be an identity pool id REGION:GUID (at most %d characters) such as %s", maxPoolIDLen, ExampleIdentityPoolID)
-	} else if regionRE.MatchString(c.Region) && !strings.HasPrefix(c.IdentityPoolID, c.Region+":") {
-		bad(EnvIdentityPoolID, "must be in region %s (%s), such as %s:01234567-89ab-cdef-0123-456789abcdef", c.Region, EnvRegion, c.Region)
+	if err := contract.CheckIdentityPoolID(c.IdentityPoolID, region); err != nil {
+		bad(EnvIdentityPoolID, "%v (%s is %q)", err, EnvRegion, c.Region)
 	}
-	if !contract.ValidDeveloperProvider(c.DeveloperProvider) {
-		bad(EnvDeveloperProvider, "must be 1-100 characters of [A-Za-z0-9_.-]")
+	if err := contract.CheckDeveloperProvider(c.DeveloperProvider); err != nil {
+		bad(EnvDeveloperProvider, "%v", err)
 	}
-	if !roleARNRE.MatchString(c.AuthRoleARN) {
+	if !contract.ValidRoleARN(c.AuthRoleARN) {
 		bad(EnvAuthRoleARN, "must be an IAM role ARN")
 	}
 	switch g := getenv(EnvGuestsEnabled); g {
 	case "true":
 		c.GuestsEnabled = true
-		if !roleARNRE.MatchString(c.UnauthRoleARN) {
+		if !contract.ValidRoleARN(c.UnauthRoleARN) {
 			bad(EnvUnauthRoleARN, "must be an IAM role ARN when %s=true", EnvGuestsEnabled)
 		}
 	case "false", "":
-		if c.UnauthRoleARN != "" && !roleARNRE.MatchString(c.UnauthRoleARN) {
+		if c.UnauthRoleARN != "" && !contract.ValidRoleARN(c.UnauthRoleARN) {
 			bad(EnvUnauthRoleARN, "must be an IAM role ARN")
 		}
 	default:
@@ -208,13 +207,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 
 	var err error
-	if c.TokenDuration, err = seconds(getenv(EnvTokenDuration), DefaultTokenDuration, 1, 86400); err != nil {
+	if c.TokenDuration, err = seconds(getenv(EnvTokenDuration), DefaultTokenDuration, contract.CheckTokenDuration); err != nil {
 		bad(EnvTokenDuration, "%v", err)
 	}
-	if c.CredentialDuration, err = seconds(getenv(EnvCredentialDuration), DefaultCredentialDuration, 900, 43200); err != nil {
+	if c.CredentialDuration, err = seconds(getenv(EnvCredentialDuration), DefaultCredentialDuration, contract.CheckCredentialDuration); err != nil {
 		bad(EnvCredentialDuration, "%v", err)
 	}
-	if err := validatePolicy(c.SessionPolicy); err != nil {
+	if err := contract.CheckSessionPolicy(c.SessionPolicy); err != nil {
 		bad(EnvSessionPolicy, "%v", err)
 	} else if c.SessionPolicy != "" && getenv(EnvBasicFlow) == "false" {
 		bad(EnvSessionPolicy, "applies only to basic-flow credentials and must not be set when %s=false", EnvBasicFlow)
@@ -223,8 +222,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.UpstreamTimeout = DefaultUpstreamTimeout
 	if v := getenv(EnvUpstreamTimeout); v != "" {
 		d, err := time.ParseDuration(v)
-		if err != nil || d < 100*time.Millisecond || d > 9*time.Second {
-			bad(EnvUpstreamTimeout, "must be a Go duration between 100ms and 9s (the Lambda timeout is 10s)")
+		if err == nil {
+			err = contract.CheckUpstreamTimeout(d)
+		}
+		if err != nil {
+			bad(EnvUpstreamTimeout, "%v", contract.CheckUpstreamTimeout(-1))
 		} else {
 			c.UpstreamTimeout = d
 		}
@@ -232,8 +234,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.MaxAttempts = DefaultMaxAttempts
 	if v := getenv(EnvMaxAttempts); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 10 {
-			bad(EnvMaxAttempts, "must be an integer in 1..10")
+		if err != nil || n < contract.MinMaxAttempts || n > contract.MaxMaxAttempts {
+			bad(EnvMaxAttempts, "must be an integer in %d..%d", contract.MinMaxAttempts, contract.MaxMaxAttempts)
 		} else {
 			c.MaxAttempts = n
 		}
@@ -275,12 +277,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-// Secret document fields, as named in the SecretString.
+// Secret document fields, as named in the SecretString (the contract; the
+// Secrets struct tags must match, which config_test checks).
 const (
-	SecretFieldWeChat = "wechatAppSecret"
-	SecretFieldHS256  = "hs256Key"
-	// SecretFieldHS256Next is the optional second HS256 key of a rotation.
-	SecretFieldHS256Next = "hs256NextKey"
+	SecretFieldWeChat    = contract.SecretFieldWeChat
+	SecretFieldHS256     = contract.SecretFieldHS256
+	SecretFieldHS256Next = contract.SecretFieldHS256Next
 )
 
 // ParseSecrets decodes the secret document and checks what it holds for the
@@ -343,30 +345,19 @@ func decodeStrict(raw []byte, dst any) error {
 	return nil
 }
 
-func seconds(v string, def time.Duration, lo, hi int) (time.Duration, error) {
+// seconds parses an integer number of seconds (def when v is empty) and
+// checks it with the contract's rule.
+func seconds(v string, def time.Duration, check func(time.Duration) error) (time.Duration, error) {
 	if v == "" {
 		return def, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < lo || n > hi {
-		return 0, fmt.Errorf("must be an integer number of seconds in %d..%d", lo, hi)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not an integer number of seconds; it %v", v, check(-1))
 	}
-	return time.Duration(n) * time.Second, nil
-}
-
-func validatePolicy(p string) error {
-	if p == "" {
-		return nil
+	d := time.Duration(n) * time.Second
+	if err := check(d); err != nil {
+		return 0, err
 	}
-	if len(p) > maxSessionPolicyChars {
-		return fmt.Errorf("longer than %d characters", maxSessionPolicyChars)
-	}
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(p), &doc); err != nil {
-		return errors.New("must be a JSON IAM policy object")
-	}
-	if _, ok := doc["Statement"]; !ok {
-		return errors.New("must have a Statement")
-	}
-	return nil
+	return d, nil
 }

@@ -3,11 +3,13 @@ package config_test
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/s3vend/s3vend/lambda/contract"
 	"github.com/s3vend/s3vend/lambda/internal/config"
 )
 
@@ -35,7 +37,7 @@ func TestDefaults(t *testing.T) {
 	if o.UserClaim != "sub" || len(o.Algorithms) != 1 || o.Algorithms[0] != "RS256" || o.JWKSURL != "" {
 		t.Errorf("oidc defaults: %+v", o)
 	}
-	if c.UpstreamTimeout != 6*time.Second || c.MaxAttempts != 3 || c.TokenDuration != 15*time.Minute || c.CredentialDuration != time.Hour {
+	if c.UpstreamTimeout != contract.UpstreamTimeout(contract.DefaultLambdaTimeout) || c.MaxAttempts != 3 || c.TokenDuration != 15*time.Minute || c.CredentialDuration != time.Hour {
 		t.Errorf("defaults: %+v", c)
 	}
 	if c.LoginKey() != "cognito-identity.amazonaws.com" || c.NeedsSecrets() {
@@ -64,7 +66,7 @@ func TestBasicFlow(t *testing.T) {
 		t.Errorf("enhanced-flow guests: %+v %v", c, err)
 	}
 	// A session policy is fine with the basic flow, refused without it.
-	const policy = `{"Version":"2012-10-17","Statement":[]}`
+	const policy = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:DeleteObject","Resource":"*"}]}`
 	env = baseEnv()
 	env["S3VEND_SESSION_POLICY"] = policy
 	if _, err := load(env); err != nil {
@@ -120,14 +122,16 @@ func TestRejects(t *testing.T) {
 		"not json":               {"S3VEND_VERIFIERS", `oidc`, "invalid JSON"},
 		"missing verifiers":      {"S3VEND_VERIFIERS", ``, "required"},
 		"no secret":              {"S3VEND_VERIFIERS", `{"hs256":{"name":"b","issuer":"i","audience":"a"}}`, "S3VEND_SECRET_ARN"},
-		"bad policy":             {"S3VEND_SESSION_POLICY", `{not json`, "JSON"},
-		"token duration":         {"S3VEND_TOKEN_DURATION_SECONDS", "86401", "1..86400"},
-		"credential duration":    {"S3VEND_CREDENTIAL_DURATION_SECONDS", "600", "900..43200"},
+		"bad policy":             {"S3VEND_SESSION_POLICY", `{not json`, "IAM policy object"},
+		"empty policy":           {"S3VEND_SESSION_POLICY", `{"Version":"2012-10-17","Statement":[]}`, "at least one Statement"},
+		"policy over 2048 chars": {"S3VEND_SESSION_POLICY", longPolicy(2049), "is 2049 characters; STS accepts at most 2048"},
+		"token duration":         {"S3VEND_TOKEN_DURATION_SECONDS", "86401", "from 1 (1s) to 86400"},
+		"credential duration":    {"S3VEND_CREDENTIAL_DURATION_SECONDS", "600", "from 900 (15m0s) to 43200"},
 		"guests":                 {"S3VEND_GUESTS_ENABLED", "yes", "true or false"},
 		"guests need role":       {"S3VEND_GUESTS_ENABLED", "true", "S3VEND_UNAUTH_ROLE_ARN"},
 		"basic flow":             {"S3VEND_BASIC_FLOW", "no", "S3VEND_BASIC_FLOW: must be true or false"},
 		"basic flow case":        {"S3VEND_BASIC_FLOW", "TRUE", "S3VEND_BASIC_FLOW: must be true or false"},
-		"timeout":                {"S3VEND_UPSTREAM_TIMEOUT", "30s", "between"},
+		"timeout":                {"S3VEND_UPSTREAM_TIMEOUT", "30s", "from 100ms to 20.3s"},
 		"pool region":            {"S3VEND_IDENTITY_POOL_ID", "us-east-1:0d4f7c2e-1111", "region"},
 		"role":                   {"S3VEND_AUTH_ROLE_ARN", "arn:aws:iam::1:user/x", "role ARN"},
 	}
@@ -269,7 +273,7 @@ func TestIdentityPoolID(t *testing.T) {
 	env := baseEnv()
 	env["S3VEND_IDENTITY_POOL_ID"] = "us-east-1:0d4f7c2e-1111"
 	if _, err := load(env); err == nil || !strings.Contains(err.Error(),
-		"S3VEND_IDENTITY_POOL_ID: must be in region eu-west-1 (AWS_REGION), such as eu-west-1:01234567-89ab-cdef-0123-456789abcdef") {
+		"S3VEND_IDENTITY_POOL_ID: must be in region eu-west-1, such as eu-west-1:01234567-89ab-cdef-0123-456789abcdef (AWS_REGION is \"eu-west-1\")") {
 		t.Errorf("other region: %v", err)
 	}
 	// A bad region is reported once, not again as a pool in the wrong region.
@@ -328,6 +332,68 @@ func TestLoopbackHTTPOnlyInLocalMode(t *testing.T) {
 		env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:9001"
 		if _, err := load(env); err == nil || !strings.Contains(err.Error(), "S3VEND_VERIFIERS: "+field+": must use https") {
 			t.Errorf("in Lambda %s: got %v, want an error naming %s", doc, err, field)
+		}
+	}
+}
+
+// longPolicy is a valid session policy of exactly n characters (n >= 120).
+func longPolicy(n int) string {
+	head := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::`
+	tail := `"}]}`
+	return head + strings.Repeat("b", n-len(head)-len(tail)) + tail
+}
+
+// TestSessionPolicyLimit: STS's 2,048-character limit (contract) holds at
+// start-up: a policy at the limit loads, one character more is refused.
+func TestSessionPolicyLimit(t *testing.T) {
+	env := baseEnv()
+	env["S3VEND_SESSION_POLICY"] = longPolicy(contract.MaxSessionPolicyChars)
+	if _, err := load(env); err != nil {
+		t.Errorf("policy of %d characters: %v", contract.MaxSessionPolicyChars, err)
+	}
+}
+
+// TestUpstreamTimeoutOfEveryLambdaTimeout: whatever function timeout the
+// stack may set, the upstream deadline it derives loads.
+func TestUpstreamTimeoutOfEveryLambdaTimeout(t *testing.T) {
+	for lt := contract.MinLambdaTimeout; lt <= contract.MaxLambdaTimeout; lt += time.Second {
+		env := baseEnv()
+		env["S3VEND_UPSTREAM_TIMEOUT"] = contract.UpstreamTimeout(lt).String()
+		if c, err := load(env); err != nil || c.UpstreamTimeout != contract.UpstreamTimeout(lt) {
+			t.Errorf("Lambda timeout %s: upstream %s: %v", lt, contract.UpstreamTimeout(lt), err)
+		}
+	}
+}
+
+// TestSecretFieldsAreTheContract: the JSON names of the secret document are
+// the contract's, which the stack uses to create the secret.
+func TestSecretFieldsAreTheContract(t *testing.T) {
+	var tags []string
+	st := reflect.TypeFor[config.Secrets]()
+	for i := range st.NumField() {
+		name, _, _ := strings.Cut(st.Field(i).Tag.Get("json"), ",")
+		tags = append(tags, name)
+	}
+	want := []string{contract.SecretFieldWeChat, contract.SecretFieldHS256, contract.SecretFieldHS256Next}
+	if !slices.Equal(tags, want) {
+		t.Errorf("Secrets JSON fields = %v, want the contract's %v", tags, want)
+	}
+}
+
+func TestMetricsStack(t *testing.T) {
+	env := baseEnv()
+	c, err := load(env)
+	if err != nil || c.MetricsStack != "" {
+		t.Fatalf("unset: %q %v", c.MetricsStack, err)
+	}
+	env[config.EnvMetricsStack] = "S3Vend-prod-cn"
+	if c, err = load(env); err != nil || c.MetricsStack != "S3Vend-prod-cn" {
+		t.Fatalf("set: %q %v", c.MetricsStack, err)
+	}
+	for _, bad := range []string{"1stack", "S3Vend dev", `x","Stack":"y`, strings.Repeat("a", 129)} {
+		env[config.EnvMetricsStack] = bad
+		if _, err := load(env); err == nil || !strings.Contains(err.Error(), config.EnvMetricsStack) {
+			t.Errorf("%q accepted or error not naming the variable: %v", bad, err)
 		}
 	}
 }

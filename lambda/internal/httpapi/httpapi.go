@@ -17,7 +17,9 @@ import (
 	"github.com/akrylysov/algnhsa"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/s3vend/s3vend/lambda/contract"
 	"github.com/s3vend/s3vend/lambda/internal/fault"
+	"github.com/s3vend/s3vend/lambda/internal/metrics"
 	"github.com/s3vend/s3vend/lambda/internal/vend"
 )
 
@@ -44,6 +46,8 @@ type Options struct {
 	// RetryAfter is the Retry-After advertised on 429/502/503 (default 1s).
 	RetryAfter time.Duration
 	Logger     *slog.Logger
+	// Metrics records each request's outcome as EMF; nil records nothing.
+	Metrics *metrics.Recorder
 }
 
 // Handler serves the token vendor API.
@@ -80,6 +84,9 @@ type outcome struct {
 	code     string
 	detail   string
 	provider string
+	// cacheHit: the vend was served from the instance's reuse cache
+	// (the Cached field of vend.Token, vend.Credentials, vend.Upload).
+	cacheHit bool
 }
 
 // ServeHTTP implements http.Handler.
@@ -95,6 +102,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			out.detail = "panic recovered"
 		}
 		h.log(r.Context(), reqID, r.Method, out, time.Since(start))
+		h.opts.Metrics.Request(metrics.Request{
+			Route: out.route, Provider: out.provider, Status: out.status, Code: out.code, CacheHit: out.cacheHit,
+		})
 	}()
 
 	switch r.URL.Path {
@@ -231,6 +241,14 @@ func (h *Handler) respond(w http.ResponseWriter, res any, err error, out *outcom
 		h.writeError(w, errorFor(err), out)
 		return
 	}
+	switch r := res.(type) {
+	case vend.Token:
+		out.cacheHit = r.Cached
+	case vend.Credentials:
+		out.cacheHit = r.Cached
+	case vend.Upload:
+		out.cacheHit = r.Cached
+	}
 	h.writeJSON(w, http.StatusOK, res, out)
 }
 
@@ -243,7 +261,7 @@ func errorFor(err error) *apiError {
 	case errors.Is(err, fault.ErrUnknownProvider):
 		return errUnknownProvider
 	case errors.Is(err, fault.ErrInvalidCredential):
-		return &apiError{http.StatusUnauthorized, "invalid_credential", "The credential was rejected."}
+		return &apiError{http.StatusUnauthorized, contract.CodeInvalidCredential, "The credential was rejected."}
 	case errors.Is(err, fault.ErrNotFound):
 		return errNotFound
 	case errors.Is(err, fault.ErrBasicFlowDisabled):
@@ -253,7 +271,7 @@ func errorFor(err error) *apiError {
 	case errors.Is(err, fault.ErrRateLimited):
 		return &apiError{http.StatusTooManyRequests, "rate_limited", "Too many requests; retry later."}
 	case errors.Is(err, fault.ErrThrottled):
-		return &apiError{http.StatusServiceUnavailable, "upstream_throttled", "An upstream service is throttling; retry later."}
+		return &apiError{http.StatusServiceUnavailable, contract.CodeUpstreamThrottled, "An upstream service is throttling; retry later."}
 	case errors.Is(err, fault.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 		return &apiError{http.StatusServiceUnavailable, "upstream_timeout", "An upstream service did not answer in time; retry later."}
 	case errors.Is(err, fault.ErrUpstream):

@@ -1,0 +1,425 @@
+package constructs
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
+	awsconstructs "github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/s3vend/s3vend/lambda/contract"
+)
+
+// AlarmThresholds are the alarm thresholds of one environment. Each field
+// has the cdk.json key (under "alarms") in its json tag; Validate names it.
+type AlarmThresholds struct {
+	// ServerErrorRatePercent: vendor 5xx answers as a share of its requests
+	// in 5 minutes.
+	ServerErrorRatePercent float64 `json:"serverErrorRatePercent"`
+	// UpstreamThrottledPer5Min: upstream_throttled (503) answers in 5
+	// minutes: Cognito or STS still throttled after the SDK's retries.
+	UpstreamThrottledPer5Min int `json:"upstreamThrottledPer5Min"`
+	// InvalidCredentialsPer5Min: invalid_credential (401) answers in 5
+	// minutes; a spike is credential stuffing or a broken issuer key.
+	InvalidCredentialsPer5Min int `json:"invalidCredentialsPer5Min"`
+	// DurationPercentOfTimeout: the function's p99 duration as a share of
+	// its timeout.
+	DurationPercentOfTimeout float64 `json:"durationPercentOfTimeout"`
+	// APIClientErrorRatePercent and APIServerErrorRatePercent: the HTTP
+	// API's 4xx and 5xx as a share of its requests (includes API Gateway's
+	// own 429s and integration failures, which the vendor never sees).
+	APIClientErrorRatePercent float64 `json:"apiClientErrorRatePercent"`
+	APIServerErrorRatePercent float64 `json:"apiServerErrorRatePercent"`
+	// MinRequestsPer5Min: the rate alarms stay OK below this many requests
+	// in 5 minutes, so that one failed request of two does not page anyone.
+	MinRequestsPer5Min int `json:"minRequestsPer5Min"`
+}
+
+// DefaultAlarmThresholds are used for every key cdk.json leaves out.
+var DefaultAlarmThresholds = AlarmThresholds{
+	ServerErrorRatePercent:    5,
+	UpstreamThrottledPer5Min:  1,
+	InvalidCredentialsPer5Min: 100,
+	DurationPercentOfTimeout:  80,
+	APIClientErrorRatePercent: 25,
+	APIServerErrorRatePercent: 5,
+	MinRequestsPer5Min:        20,
+}
+
+// Validate returns one error per field out of range, each starting with the
+// field's cdk.json key.
+func (t AlarmThresholds) Validate() []error {
+	var errs []error
+	pct := func(key string, v, lo float64) {
+		if v < lo || v > 100 {
+			errs = append(errs, fmt.Errorf("%s: %v must be from %v to 100 (percent)", key, v, lo))
+		}
+	}
+	count := func(key string, v int) {
+		if v < 1 || v > 1_000_000 {
+			errs = append(errs, fmt.Errorf("%s: %d must be from 1 to 1000000", key, v))
+		}
+	}
+	pct("serverErrorRatePercent", t.ServerErrorRatePercent, 0.1)
+	count("upstreamThrottledPer5Min", t.UpstreamThrottledPer5Min)
+	count("invalidCredentialsPer5Min", t.InvalidCredentialsPer5Min)
+	pct("durationPercentOfTimeout", t.DurationPercentOfTimeout, 10)
+	pct("apiClientErrorRatePercent", t.APIClientErrorRatePercent, 0.1)
+	pct("apiServerErrorRatePercent", t.APIServerErrorRatePercent, 0.1)
+	count("minRequestsPer5Min", t.MinRequestsPer5Min)
+	return errs
+}
+
+// CheckEmail reports whether addr is a plain e-mail address (no display
+// name, a dotted domain) that an SNS email subscription accepts.
+func CheckEmail(addr string) error {
+	a, err := mail.ParseAddress(addr)
+	if err != nil || a.Address != addr || a.Name != "" {
+		return errors.New("is not a plain e-mail address like \"ops@example.com\"")
+	}
+	if _, domain, _ := strings.Cut(addr, "@"); !strings.Contains(strings.Trim(domain, "."), ".") {
+		return errors.New("needs a full domain, like \"ops@example.com\"")
+	}
+	return nil
+}
+
+// Alarm ids: each alarm is named "<stack name>-<id>" (stable, prefixed by
+// the stack, so `cdk diff` and the console show which environment pages).
+const (
+	AlarmVendorServerErrorRate = "VendorServerErrorRate"
+	AlarmUpstreamThrottled     = "UpstreamThrottled"
+	AlarmInvalidCredentials    = "InvalidCredentialSpike"
+	AlarmFunctionErrors        = "FunctionErrors"
+	AlarmFunctionThrottles     = "FunctionThrottles"
+	AlarmFunctionDuration      = "FunctionDurationNearTimeout"
+	AlarmAPIClientErrorRate    = "ApiClientErrorRate"
+	AlarmAPIServerErrorRate    = "ApiServerErrorRate"
+)
+
+// AlarmIDs lists every alarm NewMonitoring creates, in dashboard order.
+var AlarmIDs = []string{
+	AlarmVendorServerErrorRate, AlarmUpstreamThrottled, AlarmInvalidCredentials,
+	AlarmFunctionErrors, AlarmFunctionThrottles, AlarmFunctionDuration,
+	AlarmAPIClientErrorRate, AlarmAPIServerErrorRate,
+}
+
+// MonitoringProps configures NewMonitoring.
+type MonitoringProps struct {
+	// Name prefixes the alarms and names the dashboard and topic; it is also
+	// the Stack dimension of the vendor's metrics (the stack name).
+	Name            string
+	Function        awslambda.IFunction
+	FunctionTimeout time.Duration
+	Api             awsapigatewayv2.IHttpApi
+	Thresholds      AlarmThresholds
+	Emails          []string // e-mail subscriptions of the alarm topic; may be empty
+	Retain          bool
+}
+
+func (p MonitoringProps) withDefaults() MonitoringProps {
+	if p.Thresholds == (AlarmThresholds{}) {
+		p.Thresholds = DefaultAlarmThresholds
+	}
+	p.Emails = slices.Clone(p.Emails)
+	return p
+}
+
+func (p MonitoringProps) validate() error {
+	var errs []error
+	if !dashboardNameRE(p.Name) {
+		errs = append(errs, fmt.Errorf("MonitoringProps.Name: %q must be 1-200 letters, digits, '-' or '_'", p.Name))
+	}
+	if p.Function == nil || p.Api == nil {
+		errs = append(errs, errors.New("MonitoringProps: Function and Api are required"))
+	}
+	if p.FunctionTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("MonitoringProps.FunctionTimeout: %s is below 1s", p.FunctionTimeout))
+	}
+	for _, e := range p.Thresholds.Validate() {
+		errs = append(errs, fmt.Errorf("MonitoringProps.Thresholds.%w", e))
+	}
+	for i, a := range p.Emails {
+		if err := CheckEmail(a); err != nil {
+			errs = append(errs, fmt.Errorf("MonitoringProps.Emails[%d]: %q %w", i, a, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// dashboardNameRE: CloudWatch dashboard names are "A-Z, a-z, 0-9, -, _"
+// up to 255 characters (PutDashboard, DashboardName); alarm names get a
+// suffix, so the prefix stays shorter.
+func dashboardNameRE(s string) bool {
+	if s == "" || len(s) > 200 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// Monitoring is the operations side of one environment: an encrypted SNS
+// topic with optional e-mail subscriptions, alarms on the vendor's EMF
+// metrics, the function and the HTTP API, and a dashboard of the same
+// signals.
+type Monitoring struct {
+	awsconstructs.Construct
+	Topic     awssns.Topic
+	Key       awskms.Key
+	Alarms    map[string]awscloudwatch.Alarm // by alarm id (AlarmIDs)
+	Dashboard awscloudwatch.Dashboard
+}
+
+// period of every alarm: 5 minutes, the unit of the count thresholds.
+var period = awscdk.Duration_Minutes(jsii.Number(5))
+
+// NewMonitoring creates the topic, the alarms and the dashboard.
+func NewMonitoring(scope awsconstructs.Construct, id string, props MonitoringProps) *Monitoring {
+	p := props.withDefaults()
+	if err := p.validate(); err != nil {
+		panic(err)
+	}
+	c := awsconstructs.NewConstruct(scope, jsii.String(id))
+	m := &Monitoring{Construct: c, Alarms: map[string]awscloudwatch.Alarm{}}
+	m.topic(p)
+	s := newSignals(p)
+	m.alarms(p, s)
+	m.dashboard(p, s)
+	return m
+}
+
+// topic creates the alarm topic, encrypted with its own customer managed
+// key. CloudWatch cannot publish to a topic encrypted with the AWS managed
+// key alias/aws/sns, whose key policy cannot be changed: "Enable
+// compatibility between event sources from AWS services and encrypted
+// topics" asks for a customer managed key whose policy lets the service
+// principal (cloudwatch.amazonaws.com) call kms:GenerateDataKey* and
+// kms:Decrypt (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html).
+// SNS SSE is available in the China regions too: the AWS China user guide
+// lists only mobile push, SMS and message data protection as missing
+// (https://docs.amazonaws.cn/en_us/aws/latest/userguide/sns.html).
+// The key encrypts this topic only; the topic keeps the default access
+// policy (this account's principals), plus a deny of plain-HTTP requests.
+func (m *Monitoring) topic(p MonitoringProps) {
+	m.Key = awskms.NewKey(m.Construct, jsii.String("AlarmTopicKey"), &awskms.KeyProps{
+		Description:       jsii.String("s3vend " + p.Name + ": encrypts the alarm topic"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     removalPolicy(p.Retain),
+	})
+	m.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchAlarmsPublishToTheEncryptedTopic"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"), // in a key policy, "*" is this key
+	}), jsii.Bool(false))
+	// Nothing needs grants on this key (SNS and CloudWatch use the key
+	// policy): deny CreateGrant except for AWS services on AWS resources
+	// (Control Tower CT.KMS.PR.3, cfn-guard kms_create_grant_aws_service_check).
+	m.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("GrantsOnlyForAWSServices"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:CreateGrant"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"BoolIfExists": map[string]string{
+			"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false",
+		}},
+	}), jsii.Bool(false))
+	m.Topic = awssns.NewTopic(m.Construct, jsii.String("AlarmTopic"), &awssns.TopicProps{
+		TopicName:   jsii.String(p.Name + "-alarms"),
+		DisplayName: jsii.String("s3vend " + p.Name + " alarms"),
+		MasterKey:   m.Key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	for _, addr := range p.Emails {
+		m.Topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(addr), nil))
+	}
+}
+
+// signals are the metrics the alarms and the dashboard share.
+type signals struct {
+	requests, serverErrors, clientErrors, throttled, invalid awscloudwatch.Metric
+	vends, cacheHits                                         awscloudwatch.Metric
+	fnErrors, fnThrottles, fnDuration, fnInvocations         awscloudwatch.Metric
+	apiCount, api4xx, api5xx, apiLatency                     awscloudwatch.Metric
+}
+
+// vendorMetric is one of the vendor's EMF metrics; dims must be one of the
+// dimension sets the vendor emits it with (contract.MetricDimensionSets).
+func vendorMetric(name, stat string, dims map[string]string) awscloudwatch.Metric {
+	dm := map[string]*string{}
+	for k, v := range dims {
+		dm[k] = jsii.String(v)
+	}
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace: jsii.String(contract.MetricNamespace), MetricName: jsii.String(name),
+		DimensionsMap: &dm, Statistic: jsii.String(stat), Period: period,
+	})
+}
+
+func newSignals(p MonitoringProps) signals {
+	stack := map[string]string{contract.DimStack: p.Name}
+	with := func(k, v string) map[string]string {
+		return map[string]string{contract.DimStack: p.Name, k: v}
+	}
+	sum := &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: period}
+	return signals{
+		requests:      vendorMetric(contract.MetricRequests, "Sum", stack),
+		serverErrors:  vendorMetric(contract.MetricErrors, "Sum", with(contract.DimStatusClass, contract.ClassServer)),
+		clientErrors:  vendorMetric(contract.MetricErrors, "Sum", with(contract.DimStatusClass, contract.ClassClient)),
+		throttled:     vendorMetric(contract.MetricErrors, "Sum", with(contract.DimCode, contract.CodeUpstreamThrottled)),
+		invalid:       vendorMetric(contract.MetricErrors, "Sum", with(contract.DimCode, contract.CodeInvalidCredential)),
+		vends:         vendorMetric(contract.MetricVends, "Sum", stack),
+		cacheHits:     vendorMetric(contract.MetricCacheHits, "Sum", stack),
+		fnErrors:      p.Function.MetricErrors(sum),
+		fnThrottles:   p.Function.MetricThrottles(sum),
+		fnInvocations: p.Function.MetricInvocations(sum),
+		fnDuration:    p.Function.MetricDuration(&awscloudwatch.MetricOptions{Statistic: jsii.String("p99"), Period: period}),
+		// HTTP API metrics are 4xx, 5xx, Count, Latency and
+		// IntegrationLatency, by ApiId (and ApiId, Stage)
+		// (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-metrics.html);
+		// these helpers use the ApiId dimension.
+		apiCount:   p.Api.MetricCount(sum),
+		api4xx:     p.Api.MetricClientError(sum),
+		api5xx:     p.Api.MetricServerError(sum),
+		apiLatency: p.Api.MetricLatency(&awscloudwatch.MetricOptions{Statistic: jsii.String("p99"), Period: period}),
+	}
+}
+
+// rate is 100 * part / total when total reaches min, else 0: a rate alarm
+// needs enough requests to mean anything.
+func rate(label string, part, total awscloudwatch.IMetric, min int) awscloudwatch.MathExpression {
+	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression:   jsii.String(fmt.Sprintf("IF(total >= %d, 100 * FILL(part, 0) / total, 0)", min)),
+		UsingMetrics: &map[string]awscloudwatch.IMetric{"part": part, "total": total},
+		Label:        jsii.String(label),
+		Period:       period,
+	})
+}
+
+type alarmSpec struct {
+	id, description string
+	metric          awscloudwatch.IMetric
+	threshold       float64
+}
+
+// alarms creates every alarm. Each compares with >= over one 5-minute
+// period and treats missing data as not breaching: no data means no
+// traffic (the vendor emits Errors only when it answers with one, Lambda
+// publishes nothing without invocations), which is healthy. Alarm and OK
+// transitions both notify the topic.
+func (m *Monitoring) alarms(p MonitoringProps, s signals) {
+	t := p.Thresholds
+	timeoutMs := float64(p.FunctionTimeout.Milliseconds())
+	specs := []alarmSpec{
+		{AlarmVendorServerErrorRate, fmt.Sprintf("Token vendor 5xx answers are at least %v%% of requests (5 min, at least %d requests). README: Runbook.", t.ServerErrorRatePercent, t.MinRequestsPer5Min),
+			rate("vendor 5xx %", s.serverErrors, s.requests, t.MinRequestsPer5Min), t.ServerErrorRatePercent},
+		{AlarmUpstreamThrottled, fmt.Sprintf("At least %d upstream_throttled (503) answers in 5 minutes: a Cognito or STS quota is exhausted. README: Runbook.", t.UpstreamThrottledPer5Min),
+			s.throttled, float64(t.UpstreamThrottledPer5Min)},
+		{AlarmInvalidCredentials, fmt.Sprintf("At least %d invalid_credential (401) answers in 5 minutes: credential stuffing, or an issuer key/secret changed. README: Runbook.", t.InvalidCredentialsPer5Min),
+			s.invalid, float64(t.InvalidCredentialsPer5Min)},
+		{AlarmFunctionErrors, "The token vendor function failed (crash or timeout) at least once in 5 minutes. README: Runbook.",
+			s.fnErrors, 1},
+		{AlarmFunctionThrottles, "Lambda throttled the token vendor function at least once in 5 minutes (account or reserved concurrency). README: Runbook.",
+			s.fnThrottles, 1},
+		{AlarmFunctionDuration, fmt.Sprintf("The function's p99 duration reached %v%% of its %s timeout (5 min). README: Runbook.", t.DurationPercentOfTimeout, p.FunctionTimeout),
+			s.fnDuration, timeoutMs * t.DurationPercentOfTimeout / 100},
+		{AlarmAPIClientErrorRate, fmt.Sprintf("HTTP API 4xx answers are at least %v%% of requests (5 min, at least %d requests). README: Runbook.", t.APIClientErrorRatePercent, t.MinRequestsPer5Min),
+			rate("API 4xx %", s.api4xx, s.apiCount, t.MinRequestsPer5Min), t.APIClientErrorRatePercent},
+		{AlarmAPIServerErrorRate, fmt.Sprintf("HTTP API 5xx answers are at least %v%% of requests (5 min, at least %d requests). README: Runbook.", t.APIServerErrorRatePercent, t.MinRequestsPer5Min),
+			rate("API 5xx %", s.api5xx, s.apiCount, t.MinRequestsPer5Min), t.APIServerErrorRatePercent},
+	}
+	action := awscloudwatchactions.NewSnsAction(m.Topic)
+	for _, sp := range specs {
+		a := awscloudwatch.NewAlarm(m.Construct, jsii.String(sp.id), &awscloudwatch.AlarmProps{
+			AlarmName:          jsii.String(p.Name + "-" + sp.id),
+			AlarmDescription:   jsii.String(sp.description),
+			Metric:             sp.metric,
+			Threshold:          jsii.Number(sp.threshold),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
+			DatapointsToAlarm:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		a.AddAlarmAction(action)
+		a.AddOkAction(action)
+		m.Alarms[sp.id] = a
+	}
+}
+
+// search graphs every series of a vendor metric split by one dimension
+// (error codes, AWS operations), whatever values occur.
+func search(p MonitoringProps, metric, dim, stat, label string) awscloudwatch.MathExpression {
+	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression: jsii.String(fmt.Sprintf(`SEARCH('{%s,%s,%s} MetricName="%s" %s="%s"', '%s', 300)`,
+			contract.MetricNamespace, contract.DimStack, dim, metric, contract.DimStack, p.Name, stat)),
+		UsingMetrics: &map[string]awscloudwatch.IMetric{},
+		Label:        jsii.String(label),
+		Period:       period,
+	})
+}
+
+// dashboard shows the alarms' state and the same signals, named after the
+// stack.
+func (m *Monitoring) dashboard(p MonitoringProps, s signals) {
+	var alarms []interfacesawscloudwatch.IAlarmRef
+	for _, id := range AlarmIDs {
+		alarms = append(alarms, m.Alarms[id])
+	}
+	graph := func(title string, left []awscloudwatch.IMetric, right []awscloudwatch.IMetric) awscloudwatch.IWidget {
+		g := &awscloudwatch.GraphWidgetProps{Title: jsii.String(title), Left: &left, Width: jsii.Number(12), Height: jsii.Number(6), Period: period}
+		if len(right) > 0 {
+			g.Right = &right
+		}
+		return awscloudwatch.NewGraphWidget(g)
+	}
+	ms := func(metrics ...awscloudwatch.IMetric) []awscloudwatch.IMetric { return metrics }
+	t := p.Thresholds
+	hitRatio := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression:   jsii.String("100 * FILL(hits, 0) / vends"),
+		UsingMetrics: &map[string]awscloudwatch.IMetric{"hits": s.cacheHits, "vends": s.vends},
+		Label:        jsii.String("cache hit %"), Period: period,
+	})
+	statusWidget := awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
+		Title: jsii.String("Alarms (README: Runbook)"), Alarms: &alarms, Width: jsii.Number(24), Height: jsii.Number(3),
+	})
+	m.Dashboard = awscloudwatch.NewDashboard(m.Construct, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
+		DashboardName: jsii.String(p.Name),
+		Widgets: &[]*[]awscloudwatch.IWidget{
+			{statusWidget},
+			{
+				graph("Vendor requests, vends and errors (per 5 min)", ms(s.requests, s.vends, s.clientErrors, s.serverErrors), ms(hitRatio)),
+				graph("Vendor 5xx rate (%)", ms(rate("vendor 5xx %", s.serverErrors, s.requests, t.MinRequestsPer5Min)), nil),
+			},
+			{
+				graph("Vendor errors by code (per 5 min)", ms(search(p, contract.MetricErrors, contract.DimCode, "Sum", "")), nil),
+				graph("Upstream latency p99 by AWS operation (ms)", ms(search(p, contract.MetricUpstreamLatency, contract.DimOperation, "p99", "")), nil),
+			},
+			{
+				graph("Function errors, throttles, invocations", ms(s.fnErrors, s.fnThrottles), ms(s.fnInvocations)),
+				graph(fmt.Sprintf("Function duration p99 (ms; timeout %s)", p.FunctionTimeout), ms(s.fnDuration), nil),
+			},
+			{
+				graph("HTTP API requests, 4xx, 5xx", ms(s.apiCount, s.api4xx, s.api5xx), nil),
+				graph("HTTP API latency p99 (ms)", ms(s.apiLatency), nil),
+			},
+		},
+	})
+}

@@ -1,0 +1,284 @@
+package test
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/s3vend/s3vend/constructs"
+	"github.com/s3vend/s3vend/lambda/contract"
+)
+
+// alarmsByName returns the stack's alarms by AlarmName.
+func alarmsByName(tpl map[string]any) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for _, r := range resources(tpl, "AWS::CloudWatch::Alarm") {
+		out[props(r)["AlarmName"].(string)] = props(r)
+	}
+	return out
+}
+
+// metricStats returns every metric an alarm reads: its own, or those of its
+// metric math.
+func metricStats(alarm map[string]any) []map[string]any {
+	if alarm["MetricName"] != nil {
+		return []map[string]any{alarm}
+	}
+	var out []map[string]any
+	for _, q := range alarm["Metrics"].([]any) {
+		if ms, ok := q.(map[string]any)["MetricStat"].(map[string]any); ok {
+			out = append(out, ms["Metric"].(map[string]any))
+		}
+	}
+	return out
+}
+
+func dimensions(metric map[string]any) map[string]any {
+	out := map[string]any{}
+	ds, _ := metric["Dimensions"].([]any)
+	for _, d := range ds {
+		dm := d.(map[string]any)
+		out[dm["Name"].(string)] = dm["Value"]
+	}
+	return out
+}
+
+// TestAlarmsFromConfig: every environment with alarms on (the default) has
+// each alarm, named after its stack, with the configured threshold, sending
+// ALARM and OK to the stack's encrypted, TLS-only topic; e-mail
+// subscriptions exist exactly as configured; "enabled": false creates none.
+func TestAlarmsFromConfig(t *testing.T) {
+	for _, stack := range allStacks(t) {
+		t.Run(stack, func(t *testing.T) {
+			// GIVEN the environment's parsed configuration and template
+			env := envConfig(t, strings.TrimPrefix(stack, "S3Vend-"))
+			tpl := stackTemplate(t, stack)
+			alarms := alarmsByName(tpl)
+			if !env.Alarms.Enabled {
+				// THEN an opted-out environment has no alarm, topic or dashboard
+				if len(alarms) != 0 || len(resources(tpl, "AWS::SNS::Topic")) != 0 || len(resources(tpl, "AWS::CloudWatch::Dashboard")) != 0 {
+					t.Errorf("alarms disabled, yet %d alarms / topics / dashboards exist", len(alarms))
+				}
+				return
+			}
+			topicID, topic := only(t, tpl, "AWS::SNS::Topic")
+			keyID, key := only(t, tpl, "AWS::KMS::Key")
+			ref := mustJSON(map[string]any{"Ref": topicID})
+
+			// THEN the topic is encrypted with its own rotating key, which
+			// CloudWatch may use, and refuses plain-HTTP publishing
+			if mustJSON(props(topic)["KmsMasterKeyId"]) != mustJSON(map[string]any{"Fn::GetAtt": []any{keyID, "Arn"}}) {
+				t.Errorf("topic key = %v", props(topic)["KmsMasterKeyId"])
+			}
+			if props(key)["EnableKeyRotation"] != true {
+				t.Error("key rotation is off")
+			}
+			var cwKey bool
+			for _, s := range statements(props(key)["KeyPolicy"]) {
+				if mustJSON(s["Principal"]) == `{"Service":"cloudwatch.amazonaws.com"}` && s["Effect"] == "Allow" {
+					cwKey = slices.Equal(strs(s["Action"]), []string{"kms:Decrypt", "kms:GenerateDataKey*"})
+				}
+			}
+			if !cwKey {
+				t.Error("the key policy does not let CloudWatch publish to the encrypted topic (kms:Decrypt, kms:GenerateDataKey*)")
+			}
+			_, tp := only(t, tpl, "AWS::SNS::TopicPolicy")
+			var tls bool
+			for _, s := range statements(props(tp)["PolicyDocument"]) {
+				tls = tls || (s["Effect"] == "Deny" && mustJSON(s["Condition"]) == `{"Bool":{"aws:SecureTransport":"false"}}`)
+			}
+			if !tls {
+				t.Error("the topic policy does not deny requests without TLS")
+			}
+
+			// THEN every alarm exists with the configured threshold and the topic as action
+			th := env.Alarms.Thresholds
+			timeoutMs := float64(envTimeoutMs(t, tpl))
+			want := map[string]float64{
+				constructs.AlarmVendorServerErrorRate: th.ServerErrorRatePercent,
+				constructs.AlarmUpstreamThrottled:     float64(th.UpstreamThrottledPer5Min),
+				constructs.AlarmInvalidCredentials:    float64(th.InvalidCredentialsPer5Min),
+				constructs.AlarmFunctionErrors:        1,
+				constructs.AlarmFunctionThrottles:     1,
+				constructs.AlarmFunctionDuration:      timeoutMs * th.DurationPercentOfTimeout / 100,
+				constructs.AlarmAPIClientErrorRate:    th.APIClientErrorRatePercent,
+				constructs.AlarmAPIServerErrorRate:    th.APIServerErrorRatePercent,
+			}
+			if len(alarms) != len(want) || len(want) != len(constructs.AlarmIDs) {
+				t.Errorf("%d alarms, want %d", len(alarms), len(want))
+			}
+			for id, threshold := range want {
+				a, ok := alarms[stack+"-"+id]
+				if !ok {
+					t.Errorf("no alarm %s-%s", stack, id)
+					continue
+				}
+				if a["Threshold"] != threshold {
+					t.Errorf("%s threshold %v, want %v", id, a["Threshold"], threshold)
+				}
+				if mustJSON(a["AlarmActions"]) != "["+ref+"]" || mustJSON(a["OKActions"]) != "["+ref+"]" {
+					t.Errorf("%s actions %v / %v, want the topic", id, a["AlarmActions"], a["OKActions"])
+				}
+				if a["TreatMissingData"] != "notBreaching" || a["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" {
+					t.Errorf("%s: %v, %v", id, a["TreatMissingData"], a["ComparisonOperator"])
+				}
+				if e, ok := a["Metrics"].([]any); ok {
+					expr := e[0].(map[string]any)["Expression"].(string)
+					if !strings.Contains(expr, ">= "+strconv.Itoa(th.MinRequestsPer5Min)) {
+						t.Errorf("%s: rate %q ignores minRequestsPer5Min %d", id, expr, th.MinRequestsPer5Min)
+					}
+				}
+			}
+
+			// THEN e-mail subscriptions are exactly the configured addresses
+			var emails []string
+			for _, s := range resources(tpl, "AWS::SNS::Subscription") {
+				if props(s)["Protocol"] == "email" && mustJSON(props(s)["TopicArn"]) == ref {
+					emails = append(emails, props(s)["Endpoint"].(string))
+				}
+			}
+			slices.Sort(emails)
+			wantEmails := slices.Sorted(slices.Values(env.Alarms.Emails))
+			if !slices.Equal(emails, wantEmails) {
+				t.Errorf("e-mail subscriptions %v, want %v", emails, wantEmails)
+			}
+
+			// THEN the dashboard is named after the stack and shows every alarm
+			_, dash := only(t, tpl, "AWS::CloudWatch::Dashboard")
+			if props(dash)["DashboardName"] != stack {
+				t.Errorf("dashboard name %v", props(dash)["DashboardName"])
+			}
+			body := mustJSON(props(dash)["DashboardBody"])
+			for id := range resources(tpl, "AWS::CloudWatch::Alarm") {
+				if !strings.Contains(body, `"`+id+`","Arn"`) {
+					t.Errorf("dashboard does not show alarm %s", id)
+				}
+			}
+		})
+	}
+}
+
+// envTimeoutMs is the token vendor function's timeout in milliseconds.
+func envTimeoutMs(t *testing.T, tpl map[string]any) int {
+	t.Helper()
+	_, fn := tokenVendorFunction(t, tpl)
+	return int(props(fn)["Timeout"].(float64)) * 1000
+}
+
+// tokenVendorFunction is the function that has the vendor's environment.
+func tokenVendorFunction(t *testing.T, tpl map[string]any) (string, map[string]any) {
+	t.Helper()
+	for id, r := range resources(tpl, "AWS::Lambda::Function") {
+		if env, ok := props(r)["Environment"].(map[string]any); ok {
+			if _, ok := env["Variables"].(map[string]any)[contract.EnvIdentityPoolID]; ok {
+				return id, r
+			}
+		}
+	}
+	t.Fatal("no token vendor function")
+	return "", nil
+}
+
+// TestAlarmsWatchWhatTheVendorEmits: each alarm on the S3Vend namespace uses
+// a metric name and a dimension set the vendor emits (contract), its Stack
+// dimension is the value the stack gives the vendor in S3VEND_METRICS_STACK,
+// and its Code/StatusClass values are ones the vendor writes. The vendor's
+// side of the same contract is tested in lambda/internal/metrics.
+func TestAlarmsWatchWhatTheVendorEmits(t *testing.T) {
+	for _, stack := range allStacks(t) {
+		t.Run(stack, func(t *testing.T) {
+			tpl := stackTemplate(t, stack)
+			_, fn := tokenVendorFunction(t, tpl)
+			vars := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)
+			if vars[contract.EnvMetricsStack] != stack {
+				t.Fatalf("%s = %v, want the stack name %s", contract.EnvMetricsStack, vars[contract.EnvMetricsStack], stack)
+			}
+			n := 0
+			for name, a := range alarmsByName(tpl) {
+				for _, m := range metricStats(a) {
+					if m["Namespace"] != contract.MetricNamespace {
+						continue
+					}
+					n++
+					metric := m["MetricName"].(string)
+					sets, ok := contract.MetricDimensionSets[metric]
+					if !ok {
+						t.Errorf("%s: metric %q is not one the vendor emits", name, metric)
+						continue
+					}
+					dims := dimensions(m)
+					keys := make([]string, 0, len(dims))
+					for k := range dims {
+						keys = append(keys, k)
+					}
+					slices.Sort(keys)
+					if !slices.ContainsFunc(sets, func(s []string) bool { return slices.Equal(slices.Sorted(slices.Values(s)), keys) }) {
+						t.Errorf("%s: %s dimensions %v are none of the emitted sets %v", name, metric, keys, sets)
+					}
+					if dims[contract.DimStack] != vars[contract.EnvMetricsStack] {
+						t.Errorf("%s: Stack = %v, vendor emits %v", name, dims[contract.DimStack], vars[contract.EnvMetricsStack])
+					}
+					if c, ok := dims[contract.DimCode]; ok && c != contract.CodeUpstreamThrottled && c != contract.CodeInvalidCredential {
+						t.Errorf("%s: Code %v", name, c)
+					}
+					if c, ok := dims[contract.DimStatusClass]; ok && c != contract.ClassClient && c != contract.ClassServer {
+						t.Errorf("%s: StatusClass %v", name, c)
+					}
+				}
+			}
+			if env := envConfig(t, strings.TrimPrefix(stack, "S3Vend-")); env.Alarms.Enabled && n < 4 {
+				t.Errorf("only %d alarm metrics on %s", n, contract.MetricNamespace)
+			}
+		})
+	}
+}
+
+func TestAlarmsConfig(t *testing.T) {
+	// GIVEN no "alarms" key THEN alarms are on with the defaults and no e-mail
+	e, err := parseOne("dev", validEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !e.Alarms.Enabled || e.Alarms.Thresholds != constructs.DefaultAlarmThresholds || len(e.Alarms.Emails) != 0 {
+		t.Errorf("defaults: %+v", e.Alarms)
+	}
+	// GIVEN one threshold THEN the others keep their defaults
+	env := validEnv()
+	env["alarms"] = map[string]any{"invalidCredentialsPer5Min": 500}
+	if e, err = parseOne("dev", env); err != nil || e.Alarms.Thresholds.InvalidCredentialsPer5Min != 500 ||
+		e.Alarms.Thresholds.ServerErrorRatePercent != constructs.DefaultAlarmThresholds.ServerErrorRatePercent {
+		t.Errorf("partial thresholds: %+v %v", e.Alarms, err)
+	}
+
+	cases := []struct {
+		name  string
+		alarm map[string]any
+		key   string
+		hint  string
+	}{
+		{"bad e-mail", map[string]any{"email": []any{"ops at example.com"}}, "alarms.email[0]", "plain e-mail address"},
+		{"display name", map[string]any{"email": []any{"Ops <ops@example.com>"}}, "alarms.email[0]", "plain e-mail address"},
+		{"no domain", map[string]any{"email": []any{"ops@localhost"}}, "alarms.email[0]", "full domain"},
+		{"duplicate e-mail", map[string]any{"email": []any{"ops@example.com", "OPS@example.com"}}, "alarms.email[1]", "twice"},
+		{"e-mail while off", map[string]any{"enabled": false, "email": []any{"ops@example.com"}}, "alarms.email", "no effect"},
+		{"zero count", map[string]any{"upstreamThrottledPer5Min": 0}, "alarms.upstreamThrottledPer5Min", "from 1"},
+		{"rate over 100", map[string]any{"serverErrorRatePercent": 150}, "alarms.serverErrorRatePercent", "to 100"},
+		{"duration too low", map[string]any{"durationPercentOfTimeout": 5}, "alarms.durationPercentOfTimeout", "from 10"},
+		{"unknown key", map[string]any{"emails": []any{"ops@example.com"}}, "s3vend.environments.dev", `unknown key "emails"`},
+		{"wrong type", map[string]any{"minRequestsPer5Min": "ten"}, "s3vend.environments.dev", `"alarms.minRequestsPer5Min"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env := validEnv()
+			env["alarms"] = c.alarm
+			_, err := parseOne("dev", env)
+			if err == nil {
+				t.Fatalf("want an error naming %s", c.key)
+			}
+			if !strings.Contains(err.Error(), c.key) || !strings.Contains(err.Error(), c.hint) {
+				t.Errorf("error does not name %q with hint %q:\n%v", c.key, c.hint, err)
+			}
+		})
+	}
+}
