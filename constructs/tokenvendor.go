@@ -50,6 +50,10 @@ type TokenVendorProps struct {
 	BucketName *string
 	Upload     contract.UploadLimits // the route's limits; zero values take the contract's defaults
 
+	// Cache configures the vendor's per-instance reuse cache (S3VEND_CACHE_*);
+	// the zero value is on with the contract's defaults.
+	Cache contract.CacheSettings
+
 	CORSOrigins   []string
 	ThrottleRate  float64
 	ThrottleBurst int
@@ -151,6 +155,9 @@ func (p TokenVendorProps) validate() error {
 	case len(p.CORSOrigins) == 0:
 		return fmt.Errorf("TokenVendorProps.CORSOrigins: at least one origin is required")
 	}
+	if _, err := p.Cache.Normalize(); err != nil {
+		return fmt.Errorf("TokenVendorProps.Cache: %w", err)
+	}
 	return nil
 }
 
@@ -222,6 +229,10 @@ func NewTokenVendor(scope awsconstructs.Construct, id string, props TokenVendorP
 	}
 	if p.Guests {
 		env[contract.EnvUnauthRoleARN] = p.GuestRoleArn
+	}
+	cache, _ := p.Cache.Normalize() // validated above
+	for k, v := range cache.Env() {
+		env[k] = jsii.String(v)
 	}
 	if p.SessionPolicy != "" {
 		env[contract.EnvSessionPolicy] = jsii.String(p.SessionPolicy)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/url"
 	"regexp"
 	"slices"
@@ -87,7 +88,18 @@ type EnvConfig struct {
 
 	Edge EdgeConfig // optional CloudFront + AWS WAF per-client rate limit in front of the API
 
-	Alarms AlarmsConfig // alarms, alarm topic and dashboard (config_alarms.go); on by default
+	Alarms AlarmsConfig           // alarms, alarm topic and dashboard (config_alarms.go); on by default
+	Cache  contract.CacheSettings // the vendor's per-instance reuse cache, validated, defaults applied
+	Quota  QuotaConfig            // Cognito quotas the default throttle is derived from
+}
+
+// QuotaConfig is the "quota" key: the account's Cognito Identity quota for
+// GetOpenIdTokenForDeveloperIdentity and the share of vends the reuse cache
+// is expected to serve. Without an explicit "throttle", the HTTP API stage
+// throttle is derived from them (deriveThrottle).
+type QuotaConfig struct {
+	DeveloperTokenRPS float64 // requests per second, account-wide (default 50)
+	CacheHitRatio     float64 // 0..0.95; 0 when the cache is off
 }
 
 // EdgeConfig is the "edge" key: a CloudFront distribution in front of the
@@ -131,6 +143,21 @@ type rawEnv struct {
 	Upload                *rawUpload          `json:"upload"`
 	Edge                  *rawEdge            `json:"edge"`
 	Alarms                *rawAlarms          `json:"alarms"`
+	Cache                 *rawCache           `json:"cache"`
+	Quota                 *rawQuota           `json:"quota"`
+}
+
+// rawCache is the "cache" key: the token vendor's reuse cache.
+type rawCache struct {
+	Enabled      *bool  `json:"enabled"`
+	MaxEntries   *int   `json:"maxEntries"`
+	MinRemaining string `json:"minRemaining"`
+}
+
+// rawQuota is the "quota" key.
+type rawQuota struct {
+	DeveloperTokenRPS *float64 `json:"developerTokenRps"`
+	CacheHitRatio     *float64 `json:"cacheHitRatio"`
 }
 
 // rawPrincipal is the "cognitoPrincipal" key.
@@ -178,8 +205,16 @@ const (
 	defaultAbortUploads  = 7 * 24 * time.Hour
 	defaultAccessLogTTL  = 90 * 24 * time.Hour
 	defaultLogRetention  = s3vc.DefaultLogRetention
-	defaultThrottleRate  = s3vc.DefaultThrottleRate
-	defaultThrottleBurst = s3vc.DefaultThrottleBurst
+	// Cognito Identity's default quota for GetOpenIdTokenForDeveloperIdentity:
+	// 50 requests per second per account and region, adjustable ("Quotas in
+	// Amazon Cognito", https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html,
+	// "API request rate quotas": GetOpenIdTokenForDeveloperIdentity 50 RPS,
+	// GetId 25, GetOpenIdToken and GetCredentialsForIdentity 200).
+	defaultDeveloperTokenRPS = 50.0
+	// defaultCacheHitRatio: the share of vends the reuse cache is assumed to
+	// serve when sizing the throttle (README, "Quotas and the reuse cache").
+	defaultCacheHitRatio = 0.75
+	maxCacheHitRatio     = 0.95
 )
 
 var (
@@ -396,7 +431,9 @@ func (v *validator) env(name string, msg json.RawMessage) EnvConfig {
 	e.CredentialLifetime = v.duration("credentialLifetime", r.CredentialLifetime, contract.DefaultCredentialDuration, contract.MinCredentialDuration, contract.MaxCredentialDuration)
 	v.wholeSeconds("credentialLifetime", e.CredentialLifetime)
 
-	e.ThrottleRate, e.ThrottleBurst = defaultThrottleRate, defaultThrottleBurst
+	v.cache(&e, r.Cache)
+	v.quota(&e, r.Quota)
+	e.ThrottleRate, e.ThrottleBurst = deriveThrottle(e.Quota)
 	if t := r.Throttle; t != nil {
 		if t.RateLimit != nil {
 			e.ThrottleRate = *t.RateLimit
@@ -732,4 +769,75 @@ func boolOr(b *bool, def bool) bool {
 		return def
 	}
 	return *b
+}
+
+// cache validates the "cache" key with the vendor's own rules
+// (contract.CacheSettings.Normalize, which the vendor runs on S3VEND_CACHE_*).
+func (v *validator) cache(e *EnvConfig, r *rawCache) {
+	var c contract.CacheSettings
+	if r != nil {
+		c.Disabled = r.Enabled != nil && !*r.Enabled
+		if r.MaxEntries != nil {
+			if *r.MaxEntries == 0 {
+				v.fail("cache.maxEntries", "0 must be from 1 to %d entries; to turn the cache off write \"enabled\": false", contract.MaxCacheMaxEntries)
+				return
+			}
+			c.MaxEntries = *r.MaxEntries
+		}
+		if r.MinRemaining != "" {
+			d, err := time.ParseDuration(r.MinRemaining)
+			if err != nil || d == 0 {
+				v.fail("cache.minRemaining", "%q is not a duration from %s to %s; write it like \"5m\"", r.MinRemaining, contract.MinCacheMinRemaining, contract.MaxCacheMinRemaining)
+				return
+			}
+			c.MinRemaining = d
+		}
+	}
+	norm, err := c.Normalize()
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			field, msg, _ := strings.Cut(line, ": ")
+			v.fail("cache."+field, "%s", msg)
+		}
+		return
+	}
+	if !norm.Disabled && norm.MinRemaining >= e.TokenDuration {
+		v.fail("cache.minRemaining", "%s must be shorter than tokenDuration (%s), or the cache never serves a token; lower it or set \"enabled\": false", norm.MinRemaining, e.TokenDuration)
+	}
+	e.Cache = norm
+}
+
+// quota validates the "quota" key.
+func (v *validator) quota(e *EnvConfig, r *rawQuota) {
+	q := QuotaConfig{DeveloperTokenRPS: defaultDeveloperTokenRPS, CacheHitRatio: defaultCacheHitRatio}
+	if r != nil && r.DeveloperTokenRPS != nil {
+		q.DeveloperTokenRPS = *r.DeveloperTokenRPS
+		if q.DeveloperTokenRPS < 1 || q.DeveloperTokenRPS > 10000 {
+			v.fail("quota.developerTokenRps", "%v must be from 1 to 10000 requests per second (your account's GetOpenIdTokenForDeveloperIdentity quota; default 50)", q.DeveloperTokenRPS)
+		}
+	}
+	if r != nil && r.CacheHitRatio != nil {
+		q.CacheHitRatio = *r.CacheHitRatio
+		switch {
+		case q.CacheHitRatio < 0 || q.CacheHitRatio > maxCacheHitRatio:
+			v.fail("quota.cacheHitRatio", "%v must be from 0 to %v (the share of vends served from the cache)", q.CacheHitRatio, maxCacheHitRatio)
+		case e.Cache.Disabled && q.CacheHitRatio > 0:
+			v.fail("quota.cacheHitRatio", "only applies with the cache on; remove it or set cache.enabled to true")
+		}
+	}
+	if e.Cache.Disabled {
+		q.CacheHitRatio = 0
+	}
+	e.Quota = q
+}
+
+// deriveThrottle is the default HTTP API stage throttle: the vend rate the
+// developer-token quota sustains when a share CacheHitRatio of vends is
+// served from the cache, rate = developerTokenRps / (1 - cacheHitRatio)
+// (50 / (1 - 0.75) = 200 by default; 50 with the cache off), with a burst of
+// one second at that rate. A vend beyond it is refused by API Gateway with
+// 429 before it reaches the function or Cognito.
+func deriveThrottle(q QuotaConfig) (rate float64, burst int) {
+	rate = math.Floor(q.DeveloperTokenRPS / (1 - q.CacheHitRatio))
+	return rate, max(1, int(rate))
 }

@@ -91,6 +91,7 @@ func NewS3VendStack(scope awsconstructs.Construct, props S3VendStackProps) *S3Ve
 		Verifiers:             e.Verifiers,
 		BucketName:            s.Bucket.Bucket.BucketName(),
 		Upload:                e.Upload,
+		Cache:                 e.Cache,
 		CORSOrigins:           e.CORSOrigins,
 		ThrottleRate:          e.ThrottleRate,
 		ThrottleBurst:         e.ThrottleBurst,

@@ -225,6 +225,26 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		}, "s3vend.environments.dev.edge.window", `"1m", "2m", "5m" (default) or "10m"`},
 		{"edge unknown key", "dev", func(m map[string]any) { m["edge"] = map[string]any{"perIpPer5Minutes": 500} },
 			"s3vend.environments.dev", `unknown key "perIpPer5Minutes"`},
+		{"cache entries zero", "dev", func(m map[string]any) { m["cache"] = map[string]any{"maxEntries": 0} },
+			"s3vend.environments.dev.cache.maxEntries", `"enabled": false`},
+		{"cache entries too many", "dev", func(m map[string]any) { m["cache"] = map[string]any{"maxEntries": 1 << 30} },
+			"s3vend.environments.dev.cache.maxEntries", "from 1 to 100000"},
+		{"cache margin not a duration", "dev", func(m map[string]any) { m["cache"] = map[string]any{"minRemaining": "5 minutes"} },
+			"s3vend.environments.dev.cache.minRemaining", `like "5m"`},
+		{"cache margin too short", "dev", func(m map[string]any) { m["cache"] = map[string]any{"minRemaining": "10s"} },
+			"s3vend.environments.dev.cache.minRemaining", "from 30s"},
+		{"cache margin beyond the token", "dev", func(m map[string]any) { m["cache"] = map[string]any{"minRemaining": "15m"} },
+			"s3vend.environments.dev.cache.minRemaining", "shorter than tokenDuration"},
+		{"cache unknown key", "dev", func(m map[string]any) { m["cache"] = map[string]any{"ttl": "5m"} },
+			"s3vend.environments.dev", `unknown key "ttl"`},
+		{"quota zero", "dev", func(m map[string]any) { m["quota"] = map[string]any{"developerTokenRps": 0} },
+			"s3vend.environments.dev.quota.developerTokenRps", "from 1 to 10000"},
+		{"quota hit ratio 1", "dev", func(m map[string]any) { m["quota"] = map[string]any{"cacheHitRatio": 1} },
+			"s3vend.environments.dev.quota.cacheHitRatio", "from 0 to 0.95"},
+		{"quota hit ratio without cache", "dev", func(m map[string]any) {
+			m["cache"] = map[string]any{"enabled": false}
+			m["quota"] = map[string]any{"cacheHitRatio": 0.5}
+		}, "s3vend.environments.dev.quota.cacheHitRatio", "only applies with the cache on"},
 		{"upload unknown key", "dev", func(m map[string]any) { m["upload"] = map[string]any{"maxSize": 1} },
 			"s3vend.environments.dev", `unknown key "maxSize"`},
 	}
@@ -274,6 +294,38 @@ func TestConfigPartitionPrincipal(t *testing.T) {
 	agnostic, err := parseOne("dev", validEnv())
 	if err != nil || agnostic.Partition.Name != "aws" || agnostic.Principal != contract.Partitions[0].Principal {
 		t.Fatalf("%v %+v", err, agnostic)
+	}
+}
+
+func TestConfigThrottleDerivedFromQuota(t *testing.T) {
+	cases := []struct {
+		name  string
+		edit  func(m map[string]any)
+		rate  float64
+		burst int
+		cache contract.CacheSettings
+	}{
+		// 50 / (1 - 0.75): the default quota and hit ratio.
+		{"defaults", func(map[string]any) {}, 200, 200, contract.CacheSettings{MaxEntries: contract.DefaultCacheMaxEntries, MinRemaining: contract.DefaultCacheMinRemaining}},
+		{"cache off: the quota itself", func(m map[string]any) { m["cache"] = map[string]any{"enabled": false} }, 50, 50,
+			contract.CacheSettings{Disabled: true, MaxEntries: contract.DefaultCacheMaxEntries, MinRemaining: contract.DefaultCacheMinRemaining}},
+		{"raised quota", func(m map[string]any) { m["quota"] = map[string]any{"developerTokenRps": 120, "cacheHitRatio": 0.6} }, 300, 300,
+			contract.CacheSettings{MaxEntries: contract.DefaultCacheMaxEntries, MinRemaining: contract.DefaultCacheMinRemaining}},
+		{"explicit throttle wins", func(m map[string]any) { m["throttle"] = map[string]any{"rateLimit": 7} }, 7, 200,
+			contract.CacheSettings{MaxEntries: contract.DefaultCacheMaxEntries, MinRemaining: contract.DefaultCacheMinRemaining}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env := validEnv()
+			c.edit(env)
+			e, err := parseOne("dev", env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.ThrottleRate != c.rate || e.ThrottleBurst != c.burst || e.Cache != c.cache {
+				t.Errorf("throttle %v/%d cache %+v, want %v/%d %+v", e.ThrottleRate, e.ThrottleBurst, e.Cache, c.rate, c.burst, c.cache)
+			}
+		})
 	}
 }
 

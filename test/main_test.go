@@ -66,6 +66,9 @@ var testOnlyEnvironments = map[string]any{
 		"developerProviderName": "login.s3vend.acl",
 		"basicFlow":             false,
 		"userPool":              map[string]any{"create": true},
+		// A tuned cache and quota; the stage throttle is derived from them.
+		"cache": map[string]any{"maxEntries": 500, "minRemaining": "2m"},
+		"quota": map[string]any{"developerTokenRps": 100, "cacheHitRatio": 0.5},
 		"roleMappings": map[string]any{"rules": []any{map[string]any{
 			"claim": "cognito:groups", "matchType": "Contains", "value": "admins",
 			"roleArn": "arn:aws:iam::111122223333:role/s3vend-admins",
@@ -87,6 +90,7 @@ var testOnlyEnvironments = map[string]any{
 			"name": "wechat", "appId": "wx0123456789abcdef",
 		}},
 		"upload": map[string]any{"maxBytes": 1 << 20, "contentTypes": []string{"image/PNG", "image/jpeg"}, "expiry": "90s"},
+		"cache":  map[string]any{"enabled": false}, // the off switch
 		"alarms": map[string]any{
 			"email":                     []string{"ops@example.com", "oncall@example.org"},
 			"serverErrorRatePercent":    2.5,

@@ -367,6 +367,11 @@ func TestTokenVendorLeastPrivilege(t *testing.T) {
 			if err != nil || !reflect.DeepEqual(upload, env.Upload) {
 				t.Errorf("upload env %v reads back as %+v (%v), want %+v", vars, upload, err, env.Upload)
 			}
+			// The reuse cache, as the service's own parser reads it back.
+			cache, err := contract.ParseCacheEnv(func(k string) string { s, _ := vars[k].(string); return s })
+			if err != nil || cache != env.Cache || vars[contract.EnvCacheEnabled] == nil {
+				t.Errorf("cache env %v reads back as %+v (%v), want %+v", vars, cache, err, env.Cache)
+			}
 			if _, ok := vars[contract.EnvUnauthRoleARN]; ok != env.Guests {
 				t.Errorf("%s present = %v, guests = %v", contract.EnvUnauthRoleARN, ok, env.Guests)
 			}

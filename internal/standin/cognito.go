@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
 
 	"github.com/s3vend/s3vend/lambda/contract"
 	"github.com/s3vend/s3vend/test/accessmatrix"
@@ -131,6 +132,7 @@ type Cognito struct {
 	tokens     map[string]TokenInfo
 	calls      map[string]int
 	failures   map[string]failure
+	limits     map[string]*rate.Limiter
 }
 
 type identityRecord struct{ devUser string } // "" for a guest
@@ -184,6 +186,27 @@ func (c *Cognito) FailNext(op, code string, n int) {
 	c.failures[op] = failure{code, n}
 }
 
+// Limit enforces a token bucket of rps requests per second (burst) on op,
+// as Cognito's account-wide quotas do ("Quotas in Amazon Cognito",
+// https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html:
+// GetOpenIdTokenForDeveloperIdentity 50 RPS, GetId 25, GetOpenIdToken and
+// GetCredentialsForIdentity 200 by default). A call beyond it fails with
+// TooManyRequestsException, HTTP 400 (the operations' documented throttling
+// error, service/cognitoidentity types.TooManyRequestsException). It runs on
+// the wall clock, not CognitoOptions.Now. rps <= 0 removes the limit.
+func (c *Cognito) Limit(op string, rps float64, burst int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.limits == nil {
+		c.limits = map[string]*rate.Limiter{}
+	}
+	if rps <= 0 {
+		delete(c.limits, op)
+		return
+	}
+	c.limits[op] = rate.NewLimiter(rate.Limit(rps), max(1, burst))
+}
+
 // Calls is how many requests op received (failed ones included).
 func (c *Cognito) Calls(op string) int {
 	c.mu.Lock()
@@ -214,6 +237,9 @@ func (c *Cognito) record(op string) *AWSError {
 	c.calls[op]++
 	f, ok := c.failures[op]
 	if !ok {
+		if l := c.limits[op]; l != nil && !l.Allow() {
+			return &AWSError{http.StatusBadRequest, "TooManyRequestsException", "Rate exceeded"}
+		}
 		return nil
 	}
 	if f.n--; f.n <= 0 {

@@ -109,6 +109,19 @@ func TestCognitoTokens(t *testing.T) {
 	if n := c.Calls(standin.OpGetID); n != 2 {
 		t.Fatalf("GetId calls %d, want 2", n)
 	}
+	// A quota: one call passes the bucket (and is refused for the pool), the
+	// next is throttled; without the limit the pool answers again.
+	c.Limit(standin.OpGetID, 0.001, 1)
+	if _, err := anon.GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: &pool}); !errors.As(err, &na) {
+		t.Fatalf("within the quota: %v", err)
+	}
+	if _, err := anon.GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: &pool}); !errors.As(err, &tmr) {
+		t.Fatalf("beyond the quota: %v", err)
+	}
+	c.Limit(standin.OpGetID, 0, 0)
+	if _, err := anon.GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: &pool}); !errors.As(err, &na) {
+		t.Fatalf("limit removed: %v", err)
+	}
 }
 
 func TestWeChat(t *testing.T) {

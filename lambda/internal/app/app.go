@@ -4,6 +4,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -37,6 +38,10 @@ type Deps struct {
 	// Metrics receives the EMF metric records (os.Stdout in Lambda); nil,
 	// or an empty S3VEND_METRICS_STACK, records none.
 	Metrics io.Writer
+	// ShedWindow is how long developer-token calls are refused after Cognito
+	// throttled one (default vend.DefaultShedWindow; negative: no window,
+	// every request calls Cognito).
+	ShedWindow time.Duration
 	// SecretRefresh is how long a warm instance keeps the secret before
 	// reading it again (default DefaultSecretRefresh; negative: never).
 	SecretRefresh time.Duration
@@ -98,6 +103,8 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, erro
 		SessionPolicy:      cfg.SessionPolicy,
 		Upload:             vend.UploadConfig{Bucket: cfg.Bucket, Limits: cfg.Upload},
 		Now:                d.Now,
+		Cache:              cfg.Cache,
+		ShedWindow:         cmp.Or(d.ShedWindow, vend.DefaultShedWindow),
 	}, verifiers, awsx.NewCognito(d.AWS), awsx.NewSTS(d.AWS), posts)
 	return httpapi.New(svc, httpapi.Options{
 		Timeout:    cfg.UpstreamTimeout,

@@ -288,9 +288,9 @@ func TestUpstreamFailures(t *testing.T) {
 		attempt int
 	}{
 		{"cognito throttling", "/v1/token", func(h *harness) { h.cognito.Fail("TooManyRequestsException") }, 503, "upstream_throttled",
-			func(h *harness) int { return h.cognito.Calls("GetOpenIdTokenForDeveloperIdentity") }, 3},
+			func(h *harness) int { return h.cognito.Calls("GetOpenIdTokenForDeveloperIdentity") }, 1}, // a throttle is not retried (awsx.NoThrottleRetry)
 		{"sts throttling", "/v1/credentials", func(h *harness) { h.sts.Fail("Throttling") }, 503, "upstream_throttled",
-			func(h *harness) int { return h.sts.Calls("AssumeRoleWithWebIdentity") }, 3},
+			func(h *harness) int { return h.sts.Calls("AssumeRoleWithWebIdentity") }, 1},
 		{"cognito internal error", "/v1/token", func(h *harness) { h.cognito.Fail("InternalErrorException") }, 502, "upstream_error",
 			func(h *harness) int { return h.cognito.Calls("GetOpenIdTokenForDeveloperIdentity") }, 3},
 		{"cognito not authorized", "/v1/token", func(h *harness) { h.cognito.Fail("NotAuthorizedException") }, 502, "upstream_error",

@@ -60,6 +60,13 @@ type harnessOpts struct {
 	startErr   *error           // when set, app.New's error is stored here instead of failing the test
 	now        func() time.Time // app.Deps.Now (default time.Now)
 	metricsOut io.Writer        // app.Deps.Metrics (default the harness's metrics buffer)
+	// shed keeps the vendor's shedding window after a throttle; without
+	// it every request reaches the fakes (most tests count those calls).
+	shed       bool
+	shedWindow time.Duration // with shed: the window (0: the default)
+	// cognito, when set, is shared with another harness (several vendor
+	// instances in front of one Cognito).
+	cognito *fakes.Cognito
 }
 
 // inProcessTransport dispatches requests to handlers by host, in memory.
@@ -108,6 +115,9 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	if o.secret != "" {
 		h.secrets.SecretString = o.secret
 	}
+	if o.cognito != nil {
+		h.cognito = o.cognito
+	}
 	routes = inProcessTransport{}
 	defer func() { routes = nil }()
 	h.issuer.URL = serve(t, h.issuer.Handler())
@@ -149,6 +159,9 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 		"S3VEND_SECRET_ARN":                  "arn:aws:secretsmanager:eu-west-1:123456789012:secret:s3vend-AbCdEf",
 		"S3VEND_UPSTREAM_TIMEOUT":            "2s",
 		"S3VEND_BUCKET":                      testBucket,
+		// Most tests count upstream calls per request; the cache tests
+		// (cache_test.go) turn it on.
+		"S3VEND_CACHE_ENABLED": "false",
 	}
 	for k, v := range o.env {
 		env[k] = v
@@ -180,7 +193,12 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	if o.quietLogs {
 		logw = io.Discard
 	}
+	shed := time.Duration(-1)
+	if o.shed {
+		shed = o.shedWindow // 0: the default
+	}
 	handler, err := app.New(ctx, cfg, app.Deps{
+		ShedWindow: shed,
 		AWS:        awsCfg,
 		HTTPClient: client,
 		Logger:     slog.New(slog.NewJSONHandler(logw, nil)),

@@ -291,12 +291,12 @@ func TestUploadThrottledIs503(t *testing.T) {
 	h.cognito.FailOp("GetCredentialsForIdentity", "TooManyRequestsException")
 	// WHEN a user asks for a form
 	r := h.upload(nil)
-	// THEN 503 after the bounded retries, without upstream detail
+	// THEN 503 at once (a throttle is not retried), without upstream detail
 	if r.status != http.StatusServiceUnavailable || r.errCode() != "upstream_throttled" || r.header.Get("Retry-After") == "" {
 		t.Fatalf("status %d body %s", r.status, r.body)
 	}
-	if n := h.cognito.Calls("GetCredentialsForIdentity"); n != 3 {
-		t.Errorf("GetCredentialsForIdentity attempts = %d, want 3 (S3VEND_MAX_ATTEMPTS default)", n)
+	if n := h.cognito.Calls("GetCredentialsForIdentity"); n != 1 {
+		t.Errorf("GetCredentialsForIdentity attempts = %d, want 1 (throttles are not retried)", n)
 	}
 	if strings.Contains(string(r.body)+h.logs.String(), "fake upstream detail") {
 		t.Error("upstream detail leaked")

@@ -55,6 +55,9 @@ func LoadConfig(ctx context.Context, o Options) (aws.Config, error) {
 			return retry.NewStandard(func(so *retry.StandardOptions) {
 				so.MaxAttempts = o.MaxAttempts
 				so.MaxBackoff = o.MaxBackoff
+				// First, so it decides before the default list (IsErrorRetryables
+				// takes the first answer that is not Unknown).
+				so.Retryables = append([]retry.IsErrorRetryable{NoThrottleRetry}, so.Retryables...)
 			})
 		}),
 	}
@@ -70,6 +73,27 @@ func LoadConfig(ctx context.Context, o Options) (aws.Config, error) {
 	}
 	return markCredentials(cfg), nil
 }
+
+// NoThrottleRetry refuses to retry a throttling error. The standard retryer
+// retries them by default: aws-sdk-go-v2@v1.47.7 aws/retry/standard.go lists
+// RetryableErrorCode{Codes: DefaultThrottleErrorCodes} (TooManyRequestsException,
+// Throttling, ThrottlingException, ...) in DefaultRetryables, with jittered
+// exponential backoff and a per-client retry token bucket (500 tokens, 5 per
+// retry). Cognito Identity's quotas are account-wide requests per second:
+// retrying inside the same request only spends more of the quota that is
+// already exhausted and holds the Lambda instance for the backoff. The vendor
+// answers 503 upstream_throttled with Retry-After at once instead, and the
+// client retries after it (client/ honours Retry-After). Other errors keep
+// the bounded standard retries (S3VEND_MAX_ATTEMPTS).
+var NoThrottleRetry = retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+	var ae interface{ ErrorCode() string }
+	if errors.As(err, &ae) {
+		if _, ok := retry.DefaultThrottleErrorCodes[ae.ErrorCode()]; ok {
+			return aws.FalseTernary
+		}
+	}
+	return aws.UnknownTernary
+})
 
 // markCredentials returns cfg with its credentials provider wrapped so that a
 // failure to retrieve credentials is a *credentialsError, which classify

@@ -99,6 +99,8 @@ type Config struct {
 	Upload contract.UploadLimits
 	// MetricsStack is the Stack dimension of the EMF metrics; "" emits none.
 	MetricsStack string
+	// Cache configures the reuse cache (S3VEND_CACHE_*, defaults applied).
+	Cache contract.CacheSettings
 }
 
 // LoginKey is the Logins key clients use with GetCredentialsForIdentity for
@@ -266,6 +268,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		bad(EnvBucket, "must be an S3 bucket name (3-63 characters of a-z, 0-9, '.', '-') or unset")
 	}
 	if c.Upload, err = contract.ParseUploadEnv(getenv); err != nil {
+		errs = append(errs, err) // each line already names its variable
+	}
+	if c.Cache, err = contract.ParseCacheEnv(getenv); err != nil {
 		errs = append(errs, err) // each line already names its variable
 	}
 	if len(errs) > 0 {

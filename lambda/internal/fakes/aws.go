@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Behaviour is shared by the AWS fakes.
@@ -25,6 +27,26 @@ type Behaviour struct {
 	delay   time.Duration     // sleep before answering
 	last    map[string]map[string]any
 	signed  map[string]bool // whether the last call of an operation carried a SigV4 Authorization
+	limits  map[string]*rate.Limiter
+}
+
+// Limit enforces a token bucket on op, as Cognito's account-wide quotas do
+// ("Quotas in Amazon Cognito": GetOpenIdTokenForDeveloperIdentity 50
+// requests per second by default): a call beyond it fails with
+// TooManyRequestsException, the operation's throttling error
+// (service/cognitoidentity types.TooManyRequestsException, HTTP 400).
+// rps <= 0 removes the limit. Calls counts refused calls too.
+func (b *Behaviour) Limit(op string, rps float64, burst int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.limits == nil {
+		b.limits = map[string]*rate.Limiter{}
+	}
+	if rps <= 0 {
+		delete(b.limits, op)
+		return
+	}
+	b.limits[op] = rate.NewLimiter(rate.Limit(rps), burst)
 }
 
 // Fail makes every call fail with the AWS error code ("" to succeed again).
@@ -86,6 +108,9 @@ func (b *Behaviour) record(op string, in map[string]any, signed bool) (string, t
 	b.signed[op] = signed
 	if code := b.opErr[op]; code != "" {
 		return code, b.delay
+	}
+	if l := b.limits[op]; l != nil && !l.Allow() {
+		return "TooManyRequestsException", b.delay
 	}
 	return b.errCode, b.delay
 }

@@ -84,8 +84,8 @@ type outcome struct {
 	code     string
 	detail   string
 	provider string
-	// cacheHit: the vend was served from the instance's cache. Nothing sets
-	// it yet; the vend cache (issue 10, part 1) does.
+	// cacheHit: the vend was served from the instance's reuse cache
+	// (the Cached field of vend.Token, vend.Credentials, vend.Upload).
 	cacheHit bool
 }
 
@@ -240,6 +240,14 @@ func (h *Handler) respond(w http.ResponseWriter, res any, err error, out *outcom
 		}
 		h.writeError(w, errorFor(err), out)
 		return
+	}
+	switch r := res.(type) {
+	case vend.Token:
+		out.cacheHit = r.Cached
+	case vend.Credentials:
+		out.cacheHit = r.Cached
+	case vend.Upload:
+		out.cacheHit = r.Cached
 	}
 	h.writeJSON(w, http.StatusOK, res, out)
 }

@@ -62,6 +62,9 @@ type Upload struct {
 	Key        string            `json:"key"`
 	IdentityID string            `json:"identityId"`
 	ExpiresAt  time.Time         `json:"expiresAt"`
+	// Cached: the signing credentials came from the reuse cache, no AWS
+	// call (not in the body).
+	Cached bool `json:"-"`
 }
 
 // InvalidUpload is a refused upload request. Field is the request field at
@@ -133,22 +136,35 @@ func (s *Service) Upload(ctx context.Context, req UploadRequest) (Upload, error)
 	if err != nil {
 		return Upload{}, err
 	}
-	it, _, err := s.developerToken(ctx, req.Provider, req.Credential)
+	user, err := s.verifyUser(ctx, req.Provider, req.Credential)
 	if err != nil {
 		return Upload{}, err
 	}
-	if !ValidIdentityID(it.IdentityID, s.cfg.Region) {
-		// The key length check above relies on this shape.
-		return Upload{}, fault.New(fault.ErrUpstream, "GetOpenIdTokenForDeveloperIdentity: unexpected identity id", nil)
+	// A cached entry must outlive a full-length form (and a second of
+	// signing margin); the form itself is signed per request.
+	expires := s.cfg.Upload.Limits.Expiry
+	e, hit, err := s.cached(ctx, cacheKey{kindUpload, user}, expires+time.Second, func(ctx context.Context) (cacheEntry, error) {
+		it, _, _, err := s.developerToken(ctx, user)
+		if err != nil {
+			return cacheEntry{}, err
+		}
+		if !ValidIdentityID(it.IdentityID, s.cfg.Region) {
+			// The key length check above relies on this shape.
+			return cacheEntry{}, fault.New(fault.ErrUpstream, "GetOpenIdTokenForDeveloperIdentity: unexpected identity id", nil)
+		}
+		creds, err := s.cognito.CredentialsForIdentity(ctx, it.IdentityID, map[string]string{s.cfg.LoginKey: it.Token})
+		if err != nil {
+			return cacheEntry{}, err
+		}
+		return cacheEntry{it: IdentityToken{IdentityID: it.IdentityID}, creds: creds}, nil
+	})
+	if err != nil {
+		return Upload{}, err
 	}
+	it, creds := e.it, e.creds
 	start := s.cfg.Now()
-	creds, err := s.cognito.CredentialsForIdentity(ctx, it.IdentityID, map[string]string{s.cfg.LoginKey: it.Token})
-	if err != nil {
-		return Upload{}, err
-	}
 	// The form must not outlive the credentials that signed it (S3 would
 	// refuse it then anyway); keep a second of margin for the signing time.
-	expires := s.cfg.Upload.Limits.Expiry
 	if left := (creds.Expiration.Sub(start) - time.Second).Truncate(time.Second); left < expires {
 		expires = left
 	}
@@ -172,6 +188,7 @@ func (s *Service) Upload(ctx context.Context, req UploadRequest) (Upload, error)
 		Key:        key,
 		IdentityID: it.IdentityID,
 		ExpiresAt:  start.Add(expires).UTC().Truncate(time.Second), // signing happens after start: conservative
+		Cached:     hit,
 	}, nil
 }
 

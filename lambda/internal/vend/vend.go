@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/s3vend/s3vend/lambda/contract"
 	"github.com/s3vend/s3vend/lambda/internal/fault"
 	"github.com/s3vend/s3vend/lambda/internal/verify"
 )
@@ -85,6 +86,12 @@ type Config struct {
 	// a negative rate: no cap).
 	NewGuestsPerSecond float64
 	NewGuestsBurst     int
+	// Cache configures the per-instance reuse cache (cache.go); its zero
+	// value is on with the contract's defaults.
+	Cache contract.CacheSettings
+	// ShedWindow is how long developer-token calls are refused after Cognito
+	// throttled one (default DefaultShedWindow; negative: never).
+	ShedWindow time.Duration
 }
 
 // Token is the result of POST /v1/token.
@@ -95,6 +102,8 @@ type Token struct {
 	IdentityPoolID string    `json:"identityPoolId"`
 	Region         string    `json:"region"`
 	LoginKey       string    `json:"loginKey"`
+	// Cached: served from the reuse cache, no AWS call (not in the body).
+	Cached bool `json:"-"`
 }
 
 // Credentials is the result of POST /v1/credentials and, with the basic flow,
@@ -105,6 +114,8 @@ type Credentials struct {
 	SecretAccessKey string    `json:"secretAccessKey"`
 	SessionToken    string    `json:"sessionToken"`
 	Expiration      time.Time `json:"expiration"`
+	// Cached: served from the reuse cache, no AWS call (not in the body).
+	Cached bool `json:"-"`
 }
 
 // GuestToken is the result of POST /v1/guest when the pool does not allow the
@@ -127,6 +138,8 @@ type Service struct {
 	posts      PostSigner
 	uploadErrs uploadErrors
 	newGuests  *rate.Limiter // nil: no cap
+	reuse      *reuse        // nil: cache off
+	shed       *shedder      // nil: no shedding window
 }
 
 // New returns a Service. Verifier names must be unique (config checks this).
@@ -139,8 +152,15 @@ func New(cfg Config, verifiers []verify.Verifier, cognito Cognito, sts STS, post
 	for _, v := range verifiers {
 		m[v.Name()] = v
 	}
-	return &Service{cfg: cfg, verifiers: m, cognito: cognito, sts: sts, posts: posts,
-		uploadErrs: newUploadErrors(cfg.Upload.Limits), newGuests: newGuestLimiter(cfg)}
+	if cfg.ShedWindow == 0 {
+		cfg.ShedWindow = DefaultShedWindow
+	}
+	s := &Service{cfg: cfg, verifiers: m, cognito: cognito, sts: sts, posts: posts,
+		uploadErrs: newUploadErrors(cfg.Upload.Limits), newGuests: newGuestLimiter(cfg), reuse: newReuse(cfg.Cache)}
+	if cfg.ShedWindow > 0 {
+		s.shed = newShedder(cfg.ShedWindow)
+	}
+	return s
 }
 
 // HasProvider reports whether name is a configured verifier.
@@ -156,10 +176,14 @@ func (s *Service) GuestsEnabled() bool { return s.cfg.GuestsEnabled }
 // is served and guests get credentials (Guest) rather than a token (GuestToken).
 func (s *Service) BasicFlow() bool { return s.cfg.BasicFlow }
 
-// Token verifies the credential and makes exactly one AWS call:
-// GetOpenIdTokenForDeveloperIdentity.
+// Token verifies the credential and makes at most one AWS call:
+// GetOpenIdTokenForDeveloperIdentity (none on a cache hit).
 func (s *Service) Token(ctx context.Context, provider, credential string) (Token, error) {
-	it, expires, err := s.developerToken(ctx, provider, credential)
+	user, err := s.verifyUser(ctx, provider, credential)
+	if err != nil {
+		return Token{}, err
+	}
+	it, expires, hit, err := s.developerToken(ctx, user)
 	if err != nil {
 		return Token{}, err
 	}
@@ -170,21 +194,45 @@ func (s *Service) Token(ctx context.Context, provider, credential string) (Token
 		IdentityPoolID: s.cfg.IdentityPoolID,
 		Region:         s.cfg.Region,
 		LoginKey:       s.cfg.LoginKey,
+		Cached:         hit,
 	}, nil
 }
 
-// Credentials verifies the credential and makes exactly two AWS calls:
+// Credentials verifies the credential and makes at most two AWS calls:
 // GetOpenIdTokenForDeveloperIdentity, then AssumeRoleWithWebIdentity on the
-// authenticated role (basic flow).
+// authenticated role (basic flow); none on a cache hit.
 func (s *Service) Credentials(ctx context.Context, provider, credential string) (Credentials, error) {
 	if !s.cfg.BasicFlow {
 		return Credentials{}, fault.New(fault.ErrBasicFlowDisabled, "credentials need the basic flow", nil)
 	}
-	it, _, err := s.developerToken(ctx, provider, credential)
+	user, err := s.verifyUser(ctx, provider, credential)
 	if err != nil {
 		return Credentials{}, err
 	}
-	return s.assume(ctx, s.cfg.AuthRoleARN, it)
+	e, hit, err := s.cached(ctx, cacheKey{kindCredentials, user}, 0, func(ctx context.Context) (cacheEntry, error) {
+		it, _, _, err := s.developerToken(ctx, user)
+		if err != nil {
+			return cacheEntry{}, err
+		}
+		c, err := s.assume(ctx, s.cfg.AuthRoleARN, it)
+		if err != nil {
+			return cacheEntry{}, err
+		}
+		return cacheEntry{it: IdentityToken{IdentityID: c.IdentityID}, creds: AWSCredentials{
+			AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expiration: c.Expiration,
+		}}, nil
+	})
+	if err != nil {
+		return Credentials{}, err
+	}
+	return Credentials{
+		IdentityID:      e.it.IdentityID,
+		AccessKeyID:     e.creds.AccessKeyID,
+		SecretAccessKey: e.creds.SecretAccessKey,
+		SessionToken:    e.creds.SessionToken,
+		Expiration:      e.creds.Expiration,
+		Cached:          hit,
+	}, nil
 }
 
 // Guest vends unauthenticated-role credentials (basic flow): GetId (unless
@@ -245,27 +293,48 @@ func (s *Service) guestToken(ctx context.Context, identityID string) (IdentityTo
 	return it, nil
 }
 
-func (s *Service) developerToken(ctx context.Context, provider, credential string) (IdentityToken, time.Time, error) {
+// verifyUser verifies the credential with the named verifier and returns the
+// namespaced user id (UserID). Every request is verified, cache or not.
+func (s *Service) verifyUser(ctx context.Context, provider, credential string) (string, error) {
 	v, ok := s.verifiers[provider]
 	if !ok {
-		return IdentityToken{}, time.Time{}, fault.New(fault.ErrUnknownProvider, "no such verifier", nil)
+		return "", fault.New(fault.ErrUnknownProvider, "no such verifier", nil)
 	}
 	id, err := v.Verify(ctx, credential)
 	if err != nil {
-		return IdentityToken{}, time.Time{}, err
+		return "", err
 	}
-	start := s.cfg.Now()
-	it, err := s.cognito.DeveloperToken(ctx, DeveloperLogin{
-		IdentityPoolID:    s.cfg.IdentityPoolID,
-		DeveloperProvider: s.cfg.DeveloperProvider,
-		UserID:            UserID(provider, id),
-		TokenDuration:     s.cfg.TokenDuration,
+	return UserID(provider, id), nil
+}
+
+// developerToken returns user's Cognito identity and token and its expiry,
+// from the cache (hit) or from GetOpenIdTokenForDeveloperIdentity. Within a
+// shedding window after a throttle it refuses at once (ErrThrottled).
+func (s *Service) developerToken(ctx context.Context, user string) (IdentityToken, time.Time, bool, error) {
+	e, hit, err := s.cached(ctx, cacheKey{kindToken, user}, 0, func(ctx context.Context) (cacheEntry, error) {
+		start := s.cfg.Now()
+		if s.shed != nil && s.shed.shedding() {
+			return cacheEntry{}, fault.New(fault.ErrThrottled, "GetOpenIdTokenForDeveloperIdentity: shedding load after a throttle", nil)
+		}
+		it, err := s.cognito.DeveloperToken(ctx, DeveloperLogin{
+			IdentityPoolID:    s.cfg.IdentityPoolID,
+			DeveloperProvider: s.cfg.DeveloperProvider,
+			UserID:            user,
+			TokenDuration:     s.cfg.TokenDuration,
+		})
+		if err != nil {
+			if s.shed != nil {
+				s.shed.observe(err)
+			}
+			return cacheEntry{}, err
+		}
+		// The token's lifetime starts no earlier than our call: a conservative expiry.
+		return cacheEntry{it: it, expires: start.Add(s.cfg.TokenDuration).UTC().Truncate(time.Second)}, nil
 	})
 	if err != nil {
-		return IdentityToken{}, time.Time{}, err
+		return IdentityToken{}, time.Time{}, false, err
 	}
-	// The token's lifetime starts no earlier than our call: a conservative expiry.
-	return it, start.Add(s.cfg.TokenDuration).UTC().Truncate(time.Second), nil
+	return e.it, e.expires, hit, nil
 }
 
 func (s *Service) assume(ctx context.Context, role string, it IdentityToken) (Credentials, error) {
