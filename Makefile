@@ -18,6 +18,8 @@ PKGS    := . ./constructs/... ./stacks/... ./lambda/... ./test/... ./client/... 
 GODIRS  := app.go constructs stacks lambda test client cmd internal examples
 # Debian packages of the real clients the end-to-end tests drive (test/e2e).
 E2E_DEBS := chromium awscli python3-boto3
+# Graphviz renders the architecture picture (make diagram; make test checks it).
+DIAGRAM_DEBS := graphviz
 
 # The jsii kernel runs on the pinned Node 24, not the machine's Node 20.
 export JSII_NODE := $(NODE24)
@@ -30,7 +32,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 LAMBDA_FUZZTIME ?= 1s
 include lambda/Makefile.inc
 
-.PHONY: help setup e2e-deps synth test unit cdk-test e2e local lint fmt-check vet staticcheck bench update-snapshots clean diff deploy destroy
+.PHONY: help setup e2e-deps synth test unit cdk-test e2e local lint fmt-check vet staticcheck bench update-snapshots clean diff deploy destroy diagram
 
 help:
 	@echo "make synth  - set up and synthesize every environment into cdk.out (offline)"
@@ -39,6 +41,7 @@ help:
 	@echo "make local  - run the token vendor against strict local stand-ins of Cognito, STS and S3 (ENV=dev)"
 	@echo "make e2e    - only the end-to-end client tests (Go, AWS CLI, boto3, Chromium, mini-program)"
 	@echo "make update-snapshots - rewrite golden templates (read the diff first)"
+	@echo "make diagram - regenerate docs/architecture.{dot,svg,png} from the golden templates"
 
 setup: node_modules/.installed go.sum
 	@$(GO) mod download
@@ -52,7 +55,7 @@ node_modules/.installed: package.json package-lock.json
 # The real clients of the end-to-end tests, from Debian (CI runs as root).
 e2e-deps:
 	@missing=""; \
-	for p in $(E2E_DEBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	for p in $(E2E_DEBS) $(DIAGRAM_DEBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
@@ -102,6 +105,15 @@ update-snapshots:
 bench: setup lambda-bench
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./client/... ./cmd/s3vend/...
 	CFN_GUARD=$(GUARD) NODE24=$(NODE24) $(GO) test -run='^$$' -bench=. -benchtime=3x -count=1 ./test/
+
+# The architecture picture, from the golden snapshots (equal to a fresh
+# synthesis: TestSnapshots), so make test checks it without synthesizing;
+# after make update-snapshots, run make diagram. internal/diagram's test
+# fails when docs/architecture.dot or .svg is stale.
+diagram: e2e-deps
+	$(GO) run ./internal/tools/diagram -templates test/testdata/snapshots -out docs/architecture.dot
+	dot -Tsvg docs/architecture.dot -o docs/architecture.svg
+	dot -Tpng -Gdpi=80 docs/architecture.dot -o docs/architecture.png
 
 diff: setup
 	$(CDK) diff
