@@ -32,7 +32,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 LAMBDA_FUZZTIME ?= 1s
 include lambda/Makefile.inc
 
-.PHONY: help setup e2e-deps synth test unit cdk-test e2e local lint fmt-check vet staticcheck bench update-snapshots clean diff deploy destroy diagram
+.PHONY: help setup e2e-deps synth test unit cdk-test e2e local lint fmt-check vet staticcheck bench update-snapshots clean diff deploy destroy diagram smoke
 
 help:
 	@echo "make synth  - set up and synthesize every environment into cdk.out (offline)"
@@ -41,6 +41,7 @@ help:
 	@echo "make local  - run the token vendor against strict local stand-ins of Cognito, STS and S3 (ENV=dev)"
 	@echo "make e2e    - only the end-to-end client tests (Go, AWS CLI, boto3, Chromium, mini-program)"
 	@echo "make update-snapshots - rewrite golden templates (read the diff first)"
+	@echo "make smoke STACK=S3Vend-<env> [OUTPUTS=file] - check a deployed environment end to end (pass/fail table)"
 	@echo "make diagram - regenerate docs/architecture.{dot,svg,png} from the golden templates"
 
 setup: node_modules/.installed go.sum
@@ -114,6 +115,17 @@ diagram: e2e-deps
 	$(GO) run ./internal/tools/diagram -templates test/testdata/snapshots -out docs/architecture.dot
 	dot -Tsvg docs/architecture.dot -o docs/architecture.svg
 	dot -Tpng -Gdpi=80 docs/architecture.dot -o docs/architecture.png
+
+# Post-deploy smoke check of a deployed environment (s3vend smoke): the
+# stack's outputs from OUTPUTS (a cdk deploy --outputs-file file) or from
+# CloudFormation DescribeStacks; hs256 test logins signed with the key of
+# the VerifierSecretArn secret, or SMOKE_FLAGS='--provider wechat
+# --credential-command ...'. Needs AWS credentials only to read
+# CloudFormation and Secrets Manager.
+smoke:
+	@if [ -z "$(STACK)" ]; then echo "usage: make smoke STACK=S3Vend-<env> [OUTPUTS=outputs.json] [SMOKE_FLAGS='--credential-command ...']" >&2; exit 2; fi
+	@$(GO) build -o .build/s3vend ./cmd/s3vend
+	@.build/s3vend smoke --stack $(STACK) $(if $(OUTPUTS),--outputs $(OUTPUTS)) $(SMOKE_FLAGS)
 
 diff: setup
 	$(CDK) diff
