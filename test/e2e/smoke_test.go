@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -232,5 +233,34 @@ func TestSmokeBadInput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSmokeLiveForms: without an outputs file or a key, the smoke check
+// reads the stack's outputs with CloudFormation DescribeStacks and the hs256
+// key from the VerifierSecretArn secret, with the operator's AWS
+// credentials (the stand-ins check their SigV4 signature).
+func TestSmokeLiveForms(t *testing.T) {
+	ready(t)
+	op, err := devStack.StartOperator("S3Vend-dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer op.Close()
+	env := append(append(devStack.ClientEnv(), op.Env()...), "S3VEND_S3_PATH_STYLE=true",
+		"AWS_CONFIG_FILE="+os.DevNull, "AWS_SHARED_CREDENTIALS_FILE="+os.DevNull)
+	out := run(t, env, false, binaries["s3vend"], "smoke", "--stack", "S3Vend-dev")
+	wantRows(t, out, smokeChecks, "pass")
+	noSmokeLeftovers(t, devStack)
+
+	// A stack CloudFormation does not have, and credentials it refuses.
+	msg, exit := runCode(t, env, binaries["s3vend"], "smoke", "--stack", "S3Vend-gone")
+	if exit != 2 || !strings.Contains(msg, "stack S3Vend-gone not found in us-east-1") || strings.Count(strings.TrimSpace(msg), "\n") != 0 {
+		t.Errorf("missing stack: exit %d, want 2 and one line:\n%s", exit, msg)
+	}
+	wrongKey := append(slices.Clone(env), "AWS_SECRET_ACCESS_KEY=not-the-operators")
+	msg, exit = runCode(t, wrongKey, binaries["s3vend"], "smoke", "--stack", "S3Vend-dev")
+	if exit == 0 || !strings.Contains(msg, "SignatureDoesNotMatch") || strings.Count(strings.TrimSpace(msg), "\n") != 0 {
+		t.Errorf("wrong secret key: exit %d, want a failure naming SignatureDoesNotMatch:\n%s", exit, msg)
 	}
 }
