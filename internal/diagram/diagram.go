@@ -57,10 +57,12 @@ func LoadDir(dir string) ([]Template, error) {
 	return out, nil
 }
 
-// Group names the kind of a stack: environments of the main stack
-// (S3Vend-<env>) share one group; a companion stack (S3Vend-<env>-EdgeACL)
-// is grouped by its suffix. It returns the group and the environment.
-func Group(stack string) (group, env string) {
+// Group names the kind of a stack. The environments' main stacks
+// (S3Vend-<env>: the ones with an identity pool) share one group; a
+// companion stack of an environment (S3Vend-<env>-EdgeACL) is grouped by
+// its suffix; any other stack (e.g. a CI/CD stack) is its own group. It
+// returns the group and the environment ("" for a stack of its own).
+func Group(stack string, body map[string]any) (group, env string) {
 	rest, ok := strings.CutPrefix(stack, "S3Vend-")
 	if !ok {
 		return stack, ""
@@ -68,7 +70,20 @@ func Group(stack string) (group, env string) {
 	if i := strings.Index(rest, "-"); i > 0 && isCompanion(rest[i+1:]) {
 		return "S3Vend-<env>-" + rest[i+1:], rest[:i]
 	}
+	if !hasType(body, "AWS::Cognito::IdentityPool") {
+		return stack, ""
+	}
 	return "S3Vend-<env>", rest
+}
+
+func hasType(body map[string]any, typ string) bool {
+	res, _ := body["Resources"].(map[string]any)
+	for _, r := range res {
+		if t, _ := r.(map[string]any)["Type"].(string); t == typ {
+			return true
+		}
+	}
+	return false
 }
 
 // isCompanion: a companion stack's suffix is a construct id (upper-case
@@ -84,17 +99,20 @@ type edgeKey struct{ from, to string }
 
 // Graph is the union of the templates' resources and references.
 type Graph struct {
-	nodes     map[string]*node // key group/id
-	edges     map[edgeKey]map[string]bool
-	groupEnvs map[string]map[string]bool
-	region    map[string]string // group -> fixed region of its stacks, if any
+	nodes      map[string]*node // key group/id
+	edges      map[edgeKey]map[string]bool
+	groupEnvs  map[string]map[string]bool
+	stackGroup map[string]string // stack name -> group
 }
 
 // Build merges the templates into one graph.
 func Build(ts []Template) *Graph {
-	g := &Graph{nodes: map[string]*node{}, edges: map[edgeKey]map[string]bool{}, groupEnvs: map[string]map[string]bool{}, region: map[string]string{}}
+	g := &Graph{nodes: map[string]*node{}, edges: map[edgeKey]map[string]bool{}, groupEnvs: map[string]map[string]bool{}, stackGroup: map[string]string{}}
+	// First every stack's resources, so that a cross-stack reference
+	// (Fn::GetStackOutput) finds its target whatever the order.
 	for _, t := range ts {
-		group, env := Group(t.Stack)
+		group, env := Group(t.Stack, t.Body)
+		g.stackGroup[t.Stack] = group
 		if g.groupEnvs[group] == nil {
 			g.groupEnvs[group] = map[string]bool{}
 		}
@@ -110,10 +128,13 @@ func Build(ts []Template) *Graph {
 			}
 			n.envs[env] = true
 		}
+	}
+	for _, t := range ts {
+		group := g.stackGroup[t.Stack]
+		res, _ := t.Body["Resources"].(map[string]any)
 		for id, r := range res {
 			rm, _ := r.(map[string]any)
-			from := group + "/" + id
-			w := walker{g: g, group: group, from: from, resources: res, stackGroup: Group}
+			w := walker{g: g, group: group, from: group + "/" + id, resources: res}
 			for _, d := range dependsOn(rm["DependsOn"]) {
 				w.add(d, "depends on")
 			}
@@ -160,11 +181,10 @@ func topLabel(typ, prop string) string {
 }
 
 type walker struct {
-	g          *Graph
-	group      string
-	from       string
-	resources  map[string]any
-	stackGroup func(string) (string, string)
+	g         *Graph
+	group     string
+	from      string
+	resources map[string]any
 }
 
 var subRef = regexp.MustCompile(`\$\{([A-Za-z0-9]+)(\.[A-Za-z0-9.]+)?\}`)
@@ -270,7 +290,10 @@ func (w walker) stackOutput(v any, label string) {
 	m, _ := v.(map[string]any)
 	stack, _ := m["StackName"].(string)
 	output, _ := m["OutputName"].(string)
-	group, _ := w.stackGroup(stack)
+	group, ok := w.g.stackGroup[stack]
+	if !ok {
+		return // a stack not drawn
+	}
 	// The output's value is a GetAtt/Ref in the other template; its name
 	// (PublishOutputFnGetAtt<LogicalId><Attr><hash>) is not parsed: the
 	// edge goes to every resource of that group the output name mentions.
@@ -313,7 +336,11 @@ func (g *Graph) DOT() []byte {
 	groups := sortedKeys(g.groupEnvs)
 	for i, group := range groups {
 		envs := sortedKeys(g.groupEnvs[group])
-		fmt.Fprintf(&b, "  subgraph cluster_%d {\n    label=%q; style=rounded; color=\"#888888\";\n", i, group+"  ("+strings.Join(envs, ", ")+")")
+		title := group
+		if len(envs) > 1 || envs[0] != "" {
+			title += "  (" + strings.Join(envs, ", ") + ")"
+		}
+		fmt.Fprintf(&b, "  subgraph cluster_%d {\n    label=%q; style=rounded; color=\"#888888\";\n", i, title)
 		for _, key := range sortedKeys(g.nodes) {
 			n := g.nodes[key]
 			if n.group != group {
@@ -377,7 +404,7 @@ func color(typ string) string {
 		return "#fadbd8"
 	case "Lambda", "ApiGatewayV2":
 		return "#d6eaf8"
-	case "SecretsManager":
+	case "SecretsManager", "KMS":
 		return "#e8daef"
 	case "Logs", "CloudWatch", "SNS":
 		return "#fcf3cf"

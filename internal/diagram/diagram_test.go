@@ -79,6 +79,7 @@ func TestEdges(t *testing.T) {
 		{Stack: "S3Vend-dev", Body: tpl(`{` + common + `,"Fn":{"Type":"Custom::Thing","DependsOn":"Policy","Properties":{"X":{"Ref":"AWS::Region"}}}}`)},
 		{Stack: "S3Vend-prod", Body: tpl(`{` + common + `}`)},
 		{Stack: "S3Vend-dev-EdgeACL", Body: tpl(`{"Acl":{"Type":"AWS::WAFv2::WebACL"}}`)},
+		{Stack: "S3Vend-cicd", Body: tpl(`{"Deploy":{"Type":"AWS::IAM::Role"}}`)},
 	})
 	dot := string(g.DOT())
 	// THEN every kind of reference is an edge with its label, unknown types
@@ -91,6 +92,9 @@ func TestEdges(t *testing.T) {
 		`"S3Vend-<env>/Fn" [label="Fn\nCustom::Thing\n[only dev]"`,
 		`"S3Vend-<env>/Bucket1A2B3C4D" [label="Bucket\nS3::Bucket"`,
 		`"S3Vend-<env>-EdgeACL/Acl"`,
+		// a stack without an identity pool is not an environment: its own cluster
+		`label="S3Vend-cicd";`,
+		`"S3Vend-cicd/Deploy" [label="Deploy\nIAM::Role"`,
 	} {
 		if !strings.Contains(dot, want) {
 			t.Errorf("DOT lacks %s\n%s", want, dot)
