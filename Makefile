@@ -125,7 +125,12 @@ diagram: e2e-deps
 smoke:
 	@if [ -z "$(STACK)" ]; then echo "usage: make smoke STACK=S3Vend-<env> [OUTPUTS=outputs.json] [SMOKE_FLAGS='--credential-command ...']" >&2; exit 2; fi
 	@$(GO) build -o .build/s3vend ./cmd/s3vend
-	@.build/s3vend smoke --stack $(STACK) $(if $(OUTPUTS),--outputs $(OUTPUTS)) $(SMOKE_FLAGS)
+	@.build/s3vend smoke --stack $(STACK) $(if $(SMOKE_OUTPUTS),--outputs $(SMOKE_OUTPUTS)) $(SMOKE_FLAGS)
+
+# OUTPUTS given on the command line or in the environment is used (and a
+# missing file is an error); a Makefile default (make deploy's outputs file)
+# only when that file exists, else CloudFormation is asked.
+SMOKE_OUTPUTS = $(if $(filter file,$(origin OUTPUTS)),$(wildcard $(OUTPUTS)),$(OUTPUTS))
 
 diff: setup
 	$(CDK) diff
