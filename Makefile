@@ -18,6 +18,8 @@ PKGS    := . ./constructs/... ./stacks/... ./lambda/... ./test/... ./client/... 
 GODIRS  := app.go constructs stacks lambda test client cmd internal examples
 # Debian packages of the real clients the end-to-end tests drive (test/e2e).
 E2E_DEBS := chromium awscli python3-boto3
+# Graphviz renders the architecture picture (make diagram; make test checks it).
+DIAGRAM_DEBS := graphviz
 
 # The jsii kernel runs on the pinned Node 24, not the machine's Node 20.
 export JSII_NODE := $(NODE24)
@@ -32,7 +34,7 @@ LAMBDA_FUZZTIME ?= 1s
 include lambda/Makefile.inc
 
 .PHONY: help setup e2e-deps synth test unit cdk-test e2e local lint fmt-check vet staticcheck bench update-snapshots clean diff deploy destroy
-.PHONY: bootstrap diff-live cdk actionlint
+.PHONY: bootstrap diff-live cdk actionlint diagram diagram-deps smoke
 
 # STACK=S3Vend-dev (comma-separated for several) limits synth, bootstrap,
 # diff-live, deploy and destroy to those stacks: the app synthesizes only
@@ -66,6 +68,8 @@ help:
 	@echo "make deploy STACK=…      - cdk deploy; outputs to $(OUTPUTS_DIR)/<stack>.json (CDK_ARGS=\"--require-approval never\" in CI)"
 	@echo "make destroy STACK=…     - cdk destroy (retained resources of protected environments stay)"
 	@echo "make cdk CDK_ARGS=\"…\"    - the pinned CDK CLI with the Makefile's settings (the npx cdk route)"
+	@echo "make smoke STACK=S3Vend-<env> [OUTPUTS=file] - check a deployed environment end to end (pass/fail table)"
+	@echo "make diagram - regenerate docs/architecture.{dot,svg,png} from the golden templates"
 
 setup: node_modules/.installed go.sum
 	@$(GO) mod download
@@ -76,15 +80,23 @@ node_modules/.installed: package.json package-lock.json
 	@printf 'module ignore/node_modules\n' > node_modules/go.mod
 	@touch $@
 
-# The real clients of the end-to-end tests, from Debian (CI runs as root).
-e2e-deps:
+# Debian packages, installed when missing (CI runs as root): the real
+# clients of the end-to-end tests, and Graphviz for the picture.
+define apt-install
 	@missing=""; \
-	for p in $(E2E_DEBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+endef
+
+e2e-deps:
+	$(call apt-install,$(E2E_DEBS) $(DIAGRAM_DEBS))
+
+diagram-deps:
+	$(call apt-install,$(DIAGRAM_DEBS))
 
 # The shipped cdk.json holds sample values (REPLACE-ME...) that a protected
 # environment refuses; this offline synth of the sample turns the refusal
@@ -140,6 +152,31 @@ update-snapshots:
 bench: setup lambda-bench
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./client/... ./cmd/s3vend/...
 	CFN_GUARD=$(GUARD) NODE24=$(NODE24) $(GO) test -run='^$$' -bench=. -benchtime=3x -count=1 ./test/
+
+# The architecture picture, from the golden snapshots (equal to a fresh
+# synthesis: TestSnapshots), so make test checks it without synthesizing;
+# after make update-snapshots, run make diagram. internal/diagram's test
+# fails when docs/architecture.dot or .svg is stale.
+diagram: diagram-deps
+	$(GO) run ./internal/tools/diagram -templates test/testdata/snapshots -out docs/architecture.dot
+	dot -Tsvg docs/architecture.dot -o docs/architecture.svg
+	dot -Tpng -Gdpi=80 docs/architecture.dot -o docs/architecture.png
+
+# Post-deploy smoke check of a deployed environment (s3vend smoke): the
+# stack's outputs from OUTPUTS (a cdk deploy --outputs-file file) or from
+# CloudFormation DescribeStacks; hs256 test logins signed with the key of
+# the VerifierSecretArn secret, or SMOKE_FLAGS='--provider wechat
+# --credential-command ...'. Needs AWS credentials only to read
+# CloudFormation and Secrets Manager.
+smoke:
+	@if [ -z "$(STACK)" ]; then echo "usage: make smoke STACK=S3Vend-<env> [OUTPUTS=outputs.json] [SMOKE_FLAGS='--credential-command ...']" >&2; exit 2; fi
+	@$(GO) build -o .build/s3vend ./cmd/s3vend
+	@.build/s3vend smoke --stack $(STACK) $(if $(SMOKE_OUTPUTS),--outputs $(SMOKE_OUTPUTS)) $(SMOKE_FLAGS)
+
+# OUTPUTS given on the command line or in the environment is used (and a
+# missing file is an error); a Makefile default (make deploy's outputs file)
+# only when that file exists, else CloudFormation is asked.
+SMOKE_OUTPUTS = $(if $(filter file,$(origin OUTPUTS)),$(wildcard $(OUTPUTS)),$(OUTPUTS))
 
 # Offline PR diff (no AWS credentials): the working tree against its merge
 # base with main (BASE=<ref> to choose), every stack or STACK=S3Vend-dev;

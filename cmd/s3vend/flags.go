@@ -181,7 +181,13 @@ var commandHelp = map[string]string{
 	"credential-process": "Prints AWS credential_process JSON (Version 1, AccessKeyId, SecretAccessKey, SessionToken,\n" +
 		"Expiration in RFC 3339) for a profile's credential_process setting. The result is cached on disk\n" +
 		"(directory 0700, file 0600) and reused while it has more than --min-remaining left.",
-	"token":     "Prints the vendor's /v1/token response (identityId, token, expiresAt, identityPoolId, region,\nloginKey), or with --guest the /v1/guest response. The output holds a bearer token.",
+	"token": "Prints the vendor's /v1/token response (identityId, token, expiresAt, identityPoolId, region,\nloginKey), or with --guest the /v1/guest response. The output holds a bearer token.",
+	"smoke": "Checks a deployed S3Vend-<env> stack as its clients use it and prints a pass/fail table: token and\n" +
+		"credentials (enhanced and basic flow), put/get/delete under private/<id>/ and protected/<id>/, refusals\n" +
+		"(another user's private/, writing public/, listing private/ or the bucket root), anonymous and guest reads of\n" +
+		"public/. Two test users sign in: hs256 assertions signed with the verifier secret's key (issuer and audience\n" +
+		"from cdk.json), or --credential-command run once per login with $S3VEND_SMOKE_USER=a or b. Deletes what it\n" +
+		"wrote. Exit 0 when no check failed, 1 when one did, 2 when an input (stack, output, credential) is missing.",
 	"dev-login": "Prints a short-lived HS256 JWT for the vendor's hs256 verifier, signed with the hs256Key of the\nverifier secret (for local development and tests; a real backend mints it itself).",
 }
 
@@ -190,5 +196,6 @@ func flagSets() map[string]*flag.FlagSet {
 		"credential-process": newCredentialProcessFlags(&credentialProcessFlags{}),
 		"token":              newTokenFlags(&vendorFlags{}),
 		"dev-login":          newDevLoginFlags(&devLoginFlags{}),
+		"smoke":              newSmokeFlags(&smokeFlags{}),
 	}
 }

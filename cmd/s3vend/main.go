@@ -3,6 +3,7 @@
 //	s3vend credential-process   AWS credential_process JSON, cached on disk
 //	s3vend token                the vendor's token (or guest) response
 //	s3vend dev-login            mint a test login for the hs256 verifier
+//	s3vend smoke                check a deployed environment (make smoke)
 //
 // Run `s3vend help` for flags, environment variables and exit codes.
 package main
@@ -37,6 +38,7 @@ Usage:
   s3vend credential-process [flags]   print AWS credential_process JSON (cached on disk)
   s3vend token [flags]                print the vendor's /v1/token (or, with --guest, /v1/guest) response
   s3vend dev-login [flags]            print a test login JWT for the vendor's hs256 verifier
+  s3vend smoke --stack S3Vend-<env>   check a deployed environment end to end (pass/fail table)
   s3vend version                      print the version
   s3vend help [command]               print this help, or a command's flags
 
@@ -51,7 +53,7 @@ The credential and the tokens are never written to stderr.
 Endpoints: Cognito Identity and S3 are reached through the standard AWS SDK settings
 (AWS_ENDPOINT_URL_COGNITO_IDENTITY, AWS_ENDPOINT_URL_S3, AWS_CA_BUNDLE).
 
-Exit codes: 0 ok, 1 other error, 2 usage, 3 login rejected (vendor 4xx such as invalid_credential,
+Exit codes: 0 ok, 1 other error (smoke: a check failed), 2 usage (smoke: a missing stack, output or credential), 3 login rejected (vendor 4xx such as invalid_credential,
 unknown_provider), 4 upstream unavailable (vendor 429/5xx, network, timeout, Cognito).
 Errors are one line on stderr: "s3vend: <what> (<code>)".
 `
@@ -73,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = token(ctx, rest, stdout, stderr)
 	case "dev-login":
 		err = devLogin(rest, stdout)
+	case "smoke":
+		err = smokeCmd(ctx, rest, stdout)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "s3vend", version())
 	case "help", "-h", "--help", "-help":
@@ -100,7 +104,7 @@ func help(args []string, stdout io.Writer) error {
 	}
 	fs, ok := flagSets()[args[0]]
 	if !ok {
-		return usageErrorf("no help for %q; commands: credential-process, token, dev-login, version", args[0])
+		return usageErrorf("no help for %q; commands: credential-process, token, dev-login, smoke, version", args[0])
 	}
 	printFlags(fs, stdout)
 	return nil
@@ -139,7 +143,13 @@ func classify(err error) (int, string) {
 	var ve *client.VendorError
 	var cse *credentialSourceError
 	var api smithy.APIError
+	var sfe *smokeFailedError
+	var mie *missingInputError
 	switch {
+	case errors.As(err, &mie):
+		return exitUsage, mie.msg + " (missing_input)"
+	case errors.As(err, &sfe):
+		return exitOther, sfe.Error() + " (smoke_failed)"
 	case errors.As(err, &ue):
 		return exitUsage, ue.msg + " (usage)"
 	case errors.As(err, &ve):
