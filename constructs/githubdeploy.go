@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	awsconstructs "github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
 // GitHub Actions reach AWS through OpenID Connect, never with long-lived
@@ -63,7 +64,16 @@ type GitHubRoleSpec struct {
 	Subject string // the exact sub claim, like "repo:o/r:environment:dev"
 	Deploy  bool   // true: the bootstrap deploy and file-publishing roles; false: only the lookup role (read-only diff)
 	Targets []CDKTarget
+	// SmokeStacks are the stacks whose verifier secret the role may read
+	// (make smoke after deploy mints its test logins with the HS256 key);
+	// only for Deploy roles, and only secrets tagged SmokeSecretTag=<stack>.
+	SmokeStacks []string
 }
+
+// SmokeSecretTag is the tag NewTokenVendor puts on its verifier secret, the
+// stack name as its value; a CI deploy role reads only the secrets tagged
+// with the stacks it deploys.
+const SmokeSecretTag = "s3vend:stack"
 
 // GitHubDeployRolesProps configures NewGitHubDeployRoles.
 type GitHubDeployRolesProps struct {
@@ -151,6 +161,32 @@ func NewGitHubDeployRoles(scope awsconstructs.Construct, id string, props GitHub
 			Actions:   jsii.Strings("sts:AssumeRole"),
 			Resources: &arns,
 		}))
+		if spec.Deploy && len(spec.SmokeStacks) > 0 {
+			// make smoke signs in with the HS256 key of the stack's verifier
+			// secret. Reading it is no escalation for a role that already
+			// deploys the stack (the bootstrap deploy role changes anything in
+			// it, the secret included), and the tag condition keeps it to the
+			// secrets of this role's own stacks: GetSecretValue supports the
+			// secretsmanager:ResourceTag/${TagKey} condition key (Service
+			// Authorization Reference, "Actions, resources, and condition keys
+			// for AWS Secrets Manager",
+			// https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html).
+			// The secret lives in the first target (the environment's own
+			// account and region; the others hold companion stacks).
+			role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:        jsii.String("SmokeCheckReadsItsStacksVerifierSecret"),
+				Actions:    jsii.Strings("secretsmanager:GetSecretValue"),
+				Resources:  &[]*string{awscdk.Fn_Sub(jsii.String(secretArnPattern(spec.Targets[0])), nil)},
+				Conditions: &map[string]any{"StringEquals": map[string]any{"secretsmanager:ResourceTag/" + SmokeSecretTag: spec.SmokeStacks}},
+			}))
+			cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+				Id: jsii.String("AwsSolutions-IAM5"),
+				Reason: jsii.String("secret:* is narrowed by the condition secretsmanager:ResourceTag/" + SmokeSecretTag +
+					" = the role's own stacks: the verifier secret's name ends in a random suffix CloudFormation picks, so the tag," +
+					" which NewTokenVendor sets, names it; only GetSecretValue, for make smoke after the deploy this role already performs"),
+				AppliesTo: &[]any{regexAppliesTo(`Resource::arn:<AWS::Partition>:secretsmanager:.+:secret:\*`)},
+			}}, jsii.Bool(true))
+		}
 		g.Roles[spec.ID] = role
 	}
 	return g
@@ -182,4 +218,18 @@ func bootstrapRoleArns(t CDKTarget, deploy bool) []*string {
 		out = append(out, awscdk.Fn_Sub(jsii.String(s), nil)) // ${AWS::Partition} and any pseudo parameter left
 	}
 	return out
+}
+
+// secretArnPattern is every secret of one target, for Fn::Sub: the tag
+// condition, not the ARN, picks the stack's secret (its name ends in a
+// random suffix CloudFormation chooses).
+func secretArnPattern(t CDKTarget) string {
+	account, region := "${AWS::AccountId}", "${AWS::Region}"
+	if t.Account != "" {
+		account = t.Account
+	}
+	if t.Region != "" {
+		region = t.Region
+	}
+	return "arn:${AWS::Partition}:secretsmanager:" + region + ":" + account + ":secret:*"
 }

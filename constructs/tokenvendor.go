@@ -258,6 +258,10 @@ func NewTokenVendor(scope awsconstructs.Construct, id string, props TokenVendorP
 			RemovalPolicy: removal,
 		})
 		tv.Secret.GrantRead(role, nil)
+		// The tag names the stack whose smoke check may read this secret
+		// (NewGitHubDeployRoles: a deploy role reads only secrets tagged
+		// with its own stacks, through secretsmanager:ResourceTag).
+		awscdk.Tags_Of(tv.Secret).Add(jsii.String(SmokeSecretTag), awscdk.Stack_Of(c).StackName(), nil)
 		env[contract.EnvSecretARN] = tv.Secret.SecretArn()
 		cdknag.NagSuppressions_AddResourceSuppressions(tv.Secret, &[]*cdknag.NagPackSuppression{{
 			Id: jsii.String("AwsSolutions-SMG4"),

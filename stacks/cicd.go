@@ -172,6 +172,8 @@ func NewCICDStack(scope awsconstructs.Construct, c CICDConfig) *CICDStack {
 			Subject: "repo:" + c.Repository + ":environment:" + d.GitHubEnvironment,
 			Deploy:  true,
 			Targets: targets,
+			// make smoke STACK=S3Vend-<env> after the deploy (main workflow).
+			SmokeStacks: []string{StackName(d.Env)},
 		})
 	}
 	if c.PullRequestDiff {

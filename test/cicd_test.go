@@ -1,6 +1,7 @@
 package test
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -58,12 +59,21 @@ func TestCICDStack(t *testing.T) {
 		}
 	}
 
-	// Each role's only permission: sts:AssumeRole on bootstrap roles.
+	// Each role's permissions: sts:AssumeRole on bootstrap roles, and for a
+	// deploy role GetSecretValue of the secrets tagged with its own stack
+	// (make smoke after the deploy).
 	assumable := map[string][]string{} // prefix -> rendered ARNs
+	smoke := map[string]string{}       // prefix -> rendered smoke statement
 	for _, pol := range resources(tpl, "AWS::IAM::Policy") {
 		p := props(pol)
 		for _, st := range p["PolicyDocument"].(map[string]any)["Statement"].([]any) {
 			st := st.(map[string]any)
+			if st["Sid"] == "SmokeCheckReadsItsStacksVerifierSecret" {
+				for _, role := range p["Roles"].([]any) {
+					smoke[roleOf[role.(map[string]any)["Ref"].(string)]] = mustJSON(st)
+				}
+				continue
+			}
 			if st["Action"] != "sts:AssumeRole" || st["Effect"] != "Allow" {
 				t.Errorf("CI role may do more than sts:AssumeRole: %s", mustJSON(st))
 			}
@@ -99,10 +109,50 @@ func TestCICDStack(t *testing.T) {
 		}
 	}
 
+	smokeStatement := func(stack, account, region string) string {
+		return mustJSON(map[string]any{
+			"Action":    "secretsmanager:GetSecretValue",
+			"Condition": map[string]any{"StringEquals": map[string]any{"secretsmanager:ResourceTag/s3vend:stack": []any{stack}}},
+			"Effect":    "Allow",
+			"Resource":  map[string]any{"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:" + region + ":" + account + ":secret:*"},
+			"Sid":       "SmokeCheckReadsItsStacksVerifierSecret",
+		})
+	}
+	wantSmoke := map[string]string{
+		"GitHubDeployDev":  smokeStatement("S3Vend-dev", "${AWS::AccountId}", "${AWS::Region}"),
+		"GitHubDeployEdge": smokeStatement("S3Vend-edge", "111122223333", "eu-west-1"),
+	}
+	if !maps.Equal(smoke, wantSmoke) {
+		t.Errorf("smoke-check statements\n  %v\nwant (deploy roles only, own stack's tag, own region)\n  %v", smoke, wantSmoke)
+	}
+
 	outputs := tpl["Outputs"].(map[string]any)
 	for _, o := range []string{"OIDCProviderArn", "DeployRoleArnDev", "DeployRoleArnEdge", "DiffRoleArn"} {
 		if _, ok := outputs[o]; !ok {
 			t.Errorf("output %s missing", o)
 		}
+	}
+}
+
+// The CI deploy roles read a verifier secret only through its s3vend:stack
+// tag (TestCICDStack), so every stack's secret must carry its stack's name.
+func TestVerifierSecretTaggedWithItsStack(t *testing.T) {
+	synthesized(t)
+	seen := 0
+	for _, stack := range stackNames() {
+		for id, sec := range resources(stackTemplate(t, stack), "AWS::SecretsManager::Secret") {
+			seen++
+			var tagged bool
+			for _, tag := range props(sec)["Tags"].([]any) {
+				tag := tag.(map[string]any)
+				tagged = tagged || (tag["Key"] == "s3vend:stack" && tag["Value"] == stack)
+			}
+			if !tagged {
+				t.Errorf("%s: secret %s lacks the tag s3vend:stack=%s: %v", stack, id, stack, props(sec)["Tags"])
+			}
+		}
+	}
+	if seen == 0 {
+		t.Fatal("no verifier secret in any stack: the test checks nothing")
 	}
 }
