@@ -59,18 +59,6 @@ var (
 	githubEnvRe = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,255}$`)
 )
 
-// partitionOf is the AWS partition of a region: IAM roles can only assume
-// roles of their own partition, so one S3Vend-cicd stack serves one.
-func partitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
-}
-
 // parseCICD validates the "cicd" key against the parsed environments.
 func parseCICD(msg json.RawMessage, envs map[string]EnvConfig) (*CICDConfig, []error) {
 	path := ContextKey + ".cicd"
@@ -103,7 +91,7 @@ func parseCICD(msg json.RawMessage, envs map[string]EnvConfig) (*CICDConfig, []e
 	}
 	partitions := map[string][]string{} // partition -> what is in it
 	if r.Region != "" {
-		partitions[partitionOf(r.Region)] = append(partitions[partitionOf(r.Region)], "cicd.region "+r.Region)
+		partitions[contract.PartitionName(r.Region)] = append(partitions[contract.PartitionName(r.Region)], "cicd.region "+r.Region)
 	}
 	names := make([]string, 0, len(r.Deploy))
 	for n := range r.Deploy {
@@ -124,7 +112,7 @@ func parseCICD(msg json.RawMessage, envs map[string]EnvConfig) (*CICDConfig, []e
 			fail("deploy."+n+".githubEnvironment", "%q must be a GitHub environment name of letters, digits, '_', '.' and '-'", d.GitHubEnvironment)
 		}
 		if e.Region != "" {
-			p := partitionOf(e.Region)
+			p := contract.PartitionName(e.Region)
 			partitions[p] = append(partitions[p], n+" ("+e.Region+")")
 		}
 		c.Deploy = append(c.Deploy, d)

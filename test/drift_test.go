@@ -55,24 +55,13 @@ func vendorOf(t *testing.T, stack string) vendorFunction {
 	return out[0]
 }
 
-// partitionOf is the ARN partition of a region.
-func partitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
-}
-
 // resolveEnv replaces the intrinsics of a function environment with
 // well-formed sample values of what each variable holds, and adds what
 // Lambda itself sets (AWS_REGION, AWS_LAMBDA_RUNTIME_API). A token in a
 // variable without a known sample is an error: the test must learn what the
 // variable holds rather than guess.
 func resolveEnv(vars map[string]any, region string) (map[string]string, error) {
-	p := partitionOf(region)
+	p := contract.PartitionName(region)
 	samples := map[string]string{
 		contract.EnvIdentityPoolID: region + ":01234567-89ab-cdef-0123-456789abcdef",
 		contract.EnvAuthRoleARN:    "arn:" + p + ":iam::111122223333:role/S3Vend-sample-AuthenticatedRole",

@@ -119,12 +119,16 @@ func (f *vendorFlags) credentialSource() (*credentialSource, error) {
 	return nil, usageErrorf("no login credential: set --credential-command, $%s, $%s or --credential", envCredential, envCredentialCommand)
 }
 
-// runCredentialCommand runs cmd with /bin/sh -c and returns its trimmed
-// stdout. Its stderr goes to ours (it may prompt or explain a failure).
-func runCredentialCommand(ctx context.Context, cmd string, timeout time.Duration) (string, error) {
+// runCredentialCommand runs cmd with /bin/sh -c, with env added to ours,
+// and returns its trimmed stdout. Its stderr goes to ours (it may prompt or
+// explain a failure).
+func runCredentialCommand(ctx context.Context, cmd string, timeout time.Duration, env ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	c := exec.CommandContext(ctx, "/bin/sh", "-c", cmd)
+	if len(env) > 0 {
+		c.Env = append(os.Environ(), env...)
+	}
 	c.Stderr = os.Stderr
 	c.WaitDelay = time.Second
 	killGroupOnCancel(c)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strings"
 	"time"
 
@@ -164,7 +163,7 @@ func (f *smokeFlags) login(ctx context.Context, out client.Outputs) (smoke.Login
 		}
 		return func(user string) client.LoginFunc {
 			return func(ctx context.Context) (string, string, error) {
-				cred, err := runSmokeCommand(ctx, f.command, user, f.commandTimeout)
+				cred, err := runCredentialCommand(ctx, f.command, f.commandTimeout, "S3VEND_SMOKE_USER="+user)
 				return f.provider, cred, err
 			}
 		}, nil
@@ -255,27 +254,4 @@ func (f *smokeFlags) hs256Key(ctx context.Context, out client.Outputs) ([]byte, 
 		return nil, setupErrorf("smoke: the verifier secret has no hs256Key field: set it (see lambda/README.md) or pass --key-env")
 	}
 	return []byte(doc.HS256Key), nil
-}
-
-// runSmokeCommand runs the credential command for test user a or b.
-func runSmokeCommand(ctx context.Context, cmd, user string, timeout time.Duration) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	c := exec.CommandContext(ctx, "/bin/sh", "-c", cmd)
-	c.Env = append(os.Environ(), "S3VEND_SMOKE_USER="+user)
-	c.Stderr = os.Stderr
-	c.WaitDelay = time.Second
-	killGroupOnCancel(c)
-	out, err := c.Output()
-	if ctx.Err() != nil {
-		return "", &credentialSourceError{fmt.Errorf("timed out after %v", timeout)}
-	}
-	if err != nil {
-		return "", &credentialSourceError{err}
-	}
-	cred := strings.TrimSpace(string(out))
-	if cred == "" {
-		return "", &credentialSourceError{errors.New("it printed nothing")}
-	}
-	return cred, nil
 }

@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -134,7 +133,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("base: %w", err)
 	}
-	names := union(headStacks, baseStacks)
+	names := templatediff.UnionKeys(headStacks, baseStacks)
 	if o.Stack != "" {
 		if _, ok := headStacks[o.Stack]; !ok {
 			if _, ok := baseStacks[o.Stack]; !ok {
@@ -363,21 +362,6 @@ func readManifest(dir string) (map[string]string, error) {
 		}
 	}
 	return out, nil
-}
-
-func union(a, b map[string]string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, m := range []map[string]string{a, b} {
-		for k := range m {
-			if !seen[k] {
-				seen[k] = true
-				out = append(out, k)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 func git(ctx context.Context, dir string, args ...string) (string, error) {

@@ -151,12 +151,12 @@ func noisyMetadata(k string) bool {
 // top-level properties as "Properties.X", other attributes by name.
 func changedKeys(a, b resource) []string {
 	var keys []string
-	for _, k := range unionKeys(a.Properties, b.Properties) {
+	for _, k := range UnionKeys(a.Properties, b.Properties) {
 		if !reflect.DeepEqual(a.Properties[k], b.Properties[k]) {
 			keys = append(keys, k)
 		}
 	}
-	for _, k := range unionKeys(a.raw, b.raw) {
+	for _, k := range UnionKeys(a.raw, b.raw) {
 		switch k {
 		case "Type", "Properties":
 			continue
@@ -200,7 +200,7 @@ func compareSections(base, head Template) []string {
 			continue
 		}
 		var parts []string
-		for _, k := range unionKeys(am, bm) {
+		for _, k := range UnionKeys(am, bm) {
 			x, inA := am[k]
 			y, inB := bm[k]
 			switch {
@@ -322,7 +322,8 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-func unionKeys[V any](a, b map[string]V) []string {
+// UnionKeys is the sorted union of the keys of a and b.
+func UnionKeys[V any](a, b map[string]V) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, m := range []map[string]V{a, b} {

@@ -163,6 +163,20 @@ func partitionOf(region string) *Partition {
 	return nil
 }
 
+// PartitionName is the ARN partition of a region name, by the table's region
+// patterns: "aws-us-gov" for GovCloud (which PartitionFor refuses), and
+// "aws" for any other name, the empty one of an environment-agnostic stack
+// included.
+func PartitionName(region string) string {
+	if govRe.MatchString(region) {
+		return "aws-us-gov"
+	}
+	if p := partitionOf(region); p != nil {
+		return p.Name
+	}
+	return "aws"
+}
+
 // IdentityPoolRegions lists every region s3vend can deploy to, sorted.
 func IdentityPoolRegions() []string {
 	var all []string
