@@ -123,7 +123,7 @@ func TestPartitionName(t *testing.T) {
 	for region, want := range map[string]string{
 		"": "aws", "eu-west-1": "aws", "cn-north-1": "aws-cn", "cn-northwest-1": "aws-cn", "us-gov-west-1": "aws-us-gov",
 	} {
-		if got := PartitionName(region); got != want {
+		if got := contract.PartitionName(region); got != want {
 			t.Errorf("PartitionName(%q) = %q, want %q", region, got, want)
 		}
 	}
