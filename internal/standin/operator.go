@@ -180,17 +180,7 @@ func (o *Operator) cloudFormation(w http.ResponseWriter, r *http.Request) {
 	_ = xml.NewEncoder(w).Encode(cfnDescribeStacksResponse{Xmlns: cfnNamespace, Stacks: []cfnStack{st}, RequestID: requestIDString()})
 }
 
-func writeCFNError(w http.ResponseWriter, e *AWSError) {
-	var out stsErrorResponse
-	out.Xmlns = cfnNamespace
-	out.Error.Type = "Sender"
-	out.Error.Code, out.Error.Message = e.Code, e.Message
-	out.RequestID = requestIDString()
-	w.Header().Set("Content-Type", "text/xml")
-	w.WriteHeader(e.Status)
-	_, _ = w.Write([]byte(xml.Header))
-	_ = xml.NewEncoder(w).Encode(out)
-}
+func writeCFNError(w http.ResponseWriter, e *AWSError) { writeQueryError(w, cfnNamespace, e) }
 
 func (o *Operator) secretsManager(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Amzn-Requestid", requestIDString())

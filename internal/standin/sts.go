@@ -176,7 +176,10 @@ type stsCredentials struct {
 	Expiration      string `xml:"Expiration"`
 }
 
-type stsErrorResponse struct {
+// queryErrorResponse is the error body of AWS's query protocol (STS,
+// CloudFormation): ErrorResponse/Error{Type,Code,Message}/RequestId, Type
+// "Sender" for the caller's fault and "Receiver" for the service's.
+type queryErrorResponse struct {
 	XMLName xml.Name `xml:"ErrorResponse"`
 	Xmlns   string   `xml:"xmlns,attr"`
 	Error   struct {
@@ -187,9 +190,11 @@ type stsErrorResponse struct {
 	RequestID string `xml:"RequestId"`
 }
 
-func writeSTSError(w http.ResponseWriter, e *AWSError) {
-	var out stsErrorResponse
-	out.Xmlns = stsNamespace
+// writeQueryError writes e as a query-protocol error of the service whose
+// XML namespace is xmlns.
+func writeQueryError(w http.ResponseWriter, xmlns string, e *AWSError) {
+	var out queryErrorResponse
+	out.Xmlns = xmlns
 	out.Error.Type = "Sender"
 	if e.Status >= 500 {
 		out.Error.Type = "Receiver"
@@ -201,3 +206,5 @@ func writeSTSError(w http.ResponseWriter, e *AWSError) {
 	_, _ = w.Write([]byte(xml.Header))
 	_ = xml.NewEncoder(w).Encode(out)
 }
+
+func writeSTSError(w http.ResponseWriter, e *AWSError) { writeQueryError(w, stsNamespace, e) }
