@@ -346,6 +346,19 @@ func (v *validator) fail(key, format string, args ...any) {
 	v.errs = append(v.errs, fmt.Errorf("%s.%s: %s", v.path, key, fmt.Sprintf(format, args...)))
 }
 
+// failContract reports the errors of a lambda/contract Normalize, one
+// "field: message" per line, under the cdk.json key prefix (prefix.field;
+// a line without a field under prefix itself).
+func (v *validator) failContract(prefix string, err error) {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if field, msg, ok := strings.Cut(line, ": "); ok {
+			v.fail(prefix+"."+field, "%s", msg)
+		} else {
+			v.fail(prefix, "%s", line)
+		}
+	}
+}
+
 func (v *validator) duration(key, s string, def, lo, hi time.Duration) time.Duration {
 	if s == "" {
 		return def
@@ -648,13 +661,7 @@ func (v *validator) verifiers(e *EnvConfig, raw *contract.Verifiers) {
 	}
 	norm, err := raw.Normalize(false)
 	if err != nil {
-		for _, line := range strings.Split(err.Error(), "\n") {
-			if field, msg, ok := strings.Cut(line, ": "); ok {
-				v.fail("verifiers."+field, "%s", msg)
-			} else {
-				v.fail("verifiers", "%s", line)
-			}
-		}
+		v.failContract("verifiers", err)
 		return
 	}
 	e.Verifiers = norm
@@ -685,10 +692,7 @@ func (v *validator) upload(e *EnvConfig, r *rawUpload) {
 	}
 	norm, err := u.Normalize()
 	if err != nil {
-		for _, line := range strings.Split(err.Error(), "\n") {
-			field, msg, _ := strings.Cut(line, ": ")
-			v.fail("upload."+field, "%s", msg)
-		}
+		v.failContract("upload", err)
 		return
 	}
 	e.Upload = norm
@@ -795,10 +799,7 @@ func (v *validator) cache(e *EnvConfig, r *rawCache) {
 	}
 	norm, err := c.Normalize()
 	if err != nil {
-		for _, line := range strings.Split(err.Error(), "\n") {
-			field, msg, _ := strings.Cut(line, ": ")
-			v.fail("cache."+field, "%s", msg)
-		}
+		v.failContract("cache", err)
 		return
 	}
 	if !norm.Disabled && norm.MinRemaining >= e.TokenDuration {
