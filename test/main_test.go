@@ -238,21 +238,9 @@ func everyStack(t testing.TB) []string {
 	return stackNames()
 }
 
-// stackNames lists every environment's stack, and its edge ACL stack when
-// the environment has one.
-func stackNames() []string {
-	var out []string
-	for _, n := range configs.Names() {
-		out = append(out, stacks.StackName(n))
-		if configs.Environments[n].Edge.Enabled {
-			out = append(out, stacks.EdgeACLStackName(n))
-		}
-	}
-	if configs.CICD != nil {
-		out = append(out, stacks.CICDStackName)
-	}
-	return out
-}
+// stackNames is every synthesized stack (stacks.Config.StackNames: each
+// environment's stack, its edge ACL stack, the CI/CD stack).
+func stackNames() []string { return configs.StackNames() }
 
 // annotation is one error or warning attached to a construct.
 type annotation struct {
