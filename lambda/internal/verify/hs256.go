@@ -56,8 +56,8 @@ func (h *HS256) Name() string { return h.cfg.Name }
 
 // Verify implements Verifier.
 func (h *HS256) Verify(_ context.Context, token string) (string, error) {
-	if len(token) == 0 || len(token) > MaxTokenBytes {
-		return "", reject("token length out of bounds", nil)
+	if err := checkCompactJWS(token); err != nil {
+		return "", err
 	}
 	claims := &jwt.RegisteredClaims{}
 	_, err := h.parser.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return h.keys, nil })

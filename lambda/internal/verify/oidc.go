@@ -99,8 +99,8 @@ func (o *OIDC) Name() string { return o.cfg.Name }
 
 // Verify implements Verifier.
 func (o *OIDC) Verify(ctx context.Context, token string) (string, error) {
-	if len(token) == 0 || len(token) > MaxTokenBytes {
-		return "", reject("token length out of bounds", nil)
+	if err := checkCompactJWS(token); err != nil {
+		return "", err
 	}
 	var loadErr error
 	claims := jwt.MapClaims{}

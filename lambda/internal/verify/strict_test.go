@@ -95,6 +95,21 @@ func TestStrictSignatureEncoding(t *testing.T) {
 	if _, err := v.Verify(context.Background(), malleate(valid)); !errors.Is(err, fault.ErrInvalidCredential) {
 		t.Errorf("oidc: malleated signature: %v", err)
 	}
+	// Go's base64 decoders skip \r and \n, even strict ones: a newline inside
+	// any part (found by FuzzHS256Verify) is a second encoding of the token.
+	for name, tok := range map[string]string{"hs256": hsValid(), "oidc": valid} {
+		verifier := map[string]interface {
+			Verify(context.Context, string) (string, error)
+		}{"hs256": hs, "oidc": v}[name]
+		for _, nl := range []string{"\n", "\r", "\r\n"} {
+			for _, at := range []int{10, strings.Index(tok, ".") + 5, strings.LastIndex(tok, ".") + 5} {
+				bad := tok[:at] + nl + tok[at:]
+				if _, err := verifier.Verify(context.Background(), bad); !errors.Is(err, fault.ErrInvalidCredential) {
+					t.Errorf("%s: %q inserted at %d accepted: %v", name, nl, at, err)
+				}
+			}
+		}
+	}
 }
 
 func TestAbsurdTimesRejected(t *testing.T) {

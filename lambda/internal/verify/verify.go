@@ -64,6 +64,26 @@ var userIDRE = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
 // validUserID reports whether id is a printable, bounded user id.
 func validUserID(id string) bool { return userIDRE.MatchString(id) }
 
+// checkCompactJWS refuses a JWT that is not a compact JWS of bounded size:
+// base64url parts joined by "." (RFC 7515, section 7.1). The character check
+// matters because Go's base64 decoders, the strict ones included, skip \r
+// and \n ("New line characters (\r and \n) are ignored", encoding/base64),
+// so a signature with a newline inside would verify as a second encoding of
+// the same token.
+func checkCompactJWS(token string) error {
+	if len(token) == 0 || len(token) > MaxTokenBytes {
+		return reject("token length out of bounds", nil)
+	}
+	for i := 0; i < len(token); i++ {
+		switch c := token[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_', c == '.':
+		default:
+			return reject("token is not a compact JWS (base64url parts joined by '.')", nil)
+		}
+	}
+	return nil
+}
+
 func reject(reason string, cause error) error {
 	return fault.New(fault.ErrInvalidCredential, reason, cause)
 }
