@@ -54,6 +54,11 @@ type TokenVendorProps struct {
 	// the zero value is on with the contract's defaults.
 	Cache contract.CacheSettings
 
+	// SessionTags are the keys of the session tags the vendor sets on
+	// signed-in users' sessions (S3VEND_SESSION_TAGS); the authenticated
+	// role's trust must allow the same keys (IdentityPoolProps.SessionTags).
+	SessionTags []string
+
 	CORSOrigins   []string
 	ThrottleRate  float64
 	ThrottleBurst int
@@ -101,6 +106,7 @@ func (p TokenVendorProps) withDefaults() TokenVendorProps {
 	}
 	p.CORSOrigins = slices.Clone(p.CORSOrigins)
 	p.Upload.ContentTypes = slices.Clone(p.Upload.ContentTypes)
+	p.SessionTags = slices.Clone(p.SessionTags)
 	return p
 }
 
@@ -157,6 +163,9 @@ func (p TokenVendorProps) validate() error {
 	}
 	if _, err := p.Cache.Normalize(); err != nil {
 		return fmt.Errorf("TokenVendorProps.Cache: %w", err)
+	}
+	if err := checkSessionTags(p.SessionTags); err != nil {
+		return fmt.Errorf("TokenVendorProps.SessionTags: %w", err)
 	}
 	return nil
 }
@@ -236,6 +245,9 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 	}
 	if p.SessionPolicy != "" {
 		env[contract.EnvSessionPolicy] = jsii.String(p.SessionPolicy)
+	}
+	if len(p.SessionTags) > 0 {
+		env[contract.EnvSessionTags] = jsii.String(contract.SessionTagsEnv(p.SessionTags))
 	}
 	if p.BucketName != nil {
 		// No IAM change: the vendor signs upload forms with the caller's own

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -101,6 +102,9 @@ type Config struct {
 	MetricsStack string
 	// Cache configures the reuse cache (S3VEND_CACHE_*, defaults applied).
 	Cache contract.CacheSettings
+	// SessionTags are the keys of the session tags the vendor sets
+	// (S3VEND_SESSION_TAGS; contract/tags.go).
+	SessionTags []string
 }
 
 // LoginKey is the Logins key clients use with GetCredentialsForIdentity for
@@ -272,6 +276,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.Cache, err = contract.ParseCacheEnv(getenv); err != nil {
 		errs = append(errs, err) // each line already names its variable
+	}
+	if c.SessionTags, err = contract.ParseSessionTagsEnv(getenv); err != nil {
+		errs = append(errs, err) // names its variable
+	} else if slices.Contains(c.SessionTags, contract.TagTenant) && !c.Verifiers.Tenants() {
+		bad(contract.EnvSessionTags, "lists %s but no verifier in %s has a tenantClaim to take it from", contract.TagTenant, EnvVerifiers)
 	}
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)

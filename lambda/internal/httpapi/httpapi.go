@@ -266,6 +266,8 @@ func errorFor(err error) *apiError {
 		return errNotFound
 	case errors.Is(err, fault.ErrBasicFlowDisabled):
 		return errBasicFlowOff
+	case errors.Is(err, fault.ErrUnsupportedUserID):
+		return &apiError{http.StatusForbidden, "unsupported_user_id", "The verified user id or tenant is longer than a session tag allows (256 characters once escaped); the access rules key objects by it, so this login cannot be served."}
 	case errors.Is(err, fault.ErrVerifierUnavailable):
 		return &apiError{http.StatusServiceUnavailable, "verifier_unavailable", "This login provider is not set up yet; retry later."}
 	case errors.Is(err, fault.ErrRateLimited):

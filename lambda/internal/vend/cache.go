@@ -18,8 +18,9 @@ import (
 // bound how many logins a deployment serves; most of those logins are the
 // same users opening the app again while their last token is still valid.
 //
-// What is cached, per Lambda instance, keyed by the kind and the namespaced
-// verified user id (UserID(provider, sub)) and nothing else:
+// What is cached, per Lambda instance, keyed by the kind, the namespaced
+// verified user id (UserID(provider, sub)) and the session tags the
+// verification produced (contract.TagSetKey), and nothing else:
 //
 //	kindToken        GetOpenIdTokenForDeveloperIdentity's identity id and token
 //	kindCredentials  basic-flow credentials (AssumeRoleWithWebIdentity on the
@@ -51,7 +52,8 @@ const (
 
 type cacheKey struct {
 	kind cacheKind
-	user string // UserID(provider, verified id)
+	user string // UserID(provider, verified id): printable ASCII
+	tags string // contract.TagSetKey of the session tags
 }
 
 type cacheEntry struct {
@@ -115,7 +117,7 @@ func (s *Service) cached(ctx context.Context, k cacheKey, extra time.Duration, f
 		return e, true, nil
 	}
 	var filled atomic.Bool
-	v, err, shared := r.group.Do(string(rune('0'+k.kind))+k.user, func() (any, error) {
+	v, err, shared := r.group.Do(string(rune('0'+k.kind))+k.user+"\x00"+k.tags, func() (any, error) {
 		e, err := fill(ctx)
 		if err != nil {
 			return cacheEntry{}, err
