@@ -46,6 +46,9 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 	}
 	stack := awscdk.NewStack(scope, jsii.String(StackName(e.Name)), sp)
 	s := &S3VendStack{Stack: stack}
+	// The session tags signed-in users' sessions carry: the trust policy
+	// and the vendor get the same list (contract/tags.go).
+	sessionTags := contract.SessionTagKeys(nil)
 
 	s.Bucket = infra.NewPublicBucket(stack, "Storage", infra.PublicBucketProps{
 		Access:            e.BucketAccess,
@@ -68,6 +71,7 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 		MaxSessionDuration:    e.CredentialLifetime,
 		Retain:                e.Retain,
 		Principal:             e.Principal,
+		SessionTags:           sessionTags,
 	})
 	s.Bucket.GrantUserAccess(s.IdentityPool.AuthenticatedRole, s.IdentityPool.Principal)
 	var guestRoleArn *string
@@ -92,6 +96,7 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 		BucketName:            s.Bucket.Bucket.BucketName(),
 		Upload:                e.Upload,
 		Cache:                 e.Cache,
+		SessionTags:           sessionTags,
 		CORSOrigins:           e.CORSOrigins,
 		ThrottleRate:          e.ThrottleRate,
 		ThrottleBurst:         e.ThrottleBurst,
