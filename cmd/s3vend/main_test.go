@@ -250,10 +250,15 @@ func TestCredentialCommand(t *testing.T) {
 		t.Fatal("command did not run")
 	}
 	os.Remove(marker)
-	// A cache hit does not run the command.
+	// A cache hit runs the command (its output is the key) but not the vendor.
 	decodeProcess(t, e.process(nil, "--provider", "backend", "--credential-command", cmd))
-	if _, err := os.Stat(marker); err == nil || e.vendor.TotalCalls() != 1 {
-		t.Fatalf("cache hit ran the command or called the vendor (%d)", e.vendor.TotalCalls())
+	if _, err := os.Stat(marker); err != nil || e.vendor.TotalCalls() != 1 {
+		t.Fatalf("cache hit did not run the command, or called the vendor (%d)", e.vendor.TotalCalls())
+	}
+	// --cache-key is refused without a command.
+	if r := e.process([]string{"S3VEND_CREDENTIAL=" + secret}, "--provider", "backend", "--cache-key", "x"); r.code != exitUsage ||
+		!strings.Contains(r.stderr, "--cache-key applies to --credential-command only") {
+		t.Fatalf("--cache-key with a static credential: %+v", r)
 	}
 	// A failing command: exit 1, one line.
 	r := e.process(nil, "--provider", "backend", "--credential-command", "exit 7", "--no-cache")
@@ -397,4 +402,64 @@ func BenchmarkCredentialProcessCached(b *testing.B) {
 		b.Fatalf("vendor calls %d, want 1", e.vendor.TotalCalls())
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/exec")
+}
+
+// basicKeyOf is the fake vendor's basic-flow access key id for user.
+func basicKeyOf(v *clienttest.Vendor, user string) string {
+	id := v.IdentityID("backend:" + user)
+	return "ASIABASIC" + id[len(id)-4:]
+}
+
+// Issue 16, item 1: a --credential-command whose output depends on the
+// environment (the pattern make smoke uses) must never hand one user's
+// cached credentials to another user on the same host and cache directory.
+func TestCredentialProcessCacheTwoUsersOneCommand(t *testing.T) {
+	e := newEnv(t)
+	e.vendor.AddUser("cred-of-alice", "alice")
+	e.vendor.AddUser("cred-of-bob", "bob")
+	cmd := `printf '%s\n' "cred-of-$APP_USER"`
+	as := func(user string, args ...string) processJSON {
+		t.Helper()
+		env := []string{"APP_USER=" + user, "S3VEND_FLOW=basic"}
+		return decodeProcess(t, e.process(env, append([]string{"--provider", "backend", "--credential-command", cmd}, args...)...))
+	}
+	// WHEN alice, then bob, run the same profile
+	alice := as("alice")
+	bob := as("bob")
+	// THEN each gets their own identity's credentials
+	if alice.AccessKeyId != basicKeyOf(e.vendor, "alice") || bob.AccessKeyId != basicKeyOf(e.vendor, "bob") {
+		t.Fatalf("SECURITY: alice got %s (want %s), bob got %s (want %s)", alice.AccessKeyId, basicKeyOf(e.vendor, "alice"),
+			bob.AccessKeyId, basicKeyOf(e.vendor, "bob"))
+	}
+	// AND a second call of each is served from the cache (the command runs,
+	// the vendor is not called): the key is the login the command printed.
+	calls := e.vendor.TotalCalls()
+	if again := as("alice"); again != alice || e.vendor.TotalCalls() != calls {
+		t.Fatalf("alice again: %+v (vendor calls %d -> %d)", again, calls, e.vendor.TotalCalls())
+	}
+	if again := as("bob"); again != bob || e.vendor.TotalCalls() != calls {
+		t.Fatalf("bob again: %+v (vendor calls %d -> %d)", again, calls, e.vendor.TotalCalls())
+	}
+
+	// --cache-key names what determines the login: the command does not run
+	// on a hit, and another key is another entry.
+	marker := filepath.Join(e.home, "ran")
+	keyed := "touch " + marker + "; " + cmd
+	run := func(user string) (processJSON, bool) {
+		t.Helper()
+		os.Remove(marker)
+		env := []string{"APP_USER=" + user, "S3VEND_FLOW=basic"}
+		p := decodeProcess(t, e.process(env, "--provider", "backend", "--credential-command", keyed, "--cache-key", "user="+user))
+		_, err := os.Stat(marker)
+		return p, err == nil
+	}
+	a1, ran1 := run("alice")
+	a2, ran2 := run("alice")
+	b1, _ := run("bob")
+	if !ran1 || ran2 || a1 != a2 || a1.AccessKeyId != basicKeyOf(e.vendor, "alice") {
+		t.Fatalf("--cache-key: first ran %v, second ran %v, %+v vs %+v", ran1, ran2, a1, a2)
+	}
+	if b1.AccessKeyId != basicKeyOf(e.vendor, "bob") {
+		t.Fatalf("SECURITY: --cache-key user=bob got %s", b1.AccessKeyId)
+	}
 }

@@ -32,6 +32,7 @@ type credentialProcessFlags struct {
 	vendorFlags
 	flow         string
 	cacheDir     string
+	cacheKey     string
 	noCache      bool
 	minRemaining time.Duration
 }
@@ -45,6 +46,7 @@ func newCredentialProcessFlags(f *credentialProcessFlags) *flag.FlagSet {
 	}
 	fs.StringVar(&f.flow, "flow", flow, "`flow`: enhanced (/v1/token + Cognito GetCredentialsForIdentity) or basic (/v1/credentials) [$"+envFlow+"]")
 	fs.StringVar(&f.cacheDir, "cache-dir", os.Getenv(envCacheDir), "cache `directory` (default <user cache dir>/s3vend) [$"+envCacheDir+"]")
+	fs.StringVar(&f.cacheKey, "cache-key", os.Getenv(envCacheKey), "with --credential-command: `text` that determines whose login the command prints (e.g. \"$APP_USER\"); the command then runs only on a cache miss. Without it the command runs on every call and the cache is keyed by what it printed [$"+envCacheKey+"]")
 	fs.BoolVar(&f.noCache, "no-cache", false, "neither read nor write the disk cache")
 	fs.DurationVar(&f.minRemaining, "min-remaining", defaultMinRemaining, "reuse cached credentials while they have more than this `duration` left (botocore refreshes inside 15m)")
 	return fs
@@ -81,16 +83,24 @@ func credentialProcess(ctx context.Context, args []string, stdout, stderr io.Wri
 	if f.minRemaining < 0 {
 		return usageErrorf("--min-remaining must not be negative")
 	}
+	if f.cacheKey != "" && src.command == "" {
+		return usageErrorf("--cache-key applies to --credential-command only (a static credential or --guest keys the cache itself)")
+	}
 	var cache *diskCache
+	login := login(f.provider, src)
 	if !f.noCache {
-		if cache, err = openCache(f.cacheDir, cacheKey(endpoint, f.provider, flow, f.guest, src.describe)); err != nil {
+		id, err := cacheIdentity(ctx, f.cacheKey, src, &login, f.provider)
+		if err != nil {
+			return err
+		}
+		if cache, err = openCache(f.cacheDir, cacheKey(endpoint, f.provider, flow, f.guest, id)); err != nil {
 			return err
 		}
 		if out, ok := cache.load(time.Now(), f.minRemaining); ok {
 			return writeJSON(stdout, out)
 		}
 	}
-	creds, err := client.New(endpoint, login(f.provider, src), func(o *client.Options) {
+	creds, err := client.New(endpoint, login, func(o *client.Options) {
 		o.Flow, o.Guest = flow, f.guest
 		o.ExpiryWindow = -1 // print the real expiration
 		o.Timeout = f.timeout
@@ -123,11 +133,40 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// cacheIdentity returns what determines the login of src for the cache key
+// (see credentialSource): the source itself, the command with the
+// --cache-key its user named, or the digest of the credential the command
+// prints now. In the last case the command has run, and *login is replaced
+// by one that hands that credential to the first refresh instead of running
+// the command again (a single-use login, such as a WeChat code, stays usable).
+func cacheIdentity(ctx context.Context, cacheKey string, src *credentialSource, login *client.LoginFunc, provider string) (string, error) {
+	switch {
+	case src.fixed != "":
+		return src.fixed, nil
+	case cacheKey != "":
+		return "command:" + src.command + "\nkey:" + cacheKey, nil
+	}
+	cred, err := src.get(ctx)
+	if err != nil {
+		return "", err
+	}
+	first := true
+	next := *login
+	*login = func(ctx context.Context) (string, string, error) {
+		if first {
+			first = false
+			return provider, cred, nil
+		}
+		return next(ctx)
+	}
+	return "output:" + credentialDigest(cred), nil
+}
+
 // cacheKey names a cache entry by everything that selects the credentials:
-// never the login credential itself (see credentialSource.describe).
+// never the login credential itself (see credentialSource).
 func cacheKey(endpoint, provider string, flow client.Flow, guest bool, source string) string {
 	h := sha256.New()
-	for _, part := range []string{"s3vend-credential-process-v1", endpoint, provider, flow.String(), strconv.FormatBool(guest), source} {
+	for _, part := range []string{"s3vend-credential-process-v2", endpoint, provider, flow.String(), strconv.FormatBool(guest), source} {
 		fmt.Fprintf(h, "%d:%s\n", len(part), part)
 	}
 	return hex.EncodeToString(h.Sum(nil))
