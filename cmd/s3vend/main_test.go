@@ -463,3 +463,146 @@ func TestCredentialProcessCacheTwoUsersOneCommand(t *testing.T) {
 		t.Fatalf("SECURITY: --cache-key user=bob got %s", b1.AccessKeyId)
 	}
 }
+
+// Issue 16, item 3: the cache directory is trusted only when it is a real
+// directory of the current user that nobody else can use; s3vend refuses
+// one it did not create rather than chmod-ing it.
+func TestCredentialProcessRefusesUnsafeCacheDir(t *testing.T) {
+	login := []string{"S3VEND_CREDENTIAL=" + secret}
+	refused := func(t *testing.T, e *env, dir, want string) {
+		t.Helper()
+		r := e.process(login, "--provider", "backend", "--cache-dir", dir)
+		if r.code != exitOther || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "--no-cache") {
+			t.Fatalf("cache dir %s: %+v, want exit %d naming %q and the fix", dir, r, exitOther, want)
+		}
+		if e.vendor.TotalCalls() != 0 {
+			t.Fatalf("vendor called with an unsafe cache dir")
+		}
+	}
+	t.Run("group and other bits", func(t *testing.T) {
+		e := newEnv(t)
+		dir := filepath.Join(e.home, "shared")
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(dir, 0o755) // whatever the umask
+		refused(t, e, dir, "accessible to group or others")
+		if st, _ := os.Stat(dir); st.Mode().Perm() != 0o755 {
+			t.Fatalf("s3vend changed the mode of a directory it did not create: %v", st.Mode())
+		}
+	})
+	t.Run("symlink", func(t *testing.T) {
+		e := newEnv(t)
+		target := filepath.Join(e.home, "target")
+		if err := os.Mkdir(target, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		link := filepath.Join(e.home, "link")
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		refused(t, e, link, "symbolic link")
+	})
+	t.Run("not a directory", func(t *testing.T) {
+		e := newEnv(t)
+		file := filepath.Join(e.home, "file")
+		os.WriteFile(file, nil, 0o600)
+		refused(t, e, file, "not a directory")
+	})
+	t.Run("another owner", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			t.Skip("needs root to give a directory to another user")
+		}
+		e := newEnv(t)
+		dir := filepath.Join(e.home, "theirs")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(dir, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		refused(t, e, dir, "not owned by the current user")
+	})
+	t.Run("created here", func(t *testing.T) {
+		e := newEnv(t)
+		dir := filepath.Join(e.home, "new", "cache")
+		decodeProcess(t, e.process(login, "--provider", "backend", "--cache-dir", dir))
+		if st, err := os.Lstat(dir); err != nil || st.Mode().Perm() != 0o700 {
+			t.Fatalf("created cache dir: %v %v", st, err)
+		}
+	})
+}
+
+// Issue 16, item 3: cache entries are capped in size, must be the user's own
+// private regular files, and may not claim an expiry later than the longest
+// credential lifetime after the file was written.
+func TestCredentialProcessIgnoresImplausibleCacheEntries(t *testing.T) {
+	login := []string{"S3VEND_CREDENTIAL=" + secret}
+	for _, c := range []struct {
+		name   string
+		tamper func(t *testing.T, file string, entry map[string]any)
+	}{
+		{"expiry beyond the longest lifetime", func(t *testing.T, file string, entry map[string]any) {
+			entry["Expiration"] = time.Now().Add(13 * time.Hour).UTC().Format(time.RFC3339)
+			writeEntry(t, file, entry, 0)
+		}},
+		{"oversized", func(t *testing.T, file string, entry map[string]any) {
+			writeEntry(t, file, entry, 64<<10+1)
+		}},
+		{"symlink", func(t *testing.T, file string, entry map[string]any) {
+			other := file + ".real"
+			writeEntry(t, other, entry, 0)
+			os.Remove(file)
+			if err := os.Symlink(other, file); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			decodeProcess(t, e.process(login, "--provider", "backend"))
+			files, _ := filepath.Glob(filepath.Join(e.cacheDir, "*.json"))
+			if len(files) != 1 {
+				t.Fatalf("cache files %v", files)
+			}
+			var entry map[string]any
+			data, _ := os.ReadFile(files[0])
+			if err := json.Unmarshal(data, &entry); err != nil {
+				t.Fatal(err)
+			}
+			entry["AccessKeyId"] = "ASIAPLANTED"
+			c.tamper(t, files[0], entry)
+			p := decodeProcess(t, e.process(login, "--provider", "backend"))
+			if p.AccessKeyId == "ASIAPLANTED" || e.vendor.TotalCalls() != 2 {
+				t.Fatalf("a tampered entry was served: %+v (vendor calls %d)", p, e.vendor.TotalCalls())
+			}
+		})
+	}
+	// The control: the same planted entry, plausible, is served.
+	e := newEnv(t)
+	decodeProcess(t, e.process(login, "--provider", "backend"))
+	files, _ := filepath.Glob(filepath.Join(e.cacheDir, "*.json"))
+	var entry map[string]any
+	data, _ := os.ReadFile(files[0])
+	json.Unmarshal(data, &entry)
+	entry["AccessKeyId"] = "ASIAPLANTED"
+	writeEntry(t, files[0], entry, 0)
+	if p := decodeProcess(t, e.process(login, "--provider", "backend")); p.AccessKeyId != "ASIAPLANTED" {
+		t.Fatalf("control: a plausible entry was not served: %+v", p)
+	}
+}
+
+// writeEntry writes a 0600 cache entry, padded with spaces to at least pad bytes.
+func writeEntry(t *testing.T, file string, entry map[string]any, pad int) {
+	t.Helper()
+	b, err := json.Marshal(entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < pad {
+		b = append(b, bytes.Repeat([]byte(" "), pad-len(b))...)
+	}
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
