@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 )
 
 // Routes of the token vendor, relative to the API base (lambda/README.md, "API").

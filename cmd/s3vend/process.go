@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/s3vend/s3vend/client"
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 )
 
 // defaultMinRemaining: a cached result is reused while it has more than this
