@@ -102,7 +102,7 @@ func (e *env) process(extraEnv []string, args ...string) result {
 
 type processJSON struct {
 	Version         int
-	AccessKeyId     string
+	AccessKeyID     string `json:"AccessKeyId"`
 	SecretAccessKey string
 	SessionToken    string
 	Expiration      string
@@ -130,7 +130,7 @@ func TestCredentialProcessEnhancedIsCached(t *testing.T) {
 	second := decodeProcess(t, e.process(login, "--provider", "backend"))
 	// THEN the JSON is credential_process version 1 with an RFC 3339 expiration
 	exp, err := time.Parse(time.RFC3339, first.Expiration)
-	if err != nil || first.Version != 1 || first.AccessKeyId != "ASIACOGNITO1" || first.SecretAccessKey != "cognito-secret" || first.SessionToken != "cognito-session" {
+	if err != nil || first.Version != 1 || first.AccessKeyID != "ASIACOGNITO1" || first.SecretAccessKey != "cognito-secret" || first.SessionToken != "cognito-session" {
 		t.Fatalf("output = %+v (%v)", first, err)
 	}
 	if d := time.Until(exp); d < 59*time.Minute || d > time.Hour {
