@@ -25,7 +25,6 @@ func customRules() contract.Rules {
 	}
 }
 
-
 func TestDefaultAndCustomRulesAreValid(t *testing.T) {
 	if err := contract.DefaultRules().Check(contract.CheckOptions{Verifiers: contract.Verifiers{OIDC: []contract.OIDC{oidc}}}); err != nil {
 		t.Errorf("default rules: %v", err)

@@ -18,7 +18,7 @@ func trustStatements(t *testing.T, sessionTags []string) map[string][]map[string
 	t.Helper()
 	stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("TagTrust"), nil)
 	infra.NewIdentityPool(stack, "Identity", infra.IdentityPoolProps{
-		DeveloperProviderName: "login.example.app", AllowGuests: true, AllowClassicFlow: true, SessionTags: sessionTags,
+		DeveloperProviderName: "login.example.app", Guests: true, BasicFlow: true, SessionTags: sessionTags,
 	})
 	raw, err := json.Marshal(assertions.Template_FromStack(stack, nil).ToJSON())
 	if err != nil {

@@ -53,7 +53,7 @@ func newTagHarness(t *testing.T, keys []string) *tagHarness {
 	h := &tagHarness{}
 	h.svc = vend.New(vend.Config{
 		IdentityPoolID: "eu-west-1:p", DeveloperProvider: "dev", Region: "eu-west-1", LoginKey: "k",
-		AuthRoleARN: "auth", TokenDuration: time.Hour, CredentialDuration: time.Hour, BasicFlow: true,
+		AuthRoleARN: "auth", TokenDuration: time.Hour, CredentialLifetime: time.Hour, BasicFlow: true,
 		Now: func() time.Time { return now }, SessionTags: keys,
 	}, []verify.Verifier{tenantVerifier{"idp"}, tenantVerifier{"other"}},
 		fnCognito{dev: func(in vend.DeveloperLogin) (vend.IdentityToken, error) {

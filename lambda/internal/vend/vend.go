@@ -80,7 +80,7 @@ type Config struct {
 	GuestsEnabled      bool
 	BasicFlow          bool // the pool allows the basic flow; false: no /v1/credentials, enhanced-flow guests
 	TokenDuration      time.Duration
-	CredentialDuration time.Duration
+	CredentialLifetime time.Duration
 	SessionPolicy      string
 	Upload             UploadConfig     // POST /v1/upload; off without a bucket
 	Now                func() time.Time // default time.Now
@@ -95,6 +95,11 @@ type Config struct {
 	// ShedWindow is how long developer-token calls are refused after Cognito
 	// throttled one (default DefaultShedWindow; negative: never).
 	ShedWindow time.Duration
+	// FillTimeout bounds a reuse-cache miss's upstream calls, which run
+	// detached from the request that started them (cache.go); default
+	// contract.DefaultUpstreamTimeout. The service sets the upstream
+	// deadline (S3VEND_UPSTREAM_TIMEOUT).
+	FillTimeout time.Duration
 	// SessionTags are the keys of the session tags signed-in users'
 	// credentials carry (contract.SessionTags; S3VEND_SESSION_TAGS).
 	SessionTags []string
@@ -160,6 +165,9 @@ func New(cfg Config, verifiers []verify.Verifier, cognito Cognito, sts STS, post
 	}
 	if cfg.ShedWindow == 0 {
 		cfg.ShedWindow = DefaultShedWindow
+	}
+	if cfg.FillTimeout <= 0 {
+		cfg.FillTimeout = contract.DefaultUpstreamTimeout
 	}
 	s := &Service{cfg: cfg, verifiers: m, cognito: cognito, sts: sts, posts: posts,
 		uploadErrs: newUploadErrors(cfg.Upload.Limits), newGuests: newGuestLimiter(cfg), reuse: newReuse(cfg.Cache)}
@@ -423,7 +431,7 @@ func (s *Service) assume(ctx context.Context, role string, it IdentityToken) (Cr
 		SessionName: SessionName(it.IdentityID),
 		Token:       it.Token,
 		Policy:      s.cfg.SessionPolicy,
-		Duration:    s.cfg.CredentialDuration,
+		Duration:    s.cfg.CredentialLifetime,
 	})
 	if err != nil {
 		return Credentials{}, err
