@@ -153,7 +153,7 @@ func NewIdentityPool(scope constructs.Construct, id string, props IdentityPoolPr
 		ip.UnauthenticatedRole = ip.role("UnauthenticatedRole", "unauthenticated", p.CredentialLifetime)
 		roles["unauthenticated"] = ip.UnauthenticatedRole.RoleArn()
 		cdknag.NagSuppressions_AddResourceSuppressions(pool, &[]*cdknag.NagPackSuppression{{
-			Id: jsii.String("AwsSolutions-COG7"),
+			Id:     jsii.String("AwsSolutions-COG7"),
 			Reason: jsii.String("Guests are enabled in this environment's config on purpose; the stack grants their role " + p.GuestAccess + "."),
 		}}, jsii.Bool(false))
 	}
