@@ -43,7 +43,7 @@ var (
 	errDuplicateField   = &apiError{http.StatusBadRequest, "duplicate_field", "The request body has a field more than once."}
 	errMissingField     = &apiError{http.StatusBadRequest, "missing_field", "provider and credential are required strings."}
 	errUnknownProvider  = &apiError{http.StatusBadRequest, "unknown_provider", "The provider is not configured."}
-	errMissingUpload    = &apiError{http.StatusBadRequest, "missing_field", "provider, credential, name, size and contentType are required; visibility is optional."}
+	errMissingUpload    = &apiError{http.StatusBadRequest, "missing_field", "provider, credential, name, size and contentType are required; rule (or visibility) is optional."}
 	errReadBody         = &apiError{http.StatusBadRequest, "invalid_request", "The request body could not be read."}
 )
 
@@ -121,6 +121,7 @@ type UploadRequest struct {
 	Size        *uploadSize `json:"size"`
 	ContentType string      `json:"contentType"`
 	Visibility  string      `json:"visibility,omitempty"`
+	Rule        string      `json:"rule,omitempty"`
 }
 
 // uploadSize is a JSON number of bytes. A number that is not a whole int64
@@ -152,6 +153,6 @@ func DecodeUpload(contentType string, body []byte) (vend.UploadRequest, error) {
 	}
 	return vend.UploadRequest{
 		Provider: req.Provider, Credential: req.Credential, Name: req.Name,
-		Size: int64(*req.Size), ContentType: req.ContentType, Visibility: req.Visibility,
+		Size: int64(*req.Size), ContentType: req.ContentType, Visibility: req.Visibility, Rule: req.Rule,
 	}, nil
 }

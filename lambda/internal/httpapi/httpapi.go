@@ -296,6 +296,8 @@ func invalidUpload(e *vend.InvalidUpload) *apiError {
 		code = "invalid_content_type"
 	case "visibility":
 		code = "invalid_visibility"
+	case "rule":
+		code = "invalid_rule"
 	}
 	return &apiError{http.StatusBadRequest, code, e.Message}
 }

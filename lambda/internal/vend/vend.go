@@ -113,6 +113,11 @@ type Token struct {
 	IdentityPoolID string    `json:"identityPoolId"`
 	Region         string    `json:"region"`
 	LoginKey       string    `json:"loginKey"`
+	// UserID and Tenant are the caller's {userId} and {tenant} for access
+	// rule keys (their session tag values, contract.UserTagValue); only
+	// when the rules use them.
+	UserID string `json:"userId,omitempty"`
+	Tenant string `json:"tenant,omitempty"`
 	// Cached: served from the reuse cache, no AWS call (not in the body).
 	Cached bool `json:"-"`
 }
@@ -125,6 +130,9 @@ type Credentials struct {
 	SecretAccessKey string    `json:"secretAccessKey"`
 	SessionToken    string    `json:"sessionToken"`
 	Expiration      time.Time `json:"expiration"`
+	// UserID and Tenant: as in Token (signed-in users only).
+	UserID string `json:"userId,omitempty"`
+	Tenant string `json:"tenant,omitempty"`
 	// Cached: served from the reuse cache, no AWS call (not in the body).
 	Cached bool `json:"-"`
 }
@@ -208,6 +216,8 @@ func (s *Service) Token(ctx context.Context, provider, credential string) (Token
 		IdentityPoolID: s.cfg.IdentityPoolID,
 		Region:         s.cfg.Region,
 		LoginKey:       s.cfg.LoginKey,
+		UserID:         user.tags[contract.TagUser],
+		Tenant:         user.tags[contract.TagTenant],
 		Cached:         hit,
 	}, nil
 }
@@ -248,6 +258,8 @@ func (s *Service) Credentials(ctx context.Context, provider, credential string) 
 		SecretAccessKey: e.creds.SecretAccessKey,
 		SessionToken:    e.creds.SessionToken,
 		Expiration:      e.creds.Expiration,
+		UserID:          user.tags[contract.TagUser],
+		Tenant:          user.tags[contract.TagTenant],
 		Cached:          hit,
 	}, nil
 }
@@ -316,6 +328,12 @@ func (s *Service) guestToken(ctx context.Context, identityID string) (IdentityTo
 type verifiedUser struct {
 	id   string
 	tags map[string]string // nil without Config.SessionTags
+}
+
+// keyValues are the user's values for access-rule keys (the identity id
+// is added once known).
+func (u verifiedUser) keyValues() contract.KeyValues {
+	return contract.KeyValues{UserID: u.tags[contract.TagUser], Tenant: u.tags[contract.TagTenant]}
 }
 
 // key is the user's reuse-cache key for kind: per user and per tag set, so
