@@ -42,6 +42,10 @@ type TokenResponse struct {
 	IdentityPoolID string    `json:"identityPoolId"`
 	Region         string    `json:"region"`
 	LoginKey       string    `json:"loginKey"`
+	// UserID and Tenant are the caller's {userId} and {tenant} for access
+	// rule keys, when the stack's rules use them.
+	UserID string `json:"userId,omitempty"`
+	Tenant string `json:"tenant,omitempty"`
 }
 
 // CredentialsResponse is the body of a 200 from POST /v1/credentials (basic flow).
@@ -51,6 +55,8 @@ type CredentialsResponse struct {
 	SecretAccessKey string    `json:"secretAccessKey"`
 	SessionToken    string    `json:"sessionToken"`
 	Expiration      time.Time `json:"expiration"`
+	UserID          string    `json:"userId,omitempty"` // as TokenResponse.UserID
+	Tenant          string    `json:"tenant,omitempty"` // as TokenResponse.Tenant
 }
 
 // GuestResponse is the body of a 200 from POST /v1/guest. With the pool's
@@ -79,7 +85,11 @@ type UploadRequest struct {
 	Name        string `json:"name"`
 	Size        int64  `json:"size"`
 	ContentType string `json:"contentType,omitempty"`
-	Visibility  string `json:"visibility,omitempty"` // "private" or "protected"
+	// Rule names the access rule the key is built with (the stack's
+	// AccessRules output); without it Visibility ("private" or
+	// "protected") names one of the default layout's rules.
+	Rule       string `json:"rule,omitempty"`
+	Visibility string `json:"visibility,omitempty"`
 }
 
 // UploadResponse is a presigned S3 POST: send Fields, then the file as the
