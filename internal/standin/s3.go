@@ -155,6 +155,9 @@ func (s *S3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("x-amz-request-id", q.id)
 	h.Set("x-amz-id-2", base64.StdEncoding.EncodeToString([]byte(q.id+q.id)))
 	h.Set("Server", "AmazonS3")
+	// S3's own time (clients correct their clock skew from it; net/http
+	// would write the wall clock, not the injected one).
+	h.Set("Date", s.now().UTC().Format(http.TimeFormat))
 	if r.Header.Get("Origin") != "" && r.Method != http.MethodOptions {
 		// S3 adds the matching rule's CORS headers to every response, errors
 		// included, so browsers can read error bodies.
@@ -326,7 +329,13 @@ func (s *S3) fail(q *s3Request, err *AWSError) {
 		q.w.WriteHeader(err.Status)
 		return
 	}
-	body := xmlBody(s3Error{Code: err.Code, Message: err.Message, RequestID: q.id, HostID: h.Get("x-amz-id-2")})
+	e := s3Error{Code: err.Code, Message: err.Message, RequestID: q.id, HostID: h.Get("x-amz-id-2")}
+	if err.Code == "RequestTimeTooSkewed" {
+		e.RequestTime = q.r.Header.Get("X-Amz-Date")
+		e.ServerTime = s.now().UTC().Format(time.RFC3339)
+		e.MaxAllowedSkewMilliseconds = maxClockSkew.Milliseconds()
+	}
+	body := xmlBody(e)
 	h.Set("Content-Type", "application/xml")
 	h.Set("Content-Length", fmt.Sprint(len(body)))
 	q.w.WriteHeader(err.Status)
