@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -112,6 +113,19 @@ func (s *S3) Object(key string) (body []byte, contentType string, ok bool) {
 		return nil, "", false
 	}
 	return append([]byte(nil), o.body...), o.contentType, true
+}
+
+// Uploads lists the keys of the multipart uploads in progress (tests:
+// an aborted upload leaves none).
+func (s *S3) Uploads() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var keys []string
+	for _, u := range s.uploads {
+		keys = append(keys, u.key)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // Keys lists the stored keys in S3's order (UTF-8 binary).
