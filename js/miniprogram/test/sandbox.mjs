@@ -33,11 +33,10 @@ export function loadSDK(file, o = {}) {
   })()`, context);
   const realm = { ArrayBuffer: vm.runInContext("ArrayBuffer", context) };
   if (o.wx) context.wx = o.wx;
+  // As a mini-program runs each file: inside a module function (its
+  // top-level names are locals, not globals of the realm).
   const module = { exports: {} };
-  context.module = module;
-  context.exports = module.exports;
-  vm.runInContext(fs.readFileSync(file, "utf8"), context, { filename: file });
-  delete context.module;
-  delete context.exports;
+  const fn = vm.compileFunction(fs.readFileSync(file, "utf8"), ["module", "exports", "require"], { parsingContext: context, filename: file });
+  fn(module, module.exports, (name) => { throw new Error(`require(${JSON.stringify(name)}): the bundle must need no module`); });
   return { exports: module.exports, context, realm, setSkew: (ms) => { clock.skew = ms; } };
 }
