@@ -94,10 +94,10 @@ async function multipart (c, o, size, cancel, progress) {
     else todo.push(n)
   }
   progress(sent)
-  /** @type {S3VendError | null} */
-  let failure = null
+  /** @type {{error: S3VendError | null}} */
+  const failed = { error: null }
   const worker = async function () {
-    while (todo.length && !failure && !cancel.cancelled) {
+    while (todo.length && !failed.error && !cancel.cancelled) {
       const n = /** @type {number} */ (todo.shift())
       try {
         const body = await readSlice(o.filePath, (n - 1) * c.partSize, partLength(n))
@@ -110,7 +110,7 @@ async function multipart (c, o, size, cancel, progress) {
         sent += partLength(n)
         progress(sent)
       } catch (e) {
-        if (!failure) failure = e instanceof S3VendError ? e : new S3VendError(0, LOCAL_CODES.fileError, String(e))
+        if (!failed.error) failed.error = e instanceof S3VendError ? e : new S3VendError(0, LOCAL_CODES.fileError, String(e))
       }
     }
   }
@@ -118,6 +118,7 @@ async function multipart (c, o, size, cancel, progress) {
   const workers = []
   for (let i = 0; i < Math.min(c.concurrency, todo.length); i++) workers.push(worker())
   await Promise.all(workers)
+  const failure = failed.error
   if (cancel.cancelled || (failure && failure.code === LOCAL_CODES.cancelled)) {
     await abort(c, o, st.uploadId)
     forget(c, o, size)

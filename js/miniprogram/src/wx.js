@@ -11,7 +11,6 @@
 //   wx.getStorageSync / setStorageSync / removeStorageSync (resumable upload state)
 import { S3VendError, LOCAL_CODES, errMsg } from './errors.js'
 
-/* global wx */
 
 /** @returns {any} the wx global, or throws a typed error */
 export function wxApi () {
