@@ -23,7 +23,8 @@ import (
 // list, presign, download, remove, another user's objects, clock skew,
 // credential refresh, a failed part. The S3 stand-in verifies every
 // signature and authorizes with the synthesized policies. One node process
-// per stack; both run at once.
+// per stack (and one for the sample mini-program's pages on prod-cn); both
+// stacks run at once.
 func TestMiniProgramSDK(t *testing.T) {
 	ready(t)
 	for _, c := range []struct {
@@ -44,6 +45,12 @@ func TestMiniProgramSDK(t *testing.T) {
 			nodeTestsPassed(t, "mini-program SDK e2e ("+c.name+")", out)
 			for _, m := range figureLine.FindAllStringSubmatch(out, -1) {
 				t.Logf("figure (%s): %s", c.name, m[1])
+			}
+			if st.WeChatProvider != "" {
+				// The sample mini-program's pages, with wx.login.
+				out := run(t, env, false, node24, "examples/wechat-miniprogram/test/pages.test.mjs")
+				t.Log(out)
+				nodeTestsPassed(t, "sample mini-program pages", out)
 			}
 		})
 	}
