@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/s3vend/s3vend/client/devlogin"
-	"github.com/s3vend/s3vend/test/accessmatrix"
+	"github.com/s3vend/s3vend/internal/accessmatrix"
 )
 
 // StackOptions configures StartStack.
