@@ -85,9 +85,15 @@ func loadTemplate(t *testing.T, env string) map[string]any {
 // startStack runs the stack of a snapshot template for one test.
 func startStack(t *testing.T, env string) *standin.Stack {
 	t.Helper()
+	return startTemplate(t, loadTemplate(t, env))
+}
+
+// startTemplate runs the stack of a template for one test.
+func startTemplate(t *testing.T, tmpl map[string]any) *standin.Stack {
+	t.Helper()
 	var log bytes.Buffer
 	st, err := standin.StartStack(context.Background(), standin.StackOptions{
-		Template: loadTemplate(t, env), Node: nodeBinary(t), VendorBinary: buildVendor(t),
+		Template: tmpl, Node: nodeBinary(t), VendorBinary: buildVendor(t),
 		WorkDir: t.TempDir(), VendorLog: &syncWriter{w: &log},
 	})
 	if err != nil {
@@ -503,5 +509,45 @@ func TestStackRelativeWorkDir(t *testing.T) {
 	defer st.Close()
 	if !filepath.IsAbs(st.CAFile) || !filepath.IsAbs(st.SecretsFile) {
 		t.Errorf("CAFile %q and SecretsFile %q must be absolute", st.CAFile, st.SecretsFile)
+	}
+}
+
+// TestStackSessionEnhancedFlow: POST /v1/session on a pool without the
+// basic flow (the dev template with AllowClassicFlow false, and the vendor
+// told so) answers the identity's own credentials from
+// GetCredentialsForIdentity, exchanged on the vendor's side, while
+// /v1/credentials answers 404 and STS is never asked.
+func TestStackSessionEnhancedFlow(t *testing.T) {
+	tmpl := loadTemplate(t, "dev")
+	for _, r := range tmpl["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		props, _ := res["Properties"].(map[string]any)
+		switch res["Type"] {
+		case "AWS::Cognito::IdentityPool":
+			props["AllowClassicFlow"] = false
+		case "AWS::Lambda::Function":
+			env, _ := props["Environment"].(map[string]any)
+			if vars, ok := env["Variables"].(map[string]any); ok && vars["S3VEND_VERIFIERS"] != nil {
+				vars["S3VEND_BASIC_FLOW"] = "false"
+				delete(vars, "S3VEND_SESSION_POLICY") // basic flow only
+			}
+		}
+	}
+	st := startTemplate(t, tmpl)
+	status, out := vend(t, st, "/v1/session", map[string]string{"provider": "backend", "credential": mint(t, st, "carol")})
+	if status != http.StatusOK {
+		t.Fatalf("/v1/session: %d %v", status, out)
+	}
+	akid, _ := out["accessKeyId"].(string)
+	sess, ok := st.Sessions.Lookup(akid)
+	id, _ := st.Cognito.IdentityOf("backend:carol")
+	if !ok || sess.RoleARN != st.Model.RoleARN("authenticated") || sess.IdentityID != id || out["identityId"] != id || !slices.Contains(sess.Amr, "authenticated") {
+		t.Fatalf("session %+v, response %v", sess, out)
+	}
+	if n := st.Cognito.Calls("GetCredentialsForIdentity"); n != 1 {
+		t.Errorf("GetCredentialsForIdentity calls = %d, want 1", n)
+	}
+	if status, out := vend(t, st, "/v1/credentials", map[string]string{"provider": "backend", "credential": mint(t, st, "carol")}); status != http.StatusNotFound {
+		t.Errorf("/v1/credentials without the basic flow: %d %v", status, out)
 	}
 }

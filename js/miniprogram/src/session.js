@@ -17,7 +17,7 @@ import { request, headerValue, wxApi } from './wx.js'
  */
 export const REFRESH_WINDOW_MS = 5 * 60 * 1000
 
-/** The vendor route (contract.RouteSession). */
+/** The vendor route (lambda/README.md, "API"; client.RouteSession in Go). */
 export const SESSION_ROUTE = '/v1/session'
 
 /**
