@@ -219,14 +219,7 @@ func (s *Service) Session(ctx context.Context, provider, credential string) (Cre
 	if err != nil {
 		return Credentials{}, err
 	}
-	return Credentials{
-		IdentityID:      e.it.IdentityID,
-		AccessKeyID:     e.creds.AccessKeyID,
-		SecretAccessKey: e.creds.SecretAccessKey,
-		SessionToken:    e.creds.SessionToken,
-		Expiration:      e.creds.Expiration.UTC(),
-		Cached:          hit,
-	}, nil
+	return e.credentials(hit), nil
 }
 
 // Credentials verifies the credential and makes at most two AWS calls:
@@ -256,14 +249,20 @@ func (s *Service) Credentials(ctx context.Context, provider, credential string) 
 	if err != nil {
 		return Credentials{}, err
 	}
+	return e.credentials(hit), nil
+}
+
+// credentials is the answer of a cached credentials entry; hit: it came
+// from the cache.
+func (e cacheEntry) credentials(hit bool) Credentials {
 	return Credentials{
 		IdentityID:      e.it.IdentityID,
 		AccessKeyID:     e.creds.AccessKeyID,
 		SecretAccessKey: e.creds.SecretAccessKey,
 		SessionToken:    e.creds.SessionToken,
-		Expiration:      e.creds.Expiration,
+		Expiration:      e.creds.Expiration.UTC(),
 		Cached:          hit,
-	}, nil
+	}
 }
 
 // Guest vends unauthenticated-role credentials (basic flow): GetId (unless
