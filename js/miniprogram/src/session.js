@@ -21,7 +21,7 @@ export const REFRESH_WINDOW_MS = 5 * 60 * 1000
 export const SESSION_ROUTE = '/v1/session'
 
 /**
- * @typedef {{accessKeyId: string, secretAccessKey: string, sessionToken: string, expiration: number}} Credentials
+ * @typedef {{accessKeyId: string, secretAccessKey: string, sessionToken: string, expiration: number, lifetime: number}} Credentials
  */
 
 /** The default login: a wx.login code for the WeChat verifier. */
@@ -64,9 +64,14 @@ export class Session {
    * @returns {Promise<Credentials>}
    */
   credentials (minValidMs) {
-    const need = Math.max(REFRESH_WINDOW_MS, minValidMs || 0)
     const c = this.creds
-    if (c && c.expiration - this.clock.now() > need) return Promise.resolve(c)
+    if (c) {
+      // A caller may want more than credentials can give (a presigned URL
+      // for a week; credentials last an hour): ask at most half the
+      // lifetime, so fresh credentials always satisfy the need.
+      const need = Math.max(REFRESH_WINDOW_MS, Math.min(minValidMs || 0, c.lifetime / 2))
+      if (c.expiration - this.clock.now() > need) return Promise.resolve(c)
+    }
     return this.refresh()
   }
 
@@ -133,7 +138,8 @@ export class Session {
       accessKeyId: body.accessKeyId,
       secretAccessKey: body.secretAccessKey,
       sessionToken: body.sessionToken,
-      expiration: expiration
+      expiration: expiration,
+      lifetime: Math.max(0, expiration - this.clock.now())
     }
     return this.creds
   }

@@ -105,6 +105,10 @@ test("S3's ExpiredToken: one refresh for concurrent calls, then the calls succee
     await c.signIn();
     const all = await Promise.all([c.list(), c.list(), c.list()]);
     assert.equal(vends, 2, "one refresh for three calls");
+    // A URL longer-lived than any credentials does not refresh them each time.
+    await c.url({ key: "a.png", expiresIn: 604800 });
+    await c.url({ key: "a.png", expiresIn: 604800 });
+    assert.equal(vends, 2, "url() refreshed credentials that were fresh");
     for (const r of all) {
       assert.equal(r.items[0].key, "private/x/a b c.txt", "encoding-type=url keys decoded");
       assert.equal(r.items[0].etag, '"e"');
