@@ -1,7 +1,7 @@
 // The signed-in user's identity and temporary credentials, from the
 // vendor's POST /v1/session: one round trip answers the identity id and the
 // identity's own AWS credentials, through whichever flow the identity pool
-// allows (lambda/README.md, "API"). Only the API's domain and the bucket's
+// allows (docs/api.md). Only the API's domain and the bucket's
 // need whitelisting, not Cognito's.
 //
 // Credentials are refreshed before they expire (REFRESH_WINDOW_MS, judged
@@ -17,7 +17,7 @@ import { request, headerValue, wxApi } from './wx.js'
  */
 export const REFRESH_WINDOW_MS = 5 * 60 * 1000
 
-/** The vendor route (lambda/README.md, "API"; client.RouteSession in Go). */
+/** The vendor route (docs/api.md; client.RouteSession in Go). */
 export const SESSION_ROUTE = '/v1/session'
 
 /**

@@ -77,7 +77,7 @@ type Config struct {
 	GuestsEnabled      bool
 	BasicFlow          bool // the pool allows the basic flow; false: no /v1/credentials, enhanced-flow guests
 	TokenDuration      time.Duration
-	CredentialDuration time.Duration
+	CredentialLifetime time.Duration
 	SessionPolicy      string
 	Upload             UploadConfig     // POST /v1/upload; off without a bucket
 	Now                func() time.Time // default time.Now
@@ -92,6 +92,11 @@ type Config struct {
 	// ShedWindow is how long developer-token calls are refused after Cognito
 	// throttled one (default DefaultShedWindow; negative: never).
 	ShedWindow time.Duration
+	// FillTimeout bounds a reuse-cache miss's upstream calls, which run
+	// detached from the request that started them (cache.go); default
+	// contract.DefaultUpstreamTimeout. The service sets the upstream
+	// deadline (S3VEND_UPSTREAM_TIMEOUT).
+	FillTimeout time.Duration
 }
 
 // Token is the result of POST /v1/token.
@@ -154,6 +159,9 @@ func New(cfg Config, verifiers []verify.Verifier, cognito Cognito, sts STS, post
 	}
 	if cfg.ShedWindow == 0 {
 		cfg.ShedWindow = DefaultShedWindow
+	}
+	if cfg.FillTimeout <= 0 {
+		cfg.FillTimeout = contract.DefaultUpstreamTimeout
 	}
 	s := &Service{cfg: cfg, verifiers: m, cognito: cognito, sts: sts, posts: posts,
 		uploadErrs: newUploadErrors(cfg.Upload.Limits), newGuests: newGuestLimiter(cfg), reuse: newReuse(cfg.Cache)}
@@ -373,7 +381,7 @@ func (s *Service) assume(ctx context.Context, role string, it IdentityToken) (Cr
 		SessionName: SessionName(it.IdentityID),
 		Token:       it.Token,
 		Policy:      s.cfg.SessionPolicy,
-		Duration:    s.cfg.CredentialDuration,
+		Duration:    s.cfg.CredentialLifetime,
 	})
 	if err != nil {
 		return Credentials{}, err
