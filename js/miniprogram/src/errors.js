@@ -4,7 +4,7 @@
 // failures, wx API failures, bad arguments, cancellation); code is S3's
 // error code (AccessDenied, NoSuchKey, ... from the XML error body,
 // https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html),
-// the vendor's ({"error":{"code","message"}}, docs/api.md "Errors"),
+// the vendor's ({"error":{"code","message"}}: contract/wire/errors.go, docs/api.md "Errors"),
 // or one of the SDK's own (LOCAL_CODES).
 
 /** The SDK's own codes (status 0). */
