@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/contract/wire"
 	"github.com/s3vend/s3vend/lambda/internal/fault"
 )
 
@@ -42,12 +43,6 @@ type PostSigner interface {
 	PresignPost(ctx context.Context, creds AWSCredentials, in PostInput) (PresignedPost, error)
 }
 
-// Visibility values of an upload request: the key's top-level prefix.
-const (
-	VisibilityPrivate   = "private"
-	VisibilityProtected = "protected"
-)
-
 // UploadRequest is the body of POST /v1/upload.
 type UploadRequest struct {
 	Provider    string
@@ -57,22 +52,22 @@ type UploadRequest struct {
 	ContentType string
 	// Rule names the access rule the key is built with (its placeholders
 	// filled with the caller's own values). Without it, Visibility names
-	// the rule: VisibilityPrivate (also when empty) or VisibilityProtected,
-	// the default layout's rules.
+	// the rule: wire.VisibilityPrivate (also when empty) or
+	// wire.VisibilityProtected, the default layout's rules.
 	Rule       string
 	Visibility string
 }
 
 // Upload is the result of POST /v1/upload.
 type Upload struct {
-	URL        string            `json:"url"`
-	Fields     map[string]string `json:"fields"`
-	Key        string            `json:"key"`
-	IdentityID string            `json:"identityId"`
-	ExpiresAt  time.Time         `json:"expiresAt"`
+	URL        string
+	Fields     map[string]string
+	Key        string
+	IdentityID string
+	ExpiresAt  time.Time
 	// Cached: the signing credentials came from the reuse cache, no AWS
 	// call (not in the body).
-	Cached bool `json:"-"`
+	Cached bool
 }
 
 // InvalidUpload is a refused upload request. Field is the request field at
@@ -164,21 +159,7 @@ func (s *Service) Upload(ctx context.Context, req UploadRequest) (Upload, error)
 	// A cached entry must outlive a full-length form (and a second of
 	// signing margin); the form itself is signed per request.
 	expires := s.cfg.Upload.Limits.Expiry
-	e, hit, err := s.cached(ctx, user.key(kindUpload), expires+time.Second, func(ctx context.Context) (cacheEntry, error) {
-		it, _, _, err := s.developerToken(ctx, user)
-		if err != nil {
-			return cacheEntry{}, err
-		}
-		if !ValidIdentityID(it.IdentityID, s.cfg.Region) {
-			// The key length check above relies on this shape.
-			return cacheEntry{}, fault.New(fault.ErrUpstream, "GetOpenIdTokenForDeveloperIdentity: unexpected identity id", nil)
-		}
-		creds, err := s.cognito.CredentialsForIdentity(ctx, it.IdentityID, map[string]string{s.cfg.LoginKey: it.Token})
-		if err != nil {
-			return cacheEntry{}, err
-		}
-		return cacheEntry{it: IdentityToken{IdentityID: it.IdentityID}, creds: creds}, nil
-	})
+	e, hit, err := s.identityCredentials(ctx, user, expires+time.Second)
 	if err != nil {
 		return Upload{}, err
 	}
@@ -217,6 +198,29 @@ func (s *Service) Upload(ctx context.Context, req UploadRequest) (Upload, error)
 	}, nil
 }
 
+// identityCredentials returns the identity's own credentials from
+// GetCredentialsForIdentity (enhanced flow: it works whether or not the pool
+// allows the basic flow), from the cache when they stay valid for extra
+// more: GetOpenIdTokenForDeveloperIdentity (unless its token is cached),
+// then GetCredentialsForIdentity.
+func (s *Service) identityCredentials(ctx context.Context, user verifiedUser, extra time.Duration) (cacheEntry, bool, error) {
+	return s.cached(ctx, user.key(kindIdentity), extra, func(ctx context.Context) (cacheEntry, error) {
+		it, _, _, err := s.developerToken(ctx, user)
+		if err != nil {
+			return cacheEntry{}, err
+		}
+		if !ValidIdentityID(it.IdentityID, s.cfg.Region) {
+			// Upload's key length check relies on this shape.
+			return cacheEntry{}, fault.New(fault.ErrUpstream, "GetOpenIdTokenForDeveloperIdentity: unexpected identity id", nil)
+		}
+		creds, err := s.cognito.CredentialsForIdentity(ctx, it.IdentityID, map[string]string{s.cfg.LoginKey: it.Token})
+		if err != nil {
+			return cacheEntry{}, err
+		}
+		return cacheEntry{it: IdentityToken{IdentityID: it.IdentityID}, creds: creds}, nil
+	})
+}
+
 // uploadRule is the rule an upload request names: by Rule, else by
 // Visibility ("" is private), among the rules that allow uploads.
 func (s *Service) uploadRule(req UploadRequest) (contract.Rule, *InvalidUpload) {
@@ -224,10 +228,10 @@ func (s *Service) uploadRule(req UploadRequest) (contract.Rule, *InvalidUpload) 
 	switch {
 	case req.Rule != "" && req.Visibility != "":
 		return contract.Rule{}, errRuleAndVis
-	case req.Rule == "" && (req.Visibility == "" || req.Visibility == VisibilityPrivate):
-		name = VisibilityPrivate
-	case req.Rule == "" && req.Visibility == VisibilityProtected:
-		name = VisibilityProtected
+	case req.Rule == "" && (req.Visibility == "" || req.Visibility == wire.VisibilityPrivate):
+		name = wire.VisibilityPrivate
+	case req.Rule == "" && req.Visibility == wire.VisibilityProtected:
+		name = wire.VisibilityProtected
 	case req.Rule == "":
 		return contract.Rule{}, errVisibility
 	}
