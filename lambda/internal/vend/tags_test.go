@@ -245,3 +245,35 @@ func TestUploadByRuleName(t *testing.T) {
 		t.Errorf("AWS calls on refused uploads: %v", calls)
 	}
 }
+
+// POST /v1/session carries the session tags in either flow: through
+// Cognito's GetCredentialsForIdentity without the basic flow (Cognito tags
+// the session from the token), through the checked token with it.
+func TestSessionRouteCarriesTheTags(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, basic := range []bool{false, true} {
+		var logins []vend.DeveloperLogin
+		svc := vend.New(vend.Config{
+			IdentityPoolID: "eu-west-1:p", DeveloperProvider: "dev", Region: "eu-west-1", LoginKey: "k", AuthRoleARN: "auth",
+			TokenDuration: time.Hour, CredentialLifetime: time.Hour, BasicFlow: basic, Now: func() time.Time { return now },
+			SessionTags: []string{contract.TagUser, contract.TagTenant},
+		}, []verify.Verifier{tenantVerifier{"idp"}},
+			fnCognito{
+				dev: func(in vend.DeveloperLogin) (vend.IdentityToken, error) {
+					logins = append(logins, in)
+					return vend.IdentityToken{IdentityID: testIdentity, Token: cognitoToken(t, in.PrincipalTags)}, nil
+				},
+				creds: func(string, map[string]string) (vend.AWSCredentials, error) {
+					return vend.AWSCredentials{AccessKeyID: "A", SecretAccessKey: "S", SessionToken: "T", Expiration: now.Add(time.Hour)}, nil
+				},
+			},
+			fnSTS(func(vend.AssumeInput) (vend.AWSCredentials, error) {
+				return vend.AWSCredentials{AccessKeyID: "B", SecretAccessKey: "S", SessionToken: "T", Expiration: now.Add(time.Hour)}, nil
+			}), nil)
+		c, err := svc.Session(ctx, "idp", "ann@acme")
+		if err != nil || c.UserID != "idp:ann" || c.Tenant != "idp:acme" || len(logins) != 1 || logins[0].PrincipalTags[contract.TagTenant] != "idp:acme" {
+			t.Errorf("basic %v: %+v %v, logins %+v", basic, c, err, logins)
+		}
+	}
+}
