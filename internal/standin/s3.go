@@ -233,7 +233,11 @@ func (s *S3) route(q *s3Request) {
 		return
 	}
 	if q.r.Header.Get("x-amz-copy-source") != "" {
-		s.fail(q, notImplemented(q.r))
+		if q.r.Method == http.MethodPut && !hasUploadID {
+			s.copyObject(q)
+		} else { // UploadPartCopy
+			s.fail(q, notImplemented(q.r))
+		}
 		return
 	}
 	switch q.r.Method {
