@@ -8,11 +8,11 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	awsconstructs "github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	s3vc "github.com/s3vend/s3vend/constructs"
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/infra"
 )
 
 // CICDStackName is the stack of the AWS side of the GitHub workflows,
@@ -80,8 +80,8 @@ func parseCICD(msg json.RawMessage, envs map[string]EnvConfig) (*CICDConfig, []e
 	if r.Region != "" && !contract.ValidRegion(r.Region) {
 		fail("region", "%q is not an AWS region name", r.Region)
 	}
-	if r.OIDCProviderArn != "" && !strings.HasSuffix(r.OIDCProviderArn, ":oidc-provider/"+s3vc.GitHubOIDCIssuer) {
-		fail("oidcProviderArn", "%q is not the ARN of an IAM OIDC provider for %s; remove the key to create one (an account has at most one)", r.OIDCProviderArn, s3vc.GitHubOIDCIssuer)
+	if r.OIDCProviderArn != "" && !strings.HasSuffix(r.OIDCProviderArn, ":oidc-provider/"+infra.GitHubOIDCIssuer) {
+		fail("oidcProviderArn", "%q is not the ARN of an IAM OIDC provider for %s; remove the key to create one (an account has at most one)", r.OIDCProviderArn, infra.GitHubOIDCIssuer)
 	}
 	if _, clash := envs["cicd"]; clash {
 		fail("", "an environment named \"cicd\" would also be stack %s; rename it", CICDStackName)
@@ -132,13 +132,13 @@ func parseCICD(msg json.RawMessage, envs map[string]EnvConfig) (*CICDConfig, []e
 // provider and the roles the workflows assume.
 type CICDStack struct {
 	awscdk.Stack
-	Roles *s3vc.GitHubDeployRoles
+	Roles *infra.GitHubDeployRoles
 }
 
 // NewCICDStack composes the CI roles: one deploy role per deployed
 // environment, trusted on that GitHub environment, and one read-only diff
 // role for pull requests.
-func NewCICDStack(scope awsconstructs.Construct, c CICDConfig) *CICDStack {
+func NewCICDStack(scope constructs.Construct, c CICDConfig) *CICDStack {
 	sp := &awscdk.StackProps{
 		StackName:   jsii.String(CICDStackName),
 		Description: jsii.String("s3vend CI: GitHub OIDC provider and the roles GitHub Actions of " + c.Repository + " assume to diff and deploy"),
@@ -147,15 +147,15 @@ func NewCICDStack(scope awsconstructs.Construct, c CICDConfig) *CICDStack {
 		sp.Env = &awscdk.Environment{Account: strOrNil(c.Account), Region: strOrNil(c.Region)}
 	}
 	stack := awscdk.NewStack(scope, jsii.String(CICDStackName), sp)
-	var specs []s3vc.GitHubRoleSpec
-	var all []s3vc.CDKTarget
+	var specs []infra.GitHubRoleSpec
+	var all []infra.CDKTarget
 	for _, d := range c.Deploy {
-		targets := []s3vc.CDKTarget{{Account: d.Account, Region: d.Region}}
+		targets := []infra.CDKTarget{{Account: d.Account, Region: d.Region}}
 		if d.Edge {
-			targets = append(targets, s3vc.CDKTarget{Account: d.Account, Region: EdgeACLRegion})
+			targets = append(targets, infra.CDKTarget{Account: d.Account, Region: EdgeACLRegion})
 		}
 		all = append(all, targets...)
-		specs = append(specs, s3vc.GitHubRoleSpec{
+		specs = append(specs, infra.GitHubRoleSpec{
 			ID:      "Deploy" + pascal(d.Env),
 			Subject: "repo:" + c.Repository + ":environment:" + d.GitHubEnvironment,
 			Deploy:  true,
@@ -165,9 +165,9 @@ func NewCICDStack(scope awsconstructs.Construct, c CICDConfig) *CICDStack {
 		})
 	}
 	if c.PullRequestDiff {
-		specs = append(specs, s3vc.GitHubRoleSpec{ID: "Diff", Subject: "repo:" + c.Repository + ":pull_request", Targets: uniqueTargets(all)})
+		specs = append(specs, infra.GitHubRoleSpec{ID: "Diff", Subject: "repo:" + c.Repository + ":pull_request", Targets: uniqueTargets(all)})
 	}
-	s := &CICDStack{Stack: stack, Roles: s3vc.NewGitHubDeployRoles(stack, "GitHub", s3vc.GitHubDeployRolesProps{OIDCProviderArn: c.OIDCProviderArn, Roles: specs})}
+	s := &CICDStack{Stack: stack, Roles: infra.NewGitHubDeployRoles(stack, "GitHub", infra.GitHubDeployRolesProps{OIDCProviderArn: c.OIDCProviderArn, Roles: specs})}
 	out := func(id, desc string, value *string) {
 		awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Description: jsii.String(desc), Value: value})
 	}
@@ -181,8 +181,8 @@ func NewCICDStack(scope awsconstructs.Construct, c CICDConfig) *CICDStack {
 	return s
 }
 
-func uniqueTargets(ts []s3vc.CDKTarget) []s3vc.CDKTarget {
-	var out []s3vc.CDKTarget
+func uniqueTargets(ts []infra.CDKTarget) []infra.CDKTarget {
+	var out []infra.CDKTarget
 	for _, t := range ts {
 		if !slices.Contains(out, t) {
 			out = append(out, t)

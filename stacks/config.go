@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
-	s3vc "github.com/s3vend/s3vend/constructs"
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/infra"
 )
 
 // ContextKey is the cdk.json context key that holds every environment.
@@ -44,7 +44,7 @@ type EnvConfig struct {
 	Account string // empty: environment-agnostic
 	Region  string // empty: environment-agnostic
 
-	BucketAccess  s3vc.BucketAccess
+	BucketAccess  infra.BucketAccess
 	CORSOrigins   []string
 	CORSMaxAge    time.Duration
 	Versioning    bool
@@ -55,8 +55,8 @@ type EnvConfig struct {
 	DeveloperProviderName string
 	Guests                bool
 	BasicFlow             bool
-	UserPool              *s3vc.UserPoolProvider
-	RoleMappings          []s3vc.RoleMappingRule
+	UserPool              *infra.UserPoolProvider
+	RoleMappings          []infra.RoleMappingRule
 	AmbiguousRoleDeny     bool
 	// Partition is the region's row of contract.Partitions (the aws row for
 	// an environment-agnostic stack: its default principal is also aws-cn's,
@@ -108,7 +108,7 @@ type QuotaConfig struct {
 type EdgeConfig struct {
 	Enabled    bool
 	PerIPLimit int           // requests per client IP per Window
-	Window     time.Duration // one of constructs.RateLimitWindows
+	Window     time.Duration // one of infra.RateLimitWindows
 }
 
 // rawConfig mirrors the JSON shape of the cdk.json context.
@@ -189,8 +189,8 @@ type rawUserPool struct {
 }
 
 type rawRoleMappings struct {
-	AmbiguousRoleResolution string                 `json:"ambiguousRoleResolution"`
-	Rules                   []s3vc.RoleMappingRule `json:"rules"`
+	AmbiguousRoleResolution string                  `json:"ambiguousRoleResolution"`
+	Rules                   []infra.RoleMappingRule `json:"rules"`
 }
 
 type rawThrottle struct {
@@ -204,7 +204,7 @@ const (
 	defaultNoncurrentTTL = 30 * 24 * time.Hour
 	defaultAbortUploads  = 7 * 24 * time.Hour
 	defaultAccessLogTTL  = 90 * 24 * time.Hour
-	defaultLogRetention  = s3vc.DefaultLogRetention
+	defaultLogRetention  = infra.DefaultLogRetention
 	// Cognito Identity's default quota for GetOpenIdTokenForDeveloperIdentity:
 	// 50 requests per second per account and region, adjustable ("Quotas in
 	// Amazon Cognito", https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html,
@@ -346,7 +346,7 @@ func (v *validator) fail(key, format string, args ...any) {
 	v.errs = append(v.errs, fmt.Errorf("%s.%s: %s", v.path, key, fmt.Sprintf(format, args...)))
 }
 
-// failContract reports the errors of a lambda/contract Normalize, one
+// failContract reports the errors of a contract Normalize, one
 // "field: message" per line, under the cdk.json key prefix (prefix.field;
 // a line without a field under prefix itself).
 func (v *validator) failContract(prefix string, err error) {
@@ -402,13 +402,13 @@ func (v *validator) env(name string, msg json.RawMessage) EnvConfig {
 	}
 	v.partition(&e, r.CognitoPrincipal)
 
-	switch a := s3vc.BucketAccess(r.BucketAccess); a {
+	switch a := infra.BucketAccess(r.BucketAccess); a {
 	case "":
-		e.BucketAccess = s3vc.PublicReadByPolicy
-	case s3vc.PublicReadByPolicy, s3vc.PublicReadByACL:
+		e.BucketAccess = infra.PublicReadByPolicy
+	case infra.PublicReadByPolicy, infra.PublicReadByACL:
 		e.BucketAccess = a
 	default:
-		v.fail("bucketAccess", "%q is not one of %q (default) or %q", r.BucketAccess, s3vc.PublicReadByPolicy, s3vc.PublicReadByACL)
+		v.fail("bucketAccess", "%q is not one of %q (default) or %q", r.BucketAccess, infra.PublicReadByPolicy, infra.PublicReadByACL)
 	}
 
 	if r.CORS == nil || len(r.CORS.AllowedOrigins) == 0 {
@@ -437,7 +437,7 @@ func (v *validator) env(name string, msg json.RawMessage) EnvConfig {
 		v.fail("developerProviderName", "%q %v", e.DeveloperProviderName, err)
 	}
 
-	// The token vendor's own ranges (lambda/contract), so cdk.json cannot
+	// The token vendor's own ranges (contract), so cdk.json cannot
 	// hold a duration the service would refuse at start-up.
 	e.TokenDuration = v.duration("tokenDuration", r.TokenDuration, contract.DefaultTokenDuration, contract.MinTokenDuration, contract.MaxTokenDuration)
 	v.wholeSeconds("tokenDuration", e.TokenDuration)
@@ -455,16 +455,16 @@ func (v *validator) env(name string, msg json.RawMessage) EnvConfig {
 			e.ThrottleBurst = *t.BurstLimit
 		}
 	}
-	if e.ThrottleRate <= 0 || e.ThrottleRate > s3vc.MaxThrottleRate {
-		v.fail("throttle.rateLimit", "%v must be above 0 and at most %v requests per second", e.ThrottleRate, s3vc.MaxThrottleRate)
+	if e.ThrottleRate <= 0 || e.ThrottleRate > infra.MaxThrottleRate {
+		v.fail("throttle.rateLimit", "%v must be above 0 and at most %v requests per second", e.ThrottleRate, infra.MaxThrottleRate)
 	}
-	if e.ThrottleBurst < 1 || e.ThrottleBurst > s3vc.MaxThrottleBurst {
-		v.fail("throttle.burstLimit", "%d must be from 1 to %d requests", e.ThrottleBurst, s3vc.MaxThrottleBurst)
+	if e.ThrottleBurst < 1 || e.ThrottleBurst > infra.MaxThrottleBurst {
+		v.fail("throttle.burstLimit", "%d must be from 1 to %d requests", e.ThrottleBurst, infra.MaxThrottleBurst)
 	}
 
 	e.LogRetention = v.duration("logRetention", r.LogRetention, defaultLogRetention, 24*time.Hour, 3653*24*time.Hour)
-	if _, ok := s3vc.LogRetentionDays[int(e.LogRetention/(24*time.Hour))]; !ok || e.LogRetention%(24*time.Hour) != 0 {
-		days := slices.Sorted(maps.Keys(s3vc.LogRetentionDays))
+	if _, ok := infra.LogRetentionDays[int(e.LogRetention/(24*time.Hour))]; !ok || e.LogRetention%(24*time.Hour) != 0 {
+		days := slices.Sorted(maps.Keys(infra.LogRetentionDays))
 		v.fail("logRetention", "%s is not a CloudWatch Logs retention; use whole days, one of %v (\"720h\" is 30 days)", e.LogRetention, days)
 	}
 
@@ -596,7 +596,7 @@ func (v *validator) userPool(e *EnvConfig, r *rawUserPool) {
 	if r == nil {
 		return
 	}
-	up := s3vc.UserPoolProvider{Create: r.Create, UserPoolID: r.UserPoolID, ClientID: r.ClientID}
+	up := infra.UserPoolProvider{Create: r.Create, UserPoolID: r.UserPoolID, ClientID: r.ClientID}
 	switch {
 	case up.Create && (up.UserPoolID != "" || up.ClientID != ""):
 		v.fail("userPool", "set either \"create\": true or \"userPoolId\" with \"clientId\", not both")
@@ -642,7 +642,7 @@ func (v *validator) roleMappings(e *EnvConfig, r *rawRoleMappings) {
 			v.fail(k, "\"claim\" and \"value\" are required")
 		}
 		if !rule.MatchType.Valid() {
-			v.fail(k+".matchType", "%q is not one of %s", rule.MatchType, s3vc.MatchTypesList())
+			v.fail(k+".matchType", "%q is not one of %s", rule.MatchType, infra.MatchTypesList())
 		}
 		if !contract.ValidRoleARN(rule.RoleArn) {
 			v.fail(k+".roleArn", "%q is not an IAM role ARN", rule.RoleArn)
@@ -652,7 +652,7 @@ func (v *validator) roleMappings(e *EnvConfig, r *rawRoleMappings) {
 }
 
 // verifiers checks the login verifiers with the token vendor's own rules
-// (lambda/contract), so cdk.json cannot hold a document the service would
+// (contract), so cdk.json cannot hold a document the service would
 // refuse at start-up, and keeps the normalized document (defaults applied).
 func (v *validator) verifiers(e *EnvConfig, raw *contract.Verifiers) {
 	if raw == nil || raw.Count() == 0 {
@@ -702,21 +702,21 @@ func (v *validator) upload(e *EnvConfig, r *rawUpload) {
 // be in us-east-1, so it lives in its own stack there, and the API's stack
 // reads its ARN with Fn::GetStackOutput: both stacks need a known region.
 func (v *validator) edge(e *EnvConfig, r *rawEdge) {
-	e.Edge = EdgeConfig{PerIPLimit: s3vc.DefaultRateLimit, Window: s3vc.DefaultRateLimitWindow}
+	e.Edge = EdgeConfig{PerIPLimit: infra.DefaultRateLimit, Window: infra.DefaultRateLimitWindow}
 	if r == nil {
 		return
 	}
 	e.Edge.Enabled = r.Enabled
 	if r.PerIPLimit != nil {
 		e.Edge.PerIPLimit = *r.PerIPLimit
-		if *r.PerIPLimit < s3vc.MinRateLimit || *r.PerIPLimit > s3vc.MaxRateLimit {
+		if *r.PerIPLimit < infra.MinRateLimit || *r.PerIPLimit > infra.MaxRateLimit {
 			v.fail("edge.perIpLimit", "%d must be from %d (AWS WAF's lowest rate limit) to %d requests per client IP per window",
-				*r.PerIPLimit, s3vc.MinRateLimit, s3vc.MaxRateLimit)
+				*r.PerIPLimit, infra.MinRateLimit, infra.MaxRateLimit)
 		}
 	}
 	if r.Window != "" {
 		d, err := time.ParseDuration(r.Window)
-		if err != nil || !slices.Contains(s3vc.RateLimitWindows, d) {
+		if err != nil || !slices.Contains(infra.RateLimitWindows, d) {
 			v.fail("edge.window", "%q is not an AWS WAF evaluation window; use \"1m\", \"2m\", \"5m\" (default) or \"10m\"", r.Window)
 		} else {
 			e.Edge.Window = d

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	s3vc "github.com/s3vend/s3vend/constructs"
+	"github.com/s3vend/s3vend/infra"
 )
 
 // AlarmsConfig is the "alarms" key: alarms, an encrypted SNS topic and a
@@ -13,7 +13,7 @@ import (
 type AlarmsConfig struct {
 	Enabled    bool
 	Emails     []string // e-mail subscriptions of the alarm topic
-	Thresholds s3vc.AlarmThresholds
+	Thresholds infra.AlarmThresholds
 }
 
 // rawAlarms mirrors the JSON of the "alarms" key. Thresholds are pointers so
@@ -35,9 +35,9 @@ type rawAlarms struct {
 const maxAlarmEmails = 10
 
 // alarms checks the "alarms" key with the construct's own rules
-// (s3vc.AlarmThresholds.Validate, s3vc.CheckEmail).
+// (infra.AlarmThresholds.Validate, infra.CheckEmail).
 func (v *validator) alarms(e *EnvConfig, r *rawAlarms) {
-	e.Alarms = AlarmsConfig{Enabled: true, Thresholds: s3vc.DefaultAlarmThresholds}
+	e.Alarms = AlarmsConfig{Enabled: true, Thresholds: infra.DefaultAlarmThresholds}
 	if r == nil {
 		return
 	}
@@ -70,7 +70,7 @@ func (v *validator) alarms(e *EnvConfig, r *rawAlarms) {
 	seen := map[string]bool{}
 	for i, a := range r.Email {
 		key := fmt.Sprintf("alarms.email[%d]", i)
-		if err := s3vc.CheckEmail(a); err != nil {
+		if err := infra.CheckEmail(a); err != nil {
 			v.fail(key, "%q %v", a, err)
 		} else if seen[strings.ToLower(a)] {
 			v.fail(key, "%q is listed twice", a)

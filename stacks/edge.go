@@ -2,10 +2,10 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	awsconstructs "github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	s3vc "github.com/s3vend/s3vend/constructs"
+	"github.com/s3vend/s3vend/infra"
 )
 
 // EdgeACLRegion is where a web ACL for CloudFront (scope CLOUDFRONT) must be
@@ -20,17 +20,17 @@ func EdgeACLStackName(env string) string { return StackName(env) + "-EdgeACL" }
 // environment's stack reads its ARN (Fn::GetStackOutput) and depends on it.
 type EdgeACLStack struct {
 	awscdk.Stack
-	ACL *s3vc.RateLimitACL
+	ACL *infra.RateLimitACL
 }
 
 // NewEdgeACLStack composes the web ACL of one environment.
-func NewEdgeACLStack(scope awsconstructs.Construct, e EnvConfig) *EdgeACLStack {
+func NewEdgeACLStack(scope constructs.Construct, e EnvConfig) *EdgeACLStack {
 	stack := awscdk.NewStack(scope, jsii.String(EdgeACLStackName(e.Name)), &awscdk.StackProps{
 		StackName:   jsii.String(EdgeACLStackName(e.Name)),
 		Description: jsii.String("s3vend " + e.Name + ": AWS WAF web ACL (per-client-IP rate limit) of the token vendor's CloudFront distribution"),
 		Env:         &awscdk.Environment{Account: strOrNil(e.Account), Region: jsii.String(EdgeACLRegion)},
 	})
-	return &EdgeACLStack{Stack: stack, ACL: s3vc.NewRateLimitACL(stack, "RateLimit", s3vc.RateLimitACLProps{
+	return &EdgeACLStack{Stack: stack, ACL: infra.NewRateLimitACL(stack, "RateLimit", infra.RateLimitACLProps{
 		PerIPLimit: e.Edge.PerIPLimit,
 		Window:     e.Edge.Window,
 		MetricName: "s3vend-" + e.Name,

@@ -4,12 +4,12 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	awsconstructs "github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	s3vc "github.com/s3vend/s3vend/constructs"
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/infra"
 )
 
 // StackName is the CloudFormation stack name of an environment.
@@ -27,15 +27,15 @@ type S3VendStackProps struct {
 // S3VendStack is one environment: bucket, identity pool and token vendor.
 type S3VendStack struct {
 	awscdk.Stack
-	Bucket       *s3vc.PublicBucket
-	IdentityPool *s3vc.IdentityPool
-	TokenVendor  *s3vc.TokenVendor
-	Edge         *s3vc.Edge       // nil unless edge.enabled
-	Monitoring   *s3vc.Monitoring // nil with "alarms": {"enabled": false}
+	Bucket       *infra.PublicBucket
+	IdentityPool *infra.IdentityPool
+	TokenVendor  *infra.TokenVendor
+	Edge         *infra.Edge       // nil unless edge.enabled
+	Monitoring   *infra.Monitoring // nil with "alarms": {"enabled": false}
 }
 
 // NewS3VendStack composes the constructs of one environment.
-func NewS3VendStack(scope awsconstructs.Construct, props S3VendStackProps) *S3VendStack {
+func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendStack {
 	e := props.Env
 	sp := &awscdk.StackProps{
 		StackName:   jsii.String(StackName(e.Name)),
@@ -47,7 +47,7 @@ func NewS3VendStack(scope awsconstructs.Construct, props S3VendStackProps) *S3Ve
 	stack := awscdk.NewStack(scope, jsii.String(StackName(e.Name)), sp)
 	s := &S3VendStack{Stack: stack}
 
-	s.Bucket = s3vc.NewPublicBucket(stack, "Storage", s3vc.PublicBucketProps{
+	s.Bucket = infra.NewPublicBucket(stack, "Storage", infra.PublicBucketProps{
 		Access:            e.BucketAccess,
 		CORSOrigins:       e.CORSOrigins,
 		CORSMaxAge:        e.CORSMaxAge,
@@ -58,7 +58,7 @@ func NewS3VendStack(scope awsconstructs.Construct, props S3VendStackProps) *S3Ve
 		Retain:            e.Retain,
 	})
 
-	s.IdentityPool = s3vc.NewIdentityPool(stack, "Identity", s3vc.IdentityPoolProps{
+	s.IdentityPool = infra.NewIdentityPool(stack, "Identity", infra.IdentityPoolProps{
 		DeveloperProviderName: e.DeveloperProviderName,
 		AllowGuests:           e.Guests,
 		AllowClassicFlow:      e.BasicFlow,
@@ -76,8 +76,8 @@ func NewS3VendStack(scope awsconstructs.Construct, props S3VendStackProps) *S3Ve
 		guestRoleArn = r.RoleArn()
 	}
 
-	s.TokenVendor = s3vc.NewTokenVendor(stack, "TokenVendor", s3vc.TokenVendorProps{
-		Build:                 s3vc.GoBuild{ModuleDir: props.ModuleDir, Package: "./lambda/cmd/tokenvendor", SourceDir: "lambda"},
+	s.TokenVendor = infra.NewTokenVendor(stack, "TokenVendor", infra.TokenVendorProps{
+		Build:                 infra.GoBuild{ModuleDir: props.ModuleDir, Package: "./lambda/cmd/tokenvendor", SourceDir: "lambda"},
 		IdentityPoolID:        s.IdentityPool.PoolID,
 		IdentityPoolArn:       s.IdentityPool.PoolArn,
 		DeveloperProviderName: e.DeveloperProviderName,
@@ -100,11 +100,11 @@ func NewS3VendStack(scope awsconstructs.Construct, props S3VendStackProps) *S3Ve
 	})
 
 	if e.Edge.Enabled {
-		s.Edge = s3vc.NewEdge(stack, "Edge", s3vc.EdgeProps{Api: s.TokenVendor.Api, WebACLArn: props.EdgeACLArn})
+		s.Edge = infra.NewEdge(stack, "Edge", infra.EdgeProps{Api: s.TokenVendor.Api, WebACLArn: props.EdgeACLArn})
 	}
 
 	if e.Alarms.Enabled {
-		s.Monitoring = s3vc.NewMonitoring(stack, "Monitoring", s3vc.MonitoringProps{
+		s.Monitoring = infra.NewMonitoring(stack, "Monitoring", infra.MonitoringProps{
 			Name:            StackName(e.Name), // the vendor's Stack dimension: the stack name (NewTokenVendor)
 			Function:        s.TokenVendor.Function,
 			FunctionTimeout: s.TokenVendor.Timeout,

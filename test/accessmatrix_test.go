@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/s3vend/s3vend/lambda/contract"
-	"github.com/s3vend/s3vend/test/accessmatrix"
+	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/internal/accessmatrix"
 )
 
 // wantMatrix is who may do what under each prefix when guests are on: "allow"

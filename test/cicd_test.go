@@ -11,7 +11,7 @@ import (
 
 // The GitHub OIDC trust of the CI roles: the audience and an exact subject
 // (no StringLike, no wildcard), and nothing but sts:AssumeRole on named CDK
-// bootstrap roles. Facts and sources: constructs/githubdeploy.go.
+// bootstrap roles. Facts and sources: infra/githubdeploy.go.
 func TestCICDStack(t *testing.T) {
 	tpl := stackTemplate(t, stacks.CICDStackName)
 

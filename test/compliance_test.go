@@ -16,7 +16,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/s3vend/s3vend/constructs"
+	"github.com/s3vend/s3vend/infra"
 )
 
 // TestCdkNagAwsSolutions: cdk-nag's AwsSolutions pack runs as an aspect on
@@ -112,7 +112,7 @@ func runGuard(t *testing.T, template string) []guardFinding {
 }
 
 // TestCfnGuardControlTower: every Control Tower finding is acknowledged with
-// a reason on the resource itself (constructs.GuardMetadataKey), and every
+// a reason on the resource itself (infra.GuardMetadataKey), and every
 // acknowledgement still matches a finding.
 func TestCfnGuardControlTower(t *testing.T) {
 	for _, stack := range everyStack(t) {
@@ -127,7 +127,7 @@ func TestCfnGuardControlTower(t *testing.T) {
 			acked := map[guardFinding]bool{}
 			for id, r := range tpl["Resources"].(map[string]any) {
 				meta, _ := r.(map[string]any)["Metadata"].(map[string]any)
-				acks, _ := meta[constructs.GuardMetadataKey].(map[string]any)
+				acks, _ := meta[infra.GuardMetadataKey].(map[string]any)
 				for rule, reason := range acks {
 					f := guardFinding{Rule: rule, Resource: id}
 					acked[f] = true

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3vend/s3vend/constructs"
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/infra"
 	"github.com/s3vend/s3vend/stacks"
 )
 
@@ -35,7 +35,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dev.BucketAccess != constructs.PublicReadByPolicy || dev.Guests || !dev.BasicFlow || dev.Retain || dev.Versioning {
+	if dev.BucketAccess != infra.PublicReadByPolicy || dev.Guests || !dev.BasicFlow || dev.Retain || dev.Versioning {
 		t.Errorf("dev defaults: %+v", dev)
 	}
 	if dev.TokenDuration != contract.DefaultTokenDuration || dev.CredentialLifetime != contract.DefaultCredentialDuration {
@@ -365,7 +365,7 @@ func TestConfigEdgeOffByDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := stacks.EdgeConfig{PerIPLimit: constructs.DefaultRateLimit, Window: constructs.DefaultRateLimitWindow}
+	want := stacks.EdgeConfig{PerIPLimit: infra.DefaultRateLimit, Window: infra.DefaultRateLimitWindow}
 	if dev.Edge != want {
 		t.Errorf("edge = %+v, want off with defaults %+v", dev.Edge, want)
 	}

@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/lambda/vendorenv"
 	"github.com/s3vend/s3vend/stacks"
 )
 
-// The stack and the token vendor share their rules through lambda/contract;
+// The stack and the token vendor share their rules through the contract package;
 // these tests check the result end to end: every synthesized vendor
 // function's environment, with its tokens replaced by well-formed sample
 // values, must pass the vendor's own start-up loader (what main runs at a

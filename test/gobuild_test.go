@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3vend/s3vend/constructs"
+	"github.com/s3vend/s3vend/infra"
 )
 
 // TestSourceHash: the Lambda asset hash follows what the build compiles (the
@@ -29,12 +29,13 @@ func TestSourceHash(t *testing.T) {
 	write("go.mod", "module x\n\ngo 1.24\n")
 	write("go.sum", "")
 	write("lambda/cmd/f/main.go", "package main\n\nimport _ \"x/lambda/internal/x\"\n\nfunc main() {}\n")
-	write("lambda/internal/x/x.go", "package x\n")
+	write("lambda/internal/x/x.go", "package x\n\nimport _ \"x/contract\"\n")
+	write("contract/c.go", "package contract\n")                  // a shared package outside SourceDir, as s3vend's contract/ is
 	write("lambda/internal/x/linux_only_amd64.go", "package x\n") // not built for arm64
 	write("lambda/internal/fakes/fakes.go", "package fakes\n")
 	write("lambda/cmd/f/main_test.go", "package main\n\nimport _ \"x/lambda/internal/fakes\"\n")
-	g := constructs.GoBuild{ModuleDir: dir, Package: "./lambda/cmd/f", SourceDir: "lambda", GoVersion: "go1.26.0"}
-	hash := func(g constructs.GoBuild) string {
+	g := infra.GoBuild{ModuleDir: dir, Package: "./lambda/cmd/f", SourceDir: "lambda", GoVersion: "go1.26.0"}
+	hash := func(g infra.GoBuild) string {
 		t.Helper()
 		h, err := g.SourceHash()
 		if err != nil {
@@ -61,16 +62,17 @@ func TestSourceHash(t *testing.T) {
 		t.Error("tests, test-only packages, other targets' files, unimported packages or file times changed the hash")
 	}
 
-	if hash(constructs.GoBuild{ModuleDir: dir, Package: g.Package, SourceDir: g.SourceDir, GoVersion: "go1.26.1"}) == base {
+	if hash(infra.GoBuild{ModuleDir: dir, Package: g.Package, SourceDir: g.SourceDir, GoVersion: "go1.26.1"}) == base {
 		t.Error("another Go toolchain version did not change the hash")
 	}
-	if hash(constructs.GoBuild{ModuleDir: dir, Package: g.Package, SourceDir: g.SourceDir}) == "" {
+	if hash(infra.GoBuild{ModuleDir: dir, Package: g.Package, SourceDir: g.SourceDir}) == "" {
 		t.Error("the installed toolchain's version was not read")
 	}
 
 	for _, change := range []struct{ file, body string }{
 		{"lambda/cmd/f/main.go", "package main\n\nimport _ \"x/lambda/internal/x\"\n\nfunc main() { println() }\n"},
-		{"lambda/internal/x/x.go", "package x\n\nvar Changed = true\n"},
+		{"lambda/internal/x/x.go", "package x\n\nimport _ \"x/contract\"\n\nvar Changed = true\n"},
+		{"contract/c.go", "package contract\n\nvar Changed = true\n"},
 		{"go.sum", "example.com/m v1.0.0 h1:x\n"},
 	} {
 		before := hash(g)
@@ -80,7 +82,7 @@ func TestSourceHash(t *testing.T) {
 		}
 	}
 
-	if _, err := (constructs.GoBuild{ModuleDir: dir, Package: "./missing", GoVersion: "go1.26.0"}).SourceHash(); err == nil {
+	if _, err := (infra.GoBuild{ModuleDir: dir, Package: "./missing", GoVersion: "go1.26.0"}).SourceHash(); err == nil {
 		t.Error("a missing package must be an error")
 	}
 }

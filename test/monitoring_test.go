@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/s3vend/s3vend/constructs"
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/infra"
 )
 
 // alarmsByName returns the stack's alarms by AlarmName.
@@ -96,16 +96,16 @@ func TestAlarmsFromConfig(t *testing.T) {
 			th := env.Alarms.Thresholds
 			timeoutMs := float64(envTimeoutMs(t, tpl))
 			want := map[string]float64{
-				constructs.AlarmVendorServerErrorRate: th.ServerErrorRatePercent,
-				constructs.AlarmUpstreamThrottled:     float64(th.UpstreamThrottledPer5Min),
-				constructs.AlarmInvalidCredentials:    float64(th.InvalidCredentialsPer5Min),
-				constructs.AlarmFunctionErrors:        1,
-				constructs.AlarmFunctionThrottles:     1,
-				constructs.AlarmFunctionDuration:      timeoutMs * th.DurationPercentOfTimeout / 100,
-				constructs.AlarmAPIClientErrorRate:    th.APIClientErrorRatePercent,
-				constructs.AlarmAPIServerErrorRate:    th.APIServerErrorRatePercent,
+				infra.AlarmVendorServerErrorRate: th.ServerErrorRatePercent,
+				infra.AlarmUpstreamThrottled:     float64(th.UpstreamThrottledPer5Min),
+				infra.AlarmInvalidCredentials:    float64(th.InvalidCredentialsPer5Min),
+				infra.AlarmFunctionErrors:        1,
+				infra.AlarmFunctionThrottles:     1,
+				infra.AlarmFunctionDuration:      timeoutMs * th.DurationPercentOfTimeout / 100,
+				infra.AlarmAPIClientErrorRate:    th.APIClientErrorRatePercent,
+				infra.AlarmAPIServerErrorRate:    th.APIServerErrorRatePercent,
 			}
-			if len(alarms) != len(want) || len(want) != len(constructs.AlarmIDs) {
+			if len(alarms) != len(want) || len(want) != len(infra.AlarmIDs) {
 				t.Errorf("%d alarms, want %d", len(alarms), len(want))
 			}
 			for id, threshold := range want {
@@ -240,14 +240,14 @@ func TestAlarmsConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !e.Alarms.Enabled || e.Alarms.Thresholds != constructs.DefaultAlarmThresholds || len(e.Alarms.Emails) != 0 {
+	if !e.Alarms.Enabled || e.Alarms.Thresholds != infra.DefaultAlarmThresholds || len(e.Alarms.Emails) != 0 {
 		t.Errorf("defaults: %+v", e.Alarms)
 	}
 	// GIVEN one threshold THEN the others keep their defaults
 	env := validEnv()
 	env["alarms"] = map[string]any{"invalidCredentialsPer5Min": 500}
 	if e, err = parseOne("dev", env); err != nil || e.Alarms.Thresholds.InvalidCredentialsPer5Min != 500 ||
-		e.Alarms.Thresholds.ServerErrorRatePercent != constructs.DefaultAlarmThresholds.ServerErrorRatePercent {
+		e.Alarms.Thresholds.ServerErrorRatePercent != infra.DefaultAlarmThresholds.ServerErrorRatePercent {
 		t.Errorf("partial thresholds: %+v %v", e.Alarms, err)
 	}
 

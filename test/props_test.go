@@ -6,15 +6,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3vend/s3vend/constructs"
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/infra"
 )
 
 // vendorProps are valid TokenVendorProps (token fields are plain strings:
 // validation never reads them) with one change.
-func vendorProps(edit func(p *constructs.TokenVendorProps)) constructs.TokenVendorProps {
+func vendorProps(edit func(p *infra.TokenVendorProps)) infra.TokenVendorProps {
 	tok := "token"
-	p := constructs.TokenVendorProps{
+	p := infra.TokenVendorProps{
 		IdentityPoolID: &tok, IdentityPoolArn: &tok, AuthenticatedRoleArn: &tok,
 		DeveloperProviderName: "login.example.app", BasicFlow: true,
 		Verifiers:   contract.Verifiers{HS256: &contract.HS256{Name: "backend", Issuer: "https://api.example.com", Audience: "s3vend"}},
@@ -44,72 +44,72 @@ func TestConstructPropsAreValidatedBeforeAnyResource(t *testing.T) {
 		build      func()
 	}{
 		{"bucket access", "PublicBucketProps.Access", func() {
-			constructs.NewPublicBucket(nil, "B", constructs.PublicBucketProps{Access: "public", CORSOrigins: []string{"https://a"}})
+			infra.NewPublicBucket(nil, "B", infra.PublicBucketProps{Access: "public", CORSOrigins: []string{"https://a"}})
 		}},
 		{"bucket origins", "PublicBucketProps.CORSOrigins", func() {
-			constructs.NewPublicBucket(nil, "B", constructs.PublicBucketProps{})
+			infra.NewPublicBucket(nil, "B", infra.PublicBucketProps{})
 		}},
 		{"bucket lifecycle days", "PublicBucketProps.AbortUploadsAfter", func() {
-			constructs.NewPublicBucket(nil, "B", constructs.PublicBucketProps{CORSOrigins: []string{"https://a"}, AbortUploadsAfter: 36 * time.Hour})
+			infra.NewPublicBucket(nil, "B", infra.PublicBucketProps{CORSOrigins: []string{"https://a"}, AbortUploadsAfter: 36 * time.Hour})
 		}},
 		{"provider name", "IdentityPoolProps.DeveloperProviderName", func() {
-			constructs.NewIdentityPool(nil, "P", constructs.IdentityPoolProps{DeveloperProviderName: "a b"})
+			infra.NewIdentityPool(nil, "P", infra.IdentityPoolProps{DeveloperProviderName: "a b"})
 		}},
 		{"max session", "IdentityPoolProps.MaxSessionDuration", func() {
-			constructs.NewIdentityPool(nil, "P", constructs.IdentityPoolProps{DeveloperProviderName: "p", MaxSessionDuration: 13 * time.Hour})
+			infra.NewIdentityPool(nil, "P", infra.IdentityPoolProps{DeveloperProviderName: "p", MaxSessionDuration: 13 * time.Hour})
 		}},
 		{"half a principal", "IdentityPoolProps.Principal", func() {
-			constructs.NewIdentityPool(nil, "P", constructs.IdentityPoolProps{
+			infra.NewIdentityPool(nil, "P", infra.IdentityPoolProps{
 				DeveloperProviderName: "p", Principal: contract.CognitoPrincipal{TrustPrincipal: "cognito-identity.amazonaws.com"},
 			})
 		}},
 		{"github roles", "GitHubDeployRolesProps.Roles", func() {
-			constructs.NewGitHubDeployRoles(nil, "G", constructs.GitHubDeployRolesProps{})
+			infra.NewGitHubDeployRoles(nil, "G", infra.GitHubDeployRolesProps{})
 		}},
 		{"github sub wildcard", "GitHubDeployRolesProps.Roles[0].Subject", func() {
-			constructs.NewGitHubDeployRoles(nil, "G", constructs.GitHubDeployRolesProps{Roles: []constructs.GitHubRoleSpec{
-				{ID: "Deploy", Subject: "repo:o/r:*", Targets: []constructs.CDKTarget{{}}},
+			infra.NewGitHubDeployRoles(nil, "G", infra.GitHubDeployRolesProps{Roles: []infra.GitHubRoleSpec{
+				{ID: "Deploy", Subject: "repo:o/r:*", Targets: []infra.CDKTarget{{}}},
 			}})
 		}},
 		{"github provider arn", "GitHubDeployRolesProps.OIDCProviderArn", func() {
-			constructs.NewGitHubDeployRoles(nil, "G", constructs.GitHubDeployRolesProps{OIDCProviderArn: "arn:aws:iam::111122223333:oidc-provider/example.com"})
+			infra.NewGitHubDeployRoles(nil, "G", infra.GitHubDeployRolesProps{OIDCProviderArn: "arn:aws:iam::111122223333:oidc-provider/example.com"})
 		}},
 		{"token vendor refs", "TokenVendorProps", func() {
-			constructs.NewTokenVendor(nil, "T", constructs.TokenVendorProps{})
+			infra.NewTokenVendor(nil, "T", infra.TokenVendorProps{})
 		}},
 		{"token duration", "TokenVendorProps.TokenDuration", func() {
-			constructs.NewTokenVendor(nil, "T", vendorProps(func(p *constructs.TokenVendorProps) { p.TokenDuration = 25 * time.Hour }))
+			infra.NewTokenVendor(nil, "T", vendorProps(func(p *infra.TokenVendorProps) { p.TokenDuration = 25 * time.Hour }))
 		}},
 		{"role mapping match type", "IdentityPoolProps.RoleMappings[0].MatchType", func() {
-			constructs.NewIdentityPool(nil, "P", constructs.IdentityPoolProps{
-				DeveloperProviderName: "p", UserPool: &constructs.UserPoolProvider{Create: true},
-				RoleMappings: []constructs.RoleMappingRule{{Claim: "c", MatchType: "equals", Value: "v", RoleArn: "arn:aws:iam::111122223333:role/r"}},
+			infra.NewIdentityPool(nil, "P", infra.IdentityPoolProps{
+				DeveloperProviderName: "p", UserPool: &infra.UserPoolProvider{Create: true},
+				RoleMappings: []infra.RoleMappingRule{{Claim: "c", MatchType: "equals", Value: "v", RoleArn: "arn:aws:iam::111122223333:role/r"}},
 			})
 		}},
 		{"token vendor timeout beyond the HTTP API's", "TokenVendorProps.Timeout", func() {
-			constructs.NewTokenVendor(nil, "T", vendorProps(func(p *constructs.TokenVendorProps) { p.Timeout = 40 * time.Second }))
+			infra.NewTokenVendor(nil, "T", vendorProps(func(p *infra.TokenVendorProps) { p.Timeout = 40 * time.Second }))
 		}},
 		{"log retention checked before any resource", "TokenVendorProps.LogRetention", func() {
-			constructs.NewTokenVendor(nil, "T", vendorProps(func(p *constructs.TokenVendorProps) { p.LogRetention = 48 * time.Hour }))
+			infra.NewTokenVendor(nil, "T", vendorProps(func(p *infra.TokenVendorProps) { p.LogRetention = 48 * time.Hour }))
 		}},
 		{"guests flag without a guest role", "TokenVendorProps.GuestRoleArn", func() {
-			constructs.NewTokenVendor(nil, "T", vendorProps(func(p *constructs.TokenVendorProps) { p.Guests = true }))
+			infra.NewTokenVendor(nil, "T", vendorProps(func(p *infra.TokenVendorProps) { p.Guests = true }))
 		}},
 		{"guest role without the guests flag", "TokenVendorProps.GuestRoleArn", func() {
-			constructs.NewTokenVendor(nil, "T", vendorProps(func(p *constructs.TokenVendorProps) { p.GuestRoleArn = &pool }))
+			infra.NewTokenVendor(nil, "T", vendorProps(func(p *infra.TokenVendorProps) { p.GuestRoleArn = &pool }))
 		}},
 		{"verifiers the vendor would refuse", "TokenVendorProps.Verifiers", func() {
-			constructs.NewTokenVendor(nil, "T", vendorProps(func(p *constructs.TokenVendorProps) {
+			infra.NewTokenVendor(nil, "T", vendorProps(func(p *infra.TokenVendorProps) {
 				p.Verifiers = contract.Verifiers{OIDC: []contract.OIDC{{Name: "x", Issuer: "http://idp.example.com", Audiences: []string{"a"}}}}
 			}))
 		}},
 		{"session policy beyond STS's limit", "TokenVendorProps.SessionPolicy", func() {
-			constructs.NewTokenVendor(nil, "T", vendorProps(func(p *constructs.TokenVendorProps) {
+			infra.NewTokenVendor(nil, "T", vendorProps(func(p *infra.TokenVendorProps) {
 				p.SessionPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"` + strings.Repeat("b", 3000) + `"}]}`
 			}))
 		}},
 		{"negative throttle", "TokenVendorProps.ThrottleRate", func() {
-			constructs.NewTokenVendor(nil, "T", vendorProps(func(p *constructs.TokenVendorProps) { p.ThrottleRate = -1 }))
+			infra.NewTokenVendor(nil, "T", vendorProps(func(p *infra.TokenVendorProps) { p.ThrottleRate = -1 }))
 		}},
 	}
 	for _, c := range cases {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/stacks"
 )
 

@@ -20,8 +20,8 @@ import (
 
 	"github.com/s3vend/s3vend/client"
 	"github.com/s3vend/s3vend/client/devlogin"
+	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/internal/smoke"
-	"github.com/s3vend/s3vend/lambda/contract"
 )
 
 type smokeFlags struct {

@@ -72,7 +72,7 @@ function baseName(path) {
 
 // The vendor only signs forms for the media types it is configured with
 // (by default image/jpeg, image/png, image/webp, image/gif, video/mp4,
-// application/pdf, text/plain: lambda/contract/upload.go); guess those from
+// application/pdf, text/plain: contract/upload.go); guess those from
 // the extension of temp files like wxfile://tmp_1a2b.jpg.
 var TYPES = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', mp4: 'video/mp4', pdf: 'application/pdf', txt: 'text/plain' }
 

@@ -15,8 +15,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/time/rate"
 
-	"github.com/s3vend/s3vend/lambda/contract"
-	"github.com/s3vend/s3vend/test/accessmatrix"
+	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/internal/accessmatrix"
 )
 
 // Cognito Identity facts this stand-in follows (API reference,

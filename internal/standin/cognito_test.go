@@ -18,8 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	cognitotypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
 
+	"github.com/s3vend/s3vend/internal/accessmatrix"
 	"github.com/s3vend/s3vend/internal/standin"
-	"github.com/s3vend/s3vend/test/accessmatrix"
 )
 
 // clock is a settable time source.

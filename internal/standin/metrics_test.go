@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/internal/standin"
-	"github.com/s3vend/s3vend/lambda/contract"
 )
 
 // series names one CloudWatch metric: namespace, name and dimensions.

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/s3vend/s3vend/test/accessmatrix"
+	"github.com/s3vend/s3vend/internal/accessmatrix"
 )
 
 // S3Options configures the S3 stand-in.

@@ -25,7 +25,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/s3vend/s3vend/test/accessmatrix"
+	"github.com/s3vend/s3vend/internal/accessmatrix"
 )
 
 // s3Fixture is one S3 stand-in (one Node evaluator) shared by the tests.

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/s3vend/s3vend/client/devlogin"
-	"github.com/s3vend/s3vend/lambda/contract"
-	"github.com/s3vend/s3vend/test/accessmatrix"
+	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/internal/accessmatrix"
 )
 
 // StackOptions configures StartStack.

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/s3vend/s3vend/test/accessmatrix"
+	"github.com/s3vend/s3vend/internal/accessmatrix"
 )
 
 // STS facts this stand-in follows (API reference, AssumeRoleWithWebIdentity,

@@ -18,8 +18,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/s3vend/s3vend/lambda/contract"
-	"github.com/s3vend/s3vend/test/accessmatrix"
+	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/internal/accessmatrix"
 )
 
 // BuildVendor builds the real token vendor (./lambda/cmd/tokenvendor of the

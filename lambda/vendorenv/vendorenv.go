@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/lambda/internal/config"
 )
 

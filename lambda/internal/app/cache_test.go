@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 )
 
 func TestCacheThroughTheWiring(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 )
 
 // emf decodes the harness's EMF records.

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 )
 
 // Environment variable names, from the contract shared with the CDK stack.

@@ -17,7 +17,7 @@ import (
 	"github.com/akrylysov/algnhsa"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/lambda/internal/fault"
 	"github.com/s3vend/s3vend/lambda/internal/metrics"
 	"github.com/s3vend/s3vend/lambda/internal/vend"

@@ -20,7 +20,7 @@
 // "Metrics" array (at most 100 definitions of "Name" and "Unit"); every
 // dimension and metric name refers to a root member holding the string
 // dimension value or the numeric metric value. Names and sets come from
-// lambda/contract, which the stack's alarms use too.
+// the contract, which the stack's alarms use too.
 //
 // Why not a library: AWS publishes EMF client libraries for Node.js, Python,
 // Java and .NET only; the community Go ones (e.g.
@@ -38,7 +38,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 )
 
 // Limits of the specification, checked by the tests.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/lambda/internal/metrics"
 )
 

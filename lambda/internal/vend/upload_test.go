@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/lambda/internal/fault"
 	"github.com/s3vend/s3vend/lambda/internal/vend"
 	"github.com/s3vend/s3vend/lambda/internal/verify"

@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/lambda/internal/fault"
 	"github.com/s3vend/s3vend/lambda/internal/verify"
 )

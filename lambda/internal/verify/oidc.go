@@ -14,7 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/time/rate"
 
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/lambda/internal/config"
 	"github.com/s3vend/s3vend/lambda/internal/fault"
 )

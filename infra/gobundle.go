@@ -1,4 +1,4 @@
-package constructs
+package infra
 
 import (
 	"crypto/sha256"
@@ -21,7 +21,10 @@ import (
 type GoBuild struct {
 	ModuleDir string // directory holding go.mod
 	Package   string // e.g. "./lambda/cmd/tokenvendor"
-	SourceDir string // the asset's source directory, e.g. "lambda"
+	// SourceDir is the asset's source directory, e.g. "lambda". It names the
+	// asset only: the hash covers every module package the build compiles,
+	// inside SourceDir or not (the vendor imports the root contract/).
+	SourceDir string
 	// GoVersion is the toolchain that builds, as `go env GOVERSION` prints
 	// it (e.g. "go1.26.1"); "" asks the go command in ModuleDir. Tests set it.
 	GoVersion string

@@ -3,8 +3,16 @@
 // the Cognito roles' trust policies and their identity policies go through
 // @cloud-copilot/iam-simulate (evaluate.mjs, run on Node), not string matching.
 //
-// iam-simulate is AGPL-3.0. It is a dev-only test tool: a devDependency run by
-// this package's tests alone, never bundled into or shipped with s3vend.
+// Two callers run the evaluator, both on the developer's machine: Evaluate,
+// one Node process per call, from the CDK tests (test/accessmatrix_test.go);
+// and Authorizer, a long-running `evaluate.mjs --serve`, which the S3
+// stand-in (internal/standin.NewS3) starts to authorize every request it
+// serves: in `make local` (cmd/s3vend-local), the end-to-end client tests
+// (test/e2e) and the stand-ins' own tests.
+//
+// iam-simulate is AGPL-3.0. It is a devDependency of those local tools and
+// tests, never imported by the Lambda or the CDK app and never bundled into
+// or shipped with s3vend.
 package accessmatrix
 
 import (
@@ -19,7 +27,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 )
 
 // Request is one attempt at the bucket.

@@ -1,4 +1,4 @@
-package constructs
+package infra
 
 import (
 	"errors"
@@ -18,10 +18,10 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
-	awsconstructs "github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 )
 
 // AlarmThresholds are the alarm thresholds of one environment. Each field
@@ -180,7 +180,7 @@ func dashboardNameRE(s string) bool {
 // metrics, the function and the HTTP API, and a dashboard of the same
 // signals.
 type Monitoring struct {
-	awsconstructs.Construct
+	constructs.Construct
 	Topic     awssns.Topic
 	Key       awskms.Key
 	Alarms    map[string]awscloudwatch.Alarm // by alarm id (AlarmIDs)
@@ -191,12 +191,12 @@ type Monitoring struct {
 var period = awscdk.Duration_Minutes(jsii.Number(5))
 
 // NewMonitoring creates the topic, the alarms and the dashboard.
-func NewMonitoring(scope awsconstructs.Construct, id string, props MonitoringProps) *Monitoring {
+func NewMonitoring(scope constructs.Construct, id string, props MonitoringProps) *Monitoring {
 	p := props.withDefaults()
 	if err := p.validate(); err != nil {
 		panic(err)
 	}
-	c := awsconstructs.NewConstruct(scope, jsii.String(id))
+	c := constructs.NewConstruct(scope, jsii.String(id))
 	m := &Monitoring{Construct: c, Alarms: map[string]awscloudwatch.Alarm{}}
 	m.topic(p)
 	s := newSignals(p)

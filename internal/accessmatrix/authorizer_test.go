@@ -25,7 +25,7 @@ func nodeBinary(t *testing.T) string {
 
 func snapshot(t *testing.T, stack string) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "snapshots", stack+".template.json"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "test", "testdata", "snapshots", stack+".template.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

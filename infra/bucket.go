@@ -2,7 +2,7 @@
 // struct embedding constructs.Construct, built by NewX(scope, id, props) from
 // plain Go props that it never mutates; defaults and validation live in one
 // method per props type.
-package constructs
+package infra
 
 import (
 	"fmt"
@@ -12,11 +12,11 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
-	awsconstructs "github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 )
 
 // BucketAccess is the one option that decides how the bucket is public.
@@ -114,19 +114,19 @@ var CORSExposedHeaders = []string{
 // PublicBucket is the content bucket clients read and write directly, plus
 // the bucket that receives its server access logs.
 type PublicBucket struct {
-	awsconstructs.Construct
+	constructs.Construct
 	Bucket     awss3.Bucket
 	AccessLogs awss3.Bucket
 }
 
 // NewPublicBucket creates the bucket. Invalid props panic at synth with an
 // error naming the field.
-func NewPublicBucket(scope awsconstructs.Construct, id string, props PublicBucketProps) *PublicBucket {
+func NewPublicBucket(scope constructs.Construct, id string, props PublicBucketProps) *PublicBucket {
 	p := props.withDefaults()
 	if err := p.validate(); err != nil {
 		panic(err)
 	}
-	c := awsconstructs.NewConstruct(scope, jsii.String(id))
+	c := constructs.NewConstruct(scope, jsii.String(id))
 	removal := removalPolicy(p.Retain)
 
 	logs := awss3.NewBucket(c, jsii.String("AccessLogs"), &awss3.BucketProps{

@@ -1,9 +1,9 @@
-package constructs
+package infra
 
 import (
 	"testing"
 
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 )
 
 // TestTokenVendorPropsDefaults: zero values take the defaults (a zero

@@ -1,7 +1,7 @@
 package contract
 
 // Metrics the token vendor emits in CloudWatch embedded metric format (EMF)
-// and the stack's alarms and dashboard read (constructs.NewMonitoring). Both
+// and the stack's alarms and dashboard read (infra.NewMonitoring). Both
 // sides use these names, so an alarm cannot watch a metric the vendor does
 // not emit.
 //

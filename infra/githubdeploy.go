@@ -1,4 +1,4 @@
-package constructs
+package infra
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	awsconstructs "github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
@@ -115,17 +115,17 @@ func (p GitHubDeployRolesProps) validate() error {
 // one role per spec, each trusted only on its exact sub claim and allowed
 // only to assume CDK bootstrap roles.
 type GitHubDeployRoles struct {
-	awsconstructs.Construct
+	constructs.Construct
 	ProviderArn *string
 	Roles       map[string]awsiam.Role // by spec ID
 }
 
 // NewGitHubDeployRoles creates the provider and roles.
-func NewGitHubDeployRoles(scope awsconstructs.Construct, id string, props GitHubDeployRolesProps) *GitHubDeployRoles {
+func NewGitHubDeployRoles(scope constructs.Construct, id string, props GitHubDeployRolesProps) *GitHubDeployRoles {
 	if err := props.validate(); err != nil {
 		panic(err)
 	}
-	c := awsconstructs.NewConstruct(scope, jsii.String(id))
+	c := constructs.NewConstruct(scope, jsii.String(id))
 	g := &GitHubDeployRoles{Construct: c, Roles: map[string]awsiam.Role{}}
 	if props.OIDCProviderArn != "" {
 		g.ProviderArn = jsii.String(props.OIDCProviderArn)

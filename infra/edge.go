@@ -1,4 +1,4 @@
-package constructs
+package infra
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfrontorigins"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
-	awsconstructs "github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
@@ -69,7 +69,7 @@ func (p RateLimitACLProps) validate() error {
 // IP over PerIPLimit requests per Window with the token vendor's own 429
 // body. Put it in a us-east-1 stack.
 type RateLimitACL struct {
-	awsconstructs.Construct
+	constructs.Construct
 	WebACL awswafv2.CfnWebACL
 	Arn    *string // token: the distribution's WebACLId
 }
@@ -78,7 +78,7 @@ type RateLimitACL struct {
 const rateLimitedBody = `{"error":{"code":"rate_limited","message":"Too many requests; retry later."}}`
 
 // NewRateLimitACL creates the web ACL.
-func NewRateLimitACL(scope awsconstructs.Construct, id string, props RateLimitACLProps) *RateLimitACL {
+func NewRateLimitACL(scope constructs.Construct, id string, props RateLimitACLProps) *RateLimitACL {
 	p := props.withDefaults()
 	if err := p.validate(); err != nil {
 		panic(err)
@@ -86,7 +86,7 @@ func NewRateLimitACL(scope awsconstructs.Construct, id string, props RateLimitAC
 	if r := awscdk.Stack_Of(scope).Region(); !*awscdk.Token_IsUnresolved(r) && *r != "us-east-1" {
 		panic(fmt.Errorf("NewRateLimitACL: a web ACL for CloudFront must be created in us-east-1, not %s", *r))
 	}
-	c := awsconstructs.NewConstruct(scope, jsii.String(id))
+	c := constructs.NewConstruct(scope, jsii.String(id))
 	visibility := func(name string) *awswafv2.CfnWebACL_VisibilityConfigProperty {
 		return &awswafv2.CfnWebACL_VisibilityConfigProperty{
 			CloudWatchMetricsEnabled: jsii.Bool(true),
@@ -148,18 +148,18 @@ func (p EdgeProps) validate() error {
 // every method, all viewer headers but Host (API Gateway routes on its own
 // Host), all query strings, so the API's own CORS answers are unchanged.
 type Edge struct {
-	awsconstructs.Construct
+	constructs.Construct
 	Distribution awscloudfront.Distribution
 	// TokenURL is the full URL of POST /v1/token through the distribution.
 	TokenURL *string
 }
 
 // NewEdge creates the distribution.
-func NewEdge(scope awsconstructs.Construct, id string, props EdgeProps) *Edge {
+func NewEdge(scope constructs.Construct, id string, props EdgeProps) *Edge {
 	if err := props.validate(); err != nil {
 		panic(err)
 	}
-	c := awsconstructs.NewConstruct(scope, jsii.String(id))
+	c := constructs.NewConstruct(scope, jsii.String(id))
 	// apiEndpoint is https://<id>.execute-api.<region>.<suffix>: keep the host.
 	apiHost := awscdk.Fn_Select(jsii.Number(2), awscdk.Fn_Split(jsii.String("/"), props.Api.ApiEndpoint(), nil))
 	dist := awscloudfront.NewDistribution(c, jsii.String("Distribution"), &awscloudfront.DistributionProps{

@@ -1,8 +1,8 @@
-package constructs
+package infra
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	awsconstructs "github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
 
@@ -15,7 +15,7 @@ const GuardMetadataKey = "s3vend:cfn-guard-acknowledged"
 
 // acknowledgeGuard records on c's CloudFormation resource (c itself, or an
 // L2's default child) that a cfn-guard rule's finding is accepted, and why.
-func acknowledgeGuard(c awsconstructs.IConstruct, rules map[string]string) {
+func acknowledgeGuard(c constructs.IConstruct, rules map[string]string) {
 	res, ok := c.(awscdk.CfnResource)
 	if !ok {
 		res = c.Node().DefaultChild().(awscdk.CfnResource)

@@ -1,4 +1,4 @@
-package constructs
+package infra
 
 import (
 	"fmt"
@@ -9,11 +9,11 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	awsconstructs "github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 )
 
 // UserPoolProvider adds a Cognito user pool as a second login provider:
@@ -120,7 +120,7 @@ func (p IdentityPoolProps) validate() error {
 // off, and creates its roles with a one-hour MaxSessionDuration that the basic
 // flow's configurable credential lifetime needs to raise.
 type IdentityPool struct {
-	awsconstructs.Construct
+	constructs.Construct
 	Pool                awscognito.CfnIdentityPool
 	PoolID              *string
 	PoolArn             *string
@@ -132,12 +132,12 @@ type IdentityPool struct {
 }
 
 // NewIdentityPool creates the pool, its roles and its role attachment.
-func NewIdentityPool(scope awsconstructs.Construct, id string, props IdentityPoolProps) *IdentityPool {
+func NewIdentityPool(scope constructs.Construct, id string, props IdentityPoolProps) *IdentityPool {
 	p := props.withDefaults()
 	if err := p.validate(); err != nil {
 		panic(err)
 	}
-	c := awsconstructs.NewConstruct(scope, jsii.String(id))
+	c := constructs.NewConstruct(scope, jsii.String(id))
 	ip := &IdentityPool{Construct: c}
 	stack := awscdk.Stack_Of(c)
 
@@ -202,7 +202,7 @@ func (ip *IdentityPool) role(id, amr string, maxSession time.Duration) awsiam.Ro
 	})
 }
 
-func (ip *IdentityPool) userPoolProvider(c awsconstructs.Construct, up UserPoolProvider, retain bool) (providerName, clientID *string) {
+func (ip *IdentityPool) userPoolProvider(c constructs.Construct, up UserPoolProvider, retain bool) (providerName, clientID *string) {
 	stack := awscdk.Stack_Of(c)
 	if !up.Create {
 		ip.UserPool = awscognito.UserPool_FromUserPoolId(c, jsii.String("UserPool"), jsii.String(up.UserPoolID))

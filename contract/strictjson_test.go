@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 )
 
 type inner struct {

@@ -1,4 +1,4 @@
-package constructs
+package infra
 
 import (
 	"encoding/json"
@@ -16,11 +16,11 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
-	awsconstructs "github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 )
 
 // TokenVendorProps configures NewTokenVendor.
@@ -105,7 +105,7 @@ func (p TokenVendorProps) withDefaults() TokenVendorProps {
 }
 
 // validate checks every prop before any resource exists, with the token
-// vendor's own rules where the vendor reads the value (lambda/contract).
+// vendor's own rules where the vendor reads the value (contract).
 func (p TokenVendorProps) validate() error {
 	field := func(name string, err error) error {
 		if err != nil {
@@ -163,7 +163,7 @@ func (p TokenVendorProps) validate() error {
 
 // TokenVendor is the token-vending Lambda behind an HTTP API.
 type TokenVendor struct {
-	awsconstructs.Construct
+	constructs.Construct
 	Function awslambda.Function
 	Api      awsapigatewayv2.HttpApi
 	Secret   awssecretsmanager.Secret // nil when no verifier needs one
@@ -175,12 +175,12 @@ type TokenVendor struct {
 
 // NewTokenVendor creates the function, its least-privilege role, its log
 // groups, the verifier secret when needed, and the HTTP API in front of it.
-func NewTokenVendor(scope awsconstructs.Construct, id string, props TokenVendorProps) *TokenVendor {
+func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProps) *TokenVendor {
 	p := props.withDefaults()
 	if err := p.validate(); err != nil {
 		panic(err)
 	}
-	c := awsconstructs.NewConstruct(scope, jsii.String(id))
+	c := constructs.NewConstruct(scope, jsii.String(id))
 	tv := &TokenVendor{Construct: c, Timeout: p.Timeout}
 	removal := removalPolicy(p.Retain)
 	retention, _ := retentionDays(p.LogRetention) // validated above

@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// Environment variable names: the CDK stack (constructs.NewTokenVendor) sets
+// Environment variable names: the CDK stack (infra.NewTokenVendor) sets
 // them, the service (internal/config) reads them; see lambda/README.md.
 const (
 	EnvRegion             = "AWS_REGION"

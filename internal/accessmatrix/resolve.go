@@ -5,7 +5,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 )
 
 // Test values that stand in for what CloudFormation fills in at deploy time.

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 )
 
 func TestUploadLimitsDefaults(t *testing.T) {

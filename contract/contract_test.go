@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/s3vend/s3vend/lambda/contract"
+	"github.com/s3vend/s3vend/contract"
 )
 
 func TestNormalizeAppliesDefaultsWithoutMutating(t *testing.T) {
