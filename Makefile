@@ -39,7 +39,7 @@ LAMBDA_FUZZTIME ?= 2000x
 include lambda/Makefile.inc
 
 .PHONY: help setup e2e-deps synth test unit cdk-test e2e local lint fmt-check vet staticcheck bench update-snapshots clean diff deploy destroy
-.PHONY: bootstrap diff-live cdk actionlint diagram diagram-deps smoke
+.PHONY: bootstrap diff-live cdk actionlint diagram diagram-deps smoke js-lint js-test
 
 # STACK=S3Vend-dev (comma-separated for several) limits synth, bootstrap,
 # diff-live, deploy and destroy to those stacks: the app synthesizes only
@@ -111,10 +111,23 @@ PLACEHOLDERS_WARN := -c s3vend:placeholders=warn
 synth: setup
 	$(CDK) synth --quiet $(SELECT) $(PLACEHOLDERS_WARN)
 
-test: setup e2e-deps lint unit lambda-fuzz
+test: setup e2e-deps lint unit js-test lambda-fuzz
 	@echo "make test: all checks passed"
 
-lint: fmt-check vet staticcheck actionlint
+lint: fmt-check vet staticcheck actionlint js-lint
+
+# JS packages (npm workspaces): tsc checks the JSDoc types of js/client
+# (and writes the .d.ts files it ships into js/client/types) and of the
+# web example that imports them.
+TSC := $(CURDIR)/node_modules/.bin/tsc
+js-lint: setup
+	$(TSC) -p js/client/tsconfig.json
+	$(TSC) -p examples/web/tsconfig.json
+
+# @s3vend/client's unit tests on the machine's Node (CI's is 20, the
+# package's minimum) with node:test; the browser suite runs in test/e2e.
+js-test: setup
+	node --test js/client/test/
 
 fmt-check:
 	@out=$$(gofmt -l $(GODIRS)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
