@@ -67,7 +67,7 @@ help:
 	@echo "make e2e    - only the end-to-end client tests (Go, AWS CLI, boto3, Chromium, mini-program)"
 	@echo "make update-snapshots - rewrite golden templates (read the diff first)"
 	@echo "make diff   - offline PR diff: working tree vs merge base with main [STACK=S3Vend-dev] [BASE=ref] [FAIL=1]"
-	@echo "Deploying (AWS credentials; STACK=S3Vend-<env> for one stack, else all; see README \"Deploying\"):"
+	@echo "Deploying (AWS credentials; STACK=S3Vend-<env> for one stack, else all; see docs/deploying.md):"
 	@echo "make bootstrap [STACK=…] - cdk bootstrap the account/region of the stacks (once per account and region)"
 	@echo "make diff-live [STACK=…] - cdk diff against the deployed stacks"
 	@echo "make deploy STACK=…      - cdk deploy; outputs to $(OUTPUTS_DIR)/<stack>.json (CDK_ARGS=\"--require-approval never\" in CI)"
@@ -105,7 +105,7 @@ diagram-deps:
 
 # The shipped cdk.json holds sample values (REPLACE-ME...) that a protected
 # environment refuses; this offline synth of the sample turns the refusal
-# into a warning. deploy and diff never pass it (README, "Protection").
+# into a warning. deploy and diff never pass it (docs/configuration.md#placeholders).
 PLACEHOLDERS_WARN := -c s3vend:placeholders=warn
 
 synth: setup
@@ -156,7 +156,7 @@ e2e: setup e2e-deps
 	NODE24=$(NODE24) S3VEND_E2E=require $(GO) test -count=1 -v ./test/e2e/
 
 # The token vendor against local stand-ins, configured from the synthesized
-# template of ENV; prints a copy-paste recipe (see lambda/README.md).
+# template of ENV; prints a copy-paste recipe (see docs/local.md).
 ENV ?= dev
 local: synth
 	NODE24=$(NODE24) $(GO) run ./cmd/s3vend-local -env $(ENV) -template cdk.out/S3Vend-$(ENV).template.json -dir .build/local

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/s3vend/s3vend/contract"
 )
 
 // Routes of the token vendor, relative to the API base (lambda/README.md, "API").
@@ -158,7 +160,19 @@ func newVendor(tokenEndpoint string, o *Options) (*Vendor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Vendor{base: base, hc: o.HTTPClient, maxAttempts: o.MaxAttempts, maxBackoff: o.MaxBackoff}, nil
+	return &Vendor{base: base, hc: noRedirects(o.HTTPClient), maxAttempts: o.MaxAttempts, maxBackoff: o.MaxBackoff}, nil
+}
+
+// noRedirects returns a copy of hc that never follows a redirect: a 307 or
+// 308 would re-send the login in the POST body to wherever Location points,
+// another host or plain http included (net/http's Client follows them by
+// default, "307 and 308 preserve the method and body"). The vendor never
+// redirects, so a 3xx surfaces as a *VendorError with its status. The
+// caller's client is not modified.
+func noRedirects(hc *http.Client) *http.Client {
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
 }
 
 // APIBase derives the API base URL from the stack's TokenEndpoint output by
@@ -173,6 +187,10 @@ func APIBase(tokenEndpoint string) (*url.URL, error) {
 	}
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("token endpoint %q: want an http(s) URL such as https://api.example.com/v1/token", tokenEndpoint)
+	}
+	// The login travels in the body: plain http only on this machine.
+	if u.Scheme == "http" && !contract.IsLoopbackHost(u.Hostname()) {
+		return nil, fmt.Errorf("token endpoint %q: use https (plain http is accepted only for a loopback host such as 127.0.0.1 or localhost)", u.Redacted())
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("token endpoint %q: must not carry user info, a query or a fragment", u.Redacted())

@@ -257,14 +257,17 @@ func CheckURL(raw string, allowLoopbackHTTP bool) error {
 	case "https":
 		return nil
 	case "http":
-		if allowLoopbackHTTP && isLoopback(u.Hostname()) {
+		if allowLoopbackHTTP && IsLoopbackHost(u.Hostname()) {
 			return nil
 		}
 	}
 	return errors.New("must use https")
 }
 
-func isLoopback(host string) bool {
+// IsLoopbackHost reports whether host (a URL's Hostname) is "localhost" or a
+// loopback IP address: the only hosts s3vend talks to over plain http (local
+// stand-ins and tests).
+func IsLoopbackHost(host string) bool {
 	if host == "localhost" {
 		return true
 	}

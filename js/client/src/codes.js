@@ -1,5 +1,5 @@
-// The token vendor's error codes and their HTTP statuses (lambda/README.md,
-// "API"). Checked against the vendor's own table by a Go test.
+// The token vendor's error codes and their HTTP statuses (docs/api.md,
+// "Errors"). Checked against the vendor's own table by a Go test.
 
 /** @type {Readonly<Record<string, number>>} */
 export const VENDOR_ERROR_CODES = Object.freeze({

@@ -417,7 +417,7 @@ export function fromS3Vend(options) {
       }
       return value;
     }
-    // Basic flow off: a GetOpenIdToken token (valid 10 minutes, lambda/README.md).
+    // Basic flow off: a GetOpenIdToken token (valid 10 minutes, docs/api.md).
     const id = {
       identityId,
       loginKey: needString(r.loginKey, route, "loginKey"),

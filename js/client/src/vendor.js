@@ -1,4 +1,4 @@
-// The token vendor's HTTP API (lambda/README.md, "API"): POST a JSON body,
+// The token vendor's HTTP API (docs/api.md): POST a JSON body,
 // get a JSON answer or {"error":{"code","message"}}; 429/502/503/504 and
 // network failures are retried with bounded, jittered backoff that honours
 // Retry-After, like the Go client (client/vendor.go).

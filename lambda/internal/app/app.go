@@ -105,6 +105,7 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, erro
 		Now:                d.Now,
 		Cache:              cfg.Cache,
 		ShedWindow:         cmp.Or(d.ShedWindow, vend.DefaultShedWindow),
+		FillTimeout:        cfg.UpstreamTimeout,
 	}, verifiers, awsx.NewCognito(d.AWS), awsx.NewSTS(d.AWS), posts)
 	return httpapi.New(svc, httpapi.Options{
 		Timeout:    cfg.UpstreamTimeout,

@@ -117,7 +117,7 @@ type Secrets struct {
 	WeChatAppSecret string `json:"wechatAppSecret,omitempty"`
 	HS256Key        string `json:"hs256Key,omitempty"`
 	// HS256NextKey is accepted as well as HS256Key during a key rotation
-	// (lambda/README.md, "Rotating the secret").
+	// (docs/runbook.md#rotating-the-secret).
 	HS256NextKey string `json:"hs256NextKey,omitempty"`
 }
 

@@ -264,7 +264,7 @@ func FuzzParseVerifiers(f *testing.F) {
 func TestIdentityPoolID(t *testing.T) {
 	// Cognito's IdentityPoolId: REGION:GUID, pattern [\w-]+:[0-9a-f-]+, 1-55 characters.
 	for region, id := range map[string]string{
-		"eu-west-1":      config.ExampleIdentityPoolID, // the example quoted in errors and lambda/README.md
+		"eu-west-1":      config.ExampleIdentityPoolID, // the example quoted in errors and docs/local.md
 		"us-east-2":      "us-east-2:0d4f7c2e-1111-2222-3333-444455556666",
 		"cn-north-1":     "cn-north-1:0d4f7c2e-1111-2222-3333-444455556666",
 		"ap-southeast-5": "ap-southeast-5:" + strings.Repeat("a", 55-len("ap-southeast-5:")),

@@ -92,6 +92,11 @@ type Config struct {
 	// ShedWindow is how long developer-token calls are refused after Cognito
 	// throttled one (default DefaultShedWindow; negative: never).
 	ShedWindow time.Duration
+	// FillTimeout bounds a reuse-cache miss's upstream calls, which run
+	// detached from the request that started them (cache.go); default
+	// contract.DefaultUpstreamTimeout. The service sets the upstream
+	// deadline (S3VEND_UPSTREAM_TIMEOUT).
+	FillTimeout time.Duration
 }
 
 // Token is the result of POST /v1/token.
@@ -154,6 +159,9 @@ func New(cfg Config, verifiers []verify.Verifier, cognito Cognito, sts STS, post
 	}
 	if cfg.ShedWindow == 0 {
 		cfg.ShedWindow = DefaultShedWindow
+	}
+	if cfg.FillTimeout <= 0 {
+		cfg.FillTimeout = contract.DefaultUpstreamTimeout
 	}
 	s := &Service{cfg: cfg, verifiers: m, cognito: cognito, sts: sts, posts: posts,
 		uploadErrs: newUploadErrors(cfg.Upload.Limits), newGuests: newGuestLimiter(cfg), reuse: newReuse(cfg.Cache)}
