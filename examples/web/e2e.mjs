@@ -184,6 +184,16 @@ async function openPage(url, context) {
   return { context, page, consoleLines, seen };
 }
 
+// withPage runs fn on a page of a fresh context, closing it afterwards.
+async function withPage(url, fn) {
+  const p = await openPage(url);
+  try {
+    return await fn(p);
+  } finally {
+    await p.context.close();
+  }
+}
+
 // act runs a click (or any action) and waits until #status leaves "busy".
 async function act(page, action) {
   await page.locator("#status").evaluate((el) => { el.dataset.state = "busy"; });
@@ -223,8 +233,7 @@ describe("the app against the stack", { concurrency: true }, () => {
     // @s3vend/client refreshes credentials min(5 min, C/4) before expiry.
     const period = C - Math.min(300_000, C / 4);
     if (T >= period || C > 120_000) return t.skip(`needs a token shorter than ${period} ms and credentials of at most 2 min (got ${T}, ${C})`);
-    const { context, page, consoleLines, seen } = await openPage(`http://localhost:${GOOD_PORT}/`);
-    try {
+    await withPage(`http://localhost:${GOOD_PORT}/`, async ({ page, consoleLines, seen }) => {
       const started = Date.now();
       ok(await signIn(page, cfg.loginA), "sign-in", consoleLines);
       // Keep using S3, once a second, until the credentials were refreshed
@@ -252,15 +261,12 @@ describe("the app against the stack", { concurrency: true }, () => {
       assert.equal(vendor, gcfi);
       assert.ok(vendor >= 3, `${vendor} vendor calls: the session did not outlive the credentials twice`);
       assert.ok(vendor <= 1 + Math.ceil(elapsed / period), `${vendor} vendor calls in ${elapsed} ms: more than one per ${period} ms refresh`);
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   describe("one user at a time", () => {
     test("sign in, upload, list, download; the PutObject is signed with temporary credentials and CRC32", { timeout: 90_000 }, async (t) => {
-      const { context, page, consoleLines, seen } = await openPage(`http://localhost:${GOOD_PORT}/`);
-      try {
+      await withPage(`http://localhost:${GOOD_PORT}/`, async ({ page, consoleLines, seen }) => {
         const signin = await signIn(page, cfg.loginA);
         ok(signin, "sign-in", consoleLines);
         // Cognito identity ids are <region>:<uuid>.
@@ -308,14 +314,11 @@ describe("the app against the stack", { concurrency: true }, () => {
 
         await fs.mkdir(path.join(here, "dist"), { recursive: true });
         await page.screenshot({ path: path.join(here, "dist", "e2e.png"), fullPage: true });
-      } finally {
-        await context.close();
-      }
+      });
     });
 
     test("the list is paginated", { timeout: 60_000 }, async () => {
-      const { context, page, consoleLines } = await openPage(`http://localhost:${GOOD_PORT}/?pageSize=2`);
-      try {
+      await withPage(`http://localhost:${GOOD_PORT}/?pageSize=2`, async ({ page, consoleLines }) => {
         ok(await signIn(page, cfg.loginA), "sign-in", consoleLines);
         for (let i = 0; i < 3; i++) ok(await uploadFile(page, `page-${i}-${rand()}.txt`, Buffer.from(`${i}`), "text/plain"), "upload");
         assert.equal(await page.getAttribute("#files", "data-count"), "2", "the first page holds pageSize files");
@@ -323,14 +326,11 @@ describe("the app against the stack", { concurrency: true }, () => {
         const total = await countAll(page);
         assert.ok(total >= 3);
         assert.equal(await page.getAttribute("#files", "data-count"), String(total));
-      } finally {
-        await context.close();
-      }
+      });
     });
 
     test("user A signs out, user B signs in in the same tab: B's identity, B's list; A's private objects are denied, A's share is readable", { timeout: 90_000 }, async () => {
-      const { context, page, consoleLines, seen } = await openPage(`http://localhost:${GOOD_PORT}/`);
-      try {
+      await withPage(`http://localhost:${GOOD_PORT}/`, async ({ page, consoleLines, seen }) => {
         const a = await signIn(page, cfg.loginA);
         ok(a, "A signs in", consoleLines);
         const name = `from-a-${rand()}.txt`;
@@ -360,14 +360,11 @@ describe("the app against the stack", { concurrency: true }, () => {
         await page.fill("#open-key", shareKey);
         ok(await act(page, "#open-button"), "B opens A's share");
         assert.equal(await page.textContent("#opened"), "A's words\n");
-      } finally {
-        await context.close();
-      }
+      });
     });
 
     test("a 12 MiB upload goes up in parts with increasing progress; cancel aborts it and leaves nothing", { timeout: 120_000 }, async () => {
-      const { context, page, consoleLines, seen } = await openPage(`http://localhost:${GOOD_PORT}/`);
-      try {
+      await withPage(`http://localhost:${GOOD_PORT}/`, async ({ page, consoleLines, seen }) => {
         const a = await signIn(page, cfg.loginA);
         ok(a, "sign-in", consoleLines);
         const big = crypto.randomBytes(12 * MiB);
@@ -409,9 +406,7 @@ describe("the app against the stack", { concurrency: true }, () => {
         await page.unroute(/[?&]partNumber=/);
         ok(await act(page, "#refresh-button"), "refresh");
         assert.equal(await page.locator(`#files tr[data-key="${ckey}"]`).count(), 0, "a cancelled upload appeared");
-      } finally {
-        await context.close();
-      }
+      });
     });
 
     test("reopening within the token's lifetime: with persistence 0 vendor calls, without it 1", { timeout: 60_000 }, async (t) => {
@@ -449,8 +444,7 @@ describe("the app against the stack", { concurrency: true }, () => {
     });
 
     test("20 S3 clients making 20 calls at a cold start cause one vendor call and one GetCredentialsForIdentity", { timeout: 60_000 }, async () => {
-      const { context, page, seen } = await openPage(`http://localhost:${GOOD_PORT}/probe.html`);
-      try {
+      await withPage(`http://localhost:${GOOD_PORT}/probe.html`, async ({ page, seen }) => {
         await page.waitForFunction(() => document.title === "probe ready");
         const ids = await page.evaluate(async ({ page: c, login }) => {
           const { fromS3Vend, privatePrefix, S3Client, ListObjectsV2Command } = window.probe;
@@ -468,14 +462,11 @@ describe("the app against the stack", { concurrency: true }, () => {
         assert.equal(seen.vendor.length, 1, "vendor calls");
         assert.equal(seen.gcfi.length, 1, "GetCredentialsForIdentity calls");
         assert.equal(seen.s3.filter((e) => e.status === 200).length, 20);
-      } finally {
-        await context.close();
-      }
+      });
     });
 
     test("writing under another identity's prefix is denied by IAM", { timeout: 60_000 }, async () => {
-      const { context, page } = await openPage(`http://localhost:${GOOD_PORT}/probe.html`);
-      try {
+      await withPage(`http://localhost:${GOOD_PORT}/probe.html`, async ({ page }) => {
         await page.waitForFunction(() => document.title === "probe ready");
         const res = await page.evaluate(async ({ page: c, login }) => {
           const { fromS3Vend, S3Client, PutObjectCommand } = window.probe;
@@ -489,14 +480,11 @@ describe("the app against the stack", { concurrency: true }, () => {
           }
         }, { page: cfg.page, login: cfg.loginA });
         assert.equal(res, "AccessDenied 403");
-      } finally {
-        await context.close();
-      }
+      });
     });
 
     test("an origin outside the CORS rules cannot sign in or read the bucket", { timeout: 60_000 }, async () => {
-      const { context, page, consoleLines } = await openPage(`http://127.0.0.1:${BAD_PORT}/`);
-      try {
+      await withPage(`http://127.0.0.1:${BAD_PORT}/`, async ({ context, page, consoleLines }) => {
         const signin = await signIn(page, cfg.loginA);
         assert.equal(signin.state, "error");
         assert.equal(signin.code, "network_error", signin.text);
@@ -515,17 +503,14 @@ describe("the app against the stack", { concurrency: true }, () => {
           : `https://${cfg.page.bucket}.s3.${cfg.page.region}.amazonaws.com${cfg.page.region.startsWith("cn-") ? ".cn" : ""}/public/hello.txt`;
         const direct = await context.request.get(url);
         assert.equal(direct.status(), 200);
-      } finally {
-        await context.close();
-      }
+      });
     });
   });
 });
 
 test("a throttled sign-in is retried after the vendor's Retry-After, which CORS lets the page read", { timeout: 60_000 }, async (t) => {
   if (!cfg.control) return t.skip("no S3VEND_CONTROL_URL: cannot make the stand-in throttle");
-  const { context, page, consoleLines, seen } = await openPage(`http://localhost:${GOOD_PORT}/`);
-  try {
+  await withPage(`http://localhost:${GOOD_PORT}/`, async ({ page, consoleLines, seen }) => {
     const res = await fetch(`${cfg.control}/fail?op=GetOpenIdTokenForDeveloperIdentity&code=TooManyRequestsException&n=1`, { method: "POST" });
     assert.equal(res.status, 204);
     const r = await signIn(page, cfg.loginA);
@@ -535,9 +520,7 @@ test("a throttled sign-in is retried after the vendor's Retry-After, which CORS 
     const gap = tries[1].at - tries[0].at;
     t.diagnostic(`retried ${gap} ms after the 503 (Retry-After: 1)`);
     assert.ok(gap >= 1000, `retried after ${gap} ms, before the vendor's Retry-After of 1 s`);
-  } finally {
-    await context.close();
-  }
+  });
 });
 
 // countAll clicks "More…" until the list is complete and returns its length.
