@@ -127,7 +127,7 @@ js-lint: setup
 # @s3vend/client's unit tests on the machine's Node (CI's is 20, the
 # package's minimum) with node:test; the browser suite runs in test/e2e.
 js-test: setup
-	node --test js/client/test/
+	node --test js/client/test/*.test.js
 
 fmt-check:
 	@out=$$(gofmt -l $(GODIRS)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -1,6 +1,6 @@
 // Unit tests of fromS3Vend with an injected clock, against a fake vendor and
 // the real SDK Cognito client talking to a fake Cognito (test/fake.js).
-//   node --test js/client/test/
+//   node --test js/client/test/*.test.js
 import { test, beforeEach, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { fromS3Vend, VendorError, VENDOR_ERROR_CODES } from "../src/index.js";
