@@ -220,6 +220,12 @@ function crc32Base64(buf) {
   return b.toString("base64");
 }
 
+// refreshPeriod: @s3vend/client refreshes credentials min(5 min, C/4) before they expire.
+function refreshPeriod() {
+  const C = cfg.credentialSeconds * 1000;
+  return C - Math.min(300_000, C / 4);
+}
+
 const rand = () => crypto.randomBytes(4).toString("hex");
 const ok = (r, what, lines = []) => assert.equal(r.state, "ok", `${what}: ${r.text}\n${lines.join("\n")}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -230,8 +236,7 @@ describe("the app against the stack", { concurrency: true }, () => {
   test("a session outlives the Cognito token and then the credentials; the vendor is called only per refresh", { timeout: 180_000 }, async (t) => {
     const T = cfg.tokenSeconds * 1000;
     const C = cfg.credentialSeconds * 1000;
-    // @s3vend/client refreshes credentials min(5 min, C/4) before expiry.
-    const period = C - Math.min(300_000, C / 4);
+    const period = refreshPeriod();
     if (T >= period || C > 120_000) return t.skip(`needs a token shorter than ${period} ms and credentials of at most 2 min (got ${T}, ${C})`);
     await withPage(`http://localhost:${GOOD_PORT}/`, async ({ page, consoleLines, seen }) => {
       const started = Date.now();
@@ -267,6 +272,7 @@ describe("the app against the stack", { concurrency: true }, () => {
   describe("one user at a time", () => {
     test("sign in, upload, list, download; the PutObject is signed with temporary credentials and CRC32", { timeout: 90_000 }, async (t) => {
       await withPage(`http://localhost:${GOOD_PORT}/`, async ({ page, consoleLines, seen }) => {
+        const signedInAt = Date.now();
         const signin = await signIn(page, cfg.loginA);
         ok(signin, "sign-in", consoleLines);
         // Cognito identity ids are <region>:<uuid>.
@@ -306,7 +312,8 @@ describe("the app against the stack", { concurrency: true }, () => {
         const [dl] = await Promise.all([page.waitForEvent("download"), row.locator('button[data-action="download"]').click()]);
         assert.equal(dl.suggestedFilename(), name);
         assert.deepEqual(await fs.readFile(await dl.path()), content);
-        assert.deepEqual(seen.vendor.length, 1, "one vendor call for the whole visit");
+        // One vendor call for the visit, plus one per credential refresh it lasted.
+        assert.ok(seen.vendor.length <= 1 + Math.floor((Date.now() - signedInAt) / refreshPeriod()), `${seen.vendor.length} vendor calls`);
 
         const del = await act(page, () => row.locator('button[data-action="delete"]').click());
         ok(del, "delete", consoleLines);
