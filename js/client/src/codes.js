@@ -1,5 +1,6 @@
 // The token vendor's error codes and their HTTP statuses (docs/api.md,
-// "Errors"). Checked against the vendor's own table by a Go test.
+// "Errors"): a copy of contract/wire's table, kept equal by
+// contract/wire/jsclient_test.go.
 
 /** @type {Readonly<Record<string, number>>} */
 export const VENDOR_ERROR_CODES = Object.freeze({

@@ -268,11 +268,11 @@ export function fromS3Vend(options) {
   /** @param {number} gen */
   const load = (gen) => {
     if (!persistence) return Promise.resolve();
-    loaded ??= persistence.read().then((r) => {
-      if (!r || !current(gen) || identity) return;
-      identity = { identityId: r.identityId, region: r.region, identityPoolId: r.identityPoolId, loginKey: r.loginKey };
-      if (r.token !== undefined && r.expiresAt !== undefined && r.obtainedAt !== undefined) {
-        token = { value: r.token, expiresAt: r.expiresAt, obtainedAt: r.obtainedAt };
+    loaded ??= persistence.read().then((rec) => {
+      if (!rec || !current(gen) || identity) return;
+      identity = { identityId: rec.identityId, region: rec.region, identityPoolId: rec.identityPoolId, loginKey: rec.loginKey };
+      if (rec.token !== undefined && rec.expiresAt !== undefined && rec.obtainedAt !== undefined) {
+        token = { value: rec.token, expiresAt: rec.expiresAt, obtainedAt: rec.obtainedAt };
       }
     });
     return loaded;
