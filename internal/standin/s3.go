@@ -142,6 +142,14 @@ func (s *S3) Keys() []string {
 // defaultContentType is what S3 stores when a PUT carries no Content-Type.
 const defaultContentType = "binary/octet-stream"
 
+// PendingUploads is the number of multipart uploads created and neither
+// completed nor aborted (a client that cancels must leave none).
+func (s *S3) PendingUploads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.uploads)
+}
+
 func (s *S3) store(key string, o *s3Object) {
 	if o.etag == "" {
 		o.etag = md5ETag(o.body)
@@ -254,7 +262,11 @@ func (s *S3) route(q *s3Request) {
 		return
 	}
 	if q.r.Header.Get("x-amz-copy-source") != "" {
-		s.fail(q, notImplemented(q.r))
+		if q.r.Method == http.MethodPut && !hasUploadID {
+			s.copyObject(q)
+		} else { // UploadPartCopy
+			s.fail(q, notImplemented(q.r))
+		}
 		return
 	}
 	switch q.r.Method {
