@@ -1,0 +1,139 @@
+package test
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/s3vend/s3vend/internal/accessmatrix"
+)
+
+// guardrailPuts are puts into the caller's own prefix with the headers a
+// hostile signed-in user sends (issue 16, item 2), each with whether IAM
+// must allow it. The header-driven actions (ACL, tagging, Object Lock) are
+// refused because the roles never grant them; the others by the guardrail
+// Deny statements of the authenticated role.
+var guardrailPuts = []struct {
+	header string
+	allow  bool
+}{
+	{"", true},
+	{"x-amz-storage-class: STANDARD", true},
+	{"x-amz-server-side-encryption: AES256", true},
+	{"x-amz-storage-class: GLACIER", false},
+	{"x-amz-storage-class: DEEP_ARCHIVE", false},
+	{"x-amz-storage-class: INTELLIGENT_TIERING", false},
+	{"x-amz-storage-class: REDUCED_REDUNDANCY", false},
+	{"x-amz-server-side-encryption-customer-algorithm: AES256", false},
+	{"x-amz-copy-source: s3vend-test-bucket/public/big.bin", false},
+	{"x-amz-copy-source: /s3vend-test-bucket/private/A/photo.jpg?versionId=1", false},
+	{"x-amz-tagging: team=a", false},
+	{"x-amz-acl: bucket-owner-full-control", false},
+	{"x-amz-grant-read: uri=http://acs.amazonaws.com/groups/global/AllUsers", false},
+	{"x-amz-object-lock-legal-hold: ON", false},
+	{"x-amz-object-lock-mode: GOVERNANCE\nx-amz-object-lock-retain-until-date: 2099-01-01T00:00:00Z", false},
+}
+
+func guardrailRequests() map[accessmatrix.Request]bool {
+	out := map[accessmatrix.Request]bool{}
+	for _, prefix := range []string{"private/A/", "protected/A/"} {
+		for _, g := range guardrailPuts {
+			out[accessmatrix.Request{Principal: "userA", Action: "put", Prefix: prefix, Header: g.header}] = g.allow
+		}
+	}
+	return out
+}
+
+// TestStorageGuardrails: the authenticated role's own-prefix writes carry
+// the guardrails IAM can express, evaluated by iam-simulate with the
+// request's condition keys, in every partition's stack.
+func TestStorageGuardrails(t *testing.T) {
+	node := nodeBinary(t)
+	want := guardrailRequests()
+	reqs := slices.SortedFunc(maps.Keys(want), func(a, b accessmatrix.Request) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+	for _, stack := range []string{"S3Vend-dev", "S3Vend-prod", "S3Vend-prod-cn"} {
+		t.Run(stack, func(t *testing.T) {
+			t.Parallel()
+			got, err := accessmatrix.Evaluate(stackTemplate(t, stack), node, reqs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range reqs {
+				switch {
+				case got[q] && !want[q]:
+					t.Errorf("SECURITY: %s put into %s with %q is allowed", q.Principal, q.Prefix, q.Header)
+				case !got[q] && want[q]:
+					t.Errorf("%s put into %s with %q is denied, want allowed", q.Principal, q.Prefix, q.Header)
+				}
+			}
+		})
+	}
+}
+
+// The guardrails are what refuses those puts: with the Deny statements taken
+// out of the template, the storage-class, SSE-C and copy puts are allowed
+// again (so the matrix really evaluates the condition keys).
+func TestStorageGuardrailsRemovedIsRed(t *testing.T) {
+	node := nodeBinary(t)
+	raw, err := json.Marshal(stackTemplate(t, "S3Vend-dev"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tpl map[string]any
+	if err := json.Unmarshal(raw, &tpl); err != nil {
+		t.Fatal(err)
+	}
+	removed := 0
+	for _, r := range resources(tpl, "AWS::IAM::Policy") {
+		doc := props(r)["PolicyDocument"].(map[string]any)
+		sts := doc["Statement"].([]any)
+		kept := sts[:0]
+		for _, st := range sts {
+			if st.(map[string]any)["Effect"] == "Deny" {
+				removed++
+				continue
+			}
+			kept = append(kept, st)
+		}
+		doc["Statement"] = kept
+	}
+	if removed < 3 {
+		t.Fatalf("removed %d Deny statements, want the 3 guardrails", removed)
+	}
+	reqs := []accessmatrix.Request{
+		{Principal: "userA", Action: "put", Prefix: "private/A/", Header: "x-amz-storage-class: GLACIER"},
+		{Principal: "userA", Action: "put", Prefix: "private/A/", Header: "x-amz-server-side-encryption-customer-algorithm: AES256"},
+		{Principal: "userA", Action: "put", Prefix: "private/A/", Header: "x-amz-copy-source: s3vend-test-bucket/public/big.bin"},
+	}
+	got, err := accessmatrix.Evaluate(tpl, node, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range reqs {
+		if !got[q] {
+			t.Errorf("without the guardrails %q is still denied: something else refuses it, the test proves nothing", q.Header)
+		}
+	}
+}
+
+// Both buckets of every environment block SSE-C writes (the bucket-level
+// setting, which S3 enforces for every principal, the owner's too).
+func TestBucketsBlockSSEC(t *testing.T) {
+	for _, stack := range allStacks(t) {
+		buckets := resources(stackTemplate(t, stack), "AWS::S3::Bucket")
+		if len(buckets) != 2 {
+			t.Fatalf("%s: %d buckets, want the client bucket and its access-log bucket", stack, len(buckets))
+		}
+		for id, b := range buckets {
+			rules := props(b)["BucketEncryption"].(map[string]any)["ServerSideEncryptionConfiguration"].([]any)
+			for _, r := range rules {
+				if got := mustJSON(r.(map[string]any)["BlockedEncryptionTypes"]); got != `{"EncryptionType":["SSE-C"]}` {
+					t.Errorf("%s %s: BlockedEncryptionTypes %s, want SSE-C", stack, id, got)
+				}
+			}
+		}
+	}
+}
