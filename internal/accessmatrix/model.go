@@ -1,5 +1,7 @@
 package accessmatrix
 
+import "slices"
+
 // Model is a template's bucket, identity pool and roles with intrinsics
 // resolved to the test values this package uses (account 111122223333, bucket
 // s3vend-test-bucket, pool <region>:00000000-0000-4000-8000-000000000000, role
@@ -62,3 +64,18 @@ func (m *Model) IdentityPolicies(key string) []string { return m.s.roles[key].po
 
 // RestrictPublicBuckets is the bucket's Block Public Access setting of that name.
 func (m *Model) RestrictPublicBuckets() bool { return m.s.restrictPublicBuckets }
+
+// BlocksSSEC reports whether the client bucket's encryption configuration
+// blocks SSE-C writes (BlockedEncryptionTypes lists SSE-C).
+func (m *Model) BlocksSSEC() bool {
+	resources, _ := m.template["Resources"].(map[string]any)
+	bucketID := refTo(dig(m.template, "Outputs", "BucketName", "Value"))
+	rules, _ := dig(resources, bucketID, "Properties", "BucketEncryption", "ServerSideEncryptionConfiguration").([]any)
+	for _, r := range rules {
+		types, _ := dig(r, "BlockedEncryptionTypes", "EncryptionType").([]any)
+		if slices.Contains(types, any("SSE-C")) {
+			return true
+		}
+	}
+	return false
+}

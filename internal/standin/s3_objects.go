@@ -1,6 +1,7 @@
 package standin
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/xml"
 	"errors"
@@ -65,14 +66,15 @@ func userMetadata(h http.Header) http.Header {
 
 // putObject: https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
 func (s *S3) putObject(q *s3Request) {
-	if !s.authorize(q, "s3:PutObject", q.key, nil) {
+	class, ok := s.authorizeWrite(q, q.key, writeHeaders(q.r))
+	if !ok {
 		return
 	}
 	body, sums, ok := s.bodyWithChecksums(q)
 	if !ok {
 		return
 	}
-	o := &s3Object{body: body, contentType: q.r.Header.Get("Content-Type"), meta: userMetadata(q.r.Header), checksums: sums}
+	o := &s3Object{body: body, contentType: q.r.Header.Get("Content-Type"), meta: userMetadata(q.r.Header), checksums: sums, storageClass: class}
 	if o.contentType == "" {
 		o.contentType = defaultContentType
 	}
@@ -111,8 +113,15 @@ func (s *S3) getObject(q *s3Request) {
 	h.Set("Last-Modified", o.modified.Format(http.TimeFormat))
 	h.Set("Content-Type", o.contentType)
 	h.Set("Accept-Ranges", "bytes")
+	if o.storageClass != "" {
+		h.Set("x-amz-storage-class", o.storageClass) // S3 omits it for STANDARD
+	}
 	for k, v := range o.meta {
 		h[k] = v
+	}
+	if aerr := applyResponseOverrides(q, h); aerr != nil {
+		s.fail(q, aerr)
+		return
 	}
 	body, status := o.body, http.StatusOK
 	if rng := q.r.Header.Get("Range"); rng != "" {
@@ -305,7 +314,7 @@ func (s *S3) fillList(res *listBucketResult, after string) {
 			continue
 		}
 		o := s.objects[k]
-		e := listEntry{Key: k, LastModified: o.modified.Format(time.RFC3339Nano), ETag: o.etag, Size: len(o.body), StorageClass: "STANDARD"}
+		e := listEntry{Key: k, LastModified: o.modified.Format(time.RFC3339Nano), ETag: o.etag, Size: len(o.body), StorageClass: cmp.Or(o.storageClass, "STANDARD")}
 		for alg := range o.checksums {
 			e.ChecksumAlgorithm = append(e.ChecksumAlgorithm, strings.ToUpper(alg))
 			e.ChecksumType = o.checksumType
