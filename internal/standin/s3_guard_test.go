@@ -179,3 +179,56 @@ func TestS3PostObjectFieldsAreAuthorized(t *testing.T) {
 		t.Error("SECURITY: a refused form was stored")
 	}
 }
+
+// The hostile review's form-tampering attempts (issue 16), kept: a form
+// signed as /v1/upload signs it (exact key, exact Content-Type, a size
+// range) is refused by the stand-in's S3 whatever a user changes in it.
+func TestHostileFormTampering(t *testing.T) {
+	f := s3Setup(t)
+	sess := f.user(idD)
+	key := "protected/" + f.model.Region() + idD + "/tamper/cat.png"
+	form := presignPost(t, sess, key, time.Minute,
+		[]any{"eq", "$Content-Type", "image/png"}, []any{"content-length-range", 1, 8})
+	ok := map[string]string{"Content-Type": "image/png"}
+	with := func(extra map[string]string) map[string]string {
+		out := map[string]string{"Content-Type": "image/png"}
+		for k, v := range extra {
+			out[k] = v
+		}
+		return out
+	}
+	attempts := []struct {
+		what   string
+		form   presignedPost
+		fields map[string]string
+		file   []byte
+	}{
+		{"another user's key", form, with(map[string]string{"key": "protected/" + f.model.Region() + idB + "/cat.png"}), []byte("png")},
+		{"another key of one's own", form, with(map[string]string{"key": "protected/" + f.model.Region() + idD + "/tamper/evil.html"}), []byte("png")},
+		{"text/html instead", form, with(map[string]string{"Content-Type": "text/html"}), []byte("<p>")},
+		{"a larger file", form, ok, []byte("0123456789")},
+		{"a storage class field", form, with(map[string]string{"x-amz-storage-class": "GLACIER"}), []byte("png")},
+		{"an acl field", form, with(map[string]string{"acl": "public-read"}), []byte("png")},
+		{"a rewritten policy", form.withPolicy(t, func(doc map[string]any) {
+			doc["conditions"] = append(doc["conditions"].([]any), []any{"starts-with", "$key", ""})
+		}), ok, []byte("png")},
+	}
+	for _, a := range attempts {
+		w := httptest.NewRecorder()
+		f.s3.ServeHTTP(w, a.form.request(t, a.fields, "cat.png", a.file))
+		if w.Code < 400 || w.Code >= 500 {
+			t.Errorf("SECURITY: %s: %d %s", a.what, w.Code, w.Body)
+		}
+	}
+	for _, k := range f.s3.Keys() {
+		if strings.Contains(k, "/tamper/") || strings.HasSuffix(k, idB+"/cat.png") {
+			t.Errorf("SECURITY: a tampered form stored %s", k)
+		}
+	}
+	// The control: the form as signed is accepted.
+	w := httptest.NewRecorder()
+	f.s3.ServeHTTP(w, form.request(t, ok, "cat.png", []byte("png")))
+	if w.Code != http.StatusNoContent {
+		t.Errorf("the untampered form: %d %s", w.Code, w.Body)
+	}
+}

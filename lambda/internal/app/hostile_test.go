@@ -2,9 +2,12 @@ package app_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/s3vend/s3vend/contract"
 )
 
 // The hostile review's malformed /v1/upload requests (issue 16), kept as a
@@ -77,5 +80,65 @@ func TestHostileUploadRequests(t *testing.T) {
 	}
 	if n := h.cognito.Total() + h.sts.Total(); n != 0 {
 		t.Errorf("%d AWS calls for hostile input", n)
+	}
+}
+
+// The hostile review's metric-cardinality and error-body probes (issue 16),
+// kept: forged providers, routes, methods and bodies never become metric
+// dimension values, and every error body is the API's {"error":{"code",
+// "message"}} without the hostile input.
+func TestHostileMetricsAndErrorBodies(t *testing.T) {
+	h := newHarness(t, harnessOpts{quietLogs: true, env: map[string]string{contract.EnvMetricsStack: "S3Vend-test"}})
+	h.metrics.Reset()
+	const marker = "HOSTILE-7f3a"
+	probes := []struct{ method, path, contentType, body string }{
+		{http.MethodPost, "/v1/token", "application/json", `{"provider":"` + marker + `","credential":"x"}`},
+		{http.MethodPost, "/v1/token", "application/json", `{"provider":"google\",\"Stack\":\"` + marker + `","credential":"x"}`},
+		{http.MethodPost, "/v1/" + marker, "application/json", `{}`},
+		{http.MethodPost, "/v1/token/" + marker, "application/json", `{}`},
+		{marker, "/v1/token", "application/json", `{}`},
+		{http.MethodGet, "/v1/token?" + marker + "=1", "", ""},
+		{http.MethodPost, "/v1/upload", "application/json", `{"provider":"` + marker + `","credential":"x","name":"a","size":1,"contentType":"image/png"}`},
+		{http.MethodPost, "/v1/credentials", "text/" + marker, `{}`},
+		{http.MethodPost, "/v1/guest", "application/json", `{"identityId":"` + marker + `"}`},
+	}
+	for i := range 200 { // many distinct forged values: cardinality must not follow
+		probes = append(probes, struct{ method, path, contentType, body string }{
+			http.MethodPost, "/v1/token", "application/json", fmt.Sprintf(`{"provider":"%s-%d","credential":"x"}`, marker, i)})
+	}
+	for _, p := range probes {
+		r := h.do(p.method, p.path, p.contentType, p.body)
+		if r.status < 400 {
+			t.Errorf("%s %s: %d", p.method, p.path, r.status)
+			continue
+		}
+		if r.status != http.StatusMethodNotAllowed && r.status != http.StatusNotFound && r.errCode() == "" {
+			t.Errorf("%s %s: %d body %s is not the API's error JSON", p.method, p.path, r.status, r.body)
+		}
+		if strings.Contains(string(r.body), marker) {
+			t.Errorf("%s %s: the error body echoes the input: %s", p.method, p.path, r.body)
+		}
+	}
+	values := map[string]map[any]bool{}
+	for _, rec := range h.emf() {
+		for k, v := range rec {
+			if k == "_aws" {
+				continue
+			}
+			if s, ok := v.(string); ok {
+				if strings.Contains(s, marker) {
+					t.Errorf("SECURITY: metric %s = %q carries forged input", k, s)
+				}
+				if values[k] == nil {
+					values[k] = map[any]bool{}
+				}
+				values[k][s] = true
+			}
+		}
+	}
+	for k, vs := range values {
+		if len(vs) > 12 {
+			t.Errorf("metric dimension %s took %d values from %d hostile requests", k, len(vs), len(probes))
+		}
 	}
 }
