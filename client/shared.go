@@ -36,9 +36,13 @@ func SharedObjectInput(bucket, key string) *s3.GetObjectInput {
 	}
 }
 
-// AttachmentDisposition is `attachment; filename*=UTF-8''<name>` with name
-// percent-encoded as RFC 8187 (ext-value) requires, so that no character of
-// a user-chosen name can end the header value or add a parameter.
+// AttachmentDisposition is the Content-Disposition value
+//
+//	attachment; filename*=UTF-8''<name>
+//
+// with name percent-encoded as RFC 8187 (ext-value) requires, so that no
+// character of a user-chosen name can end the header value or add a
+// parameter.
 func AttachmentDisposition(name string) string {
 	var b strings.Builder
 	b.WriteString("attachment; filename*=UTF-8''")

@@ -2,7 +2,6 @@ package infra
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
@@ -14,6 +13,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/s3vend/s3vend/config"
 )
 
 // Per-client rate limiting lives in front of the HTTP API: AWS WAF cannot be
@@ -22,32 +23,19 @@ import (
 // us-east-1. RateLimitACL is that web ACL (in a us-east-1 stack), Edge the
 // distribution in front of the API (in the API's own stack).
 
-// RateLimitWindows are the evaluation windows AWS WAF accepts for a
-// rate-based rule (EvaluationWindowSec: 60, 120, 300 or 600).
-var RateLimitWindows = []time.Duration{time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute}
-
-// Rate-based rule limits (AWS WAF: the lowest limit is 10; Limit is at most
-// 2,000,000,000) and s3vend's defaults.
-const (
-	MinRateLimit           = 10
-	MaxRateLimit           = 2_000_000_000
-	DefaultRateLimit       = 300 // per client IP per window: one request a second on average
-	DefaultRateLimitWindow = 5 * time.Minute
-)
-
 // RateLimitACLProps configures NewRateLimitACL.
 type RateLimitACLProps struct {
-	PerIPLimit int           // requests per client IP per Window, MinRateLimit..MaxRateLimit; default DefaultRateLimit
-	Window     time.Duration // one of RateLimitWindows; default DefaultRateLimitWindow
+	PerIPLimit int           // requests per client IP per Window, config.CheckPerIPLimit; default config.DefaultRateLimit
+	Window     time.Duration // one of config.RateLimitWindows; default config.DefaultRateLimitWindow
 	MetricName string        // CloudWatch metric prefix; default "s3vend"
 }
 
 func (p RateLimitACLProps) withDefaults() RateLimitACLProps {
 	if p.PerIPLimit == 0 {
-		p.PerIPLimit = DefaultRateLimit
+		p.PerIPLimit = config.DefaultRateLimit
 	}
 	if p.Window == 0 {
-		p.Window = DefaultRateLimitWindow
+		p.Window = config.DefaultRateLimitWindow
 	}
 	if p.MetricName == "" {
 		p.MetricName = "s3vend"
@@ -56,11 +44,11 @@ func (p RateLimitACLProps) withDefaults() RateLimitACLProps {
 }
 
 func (p RateLimitACLProps) validate() error {
-	switch {
-	case p.PerIPLimit < MinRateLimit || p.PerIPLimit > MaxRateLimit:
-		return fmt.Errorf("RateLimitACLProps.PerIPLimit: %d must be from %d to %d requests", p.PerIPLimit, MinRateLimit, MaxRateLimit)
-	case !slices.Contains(RateLimitWindows, p.Window):
-		return fmt.Errorf("RateLimitACLProps.Window: %s must be one of %v", p.Window, RateLimitWindows)
+	if err := config.CheckPerIPLimit(p.PerIPLimit); err != nil {
+		return fmt.Errorf("RateLimitACLProps.PerIPLimit: %w", err)
+	}
+	if err := config.CheckRateLimitWindow(p.Window); err != nil {
+		return fmt.Errorf("RateLimitACLProps.Window: %w", err)
 	}
 	return nil
 }
@@ -71,7 +59,7 @@ func (p RateLimitACLProps) validate() error {
 type RateLimitACL struct {
 	constructs.Construct
 	WebACL awswafv2.CfnWebACL
-	Arn    *string // token: the distribution's WebACLId
+	ARN    *string // token: the distribution's WebACLId
 }
 
 // AllIPv6 is every IPv6 address as AWS WAF IP-set entries: WAF "supports
@@ -159,18 +147,18 @@ func NewRateLimitACL(scope constructs.Construct, id string, props RateLimitACLPr
 			VisibilityConfig: visibility("-all-ipv6"),
 		}},
 	})
-	return &RateLimitACL{Construct: c, WebACL: acl, Arn: acl.AttrArn()}
+	return &RateLimitACL{Construct: c, WebACL: acl, ARN: acl.AttrArn()}
 }
 
 // EdgeProps configures NewEdge.
 type EdgeProps struct {
-	Api       awsapigatewayv2.IHttpApi // the token vendor's HTTP API ($default stage)
-	WebACLArn *string                  // token: RateLimitACL.Arn (us-east-1)
+	API       awsapigatewayv2.IHttpApi // the token vendor's HTTP API ($default stage)
+	WebACLARN *string                  // token: RateLimitACL.ARN (us-east-1)
 }
 
 func (p EdgeProps) validate() error {
-	if p.Api == nil || p.WebACLArn == nil {
-		return fmt.Errorf("EdgeProps: Api and WebACLArn are required")
+	if p.API == nil || p.WebACLARN == nil {
+		return fmt.Errorf("EdgeProps: API and WebACLARN are required")
 	}
 	return nil
 }
@@ -193,7 +181,7 @@ func NewEdge(scope constructs.Construct, id string, props EdgeProps) *Edge {
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	// apiEndpoint is https://<id>.execute-api.<region>.<suffix>: keep the host.
-	apiHost := awscdk.Fn_Select(jsii.Number(2), awscdk.Fn_Split(jsii.String("/"), props.Api.ApiEndpoint(), nil))
+	apiHost := awscdk.Fn_Select(jsii.Number(2), awscdk.Fn_Split(jsii.String("/"), props.API.ApiEndpoint(), nil))
 	dist := awscloudfront.NewDistribution(c, jsii.String("Distribution"), &awscloudfront.DistributionProps{
 		Comment: jsii.String("s3vend token vendor: per-client rate limit (AWS WAF) in front of the HTTP API"),
 		DefaultBehavior: &awscloudfront.BehaviorOptions{
@@ -208,7 +196,7 @@ func NewEdge(scope constructs.Construct, id string, props EdgeProps) *Edge {
 			ViewerProtocolPolicy: awscloudfront.ViewerProtocolPolicy_HTTPS_ONLY,
 			Compress:             jsii.Bool(false),
 		},
-		WebAclId:    props.WebACLArn,
+		WebAclId:    props.WebACLARN,
 		HttpVersion: awscloudfront.HttpVersion_HTTP2_AND_3,
 		// IPv4 only: the per-IP rate limit counts each address, and an IPv6
 		// client has a /64 of them. With IsIPV6Enabled false "CloudFront

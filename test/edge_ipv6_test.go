@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/s3vend/s3vend/stacks"
+	"github.com/s3vend/s3vend/config"
 )
 
 // Issue 16, item 10: AWS WAF's rate-based rule counts each source address
@@ -20,8 +20,8 @@ import (
 // web ACL anyway shares one budget with every other IPv6 request.
 func TestEdgeIPv6CannotRotateAroundTheLimit(t *testing.T) {
 	env := envConfig(t, "edge")
-	acl := stackTemplate(t, stacks.EdgeACLStackName("edge"))
-	tpl := stackTemplate(t, stacks.StackName("edge"))
+	acl := stackTemplate(t, config.EdgeACLStackName("edge"))
+	tpl := stackTemplate(t, config.StackName("edge"))
 
 	_, d := only(t, tpl, "AWS::CloudFront::Distribution")
 	if v, ok := props(d)["DistributionConfig"].(map[string]any)["IPV6Enabled"]; !ok || v != false {

@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/s3vend/s3vend/stacks"
+	"github.com/s3vend/s3vend/config"
 )
 
 // Issue 16, item 9: a protected environment refuses an accidental
@@ -29,10 +29,10 @@ func TestTerminationProtectionOnEveryProtectedStack(t *testing.T) {
 	want := map[string]bool{}
 	for _, name := range configs.Names() {
 		protected := !configs.Environments[name].Disposable
-		want[stacks.StackName(name)] = protected
-		want[stacks.EdgeACLStackName(name)] = protected
+		want[config.StackName(name)] = protected
+		want[config.EdgeACLStackName(name)] = protected
 	}
-	want[stacks.CICDStackName] = true
+	want[config.CICDStackName] = true
 	seen := map[bool]int{}
 	for _, stack := range stackNames() {
 		a, ok := manifest.Artifacts[stack]

@@ -295,20 +295,20 @@ func (c *Cognito) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var in struct {
-		IdentityId string
+		IdentityID string `json:"IdentityId"`
 		Logins     map[string]string
 	}
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 		cognitoErr(w, 400, "InvalidParameterException", "bad JSON")
 		return
 	}
-	if len(in.Logins) != 1 || in.Logins[c.LoginKey] != TokenFor(in.IdentityId) {
+	if len(in.Logins) != 1 || in.Logins[c.LoginKey] != TokenFor(in.IdentityID) {
 		cognitoErr(w, 400, "NotAuthorizedException", "Invalid login token.")
 		return
 	}
 	exp := time.Now().Add(c.Lifetime)
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"IdentityId": in.IdentityId,
+		"IdentityId": in.IdentityID,
 		"Credentials": map[string]any{
 			"AccessKeyId":  "ASIACOGNITO" + strconv.Itoa(n),
 			"SecretKey":    "cognito-secret",

@@ -102,7 +102,7 @@ func (e *env) process(extraEnv []string, args ...string) result {
 
 type processJSON struct {
 	Version         int
-	AccessKeyId     string
+	AccessKeyID     string `json:"AccessKeyId"`
 	SecretAccessKey string
 	SessionToken    string
 	Expiration      string
@@ -130,7 +130,7 @@ func TestCredentialProcessEnhancedIsCached(t *testing.T) {
 	second := decodeProcess(t, e.process(login, "--provider", "backend"))
 	// THEN the JSON is credential_process version 1 with an RFC 3339 expiration
 	exp, err := time.Parse(time.RFC3339, first.Expiration)
-	if err != nil || first.Version != 1 || first.AccessKeyId != "ASIACOGNITO1" || first.SecretAccessKey != "cognito-secret" || first.SessionToken != "cognito-session" {
+	if err != nil || first.Version != 1 || first.AccessKeyID != "ASIACOGNITO1" || first.SecretAccessKey != "cognito-secret" || first.SessionToken != "cognito-session" {
 		t.Fatalf("output = %+v (%v)", first, err)
 	}
 	if d := time.Until(exp); d < 59*time.Minute || d > time.Hour {
@@ -427,9 +427,9 @@ func TestCredentialProcessCacheTwoUsersOneCommand(t *testing.T) {
 	alice := as("alice")
 	bob := as("bob")
 	// THEN each gets their own identity's credentials
-	if alice.AccessKeyId != basicKeyOf(e.vendor, "alice") || bob.AccessKeyId != basicKeyOf(e.vendor, "bob") {
-		t.Fatalf("SECURITY: alice got %s (want %s), bob got %s (want %s)", alice.AccessKeyId, basicKeyOf(e.vendor, "alice"),
-			bob.AccessKeyId, basicKeyOf(e.vendor, "bob"))
+	if alice.AccessKeyID != basicKeyOf(e.vendor, "alice") || bob.AccessKeyID != basicKeyOf(e.vendor, "bob") {
+		t.Fatalf("SECURITY: alice got %s (want %s), bob got %s (want %s)", alice.AccessKeyID, basicKeyOf(e.vendor, "alice"),
+			bob.AccessKeyID, basicKeyOf(e.vendor, "bob"))
 	}
 	// AND a second call of each is served from the cache (the command runs,
 	// the vendor is not called): the key is the login the command printed.
@@ -456,11 +456,11 @@ func TestCredentialProcessCacheTwoUsersOneCommand(t *testing.T) {
 	a1, ran1 := run("alice")
 	a2, ran2 := run("alice")
 	b1, _ := run("bob")
-	if !ran1 || ran2 || a1 != a2 || a1.AccessKeyId != basicKeyOf(e.vendor, "alice") {
+	if !ran1 || ran2 || a1 != a2 || a1.AccessKeyID != basicKeyOf(e.vendor, "alice") {
 		t.Fatalf("--cache-key: first ran %v, second ran %v, %+v vs %+v", ran1, ran2, a1, a2)
 	}
-	if b1.AccessKeyId != basicKeyOf(e.vendor, "bob") {
-		t.Fatalf("SECURITY: --cache-key user=bob got %s", b1.AccessKeyId)
+	if b1.AccessKeyID != basicKeyOf(e.vendor, "bob") {
+		t.Fatalf("SECURITY: --cache-key user=bob got %s", b1.AccessKeyID)
 	}
 }
 
@@ -573,7 +573,7 @@ func TestCredentialProcessIgnoresImplausibleCacheEntries(t *testing.T) {
 			entry["AccessKeyId"] = "ASIAPLANTED"
 			c.tamper(t, files[0], entry)
 			p := decodeProcess(t, e.process(login, "--provider", "backend"))
-			if p.AccessKeyId == "ASIAPLANTED" || e.vendor.TotalCalls() != 2 {
+			if p.AccessKeyID == "ASIAPLANTED" || e.vendor.TotalCalls() != 2 {
 				t.Fatalf("a tampered entry was served: %+v (vendor calls %d)", p, e.vendor.TotalCalls())
 			}
 		})
@@ -587,7 +587,7 @@ func TestCredentialProcessIgnoresImplausibleCacheEntries(t *testing.T) {
 	json.Unmarshal(data, &entry)
 	entry["AccessKeyId"] = "ASIAPLANTED"
 	writeEntry(t, files[0], entry, 0)
-	if p := decodeProcess(t, e.process(login, "--provider", "backend")); p.AccessKeyId != "ASIAPLANTED" {
+	if p := decodeProcess(t, e.process(login, "--provider", "backend")); p.AccessKeyID != "ASIAPLANTED" {
 		t.Fatalf("control: a plausible entry was not served: %+v", p)
 	}
 }

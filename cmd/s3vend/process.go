@@ -178,7 +178,7 @@ type diskCache struct{ path string }
 
 // Bounds of a cache entry: a credential_process document is a few hundred
 // bytes, and no credentials the vendor hands out live longer than the
-// basic flow's longest lifetime (contract.MaxCredentialDuration; Cognito's
+// basic flow's longest lifetime (contract.MaxCredentialLifetime; Cognito's
 // GetCredentialsForIdentity credentials last an hour). An entry claiming
 // more, or larger than maxCacheEntryBytes, was not written by s3vend.
 const (
@@ -252,7 +252,7 @@ func (c *diskCache) load(now time.Time, minRemaining time.Duration) (processOutp
 		return processOutput{}, false
 	}
 	exp, err := time.Parse(time.RFC3339, out.Expiration)
-	if err != nil || exp.Sub(now) <= minRemaining || exp.After(st.ModTime().Add(contract.MaxCredentialDuration+clockSkew)) {
+	if err != nil || exp.Sub(now) <= minRemaining || exp.After(st.ModTime().Add(contract.MaxCredentialLifetime+clockSkew)) {
 		return processOutput{}, false
 	}
 	return out, true

@@ -99,7 +99,7 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, erro
 		GuestsEnabled:      cfg.GuestsEnabled,
 		BasicFlow:          cfg.BasicFlow,
 		TokenDuration:      cfg.TokenDuration,
-		CredentialDuration: cfg.CredentialDuration,
+		CredentialLifetime: cfg.CredentialLifetime,
 		SessionPolicy:      cfg.SessionPolicy,
 		Upload:             vend.UploadConfig{Bucket: cfg.Bucket, Limits: cfg.Upload},
 		Now:                d.Now,

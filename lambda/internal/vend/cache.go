@@ -162,7 +162,7 @@ func (s *Service) CacheLen() int {
 // quota). A whole second (the advertised Retry-After) also refuses misses
 // the refilling bucket would have served: with the cache off, 62 instead
 // of 74 successful vends/s. 250 ms kept every successful vend of the
-// no-window run (74/s) at 77 calls/s (lambda/README.md, load model).
+// no-window run (74/s) at 77 calls/s (docs/quotas-and-cache.md#shedding).
 const DefaultShedWindow = 250 * time.Millisecond
 
 // shedder remembers until when developer-token calls are refused. It runs on

@@ -35,7 +35,7 @@ func newCacheRig(t *testing.T, c contract.CacheSettings, shed time.Duration) *ca
 	clock := func() time.Time { return time.Unix(0, r.now.Load()).UTC() }
 	r.svc = vend.New(vend.Config{
 		IdentityPoolID: "eu-west-1:p", DeveloperProvider: "dev", Region: "eu-west-1", LoginKey: "k",
-		AuthRoleARN: "auth", TokenDuration: 15 * time.Minute, CredentialDuration: time.Hour, BasicFlow: true,
+		AuthRoleARN: "auth", TokenDuration: 15 * time.Minute, CredentialLifetime: time.Hour, BasicFlow: true,
 		Now: clock, Cache: c, ShedWindow: shed,
 	}, []verify.Verifier{
 		fnVerifier{"p", func(cred string) (string, error) {
@@ -256,7 +256,7 @@ func TestCacheSharedCallIsDetachedFromTheFirstCaller(t *testing.T) {
 	cog := &gatedCognito{started: make(chan struct{}, 1), release: make(chan struct{})}
 	svc := vend.New(vend.Config{
 		IdentityPoolID: "eu-west-1:p", DeveloperProvider: "dev", Region: "eu-west-1", LoginKey: "k",
-		AuthRoleARN: "auth", TokenDuration: 15 * time.Minute, CredentialDuration: time.Hour,
+		AuthRoleARN: "auth", TokenDuration: 15 * time.Minute, CredentialLifetime: time.Hour,
 		FillTimeout: 5 * time.Second,
 	}, []verify.Verifier{fnVerifier{"p", func(cred string) (string, error) { return cred, nil }}}, cog, nil, nil)
 

@@ -40,7 +40,7 @@ func TestHostileCacheIsolation(t *testing.T) {
 	sub := func(cred string) (string, error) { return strings.TrimPrefix(cred, "cred-"), nil }
 	svc := vend.New(vend.Config{
 		IdentityPoolID: "eu-west-1:p", DeveloperProvider: "dev", Region: "eu-west-1", LoginKey: "k",
-		AuthRoleARN: "auth", TokenDuration: 15 * time.Minute, CredentialDuration: time.Hour, BasicFlow: true,
+		AuthRoleARN: "auth", TokenDuration: 15 * time.Minute, CredentialLifetime: time.Hour, BasicFlow: true,
 		Upload: vend.UploadConfig{Bucket: "b", Limits: limits},
 		Now:    clock, Cache: contract.CacheSettings{MaxEntries: 7},
 	}, []verify.Verifier{fnVerifier{"p1", sub}, fnVerifier{"p2", sub}}, fnCognito{

@@ -77,7 +77,7 @@ type Config struct {
 	GuestsEnabled      bool
 	BasicFlow          bool // the pool allows the basic flow; false: no /v1/credentials, enhanced-flow guests
 	TokenDuration      time.Duration
-	CredentialDuration time.Duration
+	CredentialLifetime time.Duration
 	SessionPolicy      string
 	Upload             UploadConfig     // POST /v1/upload; off without a bucket
 	Now                func() time.Time // default time.Now
@@ -351,7 +351,7 @@ func (s *Service) assume(ctx context.Context, role string, it IdentityToken) (Cr
 		SessionName: SessionName(it.IdentityID),
 		Token:       it.Token,
 		Policy:      s.cfg.SessionPolicy,
-		Duration:    s.cfg.CredentialDuration,
+		Duration:    s.cfg.CredentialLifetime,
 	})
 	if err != nil {
 		return Credentials{}, err
