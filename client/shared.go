@@ -1,8 +1,8 @@
 package client
 
 import (
+	"mime"
 	"path"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -36,27 +36,14 @@ func SharedObjectInput(bucket, key string) *s3.GetObjectInput {
 	}
 }
 
-// AttachmentDisposition is the Content-Disposition value
-//
-//	attachment; filename*=UTF-8''<name>
-//
-// with name percent-encoded as RFC 8187 (ext-value) requires, so that no
-// character of a user-chosen name can end the header value or add a
-// parameter.
+// AttachmentDisposition is the Content-Disposition value "attachment" with
+// name as its filename parameter, formatted by mime.FormatMediaType: a
+// quoted string, or RFC 2231 percent-encoding (filename*=utf-8 and two
+// apostrophes) for a name outside printable ASCII, so that no character of
+// a user-chosen name can end the header value or add a parameter.
 func AttachmentDisposition(name string) string {
-	var b strings.Builder
-	b.WriteString("attachment; filename*=UTF-8''")
-	const hex = "0123456789ABCDEF"
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		// RFC 8187 attr-char: ALPHA / DIGIT / "!" / "#" / "$" / "&" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~"
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
+	if v := mime.FormatMediaType("attachment", map[string]string{"filename": name}); v != "" {
+		return v
 	}
-	return b.String()
+	return "attachment"
 }

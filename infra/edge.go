@@ -96,6 +96,25 @@ func NewRateLimitACL(scope constructs.Construct, id string, props RateLimitACLPr
 			},
 		},
 	}}
+	// rule blocks, with the vendor's 429, requests over PerIPLimit per Window
+	// for each value of the aggregation key among those scope matches.
+	rule := func(name, metric string, priority int, key string, scope *awswafv2.CfnWebACL_StatementProperty) *awswafv2.CfnWebACL_RuleProperty {
+		rbs := &awswafv2.CfnWebACL_RateBasedStatementProperty{
+			Limit:               jsii.Number(float64(p.PerIPLimit)),
+			EvaluationWindowSec: jsii.Number(p.Window.Seconds()),
+			AggregateKeyType:    jsii.String(key),
+		}
+		if scope != nil { // the field is an interface: a typed nil would not be absent
+			rbs.ScopeDownStatement = scope
+		}
+		return &awswafv2.CfnWebACL_RuleProperty{
+			Name:             jsii.String(name),
+			Priority:         jsii.Number(float64(priority)),
+			Statement:        &awswafv2.CfnWebACL_StatementProperty{RateBasedStatement: rbs},
+			Action:           block,
+			VisibilityConfig: visibility(metric),
+		}
+	}
 	ipv6 := awswafv2.NewCfnIPSet(c, jsii.String("IPv6"), &awswafv2.CfnIPSetProps{
 		Description:      jsii.String("s3vend: every IPv6 address - AWS WAF refuses /0, so two /1 halves"),
 		Scope:            jsii.String("CLOUDFRONT"),
@@ -110,42 +129,20 @@ func NewRateLimitACL(scope constructs.Construct, id string, props RateLimitACLPr
 		CustomResponseBodies: map[string]*awswafv2.CfnWebACL_CustomResponseBodyProperty{
 			"rate_limited": {ContentType: jsii.String("APPLICATION_JSON"), Content: jsii.String(rateLimitedBody)},
 		},
-		Rules: []*awswafv2.CfnWebACL_RuleProperty{{
-			Name:     jsii.String("PerClientIP"),
-			Priority: jsii.Number(0),
+		Rules: []*awswafv2.CfnWebACL_RuleProperty{
 			// Through CloudFront, WAF sees the viewer's own address as the
 			// request origin, so "IP" aggregates per client (no header needed).
-			Statement: &awswafv2.CfnWebACL_StatementProperty{
-				RateBasedStatement: &awswafv2.CfnWebACL_RateBasedStatementProperty{
-					Limit:               jsii.Number(float64(p.PerIPLimit)),
-					EvaluationWindowSec: jsii.Number(p.Window.Seconds()),
-					AggregateKeyType:    jsii.String("IP"),
-				},
-			},
-			Action:           block,
-			VisibilityConfig: visibility("-per-client-ip"),
-		}, {
+			rule("PerClientIP", "-per-client-ip", 0, "IP", nil),
 			// "IP" counts each address on its own and AWS WAF has no
 			// network-prefix key, so an IPv6 client rotating through its /64
 			// is never limited. The distribution does not offer IPv6 (Edge:
 			// EnableIpv6 false); should an IPv6 request reach the edge
 			// anyway, every IPv6 request shares one budget (docs/security.md,
 			// "Per-client rate limit and IPv6").
-			Name:     jsii.String("AllIPv6"),
-			Priority: jsii.Number(1),
-			Statement: &awswafv2.CfnWebACL_StatementProperty{
-				RateBasedStatement: &awswafv2.CfnWebACL_RateBasedStatementProperty{
-					Limit:               jsii.Number(float64(p.PerIPLimit)),
-					EvaluationWindowSec: jsii.Number(p.Window.Seconds()),
-					AggregateKeyType:    jsii.String("CONSTANT"),
-					ScopeDownStatement: &awswafv2.CfnWebACL_StatementProperty{
-						IpSetReferenceStatement: &awswafv2.CfnWebACL_IPSetReferenceStatementProperty{Arn: ipv6.AttrArn()},
-					},
-				},
-			},
-			Action:           block,
-			VisibilityConfig: visibility("-all-ipv6"),
-		}},
+			rule("AllIPv6", "-all-ipv6", 1, "CONSTANT", &awswafv2.CfnWebACL_StatementProperty{
+				IpSetReferenceStatement: &awswafv2.CfnWebACL_IPSetReferenceStatementProperty{Arn: ipv6.AttrArn()},
+			}),
+		},
 	})
 	return &RateLimitACL{Construct: c, WebACL: acl, ARN: acl.AttrArn()}
 }

@@ -2,10 +2,6 @@ package test
 
 import (
 	"encoding/json"
-	"fmt"
-	"maps"
-	"slices"
-	"strings"
 	"testing"
 
 	"github.com/s3vend/s3vend/internal/accessmatrix"
@@ -47,31 +43,8 @@ func guardrailRequests() map[accessmatrix.Request]bool {
 	return out
 }
 
-// TestStorageGuardrails: the authenticated role's own-prefix writes carry
-// the guardrails IAM can express, evaluated by iam-simulate with the
-// request's condition keys, in every partition's stack.
-func TestStorageGuardrails(t *testing.T) {
-	node := nodeBinary(t)
-	want := guardrailRequests()
-	reqs := slices.SortedFunc(maps.Keys(want), func(a, b accessmatrix.Request) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
-	for _, stack := range []string{"S3Vend-dev", "S3Vend-prod", "S3Vend-prod-cn"} {
-		t.Run(stack, func(t *testing.T) {
-			t.Parallel()
-			got, err := accessmatrix.Evaluate(stackTemplate(t, stack), node, reqs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, q := range reqs {
-				switch {
-				case got[q] && !want[q]:
-					t.Errorf("SECURITY: %s put into %s with %q is allowed", q.Principal, q.Prefix, q.Header)
-				case !got[q] && want[q]:
-					t.Errorf("%s put into %s with %q is denied, want allowed", q.Principal, q.Prefix, q.Header)
-				}
-			}
-		})
-	}
-}
+// guardrailRequests run in TestAccessMatrix, with the rest of the matrix,
+// for every stack it evaluates (aws and aws-cn partitions).
 
 // The guardrails are what refuses those puts: with the Deny statements taken
 // out of the template, the storage-class, SSE-C and copy puts are allowed
