@@ -15,6 +15,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/s3vend/s3vend/config"
+	"github.com/s3vend/s3vend/contract/wire"
 )
 
 // Per-client rate limiting lives in front of the HTTP API: AWS WAF cannot be
@@ -66,8 +67,9 @@ type RateLimitACL struct {
 // all IPv4 and IPv6 CIDR ranges except for /0" (CfnIPSetProps.Addresses).
 var AllIPv6 = []string{"::/1", "8000::/1"}
 
-// rateLimitedBody is the token vendor's 429 body (lambda/internal/httpapi).
-const rateLimitedBody = `{"error":{"code":"rate_limited","message":"Too many requests; retry later."}}`
+// rateLimitedBody is the token vendor's own 429 body, from the API's error
+// table, so a client sees the same answer from the WAF and from the vendor.
+var rateLimitedBody = string(wire.ErrRateLimited.Body())
 
 // NewRateLimitACL creates the web ACL.
 func NewRateLimitACL(scope constructs.Construct, id string, props RateLimitACLProps) *RateLimitACL {
@@ -89,8 +91,8 @@ func NewRateLimitACL(scope constructs.Construct, id string, props RateLimitACLPr
 	retryAfter := strconv.Itoa(int(p.Window.Seconds()))
 	block := &awswafv2.CfnWebACL_RuleActionProperty{Block: &awswafv2.CfnWebACL_BlockActionProperty{
 		CustomResponse: &awswafv2.CfnWebACL_CustomResponseProperty{
-			ResponseCode:          jsii.Number(429),
-			CustomResponseBodyKey: jsii.String("rate_limited"),
+			ResponseCode:          jsii.Number(float64(wire.ErrRateLimited.Status)),
+			CustomResponseBodyKey: jsii.String(wire.ErrRateLimited.Code),
 			ResponseHeaders: []*awswafv2.CfnWebACL_CustomHTTPHeaderProperty{
 				{Name: jsii.String("Retry-After"), Value: jsii.String(retryAfter)},
 			},
@@ -127,7 +129,7 @@ func NewRateLimitACL(scope constructs.Construct, id string, props RateLimitACLPr
 		DefaultAction:    &awswafv2.CfnWebACL_DefaultActionProperty{Allow: &awswafv2.CfnWebACL_AllowActionProperty{}},
 		VisibilityConfig: visibility("-acl"),
 		CustomResponseBodies: map[string]*awswafv2.CfnWebACL_CustomResponseBodyProperty{
-			"rate_limited": {ContentType: jsii.String("APPLICATION_JSON"), Content: jsii.String(rateLimitedBody)},
+			wire.ErrRateLimited.Code: {ContentType: jsii.String("APPLICATION_JSON"), Content: jsii.String(rateLimitedBody)},
 		},
 		Rules: []*awswafv2.CfnWebACL_RuleProperty{
 			// Through CloudFront, WAF sees the viewer's own address as the
@@ -203,7 +205,7 @@ func NewEdge(scope constructs.Construct, id string, props EdgeProps) *Edge {
 		EnableIpv6: jsii.Bool(false),
 	})
 	e := &Edge{Construct: c, Distribution: dist}
-	e.TokenURL = jsii.String("https://" + *dist.DistributionDomainName() + "/v1/token")
+	e.TokenURL = jsii.String("https://" + *dist.DistributionDomainName() + wire.RouteToken)
 
 	acknowledgeGuard(dist, map[string]string{
 		"cloudfront_access_logs_enabled_check":            "Every request that passes reaches the HTTP API's access log (one JSON line per request); WAF keeps sampled requests and metrics of the blocked ones. Standard logging would need an ACL-enabled bucket.",

@@ -21,6 +21,7 @@ import (
 
 	"github.com/s3vend/s3vend/config"
 	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/contract/wire"
 )
 
 // Alarm ids: each alarm is named "<stack name>-<id>" (stable, prefixed by
@@ -213,8 +214,8 @@ func newSignals(p MonitoringProps) signals {
 		requests:      vendorMetric(contract.MetricRequests, "Sum", stack),
 		serverErrors:  vendorMetric(contract.MetricErrors, "Sum", with(contract.DimStatusClass, contract.ClassServer)),
 		clientErrors:  vendorMetric(contract.MetricErrors, "Sum", with(contract.DimStatusClass, contract.ClassClient)),
-		throttled:     vendorMetric(contract.MetricErrors, "Sum", with(contract.DimCode, contract.CodeUpstreamThrottled)),
-		invalid:       vendorMetric(contract.MetricErrors, "Sum", with(contract.DimCode, contract.CodeInvalidCredential)),
+		throttled:     vendorMetric(contract.MetricErrors, "Sum", with(contract.DimCode, wire.CodeUpstreamThrottled)),
+		invalid:       vendorMetric(contract.MetricErrors, "Sum", with(contract.DimCode, wire.CodeInvalidCredential)),
 		vends:         vendorMetric(contract.MetricVends, "Sum", stack),
 		cacheHits:     vendorMetric(contract.MetricCacheHits, "Sum", stack),
 		fnErrors:      p.Function.MetricErrors(sum),

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/s3vend/s3vend/config"
 	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/contract/wire"
 )
 
 // TokenVendorProps configures NewTokenVendor.
@@ -305,7 +307,7 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 		},
 		AccessLogSettings: &accessLogSettings{awsapigatewayv2.NewLogGroupLogDestination(apiLogs)},
 	})
-	tv.TokenURL = jsii.String(*stage.Url() + "v1/token")
+	tv.TokenURL = jsii.String(*stage.Url() + strings.TrimPrefix(wire.RouteToken, "/")) // the stage URL ends with "/"
 
 	logAcks := map[string]string{
 		"cloudwatch_log_group_retention_period_check": "Retention is the environment's logRetention setting (default 30 days) to bound cost; teams under a one-year policy set \"8760h\".",

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/contract/wire"
 	"github.com/s3vend/s3vend/infra"
 )
 
@@ -219,7 +220,7 @@ func TestAlarmsWatchWhatTheVendorEmits(t *testing.T) {
 					if dims[contract.DimStack] != vars[contract.EnvMetricsStack] {
 						t.Errorf("%s: Stack = %v, vendor emits %v", name, dims[contract.DimStack], vars[contract.EnvMetricsStack])
 					}
-					if c, ok := dims[contract.DimCode]; ok && c != contract.CodeUpstreamThrottled && c != contract.CodeInvalidCredential {
+					if c, ok := dims[contract.DimCode]; ok && c != wire.CodeUpstreamThrottled && c != wire.CodeInvalidCredential {
 						t.Errorf("%s: Code %v", name, c)
 					}
 					if c, ok := dims[contract.DimStatusClass]; ok && c != contract.ClassClient && c != contract.ClassServer {

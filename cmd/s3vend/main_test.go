@@ -16,6 +16,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/s3vend/s3vend/client/clienttest"
+	"github.com/s3vend/s3vend/contract/wire"
 )
 
 const secret = "jwt-of-alice-SECRET-42"
@@ -296,7 +297,7 @@ func TestExitCodesAndOneLineErrors(t *testing.T) {
 		{"no credential", nil, []string{"credential-process", "--endpoint", e.vendor.TokenEndpoint(), "--provider", "backend"}, exitUsage, "no login credential"},
 		{"bad flow", login, []string{"credential-process", "--endpoint", e.vendor.TokenEndpoint(), "--provider", "backend", "--flow", "classic"}, exitUsage, "--flow"},
 		{"bad endpoint", login, []string{"credential-process", "--endpoint", "ftp://x", "--provider", "backend", "--no-cache"}, exitUsage, "http(s) URL"},
-		{"rejected", []string{"S3VEND_CREDENTIAL=wrong-" + secret}, []string{"credential-process", "--endpoint", e.vendor.TokenEndpoint(), "--provider", "backend"}, exitRejected, "rejected by the token vendor: invalid credential, request id req-"},
+		{"rejected", []string{"S3VEND_CREDENTIAL=wrong-" + secret}, []string{"credential-process", "--endpoint", e.vendor.TokenEndpoint(), "--provider", "backend"}, exitRejected, "rejected by the token vendor: " + wire.ErrInvalidCredential.Message + ", request id req-"},
 		{"unknown provider", login, []string{"token", "--endpoint", e.vendor.TokenEndpoint(), "--provider", "github"}, exitRejected, "(unknown_provider)"},
 		{"unavailable", nil, []string{"credential-process", "--endpoint", e.vendor.TokenEndpoint(), "--guest", "--no-cache"}, exitUnavailable, "token vendor unavailable: upstream throttled"},
 		{"unreachable", login, []string{"credential-process", "--endpoint", dead, "--provider", "backend", "--no-cache", "--timeout", "2s"}, exitUnavailable, "(unreachable)"},

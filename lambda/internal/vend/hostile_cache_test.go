@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/contract/wire"
 	"github.com/s3vend/s3vend/lambda/internal/vend"
 	"github.com/s3vend/s3vend/lambda/internal/verify"
 )
@@ -100,7 +101,7 @@ func TestHostileCacheIsolation(t *testing.T) {
 						fail("SECURITY: %s/%s credentials: %+v %v (want %s)", provider, cred, c, err, want)
 					}
 				}()
-				for _, vis := range []string{vend.VisibilityPrivate, vend.VisibilityProtected} {
+				for _, vis := range []string{wire.VisibilityPrivate, wire.VisibilityProtected} {
 					go func() {
 						defer wg.Done()
 						up, err := svc.Upload(ctx, vend.UploadRequest{Provider: provider, Credential: cred, Name: fmt.Sprintf("f%d.png", r),

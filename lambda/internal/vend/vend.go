@@ -99,39 +99,40 @@ type Config struct {
 	FillTimeout time.Duration
 }
 
-// Token is the result of POST /v1/token.
+// Token is the result of POST /v1/token (httpapi answers it as a
+// wire.TokenResponse).
 type Token struct {
-	IdentityID     string    `json:"identityId"`
-	Token          string    `json:"token"`
-	ExpiresAt      time.Time `json:"expiresAt"`
-	IdentityPoolID string    `json:"identityPoolId"`
-	Region         string    `json:"region"`
-	LoginKey       string    `json:"loginKey"`
+	IdentityID     string
+	Token          string
+	ExpiresAt      time.Time
+	IdentityPoolID string
+	Region         string
+	LoginKey       string
 	// Cached: served from the reuse cache, no AWS call (not in the body).
-	Cached bool `json:"-"`
+	Cached bool
 }
 
 // Credentials is the result of POST /v1/credentials and, with the basic flow,
 // POST /v1/guest.
 type Credentials struct {
-	IdentityID      string    `json:"identityId"`
-	AccessKeyID     string    `json:"accessKeyId"`
-	SecretAccessKey string    `json:"secretAccessKey"`
-	SessionToken    string    `json:"sessionToken"`
-	Expiration      time.Time `json:"expiration"`
+	IdentityID      string
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+	Expiration      time.Time
 	// Cached: served from the reuse cache, no AWS call (not in the body).
-	Cached bool `json:"-"`
+	Cached bool
 }
 
 // GuestToken is the result of POST /v1/guest when the pool does not allow the
 // basic flow: the client calls GetCredentialsForIdentity itself with
 // Logins {LoginKey: Token} (enhanced flow).
 type GuestToken struct {
-	IdentityID     string `json:"identityId"`
-	Token          string `json:"token"`
-	IdentityPoolID string `json:"identityPoolId"`
-	Region         string `json:"region"`
-	LoginKey       string `json:"loginKey"`
+	IdentityID     string
+	Token          string
+	IdentityPoolID string
+	Region         string
+	LoginKey       string
 }
 
 // Service vends tokens and credentials.
