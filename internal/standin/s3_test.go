@@ -489,3 +489,45 @@ func TestS3RefusalBeforeExpectContinue(t *testing.T) {
 		t.Fatalf("status %d, want 403", resp.StatusCode)
 	}
 }
+
+// TestS3ClockSkewAnswer: a request signed 20 minutes in the past is refused
+// as S3 refuses it (403 RequestTimeTooSkewed with RequestTime, ServerTime
+// and MaxAllowedSkewMilliseconds), and every answer carries S3's Date, from
+// which clients correct their clock (the mini-program SDK, the AWS SDKs).
+func TestS3ClockSkewAnswer(t *testing.T) {
+	f := s3Setup(t)
+	sess := f.user(idA)
+	signed := time.Now().Add(-20 * time.Minute).UTC()
+	req, err := http.NewRequest(http.MethodGet, f.srv.URL+"/"+f.model.BucketName()+"/private/"+f.model.Region()+idA+"/x.txt", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Amz-Content-Sha256", emptySHA256)
+	if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: sess.AccessKeyID, SecretAccessKey: sess.SecretAccessKey, SessionToken: sess.SessionToken},
+		req, emptySHA256, "s3", f.model.Region(), signed); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := f.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("status %d %s, want 403", resp.StatusCode, body)
+	}
+	for _, want := range []string{
+		"<Code>RequestTimeTooSkewed</Code>",
+		"<RequestTime>" + signed.Format(amzDateFormat) + "</RequestTime>",
+		"<ServerTime>",
+		"<MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds>",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("body lacks %s:\n%s", want, body)
+		}
+	}
+	date, err := http.ParseTime(resp.Header.Get("Date"))
+	if err != nil || time.Since(date).Abs() > time.Minute {
+		t.Errorf("Date %q: %v", resp.Header.Get("Date"), err)
+	}
+}
