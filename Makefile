@@ -39,7 +39,7 @@ LAMBDA_FUZZTIME ?= 2000x
 include lambda/Makefile.inc
 
 .PHONY: help setup e2e-deps synth test unit js cdk-test e2e local lint fmt-check vet staticcheck bench update-snapshots clean diff deploy destroy
-.PHONY: bootstrap diff-live cdk actionlint diagram diagram-deps smoke
+.PHONY: bootstrap diff-live cdk actionlint diagram diagram-deps smoke js-lint
 
 # STACK=S3Vend-dev (comma-separated for several) limits synth, bootstrap,
 # diff-live, deploy and destroy to those stacks: the app synthesizes only
@@ -115,7 +115,15 @@ synth: setup
 test: setup e2e-deps lint unit js lambda-fuzz
 	@echo "make test: all checks passed"
 
-lint: fmt-check vet staticcheck actionlint
+lint: fmt-check vet staticcheck actionlint js-lint
+
+# JS packages (npm workspaces): tsc checks the JSDoc types of js/client
+# (and writes the .d.ts files it ships into js/client/types) and of the
+# web example that imports them.
+TSC := $(CURDIR)/node_modules/.bin/tsc
+js-lint: setup
+	$(TSC) -p js/client/tsconfig.json
+	$(TSC) -p examples/web/tsconfig.json
 
 fmt-check:
 	@out=$$(gofmt -l $(GODIRS)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -143,9 +151,12 @@ unit:
 # The JS packages (js/*): type-checked (tsc, checkJs), their unit tests
 # (bundle size budget, ES2015, ...) on Node 24; their end-to-end tests run
 # in unit (test/e2e). dist/ of the mini-program SDK is built by its tests.
+# @s3vend/client's unit tests run on the machine's Node (CI's is 20, the
+# package's minimum); its types and the web app's are checked in js-lint.
 js: setup
-	node_modules/.bin/tsc -p js/miniprogram
+	$(TSC) -p js/miniprogram
 	$(NODE24) --test js/miniprogram/test/unit.test.mjs
+	node --test js/client/test/*.test.js
 
 e2e: setup e2e-deps
 	NODE24=$(NODE24) S3VEND_E2E=require $(GO) test -count=1 -v ./test/e2e/

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -487,6 +488,121 @@ func TestS3RefusalBeforeExpectContinue(t *testing.T) {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("status %d, want 403", resp.StatusCode)
+	}
+}
+
+// TestS3CopyObject: the roles' guardrail refuses every server-side copy
+// (s3:x-amz-copy-source, docs/security.md "Storage guardrails"), even of a
+// user's own object into their own prefix, and nothing is stored; sharing a
+// private object means uploading it again.
+func TestS3CopyObject(t *testing.T) {
+	f := s3Setup(t)
+	ctx := context.Background()
+	bucket := aws.String(f.model.BucketName())
+	a := f.client(f.srv, f.user(idA))
+	privA, protA := "private/"+f.model.Region()+idA+"/", "protected/"+f.model.Region()+idA+"/"
+	if err := put(ctx, a, f, privA+"doc 1.txt", "shared words"); err != nil {
+		t.Fatal(err)
+	}
+	for _, dst := range []string{protA + "doc 1.txt", privA + "doc 2.txt"} {
+		_, err := a.CopyObject(ctx, &s3.CopyObjectInput{Bucket: bucket, Key: aws.String(dst),
+			CopySource: aws.String(url.PathEscape(f.model.BucketName() + "/" + privA + "doc 1.txt"))})
+		wantCode(t, "copy to "+dst, err, "AccessDenied")
+		if _, _, ok := f.s3.Object(dst); ok {
+			t.Errorf("SECURITY: a refused copy stored %s", dst)
+		}
+	}
+}
+
+// TestS3CopyObjectSemantics: with the guardrail taken out of the template,
+// the stand-in's CopyObject needs s3:GetObject on the source and
+// s3:PutObject on the destination, as S3 does, and applies the metadata
+// directive (a second stand-in, on the mutated template).
+func TestS3CopyObjectSemantics(t *testing.T) {
+	node := nodeForTests(t)
+	b, err := os.ReadFile("../../test/testdata/snapshots/S3Vend-dev.template.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tmpl map[string]any
+	if err := json.Unmarshal(b, &tmpl); err != nil {
+		t.Fatal(err)
+	}
+	removed := 0
+	for _, r := range tmpl["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] != "AWS::IAM::Policy" {
+			continue
+		}
+		doc := res["Properties"].(map[string]any)["PolicyDocument"].(map[string]any)
+		var kept []any
+		for _, st := range doc["Statement"].([]any) {
+			if st.(map[string]any)["Sid"] == "DenyServerSideCopy" {
+				removed++
+				continue
+			}
+			kept = append(kept, st)
+		}
+		doc["Statement"] = kept
+	}
+	if removed != 1 {
+		t.Fatalf("removed %d DenyServerSideCopy statements, want 1", removed)
+	}
+	m, err := accessmatrix.Load(tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &s3Fixture{sessions: &Sessions{}, model: m}
+	if f.s3, err = NewS3(S3Options{Model: m, Sessions: f.sessions, Node: node}); err != nil {
+		t.Fatal(err)
+	}
+	defer f.s3.Close()
+	f.srv = httptest.NewTLSServer(f.s3)
+	defer f.srv.Close()
+	ctx := context.Background()
+	bucket := aws.String(f.model.BucketName())
+	a, b2 := f.client(f.srv, f.user(idA)), f.client(f.srv, f.user(idB))
+	privA, protA := "private/"+f.model.Region()+idA+"/", "protected/"+f.model.Region()+idA+"/"
+	privB, protB := "private/"+f.model.Region()+idB+"/", "protected/"+f.model.Region()+idB+"/"
+	if err := put(ctx, a, f, privA+"doc 1.txt", "shared words"); err != nil {
+		t.Fatal(err)
+	}
+	if err := put(ctx, b2, f, privB+"b.txt", "b's"); err != nil {
+		t.Fatal(err)
+	}
+	cp := func(c *s3.Client, src, dst string, optFns ...func(*s3.CopyObjectInput)) error {
+		in := &s3.CopyObjectInput{Bucket: bucket, Key: aws.String(dst), CopySource: aws.String(url.PathEscape(f.model.BucketName() + "/" + src))}
+		for _, fn := range optFns {
+			fn(in)
+		}
+		_, err := c.CopyObject(ctx, in)
+		return err
+	}
+	if err := cp(a, privA+"doc 1.txt", protA+"doc 1.txt"); err != nil {
+		t.Fatalf("A shares a private object: %v", err)
+	}
+	got, err := b2.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: aws.String(protA + "doc 1.txt")})
+	if err != nil {
+		t.Fatalf("B reads A's protected copy: %v", err)
+	}
+	if body, _ := io.ReadAll(got.Body); string(body) != "shared words" || aws.ToString(got.ContentType) != "text/plain" {
+		t.Errorf("copy: %q %s", body, aws.ToString(got.ContentType))
+	}
+	wantCode(t, "A copies B's private object", cp(a, privB+"b.txt", protA+"stolen"), "AccessDenied")
+	wantCode(t, "A copies into B's protected prefix", cp(a, privA+"doc 1.txt", protB+"planted"), "AccessDenied")
+	wantCode(t, "A copies a missing object", cp(a, privA+"missing", protA+"missing"), "AccessDenied")
+	if err := cp(b2, protA+"doc 1.txt", privB+"mine.txt", func(in *s3.CopyObjectInput) {
+		in.MetadataDirective, in.ContentType = s3types.MetadataDirectiveReplace, aws.String("text/markdown")
+	}); err != nil {
+		t.Fatalf("B copies A's protected object into B's own prefix: %v", err)
+	}
+	if _, ct, ok := f.s3.Object(privB + "mine.txt"); !ok || ct != "text/markdown" {
+		t.Errorf("REPLACE copy: stored %v, content type %q", ok, ct)
+	}
+	for _, k := range []string{protA + "stolen", protB + "planted"} {
+		if _, _, ok := f.s3.Object(k); ok {
+			t.Errorf("refused copy stored %s", k)
+		}
 	}
 }
 

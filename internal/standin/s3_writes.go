@@ -143,7 +143,9 @@ func (s *S3) authorizeWrite(q *s3Request, key string, h http.Header) (storageCla
 
 // unsupportedWrite answers what IAM allowed but S3 itself refuses (SSE-C on
 // a bucket that blocks it; an unknown storage class) or the stand-in does
-// not implement (other encryption, ACLs, tags, Object Lock, copies).
+// not implement (other encryption, ACLs, tags, Object Lock). A copy's
+// x-amz-copy-source is the route's concern (copyObject; UploadPartCopy is
+// not implemented).
 func (s *S3) unsupportedWrite(h http.Header) *AWSError {
 	if h.Get("x-amz-server-side-encryption-customer-algorithm") != "" || h.Get("x-amz-server-side-encryption-customer-key") != "" {
 		if s.model.BlocksSSEC() {
@@ -160,7 +162,7 @@ func (s *S3) unsupportedWrite(h http.Header) *AWSError {
 	if v := h.Get("x-amz-server-side-encryption"); v != "" && v != "AES256" {
 		return notImplementedHeader("x-amz-server-side-encryption: " + v)
 	}
-	for _, k := range []string{"x-amz-copy-source", "x-amz-tagging", "x-amz-acl", "x-amz-grant-full-control", "x-amz-grant-read",
+	for _, k := range []string{"x-amz-tagging", "x-amz-acl", "x-amz-grant-full-control", "x-amz-grant-read",
 		"x-amz-grant-read-acp", "x-amz-grant-write", "x-amz-grant-write-acp", "x-amz-object-lock-mode",
 		"x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold", "x-amz-website-redirect-location"} {
 		if h.Get(k) != "" {

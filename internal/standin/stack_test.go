@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -500,6 +501,50 @@ func TestStackRelativeWorkDir(t *testing.T) {
 	defer st.Close()
 	if !filepath.IsAbs(st.CAFile) || !filepath.IsAbs(st.SecretsFile) {
 		t.Errorf("CAFile %q and SecretsFile %q must be absolute", st.CAFile, st.SecretsFile)
+	}
+}
+
+// TestStackShortLifetimes: StackOptions.TokenDuration reaches the vendor
+// (its tokens and expiresAt) and CredentialLifetime the Cognito stand-in's
+// credentials, so a client test can outlive both in seconds; an expired
+// token is refused as Cognito refuses it.
+func TestStackShortLifetimes(t *testing.T) {
+	st, err := standin.StartStack(context.Background(), standin.StackOptions{
+		Template: loadTemplate(t, "dev"), Node: nodeBinary(t), VendorBinary: buildVendor(t), WorkDir: t.TempDir(),
+		VendorLog: io.Discard, TokenDuration: 2 * time.Second, CredentialLifetime: 15 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	start := time.Now()
+	status, out := vend(t, st, "/v1/token", map[string]string{"provider": "backend", "credential": mint(t, st, "shorty")})
+	if status != http.StatusOK {
+		t.Fatalf("POST /v1/token: %d %v", status, out)
+	}
+	exp, err := time.Parse(time.RFC3339, fmt.Sprint(out["expiresAt"]))
+	if d := exp.Sub(start); err != nil || d < time.Second || d > 3*time.Second {
+		t.Fatalf("expiresAt %v is %v after the call, want 2s", out["expiresAt"], d)
+	}
+	id, tok := fmt.Sprint(out["identityId"]), fmt.Sprint(out["token"])
+	info, ok := st.Cognito.Token(tok)
+	if !ok || info.Expiration.Sub(start) > 3*time.Second {
+		t.Fatalf("token info %+v: want a 2-second token", info)
+	}
+	anon := cognitoClient(t, st, aws.AnonymousCredentials{})
+	in := &cognitoidentity.GetCredentialsForIdentityInput{IdentityId: &id, Logins: map[string]string{st.LoginKey: tok}}
+	creds, err := anon.GetCredentialsForIdentity(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Until(*creds.Credentials.Expiration); d < 13*time.Second || d > 15*time.Second {
+		t.Fatalf("credentials expire in %v, want 15s", d)
+	}
+	time.Sleep(time.Until(info.Expiration) + 50*time.Millisecond)
+	_, err = anon.GetCredentialsForIdentity(context.Background(), in)
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "NotAuthorizedException" || !strings.HasPrefix(ae.ErrorMessage(), "Invalid login token. Token expired: ") {
+		t.Fatalf("expired token: %v, want NotAuthorizedException Token expired", err)
 	}
 }
 
