@@ -1,7 +1,6 @@
 package test
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/s3vend/s3vend/internal/accessmatrix"
@@ -33,6 +32,9 @@ var guardrailPuts = []struct {
 	{"x-amz-object-lock-mode: GOVERNANCE\nx-amz-object-lock-retain-until-date: 2099-01-01T00:00:00Z", false},
 }
 
+// guardrailRequests are guardrailPuts into userA's own prefixes; they run in
+// TestAccessMatrix, with the rest of the matrix, for every stack it
+// evaluates (aws and aws-cn partitions).
 func guardrailRequests() map[accessmatrix.Request]bool {
 	out := map[accessmatrix.Request]bool{}
 	for _, prefix := range []string{"private/A/", "protected/A/"} {
@@ -43,35 +45,14 @@ func guardrailRequests() map[accessmatrix.Request]bool {
 	return out
 }
 
-// guardrailRequests run in TestAccessMatrix, with the rest of the matrix,
-// for every stack it evaluates (aws and aws-cn partitions).
-
 // The guardrails are what refuses those puts: with the Deny statements taken
 // out of the template, the storage-class, SSE-C and copy puts are allowed
 // again (so the matrix really evaluates the condition keys).
 func TestStorageGuardrailsRemovedIsRed(t *testing.T) {
 	node := nodeBinary(t)
-	raw, err := json.Marshal(stackTemplate(t, "S3Vend-dev"))
+	tpl, removed, err := accessmatrix.WithoutStatements(stackTemplate(t, "S3Vend-dev"), func(st map[string]any) bool { return st["Effect"] == "Deny" })
 	if err != nil {
 		t.Fatal(err)
-	}
-	var tpl map[string]any
-	if err := json.Unmarshal(raw, &tpl); err != nil {
-		t.Fatal(err)
-	}
-	removed := 0
-	for _, r := range resources(tpl, "AWS::IAM::Policy") {
-		doc := props(r)["PolicyDocument"].(map[string]any)
-		sts := doc["Statement"].([]any)
-		kept := sts[:0]
-		for _, st := range sts {
-			if st.(map[string]any)["Effect"] == "Deny" {
-				removed++
-				continue
-			}
-			kept = append(kept, st)
-		}
-		doc["Statement"] = kept
 	}
 	if removed < 3 {
 		t.Fatalf("removed %d Deny statements, want the 3 guardrails", removed)

@@ -1,6 +1,9 @@
 package accessmatrix
 
-import "slices"
+import (
+	"encoding/json"
+	"slices"
+)
 
 // Model is a template's bucket, identity pool and roles with intrinsics
 // resolved to the test values this package uses (account 111122223333, bucket
@@ -78,4 +81,40 @@ func (m *Model) BlocksSSEC() bool {
 		}
 	}
 	return false
+}
+
+// WithoutStatements returns a deep copy of template whose identity policies
+// (AWS::IAM::Policy) lack the statements drop selects, and how many it
+// removed: the mutation tests that show a guardrail is what refuses a
+// request.
+func WithoutStatements(template map[string]any, drop func(statement map[string]any) bool) (map[string]any, int, error) {
+	raw, err := json.Marshal(template)
+	if err != nil {
+		return nil, 0, err
+	}
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, 0, err
+	}
+	removed := 0
+	resources, _ := out["Resources"].(map[string]any)
+	for _, r := range resources {
+		if dig(r, "Type") != "AWS::IAM::Policy" {
+			continue
+		}
+		doc, _ := dig(r, "Properties", "PolicyDocument").(map[string]any)
+		sts, _ := doc["Statement"].([]any)
+		var kept []any
+		for _, st := range sts {
+			if m, ok := st.(map[string]any); ok && drop(m) {
+				removed++
+				continue
+			}
+			kept = append(kept, st)
+		}
+		if doc != nil {
+			doc["Statement"] = kept
+		}
+	}
+	return out, removed, nil
 }
