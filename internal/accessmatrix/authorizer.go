@@ -34,6 +34,9 @@ type Access struct {
 	// Tags are the session's tags: aws:PrincipalTag/<key> in every request,
 	// and the trust policy must allow sts:TagSession with them.
 	Tags map[string]string
+	// Context holds the request's other condition keys, such as
+	// s3:x-amz-storage-class (S3ConditionKeys); nil for none.
+	Context map[string]any
 }
 
 // Authorizer decides Access requests with the same simulations as Evaluate,
@@ -95,7 +98,7 @@ func (a *Authorizer) Authorize(q Access) (bool, error) {
 	if q.Action == "" {
 		return false, errors.New("accessmatrix: Access without an action")
 	}
-	acc := s3Access{action: q.Action, key: q.Key, tlsVersion: q.TLSVersion, prefix: q.Prefix}
+	acc := s3Access{action: q.Action, key: q.Key, tlsVersion: q.TLSVersion, prefix: q.Prefix, context: q.Context}
 	if q.Anonymous {
 		return a.allowed(a.s.s3Simulation(nil, acc))
 	}
