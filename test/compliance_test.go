@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -17,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/s3vend/s3vend/infra"
+	"github.com/s3vend/s3vend/internal/platform"
 )
 
 // TestCdkNagAwsSolutions: cdk-nag's AwsSolutions pack runs as an aspect on
@@ -62,16 +62,16 @@ var (
 // with its AWS Control Tower rules over one template.
 func runGuard(t *testing.T, template string) []guardFinding {
 	t.Helper()
-	guard := os.Getenv("CFN_GUARD")
-	if guard == "" {
-		guard = "../node_modules/@cdklabs/cdk-validator-cfnguard/bin/ubuntu/x86_64/cfn-guard"
+	guard, err := platform.CfnGuard("..") // $CFN_GUARD, else this platform's
+	if err != nil {
+		t.Fatal(err)
 	}
 	rules := filepath.Join(filepath.Dir(guard), "../../../rules/control-tower/cfn-guard")
 	var out, stderr bytes.Buffer
 	cmd := exec.Command(guard, "validate", "--data", template, "--rules", rules,
 		"--output-format", "json", "--show-summary", "none")
 	cmd.Stdout, cmd.Stderr = &out, &stderr
-	err := cmd.Run()
+	err = cmd.Run()
 	// cfn-guard exits 19 when a rule fails; anything else non-zero is broken.
 	var ee *exec.ExitError
 	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 19) {

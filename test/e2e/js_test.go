@@ -28,7 +28,7 @@ func nodeTestsPassed(t *testing.T, what, out string) {
 // fail.
 func TestBrowser(t *testing.T) {
 	ready(t)
-	chromium := needTool(t, "/usr/bin/chromium", "chromium")
+	chromium := needTool(t, "chromium")
 	login, err := devStack.MintLogin("web-user", 0)
 	if err != nil {
 		t.Fatal(err)
