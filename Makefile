@@ -22,8 +22,8 @@ $(PLATFORM_MK): internal/platform/platform.go internal/tools/platform/main.go
 	@env -u GOOS -u GOARCH $(GO) run ./internal/tools/platform -make > $@.tmp && mv $@.tmp $@
 CDK     := $(NODE24) $(CURDIR)/node_modules/aws-cdk/bin/cdk
 # The Go packages of this module (node_modules holds stray .go templates).
-PKGS    := . ./contract/... ./infra/... ./stacks/... ./lambda/... ./test/... ./client/... ./cmd/... ./internal/... ./examples/...
-GODIRS  := app.go contract infra stacks lambda test client cmd internal examples
+PKGS    := . ./config/... ./contract/... ./infra/... ./stacks/... ./lambda/... ./test/... ./client/... ./cmd/... ./internal/... ./examples/...
+GODIRS  := app.go config contract infra stacks lambda test client cmd internal examples
 # Debian packages of the real clients the end-to-end tests drive (test/e2e),
 # installed where apt-get exists; elsewhere (macOS, other Linux) the host's
 # own are used when present (internal/platform finds them).
@@ -56,7 +56,7 @@ include lambda/Makefile.inc
 
 # STACK=S3Vend-dev (comma-separated for several) limits synth, bootstrap,
 # diff-live, deploy and destroy to those stacks: the app synthesizes only
-# their environments (context s3vend:stacks, read in stacks/select.go).
+# their environments (context s3vend:stacks, read in config/select.go).
 # deploy and destroy require it.
 STACK   ?=
 comma   := ,

@@ -37,7 +37,7 @@ func TestDefaults(t *testing.T) {
 	if o.UserClaim != "sub" || len(o.Algorithms) != 1 || o.Algorithms[0] != "RS256" || o.JWKSURL != "" {
 		t.Errorf("oidc defaults: %+v", o)
 	}
-	if c.UpstreamTimeout != contract.UpstreamTimeout(contract.DefaultLambdaTimeout) || c.MaxAttempts != 3 || c.TokenDuration != 15*time.Minute || c.CredentialDuration != time.Hour {
+	if c.UpstreamTimeout != contract.UpstreamTimeout(contract.DefaultLambdaTimeout) || c.MaxAttempts != 3 || c.TokenDuration != 15*time.Minute || c.CredentialLifetime != time.Hour {
 		t.Errorf("defaults: %+v", c)
 	}
 	if c.LoginKey() != "cognito-identity.amazonaws.com" || c.NeedsSecrets() {
