@@ -114,6 +114,11 @@ type Options struct {
 	// The SDK's cache does not pass the caller's cancellation to a refresh, so
 	// that one caller giving up does not fail the others waiting for it.
 	Timeout time.Duration
+	// Now is the clock that decides when cached credentials are due for a
+	// refresh (their expiry less ExpiryWindow); default time.Now. The SDK's
+	// cache also checks the real clock, so a clock ahead of it refreshes
+	// early; tests move it instead of sleeping.
+	Now func() time.Time
 }
 
 func (o *Options) setDefaults() {
@@ -135,6 +140,9 @@ func (o *Options) setDefaults() {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 }
 
 // Errors of a refresh, besides *VendorError; test with errors.Is.
@@ -151,6 +159,8 @@ var (
 type Credentials struct {
 	cache   *aws.CredentialsCache
 	fetcher *fetcher
+	now     func() time.Time
+	due     sync.Mutex // one caller at a time invalidates credentials Now says are due
 }
 
 var _ aws.CredentialsProvider = (*Credentials)(nil)
@@ -180,7 +190,7 @@ func New(tokenEndpoint string, login LoginFunc, optFns ...func(*Options)) (*Cred
 			co.ExpiryWindowJitterFrac = max(o.ExpiryWindowJitterFrac, 0)
 		}
 	})
-	return &Credentials{cache: cache, fetcher: f}, nil
+	return &Credentials{cache: cache, fetcher: f, now: o.Now}, nil
 }
 
 // Retrieve returns cached credentials, refreshing them when they are within
@@ -188,7 +198,26 @@ func New(tokenEndpoint string, login LoginFunc, optFns ...func(*Options)) (*Cred
 // aws.CredentialsCache uses a single-flight group). A refresh error wraps a
 // *VendorError, ErrLogin or ErrCognito.
 func (c *Credentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	creds, err := c.cache.Retrieve(ctx)
+	if err != nil || !c.isDue(creds) {
+		return creds, err
+	}
+	// Due on the Options.Now clock, which the SDK's cache does not read.
+	// Callers that find them due at once refresh once: the first invalidates,
+	// the others find the new credentials under the lock.
+	c.due.Lock()
+	defer c.due.Unlock()
+	if creds, err = c.cache.Retrieve(ctx); err != nil || !c.isDue(creds) {
+		return creds, err
+	}
+	c.cache.Invalidate()
 	return c.cache.Retrieve(ctx)
+}
+
+// isDue reports whether cached credentials (whose Expires the cache has
+// already moved ExpiryWindow earlier) are due for a refresh on c's clock.
+func (c *Credentials) isDue(creds aws.Credentials) bool {
+	return creds.CanExpire && !creds.Expires.After(c.now())
 }
 
 // Invalidate makes the next Retrieve refresh.

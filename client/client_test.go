@@ -243,29 +243,81 @@ func TestConcurrentCallersShareOneRefresh(t *testing.T) {
 	t.Logf("vendor calls for %d concurrent callers: %d", callers, v.TotalCalls())
 }
 
+// clock is a test clock: it stands still until moved.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
+
 func TestRefreshesAheadOfExpiry(t *testing.T) {
-	// GIVEN credentials that expire 3 s after issue and a 2 s window without jitter
+	// GIVEN credentials valid for an hour, a 5-minute window without jitter
+	// and a clock the test moves (no sleeping: the result does not depend on
+	// the machine's speed)
 	v, c := fakes(t)
-	c.Lifetime = 3 * time.Second
-	creds := newCreds(t, v, c, func(o *client.Options) { o.ExpiryWindow = 2 * time.Second; o.ExpiryWindowJitterFrac = -1 })
+	c.Lifetime = time.Hour
+	now := &clock{t: time.Now()}
+	creds := newCreds(t, v, c, func(o *client.Options) {
+		o.ExpiryWindow, o.ExpiryWindowJitterFrac, o.Now = 5*time.Minute, -1, now.Now
+	})
 	ctx := context.Background()
 	first, err := creds.Retrieve(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	realExpiry := first.Expires.Add(2 * time.Second)
-	if _, err := creds.Retrieve(ctx); err != nil || c.Calls() != 1 {
-		t.Fatalf("second Retrieve inside validity refreshed (cognito calls %d, %v)", c.Calls(), err)
+	// The cache reports the refresh time: the real expiry less the window.
+	if until := first.Expires.Sub(now.Now()); until < 54*time.Minute || until > 56*time.Minute {
+		t.Fatalf("Expires %v after issue, want the hour less the 5-minute window", until)
 	}
-	// WHEN the window is reached but the credentials are still valid
-	time.Sleep(time.Until(first.Expires) + 50*time.Millisecond)
-	if !time.Now().Before(realExpiry) {
-		t.Skip("machine too slow to observe the window")
+	// WHEN the clock is a second short of the window
+	now.Set(first.Expires.Add(-time.Second))
+	if again, err := creds.Retrieve(ctx); err != nil || c.Calls() != 1 || again.AccessKeyID != first.AccessKeyID {
+		t.Fatalf("Retrieve before the window refreshed (cognito calls %d, %q, %v)", c.Calls(), again.AccessKeyID, err)
 	}
+	// WHEN the window is reached, the credentials still valid for 5 minutes
+	// (the next ones last longer, so they are clearly not due at once: the
+	// fakes issue on the real clock, in whole seconds)
+	c.Lifetime = 2 * time.Hour
+	now.Set(first.Expires)
 	second, err := creds.Retrieve(ctx)
-	// THEN Retrieve refreshed before the real expiry
+	// THEN Retrieve refreshed, before the real expiry, once
 	if err != nil || c.Calls() != 2 || v.Calls("/v1/token") != 2 || second.AccessKeyID != "ASIACOGNITO2" {
-		t.Fatalf("after the window: %q, %v; cognito calls %d", second.AccessKeyID, err, c.Calls())
+		t.Fatalf("at the window: %q, %v; cognito calls %d", second.AccessKeyID, err, c.Calls())
+	}
+	if third, err := creds.Retrieve(ctx); err != nil || c.Calls() != 2 || third.AccessKeyID != "ASIACOGNITO2" {
+		t.Fatalf("the refreshed credentials were not cached: %q, %v; cognito calls %d", third.AccessKeyID, err, c.Calls())
+	}
+}
+
+// TestDueCredentialsRefreshOnceForConcurrentCallers: callers that find the
+// credentials due at the same moment share one refresh.
+func TestDueCredentialsRefreshOnceForConcurrentCallers(t *testing.T) {
+	v, c := fakes(t)
+	now := &clock{t: time.Now()}
+	creds := newCreds(t, v, c, func(o *client.Options) { o.ExpiryWindowJitterFrac, o.Now = -1, now.Now })
+	first, err := creds.Retrieve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// (the refreshed credentials last longer, so they are not due at once:
+	// the fakes issue on the real clock, in whole seconds)
+	c.Lifetime = 2 * time.Hour
+	now.Set(first.Expires.Add(time.Minute))
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := creds.Retrieve(context.Background()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if c.Calls() != 2 || v.Calls("/v1/token") != 2 {
+		t.Fatalf("50 callers at the window: %d Cognito and %d vendor calls, want 2 each (one refresh)", c.Calls(), v.Calls("/v1/token"))
 	}
 }
 
