@@ -51,7 +51,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 LAMBDA_FUZZTIME ?= 2000x
 include lambda/Makefile.inc
 
-.PHONY: help setup e2e-deps synth test unit cdk-test e2e local lint fmt-check vet staticcheck bench update-snapshots clean diff deploy destroy
+.PHONY: help setup e2e-deps synth test check unit cdk-test e2e local lint fmt-check vet staticcheck bench update-snapshots clean diff deploy destroy
 .PHONY: bootstrap diff-live cdk actionlint diagram diagram-deps smoke
 
 # STACK=S3Vend-dev (comma-separated for several) limits synth, bootstrap,
@@ -74,7 +74,8 @@ PREFLIGHT = $(GO) build -o .build/bin/preflight ./internal/tools/preflight && .b
 
 help:
 	@echo "make synth  - set up and synthesize every environment into cdk.out (offline)"
-	@echo "make test   - set up and run every check (lint, unit, CDK, fuzz)"
+	@echo "make test   - set up and run every check (lint, unit, CDK, fuzz): what CI runs"
+	@echo "make check  - the edit loop: cached go test -short, no set-up, no end-to-end or real-CLI tiers"
 	@echo "make bench  - benchmarks: synth time, jsii start-up, token vendor, clients"
 	@echo "make local  - run the token vendor against strict local stand-ins of Cognito, STS and S3 (ENV=dev)"
 	@echo "make e2e    - only the end-to-end client tests (Go, AWS CLI, boto3, Chromium, mini-program)"
@@ -132,6 +133,18 @@ synth: setup
 
 test: setup e2e-deps lint unit lambda-fuzz
 	@echo "make test: all checks passed"
+
+# The edit loop: go test -short over every package, cached (an unchanged
+# package is not rerun), with no set-up (no npm ci, no apt-get: run make
+# setup once), no lint and no fuzzing. -short skips the end-to-end tier
+# (test/e2e, the stand-in stack with the real vendor binary) and the real-CLI
+# tiers (cfn-lint, cfn-guard, git + CDK CLI in internal/prdiff, the app run
+# as a subprocess, Graphviz); it keeps every unit test, the CDK synthesis with
+# its assertions, snapshots, cdk-nag and the IAM access matrix. make test
+# stays the complete check.
+check:
+	@[ -e node_modules/.installed ] || { echo "make check: run make setup once (node_modules is missing)" >&2; exit 2; }
+	CFN_GUARD=$(GUARD) NODE24=$(NODE24) $(GO) test -short $(PKGS)
 
 lint: fmt-check vet staticcheck actionlint
 

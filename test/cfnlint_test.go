@@ -56,6 +56,9 @@ const lintControl = `{"Resources": {
 // longer matches a finding fails. cfn-lint is on CI's image (Python); where
 // it is missing the test skips and says so, except with CI=true.
 func TestCfnLint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs cfn-lint over every template (make test runs it)")
+	}
 	lint := platform.NeedClient(t, "cfn-lint")
 	everyStack(t) // synthesize before running in parallel with cfn-guard
 	t.Parallel()

@@ -177,6 +177,9 @@ func runGuard(t *testing.T, template string) []guardFinding {
 // a reason on the resource itself (infra.GuardMetadataKey), and every
 // acknowledgement still matches a finding.
 func TestCfnGuardControlTower(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs cfn-guard over every template (make test runs it)")
+	}
 	for _, stack := range everyStack(t) {
 		t.Run(stack, func(t *testing.T) {
 			t.Parallel() // cfn-guard is a separate process per template

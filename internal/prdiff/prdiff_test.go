@@ -33,6 +33,9 @@ printf '%s' "$CDK_CONTEXT_JSON" > "$CDK_OUTDIR/context.json"
 
 func tools(t *testing.T) (node, cdk string) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: real git and the CDK CLI (make test runs it)")
+	}
 	root, _ := filepath.Abs(filepath.Join("..", ".."))
 	node = platform.NeedNode24(t, root)
 	cdk = filepath.Join(root, "node_modules", "aws-cdk", "bin", "cdk")
@@ -246,6 +249,9 @@ func TestOfflineDiffOfCommits(t *testing.T) {
 }
 
 func TestNoGitOrNoBase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: real git (make test runs it)")
+	}
 	_, err := Run(context.Background(), Options{Dir: t.TempDir()})
 	var ue *Error
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "is not in a git checkout") {

@@ -39,6 +39,9 @@ var (
 // buildVendor builds the real token vendor once per test binary.
 func buildVendor(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: needs the real token vendor binary (make test runs it)")
+	}
 	vendorOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "s3vend-vendor-")
 		if err != nil {

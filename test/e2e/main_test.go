@@ -14,6 +14,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -39,6 +40,12 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		// The end-to-end tier (real binaries, stand-ins, Chromium, the AWS
+		// CLI, boto3): make test runs it, make check (-short) does not.
+		os.Exit(m.Run())
+	}
 	code := func() int {
 		var cleanup func()
 		cleanup, setupErr = setup()
@@ -136,12 +143,14 @@ func setup() (func(), error) {
 // ready fails t when the shared set-up failed.
 func ready(t *testing.T) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: the end-to-end tier runs in make test")
+	}
 	if setupErr != nil {
 		t.Fatalf("set-up: %v", setupErr)
 	}
 }
 
-// needTool returns the path of a real client, or skips (fails under make test).
 // needTool is the host's real client name (internal/platform.Clients): its
 // test skips without it, saying what was looked for and how to install it,
 // or fails on CI (CI=true or S3VEND_E2E=require).
