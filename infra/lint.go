@@ -2,6 +2,8 @@ package infra
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -23,23 +25,8 @@ const LintMetadataKey = "s3vend:cfn-lint-acknowledged"
 // acknowledgeLint records on c's CloudFormation resource (c itself, or an
 // L2's default child) that cfn-lint rules are accepted there, and why.
 func acknowledgeLint(c constructs.IConstruct, rules map[string]string) {
-	res, ok := c.(awscdk.CfnResource)
-	if !ok {
-		res = c.Node().DefaultChild().(awscdk.CfnResource)
-	}
-	acks := map[string]any{}
-	if prev, ok := res.GetMetadata(jsii.String(LintMetadataKey)).(map[string]any); ok {
-		acks = prev
-	}
-	for rule, reason := range rules {
-		acks[rule] = reason
-	}
-	ids := make([]string, 0, len(acks))
-	for id := range acks {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	res.AddMetadata(jsii.String(LintMetadataKey), acks)
+	res := cfnResourceOf(c)
+	ids := slices.Sorted(maps.Keys(addAcknowledgements(res, LintMetadataKey, rules)))
 	res.AddMetadata(jsii.String("cfn-lint"), map[string]any{"config": map[string]any{"ignore_checks": ids}})
 }
 
@@ -51,7 +38,7 @@ func acknowledgeLint(c constructs.IConstruct, rules map[string]string) {
 // construct dependency, as all of them but the role: the default policy and
 // anything added later stay.
 func dropRoleDependsOn(fn awslambda.Function, role awsiam.Role) {
-	cfnFn := fn.Node().DefaultChild().(awscdk.CfnResource)
+	cfnFn := cfnResourceOf(fn)
 	rolePath := *role.Node().DefaultChild().Node().Path()
 	cfnFn.AddOverride(jsii.String("DependsOn"), awscdk.Lazy_Any(&dependsOnWithout{cfnFn, rolePath}, &awscdk.LazyAnyValueOptions{OmitEmptyArray: jsii.Bool(true)}))
 }

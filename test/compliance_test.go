@@ -30,7 +30,7 @@ import (
 // positive control below proves the check can fail: without it, removing the
 // aspect from stacks.Build or losing the findings' metadata would pass.
 func TestCdkNagAwsSolutions(t *testing.T) {
-	t.Run("control", testCdkNagControl)
+	t.Run("control", testCDKNagControl)
 	for _, stack := range everyStack(t) {
 		t.Run(stack, func(t *testing.T) {
 			for _, a := range annotations(t, stack) {
@@ -42,12 +42,12 @@ func TestCdkNagAwsSolutions(t *testing.T) {
 	}
 }
 
-// testCdkNagControl synthesizes the dev environment again through
+// testCDKNagControl synthesizes the dev environment again through
 // stacks.Build, with one bucket added that breaks AwsSolutions rules (no
 // access logs: S1; no TLS-only policy: S10) and no suppression, and expects
 // exactly those findings, as synth errors on that bucket (which fail the
 // synthesis), read the way the real check reads them.
-func testCdkNagControl(t *testing.T) {
+func testCDKNagControl(t *testing.T) {
 	synthesized(t) // the shared kernel and config
 	dir := t.TempDir()
 	ctx, err := cdkJSON() // cdk.json's feature flags, as the real synthesis

@@ -88,35 +88,30 @@ func (p Platform) CfnGuard(root string) string {
 // when set (the Makefile sets it), else the host platform's under root. It
 // fails when the file is missing, saying how to install it.
 func Node24(root string) (string, error) {
-	if n := os.Getenv("NODE24"); n != "" {
-		return checkFile(n, "$NODE24")
-	}
-	p, err := Host()
-	if err != nil {
-		return "", err
-	}
-	abs, err := filepath.Abs(p.Node24(root))
-	if err != nil {
-		return "", err
-	}
-	return checkFile(abs, "Node 24 ("+p.NodePackage+"; run make setup)")
+	return hostFile("NODE24", root, Platform.Node24, func(p Platform) string { return "Node 24 (" + p.NodePackage + "; run make setup)" })
 }
 
 // CfnGuard is the cfn-guard binary: $CFN_GUARD when set, else the host
 // platform's under root.
 func CfnGuard(root string) (string, error) {
-	if g := os.Getenv("CFN_GUARD"); g != "" {
-		return checkFile(g, "$CFN_GUARD")
+	return hostFile("CFN_GUARD", root, Platform.CfnGuard, func(Platform) string { return "cfn-guard (@cdklabs/cdk-validator-cfnguard; run make setup)" })
+}
+
+// hostFile is $envVar when set, else the host platform's path under root;
+// either must exist, or the error says what is missing (what(p)).
+func hostFile(envVar, root string, path func(Platform, string) string, what func(Platform) string) (string, error) {
+	if v := os.Getenv(envVar); v != "" {
+		return checkFile(v, "$"+envVar)
 	}
 	p, err := Host()
 	if err != nil {
 		return "", err
 	}
-	abs, err := filepath.Abs(p.CfnGuard(root))
+	abs, err := filepath.Abs(path(p, root))
 	if err != nil {
 		return "", err
 	}
-	return checkFile(abs, "cfn-guard (@cdklabs/cdk-validator-cfnguard; run make setup)")
+	return checkFile(abs, what(p))
 }
 
 func checkFile(path, what string) (string, error) {

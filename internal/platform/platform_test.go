@@ -243,27 +243,6 @@ func TestOverridesAndMissingFiles(t *testing.T) {
 	}
 }
 
-// fakeHost has the given files; LookPath finds names listed as "PATH:name"
-// under /path; python3 imports boto3 where "<path>+boto3" is listed.
-func fakeHost(goos string, env map[string]string, files ...string) platform.Env {
-	has := map[string]bool{}
-	for _, f := range files {
-		has[f] = true
-	}
-	return platform.Env{
-		GOOS:   goos,
-		Getenv: func(k string) string { return env[k] },
-		LookPath: func(name string) (string, error) {
-			if has["PATH:"+name] {
-				return "/path/" + name, nil
-			}
-			return "", errors.New("not found")
-		},
-		Exists: func(p string) bool { return has[p] },
-		Works:  func(name string, _ ...string) bool { return has[name+"+boto3"] },
-	}
-}
-
 // TestFindClientPerPlatform: where each real client is found on each OS.
 func TestFindClientPerPlatform(t *testing.T) {
 	for _, tc := range []struct {
@@ -272,21 +251,21 @@ func TestFindClientPerPlatform(t *testing.T) {
 		want         string // "" = not found
 		looked       string // part of the message when not found
 	}{
-		{"linux: Debian chromium", "chromium", fakeHost("linux", nil, "/usr/bin/chromium", "PATH:google-chrome"), "/usr/bin/chromium", ""},
-		{"linux: chrome on PATH", "chromium", fakeHost("linux", nil, "PATH:google-chrome"), "/path/google-chrome", ""},
-		{"linux: Debian aws before PATH's", "aws", fakeHost("linux", nil, "/usr/bin/aws", "PATH:aws"), "/usr/bin/aws", ""},
-		{"linux: python3 without boto3 is not enough", "python3-boto3", fakeHost("linux", nil, "/usr/bin/python3", "PATH:python3", "/path/python3+boto3"), "/path/python3", ""},
-		{"linux: no boto3 anywhere", "python3-boto3", fakeHost("linux", nil, "/usr/bin/python3"), "", "/usr/bin/python3 (no boto3)"},
-		{"darwin: Chromium.app", "chromium", fakeHost("darwin", nil, "/Applications/Chromium.app/Contents/MacOS/Chromium"), "/Applications/Chromium.app/Contents/MacOS/Chromium", ""},
-		{"darwin: Google Chrome", "chromium", fakeHost("darwin", nil, "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"), "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome", ""},
-		{"darwin: Homebrew aws (Apple silicon)", "aws", fakeHost("darwin", nil, "/opt/homebrew/bin/aws"), "/opt/homebrew/bin/aws", ""},
-		{"darwin: Homebrew aws (Intel)", "aws", fakeHost("darwin", nil, "/usr/local/bin/aws"), "/usr/local/bin/aws", ""},
-		{"darwin: python3 with boto3", "python3-boto3", fakeHost("darwin", nil, "/usr/bin/python3", "/usr/bin/python3+boto3"), "/usr/bin/python3", ""},
-		{"darwin: dot missing", "dot", fakeHost("darwin", nil), "", "/opt/homebrew/bin/dot, /usr/local/bin/dot, dot on PATH"},
-		{"env var wins", "chromium", fakeHost("linux", map[string]string{"CHROMIUM": "/opt/c"}, "/opt/c", "/usr/bin/chromium"), "/opt/c", ""},
-		{"linux: cfn-lint on PATH (pip)", "cfn-lint", fakeHost("linux", nil, "PATH:cfn-lint"), "/path/cfn-lint", ""},
-		{"darwin: Homebrew cfn-lint", "cfn-lint", fakeHost("darwin", nil, "/opt/homebrew/bin/cfn-lint"), "/opt/homebrew/bin/cfn-lint", ""},
-		{"env var must exist", "aws", fakeHost("linux", map[string]string{"S3VEND_AWS_CLI": "/nope"}, "/usr/bin/aws"), "", "$S3VEND_AWS_CLI=/nope"},
+		{"linux: Debian chromium", "chromium", platform.FakeEnv("linux", nil, "/usr/bin/chromium", "PATH:google-chrome"), "/usr/bin/chromium", ""},
+		{"linux: chrome on PATH", "chromium", platform.FakeEnv("linux", nil, "PATH:google-chrome"), "/path/google-chrome", ""},
+		{"linux: Debian aws before PATH's", "aws", platform.FakeEnv("linux", nil, "/usr/bin/aws", "PATH:aws"), "/usr/bin/aws", ""},
+		{"linux: python3 without boto3 is not enough", "python3-boto3", platform.FakeEnv("linux", nil, "/usr/bin/python3", "PATH:python3", "/path/python3+boto3"), "/path/python3", ""},
+		{"linux: no boto3 anywhere", "python3-boto3", platform.FakeEnv("linux", nil, "/usr/bin/python3"), "", "/usr/bin/python3 (no boto3)"},
+		{"darwin: Chromium.app", "chromium", platform.FakeEnv("darwin", nil, "/Applications/Chromium.app/Contents/MacOS/Chromium"), "/Applications/Chromium.app/Contents/MacOS/Chromium", ""},
+		{"darwin: Google Chrome", "chromium", platform.FakeEnv("darwin", nil, "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"), "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome", ""},
+		{"darwin: Homebrew aws (Apple silicon)", "aws", platform.FakeEnv("darwin", nil, "/opt/homebrew/bin/aws"), "/opt/homebrew/bin/aws", ""},
+		{"darwin: Homebrew aws (Intel)", "aws", platform.FakeEnv("darwin", nil, "/usr/local/bin/aws"), "/usr/local/bin/aws", ""},
+		{"darwin: python3 with boto3", "python3-boto3", platform.FakeEnv("darwin", nil, "/usr/bin/python3", "/usr/bin/python3+boto3"), "/usr/bin/python3", ""},
+		{"darwin: dot missing", "dot", platform.FakeEnv("darwin", nil), "", "/opt/homebrew/bin/dot, /usr/local/bin/dot, dot on PATH"},
+		{"env var wins", "chromium", platform.FakeEnv("linux", map[string]string{"CHROMIUM": "/opt/c"}, "/opt/c", "/usr/bin/chromium"), "/opt/c", ""},
+		{"linux: cfn-lint on PATH (pip)", "cfn-lint", platform.FakeEnv("linux", nil, "PATH:cfn-lint"), "/path/cfn-lint", ""},
+		{"darwin: Homebrew cfn-lint", "cfn-lint", platform.FakeEnv("darwin", nil, "/opt/homebrew/bin/cfn-lint"), "/opt/homebrew/bin/cfn-lint", ""},
+		{"env var must exist", "aws", platform.FakeEnv("linux", map[string]string{"S3VEND_AWS_CLI": "/nope"}, "/usr/bin/aws"), "", "$S3VEND_AWS_CLI=/nope"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, err := platform.FindClient(tc.env, tc.client)
@@ -304,7 +283,7 @@ func TestFindClientPerPlatform(t *testing.T) {
 			}
 		})
 	}
-	if _, err := platform.FindClient(fakeHost("linux", nil), "firefox"); err == nil {
+	if _, err := platform.FindClient(platform.FakeEnv("linux", nil), "firefox"); err == nil {
 		t.Error("an unknown client must be an error")
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
@@ -40,27 +39,6 @@ func TestMakeLinesPerPlatform(t *testing.T) {
 	}
 }
 
-// host fakes a machine with the given files; python3 imports boto3 only
-// where boto3 is listed.
-func host(goos string, env map[string]string, files ...string) platform.Env {
-	has := map[string]bool{}
-	for _, f := range files {
-		has[f] = true
-	}
-	return platform.Env{
-		GOOS:   goos,
-		Getenv: func(k string) string { return env[k] },
-		LookPath: func(name string) (string, error) {
-			if has["PATH:"+name] {
-				return "/path/" + name, nil
-			}
-			return "", errors.New("not on PATH")
-		},
-		Exists: func(p string) bool { return has[p] },
-		Works:  func(name string, _ ...string) bool { return has[name+"+boto3"] },
-	}
-}
-
 func TestReportClients(t *testing.T) {
 	all := []string{"/usr/bin/chromium", "/usr/bin/aws", "/usr/bin/python3", "/usr/bin/python3+boto3", "/usr/bin/dot", "PATH:cfn-lint"}
 	for _, tc := range []struct {
@@ -69,11 +47,11 @@ func TestReportClients(t *testing.T) {
 		wantCode int
 		want     []string
 	}{
-		{"debian, all present", host("linux", nil, all...), 0, []string{"chromium       /usr/bin/chromium", "python3-boto3  /usr/bin/python3"}},
-		{"mac without aws: skipped, said so", host("darwin", nil, "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"), 0,
+		{"debian, all present", platform.FakeEnv("linux", nil, all...), 0, []string{"chromium       /usr/bin/chromium", "python3-boto3  /usr/bin/python3"}},
+		{"mac without aws: skipped, said so", platform.FakeEnv("darwin", nil, "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"), 0,
 			[]string{"aws            MISSING", "brew install awscli", "TestAWSCLIProfile", "SKIPPED (aws, python3-boto3, dot, cfn-lint)", "Google Chrome"}},
-		{"CI without chromium fails", host("linux", map[string]string{"CI": "true"}, all[1:]...), 1, []string{"chromium       MISSING", "every end-to-end test must run"}},
-		{"S3VEND_E2E=require without boto3 fails", host("linux", map[string]string{"S3VEND_E2E": "require"}, "/usr/bin/chromium", "/usr/bin/aws", "/usr/bin/python3", "/usr/bin/dot", "PATH:cfn-lint"), 1,
+		{"CI without chromium fails", platform.FakeEnv("linux", map[string]string{"CI": "true"}, all[1:]...), 1, []string{"chromium       MISSING", "every end-to-end test must run"}},
+		{"S3VEND_E2E=require without boto3 fails", platform.FakeEnv("linux", map[string]string{"S3VEND_E2E": "require"}, "/usr/bin/chromium", "/usr/bin/aws", "/usr/bin/python3", "/usr/bin/dot", "PATH:cfn-lint"), 1,
 			[]string{"/usr/bin/python3 (no boto3)", "every end-to-end test must run"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
