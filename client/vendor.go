@@ -22,6 +22,7 @@ import (
 const (
 	RouteToken       = wire.RouteToken
 	RouteCredentials = wire.RouteCredentials
+	RouteSession     = wire.RouteSession
 	RouteGuest       = wire.RouteGuest
 	RouteUpload      = wire.RouteUpload
 )
@@ -39,7 +40,8 @@ const (
 type (
 	// TokenResponse is the body of a 200 from POST /v1/token (enhanced flow).
 	TokenResponse = wire.TokenResponse
-	// CredentialsResponse is the body of a 200 from POST /v1/credentials (basic flow).
+	// CredentialsResponse is the body of a 200 from POST /v1/credentials
+	// (basic flow) and POST /v1/session (either flow).
 	CredentialsResponse = wire.CredentialsResponse
 	// GuestResponse is the body of a 200 from POST /v1/guest: credentials
 	// with the basic flow on, else a token (HasCredentials tells which).
@@ -194,15 +196,25 @@ func (v *Vendor) Token(ctx context.Context, provider, credential string) (*Token
 
 // Credentials exchanges a login for AWS credentials (POST /v1/credentials, basic flow).
 func (v *Vendor) Credentials(ctx context.Context, provider, credential string) (*CredentialsResponse, error) {
+	return v.credentials(ctx, RouteCredentials, provider, credential)
+}
+
+// Session exchanges a login for the identity id and AWS credentials in one
+// round trip through whichever flow the pool allows (POST /v1/session).
+func (v *Vendor) Session(ctx context.Context, provider, credential string) (*CredentialsResponse, error) {
+	return v.credentials(ctx, RouteSession, provider, credential)
+}
+
+func (v *Vendor) credentials(ctx context.Context, route, provider, credential string) (*CredentialsResponse, error) {
 	if err := checkLogin(provider, credential); err != nil {
 		return nil, err
 	}
 	var out CredentialsResponse
-	if err := v.post(ctx, RouteCredentials, wire.LoginRequest{Provider: provider, Credential: credential}, &out); err != nil {
+	if err := v.post(ctx, route, wire.LoginRequest{Provider: provider, Credential: credential}, &out); err != nil {
 		return nil, err
 	}
 	if out.IdentityID == "" || out.AccessKeyID == "" || out.SecretAccessKey == "" || out.Expiration.IsZero() {
-		return nil, errors.New("token vendor: /v1/credentials response lacks identityId, accessKeyId, secretAccessKey or expiration")
+		return nil, errors.New("token vendor: " + route + " response lacks identityId, accessKeyId, secretAccessKey or expiration")
 	}
 	return &out, nil
 }

@@ -296,7 +296,13 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 			AllowOrigins: jsii.Strings(p.CORSOrigins...),
 			AllowMethods: &[]awsapigatewayv2.CorsHttpMethod{awsapigatewayv2.CorsHttpMethod_POST, awsapigatewayv2.CorsHttpMethod_GET},
 			AllowHeaders: jsii.Strings("content-type"),
-			MaxAge:       awscdk.Duration_Minutes(jsii.Number(10)),
+			// Browsers let a script read only the CORS-safelisted response
+			// headers unless Access-Control-Expose-Headers names others
+			// (https://fetch.spec.whatwg.org/#cors-safelisted-response-header-name):
+			// Retry-After is not one, and JS clients honour it on 429/503
+			// (js/client); X-Request-Id ties an error to the vendor's log.
+			ExposeHeaders: jsii.Strings("retry-after", "x-request-id"),
+			MaxAge:        awscdk.Duration_Minutes(jsii.Number(10)),
 		},
 	})
 	stage := awsapigatewayv2.NewHttpStage(c, jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageProps{

@@ -408,6 +408,10 @@ func TestHTTPAPIThrottlingCORSAndAccessLogs(t *testing.T) {
 			if got := strs(cors["AllowOrigins"]); !reflect.DeepEqual(got, env.CORSOrigins) {
 				t.Errorf("API CORS origins = %v, want %v", got, env.CORSOrigins)
 			}
+			// Browser clients read Retry-After (429/503) and X-Request-Id.
+			if got := strs(cors["ExposeHeaders"]); !reflect.DeepEqual(got, []string{"retry-after", "x-request-id"}) {
+				t.Errorf("API CORS exposed headers = %v, want retry-after and x-request-id", got)
+			}
 		})
 	}
 }

@@ -19,15 +19,19 @@ import (
 const (
 	RouteToken       = "/v1/token"
 	RouteCredentials = "/v1/credentials"
-	RouteGuest       = "/v1/guest"
-	RouteUpload      = "/v1/upload"
-	RouteHealth      = "/healthz"
+	// RouteSession answers identity id and credentials in one round trip
+	// through whichever flow the pool allows (clients without Cognito:
+	// WeChat mini-programs, js/miniprogram).
+	RouteSession = "/v1/session"
+	RouteGuest   = "/v1/guest"
+	RouteUpload  = "/v1/upload"
+	RouteHealth  = "/healthz"
 )
 
 // MaxBodyBytes is the largest request body the vendor reads (16 KiB).
 const MaxBodyBytes = 16 << 10
 
-// LoginRequest is the body of POST /v1/token and /v1/credentials.
+// LoginRequest is the body of POST /v1/token, /v1/credentials and /v1/session.
 type LoginRequest struct {
 	Provider   string `json:"provider"`   // a verifier's name
 	Credential string `json:"credential"` // ID token, WeChat code or backend JWT
@@ -84,7 +88,9 @@ type TokenResponse struct {
 	LoginKey       string    `json:"loginKey"`
 }
 
-// CredentialsResponse is the body of a 200 from POST /v1/credentials (basic flow).
+// CredentialsResponse is the body of a 200 from POST /v1/credentials (basic
+// flow) and POST /v1/session (either flow: the basic flow when the pool
+// allows it, else GetCredentialsForIdentity on the vendor's side).
 type CredentialsResponse struct {
 	IdentityID      string    `json:"identityId"`
 	AccessKeyID     string    `json:"accessKeyId"`

@@ -117,6 +117,9 @@ type CognitoOptions struct {
 	Model    *accessmatrix.Model
 	Sessions *Sessions
 	Now      func() time.Time // default time.Now
+	// CredentialLifetime of GetCredentialsForIdentity credentials; default
+	// one hour, as Cognito's. Tests shorten it to outlive credentials.
+	CredentialLifetime time.Duration
 }
 
 // Cognito is a Cognito Identity endpoint for the template's identity pool.
@@ -125,6 +128,7 @@ type Cognito struct {
 	sessions *Sessions
 	now      func() time.Time
 	key      *rsa.PrivateKey
+	credTTL  time.Duration
 
 	mu         sync.Mutex
 	identities map[string]identityRecord // identity id -> record
@@ -164,12 +168,15 @@ func NewCognito(o CognitoOptions) (*Cognito, error) {
 		return nil, err
 	}
 	c := &Cognito{
-		Pool: pool, sessions: o.Sessions, now: o.Now, key: key,
+		Pool: pool, sessions: o.Sessions, now: o.Now, key: key, credTTL: o.CredentialLifetime,
 		identities: map[string]identityRecord{}, byUser: map[string]string{},
 		tokens: map[string]TokenInfo{}, calls: map[string]int{}, failures: map[string]failure{},
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	if c.credTTL <= 0 {
+		c.credTTL = cognitoCredsLifetime
 	}
 	return c, nil
 }
@@ -516,7 +523,10 @@ func (c *Cognito) checkLogins(logins map[string]string, identityID string) (Toke
 	case info.Audience != c.Pool.ID:
 		return TokenInfo{}, notAuthorized("Invalid login token. Incorrect audience.")
 	case !c.now().Before(info.Expiration):
-		return TokenInfo{}, notAuthorized("Invalid login token. Token expired.")
+		// Cognito's own words, with the times in epoch seconds (seen in
+		// aws-amplify/aws-sdk-ios#2570: "Invalid login token. Token expired:
+		// 1589092400 >= 1589092129"; qqaatw/JciHitachiHA#33 likewise).
+		return TokenInfo{}, notAuthorized(fmt.Sprintf("Invalid login token. Token expired: %d >= %d", c.now().Unix(), info.Expiration.Unix()))
 	case identityID != "" && info.IdentityID != identityID:
 		return TokenInfo{}, notAuthorized("Invalid login token. Token is not from a supported provider of this identity pool.")
 	}
@@ -601,7 +611,7 @@ func (c *Cognito) getCredentials(_ *http.Request, body io.Reader) (any, *AWSErro
 	if in.CustomRoleARN != "" && in.CustomRoleARN != role {
 		return nil, invalidParameter("CustomRoleArn %q is not a role of this pool for this identity (the stand-in has no role mappings)", in.CustomRoleARN)
 	}
-	sess := c.sessions.Issue(role, in.IdentityID, amr, cognitoCredsLifetime)
+	sess := c.sessions.Issue(role, in.IdentityID, amr, c.credTTL)
 	return map[string]any{
 		"IdentityId": in.IdentityID,
 		"Credentials": map[string]any{

@@ -11,10 +11,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/s3vend/s3vend/client/devlogin"
+	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/contract/wire"
 	"github.com/s3vend/s3vend/internal/accessmatrix"
 )
@@ -26,6 +28,14 @@ type StackOptions struct {
 	VendorBinary string         // the token vendor for this host; "" builds it into WorkDir
 	WorkDir      string         // CA, secrets file; "" is a temporary directory removed by Close
 	VendorLog    io.Writer      // the vendor's JSON logs; nil discards them
+	// Short lifetimes, so a test can outlive a token and then credentials
+	// without waiting an hour: TokenDuration replaces the template's
+	// S3VEND_TOKEN_DURATION_SECONDS (whole seconds, 1 s to 24 h: the
+	// vendor's own check applies), CredentialLifetime the one hour of the
+	// Cognito stand-in's GetCredentialsForIdentity. Zero keeps the
+	// template's and Cognito's.
+	TokenDuration      time.Duration
+	CredentialLifetime time.Duration
 }
 
 // HS256Login is the template's hs256 verifier and its local key.
@@ -124,7 +134,7 @@ func (s *Stack) workDir(dir string) error {
 // WeChat one over plain HTTP.
 func (s *Stack) startServices(o StackOptions) error {
 	var err error
-	if s.Cognito, err = NewCognito(CognitoOptions{Model: s.Model, Sessions: s.Sessions}); err != nil {
+	if s.Cognito, err = NewCognito(CognitoOptions{Model: s.Model, Sessions: s.Sessions, CredentialLifetime: o.CredentialLifetime}); err != nil {
 		return err
 	}
 	if s.STS, err = NewSTS(STSOptions{Model: s.Model, Sessions: s.Sessions, Cognito: s.Cognito}); err != nil {
@@ -182,6 +192,9 @@ func (s *Stack) startVendor(ctx context.Context, o StackOptions) error {
 	s.Sessions.Put(dev)
 	s.DeveloperAccessKeyID = dev.AccessKeyID
 	env := cfg.env
+	if o.TokenDuration > 0 {
+		env[contract.EnvTokenDuration] = strconv.Itoa(int(o.TokenDuration / time.Second))
+	}
 	env["AWS_REGION"] = s.Region
 	env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = dev.AccessKeyID, dev.SecretAccessKey
 	env["AWS_ENDPOINT_URL_COGNITO_IDENTITY"], env["AWS_ENDPOINT_URL_STS"], env["AWS_ENDPOINT_URL_S3"] = s.CognitoURL, s.STSURL, s.S3URL

@@ -138,21 +138,7 @@ func (s *Service) Upload(ctx context.Context, req UploadRequest) (Upload, error)
 	// A cached entry must outlive a full-length form (and a second of
 	// signing margin); the form itself is signed per request.
 	expires := s.cfg.Upload.Limits.Expiry
-	e, hit, err := s.cached(ctx, cacheKey{kindUpload, user}, expires+time.Second, func(ctx context.Context) (cacheEntry, error) {
-		it, _, _, err := s.developerToken(ctx, user)
-		if err != nil {
-			return cacheEntry{}, err
-		}
-		if !ValidIdentityID(it.IdentityID, s.cfg.Region) {
-			// The key length check above relies on this shape.
-			return cacheEntry{}, fault.New(fault.ErrUpstream, "GetOpenIdTokenForDeveloperIdentity: unexpected identity id", nil)
-		}
-		creds, err := s.cognito.CredentialsForIdentity(ctx, it.IdentityID, map[string]string{s.cfg.LoginKey: it.Token})
-		if err != nil {
-			return cacheEntry{}, err
-		}
-		return cacheEntry{it: IdentityToken{IdentityID: it.IdentityID}, creds: creds}, nil
-	})
+	e, hit, err := s.identityCredentials(ctx, user, expires+time.Second)
 	if err != nil {
 		return Upload{}, err
 	}
@@ -185,6 +171,29 @@ func (s *Service) Upload(ctx context.Context, req UploadRequest) (Upload, error)
 		ExpiresAt:  start.Add(expires).UTC().Truncate(time.Second), // signing happens after start: conservative
 		Cached:     hit,
 	}, nil
+}
+
+// identityCredentials returns the identity's own credentials from
+// GetCredentialsForIdentity (enhanced flow: it works whether or not the pool
+// allows the basic flow), from the cache when they stay valid for extra
+// more: GetOpenIdTokenForDeveloperIdentity (unless its token is cached),
+// then GetCredentialsForIdentity.
+func (s *Service) identityCredentials(ctx context.Context, user string, extra time.Duration) (cacheEntry, bool, error) {
+	return s.cached(ctx, cacheKey{kindIdentity, user}, extra, func(ctx context.Context) (cacheEntry, error) {
+		it, _, _, err := s.developerToken(ctx, user)
+		if err != nil {
+			return cacheEntry{}, err
+		}
+		if !ValidIdentityID(it.IdentityID, s.cfg.Region) {
+			// Upload's key length check relies on this shape.
+			return cacheEntry{}, fault.New(fault.ErrUpstream, "GetOpenIdTokenForDeveloperIdentity: unexpected identity id", nil)
+		}
+		creds, err := s.cognito.CredentialsForIdentity(ctx, it.IdentityID, map[string]string{s.cfg.LoginKey: it.Token})
+		if err != nil {
+			return cacheEntry{}, err
+		}
+		return cacheEntry{it: IdentityToken{IdentityID: it.IdentityID}, creds: creds}, nil
+	})
 }
 
 // CheckUpload validates an upload request without calling anything. It

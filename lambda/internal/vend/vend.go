@@ -112,8 +112,8 @@ type Token struct {
 	Cached bool
 }
 
-// Credentials is the result of POST /v1/credentials and, with the basic flow,
-// POST /v1/guest.
+// Credentials is the result of POST /v1/credentials, POST /v1/session and,
+// with the basic flow, POST /v1/guest.
 type Credentials struct {
 	IdentityID      string
 	AccessKeyID     string
@@ -207,6 +207,30 @@ func (s *Service) Token(ctx context.Context, provider, credential string) (Token
 	}, nil
 }
 
+// Session answers POST /v1/session: the caller's identity id and its own
+// temporary credentials in one round trip, through whichever flow the pool
+// allows, so that a client without Cognito (a WeChat mini-program, whose
+// domain list then needs only the API and the bucket) can sign S3 requests.
+// With the basic flow it is Credentials (AssumeRoleWithWebIdentity: the
+// session policy and credential lifetime apply; the same cache entry as
+// /v1/credentials); without it, GetCredentialsForIdentity on the vendor's
+// side (the enhanced flow; the same cache entry as /v1/upload's signing
+// credentials). At most two AWS calls, none on a cache hit.
+func (s *Service) Session(ctx context.Context, provider, credential string) (Credentials, error) {
+	if s.cfg.BasicFlow {
+		return s.Credentials(ctx, provider, credential)
+	}
+	user, err := s.verifyUser(ctx, provider, credential)
+	if err != nil {
+		return Credentials{}, err
+	}
+	e, hit, err := s.identityCredentials(ctx, user, 0)
+	if err != nil {
+		return Credentials{}, err
+	}
+	return e.credentials(hit), nil
+}
+
 // Credentials verifies the credential and makes at most two AWS calls:
 // GetOpenIdTokenForDeveloperIdentity, then AssumeRoleWithWebIdentity on the
 // authenticated role (basic flow); none on a cache hit.
@@ -234,14 +258,20 @@ func (s *Service) Credentials(ctx context.Context, provider, credential string) 
 	if err != nil {
 		return Credentials{}, err
 	}
+	return e.credentials(hit), nil
+}
+
+// credentials is the answer of a cached credentials entry; hit: it came
+// from the cache.
+func (e cacheEntry) credentials(hit bool) Credentials {
 	return Credentials{
 		IdentityID:      e.it.IdentityID,
 		AccessKeyID:     e.creds.AccessKeyID,
 		SecretAccessKey: e.creds.SecretAccessKey,
 		SessionToken:    e.creds.SessionToken,
-		Expiration:      e.creds.Expiration,
+		Expiration:      e.creds.Expiration.UTC(),
 		Cached:          hit,
-	}, nil
+	}
 }
 
 // Guest vends unauthenticated-role credentials (basic flow): GetId (unless
