@@ -83,7 +83,7 @@ func TestEnhancedFlowThroughDefaultConfig(t *testing.T) {
 	}
 	// WHEN
 	start := time.Now()
-	got, err := creds.Retrieve(context.Background())
+	got, err := creds.Cache().Retrieve(context.Background())
 	// THEN one /v1/token call, one unsigned GetCredentialsForIdentity
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +127,7 @@ func TestIdentityIDRetrievesWhenUnknown(t *testing.T) {
 func TestBasicFlow(t *testing.T) {
 	v, c := fakes(t)
 	creds := newCreds(t, v, c, func(o *client.Options) { o.Flow = client.FlowBasic; o.ExpiryWindow = -1 })
-	got, err := creds.Retrieve(context.Background())
+	got, err := creds.Cache().Retrieve(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,14 +150,14 @@ func TestGuestEnhancedReusesIdentity(t *testing.T) {
 	// GIVEN a pool with the basic flow off: /v1/guest returns a token
 	v, c := fakes(t)
 	creds := newCreds(t, v, c, func(o *client.Options) { o.Guest = true })
-	first, err := creds.Retrieve(context.Background())
+	first, err := creds.Cache().Retrieve(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	id1, _ := creds.IdentityID(context.Background())
 	// WHEN refreshing
 	creds.Invalidate()
-	second, err := creds.Retrieve(context.Background())
+	second, err := creds.Cache().Retrieve(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,11 +183,11 @@ func TestGuestForgottenIdentityStartsAnew(t *testing.T) {
 		return nil
 	}
 	creds := newCreds(t, v, c, func(o *client.Options) { o.Guest = true })
-	if _, err := creds.Retrieve(context.Background()); err != nil {
+	if _, err := creds.Cache().Retrieve(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	creds.Invalidate()
-	if _, err := creds.Retrieve(context.Background()); err != nil {
+	if _, err := creds.Cache().Retrieve(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if b := v.Bodies(); len(b) != 3 || b[2]["identityId"] != nil {
@@ -202,7 +202,7 @@ func TestGuestBasicFlowCredentialsDirect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := creds.Retrieve(context.Background())
+	got, err := creds.Cache().Retrieve(context.Background())
 	if err != nil || got.SecretAccessKey != "basic-secret" {
 		t.Fatalf("Retrieve = %+v, %v", got, err)
 	}
@@ -224,7 +224,7 @@ func TestConcurrentCallersShareOneRefresh(t *testing.T) {
 	for i := range callers {
 		wg.Go(func() {
 			<-start
-			got, err := creds.Retrieve(context.Background())
+			got, err := creds.Cache().Retrieve(context.Background())
 			keys[i], errs[i] = got.AccessKeyID, err
 		})
 	}
@@ -243,81 +243,44 @@ func TestConcurrentCallersShareOneRefresh(t *testing.T) {
 	t.Logf("vendor calls for %d concurrent callers: %d", callers, v.TotalCalls())
 }
 
-// clock is a test clock: it stands still until moved.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
-
+// TestRefreshesAheadOfExpiry: credentials are refreshed while still valid,
+// once what is left of their lifetime is inside the expiry window. Nothing
+// waits for time to pass (no sleep, no skip on a slow machine): the fake
+// issues credentials with their remaining lifetime on either side of the
+// window, 5 minutes away from its edge, and the SDK's cache (handed to the
+// SDK as is, so its own clock decides) compares that with the window.
 func TestRefreshesAheadOfExpiry(t *testing.T) {
-	// GIVEN credentials valid for an hour, a 5-minute window without jitter
-	// and a clock the test moves (no sleeping: the result does not depend on
-	// the machine's speed)
+	// GIVEN a 5-minute window without jitter and credentials valid for 10 minutes
 	v, c := fakes(t)
-	c.Lifetime = time.Hour
-	now := &clock{t: time.Now()}
-	creds := newCreds(t, v, c, func(o *client.Options) {
-		o.ExpiryWindow, o.ExpiryWindowJitterFrac, o.Now = 5*time.Minute, -1, now.Now
-	})
+	c.Lifetime = 10 * time.Minute
+	creds := newCreds(t, v, c, func(o *client.Options) { o.ExpiryWindow = 5 * time.Minute; o.ExpiryWindowJitterFrac = -1 })
 	ctx := context.Background()
-	first, err := creds.Retrieve(ctx)
+	start := time.Now()
+	first, err := creds.Cache().Retrieve(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The cache reports the refresh time: the real expiry less the window.
-	if until := first.Expires.Sub(now.Now()); until < 54*time.Minute || until > 56*time.Minute {
-		t.Fatalf("Expires %v after issue, want the hour less the 5-minute window", until)
+	// THEN the cache holds them until the window: their expiry less 5 minutes
+	if due := first.Expires.Sub(start); due < 4*time.Minute || due > 5*time.Minute+time.Second {
+		t.Fatalf("credentials valid 10 minutes are due in %v, want 5 minutes (the window)", due)
 	}
-	// WHEN the clock is a second short of the window
-	now.Set(first.Expires.Add(-time.Second))
-	if again, err := creds.Retrieve(ctx); err != nil || c.Calls() != 1 || again.AccessKeyID != first.AccessKeyID {
-		t.Fatalf("Retrieve before the window refreshed (cognito calls %d, %q, %v)", c.Calls(), again.AccessKeyID, err)
+	if again, err := creds.Cache().Retrieve(ctx); err != nil || c.Calls() != 1 || again.AccessKeyID != first.AccessKeyID {
+		t.Fatalf("Retrieve outside the window refreshed (cognito calls %d, %q, %v)", c.Calls(), again.AccessKeyID, err)
 	}
-	// WHEN the window is reached, the credentials still valid for 5 minutes
-	// (the next ones last longer, so they are clearly not due at once: the
-	// fakes issue on the real clock, in whole seconds)
-	c.Lifetime = 2 * time.Hour
-	now.Set(first.Expires)
-	second, err := creds.Retrieve(ctx)
-	// THEN Retrieve refreshed, before the real expiry, once
-	if err != nil || c.Calls() != 2 || v.Calls("/v1/token") != 2 || second.AccessKeyID != "ASIACOGNITO2" {
-		t.Fatalf("at the window: %q, %v; cognito calls %d", second.AccessKeyID, err, c.Calls())
+	// WHEN the next credentials have 4 minutes left: valid, but inside the window
+	c.Lifetime = 4 * time.Minute
+	creds.Invalidate()
+	second, err := creds.Cache().Retrieve(ctx)
+	if err != nil || c.Calls() != 2 || second.AccessKeyID != "ASIACOGNITO2" {
+		t.Fatalf("after Invalidate: %q, %v; cognito calls %d", second.AccessKeyID, err, c.Calls())
 	}
-	if third, err := creds.Retrieve(ctx); err != nil || c.Calls() != 2 || third.AccessKeyID != "ASIACOGNITO2" {
-		t.Fatalf("the refreshed credentials were not cached: %q, %v; cognito calls %d", third.AccessKeyID, err, c.Calls())
+	third, err := creds.Cache().Retrieve(ctx)
+	// THEN the next Retrieve refreshes at once, minutes before they expire
+	if err != nil || c.Calls() != 3 || v.Calls("/v1/token") != 3 || third.AccessKeyID != "ASIACOGNITO3" {
+		t.Fatalf("credentials 4 minutes from expiry inside a 5-minute window were not refreshed: %q, %v; cognito calls %d", third.AccessKeyID, err, c.Calls())
 	}
-}
-
-// TestDueCredentialsRefreshOnceForConcurrentCallers: callers that find the
-// credentials due at the same moment share one refresh.
-func TestDueCredentialsRefreshOnceForConcurrentCallers(t *testing.T) {
-	v, c := fakes(t)
-	now := &clock{t: time.Now()}
-	creds := newCreds(t, v, c, func(o *client.Options) { o.ExpiryWindowJitterFrac, o.Now = -1, now.Now })
-	first, err := creds.Retrieve(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	// (the refreshed credentials last longer, so they are not due at once:
-	// the fakes issue on the real clock, in whole seconds)
-	c.Lifetime = 2 * time.Hour
-	now.Set(first.Expires.Add(time.Minute))
-	var wg sync.WaitGroup
-	for range 50 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := creds.Retrieve(context.Background()); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
-	if c.Calls() != 2 || v.Calls("/v1/token") != 2 {
-		t.Fatalf("50 callers at the window: %d Cognito and %d vendor calls, want 2 each (one refresh)", c.Calls(), v.Calls("/v1/token"))
+	if !time.Now().Before(start.Add(4 * time.Minute)) {
+		t.Fatal("the test took minutes: the refresh above is no longer ahead of expiry")
 	}
 }
 
@@ -331,7 +294,7 @@ func TestRetriesServiceUnavailableHonouringRetryAfter(t *testing.T) {
 	}
 	creds := newCreds(t, v, c, nil)
 	start := time.Now()
-	if _, err := creds.Retrieve(context.Background()); err != nil {
+	if _, err := creds.Cache().Retrieve(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if el := time.Since(start); el < time.Second {
@@ -349,7 +312,7 @@ func TestRateLimitedExhaustsAttempts(t *testing.T) {
 	}
 	creds := newCreds(t, v, c, func(o *client.Options) { o.MaxAttempts = 3; o.MaxBackoff = 20 * time.Millisecond })
 	start := time.Now()
-	_, err := creds.Retrieve(context.Background())
+	_, err := creds.Cache().Retrieve(context.Background())
 	var ve *client.VendorError
 	if !errors.As(err, &ve) {
 		t.Fatalf("err = %v, want a *VendorError", err)
@@ -377,7 +340,7 @@ func TestRejectedLoginIsNotRetried(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = creds.Retrieve(context.Background())
+	_, err = creds.Cache().Retrieve(context.Background())
 	var ve *client.VendorError
 	if !errors.As(err, &ve) || ve.Status != 401 || ve.Code != "invalid_credential" || ve.RequestID != "req-1" || !ve.Rejected() {
 		t.Fatalf("err = %#v", err)
@@ -394,7 +357,7 @@ func TestAPIGatewayErrorBody(t *testing.T) {
 	v, c := fakes(t)
 	v.Fail = func(string, int) *clienttest.Reply { return &clienttest.Reply{Status: 429} } // {"message":"Too Many Requests"}
 	creds := newCreds(t, v, c, func(o *client.Options) { o.MaxAttempts = 1 })
-	_, err := creds.Retrieve(context.Background())
+	_, err := creds.Cache().Retrieve(context.Background())
 	var ve *client.VendorError
 	if !errors.As(err, &ve) || ve.Code != "http_429" || ve.Message != "Too Many Requests" || ve.RetryAfter != 0 {
 		t.Fatalf("err = %v", err)
@@ -423,7 +386,7 @@ func TestNetworkErrorIsRetried(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := creds.Retrieve(context.Background()); err != nil {
+	if _, err := creds.Cache().Retrieve(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if dropped != 2 || v.Calls("/v1/token") != 1 {
@@ -439,7 +402,7 @@ func TestUnreachableVendorFailsAfterAttempts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = creds.Retrieve(context.Background())
+	_, err = creds.Cache().Retrieve(context.Background())
 	var ve *client.VendorError
 	if err == nil || errors.As(err, &ve) || !strings.Contains(err.Error(), "unreachable") {
 		t.Fatalf("err = %v, want a transport error", err)
@@ -454,7 +417,7 @@ func TestContextCancelReturnsPromptly(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := creds.Retrieve(ctx)
+	_, err := creds.Cache().Retrieve(ctx)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want DeadlineExceeded", err)
 	}
@@ -470,7 +433,7 @@ func TestRefreshTimeoutBoundsRetries(t *testing.T) {
 	}
 	creds := newCreds(t, v, c, func(o *client.Options) { o.Timeout = 300 * time.Millisecond })
 	start := time.Now()
-	_, err := creds.Retrieve(context.Background())
+	_, err := creds.Cache().Retrieve(context.Background())
 	var ve *client.VendorError
 	if !errors.As(err, &ve) || ve.Status != 503 || time.Since(start) > 2*time.Second {
 		t.Fatalf("err = %v after %v", err, time.Since(start))
@@ -482,7 +445,7 @@ func TestLoginCallbackError(t *testing.T) {
 	boom := errors.New("no session")
 	creds, _ := client.New(v.TokenEndpoint(), func(context.Context) (string, string, error) { return "", "", boom },
 		func(o *client.Options) { o.Cognito = realCognito(c) })
-	_, err := creds.Retrieve(context.Background())
+	_, err := creds.Cache().Retrieve(context.Background())
 	if !errors.Is(err, client.ErrLogin) || !errors.Is(err, boom) || v.TotalCalls() != 0 {
 		t.Fatalf("err = %v, vendor calls %d", err, v.TotalCalls())
 	}
@@ -492,7 +455,7 @@ func TestEmptyCredentialRefusedLocally(t *testing.T) {
 	v, c := fakes(t)
 	creds, _ := client.New(v.TokenEndpoint(), func(context.Context) (string, string, error) { return "backend", "", nil },
 		func(o *client.Options) { o.Cognito = realCognito(c) })
-	if _, err := creds.Retrieve(context.Background()); err == nil || !strings.Contains(err.Error(), "credential is empty") || v.TotalCalls() != 0 {
+	if _, err := creds.Cache().Retrieve(context.Background()); err == nil || !strings.Contains(err.Error(), "credential is empty") || v.TotalCalls() != 0 {
 		t.Fatalf("err = %v, vendor calls %d", err, v.TotalCalls())
 	}
 }
@@ -503,7 +466,7 @@ func TestCognitoErrorIsWrapped(t *testing.T) {
 		return &clienttest.Reply{Status: 400, Code: "NotAuthorizedException", Message: "Token is expired"}
 	}
 	creds := newCreds(t, v, c, nil)
-	_, err := creds.Retrieve(context.Background())
+	_, err := creds.Cache().Retrieve(context.Background())
 	var api smithy.APIError
 	if !errors.Is(err, client.ErrCognito) || !errors.As(err, &api) || api.ErrorCode() != "NotAuthorizedException" {
 		t.Fatalf("err = %v", err)
@@ -656,12 +619,12 @@ func BenchmarkCachedRetrieve(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := creds.Retrieve(ctx); err != nil {
+	if _, err := creds.Cache().Retrieve(ctx); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := creds.Retrieve(ctx); err != nil {
+		if _, err := creds.Cache().Retrieve(ctx); err != nil {
 			b.Fatal(err)
 		}
 	}

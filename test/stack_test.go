@@ -522,11 +522,10 @@ func TestEdgeRateLimitsPerClientIP(t *testing.T) {
 		if p["Scope"] != "CLOUDFRONT" || mustJSON(p["DefaultAction"]) != `{"Allow":{}}` {
 			t.Errorf("scope %v, default action %s", p["Scope"], mustJSON(p["DefaultAction"]))
 		}
-		rules := list(t, p, "Rules")
-		if len(rules) != 1 {
-			t.Fatalf("want one rule, got %d", len(rules))
+		if rules := list(t, p, "Rules"); len(rules) != 2 {
+			t.Fatalf("want two rules (per IP, all IPv6), got %d", len(rules))
 		}
-		rule := obj(t, rules, 0)
+		rule := ruleNamed(t, acl, "PerClientIP")
 		rbs := obj(t, rule, "Statement", "RateBasedStatement")
 		if rbs["AggregateKeyType"] != "IP" || rbs["Limit"] != float64(env.Edge.PerIPLimit) || rbs["EvaluationWindowSec"] != env.Edge.Window.Seconds() {
 			t.Errorf("rate-based statement = %s, want IP, %d per %s", mustJSON(rbs), env.Edge.PerIPLimit, env.Edge.Window)

@@ -31,6 +31,9 @@ type Access struct {
 	// TLSVersion is the connection's TLS version ("1.2", "1.3"); "" without
 	// TLS, which makes aws:SecureTransport false.
 	TLSVersion string
+	// Context holds the request's other condition keys, such as
+	// s3:x-amz-storage-class (S3ConditionKeys); nil for none.
+	Context map[string]any
 }
 
 // Authorizer decides Access requests with the same simulations as Evaluate,
@@ -92,7 +95,7 @@ func (a *Authorizer) Authorize(q Access) (bool, error) {
 	if q.Action == "" {
 		return false, errors.New("accessmatrix: Access without an action")
 	}
-	acc := s3Access{action: q.Action, key: q.Key, tlsVersion: q.TLSVersion, prefix: q.Prefix}
+	acc := s3Access{action: q.Action, key: q.Key, tlsVersion: q.TLSVersion, prefix: q.Prefix, context: q.Context}
 	if q.Anonymous {
 		return a.allowed(a.s.s3Simulation(nil, acc))
 	}
