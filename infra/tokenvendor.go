@@ -337,6 +337,7 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 		Environment:   &env,
 		LoggingFormat: awslambda.LoggingFormat_JSON,
 	})
+	dropRoleDependsOn(tv.Function, role) // cfn-lint W3005: the Role GetAtt already orders them
 
 	apiLogs := awslogs.NewLogGroup(c, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
 		Retention: retention, RemovalPolicy: removal,

@@ -159,7 +159,7 @@ func (s *S3VendStack) outputs(e config.Environment) {
 		out("VerifierSecretArn", "Secret holding wechatAppSecret (set it) and hs256Key (generated; share with your backend)", s.TokenVendor.Secret.SecretArn())
 	}
 	if m := s.Monitoring; m != nil {
-		out("AlarmTopicArn", "SNS topic of the alarms (README: Runbook); subscribe more endpoints here", m.Topic.TopicArn())
+		out("AlarmTopicArn", "SNS topic of the alarms (runbook: docs/runbook.md); subscribe more endpoints here", m.Topic.TopicArn())
 		out("DashboardName", "CloudWatch dashboard of the token vendor's signals", m.Dashboard.DashboardName())
 	}
 	if up := s.IdentityPool.UserPool; up != nil {
