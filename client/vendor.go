@@ -54,10 +54,14 @@ type (
 // UploadRequest is one upload RequestUpload asks the vendor to sign: the
 // fields of wire.UploadRequest besides the login.
 type UploadRequest struct {
-	Name        string // object name below <visibility>/<identityId>/
+	Name        string // object name below the rule's prefix for the caller
 	Size        int64  // bytes
 	ContentType string
-	Visibility  string // "private" (default) or "protected"
+	// Rule names the access rule the key is built with (the stack's
+	// AccessRules output); without it Visibility ("private" by default, or
+	// "protected") names one of the default layout's rules.
+	Rule       string
+	Visibility string
 }
 
 // VendorError is a non-200 answer of the token vendor. Error() is built from
@@ -250,7 +254,7 @@ func (v *Vendor) RequestUpload(ctx context.Context, provider, credential string,
 	size := wire.UploadSize(req.Size)
 	body := wire.UploadRequest{
 		Provider: provider, Credential: credential,
-		Name: req.Name, Size: &size, ContentType: req.ContentType, Visibility: req.Visibility,
+		Name: req.Name, Size: &size, ContentType: req.ContentType, Visibility: req.Visibility, Rule: req.Rule,
 	}
 	var out UploadResponse
 	if err := v.post(ctx, RouteUpload, body, &out); err != nil {

@@ -11,7 +11,7 @@ import (
 )
 
 // InvalidUpload is a refused POST /v1/upload request. Field is the request
-// field at fault (name, size, contentType or visibility) and Message fixed
+// field at fault (name, size, contentType, visibility or rule) and Message fixed
 // text that names the rule and the limit; neither ever echoes the input, so
 // the vendor can return it as is and a client can check a request before
 // sending it with the same rules.

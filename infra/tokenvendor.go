@@ -3,6 +3,7 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,6 +58,15 @@ type TokenVendorProps struct {
 	// the zero value is on with the contract's defaults.
 	Cache contract.CacheSettings
 
+	// SessionTags are the keys of the session tags the vendor sets on
+	// signed-in users' sessions (S3VEND_SESSION_TAGS); the authenticated
+	// role's trust must allow the same keys (IdentityPoolProps.SessionTags).
+	SessionTags []string
+	// AccessRules are the environment's rules; the vendor's upload route
+	// signs forms for the ones a signed-in subject may put under
+	// (S3VEND_ACCESS_RULES, set only for a layout other than the default).
+	AccessRules contract.Rules
+
 	CORSOrigins []string
 	// The HTTP API stage throttle (default config.DefaultThrottleRateLimit
 	// and config.DefaultThrottleBurstLimit, ranges config's) and the log
@@ -98,7 +108,41 @@ func (p TokenVendorProps) withDefaults() TokenVendorProps {
 	}
 	p.CORSOrigins = slices.Clone(p.CORSOrigins)
 	p.Upload.ContentTypes = slices.Clone(p.Upload.ContentTypes)
+	p.SessionTags = slices.Clone(p.SessionTags)
 	return p
+}
+
+// MaxEnvironmentBytes is Lambda's limit on a function's environment:
+// "Environment variables: 4 KB, for all environment variables associated
+// with the function, in aggregate" (Lambda quotas,
+// https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+const MaxEnvironmentBytes = 4096
+
+// unresolvedTokenBytes stands for a value not known at synth (an ARN, the
+// pool id, the bucket name): longer than any of them.
+const unresolvedTokenBytes = 160
+
+// checkEnvironmentSize refuses an environment that would not fit Lambda's
+// 4 KB at deploy, naming the largest variables (the verifiers document and
+// the access rules are the ones that grow with cdk.json).
+func checkEnvironmentSize(env map[string]*string) error {
+	total := 0
+	sizes := map[string]int{}
+	for k, v := range env {
+		n := unresolvedTokenBytes
+		if !*awscdk.Token_IsUnresolved(v) {
+			n = len(*v)
+		}
+		sizes[k] = len(k) + n
+		total += sizes[k]
+	}
+	if total <= MaxEnvironmentBytes {
+		return nil
+	}
+	keys := slices.Collect(maps.Keys(sizes))
+	slices.SortFunc(keys, func(a, b string) int { return sizes[b] - sizes[a] })
+	return fmt.Errorf("TokenVendorProps: the function's environment would be about %d bytes; Lambda allows %d in total. Largest: %s %d, %s %d bytes (fewer access rules or verifiers, or shorter paths)",
+		total, MaxEnvironmentBytes, keys[0], sizes[keys[0]], keys[1], sizes[keys[1]])
 }
 
 // validate checks every prop before any resource exists, with the token
@@ -150,6 +194,9 @@ func (p TokenVendorProps) validate() error {
 	}
 	if _, err := p.Cache.Normalize(); err != nil {
 		return fmt.Errorf("TokenVendorProps.Cache: %w", err)
+	}
+	if err := checkSessionTags(p.SessionTags); err != nil {
+		return fmt.Errorf("TokenVendorProps.SessionTags: %w", err)
 	}
 	return nil
 }
@@ -230,6 +277,12 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 	if p.SessionPolicy != "" {
 		env[contract.EnvSessionPolicy] = jsii.String(p.SessionPolicy)
 	}
+	if len(p.SessionTags) > 0 {
+		env[contract.EnvSessionTags] = jsii.String(contract.SessionTagsEnv(p.SessionTags))
+	}
+	if p.AccessRules != nil && p.AccessRules.JSON() != contract.DefaultRules().JSON() {
+		env[contract.EnvAccessRules] = jsii.String(p.AccessRules.UploadRulesEnv())
+	}
 	if p.BucketName != nil {
 		// No IAM change: the vendor signs upload forms with the caller's own
 		// credentials (GetCredentialsForIdentity is a public API).
@@ -263,6 +316,9 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 		}}, jsii.Bool(false))
 	}
 
+	if err := checkEnvironmentSize(env); err != nil {
+		panic(err)
+	}
 	bundling, hash := p.Build.code()
 	tv.Function = awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
 		Description:  jsii.String("s3vend token vendor"),

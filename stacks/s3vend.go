@@ -48,6 +48,10 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 	}
 	stack := awscdk.NewStack(scope, jsii.String(config.StackName(e.Name)), sp)
 	s := &S3VendStack{Stack: stack}
+	// The session tags signed-in users' sessions carry, those the access
+	// rules' placeholders need: the trust policy and the vendor get the
+	// same list (contract/tags.go).
+	sessionTags := e.Access.SessionTagKeys()
 
 	s.Bucket = infra.NewPublicBucket(stack, "Storage", infra.PublicBucketProps{
 		BucketAccess:                e.BucketAccess,
@@ -58,6 +62,7 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 		AbortIncompleteUploadsAfter: e.AbortIncompleteUploadsAfter,
 		AccessLogExpiry:             e.AccessLogExpiry,
 		Retain:                      e.Retain,
+		Rules:                       e.Access,
 	})
 
 	s.IdentityPool = infra.NewIdentityPool(stack, "Identity", infra.IdentityPoolProps{
@@ -70,6 +75,8 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 		CredentialLifetime:    e.CredentialLifetime,
 		Retain:                e.Retain,
 		CognitoPrincipal:      e.CognitoPrincipal,
+		SessionTags:           sessionTags,
+		GuestAccess:           s.Bucket.GuestAccessSummary(),
 	})
 	s.Bucket.GrantUserAccess(s.IdentityPool.AuthenticatedRole, s.IdentityPool.CognitoPrincipal)
 	var guestRoleARN *string
@@ -94,6 +101,8 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 		BucketName:            s.Bucket.Bucket.BucketName(),
 		Upload:                e.Upload,
 		Cache:                 e.Cache,
+		SessionTags:           sessionTags,
+		AccessRules:           e.Access,
 		CORSOrigins:           e.CORSOrigins,
 		ThrottleRateLimit:     e.ThrottleRateLimit,
 		ThrottleBurstLimit:    e.ThrottleBurstLimit,
@@ -141,6 +150,7 @@ func (s *S3VendStack) outputs(e config.Environment) {
 	if e.Region != "" { // env-agnostic stacks: the token response carries loginKey
 		out("LoginKey", "Logins key for GetCredentialsForIdentity with a vended token", jsii.String(contract.LoginKey(e.Region)))
 	}
+	out(contract.OutputAccessRules, "The key layout and who may do what (cdk.json access, JSON); client.Outputs.Rules", jsii.String(e.Access.JSON()))
 	out("AuthenticatedRoleArn", "Role of signed-in identities", s.IdentityPool.AuthenticatedRole.RoleArn())
 	if r := s.IdentityPool.UnauthenticatedRole; r != nil {
 		out("UnauthenticatedRoleArn", "Role of guest identities", r.RoleArn())

@@ -47,10 +47,13 @@ type GuestRequest struct {
 type UploadRequest struct {
 	Provider    string      `json:"provider"`
 	Credential  string      `json:"credential"`
-	Name        string      `json:"name"` // object name below <visibility>/<identityId>/
+	Name        string      `json:"name"` // object name below the rule's prefix for the caller
 	Size        *UploadSize `json:"size"` // declared size in bytes; required
 	ContentType string      `json:"contentType"`
-	Visibility  string      `json:"visibility,omitempty"` // VisibilityPrivate (default) or VisibilityProtected
+	Visibility  string      `json:"visibility,omitempty"` // VisibilityPrivate (default) or VisibilityProtected: the rule of that name
+	// Rule names the access rule the key is built with (the stack's
+	// AccessRules output; contract.Rule.Key); not with Visibility.
+	Rule string `json:"rule,omitempty"`
 }
 
 // Visibility values of an upload: the key's top-level prefix.
@@ -86,6 +89,11 @@ type TokenResponse struct {
 	IdentityPoolID string    `json:"identityPoolId"`
 	Region         string    `json:"region"`
 	LoginKey       string    `json:"loginKey"`
+	// UserID and Tenant are the caller's {userId} and {tenant} for access
+	// rule keys (their session tag values, contract.UserTagValue), when
+	// the stack's rules use them.
+	UserID string `json:"userId,omitempty"`
+	Tenant string `json:"tenant,omitempty"`
 }
 
 // CredentialsResponse is the body of a 200 from POST /v1/credentials (basic
@@ -97,6 +105,8 @@ type CredentialsResponse struct {
 	SecretAccessKey string    `json:"secretAccessKey"`
 	SessionToken    string    `json:"sessionToken"`
 	Expiration      time.Time `json:"expiration"`
+	UserID          string    `json:"userId,omitempty"` // as TokenResponse.UserID
+	Tenant          string    `json:"tenant,omitempty"` // as TokenResponse.Tenant
 }
 
 // GuestResponse is the body of a 200 from POST /v1/guest. With the pool's

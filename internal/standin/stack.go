@@ -41,6 +41,7 @@ type StackOptions struct {
 // HS256Login is the template's hs256 verifier and its local key.
 type HS256Login struct {
 	Name, Issuer, Audience string
+	TenantClaim            string // "" without one
 	Key                    []byte
 	MaxTTL                 time.Duration
 }
@@ -134,13 +135,15 @@ func (s *Stack) workDir(dir string) error {
 // WeChat one over plain HTTP.
 func (s *Stack) startServices(o StackOptions) error {
 	var err error
-	if s.Cognito, err = NewCognito(CognitoOptions{Model: s.Model, Sessions: s.Sessions, CredentialLifetime: o.CredentialLifetime}); err != nil {
-		return err
-	}
-	if s.STS, err = NewSTS(STSOptions{Model: s.Model, Sessions: s.Sessions, Cognito: s.Cognito}); err != nil {
-		return err
-	}
+	// S3 first: its IAM evaluator also decides, for Cognito and STS, whether
+	// a trust policy allows a session's tags.
 	if s.S3, err = NewS3(S3Options{Model: s.Model, Sessions: s.Sessions, Node: o.Node}); err != nil {
+		return err
+	}
+	if s.Cognito, err = NewCognito(CognitoOptions{Model: s.Model, Sessions: s.Sessions, CredentialLifetime: o.CredentialLifetime, Trust: s.S3.Trust()}); err != nil {
+		return err
+	}
+	if s.STS, err = NewSTS(STSOptions{Model: s.Model, Sessions: s.Sessions, Cognito: s.Cognito, Trust: s.S3.Trust()}); err != nil {
 		return err
 	}
 	s.S3.PutObject("public/hello.txt", []byte("hello from s3vend"), "text/plain")
@@ -184,7 +187,7 @@ func (s *Stack) startVendor(ctx context.Context, o StackOptions) error {
 		s.WeChat.AppID, s.WeChatProvider = w.AppID, w.Name
 	}
 	if h := cfg.verifiers.HS256; h != nil {
-		s.HS256 = &HS256Login{Name: h.Name, Issuer: h.Issuer, Audience: h.Audience, Key: []byte(secrets.HS256Key), MaxTTL: h.MaxTTL()}
+		s.HS256 = &HS256Login{Name: h.Name, Issuer: h.Issuer, Audience: h.Audience, TenantClaim: h.TenantClaim, Key: []byte(secrets.HS256Key), MaxTTL: h.MaxTTL()}
 	}
 	// Static developer credentials (an IAM user's long-term key: no role,
 	// no session token, no expiry), as the vendor's Lambda role stands for.
@@ -300,6 +303,19 @@ func (s *Stack) MintLogin(subject string, ttl time.Duration) (string, error) {
 		}
 	}
 	return devlogin.Mint(s.HS256.Key, devlogin.Claims{Issuer: s.HS256.Issuer, Audience: s.HS256.Audience, Subject: subject, TTL: ttl})
+}
+
+// MintTenantLogin is MintLogin with the tenant in the claim the hs256
+// verifier's tenantClaim names.
+func (s *Stack) MintTenantLogin(subject, tenant string, ttl time.Duration) (string, error) {
+	if s.HS256 == nil || s.HS256.TenantClaim == "" {
+		return "", errors.New("standin: the template's hs256 verifier has no tenantClaim")
+	}
+	if ttl <= 0 {
+		ttl = s.HS256.MaxTTL
+	}
+	return devlogin.Mint(s.HS256.Key, devlogin.Claims{Issuer: s.HS256.Issuer, Audience: s.HS256.Audience, Subject: subject, TTL: ttl,
+		TenantClaim: s.HS256.TenantClaim, Tenant: tenant})
 }
 
 // WeChatCode is a fresh wx.login code for openid (unionid "union_"+openid).

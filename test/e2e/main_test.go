@@ -35,8 +35,11 @@ var (
 	binDir    string
 	devStack  *standin.Stack // S3Vend-dev: hs256 + oidc, guests, basic flow
 	cnStack   *standin.Stack // S3Vend-prod-cn: cn-north-1, aws-cn, WeChat
-	binaries  = map[string]string{}
-	setupErr  error
+	// rulesStack is S3Vend-rules: a custom access layout with {userId},
+	// {tenant} (hs256 tenantClaim "org") and {identityId}.
+	rulesStack *standin.Stack
+	binaries   = map[string]string{}
+	setupErr   error
 )
 
 func TestMain(m *testing.M) {
@@ -135,6 +138,9 @@ func setup() (func(), error) {
 		return cleanup, err
 	}
 	if cnStack, err = start("S3Vend-prod-cn", "prod-cn"); err != nil {
+		return cleanup, err
+	}
+	if rulesStack, err = start("S3Vend-rules", "rules"); err != nil {
 		return cleanup, err
 	}
 	return cleanup, nil

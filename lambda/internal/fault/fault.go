@@ -35,6 +35,10 @@ var (
 	// ErrVerifierUnavailable: the named verifier is configured but cannot
 	// work yet because its secret field is still empty (503).
 	ErrVerifierUnavailable = errors.New("verifier unavailable")
+	// ErrUnsupportedUserID: the verified user id or tenant cannot be a
+	// session tag value, even escaped (longer than 256 characters), so the
+	// access rules that key objects by it could not work (403).
+	ErrUnsupportedUserID = errors.New("unsupported user id")
 )
 
 // Error is an error with a log-safe message.

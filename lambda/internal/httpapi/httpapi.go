@@ -251,7 +251,7 @@ func (h *Handler) respond(w http.ResponseWriter, res any, err error, out *outcom
 	case vend.Token:
 		out.cacheHit = r.Cached
 		body = wire.TokenResponse{IdentityID: r.IdentityID, Token: r.Token, ExpiresAt: r.ExpiresAt,
-			IdentityPoolID: r.IdentityPoolID, Region: r.Region, LoginKey: r.LoginKey}
+			IdentityPoolID: r.IdentityPoolID, Region: r.Region, LoginKey: r.LoginKey, UserID: r.UserID, Tenant: r.Tenant}
 	case vend.Credentials:
 		out.cacheHit = r.Cached
 		body = credentialsResponse(r)
@@ -280,7 +280,7 @@ type guestCredentials vend.Credentials
 
 func credentialsResponse(c vend.Credentials) wire.CredentialsResponse {
 	return wire.CredentialsResponse{IdentityID: c.IdentityID, AccessKeyID: c.AccessKeyID,
-		SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expiration: c.Expiration}
+		SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expiration: c.Expiration, UserID: c.UserID, Tenant: c.Tenant}
 }
 
 // errorFor maps the core's sentinel errors to the error table (package
@@ -299,6 +299,8 @@ func errorFor(err error) *wire.Error {
 		return wire.ErrNotFound
 	case errors.Is(err, fault.ErrBasicFlowDisabled):
 		return wire.ErrBasicFlowOff
+	case errors.Is(err, fault.ErrUnsupportedUserID):
+		return wire.ErrUnsupportedUserID
 	case errors.Is(err, fault.ErrVerifierUnavailable):
 		return wire.ErrVerifierUnavailable
 	case errors.Is(err, fault.ErrRateLimited):

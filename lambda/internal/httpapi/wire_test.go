@@ -207,6 +207,7 @@ func TestClientReadsEveryError(t *testing.T) {
 		wire.ErrUnreadableBody:      {edit: func(r *http.Request) { r.Body = io.NopCloser(failingReader{}) }},
 		wire.ErrUnknownProvider:     {call: func(ctx context.Context, v *client.Vendor) error { _, err := v.Token(ctx, "nope", "c"); return err }},
 		wire.ErrInvalidCredential:   {core: upstream(fault.New(fault.ErrInvalidCredential, "bad signature", nil))},
+		wire.ErrUnsupportedUserID:   {core: upstream(fault.New(fault.ErrUnsupportedUserID, "too long", nil))},
 		wire.ErrRateLimited:         {core: upstream(fault.New(fault.ErrRateLimited, "", nil))},
 		wire.ErrVerifierUnavailable: {core: upstream(fault.New(fault.ErrVerifierUnavailable, "no secret", nil))},
 		wire.ErrUpstreamThrottled:   {core: upstream(fault.New(fault.ErrThrottled, "", nil))},
