@@ -10,4 +10,4 @@ export { fromS3Vend, DEFAULT_REFRESH_WINDOW_MS } from "./provider.js";
 export { VendorError } from "./vendor.js";
 export { VENDOR_ERROR_CODES } from "./codes.js";
 export { privateKey, protectedKey, publicKey, privatePrefix, protectedPrefix } from "./keys.js";
-export { parseAccessRules, key, keyPrefix, matchRule, AccessRuleError, DEFAULT_ACCESS_RULES } from "./rules.js";
+export { parseAccessRules, key, keyPrefix, AccessRuleError, DEFAULT_ACCESS_RULES } from "./rules.js";

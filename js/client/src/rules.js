@@ -97,22 +97,19 @@ const malformed = (where, msg, rule) => new AccessRuleError("malformed_rules", `
  */
 function checkPath(path) {
   if (path.length > MAX_PATH) return `must be at most ${MAX_PATH} characters`;
-  if (path.length < 3 || path.slice(-2) !== "/*") return `must end in "/*" (any key below it), such as "avatars/{userId}/*"`;
+  if (path.length < 3 || path.slice(-2) !== "/*") return `must end in "/*"`;
   /** @type {string[]} */
   const seen = [];
   const segs = path.slice(0, -2).split("/");
   for (let i = 0; i < segs.length; i++) {
     const s = segs[i];
     if (s in PLACEHOLDERS) {
-      if (i === 0) return `must start with a literal segment, such as "users/{userId}/*"`;
+      if (i === 0) return "must start with a literal segment";
       if (seen.indexOf(s) >= 0) return `${s} appears twice`;
       seen.push(s);
-    } else if (/[{}]/.test(s)) {
-      return `segment ${q(s)}: the placeholders are {identityId}, {userId} and {tenant}, each a whole segment`;
-    } else if (s === "" || s === "." || s === "..") {
-      return `no empty, "." or ".." segment`;
-    } else if (!LITERAL.test(s)) {
-      return `segment ${q(s)} may contain only letters, digits and !_.'()- (S3's safe characters without *)`;
+    } else if (!LITERAL.test(s) || s === "." || s === "..") {
+      // Also an unknown placeholder, "{user}": "{" and "}" are not literal characters.
+      return `segment ${q(s)} is neither a placeholder (${Object.keys(PLACEHOLDERS).join(", ")}) nor a literal of letters, digits and !_.'()- other than "." and ".."`;
     }
   }
   return "";
@@ -138,10 +135,10 @@ export function parseAccessRules(value) {
     try {
       doc = JSON.parse(value);
     } catch {
-      throw malformed("", "is not JSON: pass the stack's AccessRules output as it is");
+      throw malformed("", "is not JSON");
     }
   } else if (!Array.isArray(value)) {
-    throw new TypeError("parseAccessRules: pass the stack's AccessRules output (a JSON string) or its decoded array");
+    throw new TypeError("parseAccessRules: value must be the AccessRules output (a JSON string) or its decoded array");
   }
   if (!Array.isArray(doc)) throw malformed("", "must be a JSON array of rules");
   if (doc.length === 0) throw malformed("", "lists no rule");
@@ -150,11 +147,11 @@ export function parseAccessRules(value) {
   doc.forEach((/** @type {any} */ item, /** @type {number} */ i) => {
     const named = item !== null && typeof item === "object" && typeof item.name === "string" ? item.name : "";
     const where = `[${i}]${named ? ` (${named})` : ""}`;
-    if (item === null || typeof item !== "object" || Array.isArray(item)) throw malformed(where, "a rule is an object of name, path and subjects");
+    if (item === null || typeof item !== "object" || Array.isArray(item)) throw malformed(where, "a rule must be an object");
     for (const k of Object.keys(item)) {
-      if (FIELDS.indexOf(k) < 0) throw malformed(where, `unknown field ${q(k)}: a rule has name, path, acknowledgeUnconfinedWrites and the subjects ${SUBJECTS.join(", ")}`, named);
+      if (FIELDS.indexOf(k) < 0) throw malformed(where, `unknown field ${q(k)} (known: ${FIELDS.join(", ")})`, named);
     }
-    if (!NAME.test(named) || named.length > 32) throw malformed(where, "name must be 1-32 characters: lower-case letters and digits, words joined by single hyphens", named);
+    if (!NAME.test(named) || named.length > 32) throw malformed(where, "name must be lower-case words joined by hyphens, at most 32 characters", named);
     if (out.some((r) => r.name === named)) throw malformed(where, `name ${q(named)} is used by an earlier rule`, named);
     if (typeof item.path !== "string") throw malformed(where, "path must be a string", named);
     const bad = checkPath(item.path);
@@ -165,12 +162,12 @@ export function parseAccessRules(value) {
       const acts = item[s];
       if (acts === undefined || acts === null) continue;
       if (!Array.isArray(acts) || acts.some((a, k) => ACTIONS.indexOf(a) < 0 || acts.indexOf(a) !== k)) {
-        throw malformed(where, `${s} must be a list of distinct actions (${ACTIONS.join(", ")})`, named);
+        throw malformed(where, `${s} must list distinct actions (${ACTIONS.join(", ")})`, named);
       }
       if (acts.length > 0) rule[s] = Object.freeze(acts.slice());
     }
     const ack = item.acknowledgeUnconfinedWrites;
-    if (ack !== undefined && ack !== null && typeof ack !== "boolean") throw malformed(where, "acknowledgeUnconfinedWrites must be true or false", named);
+    if (ack !== undefined && ack !== null && typeof ack !== "boolean") throw malformed(where, "acknowledgeUnconfinedWrites must be a boolean", named);
     if (ack === true) rule.acknowledgeUnconfinedWrites = true;
     out.push(/** @type {AccessRule} */ (Object.freeze(rule)));
   });
@@ -194,8 +191,8 @@ export const DEFAULT_ACCESS_RULES = /* @__PURE__ */ parseAccessRules([
  * @param {unknown} name
  */
 function ruleNamed(fn, rules, name) {
-  if (!Array.isArray(rules)) throw new TypeError(`${fn}: rules must be parseAccessRules(outputs.AccessRules) or DEFAULT_ACCESS_RULES`);
-  if (typeof name !== "string") throw new TypeError(`${fn}: rule must be a rule's name (a string)`);
+  if (!Array.isArray(rules)) throw new TypeError(`${fn}: rules must be parseAccessRules' result`);
+  if (typeof name !== "string") throw new TypeError(`${fn}: rule must be a string`);
   const r = /** @type {AccessRules} */ (rules).find((x) => x.name === name);
   if (!r) throw new AccessRuleError("unknown_rule", `no access rule ${q(name)} (the stack's AccessRules output)`, name);
   return r;
@@ -215,7 +212,7 @@ function ruleNamed(fn, rules, name) {
  */
 export function keyPrefix(rules, rule, identity) {
   const r = ruleNamed("keyPrefix", rules, rule);
-  if (identity === null || typeof identity !== "object") throw new TypeError("keyPrefix: identity must be an object of identityId, userId and tenant (credentials.identity())");
+  if (identity === null || typeof identity !== "object") throw new TypeError("keyPrefix: identity must be an object (credentials.identity())");
   let out = "";
   for (const seg of r.path.slice(0, -2).split("/")) {
     if (!(seg in PLACEHOLDERS)) {
@@ -255,21 +252,4 @@ export function key(rules, rule, identity, name) {
   const n = name.replace(/^\/+/, "");
   if (n === "") throw new AccessRuleError("empty_name", `access rule ${q(rule)}: empty object name`, rule);
   return prefix + n;
-}
-
-/**
- * matchRule is the name of the rule whose path covers key (literal segments
- * equal, each placeholder one non-empty segment, something below), or
- * undefined. The stack refuses overlapping rules, so at most one matches.
- * @param {AccessRules} rules
- * @param {string} key
- * @returns {string | undefined}
- */
-export function matchRule(rules, key) {
-  const k = key.split("/");
-  const r = rules.find((x) => {
-    const segs = x.path.slice(0, -2).split("/");
-    return k.length > segs.length && k[segs.length] !== "" && segs.every((s, i) => (s in PLACEHOLDERS ? k[i] !== "" : s === k[i]));
-  });
-  return r && r.name;
 }

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { parseAccessRules, key, keyPrefix, matchRule, AccessRuleError, DEFAULT_ACCESS_RULES, privateKey, protectedKey, publicKey } from "../src/index.js";
+import { parseAccessRules, key, keyPrefix, AccessRuleError, DEFAULT_ACCESS_RULES, privateKey, protectedKey, publicKey } from "../src/index.js";
 
 // The AccessRules outputs of the synthesized S3Vend-rules and S3Vend-dev stacks (golden snapshots).
 /** @param {string} stack */
@@ -69,23 +69,23 @@ test("a malformed AccessRules value is an AccessRuleError naming the rule and th
     ["{", /AccessRules: is not JSON/],
     ['{"name":"x"}', /AccessRules: must be a JSON array of rules/],
     ["[]", /AccessRules: lists no rule/],
-    ["[1]", /AccessRules\[0\]: a rule is an object/],
-    [rule({ owners: ["get"] }), /AccessRules\[1\] \(bad\): unknown field "owners": a rule has name, path, acknowledgeUnconfinedWrites and the subjects anonymous, guest, authenticated, owner, tenant/],
-    [rule({ owner: "get" }), /AccessRules\[1\] \(bad\): owner must be a list of distinct actions \(get, list, put, delete\)/],
-    [rule({ owner: ["read"] }), /owner must be a list of distinct actions/],
-    [rule({ owner: ["get", "get"] }), /owner must be a list of distinct actions/],
-    [rule({ acknowledgeUnconfinedWrites: "yes" }), /acknowledgeUnconfinedWrites must be true or false/],
+    ["[1]", /AccessRules\[0\]: a rule must be an object/],
+    [rule({ owners: ["get"] }), /AccessRules\[1\] \(bad\): unknown field "owners" \(known: name, path, anonymous, guest, authenticated, owner, tenant, acknowledgeUnconfinedWrites\)/],
+    [rule({ owner: "get" }), /AccessRules\[1\] \(bad\): owner must list distinct actions \(get, list, put, delete\)/],
+    [rule({ owner: ["read"] }), /owner must list distinct actions/],
+    [rule({ owner: ["get", "get"] }), /owner must list distinct actions/],
+    [rule({ acknowledgeUnconfinedWrites: "yes" }), /acknowledgeUnconfinedWrites must be a boolean/],
     [rule({ name: "ok" }), /AccessRules\[1\] \(ok\): name "ok" is used by an earlier rule/],
-    [rule({ name: "Bad" }), /AccessRules\[1\] \(Bad\): name must be 1-32 characters/],
+    [rule({ name: "Bad" }), /AccessRules\[1\] \(Bad\): name must be lower-case words joined by hyphens/],
     [rule({ name: 7 }), /AccessRules\[1\]: name must be/],
     [rule({ path: 7 }), /path must be a string/],
-    [rule({ path: "bad/{userId}" }), /path "bad\/\{userId\}": must end in "\/\*"/],
+    [rule({ path: "bad/{userId}" }), /path "bad\/\{userId\}": must end in "\/\*"$/],
     [rule({ path: "{userId}/*" }), /must start with a literal segment/],
-    [rule({ path: "a/{user}/*" }), /segment "\{user\}": the placeholders are/],
+    [rule({ path: "a/{user}/*" }), /segment "\{user\}" is neither a placeholder \(\{identityId\}, \{userId\}, \{tenant\}\) nor a literal/],
     [rule({ path: "a/{userId}/{userId}/*" }), /\{userId\} appears twice/],
-    [rule({ path: "a//*" }), /no empty, "\." or "\.\." segment/],
-    [rule({ path: "a/../*" }), /no empty/],
-    [rule({ path: "a b/*" }), /segment "a b" may contain only/],
+    [rule({ path: "a//*" }), /segment "" is neither/],
+    [rule({ path: "a/../*" }), /segment "\.\." is neither/],
+    [rule({ path: "a b/*" }), /segment "a b" is neither/],
     [rule({ path: `a/${"x".repeat(130)}/*` }), /must be at most 128 characters/],
   ];
   for (const [value, want] of cases) {
@@ -96,15 +96,4 @@ test("a malformed AccessRules value is an AccessRuleError naming the rule and th
   // null and empty subjects are absent (Go omits them); only true is kept.
   assert.equal(JSON.stringify(parseAccessRules(rule({ guest: null, tenant: [], acknowledgeUnconfinedWrites: false }))), rule({}));
   assert.equal(JSON.stringify(parseAccessRules(rule({ acknowledgeUnconfinedWrites: true }))), rule({ acknowledgeUnconfinedWrites: true }));
-});
-
-test("matchRule: the rule a full key falls under", () => {
-  assert.equal(matchRule(rules, "avatars/backend:bob/me.jpg"), "avatars");
-  assert.equal(matchRule(rules, "members/t/u/a/b"), "members");
-  assert.equal(matchRule(rules, "shared/x"), "shared");
-  for (const k of ["avatars/backend:bob/", "avatars//x", "avatars/x", "members/t/u", "other/x", "shared/", "", "avatars"]) {
-    assert.equal(matchRule(rules, k), undefined, k);
-  }
-  assert.equal(matchRule(DEFAULT_ACCESS_RULES, "private/eu-west-1:1/a"), "private");
-  assert.equal(matchRule(DEFAULT_ACCESS_RULES, "public/a"), "public");
 });
