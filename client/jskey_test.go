@@ -77,6 +77,8 @@ func TestJSKeyMatchesGo(t *testing.T) {
 			{Name: "lit", Path: "l_1/(x)/'y'!/*", Authenticated: []contract.Action{contract.ActionGet, contract.ActionList}},
 			{Name: "t2-x", Path: "t/{tenant}/*", Tenant: []contract.Action{contract.ActionPut}, Anonymous: []contract.Action{contract.ActionGet}},
 			{Name: "drop", Path: "drop/*", Authenticated: []contract.Action{contract.ActionPut}, AcknowledgeUnconfinedWrites: true},
+			// Literals that are names of JavaScript's Object.prototype.
+			{Name: "proto", Path: "constructor/toString/__proto__/{userId}/hasOwnProperty/*", Owner: []contract.Action{contract.ActionGet}},
 		}.JSON(),
 	}
 	rules := map[string]contract.Rules{}

@@ -12,6 +12,12 @@
 
 /** The placeholders of rule paths and the identity field each takes its value from. */
 const PLACEHOLDERS = /** @type {const} */ ({ "{identityId}": "identityId", "{userId}": "userId", "{tenant}": "tenant" });
+/**
+ * Whether a path segment is a placeholder: an own key of PLACEHOLDERS, not
+ * "constructor" or "__proto__", which are valid literals.
+ * @param {string} s
+ */
+const isPlaceholder = (s) => Object.prototype.hasOwnProperty.call(PLACEHOLDERS, s);
 const SOURCES = {
   "{identityId}": "the identity id",
   "{userId}": "the vendor's userId",
@@ -103,7 +109,7 @@ function checkPath(path) {
   const segs = path.slice(0, -2).split("/");
   for (let i = 0; i < segs.length; i++) {
     const s = segs[i];
-    if (s in PLACEHOLDERS) {
+    if (isPlaceholder(s)) {
       if (i === 0) return "must start with a literal segment";
       if (seen.indexOf(s) >= 0) return `${s} appears twice`;
       seen.push(s);
@@ -215,7 +221,7 @@ export function keyPrefix(rules, rule, identity) {
   if (identity === null || typeof identity !== "object") throw new TypeError("keyPrefix: identity must be an object (credentials.identity())");
   let out = "";
   for (const seg of r.path.slice(0, -2).split("/")) {
-    if (!(seg in PLACEHOLDERS)) {
+    if (!isPlaceholder(seg)) {
       out += seg + "/";
       continue;
     }

@@ -41,6 +41,12 @@ test("the default layout is the dev stack's output, and its keys are the key hel
   assert.equal(key(DEFAULT_ACCESS_RULES, "public", id, "a.txt"), publicKey("a.txt"));
 });
 
+test("literals named like Object.prototype's properties are literals, not placeholders", () => {
+  const odd = parseAccessRules([{ name: "odd", path: "constructor/__proto__/{userId}/toString/*", owner: ["get"] }]);
+  assert.equal(key(odd, "odd", { userId: "u" }, "x"), "constructor/__proto__/u/toString/x");
+  assert.throws(() => key(odd, "constructor", { userId: "u" }, "x"), { code: "unknown_rule" });
+});
+
 test("refusals are AccessRuleErrors with Go's client.Key messages", () => {
   assert.throws(() => key(rules, "nope", alice, "x"), { name: "AccessRuleError", code: "unknown_rule", rule: "nope", message: `no access rule "nope" (the stack's AccessRules output)` });
   assert.throws(() => key(rules, "teams", { identityId: alice.identityId, userId: alice.userId }, "x"), {

@@ -182,7 +182,7 @@ export function createClient (opts) {
     if (a.rule !== undefined && a.visibility !== undefined) throw invalidArgument('rule and visibility are exclusive: a visibility names the rule of that name')
     if (a.rule === undefined) {
       const v = a.visibility === undefined ? 'private' : a.visibility
-      if (!VISIBILITIES[v]) throw invalidArgument('visibility must be "private" (the default), "protected" or "public"; name other rules with rule')
+      if (!Object.prototype.hasOwnProperty.call(VISIBILITIES, v)) throw invalidArgument('visibility must be "private" (the default), "protected" or "public"; name other rules with rule')
       return /** @type {string} */ (v)
     }
     if (typeof a.rule !== 'string' || !rules.some(function (r) { return r.name === a.rule })) {
