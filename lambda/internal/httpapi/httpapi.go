@@ -266,6 +266,12 @@ func errorFor(err error) *apiError {
 		return errNotFound
 	case errors.Is(err, fault.ErrBasicFlowDisabled):
 		return errBasicFlowOff
+	case errors.Is(err, fault.ErrRevoked):
+		return &apiError{http.StatusForbidden, contract.CodeUserRevoked, "This account has been suspended by the app's operator."}
+	case errors.Is(err, fault.ErrQuotaExceeded):
+		return &apiError{http.StatusForbidden, contract.CodeQuotaExceeded, "The upload would exceed your storage quota; delete objects to free space."}
+	case errors.Is(err, fault.ErrRevocationUnavailable):
+		return &apiError{http.StatusServiceUnavailable, contract.CodeRevocationUnavailable, "The account check is temporarily unavailable; retry later."}
 	case errors.Is(err, fault.ErrVerifierUnavailable):
 		return &apiError{http.StatusServiceUnavailable, "verifier_unavailable", "This login provider is not set up yet; retry later."}
 	case errors.Is(err, fault.ErrRateLimited):

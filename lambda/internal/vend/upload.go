@@ -162,6 +162,13 @@ func (s *Service) Upload(ctx context.Context, req UploadRequest) (Upload, error)
 		return Upload{}, err
 	}
 	it, creds := e.it, e.creds
+	if err := s.admit(ctx, "", it.IdentityID); err != nil {
+		return Upload{}, err
+	}
+	key := prefix + it.IdentityID + "/" + req.Name
+	if err := s.checkQuota(ctx, it.IdentityID, key, req.Size); err != nil {
+		return Upload{}, err
+	}
 	start := s.cfg.Now()
 	// The form must not outlive the credentials that signed it (S3 would
 	// refuse it then anyway); keep a second of margin for the signing time.
@@ -171,7 +178,6 @@ func (s *Service) Upload(ctx context.Context, req UploadRequest) (Upload, error)
 	if expires < time.Second {
 		return Upload{}, fault.New(fault.ErrUpstream, "GetCredentialsForIdentity: credentials expire too soon", nil)
 	}
-	key := prefix + it.IdentityID + "/" + req.Name
 	post, err := s.posts.PresignPost(ctx, creds, PostInput{
 		Bucket:      s.cfg.Upload.Bucket,
 		Key:         key,

@@ -92,6 +92,8 @@ type Config struct {
 	// ShedWindow is how long developer-token calls are refused after Cognito
 	// throttled one (default DefaultShedWindow; negative: never).
 	ShedWindow time.Duration
+	// Abuse is revocation and quota (abuse.go); the zero value is off.
+	Abuse AbuseConfig
 }
 
 // Token is the result of POST /v1/token.
@@ -160,6 +162,9 @@ func New(cfg Config, verifiers []verify.Verifier, cognito Cognito, sts STS, post
 	if cfg.ShedWindow > 0 {
 		s.shed = newShedder(cfg.ShedWindow)
 	}
+	if v, ok := cfg.Abuse.Admission.(interface{ OnRevoked(func([]string)) }); ok {
+		v.OnRevoked(s.dropCached)
+	}
 	return s
 }
 
@@ -185,6 +190,9 @@ func (s *Service) Token(ctx context.Context, provider, credential string) (Token
 	}
 	it, expires, hit, err := s.developerToken(ctx, user)
 	if err != nil {
+		return Token{}, err
+	}
+	if err := s.admit(ctx, "", it.IdentityID); err != nil {
 		return Token{}, err
 	}
 	return Token{
@@ -223,6 +231,9 @@ func (s *Service) Credentials(ctx context.Context, provider, credential string) 
 		}}, nil
 	})
 	if err != nil {
+		return Credentials{}, err
+	}
+	if err := s.admit(ctx, "", e.it.IdentityID); err != nil {
 		return Credentials{}, err
 	}
 	return Credentials{
@@ -283,6 +294,9 @@ func (s *Service) guestToken(ctx context.Context, identityID string) (IdentityTo
 	} else if !ValidIdentityID(identityID, s.cfg.Region) {
 		return IdentityToken{}, fault.New(fault.ErrInvalidCredential, "malformed identity id", nil)
 	}
+	if err := s.admit(ctx, "", identityID); err != nil {
+		return IdentityToken{}, err
+	}
 	it, err := s.cognito.OpenIDToken(ctx, identityID)
 	if err != nil {
 		if errors.Is(err, fault.ErrIdentityRejected) {
@@ -294,7 +308,8 @@ func (s *Service) guestToken(ctx context.Context, identityID string) (IdentityTo
 }
 
 // verifyUser verifies the credential with the named verifier and returns the
-// namespaced user id (UserID). Every request is verified, cache or not.
+// namespaced user id (UserID). Every request is verified, cache or not, and
+// then admitted: a revoked user is refused here, before any cache lookup.
 func (s *Service) verifyUser(ctx context.Context, provider, credential string) (string, error) {
 	v, ok := s.verifiers[provider]
 	if !ok {
@@ -304,7 +319,11 @@ func (s *Service) verifyUser(ctx context.Context, provider, credential string) (
 	if err != nil {
 		return "", err
 	}
-	return UserID(provider, id), nil
+	user := UserID(provider, id)
+	if err := s.admit(ctx, user); err != nil {
+		return "", err
+	}
+	return user, nil
 }
 
 // developerToken returns user's Cognito identity and token and its expiry,
