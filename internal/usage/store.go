@@ -70,6 +70,24 @@ type Result struct {
 	Applied int // changes that moved an object's state forward
 	Stale   int // duplicates and out-of-order changes (an older or equal sequencer), dropped
 	Retries int // transactions retried after a concurrent writer won
+	// Deltas are the changes of each identity's totals (for the
+	// metering function's log, which the dashboard's top-users rule reads).
+	Deltas map[string]Totals
+}
+
+func (r *Result) add(o Result) {
+	r.Applied += o.Applied
+	r.Stale += o.Stale
+	r.Retries += o.Retries
+	for id, d := range o.Deltas {
+		if r.Deltas == nil {
+			r.Deltas = map[string]Totals{}
+		}
+		t := r.Deltas[id]
+		t.Bytes += d.Bytes
+		t.Objects += d.Objects
+		r.Deltas[id] = t
+	}
 }
 
 func pk(identityID string) string { return "id#" + identityID }
@@ -122,9 +140,7 @@ func (s *Store) Apply(ctx context.Context, changes []Change) (Result, error) {
 	}
 	for _, g := range append(groups, inOrder...) {
 		r, err := s.applyIdentity(ctx, g[0].IdentityID, g)
-		res.Applied += r.Applied
-		res.Stale += r.Stale
-		res.Retries += r.Retries
+		res.add(r)
 		if err != nil {
 			return res, err
 		}
@@ -224,6 +240,9 @@ func (s *Store) applyIdentity(ctx context.Context, id string, cs []Change) (Resu
 		if err == nil {
 			res.Applied += applied
 			res.Stale += stale
+			if dBytes != 0 || dObjects != 0 {
+				res.Deltas = map[string]Totals{id: {Bytes: dBytes, Objects: dObjects}}
+			}
 			return res, nil
 		}
 		if !retryable(err) || attempt >= maxAttempts {
