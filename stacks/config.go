@@ -91,6 +91,9 @@ type EnvConfig struct {
 	Alarms AlarmsConfig           // alarms, alarm topic and dashboard (config_alarms.go); on by default
 	Cache  contract.CacheSettings // the vendor's per-instance reuse cache, validated, defaults applied
 	Quota  QuotaConfig            // Cognito quotas the default throttle is derived from
+	// UserQuota is the per-user storage quota ("userQuota"; off by default,
+	// docs/abuse-control.md); distinct from Quota, Cognito's request quota.
+	UserQuota contract.UserQuota
 }
 
 // QuotaConfig is the "quota" key: the account's Cognito Identity quota for
@@ -145,6 +148,13 @@ type rawEnv struct {
 	Alarms                *rawAlarms          `json:"alarms"`
 	Cache                 *rawCache           `json:"cache"`
 	Quota                 *rawQuota           `json:"quota"`
+	UserQuota             *rawUserQuota       `json:"userQuota"`
+}
+
+// rawUserQuota is the "userQuota" key: per-user storage limits.
+type rawUserQuota struct {
+	MaxBytes   *int64 `json:"maxBytes"`
+	MaxObjects *int64 `json:"maxObjects"`
 }
 
 // rawCache is the "cache" key: the token vendor's reuse cache.
@@ -446,6 +456,7 @@ func (v *validator) env(name string, msg json.RawMessage) EnvConfig {
 
 	v.cache(&e, r.Cache)
 	v.quota(&e, r.Quota)
+	v.userQuota(&e, r.UserQuota)
 	e.ThrottleRate, e.ThrottleBurst = deriveThrottle(e.Quota)
 	if t := r.Throttle; t != nil {
 		if t.RateLimit != nil {
@@ -806,6 +817,34 @@ func (v *validator) cache(e *EnvConfig, r *rawCache) {
 		v.fail("cache.minRemaining", "%s must be shorter than tokenDuration (%s), or the cache never serves a token; lower it or set \"enabled\": false", norm.MinRemaining, e.TokenDuration)
 	}
 	e.Cache = norm
+}
+
+// userQuota validates the "userQuota" key: at least one limit, each in the
+// contract's range (the vendor checks the same at start-up).
+func (v *validator) userQuota(e *EnvConfig, r *rawUserQuota) {
+	if r == nil {
+		return
+	}
+	var q contract.UserQuota
+	if r.MaxBytes != nil {
+		q.MaxBytes = *r.MaxBytes
+	}
+	if r.MaxObjects != nil {
+		q.MaxObjects = *r.MaxObjects
+	}
+	if r.MaxBytes != nil && *r.MaxBytes == 0 || r.MaxObjects != nil && *r.MaxObjects == 0 {
+		v.fail("userQuota", "a limit of 0 is not \"no limit\": omit the key (maxBytes or maxObjects) instead")
+		return
+	}
+	if !q.Enabled() {
+		v.fail("userQuota", "set maxBytes (bytes per user) or maxObjects (objects per user), or remove the key for no quota")
+		return
+	}
+	if err := q.Check(); err != nil {
+		v.failContract("userQuota", err)
+		return
+	}
+	e.UserQuota = q
 }
 
 // quota validates the "quota" key.

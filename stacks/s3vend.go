@@ -4,6 +4,7 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -32,6 +33,7 @@ type S3VendStack struct {
 	TokenVendor  *infra.TokenVendor
 	Edge         *infra.Edge       // nil unless edge.enabled
 	Monitoring   *infra.Monitoring // nil with "alarms": {"enabled": false}
+	Abuse        *infra.AbuseControl
 }
 
 // NewS3VendStack composes the constructs of one environment.
@@ -99,6 +101,21 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 		Retain:                e.Retain,
 	})
 
+	roles := []awsiam.IRole{s.IdentityPool.AuthenticatedRole}
+	if r := s.IdentityPool.UnauthenticatedRole; r != nil {
+		roles = append(roles, r)
+	}
+	s.Abuse = infra.NewAbuseControl(stack, "AbuseControl", infra.AbuseControlProps{
+		Build:        infra.GoBuild{ModuleDir: props.ModuleDir, Package: "./lambda/cmd/metering", SourceDir: "lambda"},
+		Bucket:       s.Bucket.Bucket,
+		Vendor:       s.TokenVendor,
+		Roles:        roles,
+		PoolArn:      s.IdentityPool.PoolArn,
+		Quota:        e.UserQuota,
+		LogRetention: e.LogRetention,
+		Retain:       e.Retain,
+	})
+
 	if e.Edge.Enabled {
 		s.Edge = infra.NewEdge(stack, "Edge", infra.EdgeProps{Api: s.TokenVendor.Api, WebACLArn: props.EdgeACLArn})
 	}
@@ -145,6 +162,11 @@ func (s *S3VendStack) outputs(e EnvConfig) {
 	}
 	if s.TokenVendor.Secret != nil {
 		out("VerifierSecretArn", "Secret holding wechatAppSecret (set it) and hs256Key (generated; share with your backend)", s.TokenVendor.Secret.SecretArn())
+	}
+	out("RevocationsTableName", "Revocation table (s3vend admin revoke, unrevoke, revoked)", s.Abuse.Revocations.TableName())
+	out("OperatorPolicyArn", "Managed policy for s3vend admin: attach it to your operators (never to CI)", s.Abuse.Operator.ManagedPolicyArn())
+	if s.Abuse.Usage != nil {
+		out("UsageTableName", "Per-user usage table (s3vend admin usage)", s.Abuse.Usage.TableName())
 	}
 	if m := s.Monitoring; m != nil {
 		out("AlarmTopicArn", "SNS topic of the alarms (README: Runbook); subscribe more endpoints here", m.Topic.TopicArn())
