@@ -24,6 +24,9 @@ type S3Options struct {
 	// MaxObjectBytes bounds one object (default 64 MiB); larger uploads get
 	// EntityTooLarge.
 	MaxObjectBytes int64
+	// SendEvent delivers an event notification to a queue (by logical id)
+	// for the template's bucket notifications (s3_notify.go); nil sends none.
+	SendEvent func(queue string, body []byte) error
 }
 
 // S3 is an in-memory, path-style S3 endpoint for the model's one bucket
@@ -40,9 +43,13 @@ type S3 struct {
 	now      func() time.Time
 	maxBytes int64
 
+	notifications []QueueNotification
+	sendEvent     func(queue string, body []byte) error
+
 	mu      sync.Mutex
 	objects map[string]*s3Object
 	uploads map[string]*s3Upload // by upload id
+	seq     uint64               // the bucket's change counter (sequencers)
 }
 
 var _ http.Handler = (*S3)(nil)
@@ -81,6 +88,10 @@ func NewS3(opts S3Options) (*S3, error) {
 		model: opts.Model, sessions: opts.Sessions, az: az, cors: cors,
 		now: opts.Now, maxBytes: opts.MaxObjectBytes,
 		objects: map[string]*s3Object{}, uploads: map[string]*s3Upload{},
+		sendEvent: opts.SendEvent,
+	}
+	if opts.SendEvent != nil {
+		s.notifications = S3NotificationsFromTemplate(opts.Model.Template(), opts.Model.BucketLogicalID())
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -100,7 +111,7 @@ func (s *S3) PutObject(key string, body []byte, contentType string) {
 	if contentType == "" {
 		contentType = defaultContentType
 	}
-	s.store(key, &s3Object{body: append([]byte(nil), body...), contentType: contentType})
+	s.store(key, &s3Object{body: append([]byte(nil), body...), contentType: contentType}, "")
 }
 
 // Object returns a stored object's bytes and content type.
@@ -124,7 +135,9 @@ func (s *S3) Keys() []string {
 // defaultContentType is what S3 stores when a PUT carries no Content-Type.
 const defaultContentType = "binary/octet-stream"
 
-func (s *S3) store(key string, o *s3Object) {
+// store saves o under key; a client write (eventName such as
+// "ObjectCreated:Put", "" for seed data) is notified.
+func (s *S3) store(key string, o *s3Object, eventName string) {
 	if o.etag == "" {
 		o.etag = md5ETag(o.body)
 	}
@@ -132,8 +145,12 @@ func (s *S3) store(key string, o *s3Object) {
 		o.modified = s.now().UTC().Truncate(time.Second)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.objects[key] = o
+	seq := s.nextSequencerLocked()
+	s.mu.Unlock()
+	if eventName != "" {
+		s.notify(s3Change{eventName: eventName, key: key, size: int64(len(o.body)), etag: o.etag, sequencer: seq})
+	}
 }
 
 // s3Request is one request being served.

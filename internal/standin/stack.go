@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/s3vend/s3vend/client/devlogin"
+	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/internal/accessmatrix"
 )
 
@@ -25,6 +26,14 @@ type StackOptions struct {
 	VendorBinary string         // the token vendor for this host; "" builds it into WorkDir
 	WorkDir      string         // CA, secrets file; "" is a temporary directory removed by Close
 	VendorLog    io.Writer      // the vendor's JSON logs; nil discards them
+	// DynamoDB is a DynamoDB-compatible engine's endpoint (internal/dynamotest)
+	// for the template's tables (abuse.go); "" runs without abuse control.
+	DynamoDB string
+	// MeteringBinary is the metering function for this host; "" builds it.
+	MeteringBinary string
+	// RevocationRefresh overrides the vendor's revocation refresh interval
+	// (S3VEND_REVOCATION_REFRESH_SECONDS; tests use 1 s).
+	RevocationRefresh time.Duration
 }
 
 // HS256Login is the template's hs256 verifier and its local key.
@@ -44,12 +53,17 @@ type Stack struct {
 	Cognito  *Cognito
 	STS      *STS
 	WeChat   *WeChat
+	SQS      *SQS // the template's queues (abuse.go)
 
 	Region, Partition, BucketName, IdentityPoolID, LoginKey string
 	// Service URLs, without a trailing slash. S3 is path-style
 	// (S3URL/<bucket>/<key>); VendorURL is the API Gateway stand-in, so the
 	// token endpoint is VendorURL + "/v1/token".
-	S3URL, CognitoURL, STSURL, WeChatURL, VendorURL string
+	S3URL, CognitoURL, STSURL, WeChatURL, VendorURL, SQSURL string
+	// AbuseControl: the vendor checks revocations (and quotas) against the
+	// engine's tables, named in Tables; false without StackOptions.DynamoDB.
+	AbuseControl bool
+	Tables       []string
 
 	CAFile               string
 	DeveloperAccessKeyID string      // the vendor's static developer key (its secret stays inside)
@@ -57,10 +71,12 @@ type Stack struct {
 	HS256                *HS256Login // nil when the template has no hs256 verifier
 	WeChatProvider       string      // the wechat verifier's name; "" when none
 
-	ca      *CA
-	servers []*Server
-	vendor  *vendorProcess
-	tmpDir  string
+	ca            *CA
+	servers       []*Server
+	vendor        *vendorProcess
+	metering      *vendorProcess
+	meteringQueue string
+	tmpDir        string
 }
 
 // StartStack starts every stand-in and the vendor; Close stops them.
@@ -87,6 +103,18 @@ func StartStack(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 	}
 	if err := s.startServices(o); err != nil {
 		return nil, err
+	}
+	if o.DynamoDB != "" {
+		if err := s.createTables(ctx, o.DynamoDB); err != nil {
+			return nil, err
+		}
+		s.AbuseControl = true
+		if vars, queue, ok := meteringFunction(s.Model.Template()); ok {
+			s.meteringQueue = queue
+			if err := s.startMetering(ctx, o, vars, queue); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if err := s.startVendor(ctx, o); err != nil {
 		return nil, err
@@ -129,14 +157,15 @@ func (s *Stack) startServices(o StackOptions) error {
 	if s.STS, err = NewSTS(STSOptions{Model: s.Model, Sessions: s.Sessions, Cognito: s.Cognito}); err != nil {
 		return err
 	}
-	if s.S3, err = NewS3(S3Options{Model: s.Model, Sessions: s.Sessions, Node: o.Node}); err != nil {
+	s.SQS = NewSQS(s.Sessions, s.Region, s.Model.Account(), SQSQueuesFromTemplate(s.Model.Template()))
+	if s.S3, err = NewS3(S3Options{Model: s.Model, Sessions: s.Sessions, Node: o.Node, SendEvent: s.SQS.Send}); err != nil {
 		return err
 	}
 	s.S3.PutObject("public/hello.txt", []byte("hello from s3vend"), "text/plain")
 	for _, svc := range []struct {
 		h   http.Handler
 		url *string
-	}{{s.Cognito, &s.CognitoURL}, {s.STS, &s.STSURL}, {s.S3, &s.S3URL}} {
+	}{{s.Cognito, &s.CognitoURL}, {s.STS, &s.STSURL}, {s.S3, &s.S3URL}, {s.SQS, &s.SQSURL}} {
 		srv, err := ServeTLS(svc.h, s.ca)
 		if err != nil {
 			return err
@@ -144,6 +173,7 @@ func (s *Stack) startServices(o StackOptions) error {
 		s.servers = append(s.servers, srv)
 		*svc.url = srv.URL
 	}
+	s.SQS.URL = s.SQSURL
 	return nil
 }
 
@@ -186,6 +216,18 @@ func (s *Stack) startVendor(ctx context.Context, o StackOptions) error {
 	env["AWS_ENDPOINT_URL_COGNITO_IDENTITY"], env["AWS_ENDPOINT_URL_STS"], env["AWS_ENDPOINT_URL_S3"] = s.CognitoURL, s.STSURL, s.S3URL
 	env["AWS_CA_BUNDLE"] = s.CAFile
 	env["AWS_EC2_METADATA_DISABLED"] = "true"
+	if s.AbuseControl {
+		env["AWS_ENDPOINT_URL_DYNAMODB"] = o.DynamoDB
+		if o.RevocationRefresh > 0 {
+			env[contract.EnvRevocationRefresh] = fmt.Sprint(int(o.RevocationRefresh / time.Second))
+		}
+	} else {
+		// No engine for the tables: the vendor would fail closed on every
+		// login. Run it without abuse control instead.
+		for _, k := range []string{contract.EnvRevocationsTable, contract.EnvUsageTable, contract.EnvQuotaMaxBytes, contract.EnvQuotaMaxObjects} {
+			delete(env, k)
+		}
+	}
 	// No shared config or credentials files: the environment is the whole
 	// configuration.
 	env["AWS_CONFIG_FILE"], env["AWS_SHARED_CREDENTIALS_FILE"] = os.DevNull, os.DevNull
@@ -236,6 +278,7 @@ func (s *Stack) startAPIGateway() error {
 // Close stops the vendor and every stand-in, and removes a temporary WorkDir.
 func (s *Stack) Close() error {
 	s.vendor.stop()
+	s.metering.stop()
 	var errs []error
 	for _, srv := range s.servers {
 		errs = append(errs, srv.Close())
