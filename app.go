@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/s3vend/s3vend/config"
 	"github.com/s3vend/s3vend/stacks"
 )
 
@@ -29,16 +30,16 @@ func run() error {
 	defer phases.report()
 	app := awscdk.NewApp(nil) // the first jsii call starts the Node kernel
 	phases.mark("kernel-start")
-	opts, err := stacks.ParseOptionsFromContext(app.Node().TryGetContext(jsii.String(stacks.PlaceholdersContextKey)))
+	opts, err := config.ParseOptionsFromContext(app.Node().TryGetContext(jsii.String(config.PlaceholdersContextKey)))
 	if err != nil {
 		return err
 	}
-	cfg, err := stacks.ParseConfigWith(app.Node().TryGetContext(jsii.String(stacks.ContextKey)), opts)
+	cfg, err := config.ParseWith(app.Node().TryGetContext(jsii.String(config.ContextKey)), opts)
 	if err != nil {
 		return err
 	}
 	// -c s3vend:stacks=S3Vend-dev (make … STACK=S3Vend-dev): only that environment.
-	if cfg, err = cfg.Select(app.Node().TryGetContext(jsii.String(stacks.SelectionContextKey))); err != nil {
+	if cfg, err = cfg.Select(app.Node().TryGetContext(jsii.String(config.SelectionContextKey))); err != nil {
 		return err
 	}
 	stacks.Build(app, cfg, ".")

@@ -85,7 +85,9 @@ const (
 
 // Options configure New and NewVendor.
 type Options struct {
-	// HTTPClient calls the vendor; default: a client with a 15 s timeout per attempt.
+	// HTTPClient calls the vendor; default: a client with a 15 s timeout per
+	// attempt. Vendor calls never follow redirects, with this client or the
+	// default (a copy is used with CheckRedirect set).
 	HTTPClient *http.Client
 	// Flow: FlowEnhanced (default) or FlowBasic. Guests use whatever the vendor's /v1/guest returns.
 	Flow Flow

@@ -13,14 +13,17 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/contract/wire"
 )
 
 // Routes of the token vendor, relative to the API base (lambda/README.md, "API").
 const (
-	RouteToken       = "/v1/token"
-	RouteCredentials = "/v1/credentials"
-	RouteGuest       = "/v1/guest"
-	RouteUpload      = "/v1/upload"
+	RouteToken       = wire.RouteToken
+	RouteCredentials = wire.RouteCredentials
+	RouteGuest       = wire.RouteGuest
+	RouteUpload      = wire.RouteUpload
 )
 
 // Vendor defaults.
@@ -32,62 +35,27 @@ const (
 	maxMessageChars    = 200
 )
 
-// TokenResponse is the body of a 200 from POST /v1/token (enhanced flow).
-type TokenResponse struct {
-	IdentityID     string    `json:"identityId"`
-	Token          string    `json:"token"`
-	ExpiresAt      time.Time `json:"expiresAt"`
-	IdentityPoolID string    `json:"identityPoolId"`
-	Region         string    `json:"region"`
-	LoginKey       string    `json:"loginKey"`
-}
+// The vendor's answers, as package wire defines them for both sides.
+type (
+	// TokenResponse is the body of a 200 from POST /v1/token (enhanced flow).
+	TokenResponse = wire.TokenResponse
+	// CredentialsResponse is the body of a 200 from POST /v1/credentials (basic flow).
+	CredentialsResponse = wire.CredentialsResponse
+	// GuestResponse is the body of a 200 from POST /v1/guest: credentials
+	// with the basic flow on, else a token (HasCredentials tells which).
+	GuestResponse = wire.GuestResponse
+	// UploadResponse is a presigned S3 POST: send Fields, then the file as
+	// the last form field "file", to URL.
+	UploadResponse = wire.UploadResponse
+)
 
-// CredentialsResponse is the body of a 200 from POST /v1/credentials (basic flow).
-type CredentialsResponse struct {
-	IdentityID      string    `json:"identityId"`
-	AccessKeyID     string    `json:"accessKeyId"`
-	SecretAccessKey string    `json:"secretAccessKey"`
-	SessionToken    string    `json:"sessionToken"`
-	Expiration      time.Time `json:"expiration"`
-}
-
-// GuestResponse is the body of a 200 from POST /v1/guest. With the pool's
-// basic flow on it carries credentials (the CredentialsResponse fields); with
-// it off, a Cognito token for GetCredentialsForIdentity (the TokenResponse
-// fields, without expiresAt: a GetOpenIdToken token lasts 10 minutes).
-type GuestResponse struct {
-	IdentityID string `json:"identityId"`
-
-	AccessKeyID     string     `json:"accessKeyId,omitempty"`
-	SecretAccessKey string     `json:"secretAccessKey,omitempty"`
-	SessionToken    string     `json:"sessionToken,omitempty"`
-	Expiration      *time.Time `json:"expiration,omitempty"`
-
-	Token          string `json:"token,omitempty"`
-	IdentityPoolID string `json:"identityPoolId,omitempty"`
-	Region         string `json:"region,omitempty"`
-	LoginKey       string `json:"loginKey,omitempty"`
-}
-
-// HasCredentials reports whether the vendor returned AWS credentials (basic flow on).
-func (g *GuestResponse) HasCredentials() bool { return g.AccessKeyID != "" }
-
-// UploadRequest is the body of POST /v1/upload without the login.
+// UploadRequest is one upload RequestUpload asks the vendor to sign: the
+// fields of wire.UploadRequest besides the login.
 type UploadRequest struct {
-	Name        string `json:"name"`
-	Size        int64  `json:"size"`
-	ContentType string `json:"contentType,omitempty"`
-	Visibility  string `json:"visibility,omitempty"` // "private" or "protected"
-}
-
-// UploadResponse is a presigned S3 POST: send Fields, then the file as the
-// last form field "file", to URL.
-type UploadResponse struct {
-	URL        string            `json:"url"`
-	Fields     map[string]string `json:"fields"`
-	Key        string            `json:"key"`
-	IdentityID string            `json:"identityId"`
-	ExpiresAt  time.Time         `json:"expiresAt"`
+	Name        string // object name below <visibility>/<identityId>/
+	Size        int64  // bytes
+	ContentType string
+	Visibility  string // "private" (default) or "protected"
 }
 
 // VendorError is a non-200 answer of the token vendor. Error() is built from
@@ -116,13 +84,7 @@ func (e *VendorError) Error() string {
 
 // Retryable reports whether the vendor asked to try again later (429, 502,
 // 503, 504).
-func (e *VendorError) Retryable() bool {
-	switch e.Status {
-	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
-}
+func (e *VendorError) Retryable() bool { return wire.Retryable(e.Status) }
 
 // Rejected reports whether the vendor refused the request itself (a 4xx other
 // than 429): the login, the provider name or the request is wrong, and trying
@@ -158,7 +120,19 @@ func newVendor(tokenEndpoint string, o *Options) (*Vendor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Vendor{base: base, hc: o.HTTPClient, maxAttempts: o.MaxAttempts, maxBackoff: o.MaxBackoff}, nil
+	return &Vendor{base: base, hc: noRedirects(o.HTTPClient), maxAttempts: o.MaxAttempts, maxBackoff: o.MaxBackoff}, nil
+}
+
+// noRedirects returns a copy of hc that never follows a redirect: a 307 or
+// 308 would re-send the login in the POST body to wherever Location points,
+// another host or plain http included (net/http's Client follows them by
+// default, "307 and 308 preserve the method and body"). The vendor never
+// redirects, so a 3xx surfaces as a *VendorError with its status. The
+// caller's client is not modified.
+func noRedirects(hc *http.Client) *http.Client {
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
 }
 
 // APIBase derives the API base URL from the stack's TokenEndpoint output by
@@ -174,6 +148,10 @@ func APIBase(tokenEndpoint string) (*url.URL, error) {
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("token endpoint %q: want an http(s) URL such as https://api.example.com/v1/token", tokenEndpoint)
 	}
+	// The login travels in the body: plain http only on this machine.
+	if u.Scheme == "http" && !contract.IsLoopbackHost(u.Hostname()) {
+		return nil, fmt.Errorf("token endpoint %q: use https (plain http is accepted only for a loopback host such as 127.0.0.1 or localhost)", u.Redacted())
+	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("token endpoint %q: must not carry user info, a query or a fragment", u.Redacted())
 	}
@@ -187,11 +165,6 @@ func (v *Vendor) Endpoint(route string) string {
 	u := *v.base
 	u.Path = strings.TrimSuffix(u.Path, "/") + route
 	return u.String()
-}
-
-type loginBody struct {
-	Provider   string `json:"provider"`
-	Credential string `json:"credential"`
 }
 
 func checkLogin(provider, credential string) error {
@@ -210,7 +183,7 @@ func (v *Vendor) Token(ctx context.Context, provider, credential string) (*Token
 		return nil, err
 	}
 	var out TokenResponse
-	if err := v.post(ctx, RouteToken, loginBody{provider, credential}, &out); err != nil {
+	if err := v.post(ctx, RouteToken, wire.LoginRequest{Provider: provider, Credential: credential}, &out); err != nil {
 		return nil, err
 	}
 	if out.IdentityID == "" || out.Token == "" || out.LoginKey == "" || out.Region == "" {
@@ -225,7 +198,7 @@ func (v *Vendor) Credentials(ctx context.Context, provider, credential string) (
 		return nil, err
 	}
 	var out CredentialsResponse
-	if err := v.post(ctx, RouteCredentials, loginBody{provider, credential}, &out); err != nil {
+	if err := v.post(ctx, RouteCredentials, wire.LoginRequest{Provider: provider, Credential: credential}, &out); err != nil {
 		return nil, err
 	}
 	if out.IdentityID == "" || out.AccessKeyID == "" || out.SecretAccessKey == "" || out.Expiration.IsZero() {
@@ -237,12 +210,7 @@ func (v *Vendor) Credentials(ctx context.Context, provider, credential string) (
 // Guest gets a guest identity (POST /v1/guest); identityID, when not empty,
 // reuses a guest identity obtained earlier.
 func (v *Vendor) Guest(ctx context.Context, identityID string) (*GuestResponse, error) {
-	var body any = struct{}{}
-	if identityID != "" {
-		body = struct {
-			IdentityID string `json:"identityId"`
-		}{identityID}
-	}
+	body := wire.GuestRequest{IdentityID: identityID} // {} without one
 	var out GuestResponse
 	if err := v.post(ctx, RouteGuest, body, &out); err != nil {
 		return nil, err
@@ -267,10 +235,11 @@ func (v *Vendor) RequestUpload(ctx context.Context, provider, credential string,
 	if req.Name == "" || req.Size < 0 {
 		return nil, errors.New("upload: name is required and size must not be negative")
 	}
-	body := struct {
-		loginBody
-		UploadRequest
-	}{loginBody{provider, credential}, req}
+	size := wire.UploadSize(req.Size)
+	body := wire.UploadRequest{
+		Provider: provider, Credential: credential,
+		Name: req.Name, Size: &size, ContentType: req.ContentType, Visibility: req.Visibility,
+	}
 	var out UploadResponse
 	if err := v.post(ctx, RouteUpload, body, &out); err != nil {
 		return nil, err
@@ -362,10 +331,7 @@ func newVendorError(resp *http.Response, body []byte) *VendorError {
 		e.RequestID = resp.Header.Get("Apigw-Requestid")
 	}
 	var apiErr struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
+		wire.ErrorResponse
 		Message string `json:"message"` // API Gateway's own answers: {"message":"Too Many Requests"}
 	}
 	if json.Unmarshal(body, &apiErr) == nil {

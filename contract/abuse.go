@@ -42,18 +42,6 @@ const (
 	RevocationMaxStale       = 5 * time.Minute
 )
 
-// Error codes of abuse control in the {"error":{"code"}} body.
-const (
-	// CodeUserRevoked (403): the operator revoked this login or identity.
-	CodeUserRevoked = "user_revoked"
-	// CodeQuotaExceeded (403 on /v1/upload): the upload would take the
-	// user over userQuota.
-	CodeQuotaExceeded = "quota_exceeded"
-	// CodeRevocationUnavailable (503): the revocation table could not be
-	// read for longer than RevocationMaxStale (the vendor fails closed).
-	CodeRevocationUnavailable = "revocation_unavailable"
-)
-
 // Metrics of abuse control (namespace MetricNamespace, dimension Stack).
 const (
 	// MetricRevocations is 1 per `s3vend admin revoke` (and 0 per unrevoke,
@@ -98,22 +86,16 @@ const (
 // Enabled reports whether either limit is set.
 func (q UserQuota) Enabled() bool { return q.MaxBytes > 0 || q.MaxObjects > 0 }
 
-// Check validates q. Errors are joined one per line, each starting with
-// the field at fault (maxBytes, maxObjects).
-func (q UserQuota) Check() error { return q.check(func(f string) string { return f }) }
-
-func (q UserQuota) check(name func(string) string) error {
-	var errs []error
+// Check validates q; the errors are FieldErrors of maxBytes and maxObjects.
+func (q UserQuota) Check() error {
+	var errs FieldErrors
 	if q.MaxBytes != 0 && (q.MaxBytes < MinQuotaBytes || q.MaxBytes > MaxQuotaBytes) {
-		errs = append(errs, fmt.Errorf("%s: %d must be from %d (1 MiB) to %d bytes, or 0 for no byte limit", name("maxBytes"), q.MaxBytes, MinQuotaBytes, MaxQuotaBytes))
+		errs.Add("maxBytes", "%d must be from %d (1 MiB) to %d bytes", q.MaxBytes, MinQuotaBytes, MaxQuotaBytes)
 	}
 	if q.MaxObjects < 0 || q.MaxObjects > MaxQuotaObjects {
-		errs = append(errs, fmt.Errorf("%s: %d must be from 1 to %d objects, or 0 for no object limit", name("maxObjects"), q.MaxObjects, MaxQuotaObjects))
+		errs.Add("maxObjects", "%d must be from 1 to %d objects", q.MaxObjects, MaxQuotaObjects)
 	}
-	if q.MaxBytes < 0 {
-		errs = append(errs, fmt.Errorf("%s: must not be negative", name("maxBytes")))
-	}
-	return errors.Join(errs...)
+	return errs.Err()
 }
 
 // Env returns the variables that carry q to the vendor.
@@ -127,7 +109,8 @@ func (q UserQuota) Env() map[string]string {
 var quotaEnvNames = map[string]string{"maxBytes": EnvQuotaMaxBytes, "maxObjects": EnvQuotaMaxObjects}
 
 // ParseUserQuotaEnv reads S3VEND_QUOTA_MAX_BYTES and S3VEND_QUOTA_MAX_OBJECTS
-// (unset: 0) and checks them; errors name the variable.
+// (unset or 0: no limit of that kind) and checks them; errors name the
+// variable.
 func ParseUserQuotaEnv(getenv func(string) string) (UserQuota, error) {
 	var q UserQuota
 	var errs []error
@@ -147,8 +130,12 @@ func ParseUserQuotaEnv(getenv func(string) string) (UserQuota, error) {
 	if len(errs) > 0 {
 		return UserQuota{}, errors.Join(errs...)
 	}
-	if err := q.check(func(f string) string { return quotaEnvNames[f] }); err != nil {
-		return UserQuota{}, err
+	var fields FieldErrors
+	if errors.As(q.Check(), &fields) {
+		for _, f := range fields {
+			errs = append(errs, fmt.Errorf("%s: %s", quotaEnvNames[f.Field], f.Message))
+		}
+		return UserQuota{}, errors.Join(errs...)
 	}
 	return q, nil
 }

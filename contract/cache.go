@@ -1,8 +1,6 @@
 package contract
 
 import (
-	"errors"
-	"fmt"
 	"strconv"
 	"time"
 )
@@ -37,29 +35,28 @@ type CacheSettings struct {
 	MinRemaining time.Duration // MinCacheMinRemaining..MaxCacheMinRemaining, whole seconds; 0: DefaultCacheMinRemaining
 }
 
-// Normalize validates c and returns a copy with defaults applied. Errors are
-// joined one per line, each starting with the field at fault: maxEntries or
-// minRemaining.
+// Normalize validates c and returns a copy with defaults applied. The error
+// is a FieldErrors naming the field at fault: maxEntries or minRemaining.
 func (c CacheSettings) Normalize() (CacheSettings, error) {
 	return c.normalize(func(field string) string { return field })
 }
 
 func (c CacheSettings) normalize(name func(string) string) (CacheSettings, error) {
-	var errs []error
+	var errs FieldErrors
 	switch {
 	case c.MaxEntries == 0:
 		c.MaxEntries = DefaultCacheMaxEntries
 	case c.MaxEntries < 1 || c.MaxEntries > MaxCacheMaxEntries:
-		errs = append(errs, fmt.Errorf("%s: %d must be from 1 to %d entries", name("maxEntries"), c.MaxEntries, MaxCacheMaxEntries))
+		errs.Add(name("maxEntries"), "%d must be from 1 to %d entries", c.MaxEntries, MaxCacheMaxEntries)
 	}
 	switch {
 	case c.MinRemaining == 0:
 		c.MinRemaining = DefaultCacheMinRemaining
 	case c.MinRemaining < MinCacheMinRemaining || c.MinRemaining > MaxCacheMinRemaining || c.MinRemaining%time.Second != 0:
-		errs = append(errs, fmt.Errorf("%s: %s must be whole seconds from %s to %s", name("minRemaining"), c.MinRemaining, MinCacheMinRemaining, MaxCacheMinRemaining))
+		errs.Add(name("minRemaining"), "%s must be whole seconds from %s to %s", c.MinRemaining, MinCacheMinRemaining, MaxCacheMinRemaining)
 	}
 	if len(errs) > 0 {
-		return CacheSettings{}, errors.Join(errs...)
+		return CacheSettings{}, errs
 	}
 	return c, nil
 }
@@ -81,31 +78,31 @@ var cacheEnvNames = map[string]string{"maxEntries": EnvCacheMaxEntries, "minRema
 // variable takes the default. Errors name the variable.
 func ParseCacheEnv(getenv func(string) string) (CacheSettings, error) {
 	var c CacheSettings
-	var errs []error
+	var errs FieldErrors
 	switch getenv(EnvCacheEnabled) {
 	case "", "true":
 	case "false":
 		c.Disabled = true
 	default:
-		errs = append(errs, fmt.Errorf("%s: must be true or false", EnvCacheEnabled))
+		errs.Add(EnvCacheEnabled, "must be true or false")
 	}
 	if v := getenv(EnvCacheMaxEntries); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n == 0 {
-			errs = append(errs, fmt.Errorf("%s: must be an integer from 1 to %d", EnvCacheMaxEntries, MaxCacheMaxEntries))
+			errs.Add(EnvCacheMaxEntries, "must be an integer from 1 to %d", MaxCacheMaxEntries)
 		}
 		c.MaxEntries = n
 	}
 	if v := getenv(EnvCacheMinRemaining); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n == 0 {
-			errs = append(errs, fmt.Errorf("%s: must be an integer number of seconds from %d to %d", EnvCacheMinRemaining,
-				int(MinCacheMinRemaining/time.Second), int(MaxCacheMinRemaining/time.Second)))
+			errs.Add(EnvCacheMinRemaining, "must be an integer number of seconds from %d to %d",
+				int(MinCacheMinRemaining/time.Second), int(MaxCacheMinRemaining/time.Second))
 		}
 		c.MinRemaining = time.Duration(n) * time.Second
 	}
 	if len(errs) > 0 {
-		return CacheSettings{}, errors.Join(errs...)
+		return CacheSettings{}, errs
 	}
 	return c.normalize(func(field string) string { return cacheEnvNames[field] })
 }

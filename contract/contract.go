@@ -26,7 +26,7 @@ const (
 	EnvGuestsEnabled      = "S3VEND_GUESTS_ENABLED"
 	EnvBasicFlow          = "S3VEND_BASIC_FLOW"
 	EnvTokenDuration      = "S3VEND_TOKEN_DURATION_SECONDS"
-	EnvCredentialDuration = "S3VEND_CREDENTIAL_DURATION_SECONDS"
+	EnvCredentialLifetime = "S3VEND_CREDENTIAL_DURATION_SECONDS"
 	EnvSessionPolicy      = "S3VEND_SESSION_POLICY"
 	EnvVerifiers          = "S3VEND_VERIFIERS"
 	EnvSecretARN          = "S3VEND_SECRET_ARN"
@@ -144,8 +144,8 @@ func ParseVerifiers(raw []byte, allowLoopbackHTTP bool) (Verifiers, error) {
 }
 
 // Normalize validates the verifiers and returns a copy with defaults applied.
-// Each error starts with the field at fault (e.g. "oidc[0].issuer"); errors
-// are joined, one per line. allowLoopbackHTTP admits http://localhost URLs
+// The error is a FieldErrors, one per problem, each naming the field at
+// fault (e.g. "oidc[0].issuer"). allowLoopbackHTTP admits http://localhost URLs
 // (local mode and tests); a deployed stack passes false.
 func (v Verifiers) Normalize(allowLoopbackHTTP bool) (Verifiers, error) {
 	v.OIDC = append([]OIDC(nil), v.OIDC...)
@@ -157,14 +157,14 @@ func (v Verifiers) Normalize(allowLoopbackHTTP bool) (Verifiers, error) {
 		h := *v.HS256
 		v.HS256 = &h
 	}
-	var errs []error
+	var errs FieldErrors
 	names := map[string]bool{}
 	name := func(field, n string) {
 		switch {
 		case !nameRE.MatchString(n):
-			errs = append(errs, fmt.Errorf("%s.name: %q must match [a-z0-9-]{1,32} (clients send it as \"provider\")", field, n))
+			errs.Add(field+".name", "%q must match [a-z0-9-]{1,32} (clients send it as \"provider\")", n)
 		case names[n]:
-			errs = append(errs, fmt.Errorf("%s.name: %q is already used; verifier names must be unique", field, n))
+			errs.Add(field+".name", "%q is already used; verifier names must be unique", n)
 		}
 		names[n] = true
 	}
@@ -173,48 +173,48 @@ func (v Verifiers) Normalize(allowLoopbackHTTP bool) (Verifiers, error) {
 		field := fmt.Sprintf("oidc[%d]", i)
 		name(field, o.Name)
 		if err := CheckURL(o.Issuer, allowLoopbackHTTP); err != nil {
-			errs = append(errs, fmt.Errorf("%s.issuer: %w", field, err))
+			errs.Add(field+".issuer", "%v", err)
 		}
 		if o.JWKSURL != "" {
 			if err := CheckURL(o.JWKSURL, allowLoopbackHTTP); err != nil {
-				errs = append(errs, fmt.Errorf("%s.jwksUrl: %w", field, err))
+				errs.Add(field+".jwksUrl", "%v", err)
 			}
 		}
 		if len(o.Audiences) == 0 {
-			errs = append(errs, fmt.Errorf("%s.audiences: must list at least one audience (the app's client id)", field))
+			errs.Add(field+".audiences", "must list at least one audience (the app's client id)")
 		}
 		for _, a := range o.Audiences {
 			if a == "" {
-				errs = append(errs, fmt.Errorf("%s.audiences: must not contain an empty string", field))
+				errs.Add(field+".audiences", "must not contain an empty string")
 			}
 		}
 		if o.UserClaim == "" {
 			o.UserClaim = "sub"
 		} else if err := checkUserClaim(o.UserClaim); err != nil {
-			errs = append(errs, fmt.Errorf("%s.userClaim: %w", field, err))
+			errs.Add(field+".userClaim", "%v", err)
 		}
 		if a := o.MaxTokenAge(); o.MaxTokenAgeSeconds != 0 && (a < MinOIDCMaxTokenAge || a > MaxOIDCMaxTokenAge) {
-			errs = append(errs, fmt.Errorf("%s.maxTokenAgeSeconds: must be in %d..%d, or omitted for no limit beyond exp",
-				field, int(MinOIDCMaxTokenAge/time.Second), int(MaxOIDCMaxTokenAge/time.Second)))
+			errs.Add(field+".maxTokenAgeSeconds", "must be in %d..%d, or omitted for no limit beyond exp",
+				int(MinOIDCMaxTokenAge/time.Second), int(MaxOIDCMaxTokenAge/time.Second))
 		}
 		if len(o.Algorithms) == 0 {
 			o.Algorithms = []string{"RS256"}
 		}
 		for _, a := range o.Algorithms {
 			if !AllowedAlgorithms[a] {
-				errs = append(errs, fmt.Errorf("%s.algorithms: %q is not an allowed asymmetric algorithm (RS/PS/ES 256-512, EdDSA)", field, a))
+				errs.Add(field+".algorithms", "%q is not an allowed asymmetric algorithm (RS/PS/ES 256-512, EdDSA)", a)
 			}
 		}
 	}
 	if w := v.WeChat; w != nil {
 		name("wechat", w.Name)
 		if !appIDRE.MatchString(w.AppID) {
-			errs = append(errs, errors.New("wechat.appId: must be 1-64 characters of [A-Za-z0-9_]"))
+			errs.Add("wechat.appId", "must be 1-64 characters of [A-Za-z0-9_]")
 		}
 		if w.BaseURL == "" {
 			w.BaseURL = DefaultWeChatBaseURL
 		} else if err := CheckURL(w.BaseURL, allowLoopbackHTTP); err != nil {
-			errs = append(errs, fmt.Errorf("wechat.baseUrl: %w", err))
+			errs.Add("wechat.baseUrl", "%v", err)
 		}
 		w.BaseURL = strings.TrimRight(w.BaseURL, "/")
 		switch w.IDField {
@@ -222,26 +222,26 @@ func (v Verifiers) Normalize(allowLoopbackHTTP bool) (Verifiers, error) {
 			w.IDField = "openid"
 		case "openid", "unionid":
 		default:
-			errs = append(errs, fmt.Errorf("wechat.idField: %q must be openid or unionid", w.IDField))
+			errs.Add("wechat.idField", "%q must be openid or unionid", w.IDField)
 		}
 	}
 	if h := v.HS256; h != nil {
 		name("hs256", h.Name)
 		if h.Issuer == "" {
-			errs = append(errs, errors.New("hs256.issuer: required"))
+			errs.Add("hs256.issuer", "required")
 		}
 		if h.Audience == "" {
-			errs = append(errs, errors.New("hs256.audience: required"))
+			errs.Add("hs256.audience", "required")
 		}
 		switch {
 		case h.MaxTTLSeconds == 0:
 			h.MaxTTLSeconds = int(DefaultHS256MaxTTL / time.Second)
 		case h.MaxTTLSeconds < 1 || h.MaxTTLSeconds > 3600:
-			errs = append(errs, errors.New("hs256.maxTtlSeconds: must be in 1..3600"))
+			errs.Add("hs256.maxTtlSeconds", "must be in 1..3600")
 		}
 	}
 	if len(errs) > 0 {
-		return Verifiers{}, errors.Join(errs...)
+		return Verifiers{}, errs
 	}
 	return v, nil
 }
@@ -257,14 +257,17 @@ func CheckURL(raw string, allowLoopbackHTTP bool) error {
 	case "https":
 		return nil
 	case "http":
-		if allowLoopbackHTTP && isLoopback(u.Hostname()) {
+		if allowLoopbackHTTP && IsLoopbackHost(u.Hostname()) {
 			return nil
 		}
 	}
 	return errors.New("must use https")
 }
 
-func isLoopback(host string) bool {
+// IsLoopbackHost reports whether host (a URL's Hostname) is "localhost" or a
+// loopback IP address: the only hosts s3vend talks to over plain http (local
+// stand-ins and tests).
+func IsLoopbackHost(host string) bool {
 	if host == "localhost" {
 		return true
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// The rules below are the ones the CDK stack (stacks.ParseConfig and the
+// The rules below are the ones the CDK stack (config.Parse and the
 // constructs) and the token vendor (internal/config at start-up) must agree
 // on. Each exists once, here; test/drift_test.go feeds every synthesized
 // function environment through the vendor's own loader.
@@ -30,9 +30,9 @@ const (
 // to 12 hours"; the default is 3600 seconds
 // (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html).
 const (
-	MinCredentialDuration     = 15 * time.Minute
-	MaxCredentialDuration     = 12 * time.Hour
-	DefaultCredentialDuration = time.Hour
+	MinCredentialLifetime     = 15 * time.Minute
+	MaxCredentialLifetime     = 12 * time.Hour
+	DefaultCredentialLifetime = time.Hour
 )
 
 // MinRoleMaxSession is the lowest MaxSessionDuration IAM accepts on a role:
@@ -64,9 +64,9 @@ func CheckTokenDuration(d time.Duration) error {
 	return CheckSeconds(d, MinTokenDuration, MaxTokenDuration)
 }
 
-// CheckCredentialDuration checks a basic-flow credential lifetime.
-func CheckCredentialDuration(d time.Duration) error {
-	return CheckSeconds(d, MinCredentialDuration, MaxCredentialDuration)
+// CheckCredentialLifetime checks a basic-flow credential lifetime.
+func CheckCredentialLifetime(d time.Duration) error {
+	return CheckSeconds(d, MinCredentialLifetime, MaxCredentialLifetime)
 }
 
 // Timeouts. The vendor bounds every upstream call (Cognito, STS, Secrets

@@ -53,12 +53,6 @@ const (
 	ClassServer     = "5xx"
 )
 
-// Error codes of the {"error":{"code"}} body that alarms watch.
-const (
-	CodeInvalidCredential = "invalid_credential" // 401: a login was rejected
-	CodeUpstreamThrottled = "upstream_throttled" // 503: Cognito or STS throttled after retries
-)
-
 // MetricDimensionSets are the dimension sets each metric is emitted with;
 // an alarm or graph must use exactly one of them to find data. Stack comes
 // first in each.

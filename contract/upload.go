@@ -1,7 +1,6 @@
 package contract
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -54,17 +53,15 @@ type UploadLimits struct {
 }
 
 // Normalize validates u and returns a copy with defaults applied and the
-// media types lower-cased. Errors are joined one per line, each starting with
-// the field at fault: maxBytes, contentTypes[i] or expiry.
+// media types lower-cased. The error is a FieldErrors naming the field at
+// fault: maxBytes, contentTypes[i] or expiry.
 func (u UploadLimits) Normalize() (UploadLimits, error) {
 	return u.normalize(func(field string) string { return field })
 }
 
 func (u UploadLimits) normalize(name func(field string) string) (UploadLimits, error) {
-	var errs []error
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", name(field), fmt.Sprintf(format, args...)))
-	}
+	var errs FieldErrors
+	bad := func(field, format string, args ...any) { errs.Add(name(field), format, args...) }
 	switch {
 	case u.MaxBytes == 0:
 		u.MaxBytes = DefaultUploadMaxBytes
@@ -97,7 +94,7 @@ func (u UploadLimits) normalize(name func(field string) string) (UploadLimits, e
 		bad("expiry", "%s must be whole seconds from %s to %s", u.Expiry, MinUploadExpiry, MaxUploadExpiry)
 	}
 	if len(errs) > 0 {
-		return UploadLimits{}, errors.Join(errs...)
+		return UploadLimits{}, errs
 	}
 	return u, nil
 }
@@ -122,11 +119,11 @@ var uploadEnvNames = map[string]string{
 // name the variable.
 func ParseUploadEnv(getenv func(string) string) (UploadLimits, error) {
 	var u UploadLimits
-	var errs []error
+	var errs FieldErrors
 	if v := getenv(EnvUploadMaxBytes); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n == 0 {
-			errs = append(errs, fmt.Errorf("%s: must be an integer number of bytes from 1 to %d", EnvUploadMaxBytes, MaxUploadBytes))
+			errs.Add(EnvUploadMaxBytes, "must be an integer number of bytes from 1 to %d", MaxUploadBytes)
 		}
 		u.MaxBytes = n
 	}
@@ -136,13 +133,13 @@ func ParseUploadEnv(getenv func(string) string) (UploadLimits, error) {
 	if v := getenv(EnvUploadExpiry); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n == 0 {
-			errs = append(errs, fmt.Errorf("%s: must be an integer number of seconds from %d to %d", EnvUploadExpiry,
-				int(MinUploadExpiry/time.Second), int(MaxUploadExpiry/time.Second)))
+			errs.Add(EnvUploadExpiry, "must be an integer number of seconds from %d to %d",
+				int(MinUploadExpiry/time.Second), int(MaxUploadExpiry/time.Second))
 		}
 		u.Expiry = time.Duration(n) * time.Second
 	}
 	if len(errs) > 0 {
-		return UploadLimits{}, errors.Join(errs...)
+		return UploadLimits{}, errs
 	}
 	return u.normalize(func(field string) string {
 		base, index, _ := strings.Cut(field, "[")

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/s3vend/s3vend/config"
 	"github.com/s3vend/s3vend/contract"
 )
 
@@ -65,7 +66,7 @@ func (p AbuseControlProps) validate() error {
 	if err := p.Quota.Check(); err != nil {
 		return fmt.Errorf("AbuseControlProps.Quota: %w", err)
 	}
-	if _, err := retentionDays(p.LogRetention); err != nil {
+	if err := config.CheckLogRetention(p.LogRetention); err != nil {
 		return fmt.Errorf("AbuseControlProps.LogRetention: %w", err)
 	}
 	return nil
@@ -89,7 +90,7 @@ type AbuseControl struct {
 func NewAbuseControl(scope constructs.Construct, id string, props AbuseControlProps) *AbuseControl {
 	p := props
 	if p.LogRetention == 0 {
-		p.LogRetention = DefaultLogRetention
+		p.LogRetention = config.DefaultLogRetention
 	}
 	if err := p.validate(); err != nil {
 		panic(err)
@@ -146,7 +147,7 @@ func table(c constructs.Construct, id string, removal awscdk.RemovalPolicy) awsd
 
 func (a *AbuseControl) metering(c constructs.Construct, p AbuseControlProps) {
 	removal := removalPolicy(p.Retain)
-	retention, _ := retentionDays(p.LogRetention) // validated
+	retention := logRetentionDays[int(p.LogRetention/config.Day)] // validated
 	a.DeadLetters = awssqs.NewQueue(c, jsii.String("MeteringDeadLetters"), &awssqs.QueueProps{
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
 		EnforceSSL:      jsii.Bool(true),

@@ -1,7 +1,9 @@
-// Package constructs holds s3vend's building blocks. Each construct is a
-// struct embedding constructs.Construct, built by NewX(scope, id, props) from
-// plain Go props that it never mutates; defaults and validation live in one
-// method per props type.
+// Package infra holds s3vend's constructs, its building blocks. Each
+// construct is a struct embedding constructs.Construct, built by
+// NewX(scope, id, props) from plain Go props that it never mutates; defaults
+// and validation live in one method per props type, and call the defaults
+// and ranges of package config (the cdk.json keys the props carry) and
+// package contract (what the token vendor checks too).
 package infra
 
 import (
@@ -16,22 +18,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/s3vend/s3vend/config"
 	"github.com/s3vend/s3vend/contract"
-)
-
-// BucketAccess is the one option that decides how the bucket is public.
-// Object ownership, Block Public Access and the bucket ACL are derived from
-// it, so an impossible combination cannot be written.
-type BucketAccess string
-
-const (
-	// PublicReadByPolicy (default): ACLs disabled (BucketOwnerEnforced), an
-	// explicit private ACL, and anonymous read of public/* granted by the
-	// bucket policy only.
-	PublicReadByPolicy BucketAccess = "policy"
-	// PublicReadByACL is the seeds' console recipe: a public-read bucket ACL.
-	// It lets anyone list every key in the bucket, so it is opt-in and warns.
-	PublicReadByACL BucketAccess = "acl-public-read"
 )
 
 // Key prefixes, the Amplify storage convention the roles are written for;
@@ -46,50 +34,58 @@ const (
 const ACLWarning = "bucketAccess acl-public-read grants the bucket ACL READ to everyone: anyone can list every key, including private/ and protected/ ones (their contents stay unreadable). Prefer the default \"policy\" mode."
 
 // PublicBucketProps configures NewPublicBucket.
+// Its defaults and ranges are config's (the cdk.json keys of the same names).
 type PublicBucketProps struct {
-	Access            BucketAccess  // default PublicReadByPolicy
-	CORSOrigins       []string      // required
-	CORSMaxAge        time.Duration // default 50m
-	Versioning        bool
-	NoncurrentExpiry  time.Duration // default 30 days; only with Versioning
-	AbortUploadsAfter time.Duration // default 7 days
-	AccessLogExpiry   time.Duration // default 90 days
-	Retain            bool          // keep both buckets on stack delete/replace
+	BucketAccess                config.BucketAccess // default config.PublicReadByPolicy
+	CORSOrigins                 []string            // required
+	CORSMaxAge                  time.Duration       // default config.CORSMaxAge
+	Versioning                  bool
+	NoncurrentVersionExpiry     time.Duration // default config.NoncurrentVersionExpiry; only with Versioning
+	AbortIncompleteUploadsAfter time.Duration // default config.AbortIncompleteUploadsAfter
+	AccessLogExpiry             time.Duration // default config.AccessLogExpiry
+	Retain                      bool          // keep both buckets on stack delete/replace
 }
 
 func (p PublicBucketProps) withDefaults() PublicBucketProps {
-	if p.Access == "" {
-		p.Access = PublicReadByPolicy
+	if p.BucketAccess == "" {
+		p.BucketAccess = config.PublicReadByPolicy
 	}
-	if p.CORSMaxAge == 0 {
-		p.CORSMaxAge = 50 * time.Minute
-	}
-	if p.NoncurrentExpiry == 0 {
-		p.NoncurrentExpiry = 30 * 24 * time.Hour
-	}
-	if p.AbortUploadsAfter == 0 {
-		p.AbortUploadsAfter = 7 * 24 * time.Hour
-	}
-	if p.AccessLogExpiry == 0 {
-		p.AccessLogExpiry = 90 * 24 * time.Hour
+	for _, d := range p.durations() {
+		if *d.value == 0 {
+			*d.value = d.rule.Default
+		}
 	}
 	p.CORSOrigins = slices.Clone(p.CORSOrigins)
 	return p
 }
 
+// durationProp is a duration of the props and the config rule it follows.
+type durationProp struct {
+	name  string
+	value *time.Duration
+	rule  config.DurationRule
+}
+
+// durations are the props' durations with their rules.
+func (p *PublicBucketProps) durations() []durationProp {
+	return []durationProp{
+		{"CORSMaxAge", &p.CORSMaxAge, config.CORSMaxAge},
+		{"NoncurrentVersionExpiry", &p.NoncurrentVersionExpiry, config.NoncurrentVersionExpiry},
+		{"AbortIncompleteUploadsAfter", &p.AbortIncompleteUploadsAfter, config.AbortIncompleteUploadsAfter},
+		{"AccessLogExpiry", &p.AccessLogExpiry, config.AccessLogExpiry},
+	}
+}
+
 func (p PublicBucketProps) validate() error {
-	if p.Access != PublicReadByPolicy && p.Access != PublicReadByACL {
-		return fmt.Errorf("PublicBucketProps.Access: %q is not %q or %q", p.Access, PublicReadByPolicy, PublicReadByACL)
+	if !p.BucketAccess.Valid() {
+		return fmt.Errorf("PublicBucketProps.BucketAccess: %q is not %q or %q", p.BucketAccess, config.PublicReadByPolicy, config.PublicReadByACL)
 	}
 	if len(p.CORSOrigins) == 0 {
 		return fmt.Errorf("PublicBucketProps.CORSOrigins: at least one origin is required")
 	}
-	for _, d := range []struct {
-		name string
-		d    time.Duration
-	}{{"NoncurrentExpiry", p.NoncurrentExpiry}, {"AbortUploadsAfter", p.AbortUploadsAfter}, {"AccessLogExpiry", p.AccessLogExpiry}} {
-		if d.d < 24*time.Hour || d.d%(24*time.Hour) != 0 {
-			return fmt.Errorf("PublicBucketProps.%s: %s must be a whole number of days", d.name, d.d)
+	for _, d := range p.durations() {
+		if err := d.rule.Check(*d.value); err != nil {
+			return fmt.Errorf("PublicBucketProps.%s: %w", d.name, err)
 		}
 	}
 	return nil
@@ -154,7 +150,7 @@ func NewPublicBucket(scope constructs.Construct, id string, props PublicBucketPr
 		"s3_bucket_object_lock_enabled_check":    "Object Lock would block the lifecycle expiry that bounds log retention and cost.",
 	})
 
-	ownership, bpa, acl := p.Access.s3Settings()
+	ownership, bpa, acl := s3Settings(p.BucketAccess)
 	bucket := awss3.NewBucket(c, jsii.String("Bucket"), &awss3.BucketProps{
 		ObjectOwnership:        ownership,
 		BlockPublicAccess:      bpa,
@@ -205,7 +201,7 @@ func NewPublicBucket(scope constructs.Construct, id string, props PublicBucketPr
 		bucketAcks["s3_bucket_versioning_enabled_check"] = "Versioning is off in this environment by config (versioning: false, the default only in a disposable environment) to keep throw-away storage cheap."
 	}
 	acknowledgeGuard(bucket, bucketAcks)
-	if p.Access == PublicReadByACL {
+	if p.BucketAccess == config.PublicReadByACL {
 		awscdk.Annotations_Of(bucket).AddWarningV2(jsii.String("s3vend:PublicReadACL"), jsii.String(ACLWarning))
 	}
 	return &PublicBucket{Construct: c, Bucket: bucket, AccessLogs: logs}
@@ -217,8 +213,8 @@ func NewPublicBucket(scope constructs.Construct, id string, props PublicBucketPr
 // and RestrictPublicBuckets off, and a public ACL only with ACLs enabled and
 // the two ACL flags off; the ACL-blocking flags stay on whenever ACLs are not
 // the mechanism.
-func (a BucketAccess) s3Settings() (awss3.ObjectOwnership, awss3.BlockPublicAccess, awss3.BucketAccessControl) {
-	if a == PublicReadByACL {
+func s3Settings(a config.BucketAccess) (awss3.ObjectOwnership, awss3.BlockPublicAccess, awss3.BucketAccessControl) {
+	if a == config.PublicReadByACL {
 		return awss3.ObjectOwnership_BUCKET_OWNER_PREFERRED,
 			awss3.NewBlockPublicAccess(&awss3.BlockPublicAccessOptions{
 				BlockPublicAcls: jsii.Bool(false), IgnorePublicAcls: jsii.Bool(false),
@@ -237,12 +233,12 @@ func (a BucketAccess) s3Settings() (awss3.ObjectOwnership, awss3.BlockPublicAcce
 func lifecycleRules(p PublicBucketProps) *[]*awss3.LifecycleRule {
 	rules := []*awss3.LifecycleRule{{
 		Id:                                  jsii.String("abort-incomplete-multipart-uploads"),
-		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(days(p.AbortUploadsAfter)),
+		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(days(p.AbortIncompleteUploadsAfter)),
 	}}
 	if p.Versioning {
 		rules = append(rules, &awss3.LifecycleRule{
 			Id:                          jsii.String("expire-noncurrent-versions"),
-			NoncurrentVersionExpiration: awscdk.Duration_Days(days(p.NoncurrentExpiry)),
+			NoncurrentVersionExpiration: awscdk.Duration_Days(days(p.NoncurrentVersionExpiry)),
 			ExpiredObjectDeleteMarker:   jsii.Bool(true),
 		})
 	}

@@ -2,7 +2,6 @@ package infra
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
@@ -14,6 +13,9 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/s3vend/s3vend/config"
+	"github.com/s3vend/s3vend/contract/wire"
 )
 
 // Per-client rate limiting lives in front of the HTTP API: AWS WAF cannot be
@@ -22,32 +24,19 @@ import (
 // us-east-1. RateLimitACL is that web ACL (in a us-east-1 stack), Edge the
 // distribution in front of the API (in the API's own stack).
 
-// RateLimitWindows are the evaluation windows AWS WAF accepts for a
-// rate-based rule (EvaluationWindowSec: 60, 120, 300 or 600).
-var RateLimitWindows = []time.Duration{time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute}
-
-// Rate-based rule limits (AWS WAF: the lowest limit is 10; Limit is at most
-// 2,000,000,000) and s3vend's defaults.
-const (
-	MinRateLimit           = 10
-	MaxRateLimit           = 2_000_000_000
-	DefaultRateLimit       = 300 // per client IP per window: one request a second on average
-	DefaultRateLimitWindow = 5 * time.Minute
-)
-
 // RateLimitACLProps configures NewRateLimitACL.
 type RateLimitACLProps struct {
-	PerIPLimit int           // requests per client IP per Window, MinRateLimit..MaxRateLimit; default DefaultRateLimit
-	Window     time.Duration // one of RateLimitWindows; default DefaultRateLimitWindow
+	PerIPLimit int           // requests per client IP per Window, config.CheckPerIPLimit; default config.DefaultRateLimit
+	Window     time.Duration // one of config.RateLimitWindows; default config.DefaultRateLimitWindow
 	MetricName string        // CloudWatch metric prefix; default "s3vend"
 }
 
 func (p RateLimitACLProps) withDefaults() RateLimitACLProps {
 	if p.PerIPLimit == 0 {
-		p.PerIPLimit = DefaultRateLimit
+		p.PerIPLimit = config.DefaultRateLimit
 	}
 	if p.Window == 0 {
-		p.Window = DefaultRateLimitWindow
+		p.Window = config.DefaultRateLimitWindow
 	}
 	if p.MetricName == "" {
 		p.MetricName = "s3vend"
@@ -56,11 +45,11 @@ func (p RateLimitACLProps) withDefaults() RateLimitACLProps {
 }
 
 func (p RateLimitACLProps) validate() error {
-	switch {
-	case p.PerIPLimit < MinRateLimit || p.PerIPLimit > MaxRateLimit:
-		return fmt.Errorf("RateLimitACLProps.PerIPLimit: %d must be from %d to %d requests", p.PerIPLimit, MinRateLimit, MaxRateLimit)
-	case !slices.Contains(RateLimitWindows, p.Window):
-		return fmt.Errorf("RateLimitACLProps.Window: %s must be one of %v", p.Window, RateLimitWindows)
+	if err := config.CheckPerIPLimit(p.PerIPLimit); err != nil {
+		return fmt.Errorf("RateLimitACLProps.PerIPLimit: %w", err)
+	}
+	if err := config.CheckRateLimitWindow(p.Window); err != nil {
+		return fmt.Errorf("RateLimitACLProps.Window: %w", err)
 	}
 	return nil
 }
@@ -71,11 +60,12 @@ func (p RateLimitACLProps) validate() error {
 type RateLimitACL struct {
 	constructs.Construct
 	WebACL awswafv2.CfnWebACL
-	Arn    *string // token: the distribution's WebACLId
+	ARN    *string // token: the distribution's WebACLId
 }
 
-// rateLimitedBody is the token vendor's 429 body (lambda/internal/httpapi).
-const rateLimitedBody = `{"error":{"code":"rate_limited","message":"Too many requests; retry later."}}`
+// rateLimitedBody is the token vendor's own 429 body, from the API's error
+// table, so a client sees the same answer from the WAF and from the vendor.
+var rateLimitedBody = string(wire.ErrRateLimited.Body())
 
 // NewRateLimitACL creates the web ACL.
 func NewRateLimitACL(scope constructs.Construct, id string, props RateLimitACLProps) *RateLimitACL {
@@ -101,7 +91,7 @@ func NewRateLimitACL(scope constructs.Construct, id string, props RateLimitACLPr
 		DefaultAction:    &awswafv2.CfnWebACL_DefaultActionProperty{Allow: &awswafv2.CfnWebACL_AllowActionProperty{}},
 		VisibilityConfig: visibility("-acl"),
 		CustomResponseBodies: map[string]*awswafv2.CfnWebACL_CustomResponseBodyProperty{
-			"rate_limited": {ContentType: jsii.String("APPLICATION_JSON"), Content: jsii.String(rateLimitedBody)},
+			wire.ErrRateLimited.Code: {ContentType: jsii.String("APPLICATION_JSON"), Content: jsii.String(rateLimitedBody)},
 		},
 		Rules: []*awswafv2.CfnWebACL_RuleProperty{{
 			Name:     jsii.String("PerClientIP"),
@@ -117,8 +107,8 @@ func NewRateLimitACL(scope constructs.Construct, id string, props RateLimitACLPr
 			},
 			Action: &awswafv2.CfnWebACL_RuleActionProperty{Block: &awswafv2.CfnWebACL_BlockActionProperty{
 				CustomResponse: &awswafv2.CfnWebACL_CustomResponseProperty{
-					ResponseCode:          jsii.Number(429),
-					CustomResponseBodyKey: jsii.String("rate_limited"),
+					ResponseCode:          jsii.Number(float64(wire.ErrRateLimited.Status)),
+					CustomResponseBodyKey: jsii.String(wire.ErrRateLimited.Code),
 					ResponseHeaders: []*awswafv2.CfnWebACL_CustomHTTPHeaderProperty{
 						{Name: jsii.String("Retry-After"), Value: jsii.String(retryAfter)},
 					},
@@ -127,18 +117,18 @@ func NewRateLimitACL(scope constructs.Construct, id string, props RateLimitACLPr
 			VisibilityConfig: visibility("-per-client-ip"),
 		}},
 	})
-	return &RateLimitACL{Construct: c, WebACL: acl, Arn: acl.AttrArn()}
+	return &RateLimitACL{Construct: c, WebACL: acl, ARN: acl.AttrArn()}
 }
 
 // EdgeProps configures NewEdge.
 type EdgeProps struct {
-	Api       awsapigatewayv2.IHttpApi // the token vendor's HTTP API ($default stage)
-	WebACLArn *string                  // token: RateLimitACL.Arn (us-east-1)
+	API       awsapigatewayv2.IHttpApi // the token vendor's HTTP API ($default stage)
+	WebACLARN *string                  // token: RateLimitACL.ARN (us-east-1)
 }
 
 func (p EdgeProps) validate() error {
-	if p.Api == nil || p.WebACLArn == nil {
-		return fmt.Errorf("EdgeProps: Api and WebACLArn are required")
+	if p.API == nil || p.WebACLARN == nil {
+		return fmt.Errorf("EdgeProps: API and WebACLARN are required")
 	}
 	return nil
 }
@@ -161,7 +151,7 @@ func NewEdge(scope constructs.Construct, id string, props EdgeProps) *Edge {
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	// apiEndpoint is https://<id>.execute-api.<region>.<suffix>: keep the host.
-	apiHost := awscdk.Fn_Select(jsii.Number(2), awscdk.Fn_Split(jsii.String("/"), props.Api.ApiEndpoint(), nil))
+	apiHost := awscdk.Fn_Select(jsii.Number(2), awscdk.Fn_Split(jsii.String("/"), props.API.ApiEndpoint(), nil))
 	dist := awscloudfront.NewDistribution(c, jsii.String("Distribution"), &awscloudfront.DistributionProps{
 		Comment: jsii.String("s3vend token vendor: per-client rate limit (AWS WAF) in front of the HTTP API"),
 		DefaultBehavior: &awscloudfront.BehaviorOptions{
@@ -176,11 +166,11 @@ func NewEdge(scope constructs.Construct, id string, props EdgeProps) *Edge {
 			ViewerProtocolPolicy: awscloudfront.ViewerProtocolPolicy_HTTPS_ONLY,
 			Compress:             jsii.Bool(false),
 		},
-		WebAclId:    props.WebACLArn,
+		WebAclId:    props.WebACLARN,
 		HttpVersion: awscloudfront.HttpVersion_HTTP2_AND_3,
 	})
 	e := &Edge{Construct: c, Distribution: dist}
-	e.TokenURL = jsii.String("https://" + *dist.DistributionDomainName() + "/v1/token")
+	e.TokenURL = jsii.String("https://" + *dist.DistributionDomainName() + wire.RouteToken)
 
 	acknowledgeGuard(dist, map[string]string{
 		"cloudfront_access_logs_enabled_check":            "Every request that passes reaches the HTTP API's access log (one JSON line per request); WAF keeps sampled requests and metrics of the blocked ones. Standard logging would need an ACL-enabled bucket.",

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/s3vend/s3vend/config"
 )
 
 // GitHub Actions reach AWS through OpenID Connect, never with long-lived
@@ -32,7 +34,7 @@ import (
 //     claims: iss https://token.actions.githubusercontent.com, sub, and the
 //     example subject claims per trigger)
 //   - An account has one IAM OIDC provider per URL, so a second stack must
-//     import the existing one (GitHubDeployRolesProps.OIDCProviderArn).
+//     import the existing one (GitHubDeployRolesProps.OIDCProviderARN).
 //   - CloudFormation's ThumbprintList is optional: "If it is not included,
 //     IAM will retrieve and use the top intermediate certificate authority
 //     (CA) thumbprint of the OpenID Connect identity provider server
@@ -42,9 +44,6 @@ import (
 //     only with --no-change-set: "Whether to create a change set to analyze
 //     resource replacements. In this mode, diff will use the deploy role
 //     instead of the lookup role." (aws-cdk CLI 2.1148.1, cdk diff --help).
-
-// GitHubOIDCIssuer is GitHub Actions' OIDC issuer host.
-const GitHubOIDCIssuer = "token.actions.githubusercontent.com"
 
 // GitHubOIDCAudience is the audience aws-actions/configure-aws-credentials
 // asks GitHub for, and the only one the roles accept.
@@ -77,21 +76,22 @@ const SmokeSecretTag = "s3vend:stack"
 
 // GitHubDeployRolesProps configures NewGitHubDeployRoles.
 type GitHubDeployRolesProps struct {
-	// OIDCProviderArn imports the account's existing GitHub OIDC provider;
+	// OIDCProviderARN imports the account's existing GitHub OIDC provider;
 	// empty creates it.
-	OIDCProviderArn string
+	OIDCProviderARN string
 	Roles           []GitHubRoleSpec
 }
 
 var (
-	oidcProviderArnRe = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/` + regexp.QuoteMeta(GitHubOIDCIssuer) + `$`)
-	subjectRe         = regexp.MustCompile(`^repo:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+:(environment:[^*?\s]+|pull_request|ref:refs/heads/[^*?\s]+)$`)
-	roleIDRe          = regexp.MustCompile(`^[A-Z][A-Za-z0-9]{0,63}$`)
+	subjectRe = regexp.MustCompile(`^repo:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+:(environment:[^*?\s]+|pull_request|ref:refs/heads/[^*?\s]+)$`)
+	roleIDRe  = regexp.MustCompile(`^[A-Z][A-Za-z0-9]{0,63}$`)
 )
 
 func (p GitHubDeployRolesProps) validate() error {
-	if p.OIDCProviderArn != "" && !oidcProviderArnRe.MatchString(p.OIDCProviderArn) {
-		return fmt.Errorf("GitHubDeployRolesProps.OIDCProviderArn: %q is not an IAM OIDC provider ARN of %s", p.OIDCProviderArn, GitHubOIDCIssuer)
+	if p.OIDCProviderARN != "" {
+		if err := config.CheckGitHubOIDCProviderARN(p.OIDCProviderARN); err != nil {
+			return fmt.Errorf("GitHubDeployRolesProps.OIDCProviderARN: %w", err)
+		}
 	}
 	if len(p.Roles) == 0 {
 		return fmt.Errorf("GitHubDeployRolesProps.Roles: at least one role is required")
@@ -116,7 +116,7 @@ func (p GitHubDeployRolesProps) validate() error {
 // only to assume CDK bootstrap roles.
 type GitHubDeployRoles struct {
 	constructs.Construct
-	ProviderArn *string
+	ProviderARN *string
 	Roles       map[string]awsiam.Role // by spec ID
 }
 
@@ -127,22 +127,22 @@ func NewGitHubDeployRoles(scope constructs.Construct, id string, props GitHubDep
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	g := &GitHubDeployRoles{Construct: c, Roles: map[string]awsiam.Role{}}
-	if props.OIDCProviderArn != "" {
-		g.ProviderArn = jsii.String(props.OIDCProviderArn)
+	if props.OIDCProviderARN != "" {
+		g.ProviderARN = jsii.String(props.OIDCProviderARN)
 	} else {
 		// The L1 resource, not awsiam.OpenIdConnectProvider: that L2 is a
 		// custom resource with its own Lambda function.
 		provider := awsiam.NewCfnOIDCProvider(c, jsii.String("GitHubOIDC"), &awsiam.CfnOIDCProviderProps{
-			Url:          jsii.String("https://" + GitHubOIDCIssuer),
+			Url:          jsii.String("https://" + config.GitHubOIDCIssuer),
 			ClientIdList: jsii.Strings(GitHubOIDCAudience),
 		})
-		g.ProviderArn = provider.AttrArn()
+		g.ProviderARN = provider.AttrArn()
 	}
 	for _, spec := range props.Roles {
-		principal := awsiam.NewWebIdentityPrincipal(g.ProviderArn, &map[string]any{
+		principal := awsiam.NewWebIdentityPrincipal(g.ProviderARN, &map[string]any{
 			"StringEquals": map[string]any{
-				GitHubOIDCIssuer + ":aud": GitHubOIDCAudience,
-				GitHubOIDCIssuer + ":sub": spec.Subject,
+				config.GitHubOIDCIssuer + ":aud": GitHubOIDCAudience,
+				config.GitHubOIDCIssuer + ":sub": spec.Subject,
 			},
 		})
 		what := "read-only cdk diff (CDK lookup role)"
@@ -176,7 +176,7 @@ func NewGitHubDeployRoles(scope constructs.Construct, id string, props GitHubDep
 			role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:        jsii.String("SmokeCheckReadsItsStacksVerifierSecret"),
 				Actions:    jsii.Strings("secretsmanager:GetSecretValue"),
-				Resources:  &[]*string{awscdk.Fn_Sub(jsii.String(secretArnPattern(spec.Targets[0])), nil)},
+				Resources:  &[]*string{awscdk.Fn_Sub(jsii.String(secretARNPattern(spec.Targets[0])), nil)},
 				Conditions: &map[string]any{"StringEquals": map[string]any{"secretsmanager:ResourceTag/" + SmokeSecretTag: spec.SmokeStacks}},
 			}))
 			cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
@@ -220,10 +220,10 @@ func bootstrapRoleArns(t CDKTarget, deploy bool) []*string {
 	return out
 }
 
-// secretArnPattern is every secret of one target, for Fn::Sub: the tag
+// secretARNPattern is every secret of one target, for Fn::Sub: the tag
 // condition, not the ARN, picks the stack's secret (its name ends in a
 // random suffix CloudFormation chooses).
-func secretArnPattern(t CDKTarget) string {
+func secretARNPattern(t CDKTarget) string {
 	account, region := "${AWS::AccountId}", "${AWS::Region}"
 	if t.Account != "" {
 		account = t.Account

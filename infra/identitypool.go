@@ -3,7 +3,6 @@ package infra
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -13,78 +12,35 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/s3vend/s3vend/config"
 	"github.com/s3vend/s3vend/contract"
 )
-
-// UserPoolProvider adds a Cognito user pool as a second login provider:
-// either a new pool (Create) or an existing one (UserPoolID and ClientID).
-type UserPoolProvider struct {
-	Create     bool
-	UserPoolID string
-	ClientID   string
-}
-
-// RoleMappingRule maps a user pool token claim to an existing role ARN.
-type RoleMappingRule struct {
-	Claim     string    `json:"claim"`
-	MatchType MatchType `json:"matchType"`
-	Value     string    `json:"value"`
-	RoleArn   string    `json:"roleArn"`
-}
-
-// MatchType is how a role-mapping rule compares the claim with its value:
-// the MatchType values of AWS::Cognito::IdentityPoolRoleAttachment
-// MappingRule ("Equals, NotEqual, StartsWith, and Contains",
-// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-cognito-identitypoolroleattachment-mappingrule.html).
-type MatchType string
-
-// The match types of a role-mapping rule.
-const (
-	MatchEquals     MatchType = "Equals"
-	MatchContains   MatchType = "Contains"
-	MatchStartsWith MatchType = "StartsWith"
-	MatchNotEqual   MatchType = "NotEqual"
-)
-
-// MatchTypes are every valid MatchType.
-var MatchTypes = []MatchType{MatchEquals, MatchContains, MatchStartsWith, MatchNotEqual}
-
-// Valid reports whether m is one of MatchTypes.
-func (m MatchType) Valid() bool { return slices.Contains(MatchTypes, m) }
-
-// MatchTypesList is MatchTypes for messages: "Equals, Contains, StartsWith, NotEqual".
-func MatchTypesList() string {
-	names := make([]string, len(MatchTypes))
-	for i, m := range MatchTypes {
-		names[i] = string(m)
-	}
-	return strings.Join(names, ", ")
-}
 
 // IdentityPoolProps configures NewIdentityPool.
 type IdentityPoolProps struct {
 	DeveloperProviderName string // required; cannot change once the pool exists
-	AllowGuests           bool
-	AllowClassicFlow      bool
-	UserPool              *UserPoolProvider
-	RoleMappings          []RoleMappingRule
+	Guests                bool   // AllowUnauthenticatedIdentities and the unauthenticated role
+	BasicFlow             bool   // AllowClassicFlow
+	UserPool              *config.UserPoolProvider
+	RoleMappings          []config.RoleMappingRule
 	AmbiguousRoleDeny     bool
-	// MaxSessionDuration is the credential lifetime (default 1h; 15m to
-	// 12h); the roles' MaxSessionDuration is contract.RoleMaxSession of it
-	// (at least IAM's one hour).
-	MaxSessionDuration time.Duration
+	// CredentialLifetime is the basic-flow credential lifetime (default
+	// 1h; 15m to 12h); the roles' MaxSessionDuration is
+	// contract.RoleMaxSession of it (at least IAM's one hour).
+	CredentialLifetime time.Duration
 	Retain             bool
-	// Principal names Cognito in the roles' trust policies; default the aws
-	// partition's (contract.Partitions), right for any env-agnostic stack.
-	Principal contract.CognitoPrincipal
+	// CognitoPrincipal names Cognito in the roles' trust policies; default
+	// the aws partition's (contract.Partitions), right for any env-agnostic
+	// stack.
+	CognitoPrincipal contract.CognitoPrincipal
 }
 
 func (p IdentityPoolProps) withDefaults() IdentityPoolProps {
-	if p.MaxSessionDuration == 0 {
-		p.MaxSessionDuration = contract.DefaultCredentialDuration
+	if p.CredentialLifetime == 0 {
+		p.CredentialLifetime = contract.DefaultCredentialLifetime
 	}
-	if p.Principal == (contract.CognitoPrincipal{}) {
-		p.Principal = contract.Partitions[0].Principal
+	if p.CognitoPrincipal == (contract.CognitoPrincipal{}) {
+		p.CognitoPrincipal = contract.Partitions[0].Principal
 	}
 	p.RoleMappings = slices.Clone(p.RoleMappings)
 	return p
@@ -94,19 +50,19 @@ func (p IdentityPoolProps) validate() error {
 	switch {
 	case contract.CheckDeveloperProvider(p.DeveloperProviderName) != nil:
 		return fmt.Errorf("IdentityPoolProps.DeveloperProviderName: %q %v", p.DeveloperProviderName, contract.CheckDeveloperProvider(p.DeveloperProviderName))
-	case contract.CheckCredentialDuration(p.MaxSessionDuration) != nil:
-		return fmt.Errorf("IdentityPoolProps.MaxSessionDuration: %s %v", p.MaxSessionDuration, contract.CheckCredentialDuration(p.MaxSessionDuration))
-	case p.Principal.TrustPrincipal == "" || p.Principal.ConditionKeyPrefix == "":
-		return fmt.Errorf("IdentityPoolProps.Principal: needs both TrustPrincipal and ConditionKeyPrefix")
+	case contract.CheckCredentialLifetime(p.CredentialLifetime) != nil:
+		return fmt.Errorf("IdentityPoolProps.CredentialLifetime: %s %v", p.CredentialLifetime, contract.CheckCredentialLifetime(p.CredentialLifetime))
+	case p.CognitoPrincipal.TrustPrincipal == "" || p.CognitoPrincipal.ConditionKeyPrefix == "":
+		return fmt.Errorf("IdentityPoolProps.CognitoPrincipal: needs both TrustPrincipal and ConditionKeyPrefix")
 	case len(p.RoleMappings) > 0 && p.UserPool == nil:
 		return fmt.Errorf("IdentityPoolProps.RoleMappings: rules need a UserPool provider")
 	}
 	for i, r := range p.RoleMappings {
 		switch {
 		case !r.MatchType.Valid():
-			return fmt.Errorf("IdentityPoolProps.RoleMappings[%d].MatchType: %q is not one of %s", i, r.MatchType, MatchTypesList())
-		case !contract.ValidRoleARN(r.RoleArn):
-			return fmt.Errorf("IdentityPoolProps.RoleMappings[%d].RoleArn: %q is not an IAM role ARN", i, r.RoleArn)
+			return fmt.Errorf("IdentityPoolProps.RoleMappings[%d].MatchType: %q is not one of %s", i, r.MatchType, config.MatchTypesList())
+		case !contract.ValidRoleARN(r.RoleARN):
+			return fmt.Errorf("IdentityPoolProps.RoleMappings[%d].RoleARN: %q is not an IAM role ARN", i, r.RoleARN)
 		}
 	}
 	return nil
@@ -123,12 +79,12 @@ type IdentityPool struct {
 	constructs.Construct
 	Pool                awscognito.CfnIdentityPool
 	PoolID              *string
-	PoolArn             *string
+	PoolARN             *string
 	AuthenticatedRole   awsiam.Role
 	UnauthenticatedRole awsiam.Role // nil when guests are off
 	UserPool            awscognito.IUserPool
 	UserPoolClientID    *string
-	Principal           contract.CognitoPrincipal // how the roles name Cognito
+	CognitoPrincipal    contract.CognitoPrincipal // how the roles name Cognito
 }
 
 // NewIdentityPool creates the pool, its roles and its role attachment.
@@ -151,8 +107,8 @@ func NewIdentityPool(scope constructs.Construct, id string, props IdentityPoolPr
 		})
 	}
 	pool := awscognito.NewCfnIdentityPool(c, jsii.String("Pool"), &awscognito.CfnIdentityPoolProps{
-		AllowUnauthenticatedIdentities: jsii.Bool(p.AllowGuests),
-		AllowClassicFlow:               jsii.Bool(p.AllowClassicFlow),
+		AllowUnauthenticatedIdentities: jsii.Bool(p.Guests),
+		AllowClassicFlow:               jsii.Bool(p.BasicFlow),
 		DeveloperProviderName:          jsii.String(p.DeveloperProviderName),
 		CognitoIdentityProviders:       nilIfEmpty(providers),
 	})
@@ -162,18 +118,18 @@ func NewIdentityPool(scope constructs.Construct, id string, props IdentityPoolPr
 	}
 	ip.Pool = pool
 	ip.PoolID = pool.Ref()
-	ip.PoolArn = stack.FormatArn(&awscdk.ArnComponents{
+	ip.PoolARN = stack.FormatArn(&awscdk.ArnComponents{
 		Service:      jsii.String("cognito-identity"),
 		Resource:     jsii.String("identitypool"),
 		ResourceName: pool.Ref(),
 		ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
 	})
 
-	ip.Principal = p.Principal
-	ip.AuthenticatedRole = ip.role("AuthenticatedRole", "authenticated", p.MaxSessionDuration)
+	ip.CognitoPrincipal = p.CognitoPrincipal
+	ip.AuthenticatedRole = ip.role("AuthenticatedRole", "authenticated", p.CredentialLifetime)
 	roles := map[string]any{"authenticated": ip.AuthenticatedRole.RoleArn()}
-	if p.AllowGuests {
-		ip.UnauthenticatedRole = ip.role("UnauthenticatedRole", "unauthenticated", p.MaxSessionDuration)
+	if p.Guests {
+		ip.UnauthenticatedRole = ip.role("UnauthenticatedRole", "unauthenticated", p.CredentialLifetime)
 		roles["unauthenticated"] = ip.UnauthenticatedRole.RoleArn()
 		cdknag.NagSuppressions_AddResourceSuppressions(pool, &[]*cdknag.NagPackSuppression{{
 			Id: jsii.String("AwsSolutions-COG7"),
@@ -194,15 +150,15 @@ func NewIdentityPool(scope constructs.Construct, id string, props IdentityPoolPr
 func (ip *IdentityPool) role(id, amr string, maxSession time.Duration) awsiam.Role {
 	return awsiam.NewRole(ip.Construct, jsii.String(id), &awsiam.RoleProps{
 		Description: jsii.String(fmt.Sprintf("s3vend %s identities of identity pool %s", amr, *ip.Node().Path())),
-		AssumedBy: awsiam.NewFederatedPrincipal(jsii.String(ip.Principal.TrustPrincipal), &map[string]any{
-			"StringEquals":           map[string]any{ip.Principal.Key("aud"): ip.PoolID},
-			"ForAnyValue:StringLike": map[string]any{ip.Principal.Key("amr"): amr},
+		AssumedBy: awsiam.NewFederatedPrincipal(jsii.String(ip.CognitoPrincipal.TrustPrincipal), &map[string]any{
+			"StringEquals":           map[string]any{ip.CognitoPrincipal.Key("aud"): ip.PoolID},
+			"ForAnyValue:StringLike": map[string]any{ip.CognitoPrincipal.Key("amr"): amr},
 		}, jsii.String("sts:AssumeRoleWithWebIdentity")),
 		MaxSessionDuration: awscdk.Duration_Seconds(jsii.Number(contract.RoleMaxSession(maxSession).Seconds())),
 	})
 }
 
-func (ip *IdentityPool) userPoolProvider(c constructs.Construct, up UserPoolProvider, retain bool) (providerName, clientID *string) {
+func (ip *IdentityPool) userPoolProvider(c constructs.Construct, up config.UserPoolProvider, retain bool) (providerName, clientID *string) {
 	stack := awscdk.Stack_Of(c)
 	if !up.Create {
 		ip.UserPool = awscognito.UserPool_FromUserPoolId(c, jsii.String("UserPool"), jsii.String(up.UserPoolID))
@@ -242,7 +198,7 @@ func (ip *IdentityPool) roleMappings(p IdentityPoolProps) any {
 	for i, r := range p.RoleMappings {
 		rules[i] = &awscognito.CfnIdentityPoolRoleAttachment_MappingRuleProperty{
 			Claim: jsii.String(r.Claim), MatchType: jsii.String(string(r.MatchType)),
-			Value: jsii.String(r.Value), RoleArn: jsii.String(r.RoleArn),
+			Value: jsii.String(r.Value), RoleArn: jsii.String(r.RoleARN),
 		}
 	}
 	resolution := "AuthenticatedRole"

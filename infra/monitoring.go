@@ -3,9 +3,7 @@ package infra
 import (
 	"errors"
 	"fmt"
-	"net/mail"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -21,81 +19,10 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/s3vend/s3vend/config"
 	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/contract/wire"
 )
-
-// AlarmThresholds are the alarm thresholds of one environment. Each field
-// has the cdk.json key (under "alarms") in its json tag; Validate names it.
-type AlarmThresholds struct {
-	// ServerErrorRatePercent: vendor 5xx answers as a share of its requests
-	// in 5 minutes.
-	ServerErrorRatePercent float64 `json:"serverErrorRatePercent"`
-	// UpstreamThrottledPer5Min: upstream_throttled (503) answers in 5
-	// minutes: Cognito or STS still throttled after the SDK's retries.
-	UpstreamThrottledPer5Min int `json:"upstreamThrottledPer5Min"`
-	// InvalidCredentialsPer5Min: invalid_credential (401) answers in 5
-	// minutes; a spike is credential stuffing or a broken issuer key.
-	InvalidCredentialsPer5Min int `json:"invalidCredentialsPer5Min"`
-	// DurationPercentOfTimeout: the function's p99 duration as a share of
-	// its timeout.
-	DurationPercentOfTimeout float64 `json:"durationPercentOfTimeout"`
-	// APIClientErrorRatePercent and APIServerErrorRatePercent: the HTTP
-	// API's 4xx and 5xx as a share of its requests (includes API Gateway's
-	// own 429s and integration failures, which the vendor never sees).
-	APIClientErrorRatePercent float64 `json:"apiClientErrorRatePercent"`
-	APIServerErrorRatePercent float64 `json:"apiServerErrorRatePercent"`
-	// MinRequestsPer5Min: the rate alarms stay OK below this many requests
-	// in 5 minutes, so that one failed request of two does not page anyone.
-	MinRequestsPer5Min int `json:"minRequestsPer5Min"`
-}
-
-// DefaultAlarmThresholds are used for every key cdk.json leaves out.
-var DefaultAlarmThresholds = AlarmThresholds{
-	ServerErrorRatePercent:    5,
-	UpstreamThrottledPer5Min:  1,
-	InvalidCredentialsPer5Min: 100,
-	DurationPercentOfTimeout:  80,
-	APIClientErrorRatePercent: 25,
-	APIServerErrorRatePercent: 5,
-	MinRequestsPer5Min:        20,
-}
-
-// Validate returns one error per field out of range, each starting with the
-// field's cdk.json key.
-func (t AlarmThresholds) Validate() []error {
-	var errs []error
-	pct := func(key string, v, lo float64) {
-		if v < lo || v > 100 {
-			errs = append(errs, fmt.Errorf("%s: %v must be from %v to 100 (percent)", key, v, lo))
-		}
-	}
-	count := func(key string, v int) {
-		if v < 1 || v > 1_000_000 {
-			errs = append(errs, fmt.Errorf("%s: %d must be from 1 to 1000000", key, v))
-		}
-	}
-	pct("serverErrorRatePercent", t.ServerErrorRatePercent, 0.1)
-	count("upstreamThrottledPer5Min", t.UpstreamThrottledPer5Min)
-	count("invalidCredentialsPer5Min", t.InvalidCredentialsPer5Min)
-	pct("durationPercentOfTimeout", t.DurationPercentOfTimeout, 10)
-	pct("apiClientErrorRatePercent", t.APIClientErrorRatePercent, 0.1)
-	pct("apiServerErrorRatePercent", t.APIServerErrorRatePercent, 0.1)
-	count("minRequestsPer5Min", t.MinRequestsPer5Min)
-	return errs
-}
-
-// CheckEmail reports whether addr is a plain e-mail address (no display
-// name, a dotted domain) that an SNS email subscription accepts.
-func CheckEmail(addr string) error {
-	a, err := mail.ParseAddress(addr)
-	if err != nil || a.Address != addr || a.Name != "" {
-		return errors.New("is not a plain e-mail address like \"ops@example.com\"")
-	}
-	if _, domain, _ := strings.Cut(addr, "@"); !strings.Contains(strings.Trim(domain, "."), ".") {
-		return errors.New("needs a full domain, like \"ops@example.com\"")
-	}
-	return nil
-}
 
 // Alarm ids: each alarm is named "<stack name>-<id>" (stable, prefixed by
 // the stack, so `cdk diff` and the console show which environment pages).
@@ -124,15 +51,15 @@ type MonitoringProps struct {
 	Name            string
 	Function        awslambda.IFunction
 	FunctionTimeout time.Duration
-	Api             awsapigatewayv2.IHttpApi
-	Thresholds      AlarmThresholds
-	Emails          []string // e-mail subscriptions of the alarm topic; may be empty
+	API             awsapigatewayv2.IHttpApi
+	Thresholds      config.AlarmThresholds // zero: config.DefaultAlarmThresholds
+	Emails          []string               // e-mail subscriptions of the alarm topic; may be empty
 	Retain          bool
 }
 
 func (p MonitoringProps) withDefaults() MonitoringProps {
-	if p.Thresholds == (AlarmThresholds{}) {
-		p.Thresholds = DefaultAlarmThresholds
+	if p.Thresholds == (config.AlarmThresholds{}) {
+		p.Thresholds = config.DefaultAlarmThresholds
 	}
 	p.Emails = slices.Clone(p.Emails)
 	return p
@@ -143,17 +70,20 @@ func (p MonitoringProps) validate() error {
 	if !dashboardNameRE(p.Name) {
 		errs = append(errs, fmt.Errorf("MonitoringProps.Name: %q must be 1-200 letters, digits, '-' or '_'", p.Name))
 	}
-	if p.Function == nil || p.Api == nil {
-		errs = append(errs, errors.New("MonitoringProps: Function and Api are required"))
+	if p.Function == nil || p.API == nil {
+		errs = append(errs, errors.New("MonitoringProps: Function and API are required"))
 	}
 	if p.FunctionTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("MonitoringProps.FunctionTimeout: %s is below 1s", p.FunctionTimeout))
 	}
-	for _, e := range p.Thresholds.Validate() {
-		errs = append(errs, fmt.Errorf("MonitoringProps.Thresholds.%w", e))
+	var thresholds contract.FieldErrors
+	if errors.As(p.Thresholds.Validate(), &thresholds) {
+		for _, e := range thresholds {
+			errs = append(errs, fmt.Errorf("MonitoringProps.Thresholds.%s: %s", e.Field, e.Message))
+		}
 	}
 	for i, a := range p.Emails {
-		if err := CheckEmail(a); err != nil {
+		if err := config.CheckEmail(a); err != nil {
 			errs = append(errs, fmt.Errorf("MonitoringProps.Emails[%d]: %q %w", i, a, err))
 		}
 	}
@@ -284,8 +214,8 @@ func newSignals(p MonitoringProps) signals {
 		requests:      vendorMetric(contract.MetricRequests, "Sum", stack),
 		serverErrors:  vendorMetric(contract.MetricErrors, "Sum", with(contract.DimStatusClass, contract.ClassServer)),
 		clientErrors:  vendorMetric(contract.MetricErrors, "Sum", with(contract.DimStatusClass, contract.ClassClient)),
-		throttled:     vendorMetric(contract.MetricErrors, "Sum", with(contract.DimCode, contract.CodeUpstreamThrottled)),
-		invalid:       vendorMetric(contract.MetricErrors, "Sum", with(contract.DimCode, contract.CodeInvalidCredential)),
+		throttled:     vendorMetric(contract.MetricErrors, "Sum", with(contract.DimCode, wire.CodeUpstreamThrottled)),
+		invalid:       vendorMetric(contract.MetricErrors, "Sum", with(contract.DimCode, wire.CodeInvalidCredential)),
 		vends:         vendorMetric(contract.MetricVends, "Sum", stack),
 		cacheHits:     vendorMetric(contract.MetricCacheHits, "Sum", stack),
 		fnErrors:      p.Function.MetricErrors(sum),
@@ -296,10 +226,10 @@ func newSignals(p MonitoringProps) signals {
 		// IntegrationLatency, by ApiId (and ApiId, Stage)
 		// (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-metrics.html);
 		// these helpers use the ApiId dimension.
-		apiCount:   p.Api.MetricCount(sum),
-		api4xx:     p.Api.MetricClientError(sum),
-		api5xx:     p.Api.MetricServerError(sum),
-		apiLatency: p.Api.MetricLatency(&awscloudwatch.MetricOptions{Statistic: jsii.String("p99"), Period: period}),
+		apiCount:   p.API.MetricCount(sum),
+		api4xx:     p.API.MetricClientError(sum),
+		api5xx:     p.API.MetricServerError(sum),
+		apiLatency: p.API.MetricLatency(&awscloudwatch.MetricOptions{Statistic: jsii.String("p99"), Period: period}),
 	}
 }
 

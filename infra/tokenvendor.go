@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -20,7 +21,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/s3vend/s3vend/config"
 	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/contract/wire"
 )
 
 // TokenVendorProps configures NewTokenVendor.
@@ -28,13 +31,13 @@ type TokenVendorProps struct {
 	Build GoBuild
 
 	IdentityPoolID        *string // token
-	IdentityPoolArn       *string // token
+	IdentityPoolARN       *string // token
 	DeveloperProviderName string
-	AuthenticatedRoleArn  *string // token
-	// Guests turns on guest identities; GuestRoleArn (token) is then
+	AuthenticatedRoleARN  *string // token
+	// Guests turns on guest identities; GuestRoleARN (token) is then
 	// required, and must be nil otherwise.
 	Guests             bool
-	GuestRoleArn       *string
+	GuestRoleARN       *string
 	BasicFlow          bool
 	TokenDuration      time.Duration // default and range: contract (1s to 24h)
 	CredentialLifetime time.Duration // default and range: contract (15m to 12h)
@@ -54,11 +57,14 @@ type TokenVendorProps struct {
 	// the zero value is on with the contract's defaults.
 	Cache contract.CacheSettings
 
-	CORSOrigins   []string
-	ThrottleRate  float64
-	ThrottleBurst int
-	LogRetention  time.Duration
-	Retain        bool
+	CORSOrigins []string
+	// The HTTP API stage throttle (default config.DefaultThrottleRateLimit
+	// and config.DefaultThrottleBurstLimit, ranges config's) and the log
+	// groups' retention (default config.DefaultLogRetention).
+	ThrottleRateLimit  float64
+	ThrottleBurstLimit int
+	LogRetention       time.Duration
+	Retain             bool
 
 	// Timeout is the function timeout (default contract.DefaultLambdaTimeout);
 	// the vendor's upstream deadline is derived from it
@@ -66,15 +72,6 @@ type TokenVendorProps struct {
 	Timeout  time.Duration
 	MemoryMB int // default 256
 }
-
-// Defaults of the HTTP API stage's throttle and the log groups' retention.
-const (
-	DefaultThrottleRate  = 10.0
-	DefaultThrottleBurst = 20
-	MaxThrottleRate      = 10000.0
-	MaxThrottleBurst     = 5000
-	DefaultLogRetention  = 30 * 24 * time.Hour
-)
 
 func (p TokenVendorProps) withDefaults() TokenVendorProps {
 	if p.Timeout == 0 {
@@ -84,20 +81,20 @@ func (p TokenVendorProps) withDefaults() TokenVendorProps {
 		p.MemoryMB = 256
 	}
 	if p.LogRetention == 0 {
-		p.LogRetention = DefaultLogRetention
+		p.LogRetention = config.DefaultLogRetention
 	}
 	if p.TokenDuration == 0 {
 		p.TokenDuration = contract.DefaultTokenDuration
 	}
 	if p.CredentialLifetime == 0 {
-		p.CredentialLifetime = contract.DefaultCredentialDuration
+		p.CredentialLifetime = contract.DefaultCredentialLifetime
 	}
 	// A zero throttle would stop the API: zero means the default.
-	if p.ThrottleRate == 0 {
-		p.ThrottleRate = DefaultThrottleRate
+	if p.ThrottleRateLimit == 0 {
+		p.ThrottleRateLimit = config.DefaultThrottleRateLimit
 	}
-	if p.ThrottleBurst == 0 {
-		p.ThrottleBurst = DefaultThrottleBurst
+	if p.ThrottleBurstLimit == 0 {
+		p.ThrottleBurstLimit = config.DefaultThrottleBurstLimit
 	}
 	p.CORSOrigins = slices.Clone(p.CORSOrigins)
 	p.Upload.ContentTypes = slices.Clone(p.Upload.ContentTypes)
@@ -113,11 +110,11 @@ func (p TokenVendorProps) validate() error {
 		}
 		return nil
 	}
-	if p.IdentityPoolID == nil || p.IdentityPoolArn == nil || p.AuthenticatedRoleArn == nil {
-		return fmt.Errorf("TokenVendorProps: IdentityPoolID, IdentityPoolArn and AuthenticatedRoleArn are required")
+	if p.IdentityPoolID == nil || p.IdentityPoolARN == nil || p.AuthenticatedRoleARN == nil {
+		return fmt.Errorf("TokenVendorProps: IdentityPoolID, IdentityPoolARN and AuthenticatedRoleARN are required")
 	}
-	if p.Guests != (p.GuestRoleArn != nil) {
-		return fmt.Errorf("TokenVendorProps.GuestRoleArn: required when Guests is true, and must be nil when it is false")
+	if p.Guests != (p.GuestRoleARN != nil) {
+		return fmt.Errorf("TokenVendorProps.GuestRoleARN: required when Guests is true, and must be nil when it is false")
 	}
 	if _, err := p.Verifiers.Normalize(false); err != nil {
 		return field("Verifiers", err)
@@ -131,13 +128,13 @@ func (p TokenVendorProps) validate() error {
 	if _, err := p.Upload.Normalize(); err != nil {
 		return field("Upload", err)
 	}
-	if _, err := retentionDays(p.LogRetention); err != nil {
-		return field("LogRetention", err)
-	}
 	for _, err := range []error{
+		field("LogRetention", config.CheckLogRetention(p.LogRetention)),
+		field("ThrottleRateLimit", config.CheckThrottleRateLimit(p.ThrottleRateLimit)),
+		field("ThrottleBurstLimit", config.CheckThrottleBurstLimit(p.ThrottleBurstLimit)),
 		field("DeveloperProviderName", contract.CheckDeveloperProvider(p.DeveloperProviderName)),
 		field("TokenDuration", contract.CheckTokenDuration(p.TokenDuration)),
-		field("CredentialLifetime", contract.CheckCredentialDuration(p.CredentialLifetime)),
+		field("CredentialLifetime", contract.CheckCredentialLifetime(p.CredentialLifetime)),
 		field("SessionPolicy", contract.CheckSessionPolicy(p.SessionPolicy)),
 		field("Timeout", contract.CheckLambdaTimeout(p.Timeout)),
 	} {
@@ -146,10 +143,6 @@ func (p TokenVendorProps) validate() error {
 		}
 	}
 	switch {
-	case p.ThrottleRate <= 0 || p.ThrottleRate > MaxThrottleRate:
-		return fmt.Errorf("TokenVendorProps.ThrottleRate: %v must be above 0 and at most %v requests per second", p.ThrottleRate, MaxThrottleRate)
-	case p.ThrottleBurst < 1 || p.ThrottleBurst > MaxThrottleBurst:
-		return fmt.Errorf("TokenVendorProps.ThrottleBurst: %d must be from 1 to %d requests", p.ThrottleBurst, MaxThrottleBurst)
 	case p.MemoryMB < 128 || p.MemoryMB > 10240:
 		return fmt.Errorf("TokenVendorProps.MemoryMB: %d must be from 128 to 10240", p.MemoryMB)
 	case len(p.CORSOrigins) == 0:
@@ -165,7 +158,7 @@ func (p TokenVendorProps) validate() error {
 type TokenVendor struct {
 	constructs.Construct
 	Function awslambda.Function
-	Api      awsapigatewayv2.HttpApi
+	API      awsapigatewayv2.HttpApi
 	Secret   awssecretsmanager.Secret // nil when no verifier needs one
 	// TokenURL is the full URL of POST /v1/token.
 	TokenURL *string
@@ -183,8 +176,8 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	tv := &TokenVendor{Construct: c, Timeout: p.Timeout}
 	removal := removalPolicy(p.Retain)
-	retention, _ := retentionDays(p.LogRetention) // validated above
-	norm, _ := p.Verifiers.Normalize(false)       // validated above; defaults applied as the vendor would
+	retention := logRetentionDays[int(p.LogRetention/config.Day)] // validated above
+	norm, _ := p.Verifiers.Normalize(false)                       // validated above; defaults applied as the vendor would
 	verifiers, err := json.Marshal(norm)
 	if err != nil {
 		panic(fmt.Errorf("TokenVendorProps.Verifiers: %w", err))
@@ -208,17 +201,17 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("VendDeveloperIdentityTokens"),
 		Actions:   jsii.Strings("cognito-identity:GetOpenIdTokenForDeveloperIdentity"),
-		Resources: jsii.Strings(*p.IdentityPoolArn),
+		Resources: jsii.Strings(*p.IdentityPoolARN),
 	}))
 
 	env := map[string]*string{
 		contract.EnvIdentityPoolID:     p.IdentityPoolID,
 		contract.EnvDeveloperProvider:  jsii.String(p.DeveloperProviderName),
-		contract.EnvAuthRoleARN:        p.AuthenticatedRoleArn,
+		contract.EnvAuthRoleARN:        p.AuthenticatedRoleARN,
 		contract.EnvGuestsEnabled:      jsii.String(strconv.FormatBool(p.Guests)),
 		contract.EnvBasicFlow:          jsii.String(strconv.FormatBool(p.BasicFlow)),
 		contract.EnvTokenDuration:      jsii.String(strconv.Itoa(int(p.TokenDuration.Seconds()))),
-		contract.EnvCredentialDuration: jsii.String(strconv.Itoa(int(p.CredentialLifetime.Seconds()))),
+		contract.EnvCredentialLifetime: jsii.String(strconv.Itoa(int(p.CredentialLifetime.Seconds()))),
 		contract.EnvVerifiers:          jsii.String(string(verifiers)),
 		// Derived from the function timeout, so the vendor answers 503
 		// before Lambda kills the call (one rule, in the contract).
@@ -228,7 +221,7 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 		contract.EnvMetricsStack: awscdk.Stack_Of(c).StackName(),
 	}
 	if p.Guests {
-		env[contract.EnvUnauthRoleARN] = p.GuestRoleArn
+		env[contract.EnvUnauthRoleARN] = p.GuestRoleARN
 	}
 	cache, _ := p.Cache.Normalize() // validated above
 	for k, v := range cache.Env() {
@@ -292,7 +285,7 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 	apiLogs := awslogs.NewLogGroup(c, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
 		Retention: retention, RemovalPolicy: removal,
 	})
-	tv.Api = awsapigatewayv2.NewHttpApi(c, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
+	tv.API = awsapigatewayv2.NewHttpApi(c, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
 		Description:        jsii.String("s3vend token vendor"),
 		CreateDefaultStage: jsii.Bool(false),
 		// Every path goes to the function, so unknown paths and methods get
@@ -306,15 +299,15 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 		},
 	})
 	stage := awsapigatewayv2.NewHttpStage(c, jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageProps{
-		HttpApi:    tv.Api,
+		HttpApi:    tv.API,
 		StageName:  jsii.String("$default"),
 		AutoDeploy: jsii.Bool(true),
 		Throttle: &awsapigatewayv2.ThrottleSettings{
-			RateLimit: jsii.Number(p.ThrottleRate), BurstLimit: jsii.Number(float64(p.ThrottleBurst)),
+			RateLimit: jsii.Number(p.ThrottleRateLimit), BurstLimit: jsii.Number(float64(p.ThrottleBurstLimit)),
 		},
 		AccessLogSettings: &accessLogSettings{awsapigatewayv2.NewLogGroupLogDestination(apiLogs)},
 	})
-	tv.TokenURL = jsii.String(*stage.Url() + "v1/token")
+	tv.TokenURL = jsii.String(*stage.Url() + strings.TrimPrefix(wire.RouteToken, "/")) // the stage URL ends with "/"
 
 	logAcks := map[string]string{
 		"cloudwatch_log_group_retention_period_check": "Retention is the environment's logRetention setting (default 30 days) to bound cost; teams under a one-year policy set \"8760h\".",
@@ -325,7 +318,7 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 	acknowledgeGuard(tv.Function, map[string]string{
 		"lambda_inside_vpc_check": "The function reaches only public endpoints (Cognito Identity, STS, Secrets Manager, OIDC issuers, WeChat); a VPC would add NAT cost and no isolation.",
 	})
-	route := tv.Api.Node().FindChild(jsii.String("DefaultRoute"))
+	route := tv.API.Node().FindChild(jsii.String("DefaultRoute"))
 	acknowledgeGuard(route, map[string]string{
 		"api_gw_v2_authorization_type_configured_check": "The token endpoint is where clients authenticate: the function verifies the login credential in the body, so there is no caller identity to authorize first.",
 	})
@@ -333,7 +326,7 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 		"lambda_function_public_access_prohibited_check": "Invocation is granted to API Gateway only, with SourceArn scoped to this API (a Fn::Join the rule cannot evaluate).",
 	})
 
-	cdknag.NagSuppressions_AddResourceSuppressions(tv.Api, &[]*cdknag.NagPackSuppression{{
+	cdknag.NagSuppressions_AddResourceSuppressions(tv.API, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-APIG4"),
 		Reason: jsii.String("The token endpoint is where clients authenticate: it verifies the login credential in the request " +
 			"body itself (OIDC ID token, WeChat code or backend-signed JWT), so there is no caller identity to authorize first."),
@@ -368,8 +361,9 @@ func (a accessLogSettings) Format() awsapigateway.AccessLogFormat {
 	return awsapigateway.AccessLogFormat_Custom(jsii.String(string(line)))
 }
 
-// LogRetentionDays are the retentions CloudWatch Logs accepts, in days.
-var LogRetentionDays = map[int]awslogs.RetentionDays{
+// logRetentionDays maps each of config.LogRetentionDays to the CDK's enum
+// (TestLogRetentionDaysCoverConfig checks the two agree).
+var logRetentionDays = map[int]awslogs.RetentionDays{
 	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS, 5: awslogs.RetentionDays_FIVE_DAYS,
 	7: awslogs.RetentionDays_ONE_WEEK, 14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,
 	60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS, 120: awslogs.RetentionDays_FOUR_MONTHS,
@@ -378,12 +372,4 @@ var LogRetentionDays = map[int]awslogs.RetentionDays{
 	1096: awslogs.RetentionDays_THREE_YEARS, 1827: awslogs.RetentionDays_FIVE_YEARS, 2192: awslogs.RetentionDays_SIX_YEARS,
 	2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS, 3288: awslogs.RetentionDays_NINE_YEARS,
 	3653: awslogs.RetentionDays_TEN_YEARS,
-}
-
-func retentionDays(d time.Duration) (awslogs.RetentionDays, error) {
-	r, ok := LogRetentionDays[int(d/(24*time.Hour))]
-	if !ok || d%(24*time.Hour) != 0 {
-		return "", fmt.Errorf("%s is not a CloudWatch Logs retention (whole days, one of LogRetentionDays)", d)
-	}
-	return r, nil
 }

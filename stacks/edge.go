@@ -5,16 +5,9 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/s3vend/s3vend/config"
 	"github.com/s3vend/s3vend/infra"
 )
-
-// EdgeACLRegion is where a web ACL for CloudFront (scope CLOUDFRONT) must be
-// created.
-const EdgeACLRegion = "us-east-1"
-
-// EdgeACLStackName is the CloudFormation stack name of an environment's
-// rate-limiting web ACL (only with "edge": {"enabled": true}).
-func EdgeACLStackName(env string) string { return StackName(env) + "-EdgeACL" }
 
 // EdgeACLStack holds an environment's CloudFront web ACL in us-east-1; the
 // environment's stack reads its ARN (Fn::GetStackOutput) and depends on it.
@@ -24,11 +17,11 @@ type EdgeACLStack struct {
 }
 
 // NewEdgeACLStack composes the web ACL of one environment.
-func NewEdgeACLStack(scope constructs.Construct, e EnvConfig) *EdgeACLStack {
-	stack := awscdk.NewStack(scope, jsii.String(EdgeACLStackName(e.Name)), &awscdk.StackProps{
-		StackName:   jsii.String(EdgeACLStackName(e.Name)),
+func NewEdgeACLStack(scope constructs.Construct, e config.Environment) *EdgeACLStack {
+	stack := awscdk.NewStack(scope, jsii.String(config.EdgeACLStackName(e.Name)), &awscdk.StackProps{
+		StackName:   jsii.String(config.EdgeACLStackName(e.Name)),
 		Description: jsii.String("s3vend " + e.Name + ": AWS WAF web ACL (per-client-IP rate limit) of the token vendor's CloudFront distribution"),
-		Env:         &awscdk.Environment{Account: strOrNil(e.Account), Region: jsii.String(EdgeACLRegion)},
+		Env:         &awscdk.Environment{Account: strOrNil(e.Account), Region: jsii.String(config.EdgeACLRegion)},
 	})
 	return &EdgeACLStack{Stack: stack, ACL: infra.NewRateLimitACL(stack, "RateLimit", infra.RateLimitACLProps{
 		PerIPLimit: e.Edge.PerIPLimit,

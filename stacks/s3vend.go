@@ -1,5 +1,6 @@
-// Package stacks composes s3vend's constructs into one stack per environment,
-// and reads the configuration those stacks are built from.
+// Package stacks composes s3vend's constructs (package infra) into one stack
+// per environment of the configuration package config has read and
+// validated; it holds no rule of its own.
 package stacks
 
 import (
@@ -9,20 +10,18 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/s3vend/s3vend/config"
 	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/infra"
 )
 
-// StackName is the CloudFormation stack name of an environment.
-func StackName(env string) string { return "S3Vend-" + env }
-
 // S3VendStackProps configures one environment's stack.
 type S3VendStackProps struct {
-	Env       EnvConfig
+	Env       config.Environment
 	ModuleDir string // the Go module root, where go.mod and lambda/ are
-	// EdgeACLArn (token) is the web ACL of the CloudFront distribution put
+	// EdgeACLARN (token) is the web ACL of the CloudFront distribution put
 	// in front of the API; required when Env.Edge.Enabled, else ignored.
-	EdgeACLArn *string
+	EdgeACLARN *string
 }
 
 // S3VendStack is one environment: bucket, identity pool and token vendor.
@@ -40,52 +39,52 @@ type S3VendStack struct {
 func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendStack {
 	e := props.Env
 	sp := &awscdk.StackProps{
-		StackName:   jsii.String(StackName(e.Name)),
+		StackName:   jsii.String(config.StackName(e.Name)),
 		Description: jsii.String("s3vend " + e.Name + ": public S3 bucket, Cognito identity pool with a developer provider, token vendor"),
 	}
 	if e.Account != "" || e.Region != "" {
 		sp.Env = &awscdk.Environment{Account: strOrNil(e.Account), Region: strOrNil(e.Region)}
 	}
-	stack := awscdk.NewStack(scope, jsii.String(StackName(e.Name)), sp)
+	stack := awscdk.NewStack(scope, jsii.String(config.StackName(e.Name)), sp)
 	s := &S3VendStack{Stack: stack}
 
 	s.Bucket = infra.NewPublicBucket(stack, "Storage", infra.PublicBucketProps{
-		Access:            e.BucketAccess,
-		CORSOrigins:       e.CORSOrigins,
-		CORSMaxAge:        e.CORSMaxAge,
-		Versioning:        e.Versioning,
-		NoncurrentExpiry:  e.NoncurrentTTL,
-		AbortUploadsAfter: e.AbortUploads,
-		AccessLogExpiry:   e.AccessLogTTL,
-		Retain:            e.Retain,
+		BucketAccess:                e.BucketAccess,
+		CORSOrigins:                 e.CORSOrigins,
+		CORSMaxAge:                  e.CORSMaxAge,
+		Versioning:                  e.Versioning,
+		NoncurrentVersionExpiry:     e.NoncurrentVersionExpiry,
+		AbortIncompleteUploadsAfter: e.AbortIncompleteUploadsAfter,
+		AccessLogExpiry:             e.AccessLogExpiry,
+		Retain:                      e.Retain,
 	})
 
 	s.IdentityPool = infra.NewIdentityPool(stack, "Identity", infra.IdentityPoolProps{
 		DeveloperProviderName: e.DeveloperProviderName,
-		AllowGuests:           e.Guests,
-		AllowClassicFlow:      e.BasicFlow,
+		Guests:                e.Guests,
+		BasicFlow:             e.BasicFlow,
 		UserPool:              e.UserPool,
 		RoleMappings:          e.RoleMappings,
 		AmbiguousRoleDeny:     e.AmbiguousRoleDeny,
-		MaxSessionDuration:    e.CredentialLifetime,
+		CredentialLifetime:    e.CredentialLifetime,
 		Retain:                e.Retain,
-		Principal:             e.Principal,
+		CognitoPrincipal:      e.CognitoPrincipal,
 	})
-	s.Bucket.GrantUserAccess(s.IdentityPool.AuthenticatedRole, s.IdentityPool.Principal)
-	var guestRoleArn *string
+	s.Bucket.GrantUserAccess(s.IdentityPool.AuthenticatedRole, s.IdentityPool.CognitoPrincipal)
+	var guestRoleARN *string
 	if r := s.IdentityPool.UnauthenticatedRole; r != nil {
 		s.Bucket.GrantGuestAccess(r)
-		guestRoleArn = r.RoleArn()
+		guestRoleARN = r.RoleArn()
 	}
 
 	s.TokenVendor = infra.NewTokenVendor(stack, "TokenVendor", infra.TokenVendorProps{
 		Build:                 infra.GoBuild{ModuleDir: props.ModuleDir, Package: "./lambda/cmd/tokenvendor", SourceDir: "lambda"},
 		IdentityPoolID:        s.IdentityPool.PoolID,
-		IdentityPoolArn:       s.IdentityPool.PoolArn,
+		IdentityPoolARN:       s.IdentityPool.PoolARN,
 		DeveloperProviderName: e.DeveloperProviderName,
-		AuthenticatedRoleArn:  s.IdentityPool.AuthenticatedRole.RoleArn(),
+		AuthenticatedRoleARN:  s.IdentityPool.AuthenticatedRole.RoleArn(),
 		Guests:                e.Guests,
-		GuestRoleArn:          guestRoleArn,
+		GuestRoleARN:          guestRoleARN,
 		BasicFlow:             e.BasicFlow,
 		TokenDuration:         e.TokenDuration,
 		CredentialLifetime:    e.CredentialLifetime,
@@ -95,8 +94,8 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 		Upload:                e.Upload,
 		Cache:                 e.Cache,
 		CORSOrigins:           e.CORSOrigins,
-		ThrottleRate:          e.ThrottleRate,
-		ThrottleBurst:         e.ThrottleBurst,
+		ThrottleRateLimit:     e.ThrottleRateLimit,
+		ThrottleBurstLimit:    e.ThrottleBurstLimit,
 		LogRetention:          e.LogRetention,
 		Retain:                e.Retain,
 	})
@@ -110,22 +109,22 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 		Bucket:       s.Bucket.Bucket,
 		Vendor:       s.TokenVendor,
 		Roles:        roles,
-		PoolArn:      s.IdentityPool.PoolArn,
+		PoolArn:      s.IdentityPool.PoolARN,
 		Quota:        e.UserQuota,
 		LogRetention: e.LogRetention,
 		Retain:       e.Retain,
 	})
 
 	if e.Edge.Enabled {
-		s.Edge = infra.NewEdge(stack, "Edge", infra.EdgeProps{Api: s.TokenVendor.Api, WebACLArn: props.EdgeACLArn})
+		s.Edge = infra.NewEdge(stack, "Edge", infra.EdgeProps{API: s.TokenVendor.API, WebACLARN: props.EdgeACLARN})
 	}
 
 	if e.Alarms.Enabled {
 		s.Monitoring = infra.NewMonitoring(stack, "Monitoring", infra.MonitoringProps{
-			Name:            StackName(e.Name), // the vendor's Stack dimension: the stack name (NewTokenVendor)
+			Name:            config.StackName(e.Name), // the vendor's Stack dimension: the stack name (NewTokenVendor)
 			Function:        s.TokenVendor.Function,
 			FunctionTimeout: s.TokenVendor.Timeout,
-			Api:             s.TokenVendor.Api,
+			API:             s.TokenVendor.API,
 			Thresholds:      e.Alarms.Thresholds,
 			Emails:          e.Alarms.Emails,
 			Retain:          e.Retain,
@@ -139,7 +138,7 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 	return s
 }
 
-func (s *S3VendStack) outputs(e EnvConfig) {
+func (s *S3VendStack) outputs(e config.Environment) {
 	out := func(id, desc string, value *string) {
 		awscdk.NewCfnOutput(s.Stack, jsii.String(id), &awscdk.CfnOutputProps{Description: jsii.String(desc), Value: value})
 	}
@@ -188,13 +187,13 @@ func strOrNil(s string) *string {
 // Build adds every configured environment's stack to app, and cdk-nag's
 // AwsSolutions checks over all of them. app.go and the tests both call it,
 // so what is tested is what is deployed.
-func Build(app awscdk.App, cfg Config, moduleDir string) map[string]*S3VendStack {
+func Build(app awscdk.App, cfg config.Config, moduleDir string) map[string]*S3VendStack {
 	out := make(map[string]*S3VendStack, len(cfg.Environments))
 	for _, name := range cfg.Names() {
 		e := cfg.Environments[name]
 		props := S3VendStackProps{Env: e, ModuleDir: moduleDir}
 		if e.Edge.Enabled {
-			props.EdgeACLArn = NewEdgeACLStack(app, e).ACL.Arn
+			props.EdgeACLARN = NewEdgeACLStack(app, e).ACL.ARN
 		}
 		out[name] = NewS3VendStack(app, props)
 	}

@@ -1,19 +1,18 @@
 package test
 
 import (
+	"github.com/s3vend/s3vend/config"
 	"maps"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/s3vend/s3vend/stacks"
 )
 
 // The GitHub OIDC trust of the CI roles: the audience and an exact subject
 // (no StringLike, no wildcard), and nothing but sts:AssumeRole on named CDK
 // bootstrap roles. Facts and sources: infra/githubdeploy.go.
 func TestCICDStack(t *testing.T) {
-	tpl := stackTemplate(t, stacks.CICDStackName)
+	tpl := stackTemplate(t, config.CICDStackName)
 
 	_, provider := only(t, tpl, "AWS::IAM::OIDCProvider")
 	if p := props(provider); p["Url"] != "https://token.actions.githubusercontent.com" || mustJSON(p["ClientIdList"]) != `["sts.amazonaws.com"]` {

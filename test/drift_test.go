@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s3vend/s3vend/config"
 	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/lambda/vendorenv"
-	"github.com/s3vend/s3vend/stacks"
 )
 
 // The stack and the token vendor share their rules through the contract package;
@@ -144,7 +144,7 @@ func checkVendor(v vendorFunction, region string) error {
 
 func sampleRegion(t *testing.T, stack string) string {
 	for _, n := range configs.Names() {
-		if stacks.StackName(n) == stack {
+		if config.StackName(n) == stack {
 			if r := envConfig(t, n).Region; r != "" {
 				return r
 			}

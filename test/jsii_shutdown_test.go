@@ -3,14 +3,13 @@ package test
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/s3vend/s3vend/config"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/s3vend/s3vend/stacks"
 )
 
 // TestCleanSynthHasNoAbnormalExitLine runs the real app (app.go) the way the
@@ -68,14 +67,14 @@ func buildApp(t testing.TB, envNames ...string) (bin, contextJSON string) {
 		t.Fatal(err)
 	}
 	ctx["aws:cdk:bundling-stacks"] = []string{} // the asset is not under test here
-	ctx[stacks.PlaceholdersContextKey] = "warn" // as make synth: the sample's placeholders warn
+	ctx[config.PlaceholdersContextKey] = "warn" // as make synth: the sample's placeholders warn
 	if len(envNames) > 0 {
-		all := ctx[stacks.ContextKey].(map[string]any)["environments"].(map[string]any)
+		all := ctx[config.ContextKey].(map[string]any)["environments"].(map[string]any)
 		some := map[string]any{}
 		for _, n := range envNames {
 			some[n] = all[n]
 		}
-		ctx[stacks.ContextKey] = map[string]any{"environments": some}
+		ctx[config.ContextKey] = map[string]any{"environments": some}
 	}
 	b, _ := json.Marshal(ctx)
 	return bin, string(b)

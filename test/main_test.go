@@ -6,6 +6,7 @@ package test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/s3vend/s3vend/config"
 	"os"
 	"path/filepath"
 	"sync"
@@ -123,23 +124,11 @@ var (
 	synthErr  error
 	synthDir  string
 	templates map[string]map[string]any // stack name -> template
-	configs   stacks.Config
+	configs   config.Config
 )
 
 // cdkJSON returns cdk.json's context.
-func cdkJSON() (map[string]any, error) {
-	b, err := os.ReadFile("../cdk.json")
-	if err != nil {
-		return nil, err
-	}
-	var doc struct {
-		Context map[string]any `json:"context"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return nil, fmt.Errorf("cdk.json: %w", err)
-	}
-	return doc.Context, nil
-}
+func cdkJSON() (map[string]any, error) { return config.ReadCDKJSON("../cdk.json") }
 
 // synthAll builds the app exactly as app.go does (stacks.Build), with the
 // test-only environments added, and synthesizes it once into a temp dir.
@@ -150,7 +139,7 @@ func synthAll() error {
 	if err != nil {
 		return err
 	}
-	s3vend := ctx[stacks.ContextKey].(map[string]any)
+	s3vend := ctx[config.ContextKey].(map[string]any)
 	envs := s3vend["environments"].(map[string]any)
 	for name := range envs {
 		shippedEnvironments = append(shippedEnvironments, name)
@@ -160,7 +149,7 @@ func synthAll() error {
 	}
 	s3vend["cicd"] = testOnlyCICD
 	// As make synth: the shipped sample's placeholders warn, not refuse.
-	if configs, err = stacks.ParseConfigWith(s3vend, stacks.ParseOptions{WarnPlaceholders: true}); err != nil {
+	if configs, err = config.ParseWith(s3vend, config.ParseOptions{WarnPlaceholders: true}); err != nil {
 		return err
 	}
 	if synthDir, err = os.MkdirTemp("", "s3vend-test-*"); err != nil {
@@ -211,7 +200,7 @@ func stackTemplate(t testing.TB, stack string) map[string]any {
 }
 
 // envConfig returns the parsed configuration of one synthesized environment.
-func envConfig(t testing.TB, name string) stacks.EnvConfig {
+func envConfig(t testing.TB, name string) config.Environment {
 	t.Helper()
 	synthesized(t)
 	e, ok := configs.Environments[name]
@@ -226,7 +215,7 @@ func allStacks(t testing.TB) []string {
 	synthesized(t)
 	var out []string
 	for _, n := range configs.Names() {
-		out = append(out, stacks.StackName(n))
+		out = append(out, config.StackName(n))
 	}
 	return out
 }
@@ -238,7 +227,7 @@ func everyStack(t testing.TB) []string {
 	return stackNames()
 }
 
-// stackNames is every synthesized stack (stacks.Config.StackNames: each
+// stackNames is every synthesized stack (config.Config.StackNames: each
 // environment's stack, its edge ACL stack, the CI/CD stack).
 func stackNames() []string { return configs.StackNames() }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s3vend/s3vend/config"
 	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/infra"
 )
@@ -15,7 +16,7 @@ import (
 func vendorProps(edit func(p *infra.TokenVendorProps)) infra.TokenVendorProps {
 	tok := "token"
 	p := infra.TokenVendorProps{
-		IdentityPoolID: &tok, IdentityPoolArn: &tok, AuthenticatedRoleArn: &tok,
+		IdentityPoolID: &tok, IdentityPoolARN: &tok, AuthenticatedRoleARN: &tok,
 		DeveloperProviderName: "login.example.app", BasicFlow: true,
 		Verifiers:   contract.Verifiers{HS256: &contract.HS256{Name: "backend", Issuer: "https://api.example.com", Audience: "s3vend"}},
 		CORSOrigins: []string{"https://app.example.com"},
@@ -43,24 +44,24 @@ func TestConstructPropsAreValidatedBeforeAnyResource(t *testing.T) {
 		name, want string
 		build      func()
 	}{
-		{"bucket access", "PublicBucketProps.Access", func() {
-			infra.NewPublicBucket(nil, "B", infra.PublicBucketProps{Access: "public", CORSOrigins: []string{"https://a"}})
+		{"bucket access", "PublicBucketProps.BucketAccess", func() {
+			infra.NewPublicBucket(nil, "B", infra.PublicBucketProps{BucketAccess: "public", CORSOrigins: []string{"https://a"}})
 		}},
 		{"bucket origins", "PublicBucketProps.CORSOrigins", func() {
 			infra.NewPublicBucket(nil, "B", infra.PublicBucketProps{})
 		}},
-		{"bucket lifecycle days", "PublicBucketProps.AbortUploadsAfter", func() {
-			infra.NewPublicBucket(nil, "B", infra.PublicBucketProps{CORSOrigins: []string{"https://a"}, AbortUploadsAfter: 36 * time.Hour})
+		{"bucket lifecycle days", "PublicBucketProps.AbortIncompleteUploadsAfter", func() {
+			infra.NewPublicBucket(nil, "B", infra.PublicBucketProps{CORSOrigins: []string{"https://a"}, AbortIncompleteUploadsAfter: 36 * time.Hour})
 		}},
 		{"provider name", "IdentityPoolProps.DeveloperProviderName", func() {
 			infra.NewIdentityPool(nil, "P", infra.IdentityPoolProps{DeveloperProviderName: "a b"})
 		}},
-		{"max session", "IdentityPoolProps.MaxSessionDuration", func() {
-			infra.NewIdentityPool(nil, "P", infra.IdentityPoolProps{DeveloperProviderName: "p", MaxSessionDuration: 13 * time.Hour})
+		{"max session", "IdentityPoolProps.CredentialLifetime", func() {
+			infra.NewIdentityPool(nil, "P", infra.IdentityPoolProps{DeveloperProviderName: "p", CredentialLifetime: 13 * time.Hour})
 		}},
-		{"half a principal", "IdentityPoolProps.Principal", func() {
+		{"half a principal", "IdentityPoolProps.CognitoPrincipal", func() {
 			infra.NewIdentityPool(nil, "P", infra.IdentityPoolProps{
-				DeveloperProviderName: "p", Principal: contract.CognitoPrincipal{TrustPrincipal: "cognito-identity.amazonaws.com"},
+				DeveloperProviderName: "p", CognitoPrincipal: contract.CognitoPrincipal{TrustPrincipal: "cognito-identity.amazonaws.com"},
 			})
 		}},
 		{"github roles", "GitHubDeployRolesProps.Roles", func() {
@@ -71,8 +72,8 @@ func TestConstructPropsAreValidatedBeforeAnyResource(t *testing.T) {
 				{ID: "Deploy", Subject: "repo:o/r:*", Targets: []infra.CDKTarget{{}}},
 			}})
 		}},
-		{"github provider arn", "GitHubDeployRolesProps.OIDCProviderArn", func() {
-			infra.NewGitHubDeployRoles(nil, "G", infra.GitHubDeployRolesProps{OIDCProviderArn: "arn:aws:iam::111122223333:oidc-provider/example.com"})
+		{"github provider arn", "GitHubDeployRolesProps.OIDCProviderARN", func() {
+			infra.NewGitHubDeployRoles(nil, "G", infra.GitHubDeployRolesProps{OIDCProviderARN: "arn:aws:iam::111122223333:oidc-provider/example.com"})
 		}},
 		{"token vendor refs", "TokenVendorProps", func() {
 			infra.NewTokenVendor(nil, "T", infra.TokenVendorProps{})
@@ -82,8 +83,8 @@ func TestConstructPropsAreValidatedBeforeAnyResource(t *testing.T) {
 		}},
 		{"role mapping match type", "IdentityPoolProps.RoleMappings[0].MatchType", func() {
 			infra.NewIdentityPool(nil, "P", infra.IdentityPoolProps{
-				DeveloperProviderName: "p", UserPool: &infra.UserPoolProvider{Create: true},
-				RoleMappings: []infra.RoleMappingRule{{Claim: "c", MatchType: "equals", Value: "v", RoleArn: "arn:aws:iam::111122223333:role/r"}},
+				DeveloperProviderName: "p", UserPool: &config.UserPoolProvider{Create: true},
+				RoleMappings: []config.RoleMappingRule{{Claim: "c", MatchType: "equals", Value: "v", RoleARN: "arn:aws:iam::111122223333:role/r"}},
 			})
 		}},
 		{"token vendor timeout beyond the HTTP API's", "TokenVendorProps.Timeout", func() {
@@ -92,11 +93,11 @@ func TestConstructPropsAreValidatedBeforeAnyResource(t *testing.T) {
 		{"log retention checked before any resource", "TokenVendorProps.LogRetention", func() {
 			infra.NewTokenVendor(nil, "T", vendorProps(func(p *infra.TokenVendorProps) { p.LogRetention = 48 * time.Hour }))
 		}},
-		{"guests flag without a guest role", "TokenVendorProps.GuestRoleArn", func() {
+		{"guests flag without a guest role", "TokenVendorProps.GuestRoleARN", func() {
 			infra.NewTokenVendor(nil, "T", vendorProps(func(p *infra.TokenVendorProps) { p.Guests = true }))
 		}},
-		{"guest role without the guests flag", "TokenVendorProps.GuestRoleArn", func() {
-			infra.NewTokenVendor(nil, "T", vendorProps(func(p *infra.TokenVendorProps) { p.GuestRoleArn = &pool }))
+		{"guest role without the guests flag", "TokenVendorProps.GuestRoleARN", func() {
+			infra.NewTokenVendor(nil, "T", vendorProps(func(p *infra.TokenVendorProps) { p.GuestRoleARN = &pool }))
 		}},
 		{"verifiers the vendor would refuse", "TokenVendorProps.Verifiers", func() {
 			infra.NewTokenVendor(nil, "T", vendorProps(func(p *infra.TokenVendorProps) {
@@ -108,8 +109,8 @@ func TestConstructPropsAreValidatedBeforeAnyResource(t *testing.T) {
 				p.SessionPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"` + strings.Repeat("b", 3000) + `"}]}`
 			}))
 		}},
-		{"negative throttle", "TokenVendorProps.ThrottleRate", func() {
-			infra.NewTokenVendor(nil, "T", vendorProps(func(p *infra.TokenVendorProps) { p.ThrottleRate = -1 }))
+		{"negative throttle", "TokenVendorProps.ThrottleRateLimit", func() {
+			infra.NewTokenVendor(nil, "T", vendorProps(func(p *infra.TokenVendorProps) { p.ThrottleRateLimit = -1 }))
 		}},
 	}
 	for _, c := range cases {

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/s3vend/s3vend/config"
 	"github.com/s3vend/s3vend/contract"
-	"github.com/s3vend/s3vend/stacks"
 )
 
 // contentBucket returns the bucket clients use (not the access-log bucket).
@@ -155,7 +155,7 @@ func TestBucketCORSAndLifecycleFromConfig(t *testing.T) {
 	for _, name := range []string{"dev", "prod"} {
 		t.Run(name, func(t *testing.T) {
 			env := envConfig(t, name)
-			_, b := contentBucket(t, stackTemplate(t, stacks.StackName(name)))
+			_, b := contentBucket(t, stackTemplate(t, config.StackName(name)))
 			rules := b["CorsConfiguration"].(map[string]any)["CorsRules"].([]any)
 			if len(rules) != 1 {
 				t.Fatalf("want one CORS rule, got %d", len(rules))
@@ -255,7 +255,7 @@ func TestRolesTrustOnlyThisPoolAndKind(t *testing.T) {
 		t.Run(stack, func(t *testing.T) {
 			tpl := stackTemplate(t, stack)
 			poolID, _ := only(t, tpl, "AWS::Cognito::IdentityPool")
-			who := envConfig(t, strings.TrimPrefix(stack, "S3Vend-")).Principal
+			who := envConfig(t, strings.TrimPrefix(stack, "S3Vend-")).CognitoPrincipal
 			var cognitoRoles int
 			for id, r := range resources(tpl, "AWS::IAM::Role") {
 				st := statements(props(r)["AssumeRolePolicyDocument"])
@@ -352,7 +352,7 @@ func TestTokenVendorLeastPrivilege(t *testing.T) {
 			}
 			vars := p["Environment"].(map[string]any)["Variables"].(map[string]any)
 			for _, k := range []string{contract.EnvIdentityPoolID, contract.EnvDeveloperProvider, contract.EnvAuthRoleARN, contract.EnvVerifiers,
-				contract.EnvTokenDuration, contract.EnvCredentialDuration, contract.EnvGuestsEnabled, contract.EnvBasicFlow} {
+				contract.EnvTokenDuration, contract.EnvCredentialLifetime, contract.EnvGuestsEnabled, contract.EnvBasicFlow} {
 				if vars[k] == nil {
 					t.Errorf("function environment lacks %s", k)
 				}
@@ -390,11 +390,11 @@ func TestHTTPAPIThrottlingCORSAndAccessLogs(t *testing.T) {
 	for _, name := range []string{"dev", "prod"} {
 		t.Run(name, func(t *testing.T) {
 			env := envConfig(t, name)
-			tpl := stackTemplate(t, stacks.StackName(name))
+			tpl := stackTemplate(t, config.StackName(name))
 			_, stage := only(t, tpl, "AWS::ApiGatewayV2::Stage")
 			sp := props(stage)
 			rs := sp["DefaultRouteSettings"].(map[string]any)
-			if rs["ThrottlingRateLimit"] != env.ThrottleRate || rs["ThrottlingBurstLimit"] != float64(env.ThrottleBurst) {
+			if rs["ThrottlingRateLimit"] != env.ThrottleRateLimit || rs["ThrottlingBurstLimit"] != float64(env.ThrottleBurstLimit) {
 				t.Errorf("throttling = %v", mustJSON(rs))
 			}
 			als := mustJSON(sp["AccessLogSettings"])
@@ -413,7 +413,7 @@ func TestHTTPAPIThrottlingCORSAndAccessLogs(t *testing.T) {
 func TestRetention(t *testing.T) {
 	for _, name := range []string{"dev", "prod"} {
 		t.Run(name, func(t *testing.T) {
-			tpl := stackTemplate(t, stacks.StackName(name))
+			tpl := stackTemplate(t, config.StackName(name))
 			id, _ := contentBucket(t, tpl)
 			b := tpl["Resources"].(map[string]any)[id].(map[string]any)
 			retained := b["DeletionPolicy"] == "Retain" && b["UpdateReplacePolicy"] == "Retain"
@@ -453,7 +453,7 @@ func TestPartitionTableValues(t *testing.T) {
 		t.Run(stack, func(t *testing.T) {
 			env := envConfig(t, strings.TrimPrefix(stack, "S3Vend-"))
 			tpl := mustJSON(stackTemplate(t, stack))
-			who := env.Principal
+			who := env.CognitoPrincipal
 			for _, want := range []string{`"Federated":"` + who.TrustPrincipal + `"`, `"` + who.Key("aud") + `"`, `"` + who.Key("amr") + `"`, who.IdentityIDVariable()} {
 				if !strings.Contains(tpl, want) {
 					t.Errorf("%s lacks %s", stack, want)
@@ -507,8 +507,8 @@ func TestPartitions(t *testing.T) {
 func TestEdgeRateLimitsPerClientIP(t *testing.T) {
 	// GIVEN the test-only "edge" environment (perIpLimit 200, window 2m)
 	env := envConfig(t, "edge")
-	acl := stackTemplate(t, stacks.EdgeACLStackName("edge"))
-	tpl := stackTemplate(t, stacks.StackName("edge"))
+	acl := stackTemplate(t, config.EdgeACLStackName("edge"))
+	tpl := stackTemplate(t, config.StackName("edge"))
 
 	t.Run("web ACL", func(t *testing.T) {
 		_, r := only(t, acl, "AWS::WAFv2::WebACL")
@@ -574,7 +574,7 @@ func TestEdgeRateLimitsPerClientIP(t *testing.T) {
 
 	t.Run("off by default", func(t *testing.T) {
 		for _, name := range shippedEnvironments {
-			if len(resources(stackTemplate(t, stacks.StackName(name)), "AWS::CloudFront::Distribution")) != 0 || slices.Contains(everyStack(t), stacks.EdgeACLStackName(name)) {
+			if len(resources(stackTemplate(t, config.StackName(name)), "AWS::CloudFront::Distribution")) != 0 || slices.Contains(everyStack(t), config.EdgeACLStackName(name)) {
 				t.Errorf("%s has an edge without asking for one", name)
 			}
 		}

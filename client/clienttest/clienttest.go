@@ -18,9 +18,10 @@ import (
 	"time"
 
 	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/contract/wire"
 )
 
-// Reply is a canned answer.
+// Reply is a canned answer (ReplyOf: one of the vendor's own).
 type Reply struct {
 	Status     int
 	Code       string // error code of {"error":{"code","message"}}
@@ -136,17 +137,17 @@ func (v *Vendor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Request-Id", "req-"+strconv.Itoa(n))
 	if r.Method != http.MethodPost {
-		writeErr(w, Reply{Status: 405, Code: "method_not_allowed", Message: "method not allowed"})
+		writeErr(w, ReplyOf(wire.ErrMethodNotAllowed))
 		return
 	}
 	if r.Header.Get("Content-Type") != "application/json" {
-		writeErr(w, Reply{Status: 415, Code: "unsupported_media_type", Message: "Content-Type must be application/json"})
+		writeErr(w, ReplyOf(wire.ErrUnsupportedMedia))
 		return
 	}
 	var body map[string]any
 	data, _ := io.ReadAll(r.Body)
 	if len(data) > 0 && json.Unmarshal(data, &body) != nil {
-		writeErr(w, Reply{Status: 400, Code: "malformed_json", Message: "malformed JSON"})
+		writeErr(w, ReplyOf(wire.ErrMalformedJSON))
 		return
 	}
 	v.mu.Lock()
@@ -159,12 +160,12 @@ func (v *Vendor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch r.URL.Path {
-	case "/v1/token", "/v1/credentials":
+	case wire.RouteToken, wire.RouteCredentials:
 		v.login(w, r.URL.Path, body)
-	case "/v1/guest":
+	case wire.RouteGuest:
 		v.guest(w, body)
 	default:
-		writeErr(w, Reply{Status: 404, Code: "not_found", Message: "not found"})
+		writeErr(w, ReplyOf(wire.ErrNotFound))
 	}
 }
 
@@ -172,31 +173,31 @@ func (v *Vendor) login(w http.ResponseWriter, route string, body map[string]any)
 	provider, _ := body["provider"].(string)
 	credential, _ := body["credential"].(string)
 	if provider != v.Provider {
-		writeErr(w, Reply{Status: 400, Code: "unknown_provider", Message: "unknown provider"})
+		writeErr(w, ReplyOf(wire.ErrUnknownProvider))
 		return
 	}
 	v.mu.Lock()
 	user, ok := v.Users[credential]
 	v.mu.Unlock()
 	if !ok {
-		writeErr(w, Reply{Status: 401, Code: "invalid_credential", Message: "invalid credential"})
+		writeErr(w, ReplyOf(wire.ErrInvalidCredential))
 		return
 	}
 	id := v.IdentityID(provider + ":" + user)
-	if route == "/v1/credentials" {
+	if route == wire.RouteCredentials {
 		writeJSON(w, v.credentials(id))
 		return
 	}
-	writeJSON(w, map[string]any{
-		"identityId": id, "token": TokenFor(id), "expiresAt": time.Now().Add(15 * time.Minute).UTC().Format(time.RFC3339),
-		"identityPoolId": v.PoolID, "region": v.Region, "loginKey": v.LoginKey,
+	writeJSON(w, wire.TokenResponse{
+		IdentityID: id, Token: TokenFor(id), ExpiresAt: time.Now().Add(15 * time.Minute).UTC().Truncate(time.Second),
+		IdentityPoolID: v.PoolID, Region: v.Region, LoginKey: v.LoginKey,
 	})
 }
 
-func (v *Vendor) credentials(id string) map[string]any {
-	return map[string]any{
-		"identityId": id, "accessKeyId": "ASIABASIC" + id[len(id)-4:], "secretAccessKey": "basic-secret",
-		"sessionToken": "basic-session", "expiration": time.Now().Add(v.Lifetime).UTC().Format(time.RFC3339),
+func (v *Vendor) credentials(id string) wire.CredentialsResponse {
+	return wire.CredentialsResponse{
+		IdentityID: id, AccessKeyID: "ASIABASIC" + id[len(id)-4:], SecretAccessKey: "basic-secret",
+		SessionToken: "basic-session", Expiration: time.Now().Add(v.Lifetime).UTC().Truncate(time.Second),
 	}
 }
 
@@ -208,11 +209,15 @@ func (v *Vendor) guest(w http.ResponseWriter, body map[string]any) {
 		v.mu.Unlock()
 	}
 	if v.BasicFlow {
-		writeJSON(w, v.credentials(id))
+		c := v.credentials(id)
+		writeJSON(w, wire.GuestResponse{
+			IdentityID: id, AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey,
+			SessionToken: c.SessionToken, Expiration: &c.Expiration,
+		})
 		return
 	}
-	writeJSON(w, map[string]any{
-		"identityId": id, "token": TokenFor(id), "identityPoolId": v.PoolID, "region": v.Region, "loginKey": v.LoginKey,
+	writeJSON(w, wire.GuestResponse{
+		IdentityID: id, Token: TokenFor(id), IdentityPoolID: v.PoolID, Region: v.Region, LoginKey: v.LoginKey,
 	})
 }
 
@@ -232,8 +237,11 @@ func writeErr(w http.ResponseWriter, r Reply) {
 		_, _ = io.WriteString(w, `{"message":"`+http.StatusText(r.Status)+`"}`)
 		return
 	}
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": r.Code, "message": r.Message}})
+	_ = json.NewEncoder(w).Encode(wire.ErrorResponse{Error: wire.ErrorBody{Code: r.Code, Message: r.Message}})
 }
+
+// ReplyOf is the vendor's own answer e (package wire's error table).
+func ReplyOf(e *wire.Error) Reply { return Reply{Status: e.Status, Code: e.Code, Message: e.Message} }
 
 // Cognito fakes Cognito Identity's GetCredentialsForIdentity over JSON 1.1
 // (X-Amz-Target: AWSCognitoIdentityService.GetCredentialsForIdentity).
@@ -295,20 +303,20 @@ func (c *Cognito) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var in struct {
-		IdentityId string
+		IdentityID string `json:"IdentityId"`
 		Logins     map[string]string
 	}
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 		cognitoErr(w, 400, "InvalidParameterException", "bad JSON")
 		return
 	}
-	if len(in.Logins) != 1 || in.Logins[c.LoginKey] != TokenFor(in.IdentityId) {
+	if len(in.Logins) != 1 || in.Logins[c.LoginKey] != TokenFor(in.IdentityID) {
 		cognitoErr(w, 400, "NotAuthorizedException", "Invalid login token.")
 		return
 	}
 	exp := time.Now().Add(c.Lifetime)
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"IdentityId": in.IdentityId,
+		"IdentityId": in.IdentityID,
 		"Credentials": map[string]any{
 			"AccessKeyId":  "ASIACOGNITO" + strconv.Itoa(n),
 			"SecretKey":    "cognito-secret",

@@ -32,7 +32,7 @@ import (
 // longest token (GetOpenIdTokenForDeveloperIdentity TokenDuration, at most
 // 24 h) plus the longest credentials bought with it (a role session of at
 // most 12 h), whatever the environment configures.
-const denyWindow = contract.MaxTokenDuration + contract.MaxCredentialDuration
+const denyWindow = contract.MaxTokenDuration + contract.MaxCredentialLifetime
 
 const adminUsage = `s3vend admin - revoke users and inspect usage (operator AWS credentials; docs/abuse-control.md)
 
@@ -46,7 +46,7 @@ Exit codes: 0 ok, 1 AWS error, 2 usage or missing stack output, 3 IAM deny full 
 
 type adminFlags struct {
 	stack, outputs, user, identity, reason string
-	deleteObjects, all, prune               bool
+	deleteObjects, all, prune              bool
 }
 
 func adminCmd(ctx context.Context, args []string, stdout io.Writer) error {

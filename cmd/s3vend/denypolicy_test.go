@@ -38,7 +38,7 @@ func TestDenyDocumentsCapacity(t *testing.T) {
 		var doc struct {
 			Statement []struct {
 				Effect, Action, Resource string
-				Condition              map[string]map[string][]string
+				Condition                map[string]map[string][]string
 			}
 		}
 		if err := json.Unmarshal([]byte(d), &doc); err != nil {

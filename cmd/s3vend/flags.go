@@ -28,6 +28,7 @@ const (
 	envFlow              = "S3VEND_FLOW"
 	envGuest             = "S3VEND_GUEST"
 	envCacheDir          = "S3VEND_CACHE_DIR"
+	envCacheKey          = "S3VEND_CACHE_KEY"
 )
 
 // vendorFlags are the flags shared by credential-process and token.
@@ -67,12 +68,21 @@ func (f *vendorFlags) resolveEndpoint() (string, error) {
 	return o.TokenEndpoint, nil
 }
 
-// credentialSource is where the login credential comes from. describe is
-// part of the disk cache key: it names the source, and never holds the
-// credential itself.
+// credentialSource is where the login credential comes from.
+//
+// The disk cache of credential-process must never return credentials of a
+// login other than the one that would be obtained now, so its key holds what
+// determines the login (issue 16): fixed is set when the source alone does
+// (guest; a static credential, by its SHA-256 digest, never the credential
+// itself). A command's text does not: its output may depend on the
+// environment, files or a prompt (`my-login --user "$APP_USER"`), so a
+// command is keyed by the digest of what it printed this time (it runs on
+// every call), or by the --cache-key its user names as what determines the
+// login (then it runs only on a miss).
 type credentialSource struct {
-	describe string
-	get      func(ctx context.Context) (string, error)
+	fixed   string
+	command string // the command's text; "" unless the credential comes from a command
+	get     func(ctx context.Context) (string, error)
 }
 
 func (f *vendorFlags) credentialSource() (*credentialSource, error) {
@@ -80,7 +90,7 @@ func (f *vendorFlags) credentialSource() (*credentialSource, error) {
 		if f.credential != "" || f.command != "" {
 			return nil, usageErrorf("--guest takes no login credential")
 		}
-		return &credentialSource{describe: "guest"}, nil
+		return &credentialSource{fixed: "guest"}, nil
 	}
 	if f.provider == "" {
 		return nil, usageErrorf("--provider (or $%s) is required unless --guest", envProvider)
@@ -89,21 +99,15 @@ func (f *vendorFlags) credentialSource() (*credentialSource, error) {
 		return nil, usageErrorf("use one of --credential and --credential-command")
 	}
 	static := func(cred, from string) *credentialSource {
-		// The cache must not hand one user's credentials to another who
-		// supplies a different static credential, so the key includes a
-		// SHA-256 digest of it (a one-way digest of a bearer token, not the
-		// token). A command is described by its text instead: it mints a
-		// fresh credential on each run, and is not run on a cache hit.
-		sum := sha256.Sum256([]byte(cred))
 		return &credentialSource{
-			describe: from + ":sha256:" + hex.EncodeToString(sum[:]),
-			get:      func(context.Context) (string, error) { return cred, nil },
+			fixed: from + ":" + credentialDigest(cred),
+			get:   func(context.Context) (string, error) { return cred, nil },
 		}
 	}
 	fromCommand := func(cmd string) *credentialSource {
 		return &credentialSource{
-			describe: "command:" + cmd,
-			get:      func(ctx context.Context) (string, error) { return runCredentialCommand(ctx, cmd, f.commandTimeout) },
+			command: cmd,
+			get:     func(ctx context.Context) (string, error) { return runCredentialCommand(ctx, cmd, f.commandTimeout) },
 		}
 	}
 	switch {
@@ -117,6 +121,13 @@ func (f *vendorFlags) credentialSource() (*credentialSource, error) {
 		return fromCommand(os.Getenv(envCredentialCommand)), nil
 	}
 	return nil, usageErrorf("no login credential: set --credential-command, $%s, $%s or --credential", envCredential, envCredentialCommand)
+}
+
+// credentialDigest names a bearer credential in a cache key by a one-way
+// SHA-256 digest, never the credential itself.
+func credentialDigest(cred string) string {
+	sum := sha256.Sum256([]byte(cred))
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // runCredentialCommand runs cmd with /bin/sh -c, with env added to ours,
@@ -184,7 +195,9 @@ func printFlags(fs *flag.FlagSet, w io.Writer) {
 var commandHelp = map[string]string{
 	"credential-process": "Prints AWS credential_process JSON (Version 1, AccessKeyId, SecretAccessKey, SessionToken,\n" +
 		"Expiration in RFC 3339) for a profile's credential_process setting. The result is cached on disk\n" +
-		"(directory 0700, file 0600) and reused while it has more than --min-remaining left.",
+		"(directory 0700, file 0600) and reused while it has more than --min-remaining left, keyed by what\n" +
+		"determines the login: a static credential's digest, the digest of what --credential-command printed\n" +
+		"(the command runs on every call), or --cache-key (then the command runs only on a miss).",
 	"token": "Prints the vendor's /v1/token response (identityId, token, expiresAt, identityPoolId, region,\nloginKey), or with --guest the /v1/guest response. The output holds a bearer token.",
 	"smoke": "Checks a deployed S3Vend-<env> stack as its clients use it and prints a pass/fail table: token and\n" +
 		"credentials (enhanced and basic flow), put/get/delete under private/<id>/ and protected/<id>/, refusals\n" +

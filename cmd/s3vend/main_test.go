@@ -16,6 +16,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/s3vend/s3vend/client/clienttest"
+	"github.com/s3vend/s3vend/contract/wire"
 )
 
 const secret = "jwt-of-alice-SECRET-42"
@@ -102,7 +103,7 @@ func (e *env) process(extraEnv []string, args ...string) result {
 
 type processJSON struct {
 	Version         int
-	AccessKeyId     string
+	AccessKeyID     string `json:"AccessKeyId"`
 	SecretAccessKey string
 	SessionToken    string
 	Expiration      string
@@ -130,7 +131,7 @@ func TestCredentialProcessEnhancedIsCached(t *testing.T) {
 	second := decodeProcess(t, e.process(login, "--provider", "backend"))
 	// THEN the JSON is credential_process version 1 with an RFC 3339 expiration
 	exp, err := time.Parse(time.RFC3339, first.Expiration)
-	if err != nil || first.Version != 1 || first.AccessKeyId != "ASIACOGNITO1" || first.SecretAccessKey != "cognito-secret" || first.SessionToken != "cognito-session" {
+	if err != nil || first.Version != 1 || first.AccessKeyID != "ASIACOGNITO1" || first.SecretAccessKey != "cognito-secret" || first.SessionToken != "cognito-session" {
 		t.Fatalf("output = %+v (%v)", first, err)
 	}
 	if d := time.Until(exp); d < 59*time.Minute || d > time.Hour {
@@ -250,10 +251,15 @@ func TestCredentialCommand(t *testing.T) {
 		t.Fatal("command did not run")
 	}
 	os.Remove(marker)
-	// A cache hit does not run the command.
+	// A cache hit runs the command (its output is the key) but not the vendor.
 	decodeProcess(t, e.process(nil, "--provider", "backend", "--credential-command", cmd))
-	if _, err := os.Stat(marker); err == nil || e.vendor.TotalCalls() != 1 {
-		t.Fatalf("cache hit ran the command or called the vendor (%d)", e.vendor.TotalCalls())
+	if _, err := os.Stat(marker); err != nil || e.vendor.TotalCalls() != 1 {
+		t.Fatalf("cache hit did not run the command, or called the vendor (%d)", e.vendor.TotalCalls())
+	}
+	// --cache-key is refused without a command.
+	if r := e.process([]string{"S3VEND_CREDENTIAL=" + secret}, "--provider", "backend", "--cache-key", "x"); r.code != exitUsage ||
+		!strings.Contains(r.stderr, "--cache-key applies to --credential-command only") {
+		t.Fatalf("--cache-key with a static credential: %+v", r)
 	}
 	// A failing command: exit 1, one line.
 	r := e.process(nil, "--provider", "backend", "--credential-command", "exit 7", "--no-cache")
@@ -291,7 +297,7 @@ func TestExitCodesAndOneLineErrors(t *testing.T) {
 		{"no credential", nil, []string{"credential-process", "--endpoint", e.vendor.TokenEndpoint(), "--provider", "backend"}, exitUsage, "no login credential"},
 		{"bad flow", login, []string{"credential-process", "--endpoint", e.vendor.TokenEndpoint(), "--provider", "backend", "--flow", "classic"}, exitUsage, "--flow"},
 		{"bad endpoint", login, []string{"credential-process", "--endpoint", "ftp://x", "--provider", "backend", "--no-cache"}, exitUsage, "http(s) URL"},
-		{"rejected", []string{"S3VEND_CREDENTIAL=wrong-" + secret}, []string{"credential-process", "--endpoint", e.vendor.TokenEndpoint(), "--provider", "backend"}, exitRejected, "rejected by the token vendor: invalid credential, request id req-"},
+		{"rejected", []string{"S3VEND_CREDENTIAL=wrong-" + secret}, []string{"credential-process", "--endpoint", e.vendor.TokenEndpoint(), "--provider", "backend"}, exitRejected, "rejected by the token vendor: " + wire.ErrInvalidCredential.Message + ", request id req-"},
 		{"unknown provider", login, []string{"token", "--endpoint", e.vendor.TokenEndpoint(), "--provider", "github"}, exitRejected, "(unknown_provider)"},
 		{"unavailable", nil, []string{"credential-process", "--endpoint", e.vendor.TokenEndpoint(), "--guest", "--no-cache"}, exitUnavailable, "token vendor unavailable: upstream throttled"},
 		{"unreachable", login, []string{"credential-process", "--endpoint", dead, "--provider", "backend", "--no-cache", "--timeout", "2s"}, exitUnavailable, "(unreachable)"},
@@ -397,4 +403,207 @@ func BenchmarkCredentialProcessCached(b *testing.B) {
 		b.Fatalf("vendor calls %d, want 1", e.vendor.TotalCalls())
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/exec")
+}
+
+// basicKeyOf is the fake vendor's basic-flow access key id for user.
+func basicKeyOf(v *clienttest.Vendor, user string) string {
+	id := v.IdentityID("backend:" + user)
+	return "ASIABASIC" + id[len(id)-4:]
+}
+
+// Issue 16, item 1: a --credential-command whose output depends on the
+// environment (the pattern make smoke uses) must never hand one user's
+// cached credentials to another user on the same host and cache directory.
+func TestCredentialProcessCacheTwoUsersOneCommand(t *testing.T) {
+	e := newEnv(t)
+	e.vendor.AddUser("cred-of-alice", "alice")
+	e.vendor.AddUser("cred-of-bob", "bob")
+	cmd := `printf '%s\n' "cred-of-$APP_USER"`
+	as := func(user string, args ...string) processJSON {
+		t.Helper()
+		env := []string{"APP_USER=" + user, "S3VEND_FLOW=basic"}
+		return decodeProcess(t, e.process(env, append([]string{"--provider", "backend", "--credential-command", cmd}, args...)...))
+	}
+	// WHEN alice, then bob, run the same profile
+	alice := as("alice")
+	bob := as("bob")
+	// THEN each gets their own identity's credentials
+	if alice.AccessKeyID != basicKeyOf(e.vendor, "alice") || bob.AccessKeyID != basicKeyOf(e.vendor, "bob") {
+		t.Fatalf("SECURITY: alice got %s (want %s), bob got %s (want %s)", alice.AccessKeyID, basicKeyOf(e.vendor, "alice"),
+			bob.AccessKeyID, basicKeyOf(e.vendor, "bob"))
+	}
+	// AND a second call of each is served from the cache (the command runs,
+	// the vendor is not called): the key is the login the command printed.
+	calls := e.vendor.TotalCalls()
+	if again := as("alice"); again != alice || e.vendor.TotalCalls() != calls {
+		t.Fatalf("alice again: %+v (vendor calls %d -> %d)", again, calls, e.vendor.TotalCalls())
+	}
+	if again := as("bob"); again != bob || e.vendor.TotalCalls() != calls {
+		t.Fatalf("bob again: %+v (vendor calls %d -> %d)", again, calls, e.vendor.TotalCalls())
+	}
+
+	// --cache-key names what determines the login: the command does not run
+	// on a hit, and another key is another entry.
+	marker := filepath.Join(e.home, "ran")
+	keyed := "touch " + marker + "; " + cmd
+	run := func(user string) (processJSON, bool) {
+		t.Helper()
+		os.Remove(marker)
+		env := []string{"APP_USER=" + user, "S3VEND_FLOW=basic"}
+		p := decodeProcess(t, e.process(env, "--provider", "backend", "--credential-command", keyed, "--cache-key", "user="+user))
+		_, err := os.Stat(marker)
+		return p, err == nil
+	}
+	a1, ran1 := run("alice")
+	a2, ran2 := run("alice")
+	b1, _ := run("bob")
+	if !ran1 || ran2 || a1 != a2 || a1.AccessKeyID != basicKeyOf(e.vendor, "alice") {
+		t.Fatalf("--cache-key: first ran %v, second ran %v, %+v vs %+v", ran1, ran2, a1, a2)
+	}
+	if b1.AccessKeyID != basicKeyOf(e.vendor, "bob") {
+		t.Fatalf("SECURITY: --cache-key user=bob got %s", b1.AccessKeyID)
+	}
+}
+
+// Issue 16, item 3: the cache directory is trusted only when it is a real
+// directory of the current user that nobody else can use; s3vend refuses
+// one it did not create rather than chmod-ing it.
+func TestCredentialProcessRefusesUnsafeCacheDir(t *testing.T) {
+	login := []string{"S3VEND_CREDENTIAL=" + secret}
+	refused := func(t *testing.T, e *env, dir, want string) {
+		t.Helper()
+		r := e.process(login, "--provider", "backend", "--cache-dir", dir)
+		if r.code != exitOther || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "--no-cache") {
+			t.Fatalf("cache dir %s: %+v, want exit %d naming %q and the fix", dir, r, exitOther, want)
+		}
+		if e.vendor.TotalCalls() != 0 {
+			t.Fatalf("vendor called with an unsafe cache dir")
+		}
+	}
+	t.Run("group and other bits", func(t *testing.T) {
+		e := newEnv(t)
+		dir := filepath.Join(e.home, "shared")
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(dir, 0o755) // whatever the umask
+		refused(t, e, dir, "accessible to group or others")
+		if st, _ := os.Stat(dir); st.Mode().Perm() != 0o755 {
+			t.Fatalf("s3vend changed the mode of a directory it did not create: %v", st.Mode())
+		}
+	})
+	t.Run("symlink", func(t *testing.T) {
+		e := newEnv(t)
+		target := filepath.Join(e.home, "target")
+		if err := os.Mkdir(target, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		link := filepath.Join(e.home, "link")
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		refused(t, e, link, "symbolic link")
+	})
+	t.Run("not a directory", func(t *testing.T) {
+		e := newEnv(t)
+		file := filepath.Join(e.home, "file")
+		os.WriteFile(file, nil, 0o600)
+		refused(t, e, file, "not a directory")
+	})
+	t.Run("another owner", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			t.Skip("needs root to give a directory to another user")
+		}
+		e := newEnv(t)
+		dir := filepath.Join(e.home, "theirs")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(dir, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		refused(t, e, dir, "not owned by the current user")
+	})
+	t.Run("created here", func(t *testing.T) {
+		e := newEnv(t)
+		dir := filepath.Join(e.home, "new", "cache")
+		decodeProcess(t, e.process(login, "--provider", "backend", "--cache-dir", dir))
+		if st, err := os.Lstat(dir); err != nil || st.Mode().Perm() != 0o700 {
+			t.Fatalf("created cache dir: %v %v", st, err)
+		}
+	})
+}
+
+// Issue 16, item 3: cache entries are capped in size, must be the user's own
+// private regular files, and may not claim an expiry later than the longest
+// credential lifetime after the file was written.
+func TestCredentialProcessIgnoresImplausibleCacheEntries(t *testing.T) {
+	login := []string{"S3VEND_CREDENTIAL=" + secret}
+	for _, c := range []struct {
+		name   string
+		tamper func(t *testing.T, file string, entry map[string]any)
+	}{
+		{"expiry beyond the longest lifetime", func(t *testing.T, file string, entry map[string]any) {
+			entry["Expiration"] = time.Now().Add(13 * time.Hour).UTC().Format(time.RFC3339)
+			writeEntry(t, file, entry, 0)
+		}},
+		{"oversized", func(t *testing.T, file string, entry map[string]any) {
+			writeEntry(t, file, entry, 64<<10+1)
+		}},
+		{"symlink", func(t *testing.T, file string, entry map[string]any) {
+			other := file + ".real"
+			writeEntry(t, other, entry, 0)
+			os.Remove(file)
+			if err := os.Symlink(other, file); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			decodeProcess(t, e.process(login, "--provider", "backend"))
+			files, _ := filepath.Glob(filepath.Join(e.cacheDir, "*.json"))
+			if len(files) != 1 {
+				t.Fatalf("cache files %v", files)
+			}
+			var entry map[string]any
+			data, _ := os.ReadFile(files[0])
+			if err := json.Unmarshal(data, &entry); err != nil {
+				t.Fatal(err)
+			}
+			entry["AccessKeyId"] = "ASIAPLANTED"
+			c.tamper(t, files[0], entry)
+			p := decodeProcess(t, e.process(login, "--provider", "backend"))
+			if p.AccessKeyID == "ASIAPLANTED" || e.vendor.TotalCalls() != 2 {
+				t.Fatalf("a tampered entry was served: %+v (vendor calls %d)", p, e.vendor.TotalCalls())
+			}
+		})
+	}
+	// The control: the same planted entry, plausible, is served.
+	e := newEnv(t)
+	decodeProcess(t, e.process(login, "--provider", "backend"))
+	files, _ := filepath.Glob(filepath.Join(e.cacheDir, "*.json"))
+	var entry map[string]any
+	data, _ := os.ReadFile(files[0])
+	json.Unmarshal(data, &entry)
+	entry["AccessKeyId"] = "ASIAPLANTED"
+	writeEntry(t, files[0], entry, 0)
+	if p := decodeProcess(t, e.process(login, "--provider", "backend")); p.AccessKeyID != "ASIAPLANTED" {
+		t.Fatalf("control: a plausible entry was not served: %+v", p)
+	}
+}
+
+// writeEntry writes a 0600 cache entry, padded with spaces to at least pad bytes.
+func writeEntry(t *testing.T, file string, entry map[string]any, pad int) {
+	t.Helper()
+	b, err := json.Marshal(entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < pad {
+		b = append(b, bytes.Repeat([]byte(" "), pad-len(b))...)
+	}
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/s3vend/s3vend/client"
+	"github.com/s3vend/s3vend/contract"
 )
 
 // defaultMinRemaining: a cached result is reused while it has more than this
@@ -32,6 +34,7 @@ type credentialProcessFlags struct {
 	vendorFlags
 	flow         string
 	cacheDir     string
+	cacheKey     string
 	noCache      bool
 	minRemaining time.Duration
 }
@@ -45,6 +48,7 @@ func newCredentialProcessFlags(f *credentialProcessFlags) *flag.FlagSet {
 	}
 	fs.StringVar(&f.flow, "flow", flow, "`flow`: enhanced (/v1/token + Cognito GetCredentialsForIdentity) or basic (/v1/credentials) [$"+envFlow+"]")
 	fs.StringVar(&f.cacheDir, "cache-dir", os.Getenv(envCacheDir), "cache `directory` (default <user cache dir>/s3vend) [$"+envCacheDir+"]")
+	fs.StringVar(&f.cacheKey, "cache-key", os.Getenv(envCacheKey), "with --credential-command: `text` that determines whose login the command prints (e.g. \"$APP_USER\"); the command then runs only on a cache miss. Without it the command runs on every call and the cache is keyed by what it printed [$"+envCacheKey+"]")
 	fs.BoolVar(&f.noCache, "no-cache", false, "neither read nor write the disk cache")
 	fs.DurationVar(&f.minRemaining, "min-remaining", defaultMinRemaining, "reuse cached credentials while they have more than this `duration` left (botocore refreshes inside 15m)")
 	return fs
@@ -81,16 +85,24 @@ func credentialProcess(ctx context.Context, args []string, stdout, stderr io.Wri
 	if f.minRemaining < 0 {
 		return usageErrorf("--min-remaining must not be negative")
 	}
+	if f.cacheKey != "" && src.command == "" {
+		return usageErrorf("--cache-key applies to --credential-command only (a static credential or --guest keys the cache itself)")
+	}
 	var cache *diskCache
+	login := login(f.provider, src)
 	if !f.noCache {
-		if cache, err = openCache(f.cacheDir, cacheKey(endpoint, f.provider, flow, f.guest, src.describe)); err != nil {
+		id, err := cacheIdentity(ctx, f.cacheKey, src, &login, f.provider)
+		if err != nil {
+			return err
+		}
+		if cache, err = openCache(f.cacheDir, cacheKey(endpoint, f.provider, flow, f.guest, id)); err != nil {
 			return err
 		}
 		if out, ok := cache.load(time.Now(), f.minRemaining); ok {
 			return writeJSON(stdout, out)
 		}
 	}
-	creds, err := client.New(endpoint, login(f.provider, src), func(o *client.Options) {
+	creds, err := client.New(endpoint, login, func(o *client.Options) {
 		o.Flow, o.Guest = flow, f.guest
 		o.ExpiryWindow = -1 // print the real expiration
 		o.Timeout = f.timeout
@@ -123,11 +135,40 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// cacheIdentity returns what determines the login of src for the cache key
+// (see credentialSource): the source itself, the command with the
+// --cache-key its user named, or the digest of the credential the command
+// prints now. In the last case the command has run, and *login is replaced
+// by one that hands that credential to the first refresh instead of running
+// the command again (a single-use login, such as a WeChat code, stays usable).
+func cacheIdentity(ctx context.Context, cacheKey string, src *credentialSource, login *client.LoginFunc, provider string) (string, error) {
+	switch {
+	case src.fixed != "":
+		return src.fixed, nil
+	case cacheKey != "":
+		return "command:" + src.command + "\nkey:" + cacheKey, nil
+	}
+	cred, err := src.get(ctx)
+	if err != nil {
+		return "", err
+	}
+	first := true
+	next := *login
+	*login = func(ctx context.Context) (string, string, error) {
+		if first {
+			first = false
+			return provider, cred, nil
+		}
+		return next(ctx)
+	}
+	return "output:" + credentialDigest(cred), nil
+}
+
 // cacheKey names a cache entry by everything that selects the credentials:
-// never the login credential itself (see credentialSource.describe).
+// never the login credential itself (see credentialSource).
 func cacheKey(endpoint, provider string, flow client.Flow, guest bool, source string) string {
 	h := sha256.New()
-	for _, part := range []string{"s3vend-credential-process-v1", endpoint, provider, flow.String(), strconv.FormatBool(guest), source} {
+	for _, part := range []string{"s3vend-credential-process-v2", endpoint, provider, flow.String(), strconv.FormatBool(guest), source} {
 		fmt.Fprintf(h, "%d:%s\n", len(part), part)
 	}
 	return hex.EncodeToString(h.Sum(nil))
@@ -135,8 +176,21 @@ func cacheKey(endpoint, provider string, flow client.Flow, guest bool, source st
 
 type diskCache struct{ path string }
 
-// openCache makes sure dir (default <os.UserCacheDir()>/s3vend) exists and
-// only its owner can use it.
+// Bounds of a cache entry: a credential_process document is a few hundred
+// bytes, and no credentials the vendor hands out live longer than the
+// basic flow's longest lifetime (contract.MaxCredentialLifetime; Cognito's
+// GetCredentialsForIdentity credentials last an hour). An entry claiming
+// more, or larger than maxCacheEntryBytes, was not written by s3vend.
+const (
+	maxCacheEntryBytes = 64 << 10
+	clockSkew          = 5 * time.Minute
+)
+
+// openCache returns the cache in dir (default <os.UserCacheDir()>/s3vend).
+// A directory this run creates is made 0700; an existing one must be a real
+// directory (not a symbolic link) owned by the current user with no group or
+// other permission bits, or it is refused: s3vend does not chmod a directory
+// it did not create (issue 16).
 func openCache(dir, key string) (*diskCache, error) {
 	if dir == "" {
 		base, err := os.UserCacheDir()
@@ -145,33 +199,60 @@ func openCache(dir, key string) (*diskCache, error) {
 		}
 		dir = filepath.Join(base, "s3vend")
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	st, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = os.MkdirAll(dir, 0o700); err == nil {
+			st, err = os.Lstat(dir)
+		}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("cache directory: %w", err)
 	}
-	if st, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("cache directory: %w", err)
-	} else if runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("cache directory %s is accessible to others and cannot be restricted: %w", dir, err)
-		}
+	if why := unsafeCacheDir(st); why != "" {
+		return nil, fmt.Errorf("cache directory %s %s: make it a directory of your own with mode 0700, or choose another with --cache-dir, or run with --no-cache", dir, why)
 	}
 	return &diskCache{path: filepath.Join(dir, key+".json")}, nil
 }
 
-// load returns the cached output if the entry is a private regular file
-// that still has more than minRemaining left.
+// unsafeCacheDir says why st is not a directory only the current user can
+// use, or "".
+func unsafeCacheDir(st fs.FileInfo) string {
+	switch {
+	case st.Mode()&fs.ModeSymlink != 0:
+		return "is a symbolic link"
+	case !st.IsDir():
+		return "is not a directory"
+	case !ownedByCurrentUser(st):
+		return "is not owned by the current user"
+	case runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0:
+		return fmt.Sprintf("is accessible to group or others (mode %v)", st.Mode().Perm())
+	}
+	return ""
+}
+
+// load returns the cached output if the entry is a private regular file of
+// the current user, at most maxCacheEntryBytes, whose expiry is plausible
+// (not later than the longest credential lifetime after the file was
+// written) and still more than minRemaining away.
 func (c *diskCache) load(now time.Time, minRemaining time.Duration) (processOutput, bool) {
 	var out processOutput
-	st, err := os.Lstat(c.path)
-	if err != nil || !st.Mode().IsRegular() || (runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0) {
+	f, err := os.OpenFile(c.path, os.O_RDONLY|openNoFollow, 0)
+	if err != nil {
 		return out, false
 	}
-	data, err := os.ReadFile(c.path)
-	if err != nil || json.Unmarshal(data, &out) != nil || out.Version != 1 || out.AccessKeyID == "" || out.SecretAccessKey == "" {
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() || !ownedByCurrentUser(st) || st.Size() > maxCacheEntryBytes ||
+		(runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0) {
+		return out, false
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxCacheEntryBytes+1))
+	if err != nil || len(data) > maxCacheEntryBytes || json.Unmarshal(data, &out) != nil ||
+		out.Version != 1 || out.AccessKeyID == "" || out.SecretAccessKey == "" {
 		return processOutput{}, false
 	}
 	exp, err := time.Parse(time.RFC3339, out.Expiration)
-	if err != nil || exp.Sub(now) <= minRemaining {
+	if err != nil || exp.Sub(now) <= minRemaining || exp.After(st.ModTime().Add(contract.MaxCredentialLifetime+clockSkew)) {
 		return processOutput{}, false
 	}
 	return out, true

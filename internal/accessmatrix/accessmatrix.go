@@ -211,7 +211,7 @@ type s3Access struct {
 // s3Simulation is the bucket policy and, for a role session (c != nil), the
 // role's identity policies deciding an S3 request; c nil is anonymous.
 func (s *stack) s3Simulation(c *caller, a s3Access) simulation {
-	resource := s.bucketArn
+	resource := s.bucketARN
 	if a.key != "" {
 		resource += "/" + a.key
 	}
@@ -303,7 +303,7 @@ func scriptPath() (string, error) {
 // stack is what the matrix needs of a template, with intrinsics resolved.
 type stack struct {
 	env
-	bucketArn             string
+	bucketARN             string
 	restrictPublicBuckets bool
 	poolID                string
 	roles                 map[string]role // by role-attachment key: authenticated, unauthenticated
@@ -335,7 +335,7 @@ func load(template map[string]any) (*stack, error) {
 		return nil, fmt.Errorf("partition %s is not in contract.Partitions", e.Partition)
 	}
 	s.cognito = p.Principal
-	if s.bucketArn, err = r.getAtt([]any{bucketID, "Arn"}); err != nil {
+	if s.bucketARN, err = r.getAtt([]any{bucketID, "Arn"}); err != nil {
 		return nil, err
 	}
 	s.restrictPublicBuckets, _ = dig(resources, bucketID, "Properties", "PublicAccessBlockConfiguration", "RestrictPublicBuckets").(bool)
@@ -470,12 +470,12 @@ func simulatedFederated(doc any) any {
 	}
 	out := maps.Clone(d)
 	sts, _ := d["Statement"].([]any)
-	outSts := make([]any, len(sts))
+	outSTS := make([]any, len(sts))
 	for i, st := range sts {
 		m, ok := st.(map[string]any)
 		pr, _ := m["Principal"].(map[string]any)
 		if !ok || pr == nil {
-			outSts[i] = st
+			outSTS[i] = st
 			continue
 		}
 		m, pr = maps.Clone(m), maps.Clone(pr)
@@ -494,10 +494,10 @@ func simulatedFederated(doc any) any {
 			pr["Federated"] = fs
 		}
 		m["Principal"] = pr
-		outSts[i] = m
+		outSTS[i] = m
 	}
 	if sts != nil {
-		out["Statement"] = outSts
+		out["Statement"] = outSTS
 	}
 	return out
 }

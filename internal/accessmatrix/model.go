@@ -44,7 +44,7 @@ func (m *Model) Account() string { return m.s.Account }
 func (m *Model) BucketName() string { return testBucketName }
 
 // BucketARN is the client bucket's ARN.
-func (m *Model) BucketARN() string { return m.s.bucketArn }
+func (m *Model) BucketARN() string { return m.s.bucketARN }
 
 // IdentityPoolID is the identity pool's id.
 func (m *Model) IdentityPoolID() string { return m.s.poolID }

@@ -534,7 +534,7 @@ func (c *Cognito) checkLogins(logins map[string]string, identityID string) (Toke
 type identityInput struct {
 	IdentityID    string            `json:"IdentityId"`
 	Logins        map[string]string `json:"Logins"`
-	CustomRoleArn string            `json:"CustomRoleArn"`
+	CustomRoleARN string            `json:"CustomRoleArn"`
 }
 
 // identity checks that id exists (in this pool).
@@ -696,8 +696,8 @@ func (c *Cognito) getCredentials(_ *http.Request, body io.Reader) (any, *AWSErro
 	if role == "" {
 		return nil, &AWSError{http.StatusBadRequest, "InvalidIdentityPoolConfigurationException", "Invalid identity pool configuration. Check assigned IAM roles for this pool."}
 	}
-	if in.CustomRoleArn != "" && in.CustomRoleArn != role {
-		return nil, invalidParameter("CustomRoleArn %q is not a role of this pool for this identity (the stand-in has no role mappings)", in.CustomRoleArn)
+	if in.CustomRoleARN != "" && in.CustomRoleARN != role {
+		return nil, invalidParameter("CustomRoleArn %q is not a role of this pool for this identity (the stand-in has no role mappings)", in.CustomRoleARN)
 	}
 	sess := c.sessions.Issue(role, in.IdentityID, amr, cognitoCredsLifetime)
 	return map[string]any{

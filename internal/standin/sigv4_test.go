@@ -331,9 +331,9 @@ func TestSigV4Anonymous(t *testing.T) {
 	}
 }
 
-// wire sends req through its HTTP/1.1 serialization and parses it back as a
+// overTheWire sends req through its HTTP/1.1 serialization and parses it back as a
 // server would.
-func wire(t *testing.T, req *http.Request) *http.Request {
+func overTheWire(t *testing.T, req *http.Request) *http.Request {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := req.Write(&buf); err != nil {
@@ -362,7 +362,7 @@ func TestSigV4SignHTTPPayloadHash(t *testing.T) {
 		return req
 	}
 	read := func(r *http.Request) ([]byte, *AWSError) {
-		_, _, body, aerr := VerifySigV4(wire(t, r), "s3", testRegion, sessions, now)
+		_, _, body, aerr := VerifySigV4(overTheWire(t, r), "s3", testRegion, sessions, now)
 		if aerr != nil {
 			return nil, aerr
 		}
@@ -403,14 +403,14 @@ func TestSigV4SignHTTPPayloadHash(t *testing.T) {
 	// the credential date must be the request's
 	req = sign(payload, unsignedPayload)
 	req.Header.Set("X-Amz-Date", now.Add(24*time.Hour).Format(amzDateFormat))
-	if _, _, _, err := VerifySigV4(wire(t, req), "s3", testRegion, sessions, now.Add(24*time.Hour)); err == nil || err.Code != "AuthorizationHeaderMalformed" {
+	if _, _, _, err := VerifySigV4(overTheWire(t, req), "s3", testRegion, sessions, now.Add(24*time.Hour)); err == nil || err.Code != "AuthorizationHeaderMalformed" {
 		t.Fatalf("credential date: %v", err)
 	}
 	// another service in the scope
 	req, _ = http.NewRequest(http.MethodGet, "https://127.0.0.1:8443/bucket/k", nil)
 	req.Header.Set("X-Amz-Content-Sha256", unsignedPayload)
 	_ = v4.NewSigner().SignHTTP(context.Background(), credsOf(sess), req, unsignedPayload, "s3-object-lambda", testRegion, now)
-	if _, _, _, err := VerifySigV4(wire(t, req), "s3", testRegion, sessions, now); err == nil || err.Code != "SignatureDoesNotMatch" {
+	if _, _, _, err := VerifySigV4(overTheWire(t, req), "s3", testRegion, sessions, now); err == nil || err.Code != "SignatureDoesNotMatch" {
 		t.Fatalf("service scope: %v", err)
 	}
 }
@@ -505,7 +505,7 @@ func TestSigV4StreamingSignedTrailer(t *testing.T) {
 		fmt.Fprintf(&body, "x-amz-checksum-crc32:%s\r\nx-amz-trailer-signature:%s\r\n\r\n", crc, tsig)
 		req.Body = io.NopCloser(&body)
 		req.ContentLength = int64(body.Len())
-		return wire(t, req)
+		return overTheWire(t, req)
 	}
 	readAll := func(r *http.Request) ([]byte, error) {
 		_, _, body, aerr := VerifySigV4(r, "s3", testRegion, sessions, now)

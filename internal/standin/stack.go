@@ -16,6 +16,7 @@ import (
 
 	"github.com/s3vend/s3vend/client/devlogin"
 	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/contract/wire"
 	"github.com/s3vend/s3vend/internal/accessmatrix"
 )
 
@@ -293,7 +294,7 @@ func (s *Stack) Close() error {
 }
 
 // TokenEndpoint is the vendor's POST /v1/token URL.
-func (s *Stack) TokenEndpoint() string { return s.VendorURL + "/v1/token" }
+func (s *Stack) TokenEndpoint() string { return s.VendorURL + wire.RouteToken }
 
 // ClientEnv is the environment a client needs to reach the stack with the
 // standard AWS SDK settings; it never holds AWS keys.

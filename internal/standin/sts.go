@@ -133,7 +133,7 @@ func (s *STS) assume(roleARN, sessionName, token, durationText, policy, policyAR
 			Subject:  info.IdentityID,
 			Audience: info.Audience,
 			User: assumedRoleUser{
-				Arn: fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", s.model.Partition(), s.model.Account(), roleName, sessionName),
+				ARN: fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", s.model.Partition(), s.model.Account(), roleName, sessionName),
 				ID:  "AROA" + strings.ToUpper(randomHex(8)) + ":" + sessionName,
 			},
 			Credentials: stsCredentials{
@@ -165,7 +165,7 @@ type assumeResult struct {
 }
 
 type assumedRoleUser struct {
-	Arn string `xml:"Arn"`
+	ARN string `xml:"Arn"`
 	ID  string `xml:"AssumedRoleId"`
 }
 

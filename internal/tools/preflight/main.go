@@ -20,18 +20,18 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
-	"github.com/s3vend/s3vend/stacks"
+	"github.com/s3vend/s3vend/config"
 )
 
 // Exit codes.
@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		how = fmt.Sprintf("check profile %q in ~/.aws/config; for SSO run `aws sso login --profile %s`; "+
 			"or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (plus AWS_SESSION_TOKEN)", profile, profile)
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		say("no usable AWS configuration for make %s of %s (%s): %s", *action, targets, short(err), how)
 		return exitNoCreds
@@ -116,24 +116,16 @@ type targets struct {
 func (t targets) String() string { return strings.Join(t.list, ", ") }
 
 // stackTargets reads cdk.json's s3vend context with the app's own parser and
-// selection (stacks.ParseConfig, Config.Select), so an unknown stack is
+// selection (config.Parse, Config.Select), so an unknown stack is
 // refused with the same message as the synth.
 func stackTargets(path, sel string) (targets, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
+	doc, err := config.ReadCDKJSON(path)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 		return targets{}, fmt.Errorf("cannot read %s: %w (run make from the project root)", path, err)
+	} else if err != nil {
+		return targets{}, err
 	}
-	var doc struct {
-		Context map[string]json.RawMessage `json:"context"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return targets{}, fmt.Errorf("%s: %w", path, err)
-	}
-	var ctx any
-	if raw, ok := doc.Context[stacks.ContextKey]; ok {
-		ctx = raw
-	}
-	cfg, err := stacks.ParseConfig(ctx)
+	cfg, err := config.Parse(doc[config.ContextKey])
 	if err != nil {
 		return targets{}, err
 	}
@@ -143,19 +135,19 @@ func stackTargets(path, sel string) (targets, error) {
 	var t targets
 	for _, name := range cfg.Names() {
 		e := cfg.Environments[name]
-		t.names = append(t.names, stacks.StackName(name))
-		t.list = append(t.list, stacks.StackName(name)+" ("+where(e.Account, e.Region)+")")
+		t.names = append(t.names, config.StackName(name))
+		t.list = append(t.list, config.StackName(name)+" ("+where(e.Account, e.Region)+")")
 		if e.Region == "" {
 			t.needRegion = true
 		}
 		if e.Edge.Enabled {
-			t.names = append(t.names, stacks.EdgeACLStackName(name))
-			t.list = append(t.list, stacks.EdgeACLStackName(name)+" ("+where(e.Account, stacks.EdgeACLRegion)+")")
+			t.names = append(t.names, config.EdgeACLStackName(name))
+			t.list = append(t.list, config.EdgeACLStackName(name)+" ("+where(e.Account, config.EdgeACLRegion)+")")
 		}
 	}
 	if c := cfg.CICD; c != nil {
-		t.names = append(t.names, stacks.CICDStackName)
-		t.list = append(t.list, stacks.CICDStackName+" ("+where(c.Account, c.Region)+")")
+		t.names = append(t.names, config.CICDStackName)
+		t.list = append(t.list, config.CICDStackName+" ("+where(c.Account, c.Region)+")")
 		if c.Region == "" {
 			t.needRegion = true
 		}

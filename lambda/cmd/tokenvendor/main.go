@@ -1,7 +1,7 @@
 // Command tokenvendor is the s3vend token-vending service. It runs under AWS
 // Lambda (behind an API Gateway HTTP API, payload v2) when
 // AWS_LAMBDA_RUNTIME_API is set, and otherwise as a local HTTP server
-// (-listen or S3VEND_LISTEN, default 127.0.0.1:8080). See lambda/README.md.
+// (-listen or S3VEND_LISTEN, default 127.0.0.1:8080). See docs/local.md and docs/vendor.md.
 package main
 
 import (

@@ -104,13 +104,14 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, erro
 		GuestsEnabled:      cfg.GuestsEnabled,
 		BasicFlow:          cfg.BasicFlow,
 		TokenDuration:      cfg.TokenDuration,
-		CredentialDuration: cfg.CredentialDuration,
+		CredentialLifetime: cfg.CredentialLifetime,
 		SessionPolicy:      cfg.SessionPolicy,
 		Upload:             vend.UploadConfig{Bucket: cfg.Bucket, Limits: cfg.Upload},
 		Now:                d.Now,
 		Cache:              cfg.Cache,
 		ShedWindow:         cmp.Or(d.ShedWindow, vend.DefaultShedWindow),
 		Abuse:              abuse,
+		FillTimeout:        cfg.UpstreamTimeout,
 	}, verifiers, awsx.NewCognito(d.AWS), awsx.NewSTS(d.AWS), posts)
 	return httpapi.New(svc, httpapi.Options{
 		Timeout:    cfg.UpstreamTimeout,

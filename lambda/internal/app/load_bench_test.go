@@ -36,7 +36,7 @@ import (
 // fills the cache over minutes; this model does not cover a cold fleet).
 // instances=I runs I vendor instances (each its own cache) in front of one
 // Cognito, each request routed to a random one: the per-instance cache then
-// reuses less (README, "Quotas and the reuse cache").
+// reuses less (docs/quotas-and-cache.md#load-model-and-sizing).
 func BenchmarkLoadModel(b *testing.B) {
 	const (
 		rps      = 250.0           // arrivals per real second (5x the quota)

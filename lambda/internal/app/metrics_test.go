@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/contract/wire"
 )
 
 // emf decodes the harness's EMF records.
@@ -58,7 +59,7 @@ func TestMetricsThroughTheHandler(t *testing.T) {
 		t.Fatalf("forged provider: %d", r.status)
 	}
 	h.cognito.Fail("TooManyRequestsException")
-	if r := h.login("/v1/token", "backend", hsToken(nil)); r.errCode() != contract.CodeUpstreamThrottled {
+	if r := h.login("/v1/token", "backend", hsToken(nil)); r.errCode() != wire.CodeUpstreamThrottled {
 		t.Fatalf("throttled: %d %s", r.status, r.body)
 	}
 	var errs []map[string]any
@@ -74,9 +75,9 @@ func TestMetricsThroughTheHandler(t *testing.T) {
 		}
 	}
 	want := []struct{ class, code string }{
-		{contract.ClassClient, contract.CodeInvalidCredential},
+		{contract.ClassClient, wire.CodeInvalidCredential},
 		{contract.ClassClient, "unknown_provider"},
-		{contract.ClassServer, contract.CodeUpstreamThrottled},
+		{contract.ClassServer, wire.CodeUpstreamThrottled},
 	}
 	if len(errs) != len(want) {
 		t.Fatalf("%d error records, want %d: %v", len(errs), len(want), errs)

@@ -23,7 +23,7 @@ const (
 	EnvGuestsEnabled      = contract.EnvGuestsEnabled
 	EnvBasicFlow          = contract.EnvBasicFlow
 	EnvTokenDuration      = contract.EnvTokenDuration
-	EnvCredentialDuration = contract.EnvCredentialDuration
+	EnvCredentialLifetime = contract.EnvCredentialLifetime
 	EnvSessionPolicy      = contract.EnvSessionPolicy
 	EnvVerifiers          = contract.EnvVerifiers
 	EnvSecretARN          = contract.EnvSecretARN
@@ -64,7 +64,7 @@ func CheckURL(raw string) error { return contract.CheckURL(raw, true) }
 // Defaults and limits, from the contract shared with the CDK stack.
 const (
 	DefaultTokenDuration      = contract.DefaultTokenDuration
-	DefaultCredentialDuration = contract.DefaultCredentialDuration
+	DefaultCredentialLifetime = contract.DefaultCredentialLifetime
 	DefaultMaxAttempts        = contract.DefaultMaxAttempts
 	DefaultHS256MaxTTL        = contract.DefaultHS256MaxTTL
 	MinHS256KeyBytes          = contract.MinHS256KeyBytes
@@ -84,7 +84,7 @@ type Config struct {
 	GuestsEnabled      bool
 	BasicFlow          bool // pool allows the basic (classic) flow; false disables /v1/credentials and gives guests the enhanced flow
 	TokenDuration      time.Duration
-	CredentialDuration time.Duration
+	CredentialLifetime time.Duration
 	SessionPolicy      string
 	Verifiers          Verifiers
 	SecretARN          string
@@ -125,7 +125,7 @@ type Secrets struct {
 	WeChatAppSecret string `json:"wechatAppSecret,omitempty"`
 	HS256Key        string `json:"hs256Key,omitempty"`
 	// HS256NextKey is accepted as well as HS256Key during a key rotation
-	// (lambda/README.md, "Rotating the secret").
+	// (docs/runbook.md#rotating-the-secret).
 	HS256NextKey string `json:"hs256NextKey,omitempty"`
 }
 
@@ -220,8 +220,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.TokenDuration, err = seconds(getenv(EnvTokenDuration), DefaultTokenDuration, contract.CheckTokenDuration); err != nil {
 		bad(EnvTokenDuration, "%v", err)
 	}
-	if c.CredentialDuration, err = seconds(getenv(EnvCredentialDuration), DefaultCredentialDuration, contract.CheckCredentialDuration); err != nil {
-		bad(EnvCredentialDuration, "%v", err)
+	if c.CredentialLifetime, err = seconds(getenv(EnvCredentialLifetime), DefaultCredentialLifetime, contract.CheckCredentialLifetime); err != nil {
+		bad(EnvCredentialLifetime, "%v", err)
 	}
 	if err := contract.CheckSessionPolicy(c.SessionPolicy); err != nil {
 		bad(EnvSessionPolicy, "%v", err)

@@ -37,7 +37,7 @@ func TestDefaults(t *testing.T) {
 	if o.UserClaim != "sub" || len(o.Algorithms) != 1 || o.Algorithms[0] != "RS256" || o.JWKSURL != "" {
 		t.Errorf("oidc defaults: %+v", o)
 	}
-	if c.UpstreamTimeout != contract.UpstreamTimeout(contract.DefaultLambdaTimeout) || c.MaxAttempts != 3 || c.TokenDuration != 15*time.Minute || c.CredentialDuration != time.Hour {
+	if c.UpstreamTimeout != contract.UpstreamTimeout(contract.DefaultLambdaTimeout) || c.MaxAttempts != 3 || c.TokenDuration != 15*time.Minute || c.CredentialLifetime != time.Hour {
 		t.Errorf("defaults: %+v", c)
 	}
 	if c.LoginKey() != "cognito-identity.amazonaws.com" || c.NeedsSecrets() {
@@ -264,7 +264,7 @@ func FuzzParseVerifiers(f *testing.F) {
 func TestIdentityPoolID(t *testing.T) {
 	// Cognito's IdentityPoolId: REGION:GUID, pattern [\w-]+:[0-9a-f-]+, 1-55 characters.
 	for region, id := range map[string]string{
-		"eu-west-1":      config.ExampleIdentityPoolID, // the example quoted in errors and lambda/README.md
+		"eu-west-1":      config.ExampleIdentityPoolID, // the example quoted in errors and docs/local.md
 		"us-east-2":      "us-east-2:0d4f7c2e-1111-2222-3333-444455556666",
 		"cn-north-1":     "cn-north-1:0d4f7c2e-1111-2222-3333-444455556666",
 		"ap-southeast-5": "ap-southeast-5:" + strings.Repeat("a", 55-len("ap-southeast-5:")),

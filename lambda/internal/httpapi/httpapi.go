@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -17,7 +18,7 @@ import (
 	"github.com/akrylysov/algnhsa"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/contract/wire"
 	"github.com/s3vend/s3vend/lambda/internal/fault"
 	"github.com/s3vend/s3vend/lambda/internal/metrics"
 	"github.com/s3vend/s3vend/lambda/internal/vend"
@@ -70,13 +71,6 @@ func New(v Vendor, opts Options) *Handler {
 	return &Handler{v: v, opts: opts}
 }
 
-var (
-	errNotFound         = &apiError{http.StatusNotFound, "not_found", "No such route."}
-	errMethodNotAllowed = &apiError{http.StatusMethodNotAllowed, "method_not_allowed", "The method is not allowed on this route."}
-	errInternal         = &apiError{http.StatusInternalServerError, "internal_error", "Internal error."}
-	errBasicFlowOff     = &apiError{http.StatusNotFound, "basic_flow_disabled", "The identity pool does not allow the basic flow; use /v1/token and GetCredentialsForIdentity."}
-)
-
 // route is the outcome of one request, for the access log.
 type outcome struct {
 	route    string
@@ -98,7 +92,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if p := recover(); p != nil {
 			// Never echo the panic value or a stack trace.
-			h.writeError(w, errInternal, out)
+			h.writeError(w, wire.ErrInternal, out)
 			out.detail = "panic recovered"
 		}
 		h.log(r.Context(), reqID, r.Method, out, time.Since(start))
@@ -108,18 +102,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	switch r.URL.Path {
-	case "/v1/token":
+	case wire.RouteToken:
 		out.route = "token"
 		if h.allow(w, r, http.MethodPost, out) {
 			h.login(w, r, out, func(ctx context.Context, req LoginRequest) (any, error) {
 				return h.v.Token(ctx, req.Provider, req.Credential)
 			})
 		}
-	case "/v1/credentials":
+	case wire.RouteCredentials:
 		out.route = "credentials"
 		if !h.v.BasicFlow() {
 			// Checked before anything else: no upstream call at all.
-			h.writeError(w, errBasicFlowOff, out)
+			h.writeError(w, wire.ErrBasicFlowOff, out)
 			return
 		}
 		if h.allow(w, r, http.MethodPost, out) {
@@ -127,32 +121,32 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return h.v.Credentials(ctx, req.Provider, req.Credential)
 			})
 		}
-	case "/v1/guest":
+	case wire.RouteGuest:
 		if !h.v.GuestsEnabled() {
-			h.writeError(w, errNotFound, out)
+			h.writeError(w, wire.ErrNotFound, out)
 			return
 		}
 		out.route = "guest"
 		if h.allow(w, r, http.MethodPost, out) {
 			h.guest(w, r, out)
 		}
-	case "/v1/upload":
+	case wire.RouteUpload:
 		if !h.v.UploadsEnabled() {
 			// No bucket configured (a stack from before the route): as if absent.
-			h.writeError(w, errNotFound, out)
+			h.writeError(w, wire.ErrNotFound, out)
 			return
 		}
 		out.route = "upload"
 		if h.allow(w, r, http.MethodPost, out) {
 			h.upload(w, r, out)
 		}
-	case "/healthz":
+	case wire.RouteHealth:
 		out.route = "healthz"
 		if h.allow(w, r, http.MethodGet, out) {
-			h.writeJSON(w, http.StatusOK, map[string]string{"status": "ok"}, out)
+			h.writeJSON(w, http.StatusOK, wire.HealthResponse{Status: "ok"}, out)
 		}
 	default:
-		h.writeError(w, errNotFound, out)
+		h.writeError(w, wire.ErrNotFound, out)
 	}
 }
 
@@ -161,7 +155,7 @@ func (h *Handler) allow(w http.ResponseWriter, r *http.Request, method string, o
 		return true
 	}
 	w.Header().Set("Allow", method)
-	h.writeError(w, errMethodNotAllowed, out)
+	h.writeError(w, wire.ErrMethodNotAllowed, out)
 	return false
 }
 
@@ -185,7 +179,7 @@ func withLogin[T any](h *Handler, w http.ResponseWriter, r *http.Request, out *o
 		return
 	}
 	if !h.v.HasProvider(provider(req)) {
-		h.writeError(w, errUnknownProvider, out)
+		h.writeError(w, wire.ErrUnknownProvider, out)
 		return
 	}
 	out.provider = provider(req)
@@ -196,13 +190,13 @@ func withLogin[T any](h *Handler, w http.ResponseWriter, r *http.Request, out *o
 }
 
 // asAPIError is the response for a decoding error: the decoders return
-// *apiError, anything else is an internal error (never a panic).
-func asAPIError(err error) *apiError {
-	var ae *apiError
+// *wire.Error, anything else is an internal error (never a panic).
+func asAPIError(err error) *wire.Error {
+	var ae *wire.Error
 	if errors.As(err, &ae) {
 		return ae
 	}
-	return errInternal
+	return wire.ErrInternal
 }
 
 func (h *Handler) guest(w http.ResponseWriter, r *http.Request, out *outcome) {
@@ -220,7 +214,9 @@ func (h *Handler) guest(w http.ResponseWriter, r *http.Request, out *outcome) {
 	defer cancel()
 	var res any
 	if h.v.BasicFlow() {
-		res, err = h.v.Guest(ctx, req.IdentityID)
+		var c vend.Credentials
+		c, err = h.v.Guest(ctx, req.IdentityID)
+		res = guestCredentials(c)
 	} else {
 		// Enhanced flow: the client calls GetCredentialsForIdentity itself.
 		res, err = h.v.GuestToken(ctx, req.IdentityID)
@@ -241,92 +237,93 @@ func (h *Handler) respond(w http.ResponseWriter, res any, err error, out *outcom
 		h.writeError(w, errorFor(err), out)
 		return
 	}
+	var body any
 	switch r := res.(type) {
 	case vend.Token:
 		out.cacheHit = r.Cached
+		body = wire.TokenResponse{IdentityID: r.IdentityID, Token: r.Token, ExpiresAt: r.ExpiresAt,
+			IdentityPoolID: r.IdentityPoolID, Region: r.Region, LoginKey: r.LoginKey}
 	case vend.Credentials:
 		out.cacheHit = r.Cached
+		body = credentialsResponse(r)
+	case guestCredentials:
+		out.cacheHit = r.Cached
+		c := credentialsResponse(vend.Credentials(r))
+		body = wire.GuestResponse{IdentityID: c.IdentityID, AccessKeyID: c.AccessKeyID,
+			SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expiration: &c.Expiration}
+	case vend.GuestToken:
+		body = wire.GuestResponse{IdentityID: r.IdentityID, Token: r.Token,
+			IdentityPoolID: r.IdentityPoolID, Region: r.Region, LoginKey: r.LoginKey}
 	case vend.Upload:
 		out.cacheHit = r.Cached
+		body = wire.UploadResponse{URL: r.URL, Fields: r.Fields, Key: r.Key, IdentityID: r.IdentityID, ExpiresAt: r.ExpiresAt}
+	default:
+		h.writeError(w, wire.ErrInternal, out)
+		out.detail = fmt.Sprintf("no wire type for %T", res)
+		return
 	}
-	h.writeJSON(w, http.StatusOK, res, out)
+	h.writeJSON(w, http.StatusOK, body, out)
 }
 
-// errorFor maps the core's sentinel errors to responses with fixed messages.
-func errorFor(err error) *apiError {
+// guestCredentials are the basic-flow credentials of a guest, answered as
+// a wire.GuestResponse.
+type guestCredentials vend.Credentials
+
+func credentialsResponse(c vend.Credentials) wire.CredentialsResponse {
+	return wire.CredentialsResponse{IdentityID: c.IdentityID, AccessKeyID: c.AccessKeyID,
+		SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expiration: c.Expiration}
+}
+
+// errorFor maps the core's sentinel errors to the error table (package
+// wire), whose messages are fixed text.
+func errorFor(err error) *wire.Error {
 	var iu *vend.InvalidUpload
 	switch {
 	case errors.As(err, &iu):
-		return invalidUpload(iu)
+		// The core's fixed text names the rule and the limit, never the input.
+		return wire.UploadFieldError(iu.Field, iu.Message)
 	case errors.Is(err, fault.ErrUnknownProvider):
-		return errUnknownProvider
+		return wire.ErrUnknownProvider
 	case errors.Is(err, fault.ErrInvalidCredential):
-		return &apiError{http.StatusUnauthorized, contract.CodeInvalidCredential, "The credential was rejected."}
+		return wire.ErrInvalidCredential
 	case errors.Is(err, fault.ErrNotFound):
-		return errNotFound
+		return wire.ErrNotFound
 	case errors.Is(err, fault.ErrBasicFlowDisabled):
-		return errBasicFlowOff
+		return wire.ErrBasicFlowOff
 	case errors.Is(err, fault.ErrRevoked):
-		return &apiError{http.StatusForbidden, contract.CodeUserRevoked, "This account has been suspended by the app's operator."}
+		return wire.ErrUserRevoked
 	case errors.Is(err, fault.ErrQuotaExceeded):
-		return &apiError{http.StatusForbidden, contract.CodeQuotaExceeded, "The upload would exceed your storage quota; delete objects to free space."}
+		return wire.ErrQuotaExceeded
 	case errors.Is(err, fault.ErrRevocationUnavailable):
-		return &apiError{http.StatusServiceUnavailable, contract.CodeRevocationUnavailable, "The account check is temporarily unavailable; retry later."}
+		return wire.ErrRevocationUnavailable
 	case errors.Is(err, fault.ErrVerifierUnavailable):
-		return &apiError{http.StatusServiceUnavailable, "verifier_unavailable", "This login provider is not set up yet; retry later."}
+		return wire.ErrVerifierUnavailable
 	case errors.Is(err, fault.ErrRateLimited):
-		return &apiError{http.StatusTooManyRequests, "rate_limited", "Too many requests; retry later."}
+		return wire.ErrRateLimited
 	case errors.Is(err, fault.ErrThrottled):
-		return &apiError{http.StatusServiceUnavailable, contract.CodeUpstreamThrottled, "An upstream service is throttling; retry later."}
+		return wire.ErrUpstreamThrottled
 	case errors.Is(err, fault.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-		return &apiError{http.StatusServiceUnavailable, "upstream_timeout", "An upstream service did not answer in time; retry later."}
+		return wire.ErrUpstreamTimeout
 	case errors.Is(err, fault.ErrUpstream):
-		return &apiError{http.StatusBadGateway, "upstream_error", "An upstream service failed; retry later."}
+		return wire.ErrUpstream
 	default:
-		return errInternal
+		return wire.ErrInternal
 	}
 }
 
-// invalidUpload maps a refused upload field to its 400 code; the message is
-// the core's fixed text (it names the rule and the limit, never the input).
-func invalidUpload(e *vend.InvalidUpload) *apiError {
-	code := "invalid_request"
-	switch e.Field {
-	case "name":
-		code = "invalid_name"
-	case "size":
-		code = "invalid_size"
-	case "contentType":
-		code = "invalid_content_type"
-	case "visibility":
-		code = "invalid_visibility"
-	}
-	return &apiError{http.StatusBadRequest, code, e.Message}
-}
-
-type errorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
-func (h *Handler) writeError(w http.ResponseWriter, e *apiError, out *outcome) {
-	switch e.Status {
-	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable:
+func (h *Handler) writeError(w http.ResponseWriter, e *wire.Error, out *outcome) {
+	if e.Retryable() {
 		w.Header().Set("Retry-After", strconv.Itoa(int((h.opts.RetryAfter+time.Second-1)/time.Second)))
 	}
 	out.code = e.Code
-	var b errorBody
-	b.Error.Code, b.Error.Message = e.Code, e.Message
-	h.writeJSON(w, e.Status, b, out)
+	h.writeJSON(w, e.Status, e.Response(), out)
 }
 
 func (h *Handler) writeJSON(w http.ResponseWriter, status int, v any, out *outcome) {
 	body, err := json.Marshal(v)
 	if err != nil {
-		status, body = http.StatusInternalServerError, []byte(`{"error":{"code":"internal_error","message":"Internal error."}}`)
-		out.code = "internal_error"
+		status, body = wire.ErrInternal.Status, wire.ErrInternal.Body()
+		out.code = wire.ErrInternal.Code
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", "application/json")

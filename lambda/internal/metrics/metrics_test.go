@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/contract/wire"
 	"github.com/s3vend/s3vend/lambda/internal/metrics"
 )
 
@@ -169,14 +170,14 @@ func TestRequestRecords(t *testing.T) {
 		},
 		{
 			name:    "rejected login",
-			req:     metrics.Request{Route: "token", Provider: "google", Status: 401, Code: contract.CodeInvalidCredential},
+			req:     metrics.Request{Route: "token", Provider: "google", Status: 401, Code: wire.CodeInvalidCredential},
 			metrics: []string{"Errors", "Requests"},
 			members: map[string]string{"StatusClass": "4xx", "Code": "invalid_credential"},
 			values:  map[string]string{"Errors": "1"},
 		},
 		{
 			name:    "throttled upstream",
-			req:     metrics.Request{Route: "token", Provider: "google", Status: 503, Code: contract.CodeUpstreamThrottled},
+			req:     metrics.Request{Route: "token", Provider: "google", Status: 503, Code: wire.CodeUpstreamThrottled},
 			metrics: []string{"Errors", "Requests"},
 			members: map[string]string{"StatusClass": "5xx", "Code": "upstream_throttled"},
 		},

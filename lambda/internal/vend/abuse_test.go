@@ -55,7 +55,7 @@ func TestRevokedUserIsRefusedOnEveryRouteWithinTheRefresh(t *testing.T) {
 	var devCalls int
 	svc := vend.New(vend.Config{
 		IdentityPoolID: "eu-west-1:p", DeveloperProvider: "dev", Region: "eu-west-1", LoginKey: "k",
-		AuthRoleARN: "auth", TokenDuration: 15 * time.Minute, CredentialDuration: time.Hour, BasicFlow: true, Now: clock,
+		AuthRoleARN: "auth", TokenDuration: 15 * time.Minute, CredentialLifetime: time.Hour, BasicFlow: true, Now: clock,
 		Upload: vend.UploadConfig{Bucket: "b", Limits: limits},
 		Abuse:  vend.AbuseConfig{Admission: view},
 	}, []verify.Verifier{fnVerifier{"p", func(cred string) (string, error) { return cred, nil }}}, fnCognito{

@@ -115,8 +115,17 @@ func (s *Service) cached(ctx context.Context, k cacheKey, extra time.Duration, f
 		return e, true, nil
 	}
 	var filled atomic.Bool
-	v, err, shared := r.group.Do(string(rune('0'+k.kind))+k.user, func() (any, error) {
-		e, err := fill(ctx)
+	// The shared call serves every caller that joins it, so it must not
+	// run under the first caller's context: that caller's cancellation (a
+	// client that went away, its own deadline) would fail the others. It
+	// runs detached (context.WithoutCancel keeps the values, such as the
+	// request's logger, and drops cancellation and deadline) with a deadline
+	// of its own, and each caller waits for it only as long as its own
+	// context allows.
+	ch := r.group.DoChan(string(rune('0'+k.kind))+k.user, func() (any, error) {
+		fillCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.FillTimeout)
+		defer cancel()
+		e, err := fill(fillCtx)
 		if err != nil {
 			return cacheEntry{}, err
 		}
@@ -126,10 +135,15 @@ func (s *Service) cached(ctx context.Context, k cacheKey, extra time.Duration, f
 		}
 		return e, nil
 	})
-	if err != nil {
-		return cacheEntry{}, false, err
+	select {
+	case <-ctx.Done():
+		return cacheEntry{}, false, fault.New(fault.ErrTimeout, "waiting for a shared upstream call", ctx.Err())
+	case res := <-ch:
+		if res.Err != nil {
+			return cacheEntry{}, false, res.Err
+		}
+		return res.Val.(cacheEntry), res.Shared && !filled.Load(), nil
 	}
-	return v.(cacheEntry), shared && !filled.Load(), nil
 }
 
 // CacheLen is the number of entries in the reuse cache (0 when it is off).
@@ -148,7 +162,7 @@ func (s *Service) CacheLen() int {
 // quota). A whole second (the advertised Retry-After) also refuses misses
 // the refilling bucket would have served: with the cache off, 62 instead
 // of 74 successful vends/s. 250 ms kept every successful vend of the
-// no-window run (74/s) at 77 calls/s (lambda/README.md, load model).
+// no-window run (74/s) at 77 calls/s (docs/quotas-and-cache.md#shedding).
 const DefaultShedWindow = 250 * time.Millisecond
 
 // shedder remembers until when developer-token calls are refused. It runs on

@@ -35,7 +35,7 @@ func newCacheRig(t *testing.T, c contract.CacheSettings, shed time.Duration) *ca
 	clock := func() time.Time { return time.Unix(0, r.now.Load()).UTC() }
 	r.svc = vend.New(vend.Config{
 		IdentityPoolID: "eu-west-1:p", DeveloperProvider: "dev", Region: "eu-west-1", LoginKey: "k",
-		AuthRoleARN: "auth", TokenDuration: 15 * time.Minute, CredentialDuration: time.Hour, BasicFlow: true,
+		AuthRoleARN: "auth", TokenDuration: 15 * time.Minute, CredentialLifetime: time.Hour, BasicFlow: true,
 		Now: clock, Cache: c, ShedWindow: shed,
 	}, []verify.Verifier{
 		fnVerifier{"p", func(cred string) (string, error) {
@@ -221,5 +221,79 @@ func TestCacheSingleFlight(t *testing.T) {
 	}
 	if r.dev.Load() != 1 || misses != 1 {
 		t.Errorf("%d upstream calls, %d uncached answers; want 1 and 1", r.dev.Load(), misses)
+	}
+}
+
+// gatedCognito's DeveloperToken waits for release or for its context, as a
+// real SDK call does, and records whether that context had a deadline.
+type gatedCognito struct {
+	fnCognito
+	started     chan struct{}
+	release     chan struct{}
+	hadDeadline atomic.Bool
+	calls       atomic.Int64
+}
+
+func (c *gatedCognito) DeveloperToken(ctx context.Context, in vend.DeveloperLogin) (vend.IdentityToken, error) {
+	c.calls.Add(1)
+	_, ok := ctx.Deadline()
+	c.hadDeadline.Store(ok)
+	c.started <- struct{}{}
+	select {
+	case <-ctx.Done():
+		return vend.IdentityToken{}, fault.New(fault.ErrTimeout, "GetOpenIdTokenForDeveloperIdentity: cancelled", ctx.Err())
+	case <-c.release:
+		return vend.IdentityToken{IdentityID: "eu-west-1:" + in.UserID, Token: "tok-" + in.UserID}, nil
+	}
+}
+
+// Issue 16, item 7: concurrent misses for one user share one upstream call,
+// but that call must not run under the first caller's context: the first
+// caller giving up (a client disconnect, its own deadline) must not fail
+// the others waiting for the same call. It runs detached, with its own
+// deadline, and each caller still returns on its own cancellation.
+func TestCacheSharedCallIsDetachedFromTheFirstCaller(t *testing.T) {
+	cog := &gatedCognito{started: make(chan struct{}, 1), release: make(chan struct{})}
+	svc := vend.New(vend.Config{
+		IdentityPoolID: "eu-west-1:p", DeveloperProvider: "dev", Region: "eu-west-1", LoginKey: "k",
+		AuthRoleARN: "auth", TokenDuration: 15 * time.Minute, CredentialLifetime: time.Hour,
+		FillTimeout: 5 * time.Second,
+	}, []verify.Verifier{fnVerifier{"p", func(cred string) (string, error) { return cred, nil }}}, cog, nil, nil)
+
+	first, cancelFirst := context.WithCancel(context.Background())
+	firstErr := make(chan error, 1)
+	go func() {
+		_, err := svc.Token(first, "p", "alice")
+		firstErr <- err
+	}()
+	<-cog.started // the shared call is in flight under the first caller
+	secondRes := make(chan vend.Token, 1)
+	secondErr := make(chan error, 1)
+	go func() {
+		tok, err := svc.Token(context.Background(), "p", "alice")
+		secondRes <- tok
+		secondErr <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // let the second caller join the call
+	cancelFirst()
+	// The first caller returns at once with its own cancellation...
+	select {
+	case err := <-firstErr:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("first caller: err %v, want its own context.Canceled", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Error("first caller still waiting after its context was cancelled")
+	}
+	// ...while the shared call goes on for the second.
+	close(cog.release)
+	if err := <-secondErr; err != nil {
+		t.Fatalf("second caller got the first one's cancellation: %v", err)
+	}
+	if tok := <-secondRes; tok.Token != "tok-p:alice" || cog.calls.Load() != 1 {
+		t.Fatalf("second caller: %+v after %d calls", tok, cog.calls.Load())
+	}
+	if !cog.hadDeadline.Load() {
+		t.Error("the detached call has no deadline of its own")
 	}
 }

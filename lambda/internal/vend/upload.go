@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/contract/wire"
 	"github.com/s3vend/s3vend/lambda/internal/fault"
 )
 
@@ -39,12 +40,6 @@ type PostSigner interface {
 	PresignPost(ctx context.Context, creds AWSCredentials, in PostInput) (PresignedPost, error)
 }
 
-// Visibility values of an upload request: the key's top-level prefix.
-const (
-	VisibilityPrivate   = "private"
-	VisibilityProtected = "protected"
-)
-
 // UploadRequest is the body of POST /v1/upload.
 type UploadRequest struct {
 	Provider    string
@@ -52,19 +47,19 @@ type UploadRequest struct {
 	Name        string // object name below <visibility>/<identityId>/
 	Size        int64  // declared size in bytes; < 1 when not a positive whole number
 	ContentType string
-	Visibility  string // VisibilityPrivate (also when empty) or VisibilityProtected
+	Visibility  string // wire.VisibilityPrivate (also when empty) or wire.VisibilityProtected
 }
 
 // Upload is the result of POST /v1/upload.
 type Upload struct {
-	URL        string            `json:"url"`
-	Fields     map[string]string `json:"fields"`
-	Key        string            `json:"key"`
-	IdentityID string            `json:"identityId"`
-	ExpiresAt  time.Time         `json:"expiresAt"`
+	URL        string
+	Fields     map[string]string
+	Key        string
+	IdentityID string
+	ExpiresAt  time.Time
 	// Cached: the signing credentials came from the reuse cache, no AWS
 	// call (not in the body).
-	Cached bool `json:"-"`
+	Cached bool
 }
 
 // InvalidUpload is a refused upload request. Field is the request field at
@@ -205,9 +200,9 @@ func (s *Service) Upload(ctx context.Context, req UploadRequest) (Upload, error)
 // pool is "<region>:" and a UUID, so its length is known before the login.
 func (s *Service) CheckUpload(req UploadRequest) (prefix, contentType string, err error) {
 	switch req.Visibility {
-	case "", VisibilityPrivate:
+	case "", wire.VisibilityPrivate:
 		prefix = contract.PrivatePrefix
-	case VisibilityProtected:
+	case wire.VisibilityProtected:
 		prefix = contract.ProtectedPrefix
 	default:
 		return "", "", errVisibility

@@ -77,7 +77,7 @@ type Config struct {
 	GuestsEnabled      bool
 	BasicFlow          bool // the pool allows the basic flow; false: no /v1/credentials, enhanced-flow guests
 	TokenDuration      time.Duration
-	CredentialDuration time.Duration
+	CredentialLifetime time.Duration
 	SessionPolicy      string
 	Upload             UploadConfig     // POST /v1/upload; off without a bucket
 	Now                func() time.Time // default time.Now
@@ -94,41 +94,47 @@ type Config struct {
 	ShedWindow time.Duration
 	// Abuse is revocation and quota (abuse.go); the zero value is off.
 	Abuse AbuseConfig
+	// FillTimeout bounds a reuse-cache miss's upstream calls, which run
+	// detached from the request that started them (cache.go); default
+	// contract.DefaultUpstreamTimeout. The service sets the upstream
+	// deadline (S3VEND_UPSTREAM_TIMEOUT).
+	FillTimeout time.Duration
 }
 
-// Token is the result of POST /v1/token.
+// Token is the result of POST /v1/token (httpapi answers it as a
+// wire.TokenResponse).
 type Token struct {
-	IdentityID     string    `json:"identityId"`
-	Token          string    `json:"token"`
-	ExpiresAt      time.Time `json:"expiresAt"`
-	IdentityPoolID string    `json:"identityPoolId"`
-	Region         string    `json:"region"`
-	LoginKey       string    `json:"loginKey"`
+	IdentityID     string
+	Token          string
+	ExpiresAt      time.Time
+	IdentityPoolID string
+	Region         string
+	LoginKey       string
 	// Cached: served from the reuse cache, no AWS call (not in the body).
-	Cached bool `json:"-"`
+	Cached bool
 }
 
 // Credentials is the result of POST /v1/credentials and, with the basic flow,
 // POST /v1/guest.
 type Credentials struct {
-	IdentityID      string    `json:"identityId"`
-	AccessKeyID     string    `json:"accessKeyId"`
-	SecretAccessKey string    `json:"secretAccessKey"`
-	SessionToken    string    `json:"sessionToken"`
-	Expiration      time.Time `json:"expiration"`
+	IdentityID      string
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+	Expiration      time.Time
 	// Cached: served from the reuse cache, no AWS call (not in the body).
-	Cached bool `json:"-"`
+	Cached bool
 }
 
 // GuestToken is the result of POST /v1/guest when the pool does not allow the
 // basic flow: the client calls GetCredentialsForIdentity itself with
 // Logins {LoginKey: Token} (enhanced flow).
 type GuestToken struct {
-	IdentityID     string `json:"identityId"`
-	Token          string `json:"token"`
-	IdentityPoolID string `json:"identityPoolId"`
-	Region         string `json:"region"`
-	LoginKey       string `json:"loginKey"`
+	IdentityID     string
+	Token          string
+	IdentityPoolID string
+	Region         string
+	LoginKey       string
 }
 
 // Service vends tokens and credentials.
@@ -156,6 +162,9 @@ func New(cfg Config, verifiers []verify.Verifier, cognito Cognito, sts STS, post
 	}
 	if cfg.ShedWindow == 0 {
 		cfg.ShedWindow = DefaultShedWindow
+	}
+	if cfg.FillTimeout <= 0 {
+		cfg.FillTimeout = contract.DefaultUpstreamTimeout
 	}
 	s := &Service{cfg: cfg, verifiers: m, cognito: cognito, sts: sts, posts: posts,
 		uploadErrs: newUploadErrors(cfg.Upload.Limits), newGuests: newGuestLimiter(cfg), reuse: newReuse(cfg.Cache)}
@@ -362,7 +371,7 @@ func (s *Service) assume(ctx context.Context, role string, it IdentityToken) (Cr
 		SessionName: SessionName(it.IdentityID),
 		Token:       it.Token,
 		Policy:      s.cfg.SessionPolicy,
-		Duration:    s.cfg.CredentialDuration,
+		Duration:    s.cfg.CredentialLifetime,
 	})
 	if err != nil {
 		return Credentials{}, err

@@ -51,7 +51,7 @@ func TestNamespacingAndFlow(t *testing.T) {
 	var gotAssume vend.AssumeInput
 	svc := vend.New(vend.Config{
 		IdentityPoolID: "eu-west-1:p", DeveloperProvider: "dev", Region: "eu-west-1", LoginKey: "k",
-		AuthRoleARN: "auth", TokenDuration: time.Minute, CredentialDuration: time.Hour, SessionPolicy: "{}", BasicFlow: true,
+		AuthRoleARN: "auth", TokenDuration: time.Minute, CredentialLifetime: time.Hour, SessionPolicy: "{}", BasicFlow: true,
 		Now: func() time.Time { return now },
 	}, []verify.Verifier{
 		fnVerifier{"a", func(string) (string, error) { return "same", nil }},

@@ -1,10 +1,21 @@
-package stacks
+package config
 
 import (
 	"fmt"
 	"slices"
 	"strings"
 )
+
+// StackName is the CloudFormation stack name of an environment.
+func StackName(env string) string { return "S3Vend-" + env }
+
+// EdgeACLStackName is the CloudFormation stack name of an environment's
+// rate-limiting web ACL (only with "edge": {"enabled": true}).
+func EdgeACLStackName(env string) string { return StackName(env) + "-EdgeACL" }
+
+// EdgeACLRegion is where a web ACL for CloudFront (scope CLOUDFRONT) must be
+// created, and so where an environment's EdgeACL stack goes.
+const EdgeACLRegion = "us-east-1"
 
 // SelectionContextKey is the CDK context key that limits synthesis to some
 // stacks: comma-separated stack names, like `cdk synth -c
@@ -47,7 +58,7 @@ func (c Config) Select(sel any) (Config, error) {
 			owner[EdgeACLStackName(n)] = n
 		}
 	}
-	out := Config{Environments: map[string]EnvConfig{}}
+	out := Config{Environments: map[string]Environment{}}
 	var unknown []string
 	for _, s := range names {
 		if s == CICDStackName && c.CICD != nil {

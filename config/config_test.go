@@ -1,4 +1,4 @@
-package test
+package config_test
 
 import (
 	"encoding/json"
@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s3vend/s3vend/config"
 	"github.com/s3vend/s3vend/contract"
-	"github.com/s3vend/s3vend/infra"
-	"github.com/s3vend/s3vend/stacks"
 )
 
 // validEnv is a minimal valid environment; cases below break one key each.
@@ -23,8 +22,8 @@ func validEnv() map[string]any {
 	}
 }
 
-func parseOne(name string, env map[string]any) (stacks.EnvConfig, error) {
-	cfg, err := stacks.ParseConfig(map[string]any{"environments": map[string]any{name: env}})
+func parseOne(name string, env map[string]any) (config.Environment, error) {
+	cfg, err := config.Parse(map[string]any{"environments": map[string]any{name: env}})
 	return cfg.Environments[name], err
 }
 
@@ -35,10 +34,10 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dev.BucketAccess != infra.PublicReadByPolicy || dev.Guests || !dev.BasicFlow || dev.Retain || dev.Versioning {
+	if dev.BucketAccess != config.PublicReadByPolicy || dev.Guests || !dev.BasicFlow || dev.Retain || dev.Versioning {
 		t.Errorf("dev defaults: %+v", dev)
 	}
-	if dev.TokenDuration != contract.DefaultTokenDuration || dev.CredentialLifetime != contract.DefaultCredentialDuration {
+	if dev.TokenDuration != contract.DefaultTokenDuration || dev.CredentialLifetime != contract.DefaultCredentialLifetime {
 		t.Errorf("durations: token %s, credentials %s", dev.TokenDuration, dev.CredentialLifetime)
 	}
 	wantUpload, _ := contract.UploadLimits{}.Normalize()
@@ -55,11 +54,11 @@ func TestConfigDefaults(t *testing.T) {
 }
 
 func TestShippedConfigIsValid(t *testing.T) {
-	ctx, err := cdkJSON()
+	ctx, err := config.ReadCDKJSON("../cdk.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := stacks.ParseConfigWith(ctx[stacks.ContextKey], stacks.ParseOptions{WarnPlaceholders: true})
+	cfg, err := config.ParseWith(ctx[config.ContextKey], config.ParseOptions{WarnPlaceholders: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,13 +72,13 @@ func TestShippedConfigIsValid(t *testing.T) {
 	}
 	// Without the offline opt-out the sample's placeholders stop a deploy
 	// of prod and prod-cn, naming each key; dev only warns.
-	_, err = stacks.ParseConfig(ctx[stacks.ContextKey])
+	_, err = config.Parse(ctx[config.ContextKey])
 	for _, key := range []string{
 		"s3vend.environments.prod.verifiers.oidc[0].audiences[0]",
 		"s3vend.environments.prod-cn.verifiers.wechat.appId",
 	} {
 		if err == nil || !strings.Contains(err.Error(), key+": ") {
-			t.Errorf("the shipped cdk.json without %s=warn: want an error naming %s, got %v", stacks.PlaceholdersContextKey, key, err)
+			t.Errorf("the shipped cdk.json without %s=warn: want an error naming %s, got %v", config.PlaceholdersContextKey, key, err)
 		}
 	}
 	if err != nil && strings.Contains(err.Error(), "environments.dev.") {
@@ -283,16 +282,16 @@ func TestConfigPartitionPrincipal(t *testing.T) {
 	env := validEnv()
 	env["region"] = "cn-north-1"
 	e, err := parseOne("dev", env)
-	if err != nil || e.Partition.Name != "aws-cn" || e.Principal.TrustPrincipal != "cognito-identity.amazonaws.com" {
-		t.Fatalf("%v %+v %+v", err, e.Partition, e.Principal)
+	if err != nil || e.Partition.Name != "aws-cn" || e.CognitoPrincipal.TrustPrincipal != "cognito-identity.amazonaws.com" {
+		t.Fatalf("%v %+v %+v", err, e.Partition, e.CognitoPrincipal)
 	}
 	alt := contract.CognitoPrincipal{TrustPrincipal: "cognito-identity.cn-north-1.amazonaws.com.cn", ConditionKeyPrefix: "cognito-identity.amazonaws.com.cn"}
 	env["cognitoPrincipal"] = map[string]any{"trustPrincipal": alt.TrustPrincipal, "conditionKeyPrefix": alt.ConditionKeyPrefix}
-	if e, err = parseOne("dev", env); err != nil || e.Principal != alt {
-		t.Fatalf("%v %+v", err, e.Principal)
+	if e, err = parseOne("dev", env); err != nil || e.CognitoPrincipal != alt {
+		t.Fatalf("%v %+v", err, e.CognitoPrincipal)
 	}
 	agnostic, err := parseOne("dev", validEnv())
-	if err != nil || agnostic.Partition.Name != "aws" || agnostic.Principal != contract.Partitions[0].Principal {
+	if err != nil || agnostic.Partition.Name != "aws" || agnostic.CognitoPrincipal != contract.Partitions[0].Principal {
 		t.Fatalf("%v %+v", err, agnostic)
 	}
 }
@@ -322,8 +321,8 @@ func TestConfigThrottleDerivedFromQuota(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if e.ThrottleRate != c.rate || e.ThrottleBurst != c.burst || e.Cache != c.cache {
-				t.Errorf("throttle %v/%d cache %+v, want %v/%d %+v", e.ThrottleRate, e.ThrottleBurst, e.Cache, c.rate, c.burst, c.cache)
+			if e.ThrottleRateLimit != c.rate || e.ThrottleBurstLimit != c.burst || e.Cache != c.cache {
+				t.Errorf("throttle %v/%d cache %+v, want %v/%d %+v", e.ThrottleRateLimit, e.ThrottleBurstLimit, e.Cache, c.rate, c.burst, c.cache)
 			}
 		})
 	}
@@ -341,8 +340,8 @@ func TestConfigReportsEveryProblemAtOnce(t *testing.T) {
 
 func TestConfigMissingOrMalformed(t *testing.T) {
 	for _, in := range []any{nil, map[string]any{}, json.RawMessage(`{"environments": 3}`), "x"} {
-		if _, err := stacks.ParseConfig(in); err == nil || !strings.Contains(err.Error(), "s3vend") {
-			t.Errorf("ParseConfig(%v) = %v, want an error naming s3vend", in, err)
+		if _, err := config.Parse(in); err == nil || !strings.Contains(err.Error(), "s3vend") {
+			t.Errorf("Parse(%v) = %v, want an error naming s3vend", in, err)
 		}
 	}
 }
@@ -365,7 +364,7 @@ func TestConfigEdgeOffByDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := stacks.EdgeConfig{PerIPLimit: infra.DefaultRateLimit, Window: infra.DefaultRateLimitWindow}
+	want := config.Edge{PerIPLimit: config.DefaultRateLimit, Window: config.DefaultRateLimitWindow}
 	if dev.Edge != want {
 		t.Errorf("edge = %+v, want off with defaults %+v", dev.Edge, want)
 	}
@@ -376,7 +375,7 @@ func TestConfigEdgeOffByDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (stacks.EdgeConfig{Enabled: true, PerIPLimit: 1000, Window: 10 * time.Minute}); on.Edge != want {
+	if want := (config.Edge{Enabled: true, PerIPLimit: 1000, Window: 10 * time.Minute}); on.Edge != want {
 		t.Errorf("edge = %+v, want %+v", on.Edge, want)
 	}
 }
@@ -441,8 +440,8 @@ func TestPlaceholders(t *testing.T) {
 		return env
 	}
 	keys := []string{"verifiers.oidc[0].audiences[1]", "verifiers.wechat.appId"}
-	parse := func(env map[string]any, warn bool) (stacks.EnvConfig, error) {
-		cfg, err := stacks.ParseConfigWith(map[string]any{"environments": map[string]any{"staging": env}}, stacks.ParseOptions{WarnPlaceholders: warn})
+	parse := func(env map[string]any, warn bool) (config.Environment, error) {
+		cfg, err := config.ParseWith(map[string]any{"environments": map[string]any{"staging": env}}, config.ParseOptions{WarnPlaceholders: warn})
 		return cfg.Environments["staging"], err
 	}
 
@@ -455,7 +454,7 @@ func TestPlaceholders(t *testing.T) {
 
 	e, err := parse(withPlaceholder(), true)
 	if err != nil {
-		t.Fatalf("protected with %s=warn: %v", stacks.PlaceholdersContextKey, err)
+		t.Fatalf("protected with %s=warn: %v", config.PlaceholdersContextKey, err)
 	}
 	if !reflect.DeepEqual(e.Placeholders, keys) || !strings.Contains(e.PlaceholderWarning(), "cannot be deployed as is") {
 		t.Errorf("warn: placeholders %v, warning %q", e.Placeholders, e.PlaceholderWarning())
@@ -473,9 +472,9 @@ func TestPlaceholders(t *testing.T) {
 	}
 
 	for in, want := range map[any]string{nil: "", "warn": "warn", "refuse": "", "yes": "error"} {
-		o, err := stacks.ParseOptionsFromContext(in)
+		o, err := config.ParseOptionsFromContext(in)
 		switch {
-		case want == "error" && (err == nil || !strings.Contains(err.Error(), stacks.PlaceholdersContextKey)):
+		case want == "error" && (err == nil || !strings.Contains(err.Error(), config.PlaceholdersContextKey)):
 			t.Errorf("context %v: want an error naming the key, got %v", in, err)
 		case want != "error" && (err != nil || o.WarnPlaceholders != (want == "warn")):
 			t.Errorf("context %v: %+v %v", in, o, err)

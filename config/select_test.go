@@ -1,4 +1,4 @@
-package stacks
+package config
 
 import (
 	"encoding/json"
@@ -24,7 +24,7 @@ func selectConfig(t *testing.T) Config {
 	b, _ := json.Marshal(map[string]any{"environments": map[string]any{
 		"dev": env("login.dev", false), "prod": env("login.prod", false), "edge": env("login.edge", true),
 	}})
-	cfg, err := ParseConfig(json.RawMessage(b))
+	cfg, err := Parse(json.RawMessage(b))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestSelectCICD(t *testing.T) {
 		},
 		"cicd": map[string]any{"repository": "octo-org/app", "deploy": map[string]any{"dev": map[string]any{}, "prod": map[string]any{"githubEnvironment": "production"}}},
 	})
-	cfg, err := ParseConfig(json.RawMessage(b))
+	cfg, err := Parse(json.RawMessage(b))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestCICDBadInput(t *testing.T) {
 		{map[string]any{"repository": "o/r", "deploy": map[string]any{"dev": map[string]any{}}, "pullRequestDif": true}, `s3vend.cicd: unknown key "pullRequestDif"`},
 	} {
 		b, _ := json.Marshal(map[string]any{"environments": envs, "cicd": tc.cicd})
-		_, err := ParseConfig(json.RawMessage(b))
+		_, err := Parse(json.RawMessage(b))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("cicd %v: error %v, want it to contain %q", tc.cicd, err, tc.want)
 		}

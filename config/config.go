@@ -1,4 +1,11 @@
-package stacks
+// Package config reads and validates the s3vend context of cdk.json once
+// (Parse) into plain Go values the stacks compose their constructs from:
+// one Environment per environment, every default applied, every problem
+// reported with its full key and the fix. It does not import the CDK, so
+// the tools that only read cdk.json (internal/tools/preflight) and these
+// tests run without jsii. The defaults and ranges the constructs share live
+// in rules.go; what the token vendor checks too lives in package contract.
+package config
 
 import (
 	"bytes"
@@ -8,6 +15,7 @@ import (
 	"maps"
 	"math"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -15,17 +23,16 @@ import (
 	"time"
 
 	"github.com/s3vend/s3vend/contract"
-	"github.com/s3vend/s3vend/infra"
 )
 
 // ContextKey is the cdk.json context key that holds every environment.
 const ContextKey = "s3vend"
 
 // Config is the whole s3vend configuration: one entry per environment.
-// It is read and validated once, in app.go, by ParseConfig.
+// It is read and validated once, in app.go, by ParseWith.
 type Config struct {
-	Environments map[string]EnvConfig
-	CICD         *CICDConfig // the "cicd" key (stack S3Vend-cicd); nil without it
+	Environments map[string]Environment
+	CICD         *CICD // the "cicd" key (stack S3Vend-cicd); nil without it
 }
 
 // Names returns the environment names in a stable order.
@@ -38,39 +45,41 @@ func (c Config) Names() []string {
 	return names
 }
 
-// EnvConfig is one environment, with every default applied.
-type EnvConfig struct {
+// Environment is one environment, with every default applied. Each field
+// is named after the cdk.json key it carries.
+type Environment struct {
 	Name    string
 	Account string // empty: environment-agnostic
 	Region  string // empty: environment-agnostic
 
-	BucketAccess  infra.BucketAccess
-	CORSOrigins   []string
-	CORSMaxAge    time.Duration
-	Versioning    bool
-	NoncurrentTTL time.Duration // noncurrent object versions expire after this
-	AbortUploads  time.Duration // incomplete multipart uploads are aborted after this
-	AccessLogTTL  time.Duration // server access logs expire after this
+	BucketAccess                BucketAccess
+	CORSOrigins                 []string      // cors.allowedOrigins
+	CORSMaxAge                  time.Duration // cors.maxAge
+	Versioning                  bool
+	NoncurrentVersionExpiry     time.Duration // noncurrent object versions expire after this
+	AbortIncompleteUploadsAfter time.Duration // incomplete multipart uploads are aborted after this
+	AccessLogExpiry             time.Duration // server access logs expire after this
 
 	DeveloperProviderName string
 	Guests                bool
 	BasicFlow             bool
-	UserPool              *infra.UserPoolProvider
-	RoleMappings          []infra.RoleMappingRule
-	AmbiguousRoleDeny     bool
+	UserPool              *UserPoolProvider
+	RoleMappings          []RoleMappingRule
+	AmbiguousRoleDeny     bool // roleMappings.ambiguousRoleResolution is Deny
 	// Partition is the region's row of contract.Partitions (the aws row for
 	// an environment-agnostic stack: its default principal is also aws-cn's,
-	// so the stack is right in either partition); Principal is the
-	// partition's default CognitoPrincipal or the "cognitoPrincipal" chosen.
-	Partition contract.Partition
-	Principal contract.CognitoPrincipal
+	// so the stack is right in either partition).
+	// CognitoPrincipal is the partition's default or the "cognitoPrincipal"
+	// chosen.
+	Partition        contract.Partition
+	CognitoPrincipal contract.CognitoPrincipal
 
 	TokenDuration      time.Duration // GetOpenIdTokenForDeveloperIdentity TokenDuration
 	CredentialLifetime time.Duration // role MaxSessionDuration and basic-flow credential lifetime
 
-	ThrottleRate  float64
-	ThrottleBurst int
-	LogRetention  time.Duration
+	ThrottleRateLimit  float64 // throttle.rateLimit
+	ThrottleBurstLimit int     // throttle.burstLimit
+	LogRetention       time.Duration
 
 	// Disposable is the explicit opt-out of the production protections
 	// (https-only CORS without "*", versioning, retained bucket, pool and
@@ -86,32 +95,32 @@ type EnvConfig struct {
 	SessionPolicy string                // optional scope-down policy for basic-flow credentials (JSON)
 	Upload        contract.UploadLimits // POST /v1/upload limits, validated, defaults applied
 
-	Edge EdgeConfig // optional CloudFront + AWS WAF per-client rate limit in front of the API
+	Edge Edge // optional CloudFront + AWS WAF per-client rate limit in front of the API
 
-	Alarms AlarmsConfig           // alarms, alarm topic and dashboard (config_alarms.go); on by default
+	Alarms Alarms                 // alarms, alarm topic and dashboard (alarms.go); on by default
 	Cache  contract.CacheSettings // the vendor's per-instance reuse cache, validated, defaults applied
-	Quota  QuotaConfig            // Cognito quotas the default throttle is derived from
+	Quota  Quota                  // Cognito quotas the default throttle is derived from
 	// UserQuota is the per-user storage quota ("userQuota"; off by default,
 	// docs/abuse-control.md); distinct from Quota, Cognito's request quota.
 	UserQuota contract.UserQuota
 }
 
-// QuotaConfig is the "quota" key: the account's Cognito Identity quota for
+// Quota is the "quota" key: the account's Cognito Identity quota for
 // GetOpenIdTokenForDeveloperIdentity and the share of vends the reuse cache
 // is expected to serve. Without an explicit "throttle", the HTTP API stage
 // throttle is derived from them (deriveThrottle).
-type QuotaConfig struct {
+type Quota struct {
 	DeveloperTokenRPS float64 // requests per second, account-wide (default 50)
 	CacheHitRatio     float64 // 0..0.95; 0 when the cache is off
 }
 
-// EdgeConfig is the "edge" key: a CloudFront distribution in front of the
+// Edge is the "edge" key: a CloudFront distribution in front of the
 // token vendor's HTTP API, with a WAF web ACL (in a us-east-1 stack) that
 // rate-limits each client IP. Off by default.
-type EdgeConfig struct {
+type Edge struct {
 	Enabled    bool
 	PerIPLimit int           // requests per client IP per Window
-	Window     time.Duration // one of infra.RateLimitWindows
+	Window     time.Duration // one of RateLimitWindows
 }
 
 // rawConfig mirrors the JSON shape of the cdk.json context.
@@ -121,34 +130,34 @@ type rawConfig struct {
 }
 
 type rawEnv struct {
-	Account               string              `json:"account"`
-	Region                string              `json:"region"`
-	BucketAccess          string              `json:"bucketAccess"`
-	CORS                  *rawCORS            `json:"cors"`
-	Versioning            *bool               `json:"versioning"`
-	NoncurrentVersionTTL  string              `json:"noncurrentVersionExpiry"`
-	AbortMultipartAfter   string              `json:"abortIncompleteUploadsAfter"`
-	AccessLogExpiry       string              `json:"accessLogExpiry"`
-	DeveloperProviderName string              `json:"developerProviderName"`
-	Guests                *bool               `json:"guests"`
-	BasicFlow             *bool               `json:"basicFlow"`
-	UserPool              *rawUserPool        `json:"userPool"`
-	RoleMappings          *rawRoleMappings    `json:"roleMappings"`
-	CognitoPrincipal      *rawPrincipal       `json:"cognitoPrincipal"`
-	TokenDuration         string              `json:"tokenDuration"`
-	CredentialLifetime    string              `json:"credentialLifetime"`
-	Throttle              *rawThrottle        `json:"throttle"`
-	LogRetention          string              `json:"logRetention"`
-	Retain                *bool               `json:"retain"`
-	Disposable            *bool               `json:"disposable"`
-	Verifiers             *contract.Verifiers `json:"verifiers"`
-	SessionPolicy         json.RawMessage     `json:"sessionPolicy"`
-	Upload                *rawUpload          `json:"upload"`
-	Edge                  *rawEdge            `json:"edge"`
-	Alarms                *rawAlarms          `json:"alarms"`
-	Cache                 *rawCache           `json:"cache"`
-	Quota                 *rawQuota           `json:"quota"`
-	UserQuota             *rawUserQuota       `json:"userQuota"`
+	Account                     string              `json:"account"`
+	Region                      string              `json:"region"`
+	BucketAccess                string              `json:"bucketAccess"`
+	CORS                        *rawCORS            `json:"cors"`
+	Versioning                  *bool               `json:"versioning"`
+	NoncurrentVersionExpiry     string              `json:"noncurrentVersionExpiry"`
+	AbortIncompleteUploadsAfter string              `json:"abortIncompleteUploadsAfter"`
+	AccessLogExpiry             string              `json:"accessLogExpiry"`
+	DeveloperProviderName       string              `json:"developerProviderName"`
+	Guests                      *bool               `json:"guests"`
+	BasicFlow                   *bool               `json:"basicFlow"`
+	UserPool                    *rawUserPool        `json:"userPool"`
+	RoleMappings                *rawRoleMappings    `json:"roleMappings"`
+	CognitoPrincipal            *rawPrincipal       `json:"cognitoPrincipal"`
+	TokenDuration               string              `json:"tokenDuration"`
+	CredentialLifetime          string              `json:"credentialLifetime"`
+	Throttle                    *rawThrottle        `json:"throttle"`
+	LogRetention                string              `json:"logRetention"`
+	Retain                      *bool               `json:"retain"`
+	Disposable                  *bool               `json:"disposable"`
+	Verifiers                   *contract.Verifiers `json:"verifiers"`
+	SessionPolicy               json.RawMessage     `json:"sessionPolicy"`
+	Upload                      *rawUpload          `json:"upload"`
+	Edge                        *rawEdge            `json:"edge"`
+	Alarms                      *rawAlarms          `json:"alarms"`
+	Cache                       *rawCache           `json:"cache"`
+	Quota                       *rawQuota           `json:"quota"`
+	UserQuota                   *rawUserQuota       `json:"userQuota"`
 }
 
 // rawUserQuota is the "userQuota" key: per-user storage limits.
@@ -199,8 +208,8 @@ type rawUserPool struct {
 }
 
 type rawRoleMappings struct {
-	AmbiguousRoleResolution string                  `json:"ambiguousRoleResolution"`
-	Rules                   []infra.RoleMappingRule `json:"rules"`
+	AmbiguousRoleResolution string            `json:"ambiguousRoleResolution"`
+	Rules                   []RoleMappingRule `json:"rules"`
 }
 
 type rawThrottle struct {
@@ -208,13 +217,9 @@ type rawThrottle struct {
 	BurstLimit *int     `json:"burstLimit"`
 }
 
-// Defaults, in one place.
+// Defaults of the keys only Parse reads (the ones the constructs share are
+// in rules.go).
 const (
-	defaultCORSMaxAge    = 50 * time.Minute
-	defaultNoncurrentTTL = 30 * 24 * time.Hour
-	defaultAbortUploads  = 7 * 24 * time.Hour
-	defaultAccessLogTTL  = 90 * 24 * time.Hour
-	defaultLogRetention  = infra.DefaultLogRetention
 	// Cognito Identity's default quota for GetOpenIdTokenForDeveloperIdentity:
 	// 50 requests per second per account and region, adjustable ("Quotas in
 	// Amazon Cognito", https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html,
@@ -241,7 +246,7 @@ var (
 // pass it to build the shipped sample offline; deploy and diff never do.
 const PlaceholdersContextKey = "s3vend:placeholders"
 
-// ParseOptions are the synth-wide switches of ParseConfigWith.
+// ParseOptions are the synth-wide switches of ParseWith.
 type ParseOptions struct {
 	// WarnPlaceholders turns the refusal of placeholders in protected
 	// environments into a warning (PlaceholdersContextKey=warn).
@@ -260,14 +265,14 @@ func ParseOptionsFromContext(placeholders any) (ParseOptions, error) {
 	return ParseOptions{}, fmt.Errorf("context %s: %v is not \"warn\" or \"refuse\" (the default)", PlaceholdersContextKey, placeholders)
 }
 
-// ParseConfig decodes and validates the s3vend context value (as returned by
+// Parse decodes and validates the s3vend context value (as returned by
 // TryGetContext), refusing placeholders in protected environments. Every
 // problem is reported with the full key path and the fix; all problems are
 // reported together.
-func ParseConfig(ctx any) (Config, error) { return ParseConfigWith(ctx, ParseOptions{}) }
+func Parse(ctx any) (Config, error) { return ParseWith(ctx, ParseOptions{}) }
 
-// ParseConfigWith is ParseConfig with synth-wide options.
-func ParseConfigWith(ctx any, opts ParseOptions) (Config, error) {
+// ParseWith is Parse with synth-wide options.
+func ParseWith(ctx any, opts ParseOptions) (Config, error) {
 	if ctx == nil {
 		return Config{}, fmt.Errorf("%s: missing from cdk.json context; add {\"environments\": {...}} (see README)", ContextKey)
 	}
@@ -278,7 +283,7 @@ func ParseConfigWith(ctx any, opts ParseOptions) (Config, error) {
 	if len(raw.Environments) == 0 {
 		return Config{}, fmt.Errorf("%s.environments: at least one environment is required", ContextKey)
 	}
-	cfg := Config{Environments: map[string]EnvConfig{}}
+	cfg := Config{Environments: map[string]Environment{}}
 	var errs []error
 	names := make([]string, 0, len(raw.Environments))
 	for n := range raw.Environments {
@@ -356,20 +361,28 @@ func (v *validator) fail(key, format string, args ...any) {
 	v.errs = append(v.errs, fmt.Errorf("%s.%s: %s", v.path, key, fmt.Sprintf(format, args...)))
 }
 
-// failContract reports the errors of a contract Normalize, one
-// "field: message" per line, under the cdk.json key prefix (prefix.field;
-// a line without a field under prefix itself).
-func (v *validator) failContract(prefix string, err error) {
-	for _, line := range strings.Split(err.Error(), "\n") {
-		if field, msg, ok := strings.Cut(line, ": "); ok {
-			v.fail(prefix+"."+field, "%s", msg)
-		} else {
-			v.fail(prefix, "%s", line)
-		}
+// failFields reports the field errors of a contract Normalize (or of
+// AlarmThresholds.Validate) under the cdk.json key prefix: prefix.field, or
+// prefix itself for an error without a field.
+func (v *validator) failFields(prefix string, err error) {
+	var fields contract.FieldErrors
+	if !errors.As(err, &fields) {
+		v.fail(prefix, "%v", err)
+		return
+	}
+	for _, f := range fields {
+		v.fail(contract.JoinField(prefix, f.Field), "%s", f.Message)
 	}
 }
 
-func (v *validator) duration(key, s string, def, lo, hi time.Duration) time.Duration {
+// duration parses a duration key; "" is the rule's default.
+func (v *validator) duration(key, s string, rule DurationRule) time.Duration {
+	return v.durationIn(key, s, rule.Default, rule.Check)
+}
+
+// durationIn parses a duration key; "" is def, and check reports a value
+// out of range.
+func (v *validator) durationIn(key, s string, def time.Duration, check func(time.Duration) error) time.Duration {
 	if s == "" {
 		return def
 	}
@@ -378,25 +391,30 @@ func (v *validator) duration(key, s string, def, lo, hi time.Duration) time.Dura
 		v.fail(key, "%q is not a duration; write it like \"15m\", \"1h\" or \"720h\"", s)
 		return def
 	}
-	if d < lo || d > hi {
-		v.fail(key, "%s is out of range; use a value from %s to %s", d, lo, hi)
+	if err := check(d); err != nil {
+		v.fail(key, "%v", err)
 	}
 	return d
 }
 
-func (v *validator) env(name string, msg json.RawMessage) EnvConfig {
+// between is a range check for durationIn.
+func between(lo, hi time.Duration) func(time.Duration) error {
+	return DurationRule{Min: lo, Max: hi}.Check
+}
+
+func (v *validator) env(name string, msg json.RawMessage) Environment {
 	if !envNameRe.MatchString(name) {
 		v.fail("", "environment name %q must match %s (it becomes the stack name S3Vend-<env>)", name, envNameRe)
 	}
 	var r rawEnv
 	if err := strictDecode(msg, &r); err != nil {
 		v.errs = append(v.errs, fmt.Errorf("%s: %w", v.path, err))
-		return EnvConfig{}
+		return Environment{}
 	}
 	// Every environment is protected, whatever its name, unless it opts out.
 	disposable := boolOr(r.Disposable, false)
 	protected := !disposable
-	e := EnvConfig{
+	e := Environment{
 		Name:                  name,
 		Account:               r.Account,
 		Region:                r.Region,
@@ -412,13 +430,13 @@ func (v *validator) env(name string, msg json.RawMessage) EnvConfig {
 	}
 	v.partition(&e, r.CognitoPrincipal)
 
-	switch a := infra.BucketAccess(r.BucketAccess); a {
-	case "":
-		e.BucketAccess = infra.PublicReadByPolicy
-	case infra.PublicReadByPolicy, infra.PublicReadByACL:
+	switch a := BucketAccess(r.BucketAccess); {
+	case a == "":
+		e.BucketAccess = PublicReadByPolicy
+	case a.Valid():
 		e.BucketAccess = a
 	default:
-		v.fail("bucketAccess", "%q is not one of %q (default) or %q", r.BucketAccess, infra.PublicReadByPolicy, infra.PublicReadByACL)
+		v.fail("bucketAccess", "%q is not one of %q (default) or %q", r.BucketAccess, PublicReadByPolicy, PublicReadByACL)
 	}
 
 	if r.CORS == nil || len(r.CORS.AllowedOrigins) == 0 {
@@ -429,17 +447,13 @@ func (v *validator) env(name string, msg json.RawMessage) EnvConfig {
 		}
 		e.CORSOrigins = slices.Clone(r.CORS.AllowedOrigins)
 	}
+	e.CORSMaxAge = CORSMaxAge.Default
 	if r.CORS != nil {
-		e.CORSMaxAge = v.duration("cors.maxAge", r.CORS.MaxAge, defaultCORSMaxAge, 0, 24*time.Hour)
-	} else {
-		e.CORSMaxAge = defaultCORSMaxAge
+		e.CORSMaxAge = v.duration("cors.maxAge", r.CORS.MaxAge, CORSMaxAge)
 	}
-	e.NoncurrentTTL = v.duration("noncurrentVersionExpiry", r.NoncurrentVersionTTL, defaultNoncurrentTTL, 24*time.Hour, 3650*24*time.Hour)
-	e.AbortUploads = v.duration("abortIncompleteUploadsAfter", r.AbortMultipartAfter, defaultAbortUploads, 24*time.Hour, 365*24*time.Hour)
-	e.AccessLogTTL = v.duration("accessLogExpiry", r.AccessLogExpiry, defaultAccessLogTTL, 24*time.Hour, 3650*24*time.Hour)
-	v.wholeDays("noncurrentVersionExpiry", e.NoncurrentTTL)
-	v.wholeDays("abortIncompleteUploadsAfter", e.AbortUploads)
-	v.wholeDays("accessLogExpiry", e.AccessLogTTL)
+	e.NoncurrentVersionExpiry = v.duration("noncurrentVersionExpiry", r.NoncurrentVersionExpiry, NoncurrentVersionExpiry)
+	e.AbortIncompleteUploadsAfter = v.duration("abortIncompleteUploadsAfter", r.AbortIncompleteUploadsAfter, AbortIncompleteUploadsAfter)
+	e.AccessLogExpiry = v.duration("accessLogExpiry", r.AccessLogExpiry, AccessLogExpiry)
 
 	if e.DeveloperProviderName == "" {
 		v.fail("developerProviderName", "required, like \"login.example.app\"; it cannot be changed once the pool exists")
@@ -449,35 +463,31 @@ func (v *validator) env(name string, msg json.RawMessage) EnvConfig {
 
 	// The token vendor's own ranges (contract), so cdk.json cannot
 	// hold a duration the service would refuse at start-up.
-	e.TokenDuration = v.duration("tokenDuration", r.TokenDuration, contract.DefaultTokenDuration, contract.MinTokenDuration, contract.MaxTokenDuration)
+	e.TokenDuration = v.durationIn("tokenDuration", r.TokenDuration, contract.DefaultTokenDuration, between(contract.MinTokenDuration, contract.MaxTokenDuration))
 	v.wholeSeconds("tokenDuration", e.TokenDuration)
-	e.CredentialLifetime = v.duration("credentialLifetime", r.CredentialLifetime, contract.DefaultCredentialDuration, contract.MinCredentialDuration, contract.MaxCredentialDuration)
+	e.CredentialLifetime = v.durationIn("credentialLifetime", r.CredentialLifetime, contract.DefaultCredentialLifetime, between(contract.MinCredentialLifetime, contract.MaxCredentialLifetime))
 	v.wholeSeconds("credentialLifetime", e.CredentialLifetime)
 
 	v.cache(&e, r.Cache)
 	v.quota(&e, r.Quota)
 	v.userQuota(&e, r.UserQuota)
-	e.ThrottleRate, e.ThrottleBurst = deriveThrottle(e.Quota)
+	e.ThrottleRateLimit, e.ThrottleBurstLimit = deriveThrottle(e.Quota)
 	if t := r.Throttle; t != nil {
 		if t.RateLimit != nil {
-			e.ThrottleRate = *t.RateLimit
+			e.ThrottleRateLimit = *t.RateLimit
 		}
 		if t.BurstLimit != nil {
-			e.ThrottleBurst = *t.BurstLimit
+			e.ThrottleBurstLimit = *t.BurstLimit
 		}
 	}
-	if e.ThrottleRate <= 0 || e.ThrottleRate > infra.MaxThrottleRate {
-		v.fail("throttle.rateLimit", "%v must be above 0 and at most %v requests per second", e.ThrottleRate, infra.MaxThrottleRate)
+	if err := CheckThrottleRateLimit(e.ThrottleRateLimit); err != nil {
+		v.fail("throttle.rateLimit", "%v", err)
 	}
-	if e.ThrottleBurst < 1 || e.ThrottleBurst > infra.MaxThrottleBurst {
-		v.fail("throttle.burstLimit", "%d must be from 1 to %d requests", e.ThrottleBurst, infra.MaxThrottleBurst)
+	if err := CheckThrottleBurstLimit(e.ThrottleBurstLimit); err != nil {
+		v.fail("throttle.burstLimit", "%v", err)
 	}
 
-	e.LogRetention = v.duration("logRetention", r.LogRetention, defaultLogRetention, 24*time.Hour, 3653*24*time.Hour)
-	if _, ok := infra.LogRetentionDays[int(e.LogRetention/(24*time.Hour))]; !ok || e.LogRetention%(24*time.Hour) != 0 {
-		days := slices.Sorted(maps.Keys(infra.LogRetentionDays))
-		v.fail("logRetention", "%s is not a CloudWatch Logs retention; use whole days, one of %v (\"720h\" is 30 days)", e.LogRetention, days)
-	}
+	e.LogRetention = v.durationIn("logRetention", r.LogRetention, DefaultLogRetention, CheckLogRetention)
 
 	v.userPool(&e, r.UserPool)
 	v.roleMappings(&e, r.RoleMappings)
@@ -498,7 +508,7 @@ var placeholderRe = regexp.MustCompile(`(?i)replace-?me`)
 // placeholders records the keys that still hold a sample value. A protected
 // environment refuses them (the stack would deploy a verifier nobody can
 // sign in with), unless WarnPlaceholders; Build warns about them.
-func (v *validator) placeholders(e *EnvConfig, msg json.RawMessage) {
+func (v *validator) placeholders(e *Environment, msg json.RawMessage) {
 	var doc any
 	if json.Unmarshal(msg, &doc) != nil {
 		return
@@ -529,7 +539,7 @@ func (v *validator) placeholders(e *EnvConfig, msg json.RawMessage) {
 
 // PlaceholderWarning is the synth warning of an environment that still holds
 // sample values, or "" when it holds none.
-func (e EnvConfig) PlaceholderWarning() string {
+func (e Environment) PlaceholderWarning() string {
 	if len(e.Placeholders) == 0 {
 		return ""
 	}
@@ -549,7 +559,7 @@ func (e EnvConfig) PlaceholderWarning() string {
 // and checks it there with the vendor's own rule (contract.CheckSessionPolicy:
 // STS's 2,048-character limit among others), so a policy that would fail
 // every cold start fails synth instead.
-func (v *validator) sessionPolicy(e *EnvConfig, raw json.RawMessage) {
+func (v *validator) sessionPolicy(e *Environment, raw json.RawMessage) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return
 	}
@@ -564,12 +574,6 @@ func (v *validator) sessionPolicy(e *EnvConfig, raw json.RawMessage) {
 		v.fail("sessionPolicy", "only applies to basic-flow credentials; set basicFlow to true or remove it")
 	} else {
 		e.SessionPolicy = compact.String()
-	}
-}
-
-func (v *validator) wholeDays(key string, d time.Duration) {
-	if d%(24*time.Hour) != 0 {
-		v.fail(key, "%s must be a whole number of days (S3 lifecycle rules count days)", d)
 	}
 }
 
@@ -603,11 +607,11 @@ func (v *validator) origin(key, o string, protected bool) {
 	}
 }
 
-func (v *validator) userPool(e *EnvConfig, r *rawUserPool) {
+func (v *validator) userPool(e *Environment, r *rawUserPool) {
 	if r == nil {
 		return
 	}
-	up := infra.UserPoolProvider{Create: r.Create, UserPoolID: r.UserPoolID, ClientID: r.ClientID}
+	up := UserPoolProvider{Create: r.Create, UserPoolID: r.UserPoolID, ClientID: r.ClientID}
 	switch {
 	case up.Create && (up.UserPoolID != "" || up.ClientID != ""):
 		v.fail("userPool", "set either \"create\": true or \"userPoolId\" with \"clientId\", not both")
@@ -630,7 +634,7 @@ func (v *validator) userPool(e *EnvConfig, r *rawUserPool) {
 // the basic flow assumes the role the vendor names. No AWS source says a pool
 // cannot have both (the CDK's identity pool L2 accepts allowClassicFlow with
 // roleMappings), so basicFlow does not matter here.
-func (v *validator) roleMappings(e *EnvConfig, r *rawRoleMappings) {
+func (v *validator) roleMappings(e *Environment, r *rawRoleMappings) {
 	if r == nil {
 		return
 	}
@@ -653,10 +657,10 @@ func (v *validator) roleMappings(e *EnvConfig, r *rawRoleMappings) {
 			v.fail(k, "\"claim\" and \"value\" are required")
 		}
 		if !rule.MatchType.Valid() {
-			v.fail(k+".matchType", "%q is not one of %s", rule.MatchType, infra.MatchTypesList())
+			v.fail(k+".matchType", "%q is not one of %s", rule.MatchType, MatchTypesList())
 		}
-		if !contract.ValidRoleARN(rule.RoleArn) {
-			v.fail(k+".roleArn", "%q is not an IAM role ARN", rule.RoleArn)
+		if !contract.ValidRoleARN(rule.RoleARN) {
+			v.fail(k+".roleArn", "%q is not an IAM role ARN", rule.RoleARN)
 		}
 	}
 	e.RoleMappings = slices.Clone(r.Rules)
@@ -665,14 +669,14 @@ func (v *validator) roleMappings(e *EnvConfig, r *rawRoleMappings) {
 // verifiers checks the login verifiers with the token vendor's own rules
 // (contract), so cdk.json cannot hold a document the service would
 // refuse at start-up, and keeps the normalized document (defaults applied).
-func (v *validator) verifiers(e *EnvConfig, raw *contract.Verifiers) {
+func (v *validator) verifiers(e *Environment, raw *contract.Verifiers) {
 	if raw == nil || raw.Count() == 0 {
 		v.fail("verifiers", "configure at least one login verifier (oidc, wechat or hs256); without one nobody can sign in")
 		return
 	}
 	norm, err := raw.Normalize(false)
 	if err != nil {
-		v.failContract("verifiers", err)
+		v.failFields("verifiers", err)
 		return
 	}
 	e.Verifiers = norm
@@ -681,7 +685,7 @@ func (v *validator) verifiers(e *EnvConfig, raw *contract.Verifiers) {
 // upload checks the upload route's limits with the token vendor's own rules
 // (contract.UploadLimits.Normalize, which the service runs on the
 // S3VEND_UPLOAD_* variables) and keeps them with defaults applied.
-func (v *validator) upload(e *EnvConfig, r *rawUpload) {
+func (v *validator) upload(e *Environment, r *rawUpload) {
 	var u contract.UploadLimits
 	if r != nil {
 		if r.MaxBytes != nil {
@@ -703,7 +707,7 @@ func (v *validator) upload(e *EnvConfig, r *rawUpload) {
 	}
 	norm, err := u.Normalize()
 	if err != nil {
-		v.failContract("upload", err)
+		v.failFields("upload", err)
 		return
 	}
 	e.Upload = norm
@@ -712,27 +716,19 @@ func (v *validator) upload(e *EnvConfig, r *rawUpload) {
 // edge checks the "edge" key. The web ACL of a CloudFront distribution must
 // be in us-east-1, so it lives in its own stack there, and the API's stack
 // reads its ARN with Fn::GetStackOutput: both stacks need a known region.
-func (v *validator) edge(e *EnvConfig, r *rawEdge) {
-	e.Edge = EdgeConfig{PerIPLimit: infra.DefaultRateLimit, Window: infra.DefaultRateLimitWindow}
+func (v *validator) edge(e *Environment, r *rawEdge) {
+	e.Edge = Edge{PerIPLimit: DefaultRateLimit, Window: DefaultRateLimitWindow}
 	if r == nil {
 		return
 	}
 	e.Edge.Enabled = r.Enabled
 	if r.PerIPLimit != nil {
 		e.Edge.PerIPLimit = *r.PerIPLimit
-		if *r.PerIPLimit < infra.MinRateLimit || *r.PerIPLimit > infra.MaxRateLimit {
-			v.fail("edge.perIpLimit", "%d must be from %d (AWS WAF's lowest rate limit) to %d requests per client IP per window",
-				*r.PerIPLimit, infra.MinRateLimit, infra.MaxRateLimit)
+		if err := CheckPerIPLimit(*r.PerIPLimit); err != nil {
+			v.fail("edge.perIpLimit", "%v", err)
 		}
 	}
-	if r.Window != "" {
-		d, err := time.ParseDuration(r.Window)
-		if err != nil || !slices.Contains(infra.RateLimitWindows, d) {
-			v.fail("edge.window", "%q is not an AWS WAF evaluation window; use \"1m\", \"2m\", \"5m\" (default) or \"10m\"", r.Window)
-		} else {
-			e.Edge.Window = d
-		}
-	}
+	e.Edge.Window = v.durationIn("edge.window", r.Window, DefaultRateLimitWindow, CheckRateLimitWindow)
 	if !e.Edge.Enabled {
 		return
 	}
@@ -747,9 +743,9 @@ func (v *validator) edge(e *EnvConfig, r *rawEdge) {
 // partition looks the region up in contract.Partitions and applies a
 // "cognitoPrincipal" override, which must be one of the forms AWS documents
 // for the partition.
-func (v *validator) partition(e *EnvConfig, override *rawPrincipal) {
+func (v *validator) partition(e *Environment, override *rawPrincipal) {
 	e.Partition = contract.Partitions[0]
-	e.Principal = e.Partition.Principal
+	e.CognitoPrincipal = e.Partition.Principal
 	if e.Region != "" {
 		p, err := contract.PartitionFor(e.Region)
 		if err != nil {
@@ -758,7 +754,7 @@ func (v *validator) partition(e *EnvConfig, override *rawPrincipal) {
 		}
 		e.Partition = p
 	}
-	e.Principal = e.Partition.Principal
+	e.CognitoPrincipal = e.Partition.Principal
 	if override == nil {
 		return
 	}
@@ -776,7 +772,7 @@ func (v *validator) partition(e *EnvConfig, override *rawPrincipal) {
 			*override, e.Partition.Name, strings.Join(forms, ", "), forms[0])
 		return
 	}
-	e.Principal = *override
+	e.CognitoPrincipal = *override
 }
 
 func boolOr(b *bool, def bool) bool {
@@ -788,7 +784,7 @@ func boolOr(b *bool, def bool) bool {
 
 // cache validates the "cache" key with the vendor's own rules
 // (contract.CacheSettings.Normalize, which the vendor runs on S3VEND_CACHE_*).
-func (v *validator) cache(e *EnvConfig, r *rawCache) {
+func (v *validator) cache(e *Environment, r *rawCache) {
 	var c contract.CacheSettings
 	if r != nil {
 		c.Disabled = r.Enabled != nil && !*r.Enabled
@@ -810,7 +806,7 @@ func (v *validator) cache(e *EnvConfig, r *rawCache) {
 	}
 	norm, err := c.Normalize()
 	if err != nil {
-		v.failContract("cache", err)
+		v.failFields("cache", err)
 		return
 	}
 	if !norm.Disabled && norm.MinRemaining >= e.TokenDuration {
@@ -821,7 +817,7 @@ func (v *validator) cache(e *EnvConfig, r *rawCache) {
 
 // userQuota validates the "userQuota" key: at least one limit, each in the
 // contract's range (the vendor checks the same at start-up).
-func (v *validator) userQuota(e *EnvConfig, r *rawUserQuota) {
+func (v *validator) userQuota(e *Environment, r *rawUserQuota) {
 	if r == nil {
 		return
 	}
@@ -841,15 +837,15 @@ func (v *validator) userQuota(e *EnvConfig, r *rawUserQuota) {
 		return
 	}
 	if err := q.Check(); err != nil {
-		v.failContract("userQuota", err)
+		v.failFields("userQuota", err)
 		return
 	}
 	e.UserQuota = q
 }
 
 // quota validates the "quota" key.
-func (v *validator) quota(e *EnvConfig, r *rawQuota) {
-	q := QuotaConfig{DeveloperTokenRPS: defaultDeveloperTokenRPS, CacheHitRatio: defaultCacheHitRatio}
+func (v *validator) quota(e *Environment, r *rawQuota) {
+	q := Quota{DeveloperTokenRPS: defaultDeveloperTokenRPS, CacheHitRatio: defaultCacheHitRatio}
 	if r != nil && r.DeveloperTokenRPS != nil {
 		q.DeveloperTokenRPS = *r.DeveloperTokenRPS
 		if q.DeveloperTokenRPS < 1 || q.DeveloperTokenRPS > 10000 {
@@ -877,7 +873,24 @@ func (v *validator) quota(e *EnvConfig, r *rawQuota) {
 // (50 / (1 - 0.75) = 200 by default; 50 with the cache off), with a burst of
 // one second at that rate. A vend beyond it is refused by API Gateway with
 // 429 before it reaches the function or Cognito.
-func deriveThrottle(q QuotaConfig) (rate float64, burst int) {
+func deriveThrottle(q Quota) (rate float64, burst int) {
 	rate = math.Floor(q.DeveloperTokenRPS / (1 - q.CacheHitRatio))
 	return rate, max(1, int(rate))
+}
+
+// ReadCDKJSON reads the "context" object of a cdk.json file, whose
+// ContextKey entry Parse takes, for the tools and tests that read cdk.json
+// without the CDK CLI.
+func ReadCDKJSON(path string) (map[string]any, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return doc.Context, nil
 }
