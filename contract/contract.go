@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -79,6 +80,9 @@ type OIDC struct {
 	// MaxTokenAgeSeconds, if set, refuses tokens whose iat is older (plus
 	// the clock skew); 0 means no limit beyond exp.
 	MaxTokenAgeSeconds int `json:"maxTokenAgeSeconds,omitempty"`
+	// TenantClaim names the claim the tenant is taken from ({tenant} in
+	// access rules); "" for none (userclaim.go, CheckTenantClaim).
+	TenantClaim string `json:"tenantClaim,omitempty"`
 }
 
 // MaxTokenAge is the oldest accepted iat age; 0 means no limit.
@@ -104,6 +108,8 @@ type HS256 struct {
 	Issuer        string `json:"issuer"`
 	Audience      string `json:"audience"`
 	MaxTTLSeconds int    `json:"maxTtlSeconds,omitempty"`
+	// TenantClaim: as OIDC.TenantClaim, a claim the backend's tokens carry.
+	TenantClaim string `json:"tenantClaim,omitempty"`
 }
 
 // MaxTTL is the longest accepted exp-iat span.
@@ -115,6 +121,15 @@ var AllowedAlgorithms = map[string]bool{
 	"PS256": true, "PS384": true, "PS512": true,
 	"ES256": true, "ES384": true, "ES512": true,
 	"EdDSA": true,
+}
+
+// Tenants reports whether some verifier takes a tenant from a claim (the
+// {tenant} placeholder needs one).
+func (v Verifiers) Tenants() bool {
+	if v.HS256 != nil && v.HS256.TenantClaim != "" {
+		return true
+	}
+	return slices.ContainsFunc(v.OIDC, func(o OIDC) bool { return o.TenantClaim != "" })
 }
 
 // NeedsSecret reports whether a configured verifier needs the secret
@@ -193,6 +208,11 @@ func (v Verifiers) Normalize(allowLoopbackHTTP bool) (Verifiers, error) {
 		} else if err := checkUserClaim(o.UserClaim); err != nil {
 			errs.Add(field+".userClaim", "%v", err)
 		}
+		if o.TenantClaim != "" {
+			if err := CheckTenantClaim(o.TenantClaim); err != nil {
+				errs.Add(field+".tenantClaim", "%v", err)
+			}
+		}
 		if a := o.MaxTokenAge(); o.MaxTokenAgeSeconds != 0 && (a < MinOIDCMaxTokenAge || a > MaxOIDCMaxTokenAge) {
 			errs.Add(field+".maxTokenAgeSeconds", "must be in %d..%d, or omitted for no limit beyond exp",
 				int(MinOIDCMaxTokenAge/time.Second), int(MaxOIDCMaxTokenAge/time.Second))
@@ -232,6 +252,11 @@ func (v Verifiers) Normalize(allowLoopbackHTTP bool) (Verifiers, error) {
 		}
 		if h.Audience == "" {
 			errs.Add("hs256.audience", "required")
+		}
+		if h.TenantClaim != "" {
+			if err := CheckTenantClaim(h.TenantClaim); err != nil {
+				errs.Add("hs256.tenantClaim", "%v", err)
+			}
 		}
 		switch {
 		case h.MaxTTLSeconds == 0:

@@ -85,3 +85,22 @@ func TestOIDCMaxTokenAgeRange(t *testing.T) {
 		}
 	}
 }
+
+func TestTenantClaim(t *testing.T) {
+	v := contract.Verifiers{
+		OIDC:  []contract.OIDC{{Name: "idp", Issuer: "https://idp.example.com", Audiences: []string{"app"}, TenantClaim: "org_id"}},
+		HS256: &contract.HS256{Name: "backend", Issuer: "https://api.example.com", Audience: "s3vend", TenantClaim: "https://example.com/tenant"},
+	}
+	if _, err := v.Normalize(false); err != nil || !v.Tenants() {
+		t.Fatalf("%v, Tenants()=%v", err, v.Tenants())
+	}
+	if (contract.Verifiers{OIDC: []contract.OIDC{{Name: "idp"}}}).Tenants() {
+		t.Error("Tenants() without a tenantClaim")
+	}
+	for _, bad := range []string{"aud", "iss", "has space", contract.PrincipalTagsClaim, strings.Repeat("c", 129)} {
+		v.OIDC[0].TenantClaim = bad
+		if _, err := v.Normalize(false); err == nil || !strings.HasPrefix(err.Error(), "oidc[0].tenantClaim: ") {
+			t.Errorf("tenantClaim %q: %v", bad, err)
+		}
+	}
+}

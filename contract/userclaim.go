@@ -2,6 +2,7 @@ package contract
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -37,4 +38,28 @@ func checkUserClaim(claim string) error {
 	}
 	return fmt.Errorf("%q is not an immutable user id; use one of %s (\"sub\" unless the provider documents another immutable id, such as Entra ID's \"oid\")",
 		claim, strings.Join(UserClaims, ", "))
+}
+
+// tenantClaimRE: a JWT claim name (a JSON object key) kept to what claim
+// names look like in practice: "org_id", "tid", "custom:tenant",
+// "https://example.com/tenant".
+var tenantClaimRE = regexp.MustCompile(`^[A-Za-z0-9_:./-]{1,128}$`)
+
+// tenantRefused are claims that say nothing about a tenant, or that anyone
+// who can sign in chooses.
+var tenantRefused = []string{"iss", "aud", "exp", "iat", "nbf", "jti", "azp", "nonce", PrincipalTagsClaim}
+
+// CheckTenantClaim checks a verifier's tenantClaim: the claim whose value
+// (a string of 1-255 printable ASCII characters) names the caller's tenant,
+// such as Auth0's "org_id" or Entra ID's "tid". The claim must be one the
+// identity provider sets and users cannot: an organisation or directory id,
+// never a self-service profile field.
+func CheckTenantClaim(claim string) error {
+	switch {
+	case !tenantClaimRE.MatchString(claim):
+		return fmt.Errorf("%q must be a claim name of 1-128 characters of letters, digits and _:./-", claim)
+	case slices.Contains(tenantRefused, claim):
+		return fmt.Errorf("%q is not a tenant claim; use the claim your identity provider sets to the user's organisation (e.g. \"org_id\", \"tid\")", claim)
+	}
+	return nil
 }

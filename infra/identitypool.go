@@ -33,6 +33,10 @@ type IdentityPoolProps struct {
 	// the aws partition's (contract.Partitions), right for any env-agnostic
 	// stack.
 	CognitoPrincipal contract.CognitoPrincipal
+	// SessionTags are the keys of the session tags signed-in identities'
+	// sessions carry (contract.SessionTags): the authenticated role's trust
+	// allows sts:TagSession for those keys only. None: no sts:TagSession.
+	SessionTags []string
 }
 
 func (p IdentityPoolProps) withDefaults() IdentityPoolProps {
@@ -43,6 +47,7 @@ func (p IdentityPoolProps) withDefaults() IdentityPoolProps {
 		p.CognitoPrincipal = contract.Partitions[0].Principal
 	}
 	p.RoleMappings = slices.Clone(p.RoleMappings)
+	p.SessionTags = slices.Clone(p.SessionTags)
 	return p
 }
 
@@ -56,6 +61,9 @@ func (p IdentityPoolProps) validate() error {
 		return fmt.Errorf("IdentityPoolProps.CognitoPrincipal: needs both TrustPrincipal and ConditionKeyPrefix")
 	case len(p.RoleMappings) > 0 && p.UserPool == nil:
 		return fmt.Errorf("IdentityPoolProps.RoleMappings: rules need a UserPool provider")
+	}
+	if err := checkSessionTags(p.SessionTags); err != nil {
+		return fmt.Errorf("IdentityPoolProps.SessionTags: %w", err)
 	}
 	for i, r := range p.RoleMappings {
 		switch {
@@ -127,6 +135,9 @@ func NewIdentityPool(scope constructs.Construct, id string, props IdentityPoolPr
 
 	ip.CognitoPrincipal = p.CognitoPrincipal
 	ip.AuthenticatedRole = ip.role("AuthenticatedRole", "authenticated", p.CredentialLifetime)
+	if len(p.SessionTags) > 0 {
+		ip.allowSessionTags(ip.AuthenticatedRole, "authenticated", p.SessionTags)
+	}
 	roles := map[string]any{"authenticated": ip.AuthenticatedRole.RoleArn()}
 	if p.Guests {
 		ip.UnauthenticatedRole = ip.role("UnauthenticatedRole", "unauthenticated", p.CredentialLifetime)
@@ -156,6 +167,42 @@ func (ip *IdentityPool) role(id, amr string, maxSession time.Duration) awsiam.Ro
 		}, jsii.String("sts:AssumeRoleWithWebIdentity")),
 		MaxSessionDuration: awscdk.Duration_Seconds(jsii.Number(contract.RoleMaxSession(maxSession).Seconds())),
 	})
+}
+
+// allowSessionTags lets Cognito (enhanced flow) and STS (basic flow) tag the
+// role's sessions with keys, and no other key: "When using session tags,
+// trust policies for all roles connected to the identity provider (IdP)
+// that is passing tags must have the sts:TagSession permission", and
+// aws:TagKeys "limits the maximum set of session tags that can be passed"
+// (IAM User Guide, "Passing session tags in AWS STS",
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html#id_session-tags_permissions-required).
+// The statement carries the same aud and amr conditions as the
+// AssumeRoleWithWebIdentity one, so only this pool's identities of that
+// kind can be tagged.
+func (ip *IdentityPool) allowSessionTags(role awsiam.Role, amr string, keys []string) {
+	role.AssumeRolePolicy().AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("TagSessionWithS3vendTags"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewFederatedPrincipal(jsii.String(ip.CognitoPrincipal.TrustPrincipal), nil, nil)},
+		Actions:    jsii.Strings("sts:TagSession"),
+		Conditions: &map[string]any{
+			"StringEquals":              map[string]any{ip.CognitoPrincipal.Key("aud"): ip.PoolID},
+			"ForAnyValue:StringLike":    map[string]any{ip.CognitoPrincipal.Key("amr"): amr},
+			"ForAllValues:StringEquals": map[string]any{"aws:TagKeys": keys},
+		},
+	}))
+}
+
+// checkSessionTags accepts keys of the contract's tag table, each once.
+func checkSessionTags(keys []string) error {
+	for i, k := range keys {
+		if _, ok := contract.SessionTagNamed(k); !ok {
+			return fmt.Errorf("%q is not a session tag of contract.SessionTags", k)
+		}
+		if slices.Contains(keys[:i], k) {
+			return fmt.Errorf("%q is listed twice", k)
+		}
+	}
+	return nil
 }
 
 func (ip *IdentityPool) userPoolProvider(c constructs.Construct, up config.UserPoolProvider, retain bool) (providerName, clientID *string) {

@@ -57,6 +57,11 @@ type TokenVendorProps struct {
 	// the zero value is on with the contract's defaults.
 	Cache contract.CacheSettings
 
+	// SessionTags are the keys of the session tags the vendor sets on
+	// signed-in users' sessions (S3VEND_SESSION_TAGS); the authenticated
+	// role's trust must allow the same keys (IdentityPoolProps.SessionTags).
+	SessionTags []string
+
 	CORSOrigins []string
 	// The HTTP API stage throttle (default config.DefaultThrottleRateLimit
 	// and config.DefaultThrottleBurstLimit, ranges config's) and the log
@@ -98,6 +103,7 @@ func (p TokenVendorProps) withDefaults() TokenVendorProps {
 	}
 	p.CORSOrigins = slices.Clone(p.CORSOrigins)
 	p.Upload.ContentTypes = slices.Clone(p.Upload.ContentTypes)
+	p.SessionTags = slices.Clone(p.SessionTags)
 	return p
 }
 
@@ -150,6 +156,9 @@ func (p TokenVendorProps) validate() error {
 	}
 	if _, err := p.Cache.Normalize(); err != nil {
 		return fmt.Errorf("TokenVendorProps.Cache: %w", err)
+	}
+	if err := checkSessionTags(p.SessionTags); err != nil {
+		return fmt.Errorf("TokenVendorProps.SessionTags: %w", err)
 	}
 	return nil
 }
@@ -229,6 +238,9 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 	}
 	if p.SessionPolicy != "" {
 		env[contract.EnvSessionPolicy] = jsii.String(p.SessionPolicy)
+	}
+	if len(p.SessionTags) > 0 {
+		env[contract.EnvSessionTags] = jsii.String(contract.SessionTagsEnv(p.SessionTags))
 	}
 	if p.BucketName != nil {
 		// No IAM change: the vendor signs upload forms with the caller's own

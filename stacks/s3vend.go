@@ -47,6 +47,9 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 	}
 	stack := awscdk.NewStack(scope, jsii.String(config.StackName(e.Name)), sp)
 	s := &S3VendStack{Stack: stack}
+	// The session tags signed-in users' sessions carry: the trust policy
+	// and the vendor get the same list (contract/tags.go).
+	sessionTags := contract.SessionTagKeys(nil)
 
 	s.Bucket = infra.NewPublicBucket(stack, "Storage", infra.PublicBucketProps{
 		BucketAccess:                e.BucketAccess,
@@ -69,6 +72,7 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 		CredentialLifetime:    e.CredentialLifetime,
 		Retain:                e.Retain,
 		CognitoPrincipal:      e.CognitoPrincipal,
+		SessionTags:           sessionTags,
 	})
 	s.Bucket.GrantUserAccess(s.IdentityPool.AuthenticatedRole, s.IdentityPool.CognitoPrincipal)
 	var guestRoleARN *string
@@ -93,6 +97,7 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 		BucketName:            s.Bucket.Bucket.BucketName(),
 		Upload:                e.Upload,
 		Cache:                 e.Cache,
+		SessionTags:           sessionTags,
 		CORSOrigins:           e.CORSOrigins,
 		ThrottleRateLimit:     e.ThrottleRateLimit,
 		ThrottleBurstLimit:    e.ThrottleBurstLimit,

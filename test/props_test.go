@@ -59,6 +59,12 @@ func TestConstructPropsAreValidatedBeforeAnyResource(t *testing.T) {
 		{"max session", "IdentityPoolProps.CredentialLifetime", func() {
 			infra.NewIdentityPool(nil, "P", infra.IdentityPoolProps{DeveloperProviderName: "p", CredentialLifetime: 13 * time.Hour})
 		}},
+		{"unknown session tag", "IdentityPoolProps.SessionTags", func() {
+			infra.NewIdentityPool(nil, "P", infra.IdentityPoolProps{DeveloperProviderName: "p", SessionTags: []string{"s3vend-other"}})
+		}},
+		{"vendor session tag twice", "TokenVendorProps.SessionTags", func() {
+			infra.NewTokenVendor(nil, "T", vendorProps(func(p *infra.TokenVendorProps) { p.SessionTags = []string{contract.TagUser, contract.TagUser} }))
+		}},
 		{"half a principal", "IdentityPoolProps.CognitoPrincipal", func() {
 			infra.NewIdentityPool(nil, "P", infra.IdentityPoolProps{
 				DeveloperProviderName: "p", CognitoPrincipal: contract.CognitoPrincipal{TrustPrincipal: "cognito-identity.amazonaws.com"},

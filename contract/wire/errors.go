@@ -92,6 +92,10 @@ var (
 	ErrUnknownProvider   = &Error{http.StatusBadRequest, "unknown_provider", "The provider is not configured."}
 	ErrInvalidCredential = &Error{http.StatusUnauthorized, CodeInvalidCredential, "The credential was rejected."}
 
+	// A verified user id or tenant too long to be a session tag value
+	// (contract/tags.go): the access rules key objects by it.
+	ErrUnsupportedUserID = &Error{http.StatusForbidden, "unsupported_user_id", "The verified user id or tenant is longer than a session tag allows (256 characters once escaped); the access rules key objects by it, so this login cannot be served."}
+
 	// Abuse control (docs/abuse-control.md).
 	ErrUserRevoked           = &Error{http.StatusForbidden, CodeUserRevoked, "This account has been suspended by the app's operator."}
 	ErrQuotaExceeded         = &Error{http.StatusForbidden, CodeQuotaExceeded, "The upload would exceed your storage quota; delete objects to free space."}
@@ -113,7 +117,7 @@ var Errors = []*Error{
 	ErrUnsupportedMedia, ErrBodyTooLarge, ErrMalformedJSON, ErrUnknownField, ErrDuplicateField,
 	ErrMissingLogin, ErrMissingUpload, ErrUnreadableBody,
 	ErrUnknownProvider, ErrInvalidCredential,
-	ErrUserRevoked, ErrQuotaExceeded, ErrRevocationUnavailable,
+	ErrUnsupportedUserID, ErrUserRevoked, ErrQuotaExceeded, ErrRevocationUnavailable,
 	ErrRateLimited, ErrVerifierUnavailable, ErrUpstreamThrottled, ErrUpstreamTimeout, ErrUpstream,
 	ErrInternal,
 }

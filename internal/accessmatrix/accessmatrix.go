@@ -85,8 +85,8 @@ func EvaluateAs(template map[string]any, node string, reqs []Request, cognito *c
 		s.cognito = *cognito
 	}
 	var sims []simulation
-	trustSim := map[[2]string]int{}  // {principal, role} -> index into sims
-	need := make([][]int, len(reqs)) // the simulations that must all allow a request
+	trustSim := map[[2]string][]int{} // {principal, role} -> indexes into sims
+	need := make([][]int, len(reqs))  // the simulations that must all allow a request
 	allowed := map[Request]bool{}
 	for i, q := range reqs {
 		who, isIdentity := identities[q.Principal]
@@ -106,10 +106,12 @@ func EvaluateAs(template map[string]any, node string, reqs []Request, cognito *c
 			}
 			k := [2]string{q.Principal, roleKey}
 			if _, ok := trustSim[k]; !ok {
-				trustSim[k] = len(sims)
-				sims = append(sims, s.assume(s.matrixCaller(who, roleKey)))
+				for _, sim := range s.assume(s.matrixCaller(who, roleKey)) {
+					trustSim[k] = append(trustSim[k], len(sims))
+					sims = append(sims, sim)
+				}
 			}
-			need[i] = append(need[i], trustSim[k])
+			need[i] = append(need[i], trustSim[k]...)
 		} else if roleKey != "" {
 			allowed[q] = false // anonymous callers have no token to assume a role with
 			continue
@@ -141,11 +143,12 @@ func EvaluateAs(template map[string]any, node string, reqs []Request, cognito *c
 func (s *stack) identityID(who identity) string { return s.Region + ":" + who.id }
 
 // caller is a Cognito role session as IAM sees it: the role (a key of the
-// pool's role attachment), and the identity id and amr its web identity
-// token carried.
+// pool's role attachment), the identity id and amr its web identity token
+// carried, and its session tags (contract/tags.go).
 type caller struct {
 	roleKey, identityID string
 	amr                 []string
+	tags                map[string]string
 }
 
 // matrixCaller is the session of a matrix identity under roleKey. Real
@@ -155,8 +158,22 @@ func (s *stack) matrixCaller(who identity, roleKey string) caller {
 	return caller{roleKey: roleKey, identityID: s.identityID(who), amr: []string{who.role}}
 }
 
-// sessionContext is what a Cognito web-identity session carries.
+// sessionContext is what a Cognito web-identity session carries in the
+// context of the requests it signs: the token's aud, sub and amr, and
+// aws:PrincipalTag/<key> for each session tag ("When you use the session
+// credentials to make a subsequent request, the request context includes
+// the aws:PrincipalTag context key", IAM User Guide, "Passing session tags
+// in AWS STS").
 func (s *stack) sessionContext(c caller) map[string]any {
+	ctx := s.tokenContext(c)
+	for k, v := range c.tags {
+		ctx[contract.PrincipalTagContextKey(k)] = v
+	}
+	return ctx
+}
+
+// tokenContext is the web identity token's claims as condition keys.
+func (s *stack) tokenContext(c caller) map[string]any {
 	amr := c.amr
 	if amr == nil {
 		amr = []string{}
@@ -168,16 +185,36 @@ func (s *stack) sessionContext(c caller) map[string]any {
 	}
 }
 
-// assume is the role's trust policy deciding whether c may take its role.
-func (s *stack) assume(c caller) simulation {
-	return simulation{
+// assume is the role's trust policy deciding whether c may take its role:
+// sts:AssumeRoleWithWebIdentity and, for a session with tags, also
+// sts:TagSession ("In addition to the action that matches the API
+// operation, you must have the following permissions-only action in your
+// policy: sts:TagSession"), both with the request's tags as aws:TagKeys and
+// aws:RequestTag/<key> (same IAM page, "Permissions required to add session
+// tags"). Every returned simulation must allow.
+func (s *stack) assume(c caller) []simulation {
+	ctx := s.tokenContext(c)
+	if len(c.tags) > 0 {
+		keys := slices.Sorted(maps.Keys(c.tags))
+		ctx["aws:TagKeys"] = keys
+		for _, k := range keys {
+			ctx["aws:RequestTag/"+k] = c.tags[k]
+		}
+	}
+	sim := simulation{
 		Principal:       simulatedPrincipal(s.cognito.TrustPrincipal),
 		Action:          "sts:AssumeRoleWithWebIdentity",
 		Resource:        s.roles[c.roleKey].arn,
 		ResourceAccount: s.Account,
 		ResourcePolicy:  "trust/" + c.roleKey,
-		Context:         s.sessionContext(c),
+		Context:         ctx,
 	}
+	sims := []simulation{sim}
+	if len(c.tags) > 0 {
+		sim.Action = "sts:TagSession"
+		sims = append(sims, sim)
+	}
+	return sims
 }
 
 func (s *stack) s3Request(q Request, who identity, isIdentity bool) simulation {

@@ -31,6 +31,9 @@ type Access struct {
 	// TLSVersion is the connection's TLS version ("1.2", "1.3"); "" without
 	// TLS, which makes aws:SecureTransport false.
 	TLSVersion string
+	// Tags are the session's tags: aws:PrincipalTag/<key> in every request,
+	// and the trust policy must allow sts:TagSession with them.
+	Tags map[string]string
 }
 
 // Authorizer decides Access requests with the same simulations as Evaluate,
@@ -100,11 +103,42 @@ func (a *Authorizer) Authorize(q Access) (bool, error) {
 	if !ok {
 		return false, nil // not a role of the pool: nothing allows it
 	}
-	c := caller{roleKey: key, identityID: q.IdentityID, amr: q.Amr}
-	if ok, err := a.allowed(a.s.assume(c)); !ok || err != nil {
+	c := caller{roleKey: key, identityID: q.IdentityID, amr: q.Amr, tags: q.Tags}
+	if ok, err := a.allAllowed(a.s.assume(c)); !ok || err != nil {
 		return false, err
 	}
 	return a.allowed(a.s.s3Simulation(&c, acc))
+}
+
+// Session is a Cognito web identity session about to be issued: the role
+// it would act as, the token's identity id and amr, and its session tags.
+type Session struct {
+	RoleARN    string
+	IdentityID string
+	Amr        []string
+	Tags       map[string]string
+}
+
+// AllowAssume reports whether the role's trust policy lets Cognito's
+// session s take the role: sts:AssumeRoleWithWebIdentity, and
+// sts:TagSession for its tags. The STS and Cognito stand-ins ask it before
+// they issue credentials, as STS does; a role that is not the pool's is
+// refused.
+func (a *Authorizer) AllowAssume(s Session) (bool, error) {
+	key, ok := a.roles[s.RoleARN]
+	if !ok {
+		return false, nil
+	}
+	return a.allAllowed(a.s.assume(caller{roleKey: key, identityID: s.IdentityID, amr: s.Amr, tags: s.Tags}))
+}
+
+func (a *Authorizer) allAllowed(sims []simulation) (bool, error) {
+	for _, sim := range sims {
+		if ok, err := a.allowed(sim); !ok || err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 func (a *Authorizer) allowed(sim simulation) (bool, error) {

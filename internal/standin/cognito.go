@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/time/rate"
@@ -119,6 +121,10 @@ type CognitoOptions struct {
 	Model    *accessmatrix.Model
 	Sessions *Sessions
 	Now      func() time.Time // default time.Now
+	// Trust decides whether a role's trust policy lets a session with
+	// principal tags take the role (sts:TagSession). Without it, tokens
+	// with PrincipalTags cannot be exchanged for credentials.
+	Trust TrustChecker
 }
 
 // Cognito is a Cognito Identity endpoint for the template's identity pool.
@@ -127,6 +133,7 @@ type Cognito struct {
 	sessions *Sessions
 	now      func() time.Time
 	key      *rsa.PrivateKey
+	trust    TrustChecker
 
 	mu         sync.Mutex
 	identities map[string]identityRecord // identity id -> record
@@ -153,6 +160,9 @@ type TokenInfo struct {
 	Audience   string // the pool id
 	Amr        []string
 	Expiration time.Time
+	// Tags are the PrincipalTags of GetOpenIdTokenForDeveloperIdentity,
+	// also in the token's https://aws.amazon.com/tags claim.
+	Tags map[string]string
 }
 
 // NewCognito returns the stand-in of the model's identity pool.
@@ -169,7 +179,7 @@ func NewCognito(o CognitoOptions) (*Cognito, error) {
 		return nil, err
 	}
 	c := &Cognito{
-		Pool: pool, sessions: o.Sessions, now: o.Now, key: key,
+		Pool: pool, sessions: o.Sessions, now: o.Now, key: key, trust: o.Trust,
 		identities: map[string]identityRecord{}, byUser: map[string]string{},
 		tokens: map[string]TokenInfo{}, calls: map[string]int{}, failures: map[string]failure{},
 	}
@@ -400,15 +410,36 @@ func (c *Cognito) developerToken(r *http.Request, _ io.Reader) (any, *AWSError) 
 	if len(in.Logins) != 1 || !ok || user == "" {
 		return nil, invalidParameter("Logins must hold exactly the pool's developer provider %q", c.Pool.DeveloperProvider)
 	}
+	if e := checkPrincipalTags(in.PrincipalTags); e != nil {
+		return nil, e
+	}
 	id, e := c.identityForUser(user, in.IdentityID)
 	if e != nil {
 		return nil, e
 	}
-	token, e := c.issueToken(id, []string{"authenticated", c.Pool.DeveloperProvider}, duration)
+	token, e := c.issueToken(id, []string{"authenticated", c.Pool.DeveloperProvider}, in.PrincipalTags, duration)
 	if e != nil {
 		return nil, e
 	}
 	return map[string]string{"IdentityId": id, "Token": token}, nil
+}
+
+// checkPrincipalTags applies the API's bounds on PrincipalTags: "Maximum
+// number of 50 items", keys "Length Constraints: Minimum length of 1.
+// Maximum length of 128", values "Minimum length of 1. Maximum length of
+// 256" (GetOpenIdTokenForDeveloperIdentity; botocore cognito-identity
+// PrincipalTags, PrincipalTagID, PrincipalTagValue). Cognito itself checks
+// no character set; STS does (the STS stand-in).
+func checkPrincipalTags(tags map[string]string) *AWSError {
+	if len(tags) > 50 {
+		return invalidParameter("1 validation error detected: Value at 'principalTags' failed to satisfy constraint: Member must have length less than or equal to 50")
+	}
+	for k, v := range tags {
+		if k == "" || utf8.RuneCountInString(k) > 128 || v == "" || utf8.RuneCountInString(v) > 256 {
+			return invalidParameter("1 validation error detected: Value at 'principalTags' failed to satisfy constraint: Map keys must have length 1-128 and values length 1-256")
+		}
+	}
+	return nil
 }
 
 // identityForUser maps a developer user identifier to its identity id,
@@ -447,8 +478,10 @@ func (c *Cognito) newIdentityID() string {
 }
 
 // issueToken signs a token shaped like Cognito's (RS256; iss, aud = pool,
-// sub = identity id, amr) and remembers it: verification is by lookup.
-func (c *Cognito) issueToken(identityID string, amr []string, d time.Duration) (string, *AWSError) {
+// sub = identity id, amr, and the principal tags in the
+// https://aws.amazon.com/tags claim, where STS reads session tags from) and
+// remembers it: verification is by lookup.
+func (c *Cognito) issueToken(identityID string, amr []string, tags map[string]string, d time.Duration) (string, *AWSError) {
 	now := c.now()
 	exp := now.Add(d).Truncate(time.Second)
 	claims := jwt.MapClaims{
@@ -461,6 +494,9 @@ func (c *Cognito) issueToken(identityID string, amr []string, d time.Duration) (
 		"jti": randomHex(8),
 		"https://" + cognitoClaimHost + "/identity-pool-arn": fmt.Sprintf("arn:%s:cognito-identity:%s:111122223333:identitypool/%s", c.Pool.Partition, c.Pool.Region, c.Pool.ID),
 	}
+	if len(tags) > 0 {
+		claims[contract.PrincipalTagsClaim] = contract.PrincipalTagsClaimValue(tags)
+	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
 	tok.Header["kid"] = "standin-1"
 	s, err := tok.SignedString(c.key)
@@ -468,7 +504,7 @@ func (c *Cognito) issueToken(identityID string, amr []string, d time.Duration) (
 		return "", &AWSError{http.StatusInternalServerError, "InternalErrorException", "signing the token failed"}
 	}
 	c.mu.Lock()
-	c.tokens[s] = TokenInfo{IdentityID: identityID, Audience: c.Pool.ID, Amr: append([]string(nil), amr...), Expiration: exp}
+	c.tokens[s] = TokenInfo{IdentityID: identityID, Audience: c.Pool.ID, Amr: append([]string(nil), amr...), Expiration: exp, Tags: maps.Clone(tags)}
 	c.mu.Unlock()
 	return s, nil
 }
@@ -548,31 +584,31 @@ func (c *Cognito) identity(id string) (identityRecord, *AWSError) {
 	return rec, nil
 }
 
-// callerAmr authenticates a GetOpenIdToken or GetCredentialsForIdentity
-// call: an existing identity, and either Logins with a live token of it, or
-// no Logins for a guest identity of a pool that allows guests. It returns the
-// amr the call acts with.
-func (c *Cognito) callerAmr(in identityInput) ([]string, *AWSError) {
+// caller authenticates a GetOpenIdToken or GetCredentialsForIdentity call:
+// an existing identity, and either Logins with a live token of it, or no
+// Logins for a guest identity of a pool that allows guests. It returns the
+// amr the call acts with and the principal tags of the token it presented.
+func (c *Cognito) caller(in identityInput) ([]string, map[string]string, *AWSError) {
 	rec, e := c.identity(in.IdentityID)
 	if e != nil {
-		return nil, e
+		return nil, nil, e
 	}
 	if rec.unlinked {
 		// The developer login was unlinked (s3vend admin revoke): the
 		// identity has no login left, so its tokens buy nothing new.
-		return nil, notAuthorized("Logins don't match. Please include at least one valid login for this identity or identity pool.")
+		return nil, nil, notAuthorized("Logins don't match. Please include at least one valid login for this identity or identity pool.")
 	}
 	if len(in.Logins) == 0 {
 		if rec.devUser != "" || !c.Pool.AllowGuests {
-			return nil, notAuthorized("Logins don't match. Please include at least one valid login for this identity or identity pool.")
+			return nil, nil, notAuthorized("Logins don't match. Please include at least one valid login for this identity or identity pool.")
 		}
-		return []string{"unauthenticated"}, nil
+		return []string{"unauthenticated"}, nil, nil
 	}
 	info, e := c.checkLogins(in.Logins, in.IdentityID)
 	if e != nil {
-		return nil, e
+		return nil, nil, e
 	}
-	return info.Amr, nil
+	return info.Amr, info.Tags, nil
 }
 
 type developerIdentityInput struct {
@@ -667,15 +703,23 @@ func (c *Cognito) getOpenIDToken(_ *http.Request, body io.Reader) (any, *AWSErro
 	if e := decodeJSON(body, &in); e != nil {
 		return nil, e
 	}
-	amr, e := c.callerAmr(in)
+	amr, tags, e := c.caller(in)
 	if e != nil {
 		return nil, e
 	}
-	token, e := c.issueToken(in.IdentityID, amr, guestTokenDuration)
+	token, e := c.issueToken(in.IdentityID, amr, tags, guestTokenDuration)
 	if e != nil {
 		return nil, e
 	}
 	return map[string]string{"IdentityId": in.IdentityID, "Token": token}, nil
+}
+
+// allowAssume asks the trust checker; without one a tagged session is refused.
+func (c *Cognito) allowAssume(role, identityID string, amr []string, tags map[string]string) (bool, error) {
+	if c.trust == nil {
+		return false, errors.New("standin: no TrustChecker to decide sts:TagSession")
+	}
+	return c.trust.AllowAssume(accessmatrix.Session{RoleARN: role, IdentityID: identityID, Amr: amr, Tags: tags})
 }
 
 // getCredentials is GetCredentialsForIdentity (enhanced flow).
@@ -684,7 +728,7 @@ func (c *Cognito) getCredentials(_ *http.Request, body io.Reader) (any, *AWSErro
 	if e := decodeJSON(body, &in); e != nil {
 		return nil, e
 	}
-	amr, e := c.callerAmr(in)
+	amr, tags, e := c.caller(in)
 	if e != nil {
 		return nil, e
 	}
@@ -699,7 +743,15 @@ func (c *Cognito) getCredentials(_ *http.Request, body io.Reader) (any, *AWSErro
 	if in.CustomRoleARN != "" && in.CustomRoleARN != role {
 		return nil, invalidParameter("CustomRoleArn %q is not a role of this pool for this identity (the stand-in has no role mappings)", in.CustomRoleARN)
 	}
-	sess := c.sessions.Issue(role, in.IdentityID, amr, cognitoCredsLifetime)
+	if len(tags) > 0 {
+		// Cognito assumes the role with the tags as session tags; a trust
+		// policy without sts:TagSession for them makes that fail, which
+		// Cognito reports as a pool configuration error.
+		if ok, err := c.allowAssume(role, in.IdentityID, amr, tags); err != nil || !ok {
+			return nil, &AWSError{http.StatusBadRequest, "InvalidIdentityPoolConfigurationException", "Invalid identity pool configuration. Check assigned IAM roles for this pool."}
+		}
+	}
+	sess := c.sessions.IssueTagged(role, in.IdentityID, amr, tags, cognitoCredsLifetime)
 	return map[string]any{
 		"IdentityId": in.IdentityID,
 		"Credentials": map[string]any{

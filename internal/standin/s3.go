@@ -102,6 +102,10 @@ func NewS3(opts S3Options) (*S3, error) {
 	return s, nil
 }
 
+// Trust is the stand-in's IAM evaluator as a TrustChecker, for the Cognito
+// and STS stand-ins.
+func (s *S3) Trust() TrustChecker { return s.az }
+
 // Close stops the IAM evaluator's Node process.
 func (s *S3) Close() error { return s.az.Close() }
 
@@ -314,7 +318,7 @@ func (s *S3) authorize(q *s3Request, action, key string, prefix *string) bool {
 func (s *S3) allowed(r *http.Request, sess Session, anon bool, action, key string, prefix *string) (bool, error) {
 	return s.az.Authorize(accessmatrix.Access{
 		Anonymous: anon, RoleARN: sess.RoleARN, IdentityID: sess.IdentityID, Amr: sess.Amr,
-		Action: action, Key: key, Prefix: prefix, TLSVersion: tlsVersion(r),
+		Action: action, Key: key, Prefix: prefix, TLSVersion: tlsVersion(r), Tags: sess.Tags,
 	})
 }
 

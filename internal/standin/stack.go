@@ -152,14 +152,17 @@ func (s *Stack) workDir(dir string) error {
 // WeChat one over plain HTTP.
 func (s *Stack) startServices(o StackOptions) error {
 	var err error
-	if s.Cognito, err = NewCognito(CognitoOptions{Model: s.Model, Sessions: s.Sessions}); err != nil {
-		return err
-	}
-	if s.STS, err = NewSTS(STSOptions{Model: s.Model, Sessions: s.Sessions, Cognito: s.Cognito}); err != nil {
-		return err
-	}
+	// S3 first: its IAM evaluator also decides, for Cognito and STS, whether
+	// a trust policy allows a session's tags. S3 sends the template's event
+	// notifications to the SQS stand-in's queues.
 	s.SQS = NewSQS(s.Sessions, s.Region, s.Model.Account(), SQSQueuesFromTemplate(s.Model.Template()))
 	if s.S3, err = NewS3(S3Options{Model: s.Model, Sessions: s.Sessions, Node: o.Node, SendEvent: s.SQS.Send}); err != nil {
+		return err
+	}
+	if s.Cognito, err = NewCognito(CognitoOptions{Model: s.Model, Sessions: s.Sessions, Trust: s.S3.Trust()}); err != nil {
+		return err
+	}
+	if s.STS, err = NewSTS(STSOptions{Model: s.Model, Sessions: s.Sessions, Cognito: s.Cognito, Trust: s.S3.Trust()}); err != nil {
 		return err
 	}
 	s.S3.PutObject("public/hello.txt", []byte("hello from s3vend"), "text/plain")

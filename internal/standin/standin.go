@@ -13,9 +13,12 @@ package standin
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"maps"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/s3vend/s3vend/internal/accessmatrix"
 )
 
 // Session is a set of temporary AWS credentials issued by the Cognito or STS
@@ -27,7 +30,10 @@ type Session struct {
 	RoleARN         string   // the identity pool role the credentials act as
 	IdentityID      string   // ${cognito-identity.amazonaws.com:sub}
 	Amr             []string // e.g. ["authenticated", "<developer provider>"]
-	Expiration      time.Time
+	// Tags are the session tags (aws:PrincipalTag/<key> of every request
+	// signed with these credentials).
+	Tags       map[string]string
+	Expiration time.Time
 }
 
 // Sessions is the credential store shared by the issuing stand-ins (Cognito
@@ -47,8 +53,13 @@ func (s *Sessions) now() time.Time {
 	return time.Now()
 }
 
-// Issue creates and stores new temporary credentials.
+// Issue creates and stores new temporary credentials without session tags.
 func (s *Sessions) Issue(roleARN, identityID string, amr []string, lifetime time.Duration) Session {
+	return s.IssueTagged(roleARN, identityID, amr, nil, lifetime)
+}
+
+// IssueTagged creates and stores new temporary credentials with session tags.
+func (s *Sessions) IssueTagged(roleARN, identityID string, amr []string, tags map[string]string, lifetime time.Duration) Session {
 	sess := Session{
 		AccessKeyID:     "ASIA" + strings.ToUpper(randomHex(8)),
 		SecretAccessKey: randomHex(20),
@@ -56,6 +67,7 @@ func (s *Sessions) Issue(roleARN, identityID string, amr []string, lifetime time
 		RoleARN:         roleARN,
 		IdentityID:      identityID,
 		Amr:             append([]string(nil), amr...),
+		Tags:            maps.Clone(tags),
 		Expiration:      s.now().Add(lifetime).UTC().Truncate(time.Second),
 	}
 	s.Put(sess)
@@ -102,3 +114,10 @@ type AWSError struct {
 }
 
 func (e *AWSError) Error() string { return e.Code + ": " + e.Message }
+
+// TrustChecker decides whether a role's trust policy lets a Cognito web
+// identity session take the role with its session tags
+// (accessmatrix.Authorizer, the S3 stand-in's IAM evaluator).
+type TrustChecker interface {
+	AllowAssume(accessmatrix.Session) (bool, error)
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/internal/accessmatrix"
 )
 
@@ -35,6 +36,10 @@ type STSOptions struct {
 	Sessions *Sessions
 	Cognito  *Cognito // the issuer of the only web identity tokens accepted
 	Now      func() time.Time
+	// Trust decides whether a role's trust policy lets a session with
+	// session tags take the role (sts:TagSession). Without it, a token
+	// that carries tags is refused.
+	Trust TrustChecker
 }
 
 // STS is an STS endpoint serving AssumeRoleWithWebIdentity with the Cognito
@@ -44,6 +49,7 @@ type STS struct {
 	sessions *Sessions
 	cognito  *Cognito
 	now      func() time.Time
+	trust    TrustChecker
 }
 
 // NewSTS returns the STS stand-in.
@@ -51,7 +57,7 @@ func NewSTS(o STSOptions) (*STS, error) {
 	if o.Model == nil || o.Sessions == nil || o.Cognito == nil {
 		return nil, errors.New("standin: STSOptions needs Model, Sessions and Cognito")
 	}
-	s := &STS{model: o.Model, sessions: o.Sessions, cognito: o.Cognito, now: o.Now}
+	s := &STS{model: o.Model, sessions: o.Sessions, cognito: o.Cognito, now: o.Now, trust: o.Trust}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -125,7 +131,11 @@ func (s *STS) assume(roleARN, sessionName, token, durationText, policy, policyAR
 	if max := s.cognito.Pool.MaxSession[roleARN]; duration > max {
 		return nil, stsError(http.StatusBadRequest, "ValidationError", fmt.Sprintf("The requested DurationSeconds exceeds the MaxSessionDuration set for this role (%d).", int(max.Seconds())))
 	}
-	sess := s.sessions.Issue(roleARN, info.IdentityID, info.Amr, duration)
+	tags, e := s.sessionTags(token, roleARN, info)
+	if e != nil {
+		return nil, e
+	}
+	sess := s.sessions.IssueTagged(roleARN, info.IdentityID, info.Amr, tags, duration)
 	roleName := roleARN[strings.LastIndex(roleARN, "/")+1:]
 	return &assumeResponse{
 		Xmlns: stsNamespace,
@@ -147,6 +157,37 @@ func (s *STS) assume(roleARN, sessionName, token, durationText, policy, policyAR
 		},
 		RequestID: requestIDString(),
 	}, nil
+}
+
+// sessionTags are the session tags STS takes from the token: only its
+// https://aws.amazon.com/tags claim ("To pass session tags from OpenID
+// Connect (OIDC), you must include the session tags in the JSON Web Token",
+// IAM User Guide, "Passing session tags using AssumeRoleWithWebIdentity";
+// the API has no Tags parameter for this operation), checked against STS's
+// limits and character set, and allowed by the role's trust policy
+// (sts:TagSession).
+func (s *STS) sessionTags(token, roleARN string, info TokenInfo) (map[string]string, *AWSError) {
+	tags, err := contract.TokenPrincipalTags(token)
+	if err != nil {
+		return nil, stsError(http.StatusBadRequest, "InvalidIdentityToken", "Couldn't parse the web identity token's session tags: "+err.Error())
+	}
+	if len(tags) == 0 {
+		return nil, nil
+	}
+	if err := contract.CheckSessionTags(tags); err != nil {
+		return nil, stsError(http.StatusBadRequest, "ValidationError", "1 validation error detected: "+err.Error())
+	}
+	if s.trust == nil {
+		return nil, stsError(http.StatusForbidden, "AccessDenied", "Not authorized to perform sts:TagSession (the stand-in has no IAM evaluator)")
+	}
+	ok, aerr := s.trust.AllowAssume(accessmatrix.Session{RoleARN: roleARN, IdentityID: info.IdentityID, Amr: info.Amr, Tags: tags})
+	if aerr != nil {
+		return nil, stsError(http.StatusInternalServerError, "InternalFailure", "the IAM evaluator failed")
+	}
+	if !ok {
+		return nil, stsError(http.StatusForbidden, "AccessDenied", "Not authorized to perform sts:TagSession")
+	}
+	return tags, nil
 }
 
 type assumeResponse struct {

@@ -112,6 +112,7 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, erro
 		ShedWindow:         cmp.Or(d.ShedWindow, vend.DefaultShedWindow),
 		Abuse:              abuse,
 		FillTimeout:        cfg.UpstreamTimeout,
+		SessionTags:        cfg.SessionTags,
 	}, verifiers, awsx.NewCognito(d.AWS), awsx.NewSTS(d.AWS), posts)
 	return httpapi.New(svc, httpapi.Options{
 		Timeout:    cfg.UpstreamTimeout,

@@ -73,7 +73,7 @@ type refreshing struct {
 
 func (r refreshing) Name() string { return r.name }
 
-func (r refreshing) Verify(ctx context.Context, credential string) (string, error) {
+func (r refreshing) Verify(ctx context.Context, credential string) (verify.Identity, error) {
 	return r.src.current(ctx).byName[r.name].Verify(ctx, credential)
 }
 

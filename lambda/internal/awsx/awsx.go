@@ -194,6 +194,7 @@ func (c *Cognito) DeveloperToken(ctx context.Context, in vend.DeveloperLogin) (v
 		IdentityPoolId: aws.String(in.IdentityPoolID),
 		Logins:         map[string]string{in.DeveloperProvider: in.UserID},
 		TokenDuration:  aws.Int64(int64(in.TokenDuration / time.Second)),
+		PrincipalTags:  in.PrincipalTags,
 	})
 	if err != nil {
 		return vend.IdentityToken{}, classify(ctx, "GetOpenIdTokenForDeveloperIdentity", err)

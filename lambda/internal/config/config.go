@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -109,6 +110,9 @@ type Config struct {
 	// needed for the upload route's quota check.
 	UsageTable string
 	Quota      contract.UserQuota
+	// SessionTags are the keys of the session tags the vendor sets
+	// (S3VEND_SESSION_TAGS; contract/tags.go).
+	SessionTags []string
 }
 
 // LoginKey is the Logins key clients use with GetCredentialsForIdentity for
@@ -294,6 +298,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	} else if c.Quota.Enabled() && c.UsageTable == "" {
 		bad(contract.EnvUsageTable, "is required when %s or %s sets a quota", contract.EnvQuotaMaxBytes, contract.EnvQuotaMaxObjects)
+	}
+	if c.SessionTags, err = contract.ParseSessionTagsEnv(getenv); err != nil {
+		errs = append(errs, err) // names its variable
+	} else if slices.Contains(c.SessionTags, contract.TagTenant) && !c.Verifiers.Tenants() {
+		bad(contract.EnvSessionTags, "lists %s but no verifier in %s has a tenantClaim to take it from", contract.TagTenant, EnvVerifiers)
 	}
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)

@@ -414,3 +414,27 @@ func TestMetricsStack(t *testing.T) {
 		}
 	}
 }
+
+func TestSessionTags(t *testing.T) {
+	env := baseEnv()
+	if c, err := load(env); err != nil || c.SessionTags != nil {
+		t.Fatalf("unset: %v %v", c.SessionTags, err)
+	}
+	env[contract.EnvSessionTags] = contract.TagUser
+	if c, err := load(env); err != nil || !slices.Equal(c.SessionTags, []string{contract.TagUser}) {
+		t.Errorf("user tag: %v %v", c.SessionTags, err)
+	}
+	// The tenant tag needs a verifier that names a tenant.
+	env[contract.EnvSessionTags] = contract.TagUser + "," + contract.TagTenant
+	if _, err := load(env); err == nil || !strings.Contains(err.Error(), contract.EnvSessionTags+": ") || !strings.Contains(err.Error(), "tenantClaim") {
+		t.Errorf("tenant tag without a tenantClaim: %v", err)
+	}
+	env["S3VEND_VERIFIERS"] = `{"oidc":[{"name":"google","issuer":"https://accounts.google.com","audiences":["c"],"tenantClaim":"org_id"}]}`
+	if c, err := load(env); err != nil || len(c.SessionTags) != 2 || c.Verifiers.OIDC[0].TenantClaim != "org_id" {
+		t.Errorf("tenant tag: %v %v", c.SessionTags, err)
+	}
+	env[contract.EnvSessionTags] = "s3vend-other"
+	if _, err := load(env); err == nil || !strings.HasPrefix(err.Error(), contract.EnvSessionTags+": ") {
+		t.Errorf("unknown tag: %v", err)
+	}
+}

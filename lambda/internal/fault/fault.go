@@ -44,6 +44,10 @@ var (
 	// too long; the vendor refuses logins rather than risk serving a
 	// revoked user (503).
 	ErrRevocationUnavailable = errors.New("revocation check unavailable")
+	// ErrUnsupportedUserID: the verified user id or tenant cannot be a
+	// session tag value, even escaped (longer than 256 characters), so the
+	// access rules that key objects by it could not work (403).
+	ErrUnsupportedUserID = errors.New("unsupported user id")
 )
 
 // Error is an error with a log-safe message.

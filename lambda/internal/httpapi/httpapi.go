@@ -296,6 +296,8 @@ func errorFor(err error) *wire.Error {
 		return wire.ErrQuotaExceeded
 	case errors.Is(err, fault.ErrRevocationUnavailable):
 		return wire.ErrRevocationUnavailable
+	case errors.Is(err, fault.ErrUnsupportedUserID):
+		return wire.ErrUnsupportedUserID
 	case errors.Is(err, fault.ErrVerifierUnavailable):
 		return wire.ErrVerifierUnavailable
 	case errors.Is(err, fault.ErrRateLimited):

@@ -60,6 +60,7 @@ func TestErrorMapping(t *testing.T) {
 		{fault.New(fault.ErrInvalidCredential, "x", errors.New("secret detail")), 401, "invalid_credential"},
 		{fault.New(fault.ErrUnknownProvider, "", nil), 400, "unknown_provider"},
 		{fault.New(fault.ErrRateLimited, "", nil), 429, "rate_limited"},
+		{fault.New(fault.ErrUnsupportedUserID, "too long", nil), 403, "unsupported_user_id"},
 		{fault.New(fault.ErrThrottled, "", nil), 503, "upstream_throttled"},
 		{fault.New(fault.ErrTimeout, "", nil), 503, "upstream_timeout"},
 		{context.DeadlineExceeded, 503, "upstream_timeout"},

@@ -197,6 +197,7 @@ func TestClientReadsEveryError(t *testing.T) {
 		wire.ErrUnreadableBody:        {edit: func(r *http.Request) { r.Body = io.NopCloser(failingReader{}) }},
 		wire.ErrUnknownProvider:       {call: func(ctx context.Context, v *client.Vendor) error { _, err := v.Token(ctx, "nope", "c"); return err }},
 		wire.ErrInvalidCredential:     {core: upstream(fault.New(fault.ErrInvalidCredential, "bad signature", nil))},
+		wire.ErrUnsupportedUserID:     {core: upstream(fault.New(fault.ErrUnsupportedUserID, "too long", nil))},
 		wire.ErrUserRevoked:           {core: upstream(fault.New(fault.ErrRevoked, "revoked", nil))},
 		wire.ErrRevocationUnavailable: {core: upstream(fault.New(fault.ErrRevocationUnavailable, "", errors.New("unreachable")))},
 		wire.ErrQuotaExceeded: {core: wireVendor{fakeVendor: fakeVendor{uploads: true, upload: func(vend.UploadRequest) (vend.Upload, error) {

@@ -57,9 +57,15 @@ func (s *Service) dropCached(users []string) {
 	if s.reuse == nil {
 		return
 	}
+	revoked := make(map[string]bool, len(users))
 	for _, u := range users {
-		for _, k := range []cacheKind{kindToken, kindCredentials, kindUpload} {
-			s.reuse.entries.Remove(cacheKey{k, u})
+		revoked[u] = true
+	}
+	// Entries are keyed by kind, user and tag set: one pass over the keys
+	// (revocations are rare; the cache holds at most MaxCacheMaxEntries).
+	for _, k := range s.reuse.entries.Keys() {
+		if revoked[k.user] {
+			s.reuse.entries.Remove(k)
 		}
 	}
 }

@@ -18,8 +18,9 @@ import (
 // bound how many logins a deployment serves; most of those logins are the
 // same users opening the app again while their last token is still valid.
 //
-// What is cached, per Lambda instance, keyed by the kind and the namespaced
-// verified user id (UserID(provider, sub)) and nothing else:
+// What is cached, per Lambda instance, keyed by the kind, the namespaced
+// verified user id (UserID(provider, sub)) and the session tags the
+// verification produced (contract.TagSetKey), and nothing else:
 //
 //	kindToken        GetOpenIdTokenForDeveloperIdentity's identity id and token
 //	kindCredentials  basic-flow credentials (AssumeRoleWithWebIdentity on the
@@ -51,7 +52,8 @@ const (
 
 type cacheKey struct {
 	kind cacheKind
-	user string // UserID(provider, verified id)
+	user string // UserID(provider, verified id): printable ASCII
+	tags string // contract.TagSetKey of the session tags
 }
 
 type cacheEntry struct {
@@ -122,7 +124,7 @@ func (s *Service) cached(ctx context.Context, k cacheKey, extra time.Duration, f
 	// request's logger, and drops cancellation and deadline) with a deadline
 	// of its own, and each caller waits for it only as long as its own
 	// context allows.
-	ch := r.group.DoChan(string(rune('0'+k.kind))+k.user, func() (any, error) {
+	ch := r.group.DoChan(string(rune('0'+k.kind))+k.user+"\x00"+k.tags, func() (any, error) {
 		fillCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.FillTimeout)
 		defer cancel()
 		e, err := fill(fillCtx)

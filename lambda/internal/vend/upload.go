@@ -138,7 +138,7 @@ func (s *Service) Upload(ctx context.Context, req UploadRequest) (Upload, error)
 	// A cached entry must outlive a full-length form (and a second of
 	// signing margin); the form itself is signed per request.
 	expires := s.cfg.Upload.Limits.Expiry
-	e, hit, err := s.cached(ctx, cacheKey{kindUpload, user}, expires+time.Second, func(ctx context.Context) (cacheEntry, error) {
+	e, hit, err := s.cached(ctx, user.key(kindUpload), expires+time.Second, func(ctx context.Context) (cacheEntry, error) {
 		it, _, _, err := s.developerToken(ctx, user)
 		if err != nil {
 			return cacheEntry{}, err

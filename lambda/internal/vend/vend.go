@@ -29,6 +29,9 @@ type DeveloperLogin struct {
 	DeveloperProvider string
 	UserID            string
 	TokenDuration     time.Duration
+	// PrincipalTags become the session tags of the credentials the token is
+	// exchanged for (contract/tags.go); nil for none.
+	PrincipalTags map[string]string
 }
 
 // Cognito is what the core needs from Cognito Identity.
@@ -99,6 +102,9 @@ type Config struct {
 	// contract.DefaultUpstreamTimeout. The service sets the upstream
 	// deadline (S3VEND_UPSTREAM_TIMEOUT).
 	FillTimeout time.Duration
+	// SessionTags are the keys of the session tags signed-in users'
+	// credentials carry (contract.SessionTags; S3VEND_SESSION_TAGS).
+	SessionTags []string
 }
 
 // Token is the result of POST /v1/token (httpapi answers it as a
@@ -226,9 +232,12 @@ func (s *Service) Credentials(ctx context.Context, provider, credential string) 
 	if err != nil {
 		return Credentials{}, err
 	}
-	e, hit, err := s.cached(ctx, cacheKey{kindCredentials, user}, 0, func(ctx context.Context) (cacheEntry, error) {
+	e, hit, err := s.cached(ctx, user.key(kindCredentials), 0, func(ctx context.Context) (cacheEntry, error) {
 		it, _, _, err := s.developerToken(ctx, user)
 		if err != nil {
+			return cacheEntry{}, err
+		}
+		if err := checkTokenTags(it.Token, user.tags); err != nil {
 			return cacheEntry{}, err
 		}
 		c, err := s.assume(ctx, s.cfg.AuthRoleARN, it)
@@ -316,30 +325,100 @@ func (s *Service) guestToken(ctx context.Context, identityID string) (IdentityTo
 	return it, nil
 }
 
+// verifiedUser is a login that passed its verifier: the namespaced user id
+// (UserID, the Cognito developer user identifier) and the session tags its
+// credentials carry.
+type verifiedUser struct {
+	id   string
+	tags map[string]string // nil without Config.SessionTags
+}
+
+// key is the user's reuse-cache key for kind: per user and per tag set, so
+// that credentials are never served with tags other than the ones the
+// request's verification produced (a tenant that changed, a new tag).
+func (u verifiedUser) key(kind cacheKind) cacheKey {
+	return cacheKey{kind: kind, user: u.id, tags: contract.TagSetKey(u.tags)}
+}
+
 // verifyUser verifies the credential with the named verifier and returns the
-// namespaced user id (UserID). Every request is verified, cache or not, and
-// then admitted: a revoked user is refused here, before any cache lookup.
-func (s *Service) verifyUser(ctx context.Context, provider, credential string) (string, error) {
+// namespaced user id (UserID) and its session tags. Every request is
+// verified, cache or not, and then admitted: a revoked user is refused
+// here, before any cache lookup.
+func (s *Service) verifyUser(ctx context.Context, provider, credential string) (verifiedUser, error) {
 	v, ok := s.verifiers[provider]
 	if !ok {
-		return "", fault.New(fault.ErrUnknownProvider, "no such verifier", nil)
+		return verifiedUser{}, fault.New(fault.ErrUnknownProvider, "no such verifier", nil)
 	}
 	id, err := v.Verify(ctx, credential)
 	if err != nil {
-		return "", err
+		return verifiedUser{}, err
 	}
-	user := UserID(provider, id)
+	user := UserID(provider, id.ID)
 	if err := s.admit(ctx, user); err != nil {
-		return "", err
+		return verifiedUser{}, err
 	}
-	return user, nil
+	tags, err := s.sessionTags(provider, id)
+	if err != nil {
+		return verifiedUser{}, err
+	}
+	return verifiedUser{id: user, tags: tags}, nil
+}
+
+// sessionTags are the values of the configured session tags for a verified
+// identity, one per key of Config.SessionTags. A verifier without a
+// tenantClaim gives its users no tenant tag: rules keyed by {tenant} do not
+// apply to them (IAM does not match a policy variable without a value). An
+// id that cannot be a tag value is refused (contract.UserTagValue), never
+// truncated.
+func (s *Service) sessionTags(provider string, id verify.Identity) (map[string]string, error) {
+	if len(s.cfg.SessionTags) == 0 {
+		return nil, nil
+	}
+	tags := make(map[string]string, len(s.cfg.SessionTags))
+	for _, key := range s.cfg.SessionTags {
+		var v string
+		var err error
+		switch key {
+		case contract.TagUser:
+			v, err = contract.UserTagValue(provider, id.ID)
+		case contract.TagTenant:
+			if id.Tenant == "" {
+				continue
+			}
+			v, err = contract.UserTagValue(provider, id.Tenant)
+		default: // config checked the keys against the contract's table
+			return nil, fault.New(fault.ErrUpstream, "session tag without a value source: "+key, nil)
+		}
+		if err != nil {
+			return nil, fault.New(fault.ErrUnsupportedUserID, "user id or tenant too long for a session tag", err)
+		}
+		tags[key] = v
+	}
+	return tags, nil
+}
+
+// checkTokenTags makes sure the token from GetOpenIdTokenForDeveloperIdentity
+// carries exactly the session tags asked for in its
+// https://aws.amazon.com/tags claim, which is the only place
+// AssumeRoleWithWebIdentity takes session tags from (contract/tags.go, fact
+// 3). Credentials without their tags would deny every rule keyed by them, so
+// the basic flow refuses instead of vending them.
+func checkTokenTags(token string, want map[string]string) error {
+	if len(want) == 0 {
+		return nil
+	}
+	got, err := contract.TokenPrincipalTags(token)
+	if err != nil || contract.TagSetKey(got) != contract.TagSetKey(want) {
+		return fault.New(fault.ErrUpstream, "GetOpenIdTokenForDeveloperIdentity: the token does not carry the principal tags (basic-flow credentials would lack their session tags)", err)
+	}
+	return nil
 }
 
 // developerToken returns user's Cognito identity and token and its expiry,
 // from the cache (hit) or from GetOpenIdTokenForDeveloperIdentity. Within a
 // shedding window after a throttle it refuses at once (ErrThrottled).
-func (s *Service) developerToken(ctx context.Context, user string) (IdentityToken, time.Time, bool, error) {
-	e, hit, err := s.cached(ctx, cacheKey{kindToken, user}, 0, func(ctx context.Context) (cacheEntry, error) {
+func (s *Service) developerToken(ctx context.Context, user verifiedUser) (IdentityToken, time.Time, bool, error) {
+	e, hit, err := s.cached(ctx, user.key(kindToken), 0, func(ctx context.Context) (cacheEntry, error) {
 		start := s.cfg.Now()
 		if s.shed != nil && s.shed.shedding() {
 			return cacheEntry{}, fault.New(fault.ErrThrottled, "GetOpenIdTokenForDeveloperIdentity: shedding load after a throttle", nil)
@@ -347,8 +426,9 @@ func (s *Service) developerToken(ctx context.Context, user string) (IdentityToke
 		it, err := s.cognito.DeveloperToken(ctx, DeveloperLogin{
 			IdentityPoolID:    s.cfg.IdentityPoolID,
 			DeveloperProvider: s.cfg.DeveloperProvider,
-			UserID:            user,
+			UserID:            user.id,
 			TokenDuration:     s.cfg.TokenDuration,
+			PrincipalTags:     user.tags,
 		})
 		if err != nil {
 			if s.shed != nil {

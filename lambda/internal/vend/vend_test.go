@@ -16,8 +16,11 @@ type fnVerifier struct {
 	fn   func(string) (string, error)
 }
 
-func (v fnVerifier) Name() string                                       { return v.name }
-func (v fnVerifier) Verify(_ context.Context, c string) (string, error) { return v.fn(c) }
+func (v fnVerifier) Name() string { return v.name }
+func (v fnVerifier) Verify(_ context.Context, c string) (verify.Identity, error) {
+	id, err := v.fn(c)
+	return verify.Identity{ID: id}, err
+}
 
 var _ verify.Verifier = fnVerifier{}
 

@@ -55,26 +55,33 @@ func NewHS256Keys(cfg config.HS256, keys [][]byte, now func() time.Time) *HS256 
 func (h *HS256) Name() string { return h.cfg.Name }
 
 // Verify implements Verifier.
-func (h *HS256) Verify(_ context.Context, token string) (string, error) {
+func (h *HS256) Verify(_ context.Context, token string) (Identity, error) {
 	if err := checkCompactJWS(token); err != nil {
-		return "", err
+		return Identity{}, err
 	}
-	claims := &jwt.RegisteredClaims{}
+	claims := jwt.MapClaims{}
 	_, err := h.parser.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return h.keys, nil })
 	if err != nil {
-		return "", reject(jwtReason(err), err)
+		return Identity{}, reject(jwtReason(err), err)
 	}
 	if !saneTimes(claims) {
-		return "", reject("exp, nbf or iat out of range", nil)
+		return Identity{}, reject("exp, nbf or iat out of range", nil)
 	}
-	if claims.IssuedAt == nil || claims.ExpiresAt == nil {
-		return "", reject("iat and exp are required", nil)
+	iat, _ := claims.GetIssuedAt()
+	exp, _ := claims.GetExpirationTime()
+	if iat == nil || exp == nil {
+		return Identity{}, reject("iat and exp are required", nil)
 	}
-	if ttl := claims.ExpiresAt.Sub(claims.IssuedAt.Time); ttl <= 0 || ttl > h.cfg.MaxTTL() {
-		return "", reject("token lifetime exceeds maxTtlSeconds", nil)
+	if ttl := exp.Sub(iat.Time); ttl <= 0 || ttl > h.cfg.MaxTTL() {
+		return Identity{}, reject("token lifetime exceeds maxTtlSeconds", nil)
 	}
-	if !validUserID(claims.Subject) {
-		return "", reject("sub missing or invalid", nil)
+	sub, _ := claims["sub"].(string)
+	if !validUserID(sub) {
+		return Identity{}, reject("sub missing or invalid", nil)
 	}
-	return claims.Subject, nil
+	tenant, err := tenantOf(claims, h.cfg.TenantClaim)
+	if err != nil {
+		return Identity{}, err
+	}
+	return Identity{ID: sub, Tenant: tenant}, nil
 }

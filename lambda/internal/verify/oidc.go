@@ -98,9 +98,9 @@ func NewOIDC(ctx context.Context, cfg config.OIDC, opts OIDCOptions) *OIDC {
 func (o *OIDC) Name() string { return o.cfg.Name }
 
 // Verify implements Verifier.
-func (o *OIDC) Verify(ctx context.Context, token string) (string, error) {
+func (o *OIDC) Verify(ctx context.Context, token string) (Identity, error) {
 	if err := checkCompactJWS(token); err != nil {
-		return "", err
+		return Identity{}, err
 	}
 	var loadErr error
 	claims := jwt.MapClaims{}
@@ -113,34 +113,38 @@ func (o *OIDC) Verify(ctx context.Context, token string) (string, error) {
 		return kf.KeyfuncCtx(ctx)(t)
 	})
 	if loadErr != nil {
-		return "", loadErr
+		return Identity{}, loadErr
 	}
 	if err != nil {
-		return "", reject(jwtReason(err), err)
+		return Identity{}, reject(jwtReason(err), err)
 	}
 	if !saneTimes(claims) {
-		return "", reject("exp, nbf or iat out of range", nil)
+		return Identity{}, reject("exp, nbf or iat out of range", nil)
 	}
 	if maxAge := o.cfg.MaxTokenAge(); maxAge > 0 {
 		iat, _ := claims.GetIssuedAt()
 		if iat == nil {
-			return "", reject("iat required by maxTokenAgeSeconds", nil)
+			return Identity{}, reject("iat required by maxTokenAgeSeconds", nil)
 		}
 		if o.opts.Now().Sub(iat.Time) > maxAge+clockSkew {
-			return "", reject("token older than maxTokenAgeSeconds", nil)
+			return Identity{}, reject("token older than maxTokenAgeSeconds", nil)
 		}
 	}
 	id, _ := claims[o.cfg.UserClaim].(string)
 	if !validUserID(id) {
-		return "", reject("user claim missing or invalid", nil)
+		return Identity{}, reject("user claim missing or invalid", nil)
 	}
 	if contract.UserClaimNeedsVerifiedEmail(o.cfg.UserClaim) {
 		// Only the JSON boolean true: not "true", 1, or an absent claim.
 		if verified, ok := claims["email_verified"].(bool); !ok || !verified {
-			return "", reject("email not verified", nil)
+			return Identity{}, reject("email not verified", nil)
 		}
 	}
-	return id, nil
+	tenant, err := tenantOf(claims, o.cfg.TenantClaim)
+	if err != nil {
+		return Identity{}, err
+	}
+	return Identity{ID: id, Tenant: tenant}, nil
 }
 
 // keyfunc returns the cached JWKS-backed key function, loading it on first use.

@@ -99,7 +99,7 @@ func TestStrictSignatureEncoding(t *testing.T) {
 	// any part (found by FuzzHS256Verify) is a second encoding of the token.
 	for name, tok := range map[string]string{"hs256": hsValid(), "oidc": valid} {
 		verifier := map[string]interface {
-			Verify(context.Context, string) (string, error)
+			Verify(context.Context, string) (verify.Identity, error)
 		}{"hs256": hs, "oidc": v}[name]
 		for _, nl := range []string{"\n", "\r", "\r\n"} {
 			for _, at := range []int{10, strings.Index(tok, ".") + 5, strings.LastIndex(tok, ".") + 5} {
@@ -156,7 +156,7 @@ func TestHS256CurrentAndNextKey(t *testing.T) {
 	}
 	for key, ok := range map[string]bool{testHSKey: true, next: true, "another-key-another-key-another-key": false} {
 		id, err := v.Verify(context.Background(), sign(key))
-		if ok != (err == nil) || (ok && id != "user-1") {
+		if ok != (err == nil) || (ok && id.ID != "user-1") {
 			t.Errorf("key %.8s: %q %v", key, id, err)
 		}
 		if !ok && !errors.Is(err, fault.ErrInvalidCredential) {

@@ -27,6 +27,6 @@ func NewUnavailable(name, reason string) *Unavailable {
 func (u *Unavailable) Name() string { return u.name }
 
 // Verify implements Verifier.
-func (u *Unavailable) Verify(context.Context, string) (string, error) {
-	return "", fault.New(fault.ErrVerifierUnavailable, u.reason, nil)
+func (u *Unavailable) Verify(context.Context, string) (Identity, error) {
+	return Identity{}, fault.New(fault.ErrVerifierUnavailable, u.reason, nil)
 }

@@ -24,8 +24,17 @@ type Verifier interface {
 	// Name is the verifier's configured name: the request's provider value and
 	// the namespace of the user ids it returns.
 	Name() string
-	// Verify returns the provider's user id for a valid credential.
-	Verify(ctx context.Context, credential string) (string, error)
+	// Verify returns who a valid credential identifies.
+	Verify(ctx context.Context, credential string) (Identity, error)
+}
+
+// Identity is what a verifier vouches for: the provider's stable user id
+// and, when the verifier is configured with a tenantClaim, the tenant the
+// credential names. Both are 1-255 printable ASCII characters (or Tenant is
+// "" without a tenantClaim).
+type Identity struct {
+	ID     string
+	Tenant string
 }
 
 const (
@@ -63,6 +72,21 @@ var userIDRE = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
 
 // validUserID reports whether id is a printable, bounded user id.
 func validUserID(id string) bool { return userIDRE.MatchString(id) }
+
+// tenantOf is the value of the configured tenant claim ("" when none is
+// configured). A configured claim that is missing, not a string, or not
+// 1-255 printable ASCII characters rejects the credential: a token from a
+// verifier with a tenantClaim must name its tenant.
+func tenantOf(claims jwt.MapClaims, claim string) (string, error) {
+	if claim == "" {
+		return "", nil
+	}
+	t, _ := claims[claim].(string)
+	if !validUserID(t) {
+		return "", reject("tenant claim missing or invalid", nil)
+	}
+	return t, nil
+}
 
 // checkCompactJWS refuses a JWT that is not a compact JWS of bounded size:
 // base64url parts joined by "." (RFC 7515, section 7.1). The character check

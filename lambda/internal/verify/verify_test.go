@@ -64,7 +64,7 @@ func checkResult(t *testing.T, id string, err error) {
 func TestHS256(t *testing.T) {
 	v := hsVerifier()
 	id, err := v.Verify(context.Background(), hsValid())
-	if err != nil || id != "user-1" {
+	if err != nil || id.ID != "user-1" {
 		t.Fatalf("valid: %q %v", id, err)
 	}
 	for _, bad := range []string{"", "x", hsValid() + "x", strings.Repeat("a", verify.MaxTokenBytes+1)} {
@@ -86,7 +86,7 @@ func FuzzHS256Verify(f *testing.F) {
 	v := hsVerifier()
 	f.Fuzz(func(t *testing.T, token string) {
 		id, err := v.Verify(context.Background(), token)
-		checkResult(t, id, err)
+		checkResult(t, id.ID, err)
 		if err == nil {
 			checkCanonical(t, token)
 		}
@@ -118,7 +118,7 @@ func FuzzOIDCVerify(f *testing.F) {
 		"iat": fixedNow.Unix(), "exp": fixedNow.Add(time.Hour).Unix()})
 	tok.Header["kid"] = "k"
 	valid, _ := tok.SignedString(key)
-	if id, err := v.Verify(ctx, valid); err != nil || id != "s" {
+	if id, err := v.Verify(ctx, valid); err != nil || id.ID != "s" {
 		f.Fatalf("valid token: %q %v", id, err)
 	}
 	f.Add(valid)
@@ -139,7 +139,7 @@ func FuzzOIDCVerify(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, token string) {
 		id, err := v.Verify(ctx, token)
-		checkResult(t, id, err)
+		checkResult(t, id.ID, err)
 		if err == nil {
 			checkCanonical(t, token)
 		}
@@ -221,7 +221,7 @@ func FuzzWeChatVerify(f *testing.F) {
 	f.Add("")
 	f.Fuzz(func(t *testing.T, code string) {
 		id, err := v.Verify(context.Background(), code)
-		checkResult(t, id, err)
+		checkResult(t, id.ID, err)
 		if err == nil && code != "good" {
 			t.Fatalf("accepted %q", code)
 		}

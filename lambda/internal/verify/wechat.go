@@ -39,9 +39,9 @@ var codeRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 func ValidCode(code string) bool { return codeRE.MatchString(code) }
 
 // Verify implements Verifier.
-func (w *WeChat) Verify(ctx context.Context, code string) (string, error) {
+func (w *WeChat) Verify(ctx context.Context, code string) (Identity, error) {
 	if !ValidCode(code) {
-		return "", reject("malformed login code", nil)
+		return Identity{}, reject("malformed login code", nil)
 	}
 	q := url.Values{
 		"appid":      {w.cfg.AppID},
@@ -52,23 +52,23 @@ func (w *WeChat) Verify(ctx context.Context, code string) (string, error) {
 	// The URL carries the app secret: errors from here are never printed.
 	body, err := get(ctx, w.client, w.cfg.BaseURL+"/sns/jscode2session?"+q.Encode(), "wechat jscode2session")
 	if err != nil {
-		return "", err
+		return Identity{}, err
 	}
 	s, err := ParseSession(body)
 	if err != nil {
-		return "", fault.New(fault.ErrUpstream, "wechat response invalid", err)
+		return Identity{}, fault.New(fault.ErrUpstream, "wechat response invalid", err)
 	}
 	if err := s.Err(); err != nil {
-		return "", err
+		return Identity{}, err
 	}
 	id := s.OpenID
 	if w.cfg.IDField == "unionid" {
 		id = s.UnionID
 	}
 	if !validUserID(id) {
-		return "", fault.New(fault.ErrUpstream, "wechat response lacks "+w.cfg.IDField, nil)
+		return Identity{}, fault.New(fault.ErrUpstream, "wechat response lacks "+w.cfg.IDField, nil)
 	}
-	return id, nil
+	return Identity{ID: id}, nil
 }
 
 // Session is the useful part of a jscode2session response. The session_key is
