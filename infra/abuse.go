@@ -52,6 +52,7 @@ type AbuseControlProps struct {
 	// Roles are the identity pool's roles (authenticated, and guest when
 	// on): the operator may attach revocation policies to them.
 	Roles        []awsiam.IRole
+	AuthRole     awsiam.IRole // denied direct writes when its session is tagged over quota
 	PoolArn      *string
 	Quota        contract.UserQuota // off: no usage table, queue or metering function
 	LogRetention time.Duration
@@ -121,7 +122,37 @@ func NewAbuseControl(scope constructs.Construct, id string, props AbuseControlPr
 			Actions:   jsii.Strings("dynamodb:GetItem"),
 			Resources: jsii.Strings(*a.Usage.TableArn()),
 		}))
+		// The login -> identity map only (usage.Store.Link): items whose
+		// partition key starts with "login#", never a usage total.
+		vendorEnv.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("LinkLogins"),
+			Actions:   jsii.Strings("dynamodb:PutItem"),
+			Resources: jsii.Strings(*a.Usage.TableArn()),
+			Conditions: &map[string]any{"ForAllValues:StringLike": map[string]any{
+				"dynamodb:LeadingKeys": []string{"login#*"},
+			}},
+		}))
 		a.metering(c, p)
+		// Direct writes of a user over quota: the vendor tags the session
+		// (contract.TagQuota) at token issue, and this deny, on the role's
+		// own policy, refuses s3:PutObject (which covers multipart uploads
+		// and POST forms) to sessions tagged over. Reads and deletes stay,
+		// so the user can get back under. One statement for any number of
+		// users, unlike a deny list.
+		if p.AuthRole != nil {
+			awsiam.NewPolicy(c, jsii.String("QuotaDeny"), &awsiam.PolicyProps{
+				Roles: &[]awsiam.IRole{p.AuthRole},
+				Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+					Sid:       jsii.String("NoWritesOverQuota"),
+					Effect:    awsiam.Effect_DENY,
+					Actions:   jsii.Strings("s3:PutObject"),
+					Resources: jsii.Strings(*p.Bucket.ArnForObjects(jsii.String("*"))),
+					Conditions: &map[string]any{"StringEquals": map[string]any{
+						contract.PrincipalTagContextKey(contract.TagQuota): contract.QuotaOver,
+					}},
+				})},
+			})
+		}
 	}
 	a.operatorPolicy(c, stack, p)
 	return a

@@ -49,7 +49,11 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 	s := &S3VendStack{Stack: stack}
 	// The session tags signed-in users' sessions carry: the trust policy
 	// and the vendor get the same list (contract/tags.go).
-	sessionTags := contract.SessionTagKeys(nil)
+	var placeholders []string
+	if e.UserQuota.Enabled() {
+		placeholders = append(placeholders, contract.PlaceholderQuota) // the quota-state tag (infra.NewAbuseControl)
+	}
+	sessionTags := contract.SessionTagKeys(placeholders)
 
 	s.Bucket = infra.NewPublicBucket(stack, "Storage", infra.PublicBucketProps{
 		BucketAccess:                e.BucketAccess,
@@ -116,6 +120,7 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 		Roles:        roles,
 		PoolArn:      s.IdentityPool.PoolARN,
 		Quota:        e.UserQuota,
+		AuthRole:     s.IdentityPool.AuthenticatedRole,
 		LogRetention: e.LogRetention,
 		Retain:       e.Retain,
 	})

@@ -363,3 +363,39 @@ func getBool(it map[string]types.AttributeValue, k string) bool {
 	}
 	return false
 }
+
+// The login -> identity map (pk "login#<user>", sk "identity", attribute
+// id): the vendor writes it after a vend so that the next vend can tag the
+// session with the quota state before Cognito names the identity.
+const (
+	loginPrefix = "login#"
+	skIdentity  = "identity"
+	attrID      = "id"
+)
+
+// IdentityOf returns the identity user had at its last recorded vend.
+func (s *Store) IdentityOf(ctx context.Context, user string) (string, bool, error) {
+	r, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(s.Table),
+		Key:       map[string]types.AttributeValue{contract.AttrPK: str(loginPrefix + user), contract.AttrSK: str(skIdentity)},
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("usage: GetItem: %w", err)
+	}
+	id := getS(r.Item, attrID)
+	return id, id != "", nil
+}
+
+// Link records user -> identityID.
+func (s *Store) Link(ctx context.Context, user, identityID string) error {
+	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.Table),
+		Item: map[string]types.AttributeValue{
+			contract.AttrPK: str(loginPrefix + user), contract.AttrSK: str(skIdentity), attrID: str(identityID),
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("usage: PutItem: %w", err)
+	}
+	return nil
+}

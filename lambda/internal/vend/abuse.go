@@ -16,10 +16,14 @@ type Admission interface {
 	Check(ctx context.Context, user string, identityIDs ...string) error
 }
 
-// Usage is what the upload route reads of the usage table (usage.Store).
+// Usage is what the vendor reads and writes of the usage table (usage.Store).
 type Usage interface {
 	Usage(ctx context.Context, identityID string, consistent bool) (usage.Totals, error)
 	Object(ctx context.Context, identityID, key string) (size int64, present bool, err error)
+	// IdentityOf and Link are the login -> identity map the quota tag needs
+	// before GetOpenIdTokenForDeveloperIdentity names the identity.
+	IdentityOf(ctx context.Context, user string) (identityID string, ok bool, err error)
+	Link(ctx context.Context, user, identityID string) error
 }
 
 // AbuseConfig is the core's slice of abuse control (docs/abuse-control.md).
@@ -96,4 +100,51 @@ func (s *Service) checkQuota(ctx context.Context, identityID, key string, size i
 		return fault.New(fault.ErrQuotaExceeded, "the upload would exceed the user quota", nil)
 	}
 	return nil
+}
+
+// quotaState is the TagQuota value of user's next token: QuotaOver when
+// the identity the user had at their last vend is at or over the quota.
+// The tag is set at token issue, so direct writes stop for a user over
+// quota once the credentials they hold expire: at most the credential
+// lifetime (basic flow) or the token lifetime plus Cognito's one hour
+// (enhanced flow) after the metering function recorded the upload that
+// crossed the limit (docs/abuse-control.md, "Direct writes"). A user whose
+// identity is not known yet (first vend) stores nothing yet: under. A
+// failed read is under too: the upload route and the next vend still
+// check, and refusing every write because DynamoDB hiccupped would hurt
+// every user.
+func (s *Service) quotaState(ctx context.Context, user string) string {
+	q, u := s.cfg.Abuse.Quota, s.cfg.Abuse.Usage
+	if u == nil || !q.Enabled() {
+		return contract.QuotaUnder
+	}
+	id, ok := s.linked.Get(user)
+	if !ok {
+		var err error
+		if id, ok, err = u.IdentityOf(ctx, user); err != nil || !ok {
+			return contract.QuotaUnder
+		}
+		s.linked.Add(user, id)
+	}
+	t, err := u.Usage(ctx, id, false)
+	if err != nil || !t.Over(q) {
+		return contract.QuotaUnder
+	}
+	return contract.QuotaOver
+}
+
+// link records user -> identityID once per instance (a write only when the
+// instance has not seen the pair); best effort: a failed write is retried
+// on the user's next vend.
+func (s *Service) link(ctx context.Context, user, identityID string) {
+	u := s.cfg.Abuse.Usage
+	if u == nil || identityID == "" || !s.cfg.Abuse.Quota.Enabled() {
+		return
+	}
+	if id, ok := s.linked.Get(user); ok && id == identityID {
+		return
+	}
+	if err := u.Link(ctx, user, identityID); err == nil {
+		s.linked.Add(user, identityID)
+	}
 }

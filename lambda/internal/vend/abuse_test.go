@@ -120,9 +120,27 @@ func TestRevokedUserIsRefusedOnEveryRouteWithinTheRefresh(t *testing.T) {
 type usageFake struct {
 	totals  usage.Totals
 	objects map[string]int64
+	logins  map[string]string
+	reads   int
 }
 
-func (u *usageFake) Usage(context.Context, string, bool) (usage.Totals, error) { return u.totals, nil }
+func (u *usageFake) IdentityOf(_ context.Context, user string) (string, bool, error) {
+	id, ok := u.logins[user]
+	return id, ok, nil
+}
+
+func (u *usageFake) Link(_ context.Context, user, id string) error {
+	if u.logins == nil {
+		u.logins = map[string]string{}
+	}
+	u.logins[user] = id
+	return nil
+}
+
+func (u *usageFake) Usage(context.Context, string, bool) (usage.Totals, error) {
+	u.reads++
+	return u.totals, nil
+}
 
 func (u *usageFake) Object(_ context.Context, _, key string) (int64, bool, error) {
 	size, ok := u.objects[key]
@@ -151,5 +169,48 @@ func TestUploadRefusedOverQuotaButOverwriteReplaces(t *testing.T) {
 	req.Size = 1
 	if _, err := r.svc.Upload(ctx, req); !errors.Is(err, fault.ErrQuotaExceeded) {
 		t.Fatalf("over the object limit: %v, want ErrQuotaExceeded", err)
+	}
+}
+
+// TestQuotaTagFollowsUsage: the session tag s3vend-quota is "under" on a
+// first vend, the login is linked to its identity, and once the identity is
+// at the quota the next token carries "over" (a new token: the reuse cache
+// is per tag set); back under, the user gets the cached token tagged under.
+func TestQuotaTagFollowsUsage(t *testing.T) {
+	u := &usageFake{}
+	var tags []map[string]string
+	svc := vend.New(vend.Config{
+		IdentityPoolID: "eu-west-1:p", DeveloperProvider: "dev", Region: "eu-west-1", LoginKey: "k",
+		AuthRoleARN: "auth", TokenDuration: 15 * time.Minute, CredentialLifetime: time.Hour, BasicFlow: true,
+		SessionTags: []string{contract.TagQuota},
+		Abuse:       vend.AbuseConfig{Usage: u, Quota: contract.UserQuota{MaxObjects: 2}},
+	}, []verify.Verifier{fnVerifier{"p", func(cred string) (string, error) { return cred, nil }}}, fnCognito{
+		dev: func(in vend.DeveloperLogin) (vend.IdentityToken, error) {
+			tags = append(tags, in.PrincipalTags)
+			return vend.IdentityToken{IdentityID: "eu-west-1:aaaaaaaa-0000-4000-8000-000000000001", Token: "tok"}, nil
+		},
+	}, nil, nil)
+	ctx := context.Background()
+	vendTag := func() string {
+		t.Helper()
+		if _, err := svc.Token(ctx, "p", "alice"); err != nil {
+			t.Fatal(err)
+		}
+		return tags[len(tags)-1][contract.TagQuota]
+	}
+	if got := vendTag(); got != contract.QuotaUnder {
+		t.Fatalf("first vend: %q", got)
+	}
+	if u.logins["p:alice"] != "eu-west-1:aaaaaaaa-0000-4000-8000-000000000001" {
+		t.Fatalf("login not linked: %v", u.logins)
+	}
+	u.totals = usage.Totals{Objects: 2}
+	if got := vendTag(); got != contract.QuotaOver || len(tags) != 2 {
+		t.Fatalf("at the quota: %q after %d tokens, want a new token tagged over", got, len(tags))
+	}
+	u.totals = usage.Totals{Objects: 1}
+	tok, err := svc.Token(ctx, "p", "alice")
+	if err != nil || !tok.Cached || len(tags) != 2 || tags[0][contract.TagQuota] != contract.QuotaUnder {
+		t.Fatalf("back under: %+v %v after %d tokens; want the cached token of the first vend, tagged under", tok, err, len(tags))
 	}
 }

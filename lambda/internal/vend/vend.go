@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/time/rate"
 
 	"github.com/s3vend/s3vend/contract"
@@ -154,6 +155,9 @@ type Service struct {
 	newGuests  *rate.Limiter // nil: no cap
 	reuse      *reuse        // nil: cache off
 	shed       *shedder      // nil: no shedding window
+	// linked is the login -> identity map of users this instance vended
+	// to (abuse.go, quotaState); bounded like the reuse cache.
+	linked *lru.Cache[string, string]
 }
 
 // New returns a Service. Verifier names must be unique (config checks this).
@@ -174,6 +178,7 @@ func New(cfg Config, verifiers []verify.Verifier, cognito Cognito, sts STS, post
 	}
 	s := &Service{cfg: cfg, verifiers: m, cognito: cognito, sts: sts, posts: posts,
 		uploadErrs: newUploadErrors(cfg.Upload.Limits), newGuests: newGuestLimiter(cfg), reuse: newReuse(cfg.Cache)}
+	s.linked, _ = lru.New[string, string](contract.DefaultCacheMaxEntries) // errors only for size <= 0
 	if cfg.ShedWindow > 0 {
 		s.shed = newShedder(cfg.ShedWindow)
 	}
@@ -357,7 +362,7 @@ func (s *Service) verifyUser(ctx context.Context, provider, credential string) (
 	if err := s.admit(ctx, user); err != nil {
 		return verifiedUser{}, err
 	}
-	tags, err := s.sessionTags(provider, id)
+	tags, err := s.sessionTags(ctx, provider, user, id)
 	if err != nil {
 		return verifiedUser{}, err
 	}
@@ -370,7 +375,7 @@ func (s *Service) verifyUser(ctx context.Context, provider, credential string) (
 // apply to them (IAM does not match a policy variable without a value). An
 // id that cannot be a tag value is refused (contract.UserTagValue), never
 // truncated.
-func (s *Service) sessionTags(provider string, id verify.Identity) (map[string]string, error) {
+func (s *Service) sessionTags(ctx context.Context, provider, user string, id verify.Identity) (map[string]string, error) {
 	if len(s.cfg.SessionTags) == 0 {
 		return nil, nil
 	}
@@ -386,6 +391,9 @@ func (s *Service) sessionTags(provider string, id verify.Identity) (map[string]s
 				continue
 			}
 			v, err = contract.UserTagValue(provider, id.Tenant)
+		case contract.TagQuota:
+			tags[key] = s.quotaState(ctx, user) // abuse.go
+			continue
 		default: // config checked the keys against the contract's table
 			return nil, fault.New(fault.ErrUpstream, "session tag without a value source: "+key, nil)
 		}
@@ -442,6 +450,7 @@ func (s *Service) developerToken(ctx context.Context, user verifiedUser) (Identi
 	if err != nil {
 		return IdentityToken{}, time.Time{}, false, err
 	}
+	s.link(ctx, user.id, e.it.IdentityID) // abuse.go: the quota state of the next vend
 	return e.it, e.expires, hit, nil
 }
 
