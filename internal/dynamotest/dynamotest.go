@@ -36,6 +36,9 @@ import (
 	"github.com/s3vend/s3vend/contract"
 )
 
+// Account is the engine's AWS account id: accessmatrix's test account.
+const Account = "111122223333"
+
 // Engine is a running moto server.
 type Engine struct {
 	// URL is the endpoint, e.g. http://127.0.0.1:41234.
@@ -117,7 +120,10 @@ func Start(ctx context.Context) (*Engine, error) {
 		return nil, ErrUnavailable
 	}
 	cmd := exec.Command(py, "-c", serverScript)
-	cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1")
+	// moto serves every AWS service on one endpoint; IAM resources get
+	// the account of the stand-ins' test model (accessmatrix), so a policy
+	// ARN the s3vend CLI builds from a role ARN is the one moto created.
+	cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1", "MOTO_ACCOUNT_ID="+Account)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := cmd.StderrPipe()
 	if err != nil {

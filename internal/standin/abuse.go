@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -71,7 +72,8 @@ func (s *Stack) createTables(ctx context.Context, endpoint string) error {
 		// moto's x-amz-crc32 does not match some bodies (see dynamotest).
 		DisableValidateResponseChecksum: true,
 	})
-	for _, name := range templateTables(s.Model.Template()) {
+	for _, id := range templateTables(s.Model.Template()) {
+		name := s.tablePrefix + id
 		_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
 			TableName:   aws.String(name),
 			BillingMode: types.BillingModePayPerRequest,
@@ -90,6 +92,19 @@ func (s *Stack) createTables(ctx context.Context, endpoint string) error {
 		s.Tables = append(s.Tables, name)
 	}
 	return nil
+}
+
+// renameTables replaces, in a resolved environment, every value that is
+// a table's resolved name (its logical id) with the engine's table name.
+func (s *Stack) renameTables(env map[string]string) {
+	if s.tablePrefix == "" {
+		return
+	}
+	for k, v := range env {
+		if slices.Contains(s.Tables, s.tablePrefix+v) {
+			env[k] = s.tablePrefix + v
+		}
+	}
 }
 
 // BuildCommand builds a main package of the module (e.g.
@@ -124,6 +139,7 @@ func (s *Stack) startMetering(ctx context.Context, o StackOptions, vars map[stri
 			env[k] = str
 		}
 	}
+	s.renameTables(env)
 	sess := Session{AccessKeyID: "AKIA" + strings.ToUpper(randomHex(8)), SecretAccessKey: randomHex(20)}
 	s.Sessions.Put(sess)
 	env["AWS_REGION"] = s.Region

@@ -27,6 +27,9 @@ type S3Options struct {
 	// SendEvent delivers an event notification to a queue (by logical id)
 	// for the template's bucket notifications (s3_notify.go); nil sends none.
 	SendEvent func(queue string, body []byte) error
+	// Attached returns the policies attached to a role outside the
+	// template (IAMPolicies.Attached); nil: none.
+	Attached func(roleARN string) (map[string]any, error)
 }
 
 // S3 is an in-memory, path-style S3 endpoint for the model's one bucket
@@ -45,6 +48,7 @@ type S3 struct {
 
 	notifications []QueueNotification
 	sendEvent     func(queue string, body []byte) error
+	attached      func(roleARN string) (map[string]any, error)
 
 	mu      sync.Mutex
 	objects map[string]*s3Object
@@ -88,7 +92,7 @@ func NewS3(opts S3Options) (*S3, error) {
 		model: opts.Model, sessions: opts.Sessions, az: az, cors: cors,
 		now: opts.Now, maxBytes: opts.MaxObjectBytes,
 		objects: map[string]*s3Object{}, uploads: map[string]*s3Upload{},
-		sendEvent: opts.SendEvent,
+		sendEvent: opts.SendEvent, attached: opts.Attached,
 	}
 	if opts.SendEvent != nil {
 		s.notifications = S3NotificationsFromTemplate(opts.Model.Template(), opts.Model.BucketLogicalID())
@@ -316,9 +320,16 @@ func (s *S3) authorize(q *s3Request, action, key string, prefix *string) bool {
 }
 
 func (s *S3) allowed(r *http.Request, sess Session, anon bool, action, key string, prefix *string) (bool, error) {
+	var attached map[string]any
+	if s.attached != nil && !anon && sess.RoleARN != "" {
+		var err error
+		if attached, err = s.attached(sess.RoleARN); err != nil {
+			return false, err
+		}
+	}
 	return s.az.Authorize(accessmatrix.Access{
 		Anonymous: anon, RoleARN: sess.RoleARN, IdentityID: sess.IdentityID, Amr: sess.Amr,
-		Action: action, Key: key, Prefix: prefix, TLSVersion: tlsVersion(r), Tags: sess.Tags,
+		Action: action, Key: key, Prefix: prefix, TLSVersion: tlsVersion(r), Tags: sess.Tags, Attached: attached,
 	})
 }
 

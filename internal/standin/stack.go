@@ -32,6 +32,14 @@ type StackOptions struct {
 	DynamoDB string
 	// MeteringBinary is the metering function for this host; "" builds it.
 	MeteringBinary string
+	// TablePrefix prefixes the names of the template's tables in the engine,
+	// so that two stacks of one template share an engine without sharing
+	// tables.
+	TablePrefix string
+	// IAM is a real IAM engine's endpoint (moto's server) where policies
+	// attached to the pool's roles outside the template live (the
+	// revocation deny); the S3 stand-in applies them. "": none.
+	IAM string
 	// RevocationRefresh overrides the vendor's revocation refresh interval
 	// (S3VEND_REVOCATION_REFRESH_SECONDS; tests use 1 s).
 	RevocationRefresh time.Duration
@@ -54,7 +62,8 @@ type Stack struct {
 	Cognito  *Cognito
 	STS      *STS
 	WeChat   *WeChat
-	SQS      *SQS // the template's queues (abuse.go)
+	SQS      *SQS         // the template's queues (abuse.go)
+	IAM      *IAMPolicies // nil without StackOptions.IAM
 
 	Region, Partition, BucketName, IdentityPoolID, LoginKey string
 	// Service URLs, without a trailing slash. S3 is path-style
@@ -77,6 +86,7 @@ type Stack struct {
 	vendor        *vendorProcess
 	metering      *vendorProcess
 	meteringQueue string
+	tablePrefix   string
 	tmpDir        string
 }
 
@@ -106,6 +116,7 @@ func StartStack(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 		return nil, err
 	}
 	if o.DynamoDB != "" {
+		s.tablePrefix = o.TablePrefix
 		if err := s.createTables(ctx, o.DynamoDB); err != nil {
 			return nil, err
 		}
@@ -156,7 +167,15 @@ func (s *Stack) startServices(o StackOptions) error {
 	// a trust policy allows a session's tags. S3 sends the template's event
 	// notifications to the SQS stand-in's queues.
 	s.SQS = NewSQS(s.Sessions, s.Region, s.Model.Account(), SQSQueuesFromTemplate(s.Model.Template()))
-	if s.S3, err = NewS3(S3Options{Model: s.Model, Sessions: s.Sessions, Node: o.Node, SendEvent: s.SQS.Send}); err != nil {
+	s3o := S3Options{Model: s.Model, Sessions: s.Sessions, Node: o.Node, SendEvent: s.SQS.Send}
+	if o.IAM != "" {
+		s.IAM = NewIAMPolicies(o.IAM, s.Region)
+		if err := s.IAM.EnsureRoles(context.Background(), s.Model.RoleARN("authenticated"), s.Model.RoleARN("unauthenticated")); err != nil {
+			return err
+		}
+		s3o.Attached = s.IAM.Attached
+	}
+	if s.S3, err = NewS3(s3o); err != nil {
 		return err
 	}
 	if s.Cognito, err = NewCognito(CognitoOptions{Model: s.Model, Sessions: s.Sessions, Trust: s.S3.Trust()}); err != nil {
@@ -221,6 +240,7 @@ func (s *Stack) startVendor(ctx context.Context, o StackOptions) error {
 	env["AWS_CA_BUNDLE"] = s.CAFile
 	env["AWS_EC2_METADATA_DISABLED"] = "true"
 	if s.AbuseControl {
+		s.renameTables(env)
 		env["AWS_ENDPOINT_URL_DYNAMODB"] = o.DynamoDB
 		if o.RevocationRefresh > 0 {
 			env[contract.EnvRevocationRefresh] = fmt.Sprint(int(o.RevocationRefresh / time.Second))
@@ -363,6 +383,7 @@ func (s *Stack) Outputs() map[string]string {
 	out["Region"], out["BucketName"], out["IdentityPoolId"] = s.Region, s.BucketName, s.IdentityPoolID
 	out["TokenEndpoint"], out["LoginKey"] = s.TokenEndpoint(), s.LoginKey
 	out["DeveloperProviderName"] = s.Cognito.Pool.DeveloperProvider
+	s.renameTables(out)
 	if _, ok := out["VerifierSecretArn"]; ok {
 		out["VerifierSecretArn"] = s.SecretsFile
 	}
