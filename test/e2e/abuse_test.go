@@ -225,7 +225,9 @@ func quotaStack(t *testing.T) *standin.Stack {
 		if res["Type"] != "AWS::Lambda::Function" {
 			continue
 		}
-		vars, _ := res["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"].(map[string]any)
+		props, _ := res["Properties"].(map[string]any)
+		env, _ := props["Environment"].(map[string]any)
+		vars, _ := env["Variables"].(map[string]any)
 		if _, ok := vars[contract.EnvQuotaMaxObjects]; ok {
 			vars[contract.EnvQuotaMaxObjects] = "3"
 		}
