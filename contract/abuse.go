@@ -52,9 +52,6 @@ const (
 	// order (an older sequencer than the one recorded).
 	MetricMeteredEvents = "MeteredEvents"
 	MetricStaleEvents   = "StaleEvents"
-	// MetricOverQuotaVends is 1 per vend to a user at or over the quota
-	// (their direct-path writes are denied), else 0.
-	MetricOverQuotaVends = "OverQuotaVends"
 )
 
 // Key layout of the two tables: a string partition key "pk" and a string

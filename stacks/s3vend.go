@@ -138,6 +138,7 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 			Thresholds:      e.Alarms.Thresholds,
 			Emails:          e.Alarms.Emails,
 			Retain:          e.Retain,
+			Abuse:           s.Abuse,
 		})
 	}
 
