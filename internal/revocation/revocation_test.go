@@ -20,7 +20,11 @@ func TestMain(m *testing.M) { os.Exit(dynamotest.Run(m, &engine)) }
 
 var tables atomic.Int64
 
-func newStore(t *testing.T) *revocation.Store {
+func newStore(t *testing.T) *revocation.Store { return newStoreB(t) }
+
+func dynamotestNeed(t testing.TB) { dynamotest.Need(t, engine) }
+
+func newStoreB(t testing.TB) *revocation.Store {
 	t.Helper()
 	dynamotest.Need(t, engine)
 	ctx := context.Background()

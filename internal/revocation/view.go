@@ -31,6 +31,9 @@ type ViewOptions struct {
 	Refresh  time.Duration    // default contract.DefaultRevocationRefresh
 	MaxStale time.Duration    // default contract.RevocationMaxStale
 	Now      func() time.Time // default time.Now
+	// Timeout bounds one refresh (the generation read and, when it
+	// moved, the scan); default 3 s, inside the vendor's upstream deadline.
+	Timeout time.Duration
 }
 
 // View is one vendor instance's copy of the revoked subjects.
@@ -55,6 +58,7 @@ type View struct {
 	src      Source
 	refresh  time.Duration
 	maxStale time.Duration
+	timeout  time.Duration
 	now      func() time.Time
 
 	mu         sync.RWMutex
@@ -79,7 +83,10 @@ func NewView(src Source, o ViewOptions) *View {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &View{src: src, refresh: o.Refresh, maxStale: o.MaxStale, now: o.Now}
+	if o.Timeout <= 0 {
+		o.Timeout = 3 * time.Second
+	}
+	return &View{src: src, refresh: o.Refresh, maxStale: o.MaxStale, now: o.Now, timeout: o.Timeout}
 }
 
 // OnRevoked registers f, called after a reload with the users that became
@@ -130,7 +137,7 @@ func (v *View) ensure(ctx context.Context) error {
 }
 
 func (v *View) reload(ctx context.Context, now time.Time) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, v.timeout)
 	defer cancel()
 	gen, err := v.src.Generation(ctx)
 	if err != nil {
