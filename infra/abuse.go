@@ -53,7 +53,7 @@ type AbuseControlProps struct {
 	// on): the operator may attach revocation policies to them.
 	Roles        []awsiam.IRole
 	AuthRole     awsiam.IRole // denied direct writes when its session is tagged over quota
-	PoolArn      *string
+	PoolARN      *string
 	Quota        contract.UserQuota // off: no usage table, queue or metering function
 	LogRetention time.Duration
 	Retain       bool
@@ -61,8 +61,8 @@ type AbuseControlProps struct {
 
 func (p AbuseControlProps) validate() error {
 	switch {
-	case p.Bucket == nil || p.Vendor == nil || p.PoolArn == nil || len(p.Roles) == 0:
-		return fmt.Errorf("AbuseControlProps: Bucket, Vendor, PoolArn and Roles are required")
+	case p.Bucket == nil || p.Vendor == nil || p.PoolARN == nil || len(p.Roles) == 0:
+		return fmt.Errorf("AbuseControlProps: Bucket, Vendor, PoolARN and Roles are required")
 	}
 	if err := p.Quota.Check(); err != nil {
 		return fmt.Errorf("AbuseControlProps.Quota: %w", err)
@@ -314,7 +314,7 @@ func (a *AbuseControl) operatorPolicy(c constructs.Construct, stack awscdk.Stack
 			Sid: jsii.String("UnlinkAndRelinkIdentities"),
 			Actions: jsii.Strings("cognito-identity:LookupDeveloperIdentity", "cognito-identity:UnlinkDeveloperIdentity",
 				"cognito-identity:DeleteIdentities", "cognito-identity:GetOpenIdTokenForDeveloperIdentity"),
-			Resources: jsii.Strings(*p.PoolArn),
+			Resources: jsii.Strings(*p.PoolARN),
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid: jsii.String("MaintainRevocationDenyPolicies"),

@@ -118,7 +118,7 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 		Bucket:       s.Bucket.Bucket,
 		Vendor:       s.TokenVendor,
 		Roles:        roles,
-		PoolArn:      s.IdentityPool.PoolARN,
+		PoolARN:      s.IdentityPool.PoolARN,
 		Quota:        e.UserQuota,
 		AuthRole:     s.IdentityPool.AuthenticatedRole,
 		LogRetention: e.LogRetention,
