@@ -38,8 +38,8 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 LAMBDA_FUZZTIME ?= 2000x
 include lambda/Makefile.inc
 
-.PHONY: help setup e2e-deps synth test unit cdk-test e2e local lint fmt-check vet staticcheck bench update-snapshots clean diff deploy destroy
-.PHONY: bootstrap diff-live cdk actionlint diagram diagram-deps smoke
+.PHONY: help setup e2e-deps synth test unit js cdk-test e2e local lint fmt-check vet staticcheck bench update-snapshots clean diff deploy destroy
+.PHONY: bootstrap diff-live cdk actionlint diagram diagram-deps smoke js-lint
 
 # STACK=S3Vend-dev (comma-separated for several) limits synth, bootstrap,
 # diff-live, deploy and destroy to those stacks: the app synthesizes only
@@ -65,6 +65,7 @@ help:
 	@echo "make bench  - benchmarks: synth time, jsii start-up, token vendor, clients"
 	@echo "make local  - run the token vendor against strict local stand-ins of Cognito, STS and S3 (ENV=dev)"
 	@echo "make e2e    - only the end-to-end client tests (Go, AWS CLI, boto3, Chromium, mini-program)"
+	@echo "make js     - type-check and unit-test the JS packages (js/*)"
 	@echo "make update-snapshots - rewrite golden templates (read the diff first)"
 	@echo "make diff   - offline PR diff: working tree vs merge base with main [STACK=S3Vend-dev] [BASE=ref] [FAIL=1]"
 	@echo "Deploying (AWS credentials; STACK=S3Vend-<env> for one stack, else all; see docs/deploying.md):"
@@ -79,7 +80,7 @@ help:
 setup: node_modules/.installed go.sum
 	@$(GO) mod download
 
-node_modules/.installed: package.json package-lock.json
+node_modules/.installed: package.json package-lock.json $(wildcard js/*/package.json)
 	npm ci --no-audit --no-fund --loglevel=error
 	@# node_modules ships Go templates; a go.mod here keeps ./... out of it.
 	@printf 'module ignore/node_modules\n' > node_modules/go.mod
@@ -111,10 +112,18 @@ PLACEHOLDERS_WARN := -c s3vend:placeholders=warn
 synth: setup
 	$(CDK) synth --quiet $(SELECT) $(PLACEHOLDERS_WARN)
 
-test: setup e2e-deps lint unit lambda-fuzz
+test: setup e2e-deps lint unit js lambda-fuzz
 	@echo "make test: all checks passed"
 
-lint: fmt-check vet staticcheck actionlint
+lint: fmt-check vet staticcheck actionlint js-lint
+
+# JS packages (npm workspaces): tsc checks the JSDoc types of js/client
+# (and writes the .d.ts files it ships into js/client/types) and of the
+# web example that imports them.
+TSC := $(CURDIR)/node_modules/.bin/tsc
+js-lint: setup
+	$(TSC) -p js/client/tsconfig.json
+	$(TSC) -p examples/web/tsconfig.json
 
 fmt-check:
 	@out=$$(gofmt -l $(GODIRS)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -138,6 +147,16 @@ actionlint:
 # into a failure instead of a skip.
 unit:
 	CFN_GUARD=$(GUARD) NODE24=$(NODE24) S3VEND_E2E=require $(GO) test -count=1 $(PKGS)
+
+# The JS packages (js/*): type-checked (tsc, checkJs), their unit tests
+# (bundle size budget, ES2015, ...) on Node 24; their end-to-end tests run
+# in unit (test/e2e). dist/ of the mini-program SDK is built by its tests.
+# @s3vend/client's unit tests run on the machine's Node (CI's is 20, the
+# package's minimum); its types and the web app's are checked in js-lint.
+js: setup
+	$(TSC) -p js/miniprogram
+	$(NODE24) --test js/miniprogram/test/unit.test.mjs
+	node --test js/client/test/*.test.js
 
 e2e: setup e2e-deps
 	NODE24=$(NODE24) S3VEND_E2E=require $(GO) test -count=1 -v ./test/e2e/

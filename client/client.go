@@ -13,6 +13,12 @@
 //	id, err := creds.IdentityID(ctx)
 //	key := client.PrivateKey(id, "photo.jpg") // private/<identityId>/photo.jpg
 //
+// With access rules (docs/access-rules.md), keys are built for a rule:
+//
+//	rules, err := outputs.Rules()
+//	who, err := creds.Identity(ctx)
+//	key, err := client.Key(rules, "avatars", who, "me.jpg") // avatars/<userId>/me.jpg
+//
 // Credentials are cached by the SDK's aws.CredentialsCache and refreshed
 // ahead of expiry; concurrent callers share one refresh.
 package client
@@ -29,6 +35,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
+
+	"github.com/s3vend/s3vend/contract"
 )
 
 // LoginFunc returns the login to post to the vendor: the name of one of its
@@ -200,6 +208,30 @@ type Identity struct {
 	Region         string // region of the identity pool (enhanced flow, or guest with the basic flow off); "" if unknown
 	IdentityPoolID string // "" if unknown
 	LoginKey       string // "" if unknown
+	// UserID and Tenant are the caller's {userId} and {tenant} in the
+	// stack's access rules ("" when the rules use none, or for guests).
+	UserID string
+	Tenant string
+}
+
+// KeyValues are the caller's placeholder values, for Rule.Key.
+func (id Identity) KeyValues() contract.KeyValues {
+	return contract.KeyValues{IdentityID: id.IdentityID, UserID: id.UserID, Tenant: id.Tenant}
+}
+
+// Key returns the key of name under the access rule for the caller: the
+// rule's path with its placeholders replaced by the caller's own values,
+// such as "avatars/google:42/me.jpg" for rule avatars/{userId}/*.
+//
+//	rules, _ := outputs.Rules()
+//	id, _ := creds.Identity(ctx)
+//	key, err := client.Key(rules, "avatars", id, "me.jpg")
+func Key(rules contract.Rules, rule string, id Identity, name string) (string, error) {
+	r, ok := rules.Named(rule)
+	if !ok {
+		return "", fmt.Errorf("no access rule %q (the stack's AccessRules output)", rule)
+	}
+	return r.Key(id.KeyValues(), name)
 }
 
 // Identity returns the caller's identity, retrieving credentials first if
@@ -275,14 +307,14 @@ func (f *fetcher) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		if err != nil {
 			return aws.Credentials{}, err
 		}
-		f.setIdentity(Identity{IdentityID: r.IdentityID})
+		f.setIdentity(Identity{IdentityID: r.IdentityID, UserID: r.UserID, Tenant: r.Tenant})
 		return awsCredentials(r.AccessKeyID, r.SecretAccessKey, r.SessionToken, r.Expiration), nil
 	}
 	t, err := f.vendor.Token(ctx, provider, credential)
 	if err != nil {
 		return aws.Credentials{}, err
 	}
-	id := Identity{IdentityID: t.IdentityID, Region: t.Region, IdentityPoolID: t.IdentityPoolID, LoginKey: t.LoginKey}
+	id := Identity{IdentityID: t.IdentityID, Region: t.Region, IdentityPoolID: t.IdentityPoolID, LoginKey: t.LoginKey, UserID: t.UserID, Tenant: t.Tenant}
 	return f.exchange(ctx, id, t.Token)
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/s3vend/s3vend/client"
 	"github.com/s3vend/s3vend/client/clienttest"
+	"github.com/s3vend/s3vend/contract"
 )
 
 const secretLogin = "jwt-of-alice-SECRET"
@@ -615,5 +616,48 @@ func BenchmarkCachedRetrieve(b *testing.B) {
 	}
 	if v.TotalCalls() != 1 {
 		b.Fatalf("vendor calls %d", v.TotalCalls())
+	}
+}
+
+// LoadOutputs exposes the AccessRules output; Key builds a rule's key for
+// the caller from the values the vendor returned.
+func TestAccessRulesOutputAndKey(t *testing.T) {
+	rules := contract.Rules{
+		{Name: "avatars", Path: "avatars/{userId}/*", Owner: []contract.Action{contract.ActionPut}},
+		{Name: "teams", Path: "teams/{tenant}/*", Tenant: []contract.Action{contract.ActionGet}},
+	}
+	doc, _ := json.Marshal(map[string]map[string]string{"S3Vend-x": {"TokenEndpoint": "https://x/v1/token", contract.OutputAccessRules: rules.JSON()}})
+	path := filepath.Join(t.TempDir(), "out.json")
+	if err := os.WriteFile(path, doc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o, err := client.LoadOutputs(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := o.Rules()
+	if err != nil || got.JSON() != rules.JSON() {
+		t.Fatalf("rules %v %v", got, err)
+	}
+	who := client.Identity{IdentityID: "eu-west-1:abc", UserID: "google:42", Tenant: "idp:acme"}
+	for rule, want := range map[string]string{"avatars": "avatars/google:42/me.jpg", "teams": "teams/idp:acme/me.jpg"} {
+		if k, err := client.Key(got, rule, who, "me.jpg"); err != nil || k != want {
+			t.Errorf("%s: %q %v", rule, k, err)
+		}
+	}
+	if _, err := client.Key(got, "nope", who, "x"); err == nil {
+		t.Error("unknown rule accepted")
+	}
+	if _, err := client.Key(got, "teams", client.Identity{UserID: "google:42"}, "x"); err == nil {
+		t.Error("a tenant key without a tenant")
+	}
+	// A stack from before access rules has the default layout.
+	if def, err := (client.Outputs{}).Rules(); err != nil || def.JSON() != contract.DefaultRules().JSON() {
+		t.Errorf("default: %v", err)
+	}
+	bad, _ := json.Marshal(map[string]map[string]string{"S3Vend-x": {"TokenEndpoint": "https://x/v1/token", contract.OutputAccessRules: `{"x":1}`}})
+	_ = os.WriteFile(path, bad, 0o600)
+	if _, err := client.LoadOutputs(path, ""); err == nil || !strings.Contains(err.Error(), contract.OutputAccessRules) {
+		t.Errorf("bad AccessRules output: %v", err)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/s3vend/s3vend/contract"
 )
 
 // Outputs are the outputs of one S3Vend-<env> stack, as written by
@@ -18,8 +20,24 @@ type Outputs struct {
 	IdentityPoolID        string
 	LoginKey              string
 	DeveloperProviderName string
+	// AccessRules is the AccessRules output: the layout's rules as JSON
+	// (Rules decodes it); "" for a stack from before access rules.
+	AccessRules string
 	// All holds every output of the stack by name.
 	All map[string]string
+}
+
+// Rules are the stack's access rules (the AccessRules output), for Key; a
+// stack from before access rules has the default layout.
+func (o Outputs) Rules() (contract.Rules, error) {
+	if o.AccessRules == "" {
+		return contract.DefaultRules(), nil
+	}
+	rules, err := contract.ParseRules([]byte(o.AccessRules))
+	if err != nil {
+		return nil, fmt.Errorf("outputs of %s: %s: %w", o.Stack, contract.OutputAccessRules, err)
+	}
+	return rules, nil
 }
 
 // LoadOutputs reads a `cdk deploy --outputs-file` JSON document
@@ -65,10 +83,14 @@ func LoadOutputs(path, stack string) (Outputs, error) {
 		IdentityPoolID:        all["IdentityPoolId"],
 		LoginKey:              all["LoginKey"],
 		DeveloperProviderName: all["DeveloperProviderName"],
+		AccessRules:           all[contract.OutputAccessRules],
 		All:                   all,
 	}
 	if o.TokenEndpoint == "" {
 		return Outputs{}, fmt.Errorf("outputs file %s: stack %s has no TokenEndpoint output", path, stack)
+	}
+	if _, err := o.Rules(); err != nil {
+		return Outputs{}, fmt.Errorf("outputs file %s: %w", path, err)
 	}
 	return o, nil
 }

@@ -22,6 +22,7 @@ import (
 const (
 	RouteToken       = wire.RouteToken
 	RouteCredentials = wire.RouteCredentials
+	RouteSession     = wire.RouteSession
 	RouteGuest       = wire.RouteGuest
 	RouteUpload      = wire.RouteUpload
 )
@@ -39,7 +40,8 @@ const (
 type (
 	// TokenResponse is the body of a 200 from POST /v1/token (enhanced flow).
 	TokenResponse = wire.TokenResponse
-	// CredentialsResponse is the body of a 200 from POST /v1/credentials (basic flow).
+	// CredentialsResponse is the body of a 200 from POST /v1/credentials
+	// (basic flow) and POST /v1/session (either flow).
 	CredentialsResponse = wire.CredentialsResponse
 	// GuestResponse is the body of a 200 from POST /v1/guest: credentials
 	// with the basic flow on, else a token (HasCredentials tells which).
@@ -52,10 +54,14 @@ type (
 // UploadRequest is one upload RequestUpload asks the vendor to sign: the
 // fields of wire.UploadRequest besides the login.
 type UploadRequest struct {
-	Name        string // object name below <visibility>/<identityId>/
+	Name        string // object name below the rule's prefix for the caller
 	Size        int64  // bytes
 	ContentType string
-	Visibility  string // "private" (default) or "protected"
+	// Rule names the access rule the key is built with (the stack's
+	// AccessRules output); without it Visibility ("private" by default, or
+	// "protected") names one of the default layout's rules.
+	Rule       string
+	Visibility string
 }
 
 // VendorError is a non-200 answer of the token vendor. Error() is built from
@@ -194,15 +200,25 @@ func (v *Vendor) Token(ctx context.Context, provider, credential string) (*Token
 
 // Credentials exchanges a login for AWS credentials (POST /v1/credentials, basic flow).
 func (v *Vendor) Credentials(ctx context.Context, provider, credential string) (*CredentialsResponse, error) {
+	return v.credentials(ctx, RouteCredentials, provider, credential)
+}
+
+// Session exchanges a login for the identity id and AWS credentials in one
+// round trip through whichever flow the pool allows (POST /v1/session).
+func (v *Vendor) Session(ctx context.Context, provider, credential string) (*CredentialsResponse, error) {
+	return v.credentials(ctx, RouteSession, provider, credential)
+}
+
+func (v *Vendor) credentials(ctx context.Context, route, provider, credential string) (*CredentialsResponse, error) {
 	if err := checkLogin(provider, credential); err != nil {
 		return nil, err
 	}
 	var out CredentialsResponse
-	if err := v.post(ctx, RouteCredentials, wire.LoginRequest{Provider: provider, Credential: credential}, &out); err != nil {
+	if err := v.post(ctx, route, wire.LoginRequest{Provider: provider, Credential: credential}, &out); err != nil {
 		return nil, err
 	}
 	if out.IdentityID == "" || out.AccessKeyID == "" || out.SecretAccessKey == "" || out.Expiration.IsZero() {
-		return nil, errors.New("token vendor: /v1/credentials response lacks identityId, accessKeyId, secretAccessKey or expiration")
+		return nil, errors.New("token vendor: " + route + " response lacks identityId, accessKeyId, secretAccessKey or expiration")
 	}
 	return &out, nil
 }
@@ -238,7 +254,7 @@ func (v *Vendor) RequestUpload(ctx context.Context, provider, credential string,
 	size := wire.UploadSize(req.Size)
 	body := wire.UploadRequest{
 		Provider: provider, Credential: credential,
-		Name: req.Name, Size: &size, ContentType: req.ContentType, Visibility: req.Visibility,
+		Name: req.Name, Size: &size, ContentType: req.ContentType, Visibility: req.Visibility, Rule: req.Rule,
 	}
 	var out UploadResponse
 	if err := v.post(ctx, RouteUpload, body, &out); err != nil {

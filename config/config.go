@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/infra/accesspolicy"
 )
 
 // ContextKey is the cdk.json context key that holds every environment.
@@ -103,6 +104,11 @@ type Environment struct {
 	// UserQuota is the per-user storage quota ("userQuota"; off by default,
 	// docs/abuse-control.md); distinct from Quota, Cognito's request quota.
 	UserQuota contract.UserQuota
+
+	// Access are the access rules ("access"; contract.DefaultRules() without
+	// the key), checked against the verifiers and compiled once here, so a
+	// layout IAM would refuse is a synth error naming the rule.
+	Access contract.Rules
 }
 
 // Quota is the "quota" key: the account's Cognito Identity quota for
@@ -157,6 +163,7 @@ type rawEnv struct {
 	Alarms                      *rawAlarms          `json:"alarms"`
 	Cache                       *rawCache           `json:"cache"`
 	Quota                       *rawQuota           `json:"quota"`
+	Access                      json.RawMessage     `json:"access"`
 	UserQuota                   *rawUserQuota       `json:"userQuota"`
 }
 
@@ -497,8 +504,56 @@ func (v *validator) env(name string, msg json.RawMessage) Environment {
 	v.alarms(&e, r.Alarms)
 
 	v.sessionPolicy(&e, r.SessionPolicy)
+	v.access(&e, r.Access)
 	v.placeholders(&e, msg)
 	return e
+}
+
+// Room the compiled access policies leave for the statements the stack
+// adds beside them: the bucket policy's two TLS denies (about 600
+// characters with the longest ARN), and the roles' guardrail denies.
+const (
+	accessRoleReserve   = 2048
+	accessBucketReserve = 1024
+)
+
+// access parses "access" (contract.ParseRules), checks it against the
+// environment's verifiers (contract.Rules.Check) and compiles it for the
+// environment's Cognito principal (accesspolicy.Compile), refusing a
+// layout whose policies would exceed IAM's or S3's size limits. Each error
+// names the rule: <env>.access[i] (name): what to fix.
+func (v *validator) access(e *Environment, raw json.RawMessage) {
+	e.Access = contract.DefaultRules()
+	if len(raw) == 0 {
+		return
+	}
+	fail := func(err error) {
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, one := range joined.Unwrap() {
+				v.errs = append(v.errs, fmt.Errorf("%s.%s", v.path, one))
+			}
+			return
+		}
+		v.errs = append(v.errs, fmt.Errorf("%s.%s", v.path, err))
+	}
+	rules, err := contract.ParseRules(raw)
+	if err != nil {
+		fail(err)
+		return
+	}
+	if err := rules.Check(contract.CheckOptions{Verifiers: e.Verifiers}); err != nil {
+		fail(err)
+		return
+	}
+	compiled, err := accesspolicy.Compile(rules, e.CognitoPrincipal)
+	if err == nil {
+		err = compiled.CheckSizes(accessRoleReserve, accessBucketReserve)
+	}
+	if err != nil {
+		fail(err)
+		return
+	}
+	e.Access = rules
 }
 
 // placeholderRe matches the sample values of the shipped cdk.json

@@ -509,6 +509,10 @@ func (rs Rules) JSON() string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
+// OutputAccessRules is the stack output holding Rules.JSON, which clients
+// read (client.LoadOutputs) to build keys for a rule.
+const OutputAccessRules = "AccessRules"
+
 // Upload route: the rules the vendor can sign POST forms for, those that
 // let a signed-in subject put, go to the vendor as compact JSON of name and
 // path (EnvAccessRules); Lambda allows 4 KB of environment in total.

@@ -355,6 +355,19 @@ func (b *PublicBucket) GrantGuestAccess(role awsiam.IRole) {
 	}}, jsii.Bool(false))
 }
 
+// GuestAccessSummary says what the rules let guests do, for
+// IdentityPoolProps.GuestAccess.
+func (b *PublicBucket) GuestAccessSummary() string {
+	g := bases(b.Rules, contract.SubjectGuest)
+	switch {
+	case g == "nothing":
+		return "no S3 permission at all (no access rule grants guests anything)"
+	case guestsSeeOnlyPublic(b.Rules):
+		return "read of " + g + " only, which the bucket policy already makes world-readable"
+	}
+	return "only the access rules' guest grants (read or list under " + g + ", never writes)"
+}
+
 // compile compiles the rules for sessions named as who (validated in
 // NewPublicBucket; a leak found only with who's variables still panics at
 // synth, naming the rule).

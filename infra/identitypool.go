@@ -37,6 +37,10 @@ type IdentityPoolProps struct {
 	// sessions carry (contract.SessionTags): the authenticated role's trust
 	// allows sts:TagSession for those keys only. None: no sts:TagSession.
 	SessionTags []string
+	// GuestAccess says what guests' role may do, for the cdk-nag
+	// acknowledgement of guests (PublicBucket.GuestAccessSummary; default
+	// that of the default access rules).
+	GuestAccess string
 }
 
 func (p IdentityPoolProps) withDefaults() IdentityPoolProps {
@@ -48,8 +52,14 @@ func (p IdentityPoolProps) withDefaults() IdentityPoolProps {
 	}
 	p.RoleMappings = slices.Clone(p.RoleMappings)
 	p.SessionTags = slices.Clone(p.SessionTags)
+	if p.GuestAccess == "" {
+		p.GuestAccess = DefaultGuestAccess
+	}
 	return p
 }
+
+// DefaultGuestAccess is the guests' access with the default rules.
+const DefaultGuestAccess = "read of public/ only, which the bucket policy already makes world-readable"
 
 func (p IdentityPoolProps) validate() error {
 	switch {
@@ -143,9 +153,8 @@ func NewIdentityPool(scope constructs.Construct, id string, props IdentityPoolPr
 		ip.UnauthenticatedRole = ip.role("UnauthenticatedRole", "unauthenticated", p.CredentialLifetime)
 		roles["unauthenticated"] = ip.UnauthenticatedRole.RoleArn()
 		cdknag.NagSuppressions_AddResourceSuppressions(pool, &[]*cdknag.NagPackSuppression{{
-			Id: jsii.String("AwsSolutions-COG7"),
-			Reason: jsii.String("Guests are enabled in this environment's config on purpose; the stack grants their role " +
-				"read of public/ only, which the bucket policy already makes world-readable."),
+			Id:     jsii.String("AwsSolutions-COG7"),
+			Reason: jsii.String("Guests are enabled in this environment's config on purpose; the stack grants their role " + p.GuestAccess + "."),
 		}}, jsii.Bool(false))
 	}
 	attachment := &awscognito.CfnIdentityPoolRoleAttachmentProps{IdentityPoolId: pool.Ref(), Roles: roles}

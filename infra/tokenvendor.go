@@ -3,6 +3,7 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,6 +62,10 @@ type TokenVendorProps struct {
 	// signed-in users' sessions (S3VEND_SESSION_TAGS); the authenticated
 	// role's trust must allow the same keys (IdentityPoolProps.SessionTags).
 	SessionTags []string
+	// AccessRules are the environment's rules; the vendor's upload route
+	// signs forms for the ones a signed-in subject may put under
+	// (S3VEND_ACCESS_RULES, set only for a layout other than the default).
+	AccessRules contract.Rules
 
 	CORSOrigins []string
 	// The HTTP API stage throttle (default config.DefaultThrottleRateLimit
@@ -105,6 +110,39 @@ func (p TokenVendorProps) withDefaults() TokenVendorProps {
 	p.Upload.ContentTypes = slices.Clone(p.Upload.ContentTypes)
 	p.SessionTags = slices.Clone(p.SessionTags)
 	return p
+}
+
+// MaxEnvironmentBytes is Lambda's limit on a function's environment:
+// "Environment variables: 4 KB, for all environment variables associated
+// with the function, in aggregate" (Lambda quotas,
+// https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+const MaxEnvironmentBytes = 4096
+
+// unresolvedTokenBytes stands for a value not known at synth (an ARN, the
+// pool id, the bucket name): longer than any of them.
+const unresolvedTokenBytes = 160
+
+// checkEnvironmentSize refuses an environment that would not fit Lambda's
+// 4 KB at deploy, naming the largest variables (the verifiers document and
+// the access rules are the ones that grow with cdk.json).
+func checkEnvironmentSize(env map[string]*string) error {
+	total := 0
+	sizes := map[string]int{}
+	for k, v := range env {
+		n := unresolvedTokenBytes
+		if !*awscdk.Token_IsUnresolved(v) {
+			n = len(*v)
+		}
+		sizes[k] = len(k) + n
+		total += sizes[k]
+	}
+	if total <= MaxEnvironmentBytes {
+		return nil
+	}
+	keys := slices.Collect(maps.Keys(sizes))
+	slices.SortFunc(keys, func(a, b string) int { return sizes[b] - sizes[a] })
+	return fmt.Errorf("TokenVendorProps: the function's environment would be about %d bytes; Lambda allows %d in total. Largest: %s %d, %s %d bytes (fewer access rules or verifiers, or shorter paths)",
+		total, MaxEnvironmentBytes, keys[0], sizes[keys[0]], keys[1], sizes[keys[1]])
 }
 
 // validate checks every prop before any resource exists, with the token
@@ -242,6 +280,9 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 	if len(p.SessionTags) > 0 {
 		env[contract.EnvSessionTags] = jsii.String(contract.SessionTagsEnv(p.SessionTags))
 	}
+	if p.AccessRules != nil && p.AccessRules.JSON() != contract.DefaultRules().JSON() {
+		env[contract.EnvAccessRules] = jsii.String(p.AccessRules.UploadRulesEnv())
+	}
 	if p.BucketName != nil {
 		// No IAM change: the vendor signs upload forms with the caller's own
 		// credentials (GetCredentialsForIdentity is a public API).
@@ -275,6 +316,9 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 		}}, jsii.Bool(false))
 	}
 
+	if err := checkEnvironmentSize(env); err != nil {
+		panic(err)
+	}
 	bundling, hash := p.Build.code()
 	tv.Function = awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
 		Description:  jsii.String("s3vend token vendor"),
@@ -307,7 +351,13 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 			AllowOrigins: jsii.Strings(p.CORSOrigins...),
 			AllowMethods: &[]awsapigatewayv2.CorsHttpMethod{awsapigatewayv2.CorsHttpMethod_POST, awsapigatewayv2.CorsHttpMethod_GET},
 			AllowHeaders: jsii.Strings("content-type"),
-			MaxAge:       awscdk.Duration_Minutes(jsii.Number(10)),
+			// Browsers let a script read only the CORS-safelisted response
+			// headers unless Access-Control-Expose-Headers names others
+			// (https://fetch.spec.whatwg.org/#cors-safelisted-response-header-name):
+			// Retry-After is not one, and JS clients honour it on 429/503
+			// (js/client); X-Request-Id ties an error to the vendor's log.
+			ExposeHeaders: jsii.Strings("retry-after", "x-request-id"),
+			MaxAge:        awscdk.Duration_Minutes(jsii.Number(10)),
 		},
 	})
 	stage := awsapigatewayv2.NewHttpStage(c, jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageProps{

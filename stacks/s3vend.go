@@ -47,11 +47,13 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 	}
 	stack := awscdk.NewStack(scope, jsii.String(config.StackName(e.Name)), sp)
 	s := &S3VendStack{Stack: stack}
-	// The session tags signed-in users' sessions carry: the trust policy
-	// and the vendor get the same list (contract/tags.go).
-	var placeholders []string
+	// The session tags signed-in users' sessions carry, those the access
+	// rules' placeholders need and, with a user quota, the quota-state tag
+	// (infra.NewAbuseControl): the trust policy and the vendor get the same
+	// list (contract/tags.go).
+	placeholders := e.Access.Placeholders()
 	if e.UserQuota.Enabled() {
-		placeholders = append(placeholders, contract.PlaceholderQuota) // the quota-state tag (infra.NewAbuseControl)
+		placeholders = append(placeholders, contract.PlaceholderQuota)
 	}
 	sessionTags := contract.SessionTagKeys(placeholders)
 
@@ -64,6 +66,7 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 		AbortIncompleteUploadsAfter: e.AbortIncompleteUploadsAfter,
 		AccessLogExpiry:             e.AccessLogExpiry,
 		Retain:                      e.Retain,
+		Rules:                       e.Access,
 	})
 
 	s.IdentityPool = infra.NewIdentityPool(stack, "Identity", infra.IdentityPoolProps{
@@ -77,6 +80,7 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 		Retain:                e.Retain,
 		CognitoPrincipal:      e.CognitoPrincipal,
 		SessionTags:           sessionTags,
+		GuestAccess:           s.Bucket.GuestAccessSummary(),
 	})
 	s.Bucket.GrantUserAccess(s.IdentityPool.AuthenticatedRole, s.IdentityPool.CognitoPrincipal)
 	var guestRoleARN *string
@@ -102,6 +106,7 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 		Upload:                e.Upload,
 		Cache:                 e.Cache,
 		SessionTags:           sessionTags,
+		AccessRules:           e.Access,
 		CORSOrigins:           e.CORSOrigins,
 		ThrottleRateLimit:     e.ThrottleRateLimit,
 		ThrottleBurstLimit:    e.ThrottleBurstLimit,
@@ -166,6 +171,7 @@ func (s *S3VendStack) outputs(e config.Environment) {
 	if e.Region != "" { // env-agnostic stacks: the token response carries loginKey
 		out("LoginKey", "Logins key for GetCredentialsForIdentity with a vended token", jsii.String(contract.LoginKey(e.Region)))
 	}
+	out(contract.OutputAccessRules, "The key layout and who may do what (cdk.json access, JSON); client.Outputs.Rules", jsii.String(e.Access.JSON()))
 	out("AuthenticatedRoleArn", "Role of signed-in identities", s.IdentityPool.AuthenticatedRole.RoleArn())
 	if r := s.IdentityPool.UnauthenticatedRole; r != nil {
 		out("UnauthenticatedRoleArn", "Role of guest identities", r.RoleArn())

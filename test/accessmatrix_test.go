@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/internal/accessmatrix"
@@ -289,5 +290,118 @@ func TestAccessMatrixWrongPolicyVariableIsRed(t *testing.T) {
 				t.Errorf("unmutated %s denies %+v", stack, q)
 			}
 		})
+	}
+}
+
+// TestGeneratedAccessMatrix: the matrix generated from each environment's
+// access rules (accessmatrix.Generate: every rule × anonymous, guest, the
+// owner, a user of the owner's tenant, of another tenant and without one ×
+// get, put, delete, list, at the owner's prefix and at the rule's base,
+// over TLS and not, keys outside every rule, which role each may assume),
+// with what the rule language says, evaluated by iam-simulate on the
+// synthesized template with the sessions' Cognito context keys and session
+// tags. Default layouts and the custom one (S3Vend-rules, all three
+// placeholders) alike.
+func TestGeneratedAccessMatrix(t *testing.T) {
+	node := nodeBinary(t)
+	stacksToCheck := []string{"S3Vend-dev", "S3Vend-prod", "S3Vend-prod-cn", "S3Vend-cn-alt", "S3Vend-rules"}
+	for _, stack := range stacksToCheck {
+		t.Run(stack, func(t *testing.T) {
+			t.Parallel()
+			env := envConfig(t, strings.TrimPrefix(stack, "S3Vend-"))
+			tpl := stackTemplate(t, stack)
+			m, err := accessmatrix.Load(tpl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := accessmatrix.GenerateOptions{Region: m.Region(), Guests: env.Guests, SessionTags: env.Access.SessionTagKeys()}
+			cells := accessmatrix.Generate(env.Access, o)
+			var cognito *contract.CognitoPrincipal
+			if stack == "S3Vend-cn-alt" {
+				cognito = &cnAltPrincipal
+			}
+			start := time.Now()
+			got, err := accessmatrix.EvaluateCells(tpl, node, o, cells, cognito)
+			if err != nil {
+				t.Fatal(err)
+			}
+			allowed := 0
+			for i, c := range cells {
+				if got[i] {
+					allowed++
+				}
+				switch {
+				case got[i] && !c.Want:
+					t.Errorf("SECURITY: %s is allowed, the rules deny it", c)
+				case !got[i] && c.Want:
+					t.Errorf("%s is denied, the rules allow it", c)
+				}
+			}
+			t.Logf("%s: %d rules, %d cells (%d allowed) evaluated in %s", stack, len(env.Access), len(cells), allowed, time.Since(start).Round(time.Millisecond))
+		})
+	}
+}
+
+// The generated matrix can fail: a template whose user policy lost the
+// owner's tag variable (a mutation of the custom layout) is red.
+func TestGeneratedAccessMatrixIsRed(t *testing.T) {
+	node := nodeBinary(t)
+	env := envConfig(t, "rules")
+	raw, err := json.Marshal(stackTemplate(t, "S3Vend-rules"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every user's avatars/ becomes writable by everyone signed in.
+	mutated := bytes.ReplaceAll(raw, []byte("/avatars/"+contract.PrincipalTagVariable(contract.TagUser)+"/*"), []byte("/avatars/*"))
+	if bytes.Equal(mutated, raw) {
+		t.Fatal("the rules template has no avatars/${aws:PrincipalTag/s3vend-user}/* grant to mutate")
+	}
+	var tpl map[string]any
+	if err := json.Unmarshal(mutated, &tpl); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := accessmatrix.Load(tpl)
+	o := accessmatrix.GenerateOptions{Region: m.Region(), Guests: env.Guests, SessionTags: env.Access.SessionTagKeys()}
+	cells := accessmatrix.Generate(env.Access, o)
+	got, err := accessmatrix.EvaluateCells(tpl, node, o, cells, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := 0
+	for i, c := range cells {
+		if got[i] != c.Want {
+			wrong++
+		}
+	}
+	if wrong == 0 {
+		t.Error("the mutated template passes the generated matrix: the matrix cannot fail")
+	}
+}
+
+// The default rules mean exactly the hand-written matrix of before access
+// rules: the rule language's own reading of contract.DefaultRules()
+// (accessmatrix.Want) gives every cell of wantMatrix, userA as the owner and
+// userB as another user.
+func TestDefaultRulesMeanTheHandWrittenMatrix(t *testing.T) {
+	want := parseMatrix(t, wantMatrix)
+	o := accessmatrix.GenerateOptions{Region: "eu-west-1", Guests: true}
+	principal := map[string]string{"anonymous": "anonymous", "guest": "guest", "userA": "owner", "userB": "same-tenant"}
+	cells := 0
+	for q, w := range want.allowed {
+		rule, owner := strings.TrimSuffix(strings.SplitN(q.Prefix, "/", 2)[0], "/"), "owner"
+		if strings.HasSuffix(q.Prefix, "/B/") {
+			owner = "same-tenant"
+		}
+		got, err := accessmatrix.Want(contract.DefaultRules(), o, principal[q.Principal], rule, owner, contract.Action(q.Action))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != w {
+			t.Errorf("%+v: the default rules say %v, the matrix %v", q, got, w)
+		}
+		cells++
+	}
+	if cells != 80 {
+		t.Errorf("compared %d cells, want the matrix's 80", cells)
 	}
 }

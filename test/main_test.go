@@ -33,9 +33,24 @@ func TestMain(m *testing.M) {
 // with custom upload limits, a 15-minute credential lifetime, alarm
 // thresholds and e-mail subscriptions, alarms turned off (acl), the
 // CloudFront + WAF edge, and the other Cognito principal form AWS China
-// documents (cognitoPrincipal, cn-alt). All but cn-alt are throw-away
+// documents (cognitoPrincipal, cn-alt), and a custom access layout (rules). All but cn-alt are throw-away
 // environments ("disposable": true), like the shipped dev.
 var testOnlyEnvironments = map[string]any{
+	// A custom access layout using all three placeholders (issue 17): keys
+	// by the app's own user id, a tenant from the backend token's "org"
+	// claim, an inbox by identity id that only the backend writes.
+	"rules": map[string]any{
+		"disposable":            true,
+		"region":                "eu-west-1",
+		"cors":                  map[string]any{"allowedOrigins": []string{"https://app.example.com"}},
+		"developerProviderName": "login.s3vend.rules",
+		"guests":                true,
+		"verifiers": map[string]any{
+			"hs256":  map[string]any{"name": "backend", "issuer": "https://api.example.com", "audience": "s3vend", "tenantClaim": "org"},
+			"wechat": map[string]any{"name": "wechat", "appId": "wx0123456789abcdef"},
+		},
+		"access": testAccessRules,
+	},
 	"cn-alt": map[string]any{
 		"region":                "cn-north-1",
 		"cors":                  map[string]any{"allowedOrigins": []string{"https://app.example.cn"}},
@@ -103,6 +118,15 @@ var testOnlyEnvironments = map[string]any{
 			"minRequestsPer5Min":        50,
 		},
 	},
+}
+
+// testAccessRules is the "rules" environment's layout.
+var testAccessRules = []any{
+	map[string]any{"name": "avatars", "path": "avatars/{userId}/*", "owner": []string{"get", "put", "delete", "list"}, "anonymous": []string{"get"}, "authenticated": []string{"list"}},
+	map[string]any{"name": "teams", "path": "teams/{tenant}/*", "tenant": []string{"get", "put", "delete", "list"}},
+	map[string]any{"name": "members", "path": "members/{tenant}/{userId}/*", "owner": []string{"get", "put", "delete"}, "tenant": []string{"get", "list"}},
+	map[string]any{"name": "inbox", "path": "inbox/{identityId}/*", "owner": []string{"get", "list", "delete"}},
+	map[string]any{"name": "shared", "path": "shared/*", "authenticated": []string{"get"}, "guest": []string{"get"}},
 }
 
 // testOnlyCICD adds the S3Vend-cicd stack (cdk.json ships without it): an

@@ -116,11 +116,20 @@ func TestBucketACLModeIsOptInAndWarns(t *testing.T) {
 	}
 }
 
+// The bucket policy lets anonymous principals s3:GetObject exactly the
+// rules' anonymous prefixes (public/* by default) and nothing else, and
+// denies plain HTTP.
 func TestBucketPolicyPublicReadOfPublicPrefixOnlyAndTLS(t *testing.T) {
 	for _, stack := range allStacks(t) {
 		t.Run(stack, func(t *testing.T) {
 			tpl := stackTemplate(t, stack)
 			id, _ := contentBucket(t, tpl)
+			var anonymousPrefixes []string
+			for _, r := range envConfig(t, strings.TrimPrefix(stack, "S3Vend-")).Access {
+				if r.Allows(contract.SubjectAnonymous, contract.ActionGet) {
+					anonymousPrefixes = append(anonymousPrefixes, r.Base())
+				}
+			}
 			var publicAllows, tlsDeny int
 			for _, s := range bucketPolicyStatements(t, tpl, id) {
 				principal := mustJSON(s["Principal"])
@@ -129,8 +138,8 @@ func TestBucketPolicyPublicReadOfPublicPrefixOnlyAndTLS(t *testing.T) {
 					if got := strs(s["Action"]); !reflect.DeepEqual(got, []string{"s3:GetObject"}) {
 						t.Errorf("anonymous principals may only s3:GetObject, got %v", got)
 					}
-					if got := mustJSON(s["Resource"]); !strings.HasSuffix(got, `"/public/*"]]}`) {
-						t.Errorf("anonymous read must be limited to public/*, got %s", got)
+					if got, want := mustJSON(s["Resource"]), `"/`+anonymousPrefixes[publicAllows-1]+`*"]]}`; !strings.HasSuffix(got, want) {
+						t.Errorf("anonymous read must be limited to %s*, got %s", anonymousPrefixes[publicAllows-1], got)
 					}
 					if s["Condition"] != nil {
 						t.Errorf("unexpected condition on public read: %s", mustJSON(s["Condition"]))
@@ -141,8 +150,8 @@ func TestBucketPolicyPublicReadOfPublicPrefixOnlyAndTLS(t *testing.T) {
 					tlsDeny++
 				}
 			}
-			if publicAllows != 1 {
-				t.Errorf("want exactly one public allow statement, got %d", publicAllows)
+			if publicAllows != len(anonymousPrefixes) {
+				t.Errorf("want one public allow statement per anonymous rule (%v), got %d", anonymousPrefixes, publicAllows)
 			}
 			if tlsDeny != 1 {
 				t.Errorf("want the deny of non-TLS requests, got %d", tlsDeny)
@@ -263,12 +272,23 @@ func TestRolesTrustOnlyThisPoolAndKind(t *testing.T) {
 					continue
 				}
 				cognitoRoles++
-				if len(st) != 1 || st[0]["Action"] != "sts:AssumeRoleWithWebIdentity" {
-					t.Errorf("%s: trust must be one AssumeRoleWithWebIdentity statement: %s", id, mustJSON(st))
-				}
 				amr := "authenticated"
 				if strings.Contains(id, "Unauthenticated") {
 					amr = "unauthenticated"
+				}
+				// A second statement, only on the authenticated role and only
+				// with session tags: sts:TagSession for exactly the rules' tag
+				// keys, under the same aud and amr (test/tags_test.go).
+				tags := envConfig(t, strings.TrimPrefix(stack, "S3Vend-")).Access.SessionTagKeys()
+				statementsWanted := 1
+				if amr == "authenticated" && len(tags) > 0 {
+					statementsWanted = 2
+					if len(st) < 2 || st[1]["Action"] != "sts:TagSession" || mustJSON(st[1]["Condition"].(map[string]any)["ForAllValues:StringEquals"]) != mustJSON(map[string]any{"aws:TagKeys": tags}) {
+						t.Errorf("%s: a second trust statement must allow sts:TagSession for %v: %s", id, tags, mustJSON(st))
+					}
+				}
+				if len(st) != statementsWanted || st[0]["Action"] != "sts:AssumeRoleWithWebIdentity" {
+					t.Errorf("%s: trust must be the AssumeRoleWithWebIdentity statement (and sts:TagSession with session tags): %s", id, mustJSON(st))
 				}
 				want := `{"ForAnyValue:StringLike":{"` + who.Key("amr") + `":"` + amr +
 					`"},"StringEquals":{"` + who.Key("aud") + `":{"Ref":"` + poolID + `"}}}`
@@ -418,6 +438,10 @@ func TestHTTPAPIThrottlingCORSAndAccessLogs(t *testing.T) {
 			cors := props(api)["CorsConfiguration"].(map[string]any)
 			if got := strs(cors["AllowOrigins"]); !reflect.DeepEqual(got, env.CORSOrigins) {
 				t.Errorf("API CORS origins = %v, want %v", got, env.CORSOrigins)
+			}
+			// Browser clients read Retry-After (429/503) and X-Request-Id.
+			if got := strs(cors["ExposeHeaders"]); !reflect.DeepEqual(got, []string{"retry-after", "x-request-id"}) {
+				t.Errorf("API CORS exposed headers = %v, want retry-after and x-request-id", got)
 			}
 		})
 	}

@@ -29,7 +29,7 @@ type Reply struct {
 	RetryAfter string // Retry-After header, if not empty
 }
 
-// Vendor fakes the token vendor's /v1/token, /v1/credentials and /v1/guest.
+// Vendor fakes the token vendor's /v1/token, /v1/credentials, /v1/session and /v1/guest.
 // Set its fields before the first call of URL or TokenEndpoint, which starts
 // the server (so that the race detector sees them written before use).
 type Vendor struct {
@@ -160,7 +160,7 @@ func (v *Vendor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch r.URL.Path {
-	case wire.RouteToken, wire.RouteCredentials:
+	case wire.RouteToken, wire.RouteCredentials, wire.RouteSession:
 		v.login(w, r.URL.Path, body)
 	case wire.RouteGuest:
 		v.guest(w, body)
@@ -184,7 +184,7 @@ func (v *Vendor) login(w http.ResponseWriter, route string, body map[string]any)
 		return
 	}
 	id := v.IdentityID(provider + ":" + user)
-	if route == wire.RouteCredentials {
+	if route == wire.RouteCredentials || route == wire.RouteSession {
 		writeJSON(w, v.credentials(id))
 		return
 	}

@@ -27,6 +27,9 @@ type Claims struct {
 	Subject  string
 	TTL      time.Duration // exp - iat; must not exceed the verifier's maxTtlSeconds
 	Now      time.Time     // iat; zero means time.Now()
+	// Tenant, with TenantClaim, adds the claim a verifier's tenantClaim
+	// names (the {tenant} of access rules): {TenantClaim: Tenant}.
+	TenantClaim, Tenant string
 }
 
 // Mint signs c with key (the secret's hs256Key, used as raw UTF-8 bytes).
@@ -40,19 +43,27 @@ func Mint(key []byte, c Claims) (string, error) {
 		return "", errors.New("subject is required (the user id)")
 	case c.TTL <= 0 || c.TTL > time.Hour:
 		return "", errors.New("ttl must be more than 0 and at most 1h (and within the verifier's maxTtlSeconds)")
+	case (c.TenantClaim == "") != (c.Tenant == ""):
+		return "", errors.New("tenant and tenant claim go together (the verifier's tenantClaim names the claim)")
 	}
 	now := c.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
 	now = now.Truncate(time.Second)
-	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.RegisteredClaims{
-		Issuer:    c.Issuer,
-		Audience:  jwt.ClaimStrings{c.Audience},
-		Subject:   c.Subject,
-		IssuedAt:  jwt.NewNumericDate(now),
-		NotBefore: jwt.NewNumericDate(now),
-		ExpiresAt: jwt.NewNumericDate(now.Add(c.TTL)),
-	})
-	return tok.SignedString(key)
+	claims := jwt.MapClaims{
+		"iss": c.Issuer,
+		"aud": []string{c.Audience},
+		"sub": c.Subject,
+		"iat": now.Unix(),
+		"nbf": now.Unix(),
+		"exp": now.Add(c.TTL).Unix(),
+	}
+	if c.TenantClaim != "" {
+		if _, taken := claims[c.TenantClaim]; taken {
+			return "", fmt.Errorf("tenant claim %q is a registered claim", c.TenantClaim)
+		}
+		claims[c.TenantClaim] = c.Tenant
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
 }

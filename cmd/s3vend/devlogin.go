@@ -14,6 +14,7 @@ import (
 type devLoginFlags struct {
 	secretsFile, keyEnv       string
 	issuer, audience, subject string
+	tenantClaim, tenant       string
 	ttl                       time.Duration
 }
 
@@ -24,6 +25,8 @@ func newDevLoginFlags(f *devLoginFlags) *flag.FlagSet {
 	fs.StringVar(&f.issuer, "issuer", "", "`iss`: the hs256 verifier's issuer (required)")
 	fs.StringVar(&f.audience, "audience", "", "`aud`: the hs256 verifier's audience (required)")
 	fs.StringVar(&f.subject, "subject", "", "`sub`: the user id (required)")
+	fs.StringVar(&f.tenantClaim, "tenant-claim", "", "`claim` the hs256 verifier's tenantClaim names (with --tenant)")
+	fs.StringVar(&f.tenant, "tenant", "", "the user's `tenant`, the {tenant} of access rules (with --tenant-claim)")
 	fs.DurationVar(&f.ttl, "ttl", 5*time.Minute, "lifetime; at most the verifier's maxTtlSeconds (default 300s)")
 	return fs
 }
@@ -37,7 +40,8 @@ func devLogin(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	jwt, err := devlogin.Mint(key, devlogin.Claims{Issuer: f.issuer, Audience: f.audience, Subject: f.subject, TTL: f.ttl})
+	jwt, err := devlogin.Mint(key, devlogin.Claims{Issuer: f.issuer, Audience: f.audience, Subject: f.subject, TTL: f.ttl,
+		TenantClaim: f.tenantClaim, Tenant: f.tenant})
 	if err != nil {
 		return &usageError{"dev-login: " + err.Error()}
 	}

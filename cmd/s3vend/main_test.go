@@ -370,6 +370,16 @@ func TestDevLogin(t *testing.T) {
 	if r.code != exitUsage || !strings.Contains(r.stderr, "at least 32 bytes") {
 		t.Fatalf("%+v", r)
 	}
+	// The tenant of access rules, in the claim the verifier's tenantClaim names.
+	r = e.run([]string{"MY_KEY=" + key}, "dev-login", "--key-env", "MY_KEY", "--issuer", "i", "--audience", "a", "--subject", "s", "--tenant-claim", "org", "--tenant", "acme")
+	claims := jwt.MapClaims{}
+	if _, err := jwt.ParseWithClaims(strings.TrimSpace(r.stdout), claims, func(*jwt.Token) (any, error) { return []byte(key), nil }); err != nil || claims["org"] != "acme" {
+		t.Fatalf("tenant claim: %v %v %+v", err, claims, r)
+	}
+	r = e.run([]string{"MY_KEY=" + key}, "dev-login", "--key-env", "MY_KEY", "--issuer", "i", "--audience", "a", "--subject", "s", "--tenant", "acme")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "tenant and tenant claim go together") {
+		t.Fatalf("tenant without its claim: %+v", r)
+	}
 }
 
 func TestHelpAndVersion(t *testing.T) {

@@ -39,7 +39,7 @@ func newSmokeFlags(f *smokeFlags) *flag.FlagSet {
 	fs.StringVar(&f.outputs, "outputs", os.Getenv(envOutputs), "`file` written by cdk deploy --outputs-file; empty reads the stack's outputs with CloudFormation DescribeStacks (AWS credentials and region from the default chain) [$"+envOutputs+"]")
 	fs.StringVar(&f.cdkJSON, "cdk-json", "cdk.json", "`file` whose context.s3vend.environments.<env>.verifiers name the hs256 verifier (issuer, audience)")
 	fs.StringVar(&f.provider, "provider", os.Getenv(envProvider), "login `provider` for --credential-command (a verifier's name) [$"+envProvider+"]")
-	fs.StringVar(&f.command, "credential-command", os.Getenv(envCredentialCommand), "`command` run with /bin/sh -c for each login; $S3VEND_SMOKE_USER is a or b (two different users); its stdout is a fresh credential (ID token, wx.login code) [$"+envCredentialCommand+"]")
+	fs.StringVar(&f.command, "credential-command", os.Getenv(envCredentialCommand), "`command` run with /bin/sh -c for each login; $S3VEND_SMOKE_USER is a, b or c (different users; with a {tenant} access rule a and b share a tenant and c has another); its stdout is a fresh credential (ID token, wx.login code) [$"+envCredentialCommand+"]")
 	fs.StringVar(&f.secretsFile, "secrets-file", os.Getenv("S3VEND_SECRETS_FILE"), "verifier secret `file` {\"hs256Key\": ...} instead of reading the VerifierSecretArn output from Secrets Manager [$S3VEND_SECRETS_FILE]")
 	fs.StringVar(&f.keyEnv, "key-env", "", "name of the environment `variable` holding the hs256Key (wins over --secrets-file)")
 	fs.StringVar(&f.subject, "subject", "s3vend-smoke", "hs256 `sub` prefix of the two test users (<prefix>-a, <prefix>-b)")
@@ -140,10 +140,15 @@ func (f *smokeFlags) loadOutputs(ctx context.Context) (client.Outputs, error) {
 	for _, o := range res.Stacks[0].Outputs {
 		all[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
 	}
-	return client.Outputs{
+	o := client.Outputs{
 		Stack: f.stack, Region: all["Region"], BucketName: all["BucketName"], TokenEndpoint: all["TokenEndpoint"],
-		IdentityPoolID: all["IdentityPoolId"], LoginKey: all["LoginKey"], DeveloperProviderName: all["DeveloperProviderName"], All: all,
-	}, nil
+		IdentityPoolID: all["IdentityPoolId"], LoginKey: all["LoginKey"], DeveloperProviderName: all["DeveloperProviderName"],
+		AccessRules: all[contract.OutputAccessRules], All: all,
+	}
+	if _, err := o.Rules(); err != nil {
+		return client.Outputs{}, setupErrorf("smoke: %v", err)
+	}
+	return o, nil
 }
 
 func errorCode(err error) string {
@@ -185,7 +190,15 @@ func (f *smokeFlags) login(ctx context.Context, out client.Outputs) (smoke.Login
 	}
 	return func(user string) client.LoginFunc {
 		return func(context.Context) (string, string, error) {
-			jwt, err := devlogin.Mint(key, devlogin.Claims{Issuer: h.Issuer, Audience: h.Audience, Subject: f.subject + "-" + user, TTL: ttl})
+			c := devlogin.Claims{Issuer: h.Issuer, Audience: h.Audience, Subject: f.subject + "-" + user, TTL: ttl}
+			if h.TenantClaim != "" {
+				// Users a and b share a tenant, c has another (smoke.LoginFor).
+				c.TenantClaim, c.Tenant = h.TenantClaim, f.subject+"-tenant-1"
+				if user == "c" {
+					c.Tenant = f.subject + "-tenant-2"
+				}
+			}
+			jwt, err := devlogin.Mint(key, c)
 			return h.Name, jwt, err
 		}
 	}, nil

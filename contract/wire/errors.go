@@ -85,15 +85,16 @@ var (
 	ErrUnknownField     = &Error{http.StatusBadRequest, "unknown_field", "The request body has a field this endpoint does not accept."}
 	ErrDuplicateField   = &Error{http.StatusBadRequest, "duplicate_field", "The request body has a field more than once."}
 	ErrMissingLogin     = &Error{http.StatusBadRequest, "missing_field", "provider and credential are required strings."}
-	ErrMissingUpload    = &Error{http.StatusBadRequest, "missing_field", "provider, credential, name, size and contentType are required; visibility is optional."}
+	ErrMissingUpload    = &Error{http.StatusBadRequest, "missing_field", "provider, credential, name, size and contentType are required; rule (or visibility) is optional."}
 	ErrUnreadableBody   = &Error{http.StatusBadRequest, CodeInvalidRequest, "The request body could not be read."}
 
 	// The login.
 	ErrUnknownProvider   = &Error{http.StatusBadRequest, "unknown_provider", "The provider is not configured."}
 	ErrInvalidCredential = &Error{http.StatusUnauthorized, CodeInvalidCredential, "The credential was rejected."}
-
-	// A verified user id or tenant too long to be a session tag value
-	// (contract/tags.go): the access rules key objects by it.
+	// ErrUnsupportedUserID: the verified user id or tenant cannot be a
+	// session tag value even escaped (contract.UserTagValue), and the access
+	// rules key objects by it; refused rather than truncated into another
+	// user's prefix.
 	ErrUnsupportedUserID = &Error{http.StatusForbidden, "unsupported_user_id", "The verified user id or tenant is longer than a session tag allows (256 characters once escaped); the access rules key objects by it, so this login cannot be served."}
 
 	// Abuse control (docs/abuse-control.md).
@@ -116,8 +117,8 @@ var Errors = []*Error{
 	ErrNotFound, ErrMethodNotAllowed, ErrBasicFlowOff,
 	ErrUnsupportedMedia, ErrBodyTooLarge, ErrMalformedJSON, ErrUnknownField, ErrDuplicateField,
 	ErrMissingLogin, ErrMissingUpload, ErrUnreadableBody,
-	ErrUnknownProvider, ErrInvalidCredential,
-	ErrUnsupportedUserID, ErrUserRevoked, ErrQuotaExceeded, ErrRevocationUnavailable,
+	ErrUnknownProvider, ErrInvalidCredential, ErrUnsupportedUserID,
+	ErrUserRevoked, ErrQuotaExceeded, ErrRevocationUnavailable,
 	ErrRateLimited, ErrVerifierUnavailable, ErrUpstreamThrottled, ErrUpstreamTimeout, ErrUpstream,
 	ErrInternal,
 }
@@ -130,6 +131,7 @@ var UploadFieldCodes = map[string]string{
 	"size":        "invalid_size",
 	"contentType": "invalid_content_type",
 	"visibility":  "invalid_visibility",
+	"rule":        "invalid_rule",
 }
 
 // UploadFieldError is the answer to a refused upload field.

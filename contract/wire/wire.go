@@ -19,15 +19,19 @@ import (
 const (
 	RouteToken       = "/v1/token"
 	RouteCredentials = "/v1/credentials"
-	RouteGuest       = "/v1/guest"
-	RouteUpload      = "/v1/upload"
-	RouteHealth      = "/healthz"
+	// RouteSession answers identity id and credentials in one round trip
+	// through whichever flow the pool allows (clients without Cognito:
+	// WeChat mini-programs, js/miniprogram).
+	RouteSession = "/v1/session"
+	RouteGuest   = "/v1/guest"
+	RouteUpload  = "/v1/upload"
+	RouteHealth  = "/healthz"
 )
 
 // MaxBodyBytes is the largest request body the vendor reads (16 KiB).
 const MaxBodyBytes = 16 << 10
 
-// LoginRequest is the body of POST /v1/token and /v1/credentials.
+// LoginRequest is the body of POST /v1/token, /v1/credentials and /v1/session.
 type LoginRequest struct {
 	Provider   string `json:"provider"`   // a verifier's name
 	Credential string `json:"credential"` // ID token, WeChat code or backend JWT
@@ -43,10 +47,13 @@ type GuestRequest struct {
 type UploadRequest struct {
 	Provider    string      `json:"provider"`
 	Credential  string      `json:"credential"`
-	Name        string      `json:"name"` // object name below <visibility>/<identityId>/
+	Name        string      `json:"name"` // object name below the rule's prefix for the caller
 	Size        *UploadSize `json:"size"` // declared size in bytes; required
 	ContentType string      `json:"contentType"`
-	Visibility  string      `json:"visibility,omitempty"` // VisibilityPrivate (default) or VisibilityProtected
+	Visibility  string      `json:"visibility,omitempty"` // VisibilityPrivate (default) or VisibilityProtected: the rule of that name
+	// Rule names the access rule the key is built with (the stack's
+	// AccessRules output; contract.Rule.Key); not with Visibility.
+	Rule string `json:"rule,omitempty"`
 }
 
 // Visibility values of an upload: the key's top-level prefix.
@@ -82,15 +89,24 @@ type TokenResponse struct {
 	IdentityPoolID string    `json:"identityPoolId"`
 	Region         string    `json:"region"`
 	LoginKey       string    `json:"loginKey"`
+	// UserID and Tenant are the caller's {userId} and {tenant} for access
+	// rule keys (their session tag values, contract.UserTagValue), when
+	// the stack's rules use them.
+	UserID string `json:"userId,omitempty"`
+	Tenant string `json:"tenant,omitempty"`
 }
 
-// CredentialsResponse is the body of a 200 from POST /v1/credentials (basic flow).
+// CredentialsResponse is the body of a 200 from POST /v1/credentials (basic
+// flow) and POST /v1/session (either flow: the basic flow when the pool
+// allows it, else GetCredentialsForIdentity on the vendor's side).
 type CredentialsResponse struct {
 	IdentityID      string    `json:"identityId"`
 	AccessKeyID     string    `json:"accessKeyId"`
 	SecretAccessKey string    `json:"secretAccessKey"`
 	SessionToken    string    `json:"sessionToken"`
 	Expiration      time.Time `json:"expiration"`
+	UserID          string    `json:"userId,omitempty"` // as TokenResponse.UserID
+	Tenant          string    `json:"tenant,omitempty"` // as TokenResponse.Tenant
 }
 
 // GuestResponse is the body of a 200 from POST /v1/guest. With the pool's

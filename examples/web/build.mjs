@@ -1,5 +1,6 @@
-// Bundles src/main.js and AWS SDK for JavaScript v3 into dist/main.js with the
-// esbuild pinned in the repository's package.json (no CDN at run time).
+// Bundles src/main.js, @s3vend/client and AWS SDK for JavaScript v3 into
+// dist/main.js with the esbuild pinned in the repository's package.json (no
+// CDN at run time).
 //   node examples/web/build.mjs
 // platform "browser" makes esbuild pick the packages' "browser" entries
 // (fetch-based HTTP handler, WebCrypto hashing) instead of their Node ones
@@ -10,10 +11,15 @@ import path from "node:path";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-export async function bundle({ quiet = false } = {}) {
+// esbuildAlias is what any esbuild build of @s3vend/client for browsers
+// needs (js/client/README.md).
+export const esbuildAlias = { "@aws-sdk/credential-providers": "@aws-sdk/credential-providers/dist-es/index.browser.js" };
+
+/** @param {{quiet?: boolean, entryPoints?: Array<{in: string, out: string}>}} [o] */
+export async function bundle({ quiet = false, entryPoints = [{ in: "src/main.js", out: "main" }] } = {}) {
   const result = await build({
     absWorkingDir: here,
-    entryPoints: ["src/main.js"],
+    entryPoints,
     outdir: "dist",
     bundle: true,
     platform: "browser",
@@ -29,7 +35,7 @@ export async function bundle({ quiet = false } = {}) {
     // which esbuild does not match against its "module" path
     // ("./dist-es/index.js"), so it would bundle the Node entry (fromIni,
     // fromProcess, ... importing node:fs). Point it at the browser entry.
-    alias: { "@aws-sdk/credential-providers": "@aws-sdk/credential-providers/dist-es/index.browser.js" },
+    alias: esbuildAlias,
   });
   return result;
 }

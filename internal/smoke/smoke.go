@@ -30,10 +30,12 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/s3vend/s3vend/client"
+	"github.com/s3vend/s3vend/contract"
 )
 
-// LoginFor returns the login of test user "a" or "b" (two distinct users,
-// so that one can be refused the other's private/ prefix).
+// LoginFor returns the login of test user "a", "b" or "c": three distinct
+// users, so that one can be refused the other's prefix; with a {tenant}
+// rule, a and b share a tenant and c has another.
 type LoginFor func(user string) client.LoginFunc
 
 // Config is what a smoke run needs.
@@ -98,6 +100,8 @@ type run struct {
 	s3s     map[string]*s3.Client // by identity label
 	written map[string]string     // key -> label of the writer, for clean-up
 	ids     map[string]string     // label -> identity id
+	who     map[string]client.Identity
+	rules   contract.Rules
 	tag     string
 	// publicKey is a public/ object to read (Config.PublicKey or found).
 	publicKey string
@@ -105,7 +109,8 @@ type run struct {
 
 // Run performs every check and returns the rows (the last is the clean-up).
 func Run(ctx context.Context, cfg Config) (rs []Result) {
-	r := &run{cfg: cfg, s3s: map[string]*s3.Client{}, written: map[string]string{}, ids: map[string]string{}, tag: randomTag()}
+	r := &run{cfg: cfg, s3s: map[string]*s3.Client{}, written: map[string]string{}, ids: map[string]string{},
+		who: map[string]client.Identity{}, tag: randomTag()}
 	defer func() {
 		// Clean up even when ctx ran out or a check panicked.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
@@ -113,11 +118,21 @@ func Run(ctx context.Context, cfg Config) (rs []Result) {
 		r.cleanup(cctx)
 		rs = r.results
 	}()
+	rules, err := cfg.Outputs.Rules()
+	if err != nil {
+		r.add("access rules (AccessRules output)", err, "")
+		return r.results
+	}
+	r.rules = rules
 	r.signIn(ctx)
-	r.ownPrefixes(ctx)
-	r.otherIdentity(ctx)
-	r.refusals(ctx)
-	r.anonymous(ctx)
+	if rules.JSON() == contract.DefaultRules().JSON() {
+		r.ownPrefixes(ctx)
+		r.otherIdentity(ctx)
+		r.refusals(ctx)
+		r.anonymous(ctx)
+	} else {
+		r.accessRules(ctx)
+	}
 	r.guest(ctx)
 	return r.results
 }
@@ -178,7 +193,7 @@ func (r *run) connect(ctx context.Context, label string, flow client.Flow, guest
 	if _, err := creds.Retrieve(ctx); err != nil {
 		return "", err
 	}
-	id, err := creds.IdentityID(ctx)
+	who, err := creds.Identity(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -186,8 +201,8 @@ func (r *run) connect(ctx context.Context, label string, flow client.Flow, guest
 	if err != nil {
 		return "", err
 	}
-	r.ids[label], r.s3s[label] = id, c
-	return id, nil
+	r.ids[label], r.s3s[label], r.who[label] = who.IdentityID, c, who
+	return who.IdentityID, nil
 }
 
 func (r *run) s3Client(ctx context.Context, creds aws.CredentialsProvider) (*s3.Client, error) {
@@ -353,6 +368,121 @@ func (r *run) anonymous(ctx context.Context) {
 		r.add(readPriv, refused(r.get(ctx, "anonymous", priv)), priv+": AccessDenied")
 	} else {
 		r.skip(readPriv, "no object of user a (see above)")
+	}
+}
+
+// accessRules checks a custom layout (the AccessRules output) rule by rule,
+// with user a's credentials of both flows: that session tags reach IAM in
+// the enhanced flow (Cognito tags the session) and in the basic flow (STS
+// takes them from the token's https://aws.amazon.com/tags claim), the facts
+// contract/tags.go relies on. For each rule an owner may write: a writes,
+// reads and deletes its own key, b is refused writing it, and an anonymous
+// reader reads it when the rule lets anonymous get. For each rule a tenant
+// may write: a writes its tenant's key, b (same tenant) reads it, c (another
+// tenant) is refused reading and writing it.
+func (r *run) accessRules(ctx context.Context) {
+	tags := r.rules.SessionTagKeys()
+	if len(tags) > 0 {
+		const check = "vendor returns the user's key values (session tags)"
+		switch who := r.who["a"]; {
+		case r.s3s["a"] == nil:
+			r.skip(check, "needs user a (see above)")
+		case slices.Contains(tags, contract.TagUser) && who.UserID == "":
+			r.add(check, errors.New("the token response has no userId although the rules use {userId}"), "")
+		default:
+			r.add(check, nil, "userId "+who.UserID+", tenant "+who.Tenant)
+		}
+	}
+	if slices.ContainsFunc(r.rules, func(x contract.Rule) bool { return x.Uses(contract.PlaceholderTenant) }) {
+		id, err := r.connect(ctx, "c", client.FlowEnhanced, false)
+		r.add("token + credentials (enhanced flow, user c of another tenant)", err, "identity "+id)
+	}
+	for _, rule := range r.rules {
+		if rule.Allows(contract.SubjectOwner, contract.ActionPut) {
+			r.ownerRule(ctx, rule)
+		}
+		if rule.Allows(contract.SubjectTenant, contract.ActionPut) && rule.Uses(contract.PlaceholderTenant) {
+			r.tenantRule(ctx, rule)
+		}
+	}
+}
+
+// ruleKey is label's key of rule, "" with a row skipped when it has none.
+func (r *run) ruleKey(rule contract.Rule, owner, check string) (string, bool) {
+	if r.s3s[owner] == nil {
+		r.skip(check, "no credentials for user "+strings.TrimSuffix(owner, "-basic")+" (see above)")
+		return "", false
+	}
+	key, err := client.Key(r.rules, rule.Name, r.who[owner], r.tag+".txt")
+	if err != nil {
+		r.skip(check, err.Error())
+		return "", false
+	}
+	return key, true
+}
+
+func (r *run) ownerRule(ctx context.Context, rule contract.Rule) {
+	for _, label := range []string{"a", "a-basic"} {
+		check := fmt.Sprintf("put/get/delete own %s key (%s)", rule.Name, label)
+		if key, ok := r.ruleKey(rule, label, check); ok {
+			r.add(check, r.putGetDelete(ctx, label, key), key)
+		}
+	}
+	check := fmt.Sprintf("user b refused writing a's %s key", rule.Name)
+	key, ok := r.ruleKey(rule, "a", check)
+	if !ok {
+		return
+	}
+	if r.s3s["b"] == nil {
+		r.skip(check, "needs user b (see above)")
+	} else if rule.Allows(contract.SubjectTenant, contract.ActionPut) || rule.Allows(contract.SubjectAuthenticated, contract.ActionPut) {
+		r.skip(check, "the rule lets others write it (tenant or authenticated put)")
+	} else {
+		r.add(check, refused(r.put(ctx, "b", key, []byte("must be refused"))), key+": AccessDenied")
+	}
+	if rule.Allows(contract.SubjectAnonymous, contract.ActionGet) {
+		check := fmt.Sprintf("anonymous reads a's %s object", rule.Name)
+		anon, err := r.s3Client(ctx, aws.AnonymousCredentials{})
+		if err == nil {
+			r.s3s["anonymous"] = anon
+			if err = r.put(ctx, "a", key, []byte("s3vend smoke "+r.tag)); err == nil {
+				err = r.get(ctx, "anonymous", key)
+			}
+		}
+		r.add(check, err, key)
+	}
+}
+
+func (r *run) tenantRule(ctx context.Context, rule contract.Rule) {
+	write := fmt.Sprintf("user a writes its tenant's %s key", rule.Name)
+	key, ok := r.ruleKey(rule, "a", write)
+	if !ok {
+		return
+	}
+	body := []byte("s3vend smoke " + r.tag)
+	if !r.add(write, r.put(ctx, "a", key, body), key) {
+		return
+	}
+	if rule.Allows(contract.SubjectTenant, contract.ActionGet) {
+		read := fmt.Sprintf("user b (same tenant) reads a's %s object", rule.Name)
+		if r.s3s["b"] == nil || r.who["b"].Tenant != r.who["a"].Tenant {
+			r.skip(read, "users a and b must share a tenant (their logins' tenant claim)")
+		} else {
+			r.add(read, r.get(ctx, "b", key), key)
+		}
+	}
+	other := fmt.Sprintf("user c (other tenant) refused reading and writing a's %s key", rule.Name)
+	switch {
+	case r.s3s["c"] == nil:
+		r.skip(other, "no credentials for user c (see above)")
+	case r.who["c"].Tenant == r.who["a"].Tenant:
+		r.skip(other, "user c must have another tenant than a")
+	default:
+		err := refused(r.get(ctx, "c", key))
+		if err == nil {
+			err = refused(r.put(ctx, "c", key, []byte("must be refused")))
+		}
+		r.add(other, err, key+": AccessDenied")
 	}
 }
 

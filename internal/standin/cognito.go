@@ -125,6 +125,9 @@ type CognitoOptions struct {
 	// principal tags take the role (sts:TagSession). Without it, tokens
 	// with PrincipalTags cannot be exchanged for credentials.
 	Trust TrustChecker
+	// CredentialLifetime of GetCredentialsForIdentity credentials; default
+	// one hour, as Cognito's. Tests shorten it to outlive credentials.
+	CredentialLifetime time.Duration
 }
 
 // Cognito is a Cognito Identity endpoint for the template's identity pool.
@@ -134,6 +137,7 @@ type Cognito struct {
 	now      func() time.Time
 	key      *rsa.PrivateKey
 	trust    TrustChecker
+	credTTL  time.Duration
 
 	mu         sync.Mutex
 	identities map[string]identityRecord // identity id -> record
@@ -179,12 +183,15 @@ func NewCognito(o CognitoOptions) (*Cognito, error) {
 		return nil, err
 	}
 	c := &Cognito{
-		Pool: pool, sessions: o.Sessions, now: o.Now, key: key, trust: o.Trust,
+		Pool: pool, sessions: o.Sessions, now: o.Now, key: key, trust: o.Trust, credTTL: o.CredentialLifetime,
 		identities: map[string]identityRecord{}, byUser: map[string]string{},
 		tokens: map[string]TokenInfo{}, calls: map[string]int{}, failures: map[string]failure{},
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	if c.credTTL <= 0 {
+		c.credTTL = cognitoCredsLifetime
 	}
 	return c, nil
 }
@@ -560,7 +567,10 @@ func (c *Cognito) checkLogins(logins map[string]string, identityID string) (Toke
 	case info.Audience != c.Pool.ID:
 		return TokenInfo{}, notAuthorized("Invalid login token. Incorrect audience.")
 	case !c.now().Before(info.Expiration):
-		return TokenInfo{}, notAuthorized("Invalid login token. Token expired.")
+		// Cognito's own words, with the times in epoch seconds (seen in
+		// aws-amplify/aws-sdk-ios#2570: "Invalid login token. Token expired:
+		// 1589092400 >= 1589092129"; qqaatw/JciHitachiHA#33 likewise).
+		return TokenInfo{}, notAuthorized(fmt.Sprintf("Invalid login token. Token expired: %d >= %d", c.now().Unix(), info.Expiration.Unix()))
 	case identityID != "" && info.IdentityID != identityID:
 		return TokenInfo{}, notAuthorized("Invalid login token. Token is not from a supported provider of this identity pool.")
 	}
@@ -751,7 +761,7 @@ func (c *Cognito) getCredentials(_ *http.Request, body io.Reader) (any, *AWSErro
 			return nil, &AWSError{http.StatusBadRequest, "InvalidIdentityPoolConfigurationException", "Invalid identity pool configuration. Check assigned IAM roles for this pool."}
 		}
 	}
-	sess := c.sessions.IssueTagged(role, in.IdentityID, amr, tags, cognitoCredsLifetime)
+	sess := c.sessions.IssueTagged(role, in.IdentityID, amr, tags, c.credTTL)
 	return map[string]any{
 		"IdentityId": in.IdentityID,
 		"Credentials": map[string]any{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -37,7 +38,7 @@ func TestCognitoTokens(t *testing.T) {
 	}
 	clk := &clock{t: time.Now()}
 	sessions := &standin.Sessions{Now: clk.Now}
-	c, err := standin.NewCognito(standin.CognitoOptions{Model: m, Sessions: sessions, Now: clk.Now})
+	c, err := standin.NewCognito(standin.CognitoOptions{Model: m, Sessions: sessions, Now: clk.Now, CredentialLifetime: 15 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,13 +89,24 @@ func TestCognitoTokens(t *testing.T) {
 		t.Fatalf("token %q is not a JWS", *tok.Token)
 	}
 	logins := map[string]string{c.Pool.LoginKey: *tok.Token}
-	if _, err := anon.GetCredentialsForIdentity(ctx, &cognitoidentity.GetCredentialsForIdentityInput{IdentityId: tok.IdentityId, Logins: logins}); err != nil {
+	out, err := anon.GetCredentialsForIdentity(ctx, &cognitoidentity.GetCredentialsForIdentityInput{IdentityId: tok.IdentityId, Logins: logins})
+	if err != nil {
 		t.Fatal(err)
 	}
+	// The configured lifetime (a test's short one), to the second.
+	if want := clk.Now().Add(15 * time.Second).Truncate(time.Second); !out.Credentials.Expiration.Equal(want) {
+		t.Fatalf("credentials expire at %v, want %v", out.Credentials.Expiration, want)
+	}
+	exp := time.Unix(info.Expiration.Unix(), 0)
 	clk.Advance(61 * time.Second)
 	var na *cognitotypes.NotAuthorizedException
-	if _, err := anon.GetCredentialsForIdentity(ctx, &cognitoidentity.GetCredentialsForIdentityInput{IdentityId: tok.IdentityId, Logins: logins}); !errors.As(err, &na) {
+	_, err = anon.GetCredentialsForIdentity(ctx, &cognitoidentity.GetCredentialsForIdentityInput{IdentityId: tok.IdentityId, Logins: logins})
+	if !errors.As(err, &na) {
 		t.Fatalf("expired token: %v", err)
+	}
+	// Cognito's wording, which clients match on: "Token expired: <now> >= <exp>".
+	if want := fmt.Sprintf("Invalid login token. Token expired: %d >= %d", clk.Now().Unix(), exp.Unix()); na.ErrorMessage() != want {
+		t.Fatalf("expired token message %q, want %q", na.ErrorMessage(), want)
 	}
 	// prod has no guests.
 	if _, err := anon.GetId(ctx, &cognitoidentity.GetIdInput{IdentityPoolId: &pool}); !errors.As(err, &na) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -133,6 +134,19 @@ func (s *S3) Object(key string) (body []byte, contentType string, ok bool) {
 	return append([]byte(nil), o.body...), o.contentType, true
 }
 
+// Uploads lists the keys of the multipart uploads in progress (tests:
+// an aborted upload leaves none).
+func (s *S3) Uploads() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var keys []string
+	for _, u := range s.uploads {
+		keys = append(keys, u.key)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
 // Keys lists the stored keys in S3's order (UTF-8 binary).
 func (s *S3) Keys() []string {
 	s.mu.Lock()
@@ -142,6 +156,14 @@ func (s *S3) Keys() []string {
 
 // defaultContentType is what S3 stores when a PUT carries no Content-Type.
 const defaultContentType = "binary/octet-stream"
+
+// PendingUploads is the number of multipart uploads created and neither
+// completed nor aborted (a client that cancels must leave none).
+func (s *S3) PendingUploads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.uploads)
+}
 
 // store saves o under key; a client write (eventName such as
 // "ObjectCreated:Put", "" for seed data) is notified.
@@ -180,6 +202,9 @@ func (s *S3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("x-amz-request-id", q.id)
 	h.Set("x-amz-id-2", base64.StdEncoding.EncodeToString([]byte(q.id+q.id)))
 	h.Set("Server", "AmazonS3")
+	// S3's own time (clients correct their clock skew from it; net/http
+	// would write the wall clock, not the injected one).
+	h.Set("Date", s.now().UTC().Format(http.TimeFormat))
 	if r.Header.Get("Origin") != "" && r.Method != http.MethodOptions {
 		// S3 adds the matching rule's CORS headers to every response, errors
 		// included, so browsers can read error bodies.
@@ -258,7 +283,11 @@ func (s *S3) route(q *s3Request) {
 		return
 	}
 	if q.r.Header.Get("x-amz-copy-source") != "" {
-		s.fail(q, notImplemented(q.r))
+		if q.r.Method == http.MethodPut && !hasUploadID {
+			s.copyObject(q)
+		} else { // UploadPartCopy
+			s.fail(q, notImplemented(q.r))
+		}
 		return
 	}
 	switch q.r.Method {
@@ -358,7 +387,13 @@ func (s *S3) fail(q *s3Request, err *AWSError) {
 		q.w.WriteHeader(err.Status)
 		return
 	}
-	body := xmlBody(s3Error{Code: err.Code, Message: err.Message, RequestID: q.id, HostID: h.Get("x-amz-id-2")})
+	e := s3Error{Code: err.Code, Message: err.Message, RequestID: q.id, HostID: h.Get("x-amz-id-2")}
+	if err.Code == "RequestTimeTooSkewed" {
+		e.RequestTime = q.r.Header.Get("X-Amz-Date")
+		e.ServerTime = s.now().UTC().Format(time.RFC3339)
+		e.MaxAllowedSkewMilliseconds = maxClockSkew.Milliseconds()
+	}
+	body := xmlBody(e)
 	h.Set("Content-Type", "application/xml")
 	h.Set("Content-Length", fmt.Sprint(len(body)))
 	q.w.WriteHeader(err.Status)

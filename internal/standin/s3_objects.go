@@ -86,6 +86,61 @@ func (s *S3) putObject(q *s3Request) {
 	q.w.WriteHeader(http.StatusOK)
 }
 
+// copyObjectResult is CopyObject's answer body.
+type copyObjectResult struct {
+	XMLName      xml.Name `xml:"CopyObjectResult"`
+	Xmlns        string   `xml:"xmlns,attr"`
+	ETag         string
+	LastModified string
+}
+
+// copyObject: PUT with x-amz-copy-source "<bucket>/<key>" (URL-encoded, a
+// leading "/" allowed), https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html.
+// The caller needs s3:GetObject on the source and s3:PutObject on the
+// destination ("Permissions" on that page); the metadata is copied unless
+// x-amz-metadata-directive is REPLACE. Versioned sources (?versionId=) and
+// other buckets are outside this stand-in.
+func (s *S3) copyObject(q *s3Request) {
+	raw, err := url.PathUnescape(strings.TrimPrefix(q.r.Header.Get("x-amz-copy-source"), "/"))
+	bucket, key, _ := strings.Cut(raw, "/")
+	switch {
+	case err != nil || key == "":
+		s.fail(q, &AWSError{http.StatusBadRequest, "InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey"})
+		return
+	case strings.Contains(key, "?"):
+		s.fail(q, notImplemented(q.r))
+		return
+	case bucket != s.model.BucketName():
+		s.fail(q, accessDenied())
+		return
+	}
+	directive := q.r.Header.Get("x-amz-metadata-directive")
+	if directive != "" && directive != "COPY" && directive != "REPLACE" {
+		s.fail(q, &AWSError{http.StatusBadRequest, "InvalidArgument", "Unknown metadata directive."})
+		return
+	}
+	if !s.authorize(q, "s3:GetObject", key, nil) || !s.authorize(q, "s3:PutObject", q.key, nil) {
+		return
+	}
+	s.mu.Lock()
+	src, found := s.objects[key]
+	s.mu.Unlock()
+	if !found {
+		s.noSuchKey(q)
+		return
+	}
+	o := &s3Object{body: src.body, contentType: src.contentType, meta: src.meta, etag: src.etag,
+		checksums: src.checksums, checksumType: src.checksumType}
+	if directive == "REPLACE" {
+		o.contentType, o.meta = q.r.Header.Get("Content-Type"), userMetadata(q.r.Header)
+		if o.contentType == "" {
+			o.contentType = defaultContentType
+		}
+	}
+	s.store(q.key, o, "ObjectCreated:Copy")
+	writeXML(q.w, http.StatusOK, copyObjectResult{Xmlns: s3Namespace, ETag: o.etag, LastModified: o.modified.Format(time.RFC3339Nano)})
+}
+
 // getObject serves GetObject and HeadObject (s3:GetObject both:
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html). A
 // missing key is 404 NoSuchKey only to callers who may s3:ListBucket;
@@ -99,11 +154,7 @@ func (s *S3) getObject(q *s3Request) {
 	o, found := s.objects[q.key]
 	s.mu.Unlock()
 	if !found {
-		if ok, err := s.allowed(q.r, q.sess, q.anon, "s3:ListBucket", "", nil); err != nil || !ok {
-			s.fail(q, accessDenied())
-			return
-		}
-		s.fail(q, &AWSError{http.StatusNotFound, "NoSuchKey", "The specified key does not exist."})
+		s.noSuchKey(q)
 		return
 	}
 	h := q.w.Header()
@@ -138,6 +189,16 @@ func (s *S3) getObject(q *s3Request) {
 	if !q.isHEAD {
 		_, _ = q.w.Write(body)
 	}
+}
+
+// noSuchKey answers a missing key: 404 NoSuchKey to callers who may
+// s3:ListBucket, 403 AccessDenied to others.
+func (s *S3) noSuchKey(q *s3Request) {
+	if ok, err := s.allowed(q.r, q.sess, q.anon, "s3:ListBucket", "", nil); err != nil || !ok {
+		s.fail(q, accessDenied())
+		return
+	}
+	s.fail(q, &AWSError{http.StatusNotFound, "NoSuchKey", "The specified key does not exist."})
 }
 
 // parseRange reads one HTTP byte range (RFC 9110 section 14.1.2; S3 serves

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -487,5 +488,98 @@ func TestS3RefusalBeforeExpectContinue(t *testing.T) {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("status %d, want 403", resp.StatusCode)
+	}
+}
+
+// TestS3CopyObject: sharing a private object as a protected copy needs
+// s3:GetObject on the source and s3:PutObject on the destination.
+func TestS3CopyObject(t *testing.T) {
+	f := s3Setup(t)
+	ctx := context.Background()
+	bucket := aws.String(f.model.BucketName())
+	a, b := f.client(f.srv, f.user(idA)), f.client(f.srv, f.user(idB))
+	privA, protA := "private/"+f.model.Region()+idA+"/", "protected/"+f.model.Region()+idA+"/"
+	privB, protB := "private/"+f.model.Region()+idB+"/", "protected/"+f.model.Region()+idB+"/"
+	if err := put(ctx, a, f, privA+"doc 1.txt", "shared words"); err != nil {
+		t.Fatal(err)
+	}
+	if err := put(ctx, b, f, privB+"b.txt", "b's"); err != nil {
+		t.Fatal(err)
+	}
+	cp := func(c *s3.Client, src, dst string, optFns ...func(*s3.CopyObjectInput)) error {
+		in := &s3.CopyObjectInput{Bucket: bucket, Key: aws.String(dst), CopySource: aws.String(url.PathEscape(f.model.BucketName() + "/" + src))}
+		for _, fn := range optFns {
+			fn(in)
+		}
+		_, err := c.CopyObject(ctx, in)
+		return err
+	}
+	if err := cp(a, privA+"doc 1.txt", protA+"doc 1.txt"); err != nil {
+		t.Fatalf("A shares a private object: %v", err)
+	}
+	got, err := b.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: aws.String(protA + "doc 1.txt")})
+	if err != nil {
+		t.Fatalf("B reads A's protected copy: %v", err)
+	}
+	if body, _ := io.ReadAll(got.Body); string(body) != "shared words" || aws.ToString(got.ContentType) != "text/plain" {
+		t.Errorf("copy: %q %s", body, aws.ToString(got.ContentType))
+	}
+	wantCode(t, "A copies B's private object", cp(a, privB+"b.txt", protA+"stolen"), "AccessDenied")
+	wantCode(t, "A copies into B's protected prefix", cp(a, privA+"doc 1.txt", protB+"planted"), "AccessDenied")
+	wantCode(t, "A copies a missing object", cp(a, privA+"missing", protA+"missing"), "AccessDenied")
+	if err := cp(b, protA+"doc 1.txt", privB+"mine.txt", func(in *s3.CopyObjectInput) {
+		in.MetadataDirective, in.ContentType = s3types.MetadataDirectiveReplace, aws.String("text/markdown")
+	}); err != nil {
+		t.Fatalf("B copies A's protected object into B's own prefix: %v", err)
+	}
+	if _, ct, ok := f.s3.Object(privB + "mine.txt"); !ok || ct != "text/markdown" {
+		t.Errorf("REPLACE copy: stored %v, content type %q", ok, ct)
+	}
+	for _, k := range []string{protA + "stolen", protB + "planted"} {
+		if _, _, ok := f.s3.Object(k); ok {
+			t.Errorf("refused copy stored %s", k)
+		}
+	}
+}
+
+// TestS3ClockSkewAnswer: a request signed 20 minutes in the past is refused
+// as S3 refuses it (403 RequestTimeTooSkewed with RequestTime, ServerTime
+// and MaxAllowedSkewMilliseconds), and every answer carries S3's Date, from
+// which clients correct their clock (the mini-program SDK, the AWS SDKs).
+func TestS3ClockSkewAnswer(t *testing.T) {
+	f := s3Setup(t)
+	sess := f.user(idA)
+	signed := time.Now().Add(-20 * time.Minute).UTC()
+	req, err := http.NewRequest(http.MethodGet, f.srv.URL+"/"+f.model.BucketName()+"/private/"+f.model.Region()+idA+"/x.txt", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Amz-Content-Sha256", emptySHA256)
+	if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: sess.AccessKeyID, SecretAccessKey: sess.SecretAccessKey, SessionToken: sess.SessionToken},
+		req, emptySHA256, "s3", f.model.Region(), signed); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := f.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("status %d %s, want 403", resp.StatusCode, body)
+	}
+	for _, want := range []string{
+		"<Code>RequestTimeTooSkewed</Code>",
+		"<RequestTime>" + signed.Format(amzDateFormat) + "</RequestTime>",
+		"<ServerTime>",
+		"<MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds>",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("body lacks %s:\n%s", want, body)
+		}
+	}
+	date, err := http.ParseTime(resp.Header.Get("Date"))
+	if err != nil || time.Since(date).Abs() > time.Minute {
+		t.Errorf("Date %q: %v", resp.Header.Get("Date"), err)
 	}
 }

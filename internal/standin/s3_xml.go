@@ -20,11 +20,19 @@ const s3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/"
 // s3Error is S3's REST error body:
 // https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#RESTErrorResponses
 type s3Error struct {
-	XMLName   xml.Name `xml:"Error"`
-	Code      string
-	Message   string
-	RequestID string `xml:"RequestId"`
-	HostID    string `xml:"HostId"`
+	XMLName xml.Name `xml:"Error"`
+	Code    string
+	Message string
+	// RequestTimeTooSkewed only: the request's X-Amz-Date, S3's time and
+	// the allowed skew, as S3 answers it, e.g. "<RequestTime>20150604T232559Z
+	// </RequestTime><ServerTime>2015-06-04T22:26:16Z</ServerTime>
+	// <MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds>"
+	// (quoted in aws/aws-sdk-php#612 and versity/versitygw#1514).
+	RequestTime                string `xml:",omitempty"`
+	ServerTime                 string `xml:",omitempty"`
+	MaxAllowedSkewMilliseconds int64  `xml:",omitempty"`
+	RequestID                  string `xml:"RequestId"`
+	HostID                     string `xml:"HostId"`
 }
 
 // xmlBody marshals v with the XML declaration S3 writes.

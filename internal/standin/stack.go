@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,11 +44,20 @@ type StackOptions struct {
 	// RevocationRefresh overrides the vendor's revocation refresh interval
 	// (S3VEND_REVOCATION_REFRESH_SECONDS; tests use 1 s).
 	RevocationRefresh time.Duration
+	// Short lifetimes, so a test can outlive a token and then credentials
+	// without waiting an hour: TokenDuration replaces the template's
+	// S3VEND_TOKEN_DURATION_SECONDS (whole seconds, 1 s to 24 h: the
+	// vendor's own check applies), CredentialLifetime the one hour of the
+	// Cognito stand-in's GetCredentialsForIdentity. Zero keeps the
+	// template's and Cognito's.
+	TokenDuration      time.Duration
+	CredentialLifetime time.Duration
 }
 
 // HS256Login is the template's hs256 verifier and its local key.
 type HS256Login struct {
 	Name, Issuer, Audience string
+	TenantClaim            string // "" without one
 	Key                    []byte
 	MaxTTL                 time.Duration
 }
@@ -178,7 +188,7 @@ func (s *Stack) startServices(o StackOptions) error {
 	if s.S3, err = NewS3(s3o); err != nil {
 		return err
 	}
-	if s.Cognito, err = NewCognito(CognitoOptions{Model: s.Model, Sessions: s.Sessions, Trust: s.S3.Trust()}); err != nil {
+	if s.Cognito, err = NewCognito(CognitoOptions{Model: s.Model, Sessions: s.Sessions, CredentialLifetime: o.CredentialLifetime, Trust: s.S3.Trust()}); err != nil {
 		return err
 	}
 	if s.STS, err = NewSTS(STSOptions{Model: s.Model, Sessions: s.Sessions, Cognito: s.Cognito, Trust: s.S3.Trust()}); err != nil {
@@ -226,7 +236,7 @@ func (s *Stack) startVendor(ctx context.Context, o StackOptions) error {
 		s.WeChat.AppID, s.WeChatProvider = w.AppID, w.Name
 	}
 	if h := cfg.verifiers.HS256; h != nil {
-		s.HS256 = &HS256Login{Name: h.Name, Issuer: h.Issuer, Audience: h.Audience, Key: []byte(secrets.HS256Key), MaxTTL: h.MaxTTL()}
+		s.HS256 = &HS256Login{Name: h.Name, Issuer: h.Issuer, Audience: h.Audience, TenantClaim: h.TenantClaim, Key: []byte(secrets.HS256Key), MaxTTL: h.MaxTTL()}
 	}
 	// Static developer credentials (an IAM user's long-term key: no role,
 	// no session token, no expiry), as the vendor's Lambda role stands for.
@@ -234,6 +244,9 @@ func (s *Stack) startVendor(ctx context.Context, o StackOptions) error {
 	s.Sessions.Put(dev)
 	s.DeveloperAccessKeyID = dev.AccessKeyID
 	env := cfg.env
+	if o.TokenDuration > 0 {
+		env[contract.EnvTokenDuration] = strconv.Itoa(int(o.TokenDuration / time.Second))
+	}
 	env["AWS_REGION"] = s.Region
 	env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = dev.AccessKeyID, dev.SecretAccessKey
 	env["AWS_ENDPOINT_URL_COGNITO_IDENTITY"], env["AWS_ENDPOINT_URL_STS"], env["AWS_ENDPOINT_URL_S3"] = s.CognitoURL, s.STSURL, s.S3URL
@@ -353,6 +366,19 @@ func (s *Stack) MintLogin(subject string, ttl time.Duration) (string, error) {
 		}
 	}
 	return devlogin.Mint(s.HS256.Key, devlogin.Claims{Issuer: s.HS256.Issuer, Audience: s.HS256.Audience, Subject: subject, TTL: ttl})
+}
+
+// MintTenantLogin is MintLogin with the tenant in the claim the hs256
+// verifier's tenantClaim names.
+func (s *Stack) MintTenantLogin(subject, tenant string, ttl time.Duration) (string, error) {
+	if s.HS256 == nil || s.HS256.TenantClaim == "" {
+		return "", errors.New("standin: the template's hs256 verifier has no tenantClaim")
+	}
+	if ttl <= 0 {
+		ttl = s.HS256.MaxTTL
+	}
+	return devlogin.Mint(s.HS256.Key, devlogin.Claims{Issuer: s.HS256.Issuer, Audience: s.HS256.Audience, Subject: subject, TTL: ttl,
+		TenantClaim: s.HS256.TenantClaim, Tenant: tenant})
 }
 
 // WeChatCode is a fresh wx.login code for openid (unionid "union_"+openid).

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -85,9 +86,15 @@ func loadTemplate(t *testing.T, env string) map[string]any {
 // startStack runs the stack of a snapshot template for one test.
 func startStack(t *testing.T, env string) *standin.Stack {
 	t.Helper()
+	return startTemplate(t, loadTemplate(t, env))
+}
+
+// startTemplate runs the stack of a template for one test.
+func startTemplate(t *testing.T, tmpl map[string]any) *standin.Stack {
+	t.Helper()
 	var log bytes.Buffer
 	st, err := standin.StartStack(context.Background(), standin.StackOptions{
-		Template: loadTemplate(t, env), Node: nodeBinary(t), VendorBinary: buildVendor(t),
+		Template: tmpl, Node: nodeBinary(t), VendorBinary: buildVendor(t),
 		WorkDir: t.TempDir(), VendorLog: &syncWriter{w: &log},
 	})
 	if err != nil {
@@ -297,16 +304,7 @@ func TestStackDev(t *testing.T) {
 	})
 
 	t.Run("basic flow", func(t *testing.T) {
-		status, out := vend(t, st, "/v1/credentials", map[string]string{"provider": "backend", "credential": mint(t, st, "alice")})
-		if status != http.StatusOK {
-			t.Fatalf("%d %v", status, out)
-		}
-		akid, _ := out["accessKeyId"].(string)
-		sess, ok := st.Sessions.Lookup(akid)
-		id, _ := st.Cognito.IdentityOf("backend:alice")
-		if !ok || sess.RoleARN != authRole || sess.IdentityID != id || out["identityId"] != id {
-			t.Fatalf("session %+v, response %v", sess, out)
-		}
+		vendOwnSession(t, st, "/v1/credentials", "alice")
 	})
 
 	t.Run("guest flow", func(t *testing.T) {
@@ -504,4 +502,99 @@ func TestStackRelativeWorkDir(t *testing.T) {
 	if !filepath.IsAbs(st.CAFile) || !filepath.IsAbs(st.SecretsFile) {
 		t.Errorf("CAFile %q and SecretsFile %q must be absolute", st.CAFile, st.SecretsFile)
 	}
+}
+
+// TestStackShortLifetimes: StackOptions.TokenDuration reaches the vendor
+// (its tokens and expiresAt) and CredentialLifetime the Cognito stand-in's
+// credentials, so a client test can outlive both in seconds; an expired
+// token is refused as Cognito refuses it.
+func TestStackShortLifetimes(t *testing.T) {
+	st, err := standin.StartStack(context.Background(), standin.StackOptions{
+		Template: loadTemplate(t, "dev"), Node: nodeBinary(t), VendorBinary: buildVendor(t), WorkDir: t.TempDir(),
+		VendorLog: io.Discard, TokenDuration: 2 * time.Second, CredentialLifetime: 15 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	start := time.Now()
+	status, out := vend(t, st, "/v1/token", map[string]string{"provider": "backend", "credential": mint(t, st, "shorty")})
+	if status != http.StatusOK {
+		t.Fatalf("POST /v1/token: %d %v", status, out)
+	}
+	exp, err := time.Parse(time.RFC3339, fmt.Sprint(out["expiresAt"]))
+	if d := exp.Sub(start); err != nil || d < time.Second || d > 3*time.Second {
+		t.Fatalf("expiresAt %v is %v after the call, want 2s", out["expiresAt"], d)
+	}
+	id, tok := fmt.Sprint(out["identityId"]), fmt.Sprint(out["token"])
+	info, ok := st.Cognito.Token(tok)
+	if !ok || info.Expiration.Sub(start) > 3*time.Second {
+		t.Fatalf("token info %+v: want a 2-second token", info)
+	}
+	anon := cognitoClient(t, st, aws.AnonymousCredentials{})
+	in := &cognitoidentity.GetCredentialsForIdentityInput{IdentityId: &id, Logins: map[string]string{st.LoginKey: tok}}
+	creds, err := anon.GetCredentialsForIdentity(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Until(*creds.Credentials.Expiration); d < 13*time.Second || d > 15*time.Second {
+		t.Fatalf("credentials expire in %v, want 15s", d)
+	}
+	time.Sleep(time.Until(info.Expiration) + 50*time.Millisecond)
+	_, err = anon.GetCredentialsForIdentity(context.Background(), in)
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "NotAuthorizedException" || !strings.HasPrefix(ae.ErrorMessage(), "Invalid login token. Token expired: ") {
+		t.Fatalf("expired token: %v, want NotAuthorizedException Token expired", err)
+	}
+}
+
+// TestStackSessionEnhancedFlow: POST /v1/session on a pool without the
+// basic flow (the dev template with AllowClassicFlow false, and the vendor
+// told so) answers the identity's own credentials from
+// GetCredentialsForIdentity, exchanged on the vendor's side, while
+// /v1/credentials answers 404 and STS is never asked.
+func TestStackSessionEnhancedFlow(t *testing.T) {
+	tmpl := loadTemplate(t, "dev")
+	for _, r := range tmpl["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		props, _ := res["Properties"].(map[string]any)
+		switch res["Type"] {
+		case "AWS::Cognito::IdentityPool":
+			props["AllowClassicFlow"] = false
+		case "AWS::Lambda::Function":
+			env, _ := props["Environment"].(map[string]any)
+			if vars, ok := env["Variables"].(map[string]any); ok && vars["S3VEND_VERIFIERS"] != nil {
+				vars["S3VEND_BASIC_FLOW"] = "false"
+				delete(vars, "S3VEND_SESSION_POLICY") // basic flow only
+			}
+		}
+	}
+	st := startTemplate(t, tmpl)
+	if sess := vendOwnSession(t, st, "/v1/session", "carol"); !slices.Contains(sess.Amr, "authenticated") {
+		t.Fatalf("amr %v", sess.Amr)
+	}
+	if n := st.Cognito.Calls("GetCredentialsForIdentity"); n != 1 {
+		t.Errorf("GetCredentialsForIdentity calls = %d, want 1", n)
+	}
+	if status, out := vend(t, st, "/v1/credentials", map[string]string{"provider": "backend", "credential": mint(t, st, "carol")}); status != http.StatusNotFound {
+		t.Errorf("/v1/credentials without the basic flow: %d %v", status, out)
+	}
+}
+
+// vendOwnSession posts user's hs256 login to route (/v1/credentials or
+// /v1/session) and checks the answer: the credentials act as the
+// authenticated role for user's own identity.
+func vendOwnSession(t *testing.T, st *standin.Stack, route, user string) standin.Session {
+	t.Helper()
+	status, out := vend(t, st, route, map[string]string{"provider": "backend", "credential": mint(t, st, user)})
+	if status != http.StatusOK {
+		t.Fatalf("%s: %d %v", route, status, out)
+	}
+	akid, _ := out["accessKeyId"].(string)
+	sess, ok := st.Sessions.Lookup(akid)
+	id, _ := st.Cognito.IdentityOf("backend:" + user)
+	if !ok || sess.RoleARN != st.Model.RoleARN("authenticated") || sess.IdentityID != id || out["identityId"] != id {
+		t.Fatalf("%s: session %+v, response %v", route, sess, out)
+	}
+	return sess
 }

@@ -210,3 +210,27 @@ func TestGoClientVendorRejection(t *testing.T) {
 		t.Fatalf("forged login: %v, want VendorError 401 invalid_credential", err)
 	}
 }
+
+// TestGoClientSession: the Go client's Vendor.Session (POST /v1/session)
+// answers identity id and credentials that write the caller's own prefix.
+func TestGoClientSession(t *testing.T) {
+	ready(t)
+	ctx := ctxT(t)
+	v, err := client.NewVendor(devStack.TokenEndpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	login, err := devStack.MintLogin("session-user", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := v.Session(ctx, devStack.HS256.Name, login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := credentials.NewStaticCredentialsProvider(r.AccessKeyID, r.SecretAccessKey, r.SessionToken)
+	key := client.PrivateKey(r.IdentityID, "session.txt")
+	if _, err := s3Client(t, devStack, creds).PutObject(ctx, &s3.PutObjectInput{Bucket: &devStack.BucketName, Key: &key, Body: strings.NewReader("s")}); err != nil {
+		t.Fatalf("put with /v1/session credentials: %v", err)
+	}
+}

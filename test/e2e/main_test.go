@@ -38,8 +38,11 @@ var (
 	// has none (the abuse-control tests skip, or fail under make test).
 	engine *dynamotest.Engine
 	cnStack   *standin.Stack // S3Vend-prod-cn: cn-north-1, aws-cn, WeChat
-	binaries  = map[string]string{}
-	setupErr  error
+	// rulesStack is S3Vend-rules: a custom access layout with {userId},
+	// {tenant} (hs256 tenantClaim "org") and {identityId}.
+	rulesStack *standin.Stack
+	binaries   = map[string]string{}
+	setupErr   error
 )
 
 // require reports whether a missing real client fails the run (make test
@@ -153,6 +156,9 @@ func setup() (func(), error) {
 		return cleanup, err
 	}
 	if cnStack, err = start("S3Vend-prod-cn", "prod-cn"); err != nil {
+		return cleanup, err
+	}
+	if rulesStack, err = start("S3Vend-rules", "rules"); err != nil {
 		return cleanup, err
 	}
 	return cleanup, nil

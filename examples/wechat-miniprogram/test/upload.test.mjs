@@ -17,7 +17,7 @@ import os from "node:os";
 import path from "node:path";
 import crypto from "node:crypto";
 import { createRequire } from "node:module";
-import { createWx } from "./wx-shim.mjs";
+import { createWx } from "../../../js/miniprogram/test/wx-shim.mjs";
 
 const require = createRequire(import.meta.url);
 const { upload } = require("../s3vend-upload.js");
@@ -47,7 +47,14 @@ after(async () => {
 
 // install puts a fresh wx shim on globalThis, as the mini-program runtime does.
 function install(opts = {}) {
-  const wx = createWx({ codesUrl, openid, ...opts });
+  const codes = async (id) => {
+    const url = new URL(codesUrl);
+    url.searchParams.set("openid", id);
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`WeChat stand-in: GET ${url}: HTTP ${res.status} ${await res.text()}`);
+    return (await res.json()).code;
+  };
+  const wx = createWx({ codes, openid, ...opts });
   globalThis.wx = wx;
   return wx;
 }

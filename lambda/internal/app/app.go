@@ -106,7 +106,7 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, erro
 		TokenDuration:      cfg.TokenDuration,
 		CredentialLifetime: cfg.CredentialLifetime,
 		SessionPolicy:      cfg.SessionPolicy,
-		Upload:             vend.UploadConfig{Bucket: cfg.Bucket, Limits: cfg.Upload},
+		Upload:             vend.UploadConfig{Bucket: cfg.Bucket, Limits: cfg.Upload, Rules: cfg.UploadRules},
 		Now:                d.Now,
 		Cache:              cfg.Cache,
 		ShedWindow:         cmp.Or(d.ShedWindow, vend.DefaultShedWindow),

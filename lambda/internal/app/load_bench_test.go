@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -37,6 +38,15 @@ import (
 // instances=I runs I vendor instances (each its own cache) in front of one
 // Cognito, each request routed to a random one: the per-instance cache then
 // reuses less (docs/quotas-and-cache.md#load-model-and-sizing).
+//
+// persist=true models clients that keep their token across app opens, as
+// @s3vend/client does with options.storage (js/client): an open calls the
+// vendor only when the stored token has less than min(30 s, T/5) left, else
+// it costs no vendor call (and, as every open, one GetCredentialsForIdentity
+// by the client, not counted here). It reports besides:
+//
+//	offered/s        app opens per second
+//	vendor-calls/s   opens that reached the vendor
 func BenchmarkLoadModel(b *testing.B) {
 	const (
 		rps      = 250.0           // arrivals per real second (5x the quota)
@@ -50,12 +60,12 @@ func BenchmarkLoadModel(b *testing.B) {
 	// N users so that N*k opens per token lifetime arrive at rps.
 	users := int(rps * tokenTTL.Seconds() / scale / opens)
 	for _, r := range []struct {
-		cache     bool
-		instances int
-	}{{false, 1}, {true, 1}, {true, 2}} {
-		b.Run(fmt.Sprintf("cache=%t/instances=%d/users=%d/opens=%d", r.cache, r.instances, users, opens), func(b *testing.B) {
+		cache, persist bool
+		instances      int
+	}{{false, false, 1}, {true, false, 1}, {true, false, 2}, {true, false, 10}, {true, true, 1}, {true, true, 10}} {
+		b.Run(fmt.Sprintf("cache=%t/persist=%t/instances=%d/users=%d/opens=%d", r.cache, r.persist, r.instances, users, opens), func(b *testing.B) {
 			for range b.N {
-				loadRun(b, loadModel{cache: r.cache, instances: r.instances, rps: rps, users: users, opens: opens, tokenTTL: tokenTTL,
+				loadRun(b, loadModel{cache: r.cache, persist: r.persist, instances: r.instances, rps: rps, users: users, opens: opens, tokenTTL: tokenTTL,
 					margin: margin, wall: wall, scale: scale, quota: quota})
 			}
 		})
@@ -63,7 +73,7 @@ func BenchmarkLoadModel(b *testing.B) {
 }
 
 type loadModel struct {
-	cache                  bool
+	cache, persist         bool
 	instances              int
 	rps                    float64
 	users, opens           int
@@ -110,6 +120,32 @@ func loadRun(b *testing.B, m loadModel) {
 		pick().ServeHTTP(rec, req)
 		return rec
 	}
+	// stored[u] is user u's persisted token expiry (virtual unix ns; 0: none).
+	stored := make([]atomic.Int64, m.users)
+	clientMargin := min(30*time.Second, m.tokenTTL/5) // @s3vend/client's token margin
+	var vendorCalls atomic.Int64
+	// open is one app open: from storage when persisting clients hold a
+	// token with more than the margin left, else a vendor call. It returns
+	// nil for an open served from storage.
+	open := func(user int) *httptest.ResponseRecorder {
+		if m.persist {
+			if exp := stored[user].Load(); exp != 0 && time.Unix(0, exp).Sub(clock()) > clientMargin {
+				return nil
+			}
+		}
+		vendorCalls.Add(1)
+		rec := do(login(user))
+		if m.persist && rec.Code == http.StatusOK {
+			var body struct {
+				ExpiresAt time.Time `json:"expiresAt"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.ExpiresAt.IsZero() {
+				b.Errorf("no expiresAt in %s", rec.Body)
+			}
+			stored[user].Store(body.ExpiresAt.UnixNano())
+		}
+		return rec
+	}
 	window := m.tokenTTL - m.margin // how long an entry is reused
 	if m.cache {
 		// Steady state: user i last opened the app window*i/users ago
@@ -120,12 +156,13 @@ func loadRun(b *testing.B, m loadModel) {
 			last := -window * time.Duration(i) / time.Duration(m.users)
 			for at := last - window + period; at <= last; at += period {
 				virt.Store(base.Add(at).UnixNano())
-				if rec := do(login(i)); rec.Code != http.StatusOK {
+				if rec := open(i); rec != nil && rec.Code != http.StatusOK {
 					b.Fatalf("warm-up: %d %s", rec.Code, rec.Body)
 				}
 			}
 		}
 	}
+	vendorCalls.Store(0)
 	h.cognito.Reset()
 	h.cognito.Limit("GetOpenIdTokenForDeveloperIdentity", m.quota, int(m.quota))
 
@@ -144,7 +181,7 @@ func loadRun(b *testing.B, m loadModel) {
 	}
 	slices.SortFunc(events, func(a, b event) int { return cmp.Compare(a.at, b.at) })
 
-	var ok, shed, other5xx, noRetryAfter, other atomic.Int64
+	var ok, fromStorage, shed, other5xx, noRetryAfter, other atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
 	stop := make(chan struct{})
@@ -168,8 +205,10 @@ func loadRun(b *testing.B, m loadModel) {
 		wg.Add(1)
 		go func(user int) {
 			defer wg.Done()
-			rec := do(login(user))
+			rec := open(user)
 			switch {
+			case rec == nil:
+				fromStorage.Add(1)
 			case rec.Code == http.StatusOK:
 				ok.Add(1)
 			case rec.Code == http.StatusServiceUnavailable && strings.Contains(rec.Body.String(), `"upstream_throttled"`):
@@ -191,6 +230,8 @@ func loadRun(b *testing.B, m loadModel) {
 	close(stop)
 	total := float64(len(events))
 	b.ReportMetric(float64(ok.Load())/elapsed.Seconds(), "vends/s")
+	b.ReportMetric(float64(ok.Load()+fromStorage.Load())/elapsed.Seconds(), "served/s")
+	b.ReportMetric(float64(vendorCalls.Load())/elapsed.Seconds(), "vendor-calls/s")
 	b.ReportMetric(float64(shed.Load())/total, "503/op")
 	b.ReportMetric(float64(h.cognito.Calls("GetOpenIdTokenForDeveloperIdentity"))/elapsed.Seconds(), "cognito-calls/s")
 	b.ReportMetric(float64(other5xx.Load()), "other-5xx")

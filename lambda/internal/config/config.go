@@ -113,6 +113,9 @@ type Config struct {
 	// SessionTags are the keys of the session tags the vendor sets
 	// (S3VEND_SESSION_TAGS; contract/tags.go).
 	SessionTags []string
+	// UploadRules are the access rules POST /v1/upload signs keys for
+	// (S3VEND_ACCESS_RULES; unset: the default layout's).
+	UploadRules []contract.UploadRule
 }
 
 // LoginKey is the Logins key clients use with GetCredentialsForIdentity for
@@ -303,6 +306,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, err) // names its variable
 	} else if slices.Contains(c.SessionTags, contract.TagTenant) && !c.Verifiers.Tenants() {
 		bad(contract.EnvSessionTags, "lists %s but no verifier in %s has a tenantClaim to take it from", contract.TagTenant, EnvVerifiers)
+	}
+	if c.UploadRules, err = contract.ParseUploadRulesEnv(getenv); err != nil {
+		errs = append(errs, err) // names its variable
+	}
+	for _, u := range c.UploadRules {
+		for _, p := range u.Rule().Placeholders() {
+			if tag := contract.SessionTagKeys([]string{p}); len(tag) > 0 && !slices.Contains(c.SessionTags, tag[0]) {
+				bad(contract.EnvAccessRules, "rule %q uses %s, whose session tag %s is not in %s", u.Name, p, tag[0], contract.EnvSessionTags)
+			}
+		}
 	}
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)

@@ -438,3 +438,19 @@ func TestSessionTags(t *testing.T) {
 		t.Errorf("unknown tag: %v", err)
 	}
 }
+
+func TestUploadRules(t *testing.T) {
+	env := baseEnv()
+	c, err := load(env)
+	if err != nil || len(c.UploadRules) != 2 || c.UploadRules[0].Name != "protected" {
+		t.Fatalf("default: %+v %v", c.UploadRules, err)
+	}
+	env[contract.EnvAccessRules] = `[{"name":"avatars","path":"avatars/{userId}/*"}]`
+	if _, err := load(env); err == nil || !strings.Contains(err.Error(), contract.EnvAccessRules+": rule \"avatars\" uses {userId}") {
+		t.Errorf("{userId} without its tag: %v", err)
+	}
+	env[contract.EnvSessionTags] = contract.TagUser
+	if c, err := load(env); err != nil || len(c.UploadRules) != 1 || c.UploadRules[0].Path != "avatars/{userId}/*" {
+		t.Errorf("%+v %v", c.UploadRules, err)
+	}
+}

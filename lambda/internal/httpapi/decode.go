@@ -100,6 +100,6 @@ func DecodeUpload(contentType string, body []byte) (vend.UploadRequest, error) {
 	}
 	return vend.UploadRequest{
 		Provider: req.Provider, Credential: req.Credential, Name: req.Name,
-		Size: int64(*req.Size), ContentType: req.ContentType, Visibility: req.Visibility,
+		Size: int64(*req.Size), ContentType: req.ContentType, Visibility: req.Visibility, Rule: req.Rule,
 	}, nil
 }

@@ -28,6 +28,7 @@ import (
 type Vendor interface {
 	Token(ctx context.Context, provider, credential string) (vend.Token, error)
 	Credentials(ctx context.Context, provider, credential string) (vend.Credentials, error)
+	Session(ctx context.Context, provider, credential string) (vend.Credentials, error)
 	Guest(ctx context.Context, identityID string) (vend.Credentials, error)
 	GuestToken(ctx context.Context, identityID string) (vend.GuestToken, error)
 	Upload(ctx context.Context, req vend.UploadRequest) (vend.Upload, error)
@@ -119,6 +120,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if h.allow(w, r, http.MethodPost, out) {
 			h.login(w, r, out, func(ctx context.Context, req LoginRequest) (any, error) {
 				return h.v.Credentials(ctx, req.Provider, req.Credential)
+			})
+		}
+	case wire.RouteSession:
+		// Either flow: served whether or not the pool allows the basic flow.
+		out.route = "session"
+		if h.allow(w, r, http.MethodPost, out) {
+			h.login(w, r, out, func(ctx context.Context, req LoginRequest) (any, error) {
+				return h.v.Session(ctx, req.Provider, req.Credential)
 			})
 		}
 	case wire.RouteGuest:
@@ -242,7 +251,7 @@ func (h *Handler) respond(w http.ResponseWriter, res any, err error, out *outcom
 	case vend.Token:
 		out.cacheHit = r.Cached
 		body = wire.TokenResponse{IdentityID: r.IdentityID, Token: r.Token, ExpiresAt: r.ExpiresAt,
-			IdentityPoolID: r.IdentityPoolID, Region: r.Region, LoginKey: r.LoginKey}
+			IdentityPoolID: r.IdentityPoolID, Region: r.Region, LoginKey: r.LoginKey, UserID: r.UserID, Tenant: r.Tenant}
 	case vend.Credentials:
 		out.cacheHit = r.Cached
 		body = credentialsResponse(r)
@@ -271,7 +280,7 @@ type guestCredentials vend.Credentials
 
 func credentialsResponse(c vend.Credentials) wire.CredentialsResponse {
 	return wire.CredentialsResponse{IdentityID: c.IdentityID, AccessKeyID: c.AccessKeyID,
-		SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expiration: c.Expiration}
+		SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expiration: c.Expiration, UserID: c.UserID, Tenant: c.Tenant}
 }
 
 // errorFor maps the core's sentinel errors to the error table (package

@@ -33,6 +33,9 @@ func (f fakeVendor) Token(context.Context, string, string) (vend.Token, error) {
 func (f fakeVendor) Credentials(context.Context, string, string) (vend.Credentials, error) {
 	return vend.Credentials{}, f.err
 }
+func (f fakeVendor) Session(context.Context, string, string) (vend.Credentials, error) {
+	return vend.Credentials{AccessKeyID: "session"}, f.err
+}
 func (f fakeVendor) Guest(context.Context, string) (vend.Credentials, error) {
 	return vend.Credentials{}, f.err
 }
@@ -125,6 +128,10 @@ func TestBasicFlowOffRouting(t *testing.T) {
 		{"POST", "/v1/credentials", `not json`, 404, `"code":"basic_flow_disabled"`},
 		{"GET", "/v1/credentials", "", 404, `"code":"basic_flow_disabled"`},
 		{"POST", "/v1/token", `{"provider":"p","credential":"c"}`, 200, `"token":"t"`},
+		// Either flow: /v1/session answers credentials without the basic flow too.
+		{"POST", "/v1/session", `{"provider":"p","credential":"c"}`, 200, `"accessKeyId":"session"`},
+		{"GET", "/v1/session", "", 405, `"code":"method_not_allowed"`},
+		{"POST", "/v1/session", `{"provider":"p"}`, 400, `"code":"missing_field"`},
 		{"POST", "/v1/guest", "", 200, `"token":"gt"`},
 	} {
 		req := httptest.NewRequest(c.method, c.path, strings.NewReader(c.body))

@@ -91,7 +91,7 @@ func FuzzDecodeUpload(f *testing.F) {
 			}
 			return
 		}
-		prefix, contentType, err := svc.CheckUpload(req)
+		rule, contentType, err := svc.CheckUpload(req)
 		if err != nil {
 			var msg string
 			if iu, ok := err.(*vend.InvalidUpload); ok {
@@ -104,7 +104,10 @@ func FuzzDecodeUpload(f *testing.F) {
 			}
 			return
 		}
-		key := prefix + "eu-west-1:00000000-0000-0000-0000-000000000000/" + req.Name
+		key, kerr := rule.Key(contract.KeyValues{IdentityID: "eu-west-1:00000000-0000-0000-0000-000000000000"}, req.Name)
+		if kerr != nil {
+			t.Fatalf("accepted a request whose key cannot be built: %v", kerr)
+		}
 		if !utf8.ValidString(key) || len(key) > 1024 || strings.ContainsRune(key, '\\') ||
 			strings.HasPrefix(req.Name, "/") || strings.Contains(key, "//") {
 			t.Fatalf("accepted key %q", key)

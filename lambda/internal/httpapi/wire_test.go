@@ -46,6 +46,10 @@ func (f wireVendor) Credentials(context.Context, string, string) (vend.Credentia
 	return f.creds(), f.err
 }
 
+func (f wireVendor) Session(context.Context, string, string) (vend.Credentials, error) {
+	return f.creds(), f.err
+}
+
 func (f wireVendor) Guest(context.Context, string) (vend.Credentials, error) { return f.creds(), f.err }
 
 func (f wireVendor) GuestToken(context.Context, string) (vend.GuestToken, error) {
@@ -133,6 +137,12 @@ func TestClientReadsEveryRoute(t *testing.T) {
 		t.Errorf("credentials = %+v, want %+v", *creds, want)
 	}
 	strict(t, rt, *creds)
+
+	sess, err := v.Session(ctx, "p", "c")
+	if err != nil || *sess != *creds {
+		t.Fatalf("session = %+v, %v; want %+v", sess, err, *creds)
+	}
+	strict(t, rt, *sess)
 
 	guest, err := v.Guest(ctx, "")
 	if err != nil || !guest.HasCredentials() || guest.SecretAccessKey != c.SecretAccessKey || !guest.Expiration.Equal(now) || guest.Token != "" {

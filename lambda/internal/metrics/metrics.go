@@ -100,7 +100,7 @@ var (
 )
 
 // vendRoutes answer 200 with credentials or a token: a Vends sample.
-var vendRoutes = map[string]bool{"token": true, "credentials": true, "guest": true, "upload": true}
+var vendRoutes = map[string]bool{"token": true, "credentials": true, "session": true, "guest": true, "upload": true}
 
 // Request records one answered request: Requests, and Vends and CacheHits
 // for a vend, or Errors for a 4xx/5xx.

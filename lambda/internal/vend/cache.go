@@ -24,9 +24,12 @@ import (
 //
 //	kindToken        GetOpenIdTokenForDeveloperIdentity's identity id and token
 //	kindCredentials  basic-flow credentials (AssumeRoleWithWebIdentity on the
-//	                 authenticated role with the session policy)
-//	kindUpload       the identity's own credentials from GetCredentialsForIdentity
-//	                 that sign upload forms (each form is still signed per request)
+//	                 authenticated role with the session policy): /v1/credentials,
+//	                 and /v1/session when the pool allows the basic flow
+//	kindIdentity     the identity's own credentials from GetCredentialsForIdentity
+//	                 (enhanced flow): they sign upload forms (each form is still
+//	                 signed per request), and /v1/session answers them when the
+//	                 pool does not allow the basic flow
 //
 // The pool, developer provider, token duration, roles and session policy
 // are constant per instance (environment variables), so they need not be
@@ -47,7 +50,7 @@ type cacheKind uint8
 const (
 	kindToken cacheKind = iota + 1
 	kindCredentials
-	kindUpload
+	kindIdentity
 )
 
 type cacheKey struct {
@@ -59,7 +62,7 @@ type cacheKey struct {
 type cacheEntry struct {
 	it      IdentityToken
 	expires time.Time      // the token's expiry (kindToken)
-	creds   AWSCredentials // kindCredentials, kindUpload
+	creds   AWSCredentials // kindCredentials, kindIdentity
 }
 
 // reuse is the cache and the single-flight group that makes concurrent

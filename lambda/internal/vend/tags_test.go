@@ -161,3 +161,119 @@ func TestTooLongUserIDIsRefused(t *testing.T) {
 		t.Errorf("no {userId} rule, no tag, no refusal: %v", err)
 	}
 }
+
+// The token and credentials responses carry the caller's {userId} and
+// {tenant}, so clients build keys for the rules (contract.Rule.Key).
+func TestResponsesCarryTheKeyValues(t *testing.T) {
+	ctx := context.Background()
+	h := newTagHarness(t, []string{contract.TagUser, contract.TagTenant})
+	tok, err := h.svc.Token(ctx, "idp", "u1@acme")
+	if err != nil || tok.UserID != "idp:u1" || tok.Tenant != "idp:acme" {
+		t.Errorf("token %+v %v", tok, err)
+	}
+	c, err := h.svc.Credentials(ctx, "idp", "u1@acme")
+	if err != nil || c.UserID != "idp:u1" || c.Tenant != "idp:acme" {
+		t.Errorf("credentials %+v %v", c, err)
+	}
+	plain, err := newTagHarness(t, nil).svc.Token(ctx, "idp", "u1@acme")
+	if err != nil || plain.UserID != "" || plain.Tenant != "" {
+		t.Errorf("no session tags, no values: %+v %v", plain, err)
+	}
+}
+
+// POST /v1/upload by rule name: the key is the rule's prefix for the
+// caller (its own user id, tenant, identity id) and the name; unknown rules,
+// rules no signed-in subject may put under, and a tenant rule for a login
+// without a tenant are refused with 400s before any AWS call.
+func TestUploadByRuleName(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	limits, _ := contract.UploadLimits{}.Normalize()
+	rules := contract.Rules{
+		{Name: "avatars", Path: "avatars/{userId}/*", Owner: []contract.Action{contract.ActionPut}},
+		{Name: "teams", Path: "teams/{tenant}/*", Tenant: []contract.Action{contract.ActionPut}},
+		{Name: "inbox", Path: "inbox/{identityId}/*", Owner: []contract.Action{contract.ActionGet}},
+	}
+	var calls []string
+	var signed vend.PostInput
+	svc := vend.New(vend.Config{
+		IdentityPoolID: "eu-west-1:p", DeveloperProvider: "dev", Region: "eu-west-1", LoginKey: "k", TokenDuration: time.Hour,
+		Now: func() time.Time { return now }, SessionTags: []string{contract.TagUser, contract.TagTenant},
+		Upload: vend.UploadConfig{Bucket: "b", Limits: limits, Rules: rules.UploadRules()},
+	}, []verify.Verifier{tenantVerifier{"idp"}},
+		fnCognito{
+			dev: func(in vend.DeveloperLogin) (vend.IdentityToken, error) {
+				calls = append(calls, "dev")
+				return vend.IdentityToken{IdentityID: testIdentity, Token: cognitoToken(t, in.PrincipalTags)}, nil
+			},
+			creds: func(string, map[string]string) (vend.AWSCredentials, error) {
+				calls = append(calls, "creds")
+				return vend.AWSCredentials{AccessKeyID: "A", SecretAccessKey: "S", SessionToken: "T", Expiration: now.Add(time.Hour)}, nil
+			},
+		}, nil, fnSigner(func(_ vend.AWSCredentials, in vend.PostInput) (vend.PresignedPost, error) {
+			signed = in
+			return vend.PresignedPost{URL: "u"}, nil
+		}))
+	req := func(rule, cred string) vend.UploadRequest {
+		return vend.UploadRequest{Provider: "idp", Credential: cred, Name: "me.png", Size: 10, ContentType: "image/png", Rule: rule}
+	}
+	for rule, want := range map[string]string{"avatars": "avatars/idp:alice/me.png", "teams": "teams/idp:acme/me.png"} {
+		up, err := svc.Upload(ctx, req(rule, "alice@acme"))
+		if err != nil || up.Key != want || signed.Key != want {
+			t.Errorf("%s: %+v %v, signed %q", rule, up, err, signed.Key)
+		}
+	}
+	calls = nil
+	for name, c := range map[string]struct {
+		req   vend.UploadRequest
+		field string
+	}{
+		"unknown rule":            {req("nope", "alice@acme"), "rule"},
+		"rule without put":        {req("inbox", "alice@acme"), "rule"},
+		"rule and visibility":     {func() vend.UploadRequest { r := req("avatars", "alice"); r.Visibility = "private"; return r }(), "rule"},
+		"tenant rule, no tenant":  {req("teams", "alice"), "rule"},
+		"visibility of no rule":   {func() vend.UploadRequest { r := req("", "alice"); r.Visibility = "protected"; return r }(), "visibility"},
+		"default private, absent": {req("", "alice"), "visibility"},
+	} {
+		_, err := svc.Upload(ctx, c.req)
+		var iu *vend.InvalidUpload
+		if !errors.As(err, &iu) || iu.Field != c.field {
+			t.Errorf("%s: got %v, want an invalid %s", name, err, c.field)
+		}
+	}
+	if len(calls) != 0 {
+		t.Errorf("AWS calls on refused uploads: %v", calls)
+	}
+}
+
+// POST /v1/session carries the session tags in either flow: through
+// Cognito's GetCredentialsForIdentity without the basic flow (Cognito tags
+// the session from the token), through the checked token with it.
+func TestSessionRouteCarriesTheTags(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, basic := range []bool{false, true} {
+		var logins []vend.DeveloperLogin
+		svc := vend.New(vend.Config{
+			IdentityPoolID: "eu-west-1:p", DeveloperProvider: "dev", Region: "eu-west-1", LoginKey: "k", AuthRoleARN: "auth",
+			TokenDuration: time.Hour, CredentialLifetime: time.Hour, BasicFlow: basic, Now: func() time.Time { return now },
+			SessionTags: []string{contract.TagUser, contract.TagTenant},
+		}, []verify.Verifier{tenantVerifier{"idp"}},
+			fnCognito{
+				dev: func(in vend.DeveloperLogin) (vend.IdentityToken, error) {
+					logins = append(logins, in)
+					return vend.IdentityToken{IdentityID: testIdentity, Token: cognitoToken(t, in.PrincipalTags)}, nil
+				},
+				creds: func(string, map[string]string) (vend.AWSCredentials, error) {
+					return vend.AWSCredentials{AccessKeyID: "A", SecretAccessKey: "S", SessionToken: "T", Expiration: now.Add(time.Hour)}, nil
+				},
+			},
+			fnSTS(func(vend.AssumeInput) (vend.AWSCredentials, error) {
+				return vend.AWSCredentials{AccessKeyID: "B", SecretAccessKey: "S", SessionToken: "T", Expiration: now.Add(time.Hour)}, nil
+			}), nil)
+		c, err := svc.Session(ctx, "idp", "ann@acme")
+		if err != nil || c.UserID != "idp:ann" || c.Tenant != "idp:acme" || len(logins) != 1 || logins[0].PrincipalTags[contract.TagTenant] != "idp:acme" {
+			t.Errorf("basic %v: %+v %v, logins %+v", basic, c, err, logins)
+		}
+	}
+}

@@ -18,6 +18,9 @@ import (
 type UploadConfig struct {
 	Bucket string                // "": POST /v1/upload is off (404)
 	Limits contract.UploadLimits // normalized (contract.UploadLimits.Normalize)
+	// Rules are the access rules a signed-in subject may put under
+	// (S3VEND_ACCESS_RULES); nil: the default layout's (private, protected).
+	Rules []contract.UploadRule
 }
 
 // PostInput is what the signer puts in the POST policy.
@@ -44,10 +47,15 @@ type PostSigner interface {
 type UploadRequest struct {
 	Provider    string
 	Credential  string
-	Name        string // object name below <visibility>/<identityId>/
+	Name        string // object name below the rule's prefix for the caller
 	Size        int64  // declared size in bytes; < 1 when not a positive whole number
 	ContentType string
-	Visibility  string // wire.VisibilityPrivate (also when empty) or wire.VisibilityProtected
+	// Rule names the access rule the key is built with (its placeholders
+	// filled with the caller's own values). Without it, Visibility names
+	// the rule: wire.VisibilityPrivate (also when empty) or
+	// wire.VisibilityProtected, the default layout's rules.
+	Rule       string
+	Visibility string
 }
 
 // Upload is the result of POST /v1/upload.
@@ -86,12 +94,15 @@ const maxContentTypeBytes = 256
 const identityIDLen = 36
 
 var (
-	errVisibility   = &InvalidUpload{"visibility", `visibility must be "private" (the default) or "protected".`}
+	errVisibility   = &InvalidUpload{"visibility", `visibility must be "private" (the default) or "protected", the rules of those names; name another rule with "rule".`}
+	errRule         = &InvalidUpload{"rule", "rule must name an access rule that lets signed-in users put (the stack's AccessRules output lists them)."}
+	errRuleAndVis   = &InvalidUpload{"rule", "give rule or visibility, not both."}
+	errRuleTenant   = &InvalidUpload{"rule", "the rule's path has {tenant} and this login has no tenant (its verifier has no tenantClaim)."}
 	errNameUTF8     = &InvalidUpload{"name", "name must be valid UTF-8."}
 	errNameControl  = &InvalidUpload{"name", "name must not contain control characters (U+0000-U+001F, U+007F-U+009F) or U+FFFE/U+FFFF."}
 	errNamePath     = &InvalidUpload{"name", `name must be a relative path of non-empty segments: no leading or trailing "/", no "//", no "." or ".." segment, no "\".`}
 	errNameTemplate = &InvalidUpload{"name", `name must not contain "${filename}" (S3 substitutes it in POST uploads).`}
-	errNameLength   = &InvalidUpload{"name", "the object key <visibility>/<identityId>/<name> must be at most 1024 bytes of UTF-8."}
+	errNameLength   = &InvalidUpload{"name", "the object key (the rule's prefix for the caller, then name) must be at most 1024 bytes of UTF-8."}
 )
 
 // uploadErrors are the messages that name configured limits, built once.
@@ -117,17 +128,19 @@ func newUploadErrors(l contract.UploadLimits) uploadErrors {
 func (s *Service) UploadsEnabled() bool { return s.cfg.Upload.Bucket != "" && s.posts != nil }
 
 // Upload checks the request, verifies the login, and signs a POST policy for
-// exactly one key under the caller's own <visibility>/<identityId>/ prefix
-// with the caller's own credentials, so the bucket's IAM policy for the
-// identity's role still bounds what the form can write. Two AWS calls:
+// exactly one key, the rule's prefix for the caller followed by the name
+// (private/<identityId>/<name> by default), with the caller's own
+// credentials, so the bucket's IAM policy for the identity's role still
+// bounds what the form can write. Two AWS calls:
 // GetOpenIdTokenForDeveloperIdentity, then GetCredentialsForIdentity
-// (enhanced flow: it works whether or not the pool allows the basic flow).
-// Signing is local. Bad input is refused before any call.
+// (enhanced flow: it works whether or not the pool allows the basic flow;
+// Cognito tags the session with the login's session tags). Signing is
+// local. Bad input is refused before any call.
 func (s *Service) Upload(ctx context.Context, req UploadRequest) (Upload, error) {
 	if !s.UploadsEnabled() {
 		return Upload{}, fault.New(fault.ErrNotFound, "uploads disabled", nil)
 	}
-	prefix, contentType, err := s.CheckUpload(req)
+	rule, contentType, err := s.CheckUpload(req)
 	if err != nil {
 		return Upload{}, err
 	}
@@ -135,35 +148,22 @@ func (s *Service) Upload(ctx context.Context, req UploadRequest) (Upload, error)
 	if err != nil {
 		return Upload{}, err
 	}
+	values := user.keyValues()
+	if rule.Uses(contract.PlaceholderTenant) && values.Tenant == "" {
+		return Upload{}, errRuleTenant
+	}
+	// The key's exact length, known before any AWS call.
+	if s.keyLength(rule, values, req.Name) > maxKeyBytes {
+		return Upload{}, errNameLength
+	}
 	// A cached entry must outlive a full-length form (and a second of
 	// signing margin); the form itself is signed per request.
 	expires := s.cfg.Upload.Limits.Expiry
-	e, hit, err := s.cached(ctx, user.key(kindUpload), expires+time.Second, func(ctx context.Context) (cacheEntry, error) {
-		it, _, _, err := s.developerToken(ctx, user)
-		if err != nil {
-			return cacheEntry{}, err
-		}
-		if !ValidIdentityID(it.IdentityID, s.cfg.Region) {
-			// The key length check above relies on this shape.
-			return cacheEntry{}, fault.New(fault.ErrUpstream, "GetOpenIdTokenForDeveloperIdentity: unexpected identity id", nil)
-		}
-		creds, err := s.cognito.CredentialsForIdentity(ctx, it.IdentityID, map[string]string{s.cfg.LoginKey: it.Token})
-		if err != nil {
-			return cacheEntry{}, err
-		}
-		return cacheEntry{it: IdentityToken{IdentityID: it.IdentityID}, creds: creds}, nil
-	})
+	e, hit, err := s.identityCredentials(ctx, user, expires+time.Second)
 	if err != nil {
 		return Upload{}, err
 	}
 	it, creds := e.it, e.creds
-	if err := s.admit(ctx, "", it.IdentityID); err != nil {
-		return Upload{}, err
-	}
-	key := prefix + it.IdentityID + "/" + req.Name
-	if err := s.checkQuota(ctx, it.IdentityID, key, req.Size); err != nil {
-		return Upload{}, err
-	}
 	start := s.cfg.Now()
 	// The form must not outlive the credentials that signed it (S3 would
 	// refuse it then anyway); keep a second of margin for the signing time.
@@ -172,6 +172,14 @@ func (s *Service) Upload(ctx context.Context, req UploadRequest) (Upload, error)
 	}
 	if expires < time.Second {
 		return Upload{}, fault.New(fault.ErrUpstream, "GetCredentialsForIdentity: credentials expire too soon", nil)
+	}
+	values.IdentityID = it.IdentityID
+	key, err := rule.Key(values, req.Name)
+	if err != nil {
+		return Upload{}, fault.New(fault.ErrUpstream, "GetOpenIdTokenForDeveloperIdentity: identity id unusable in a key", err)
+	}
+	if err := s.checkQuota(ctx, it.IdentityID, key, req.Size); err != nil {
+		return Upload{}, err
 	}
 	post, err := s.posts.PresignPost(ctx, creds, PostInput{
 		Bucket:      s.cfg.Upload.Bucket,
@@ -193,39 +201,110 @@ func (s *Service) Upload(ctx context.Context, req UploadRequest) (Upload, error)
 	}, nil
 }
 
+// identityCredentials returns the identity's own credentials from
+// GetCredentialsForIdentity (enhanced flow: it works whether or not the pool
+// allows the basic flow), from the cache when they stay valid for extra
+// more: GetOpenIdTokenForDeveloperIdentity (unless its token is cached),
+// then GetCredentialsForIdentity.
+func (s *Service) identityCredentials(ctx context.Context, user verifiedUser, extra time.Duration) (cacheEntry, bool, error) {
+	e, hit, err := s.cached(ctx, user.key(kindIdentity), extra, func(ctx context.Context) (cacheEntry, error) {
+		it, _, _, err := s.developerToken(ctx, user)
+		if err != nil {
+			return cacheEntry{}, err
+		}
+		if !ValidIdentityID(it.IdentityID, s.cfg.Region) {
+			// Upload's key length check relies on this shape.
+			return cacheEntry{}, fault.New(fault.ErrUpstream, "GetOpenIdTokenForDeveloperIdentity: unexpected identity id", nil)
+		}
+		creds, err := s.cognito.CredentialsForIdentity(ctx, it.IdentityID, map[string]string{s.cfg.LoginKey: it.Token})
+		if err != nil {
+			return cacheEntry{}, err
+		}
+		return cacheEntry{it: IdentityToken{IdentityID: it.IdentityID}, creds: creds}, nil
+	})
+	if err != nil {
+		return cacheEntry{}, false, err
+	}
+	// The identity's own revocation (abuse.go), for /v1/upload and
+	// /v1/session alike.
+	if err := s.admit(ctx, "", e.it.IdentityID); err != nil {
+		return cacheEntry{}, false, err
+	}
+	return e, hit, nil
+}
+
+// uploadRule is the rule an upload request names: by Rule, else by
+// Visibility ("" is private), among the rules that allow uploads.
+func (s *Service) uploadRule(req UploadRequest) (contract.Rule, *InvalidUpload) {
+	name := req.Rule
+	switch {
+	case req.Rule != "" && req.Visibility != "":
+		return contract.Rule{}, errRuleAndVis
+	case req.Rule == "" && (req.Visibility == "" || req.Visibility == wire.VisibilityPrivate):
+		name = wire.VisibilityPrivate
+	case req.Rule == "" && req.Visibility == wire.VisibilityProtected:
+		name = wire.VisibilityProtected
+	case req.Rule == "":
+		return contract.Rule{}, errVisibility
+	}
+	rules := s.cfg.Upload.Rules
+	if rules == nil {
+		rules = contract.DefaultRules().UploadRules()
+	}
+	for _, r := range rules {
+		if r.Name == name {
+			return r.Rule(), nil
+		}
+	}
+	if req.Rule == "" {
+		return contract.Rule{}, errVisibility
+	}
+	return contract.Rule{}, errRule
+}
+
+// keyLength is the length of the rule's key for v and name, with an identity
+// id of this pool ("<region>:" and a UUID, so its length is known before
+// Cognito answers).
+func (s *Service) keyLength(rule contract.Rule, v contract.KeyValues, name string) int {
+	v.IdentityID = s.cfg.Region + ":" + strings.Repeat("0", identityIDLen)
+	k, err := rule.Key(v, name)
+	if err != nil {
+		return maxKeyBytes + 1
+	}
+	return len(k)
+}
+
 // CheckUpload validates an upload request without calling anything. It
-// returns the key prefix ("private/" or "protected/") and the Content-Type
-// to sign (media type lower-cased, parameters kept), or an *InvalidUpload.
-// The whole key is <prefix><identityId>/<name>, where an identity id of this
-// pool is "<region>:" and a UUID, so its length is known before the login.
-func (s *Service) CheckUpload(req UploadRequest) (prefix, contentType string, err error) {
-	switch req.Visibility {
-	case "", wire.VisibilityPrivate:
-		prefix = contract.PrivatePrefix
-	case wire.VisibilityProtected:
-		prefix = contract.ProtectedPrefix
-	default:
-		return "", "", errVisibility
+// returns the rule the key is built with and the Content-Type to sign
+// (media type lower-cased, parameters kept), or an *InvalidUpload. The key
+// length is checked once the login's values are known (Upload), still
+// before any AWS call.
+func (s *Service) CheckUpload(req UploadRequest) (rule contract.Rule, contentType string, err error) {
+	rule, e := s.uploadRule(req)
+	if e != nil {
+		return contract.Rule{}, "", e
 	}
 	if e := CheckObjectName(req.Name); e != nil {
-		return "", "", e
+		return contract.Rule{}, "", e
 	}
-	if len(prefix)+len(s.cfg.Region)+1+identityIDLen+1+len(req.Name) > maxKeyBytes {
-		return "", "", errNameLength
+	// Before the login: with the shortest {userId} and {tenant} values
+	// (exact for the default layout, whose keys have only {identityId}).
+	if s.keyLength(rule, contract.KeyValues{UserID: "x", Tenant: "x"}, req.Name) > maxKeyBytes {
+		return contract.Rule{}, "", errNameLength
 	}
 	if req.Size < 1 || req.Size > s.cfg.Upload.Limits.MaxBytes {
-		return "", "", s.uploadErrs.size
+		return contract.Rule{}, "", s.uploadErrs.size
 	}
 	// Media types are case-insensitive (RFC 2045 section 5.1).
 	mt, params, perr := mime.ParseMediaType(req.ContentType)
 	if perr != nil || !s.uploadErrs.allowed[mt] {
-		return "", "", s.uploadErrs.contentType
+		return contract.Rule{}, "", s.uploadErrs.contentType
 	}
 	contentType = mime.FormatMediaType(mt, params)
 	if contentType == "" || len(contentType) > maxContentTypeBytes {
-		return "", "", s.uploadErrs.contentType
+		return contract.Rule{}, "", s.uploadErrs.contentType
 	}
-	return prefix, contentType, nil
+	return rule, contentType, nil
 }
 
 // CheckObjectName validates the caller-chosen part of a key: valid UTF-8,

@@ -117,18 +117,24 @@ type Token struct {
 	IdentityPoolID string
 	Region         string
 	LoginKey       string
+	// UserID and Tenant are the caller's {userId} and {tenant} for access
+	// rule keys (their session tag values, contract.UserTagValue); only
+	// when the rules use them.
+	UserID, Tenant string
 	// Cached: served from the reuse cache, no AWS call (not in the body).
 	Cached bool
 }
 
-// Credentials is the result of POST /v1/credentials and, with the basic flow,
-// POST /v1/guest.
+// Credentials is the result of POST /v1/credentials, POST /v1/session and,
+// with the basic flow, POST /v1/guest.
 type Credentials struct {
 	IdentityID      string
 	AccessKeyID     string
 	SecretAccessKey string
 	SessionToken    string
 	Expiration      time.Time
+	// UserID and Tenant: as in Token (signed-in users only).
+	UserID, Tenant string
 	// Cached: served from the reuse cache, no AWS call (not in the body).
 	Cached bool
 }
@@ -222,8 +228,34 @@ func (s *Service) Token(ctx context.Context, provider, credential string) (Token
 		IdentityPoolID: s.cfg.IdentityPoolID,
 		Region:         s.cfg.Region,
 		LoginKey:       s.cfg.LoginKey,
+		UserID:         user.tags[contract.TagUser],
+		Tenant:         user.tags[contract.TagTenant],
 		Cached:         hit,
 	}, nil
+}
+
+// Session answers POST /v1/session: the caller's identity id and its own
+// temporary credentials in one round trip, through whichever flow the pool
+// allows, so that a client without Cognito (a WeChat mini-program, whose
+// domain list then needs only the API and the bucket) can sign S3 requests.
+// With the basic flow it is Credentials (AssumeRoleWithWebIdentity: the
+// session policy and credential lifetime apply; the same cache entry as
+// /v1/credentials); without it, GetCredentialsForIdentity on the vendor's
+// side (the enhanced flow; the same cache entry as /v1/upload's signing
+// credentials). At most two AWS calls, none on a cache hit.
+func (s *Service) Session(ctx context.Context, provider, credential string) (Credentials, error) {
+	if s.cfg.BasicFlow {
+		return s.Credentials(ctx, provider, credential)
+	}
+	user, err := s.verifyUser(ctx, provider, credential)
+	if err != nil {
+		return Credentials{}, err
+	}
+	e, hit, err := s.identityCredentials(ctx, user, 0)
+	if err != nil {
+		return Credentials{}, err
+	}
+	return e.credentials(user, hit), nil
 }
 
 // Credentials verifies the credential and makes at most two AWS calls:
@@ -259,14 +291,22 @@ func (s *Service) Credentials(ctx context.Context, provider, credential string) 
 	if err := s.admit(ctx, "", e.it.IdentityID); err != nil {
 		return Credentials{}, err
 	}
+	return e.credentials(user, hit), nil
+}
+
+// credentials is the answer of a cached credentials entry for user; hit: it
+// came from the cache.
+func (e cacheEntry) credentials(user verifiedUser, hit bool) Credentials {
 	return Credentials{
 		IdentityID:      e.it.IdentityID,
 		AccessKeyID:     e.creds.AccessKeyID,
 		SecretAccessKey: e.creds.SecretAccessKey,
 		SessionToken:    e.creds.SessionToken,
-		Expiration:      e.creds.Expiration,
+		Expiration:      e.creds.Expiration.UTC(),
+		UserID:          user.tags[contract.TagUser],
+		Tenant:          user.tags[contract.TagTenant],
 		Cached:          hit,
-	}, nil
+	}
 }
 
 // Guest vends unauthenticated-role credentials (basic flow): GetId (unless
@@ -336,6 +376,12 @@ func (s *Service) guestToken(ctx context.Context, identityID string) (IdentityTo
 type verifiedUser struct {
 	id   string
 	tags map[string]string // nil without Config.SessionTags
+}
+
+// keyValues are the user's values for access-rule keys (the identity id
+// is added once known).
+func (u verifiedUser) keyValues() contract.KeyValues {
+	return contract.KeyValues{UserID: u.tags[contract.TagUser], Tenant: u.tags[contract.TagTenant]}
 }
 
 // key is the user's reuse-cache key for kind: per user and per tag set, so
