@@ -36,8 +36,8 @@ var (
 	// engine is the DynamoDB-compatible engine (moto's server, which also
 	// serves IAM) behind the stacks' abuse control; nil when this machine
 	// has none (the abuse-control tests skip, or fail under make test).
-	engine *dynamotest.Engine
-	cnStack   *standin.Stack // S3Vend-prod-cn: cn-north-1, aws-cn, WeChat
+	engine  *dynamotest.Engine
+	cnStack *standin.Stack // S3Vend-prod-cn: cn-north-1, aws-cn, WeChat
 	// rulesStack is S3Vend-rules: a custom access layout with {userId},
 	// {tenant} (hs256 tenantClaim "org") and {identityId}.
 	rulesStack *standin.Stack
