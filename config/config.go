@@ -949,3 +949,15 @@ func ReadCDKJSON(path string) (map[string]any, error) {
 	}
 	return doc.Context, nil
 }
+
+// SessionTagKeys are the session tags the environment's signed-in sessions
+// carry: those its access rules' placeholders need and, with a user quota,
+// the quota-state tag (contract.TagQuota). The stack gives the trust
+// policy and the vendor this one list.
+func (e Environment) SessionTagKeys() []string {
+	placeholders := e.Access.Placeholders()
+	if e.UserQuota.Enabled() {
+		placeholders = append(placeholders, contract.PlaceholderQuota)
+	}
+	return contract.SessionTagKeys(placeholders)
+}

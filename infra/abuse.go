@@ -195,6 +195,9 @@ func (a *AbuseControl) metering(c constructs.Construct, p AbuseControlProps) {
 		DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: a.DeadLetters, MaxReceiveCount: jsii.Number(MeteringMaxReceives)},
 		RemovalPolicy:     removal,
 	})
+	acknowledgeGuard(a.DeadLetters, map[string]string{
+		"sqs_dlq_check": "This is the metering queue's dead-letter queue: a message that failed metering five times waits here (14 days, alarm MeteringDeadLetters) to be redriven; a queue behind it would only hide it.",
+	})
 	cdknag.NagSuppressions_AddResourceSuppressions(a.DeadLetters, &[]*cdknag.NagPackSuppression{{
 		Id:     jsii.String("AwsSolutions-SQS3"),
 		Reason: jsii.String("This is the metering queue's dead-letter queue."),
@@ -219,10 +222,7 @@ func (a *AbuseControl) metering(c constructs.Construct, p AbuseControlProps) {
 		}}, jsii.Bool(true))
 		if h.Node().DefaultChild() != nil {
 			acknowledgeGuard(h, map[string]string{
-				"lambda_inside_vpc_check":                        "CDK's deploy-time BucketNotificationsHandler calls only S3's public API.",
-				"lambda_dlq_check":                               "Invoked synchronously by CloudFormation as a custom resource; failures fail the deployment.",
-				"lambda_concurrency_check":                       "Runs once per deployment.",
-				"lambda_function_public_access_prohibited_check": "Not invoked through a resource policy; CloudFormation invokes it with the deploying role.",
+				"lambda_inside_vpc_check": "CDK's deploy-time BucketNotificationsHandler calls only S3's public API (PutBucketNotificationConfiguration); a VPC would add NAT cost and no isolation.",
 			})
 		}
 	}
@@ -274,7 +274,6 @@ func (a *AbuseControl) metering(c constructs.Construct, p AbuseControlProps) {
 	})
 	acknowledgeGuard(a.Metering, map[string]string{
 		"lambda_inside_vpc_check": "The function reaches only DynamoDB's public endpoint; a VPC would add NAT or endpoint cost and no isolation.",
-		"lambda_dlq_check":        "Invoked by an SQS event source mapping: failed messages go to the queue's dead-letter queue, not a function DLQ.",
 	})
 }
 

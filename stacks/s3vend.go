@@ -51,11 +51,7 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 	// rules' placeholders need and, with a user quota, the quota-state tag
 	// (infra.NewAbuseControl): the trust policy and the vendor get the same
 	// list (contract/tags.go).
-	placeholders := e.Access.Placeholders()
-	if e.UserQuota.Enabled() {
-		placeholders = append(placeholders, contract.PlaceholderQuota)
-	}
-	sessionTags := contract.SessionTagKeys(placeholders)
+	sessionTags := e.SessionTagKeys()
 
 	s.Bucket = infra.NewPublicBucket(stack, "Storage", infra.PublicBucketProps{
 		BucketAccess:                e.BucketAccess,

@@ -279,7 +279,7 @@ func TestRolesTrustOnlyThisPoolAndKind(t *testing.T) {
 				// A second statement, only on the authenticated role and only
 				// with session tags: sts:TagSession for exactly the rules' tag
 				// keys, under the same aud and amr (test/tags_test.go).
-				tags := envConfig(t, strings.TrimPrefix(stack, "S3Vend-")).Access.SessionTagKeys()
+				tags := envConfig(t, strings.TrimPrefix(stack, "S3Vend-")).SessionTagKeys()
 				statementsWanted := 1
 				if amr == "authenticated" && len(tags) > 0 {
 					statementsWanted = 2

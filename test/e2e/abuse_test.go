@@ -391,4 +391,3 @@ func TestQuotaEndToEnd(t *testing.T) {
 		t.Fatalf("metered usage:\n%s\nwant %d bytes in %d objects", out, bytesHeld, objects)
 	}
 }
-
