@@ -9,9 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3notifications"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -227,16 +225,7 @@ func (a *AbuseControl) metering(c constructs.Construct, p AbuseControlProps) {
 		}
 	}
 
-	logs := awslogs.NewLogGroup(c, jsii.String("MeteringLogs"), &awslogs.LogGroupProps{Retention: retention, RemovalPolicy: removal})
-	role := awsiam.NewRole(c, jsii.String("MeteringRole"), &awsiam.RoleProps{
-		Description: jsii.String("s3vend metering: S3 events into the usage table"),
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-	})
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("WriteOwnLogs"),
-		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
-		Resources: jsii.Strings(*logs.LogGroupArn()),
-	}))
+	logs, role := logsAndRole(c, "MeteringLogs", "MeteringRole", "s3vend metering: S3 events into the usage table", retention, removal)
 	// TransactWriteItems needs the permission of each action it carries
 	// (PutItem, UpdateItem); the reads are BatchGetItem.
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -244,25 +233,13 @@ func (a *AbuseControl) metering(c constructs.Construct, p AbuseControlProps) {
 		Actions:   jsii.Strings("dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
 		Resources: jsii.Strings(*a.Usage.TableArn()),
 	}))
-	bundling, hash := p.Build.code()
-	a.Metering = awslambda.NewFunction(c, jsii.String("Metering"), &awslambda.FunctionProps{
-		Description:  jsii.String("s3vend metering: exact per-identity usage from S3 event notifications"),
-		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture: awslambda.Architecture_ARM_64(),
-		Handler:      jsii.String("bootstrap"),
-		Code: awslambda.Code_FromAsset(jsii.String(p.Build.ModuleDir+"/"+p.Build.SourceDir), &awss3assets.AssetOptions{
-			AssetHash: jsii.String(hash), AssetHashType: awscdk.AssetHashType_CUSTOM, Bundling: bundling,
-		}),
-		Role:          role,
-		LogGroup:      logs,
-		Timeout:       awscdk.Duration_Seconds(jsii.Number(meteringTimeout.Seconds())),
-		MemorySize:    jsii.Number(256),
-		LoggingFormat: awslambda.LoggingFormat_JSON,
-		Environment: &map[string]*string{
+	// The second Go function: the same local build and source-derived
+	// asset hash as the vendor's (GoBuild.function).
+	a.Metering = p.Build.function(c, "Metering", "s3vend metering: exact per-identity usage from S3 event notifications",
+		role, logs, meteringTimeout, 256, map[string]*string{
 			contract.EnvUsageTable:   a.Usage.TableName(),
 			contract.EnvMetricsStack: awscdk.Stack_Of(c).StackName(),
-		},
-	})
+		})
 	a.Metering.AddEventSource(awslambdaeventsources.NewSqsEventSource(a.Queue, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize:               jsii.Number(MeteringBatchSize),
 		MaxBatchingWindow:       awscdk.Duration_Seconds(jsii.Number(MeteringBatchWindow.Seconds())),

@@ -25,6 +25,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -304,4 +305,28 @@ func Need(t interface {
 	if e == nil {
 		t.Skip(ErrUnavailable.Error())
 	}
+}
+
+var tables atomic.Int64
+
+// NewTable creates a fresh table in e for one test (a unique name with
+// prefix) and returns a client of the engine and the name; it skips t
+// when the engine did not start (Need).
+func NewTable(t interface {
+	Helper()
+	Skip(...any)
+	Fatal(...any)
+}, e *Engine, prefix string) (*dynamodb.Client, string) {
+	t.Helper()
+	Need(t, e)
+	ctx := context.Background()
+	db, err := e.Client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("%s-%d", prefix, tables.Add(1))
+	if err := CreateTable(ctx, db, name); err != nil {
+		t.Fatal(err)
+	}
+	return db, name
 }

@@ -3,10 +3,8 @@ package revocation_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,24 +16,13 @@ var engine *dynamotest.Engine
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Run(m, &engine)) }
 
-var tables atomic.Int64
-
 func newStore(t *testing.T) *revocation.Store { return newStoreB(t) }
 
 func dynamotestNeed(t testing.TB) { dynamotest.Need(t, engine) }
 
 func newStoreB(t testing.TB) *revocation.Store {
 	t.Helper()
-	dynamotest.Need(t, engine)
-	ctx := context.Background()
-	db, err := engine.Client(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("revocations-%d", tables.Add(1))
-	if err := dynamotest.CreateTable(ctx, db, name); err != nil {
-		t.Fatal(err)
-	}
+	db, name := dynamotest.NewTable(t, engine, "revocations")
 	return &revocation.Store{DB: db, Table: name}
 }
 

@@ -16,9 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/internal/dynamotest"
 )
 
 // Abuse control in the local stack (docs/abuse-control.md): the
@@ -74,18 +73,7 @@ func (s *Stack) createTables(ctx context.Context, endpoint string) error {
 	})
 	for _, id := range templateTables(s.Model.Template()) {
 		name := s.tablePrefix + id
-		_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-			TableName:   aws.String(name),
-			BillingMode: types.BillingModePayPerRequest,
-			AttributeDefinitions: []types.AttributeDefinition{
-				{AttributeName: aws.String(contract.AttrPK), AttributeType: types.ScalarAttributeTypeS},
-				{AttributeName: aws.String(contract.AttrSK), AttributeType: types.ScalarAttributeTypeS},
-			},
-			KeySchema: []types.KeySchemaElement{
-				{AttributeName: aws.String(contract.AttrPK), KeyType: types.KeyTypeHash},
-				{AttributeName: aws.String(contract.AttrSK), KeyType: types.KeyTypeRange},
-			},
-		})
+		err := dynamotest.CreateTable(ctx, db, name)
 		if err != nil && !strings.Contains(err.Error(), "ResourceInUseException") {
 			return fmt.Errorf("standin: creating table %s: %w", name, err)
 		}

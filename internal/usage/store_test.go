@@ -29,20 +29,9 @@ const streamLen = 10000
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Run(m, &engine)) }
 
-var tableSeq atomic.Int64
-
 func newStore(t testing.TB) *usage.Store {
 	t.Helper()
-	dynamotest.Need(t, engine)
-	ctx := context.Background()
-	db, err := engine.Client(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("usage-%d", tableSeq.Add(1))
-	if err := dynamotest.CreateTable(ctx, db, name); err != nil {
-		t.Fatal(err)
-	}
+	db, name := dynamotest.NewTable(t, engine, "usage")
 	return &usage.Store{DB: db, Table: name}
 }
 
