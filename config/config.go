@@ -887,12 +887,12 @@ func (v *validator) userQuota(e *Environment, r *rawUserQuota) {
 		v.fail("userQuota", "a limit of 0 is not \"no limit\": omit the key (maxBytes or maxObjects) instead")
 		return
 	}
-	if !q.Enabled() {
-		v.fail("userQuota", "set maxBytes (bytes per user) or maxObjects (objects per user), or remove the key for no quota")
-		return
-	}
 	if err := q.Check(); err != nil {
 		v.failFields("userQuota", err)
+		return
+	}
+	if !q.Enabled() {
+		v.fail("userQuota", "set maxBytes (bytes per user) or maxObjects (objects per user), or remove the key for no quota")
 		return
 	}
 	e.UserQuota = q
