@@ -72,7 +72,7 @@ help:
 	@echo "make bootstrap [STACK=…] - cdk bootstrap the account/region of the stacks (once per account and region)"
 	@echo "make diff-live [STACK=…] - cdk diff against the deployed stacks"
 	@echo "make deploy STACK=…      - cdk deploy; outputs to $(OUTPUTS_DIR)/<stack>.json (CDK_ARGS=\"--require-approval never\" in CI)"
-	@echo "make destroy STACK=…     - cdk destroy (retained resources of protected environments stay)"
+	@echo "make destroy STACK=…     - cdk destroy (a protected environment refuses: termination protection, see docs/security.md)"
 	@echo "make cdk CDK_ARGS=\"…\"    - the pinned CDK CLI with the Makefile's settings (the npx cdk route)"
 	@echo "make smoke STACK=S3Vend-<env> [OUTPUTS=file] - check a deployed environment end to end (pass/fail table)"
 	@echo "make diagram - regenerate docs/architecture.{dot,svg,png} from the golden templates"

@@ -28,7 +28,8 @@ require (
 	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/rhysd/actionlint v1.7.12
 	github.com/yuin/goldmark v1.7.17
-	golang.org/x/sync v0.23.0
+	golang.org/x/sync v0.24.0
+	golang.org/x/text v0.43.0
 	golang.org/x/time v0.15.0
 )
 

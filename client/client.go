@@ -9,7 +9,7 @@
 //	creds, err := client.New(outputs.TokenEndpoint, func(ctx context.Context) (string, string, error) {
 //		return "backend", myJWT(ctx), nil
 //	})
-//	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(outputs.Region), config.WithCredentialsProvider(creds))
+//	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(outputs.Region), config.WithCredentialsProvider(creds.Cache()))
 //	id, err := creds.IdentityID(ctx)
 //	key := client.PrivateKey(id, "photo.jpg") // private/<identityId>/photo.jpg
 //
@@ -19,8 +19,15 @@
 //	who, err := creds.Identity(ctx)
 //	key, err := client.Key(rules, "avatars", who, "me.jpg") // avatars/<userId>/me.jpg
 //
-// Credentials are cached by the SDK's aws.CredentialsCache and refreshed
-// ahead of expiry; concurrent callers share one refresh.
+// Credentials are cached by one aws.CredentialsCache, refreshed ahead of
+// expiry; concurrent callers share one refresh. Hand the SDK that cache,
+// Credentials.Cache: config.LoadDefaultConfig and the service clients use an
+// *aws.CredentialsCache as it is and wrap any other provider in a cache of
+// their own (config/resolve_credentials.go, wrapWithCredentialsCache), the
+// pattern of aws-sdk-go-v2's credentials/stscreds, whose providers the
+// caller wraps in aws.NewCredentialsCache exactly once. So Invalidate
+// reaches the cache the S3 client reads. *Credentials itself is not an
+// aws.CredentialsProvider, so the double-caching form does not compile.
 package client
 
 import (
@@ -154,14 +161,13 @@ var (
 	ErrCognito = errors.New("cognito identity")
 )
 
-// Credentials is an aws.CredentialsProvider backed by an s3vend token
-// vendor. Create it with New; it is safe for concurrent use.
+// Credentials are temporary AWS credentials from an s3vend token vendor, in
+// one aws.CredentialsCache (Cache), with what the vendor said about the
+// caller (Identity). Create it with New; it is safe for concurrent use.
 type Credentials struct {
 	cache   *aws.CredentialsCache
 	fetcher *fetcher
 }
-
-var _ aws.CredentialsProvider = (*Credentials)(nil)
 
 // New returns credentials from the vendor at tokenEndpoint (the stack's
 // TokenEndpoint output), logging in with login on every refresh.
@@ -191,15 +197,16 @@ func New(tokenEndpoint string, login LoginFunc, optFns ...func(*Options)) (*Cred
 	return &Credentials{cache: cache, fetcher: f}, nil
 }
 
-// Retrieve returns cached credentials, refreshing them when they are within
-// the expiry window. Concurrent callers share a single refresh (the SDK's
-// aws.CredentialsCache uses a single-flight group). A refresh error wraps a
-// *VendorError, ErrLogin or ErrCognito.
-func (c *Credentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
-	return c.cache.Retrieve(ctx)
-}
+// Cache is the credentials provider to hand the AWS SDK
+// (config.WithCredentialsProvider(creds.Cache()), or s3.Options.Credentials):
+// the one cache of these credentials, which the SDK uses without wrapping it
+// again. Its Retrieve returns cached credentials, refreshing them within the
+// expiry window; concurrent callers share a single refresh (the cache's
+// single-flight group). A refresh error wraps a *VendorError, ErrLogin or
+// ErrCognito.
+func (c *Credentials) Cache() *aws.CredentialsCache { return c.cache }
 
-// Invalidate makes the next Retrieve refresh.
+// Invalidate makes the next Retrieve of Cache (by the SDK or anyone) refresh.
 func (c *Credentials) Invalidate() { c.cache.Invalidate() }
 
 // Identity is what the vendor said about the caller in the last refresh.
@@ -240,7 +247,7 @@ func (c *Credentials) Identity(ctx context.Context) (Identity, error) {
 	if id := c.fetcher.identity(); id.IdentityID != "" {
 		return id, nil
 	}
-	if _, err := c.Retrieve(ctx); err != nil {
+	if _, err := c.cache.Retrieve(ctx); err != nil {
 		return Identity{}, err
 	}
 	return c.fetcher.identity(), nil

@@ -84,7 +84,7 @@ func TestEnhancedFlowThroughDefaultConfig(t *testing.T) {
 	}
 	// WHEN
 	start := time.Now()
-	got, err := creds.Retrieve(context.Background())
+	got, err := creds.Cache().Retrieve(context.Background())
 	// THEN one /v1/token call, one unsigned GetCredentialsForIdentity
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +128,7 @@ func TestIdentityIDRetrievesWhenUnknown(t *testing.T) {
 func TestBasicFlow(t *testing.T) {
 	v, c := fakes(t)
 	creds := newCreds(t, v, c, func(o *client.Options) { o.Flow = client.FlowBasic; o.ExpiryWindow = -1 })
-	got, err := creds.Retrieve(context.Background())
+	got, err := creds.Cache().Retrieve(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,14 +151,14 @@ func TestGuestEnhancedReusesIdentity(t *testing.T) {
 	// GIVEN a pool with the basic flow off: /v1/guest returns a token
 	v, c := fakes(t)
 	creds := newCreds(t, v, c, func(o *client.Options) { o.Guest = true })
-	first, err := creds.Retrieve(context.Background())
+	first, err := creds.Cache().Retrieve(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	id1, _ := creds.IdentityID(context.Background())
 	// WHEN refreshing
 	creds.Invalidate()
-	second, err := creds.Retrieve(context.Background())
+	second, err := creds.Cache().Retrieve(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,11 +184,11 @@ func TestGuestForgottenIdentityStartsAnew(t *testing.T) {
 		return nil
 	}
 	creds := newCreds(t, v, c, func(o *client.Options) { o.Guest = true })
-	if _, err := creds.Retrieve(context.Background()); err != nil {
+	if _, err := creds.Cache().Retrieve(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	creds.Invalidate()
-	if _, err := creds.Retrieve(context.Background()); err != nil {
+	if _, err := creds.Cache().Retrieve(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if b := v.Bodies(); len(b) != 3 || b[2]["identityId"] != nil {
@@ -203,7 +203,7 @@ func TestGuestBasicFlowCredentialsDirect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := creds.Retrieve(context.Background())
+	got, err := creds.Cache().Retrieve(context.Background())
 	if err != nil || got.SecretAccessKey != "basic-secret" {
 		t.Fatalf("Retrieve = %+v, %v", got, err)
 	}
@@ -225,7 +225,7 @@ func TestConcurrentCallersShareOneRefresh(t *testing.T) {
 	for i := range callers {
 		wg.Go(func() {
 			<-start
-			got, err := creds.Retrieve(context.Background())
+			got, err := creds.Cache().Retrieve(context.Background())
 			keys[i], errs[i] = got.AccessKeyID, err
 		})
 	}
@@ -250,12 +250,12 @@ func TestRefreshesAheadOfExpiry(t *testing.T) {
 	c.Lifetime = 3 * time.Second
 	creds := newCreds(t, v, c, func(o *client.Options) { o.ExpiryWindow = 2 * time.Second; o.ExpiryWindowJitterFrac = -1 })
 	ctx := context.Background()
-	first, err := creds.Retrieve(ctx)
+	first, err := creds.Cache().Retrieve(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	realExpiry := first.Expires.Add(2 * time.Second)
-	if _, err := creds.Retrieve(ctx); err != nil || c.Calls() != 1 {
+	if _, err := creds.Cache().Retrieve(ctx); err != nil || c.Calls() != 1 {
 		t.Fatalf("second Retrieve inside validity refreshed (cognito calls %d, %v)", c.Calls(), err)
 	}
 	// WHEN the window is reached but the credentials are still valid
@@ -263,7 +263,7 @@ func TestRefreshesAheadOfExpiry(t *testing.T) {
 	if !time.Now().Before(realExpiry) {
 		t.Skip("machine too slow to observe the window")
 	}
-	second, err := creds.Retrieve(ctx)
+	second, err := creds.Cache().Retrieve(ctx)
 	// THEN Retrieve refreshed before the real expiry
 	if err != nil || c.Calls() != 2 || v.Calls("/v1/token") != 2 || second.AccessKeyID != "ASIACOGNITO2" {
 		t.Fatalf("after the window: %q, %v; cognito calls %d", second.AccessKeyID, err, c.Calls())
@@ -280,7 +280,7 @@ func TestRetriesServiceUnavailableHonouringRetryAfter(t *testing.T) {
 	}
 	creds := newCreds(t, v, c, nil)
 	start := time.Now()
-	if _, err := creds.Retrieve(context.Background()); err != nil {
+	if _, err := creds.Cache().Retrieve(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if el := time.Since(start); el < time.Second {
@@ -298,7 +298,7 @@ func TestRateLimitedExhaustsAttempts(t *testing.T) {
 	}
 	creds := newCreds(t, v, c, func(o *client.Options) { o.MaxAttempts = 3; o.MaxBackoff = 20 * time.Millisecond })
 	start := time.Now()
-	_, err := creds.Retrieve(context.Background())
+	_, err := creds.Cache().Retrieve(context.Background())
 	var ve *client.VendorError
 	if !errors.As(err, &ve) {
 		t.Fatalf("err = %v, want a *VendorError", err)
@@ -326,7 +326,7 @@ func TestRejectedLoginIsNotRetried(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = creds.Retrieve(context.Background())
+	_, err = creds.Cache().Retrieve(context.Background())
 	var ve *client.VendorError
 	if !errors.As(err, &ve) || ve.Status != 401 || ve.Code != "invalid_credential" || ve.RequestID != "req-1" || !ve.Rejected() {
 		t.Fatalf("err = %#v", err)
@@ -343,7 +343,7 @@ func TestAPIGatewayErrorBody(t *testing.T) {
 	v, c := fakes(t)
 	v.Fail = func(string, int) *clienttest.Reply { return &clienttest.Reply{Status: 429} } // {"message":"Too Many Requests"}
 	creds := newCreds(t, v, c, func(o *client.Options) { o.MaxAttempts = 1 })
-	_, err := creds.Retrieve(context.Background())
+	_, err := creds.Cache().Retrieve(context.Background())
 	var ve *client.VendorError
 	if !errors.As(err, &ve) || ve.Code != "http_429" || ve.Message != "Too Many Requests" || ve.RetryAfter != 0 {
 		t.Fatalf("err = %v", err)
@@ -372,7 +372,7 @@ func TestNetworkErrorIsRetried(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := creds.Retrieve(context.Background()); err != nil {
+	if _, err := creds.Cache().Retrieve(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if dropped != 2 || v.Calls("/v1/token") != 1 {
@@ -388,7 +388,7 @@ func TestUnreachableVendorFailsAfterAttempts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = creds.Retrieve(context.Background())
+	_, err = creds.Cache().Retrieve(context.Background())
 	var ve *client.VendorError
 	if err == nil || errors.As(err, &ve) || !strings.Contains(err.Error(), "unreachable") {
 		t.Fatalf("err = %v, want a transport error", err)
@@ -403,7 +403,7 @@ func TestContextCancelReturnsPromptly(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := creds.Retrieve(ctx)
+	_, err := creds.Cache().Retrieve(ctx)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want DeadlineExceeded", err)
 	}
@@ -419,7 +419,7 @@ func TestRefreshTimeoutBoundsRetries(t *testing.T) {
 	}
 	creds := newCreds(t, v, c, func(o *client.Options) { o.Timeout = 300 * time.Millisecond })
 	start := time.Now()
-	_, err := creds.Retrieve(context.Background())
+	_, err := creds.Cache().Retrieve(context.Background())
 	var ve *client.VendorError
 	if !errors.As(err, &ve) || ve.Status != 503 || time.Since(start) > 2*time.Second {
 		t.Fatalf("err = %v after %v", err, time.Since(start))
@@ -431,7 +431,7 @@ func TestLoginCallbackError(t *testing.T) {
 	boom := errors.New("no session")
 	creds, _ := client.New(v.TokenEndpoint(), func(context.Context) (string, string, error) { return "", "", boom },
 		func(o *client.Options) { o.Cognito = realCognito(c) })
-	_, err := creds.Retrieve(context.Background())
+	_, err := creds.Cache().Retrieve(context.Background())
 	if !errors.Is(err, client.ErrLogin) || !errors.Is(err, boom) || v.TotalCalls() != 0 {
 		t.Fatalf("err = %v, vendor calls %d", err, v.TotalCalls())
 	}
@@ -441,7 +441,7 @@ func TestEmptyCredentialRefusedLocally(t *testing.T) {
 	v, c := fakes(t)
 	creds, _ := client.New(v.TokenEndpoint(), func(context.Context) (string, string, error) { return "backend", "", nil },
 		func(o *client.Options) { o.Cognito = realCognito(c) })
-	if _, err := creds.Retrieve(context.Background()); err == nil || !strings.Contains(err.Error(), "credential is empty") || v.TotalCalls() != 0 {
+	if _, err := creds.Cache().Retrieve(context.Background()); err == nil || !strings.Contains(err.Error(), "credential is empty") || v.TotalCalls() != 0 {
 		t.Fatalf("err = %v, vendor calls %d", err, v.TotalCalls())
 	}
 }
@@ -452,7 +452,7 @@ func TestCognitoErrorIsWrapped(t *testing.T) {
 		return &clienttest.Reply{Status: 400, Code: "NotAuthorizedException", Message: "Token is expired"}
 	}
 	creds := newCreds(t, v, c, nil)
-	_, err := creds.Retrieve(context.Background())
+	_, err := creds.Cache().Retrieve(context.Background())
 	var api smithy.APIError
 	if !errors.Is(err, client.ErrCognito) || !errors.As(err, &api) || api.ErrorCode() != "NotAuthorizedException" {
 		t.Fatalf("err = %v", err)
@@ -605,12 +605,12 @@ func BenchmarkCachedRetrieve(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := creds.Retrieve(ctx); err != nil {
+	if _, err := creds.Cache().Retrieve(ctx); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := creds.Retrieve(ctx); err != nil {
+		if _, err := creds.Cache().Retrieve(ctx); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -38,7 +38,7 @@ func TestVendorCallsDoNotFollowRedirects(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = creds.Retrieve(context.Background())
+			_, err = creds.Cache().Retrieve(context.Background())
 			var ve *client.VendorError
 			if !errors.As(err, &ve) || ve.Status != status {
 				t.Errorf("%d (own client %v): err = %v, want a *VendorError with status %d", status, hc != nil, err, status)

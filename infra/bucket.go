@@ -152,12 +152,13 @@ func NewPublicBucket(scope constructs.Construct, id string, props PublicBucketPr
 	removal := removalPolicy(p.Retain)
 
 	logs := awss3.NewBucket(c, jsii.String("AccessLogs"), &awss3.BucketProps{
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		Encryption:        awss3.BucketEncryption_S3_MANAGED,
-		EnforceSSL:        jsii.Bool(true),
-		MinimumTLSVersion: jsii.Number(1.2),
-		RemovalPolicy:     removal,
+		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		Encryption:             awss3.BucketEncryption_S3_MANAGED,
+		BlockedEncryptionTypes: blockSSEC(),
+		EnforceSSL:             jsii.Bool(true),
+		MinimumTLSVersion:      jsii.Number(1.2),
+		RemovalPolicy:          removal,
 		LifecycleRules: &[]*awss3.LifecycleRule{{
 			Id:         jsii.String("expire-access-logs"),
 			Expiration: awscdk.Duration_Days(days(p.AccessLogExpiry)),
@@ -184,6 +185,7 @@ func NewPublicBucket(scope constructs.Construct, id string, props PublicBucketPr
 		BlockPublicAccess:      bpa,
 		AccessControl:          acl,
 		Encryption:             awss3.BucketEncryption_S3_MANAGED,
+		BlockedEncryptionTypes: blockSSEC(),
 		EnforceSSL:             jsii.Bool(true),
 		MinimumTLSVersion:      jsii.Number(1.2),
 		Versioned:              jsii.Bool(p.Versioning),
@@ -272,6 +274,23 @@ func s3Settings(a config.BucketAccess, anonymous bool) (awss3.ObjectOwnership, a
 		awss3.BucketAccessControl_PRIVATE
 }
 
+// blockSSEC blocks writes with customer-provided keys (SSE-C) on the bucket,
+// the bucket-level setting S3 added for it: "When SSE-C is blocked for a
+// bucket, any PutObject, CopyObject, PostObject, or Multipart Upload or
+// replication requests that specify SSE-C encryption will be rejected with
+// an HTTP 403 AccessDenied error" (S3 User Guide, "Blocking or unblocking
+// SSE-C for a general purpose bucket"; CloudFormation AWS::S3::Bucket
+// ServerSideEncryptionRule.BlockedEncryptionTypes, in awscdk v2.270.0 as
+// BucketProps.BlockedEncryptionTypes). "Starting April 2026, Amazon S3
+// automatically disables SSE-C for all new general purpose buckets"; s3vend
+// says so explicitly, so that existing buckets (created before, or in an
+// account with SSE-C objects) get the same setting and cdk diff shows it.
+// An object written with SSE-C is unreadable for everyone without the key,
+// the bucket owner included.
+func blockSSEC() *[]awss3.BlockedEncryptionType {
+	return &[]awss3.BlockedEncryptionType{awss3.BlockedEncryptionType_SSE_C()}
+}
+
 func lifecycleRules(p PublicBucketProps) *[]*awss3.LifecycleRule {
 	rules := []*awss3.LifecycleRule{{
 		Id:                                  jsii.String("abort-incomplete-multipart-uploads"),
@@ -313,7 +332,7 @@ func (b *PublicBucket) GrantUserAccess(role awsiam.IRole, who contract.CognitoPr
 	}
 	policy := awsiam.NewPolicy(b.Construct, jsii.String("UserAccess"), &awsiam.PolicyProps{
 		Roles:      &[]awsiam.IRole{role},
-		Statements: b.statements(compiled.Authenticated),
+		Statements: b.withGuardrails(b.statements(compiled.Authenticated)),
 	})
 	identitySub := who.IdentityIDVariable()
 	cdknag.NagSuppressions_AddResourceSuppressions(policy, &[]*cdknag.NagPackSuppression{{
@@ -322,6 +341,68 @@ func (b *PublicBucket) GrantUserAccess(role awsiam.IRole, who contract.CognitoPr
 			ownPrefixes(b.Rules, identitySub) + " or to the " + sharedPrefixes(b.Rules) + "."),
 		AppliesTo: &[]any{regexAppliesTo(`Resource::<.*Bucket.*\.Arn>/(` + firstSegments(b.Rules, contract.SubjectAuthenticated, contract.SubjectOwner, contract.SubjectTenant) + `)/.*`)},
 	}}, jsii.Bool(false))
+}
+
+// withGuardrails appends the guardrail Denies to the compiled Allow
+// statements of the authenticated role: two lists, so the rules never
+// reach the Denies and the Denies never depend on the layout.
+func (b *PublicBucket) withGuardrails(allows *[]awsiam.PolicyStatement) *[]awsiam.PolicyStatement {
+	out := append(*allows,
+		guardrail("DenyStorageClassOtherThanStandard", b.Bucket, map[string]any{
+			"Null":            map[string]any{"s3:x-amz-storage-class": "false"},
+			"StringNotEquals": map[string]any{"s3:x-amz-storage-class": "STANDARD"},
+		}),
+		guardrail("DenyCustomerProvidedKeys", b.Bucket, map[string]any{
+			"Null": map[string]any{"s3:x-amz-server-side-encryption-customer-algorithm": "false"},
+		}),
+		guardrail("DenyServerSideCopy", b.Bucket, map[string]any{
+			"Null": map[string]any{"s3:x-amz-copy-source": "false"},
+		}),
+	)
+	return &out
+}
+
+// guardrail is a Deny of s3:PutObject (which PutObject, CreateMultipartUpload,
+// UploadPart, UploadPartCopy, CompleteMultipartUpload, POST uploads and
+// CopyObject all need: "Required permissions for Amazon S3 API operations")
+// on every object when the request's condition keys match, so that a
+// signed-in user's direct writes into their own prefix cannot do what
+// /v1/upload would never sign (docs/security.md, "Storage guardrails"):
+//
+//   - a storage class other than STANDARD: s3:x-amz-storage-class, "Filters
+//     access by storage class" (Service Authorization Reference, Amazon S3
+//     condition keys; set from the x-amz-storage-class header). GLACIER and
+//     DEEP_ARCHIVE objects cannot be read until restored, and bill 90 and
+//     180 days at least; REDUCED_REDUNDANCY and the IA classes have their own
+//     minimums and retrieval fees;
+//   - a customer-provided key: s3:x-amz-server-side-encryption-customer-algorithm
+//     ("Filters access by customer specified algorithm for server-side
+//     encryption"), which every SSE-C write carries; the bucket also blocks
+//     SSE-C (blockSSEC);
+//   - a server-side copy: s3:x-amz-copy-source ("Filters access by copy
+//     source bucket, prefix, or object in the copy object requests"), which
+//     CopyObject and UploadPartCopy set: each copies up to 5 GB per request
+//     inside S3 (CopyObject copies an object of up to 5 GB in one atomic
+//     operation, UploadPartCopy a 5 GB part: S3 User Guide, "Copying,
+//     moving, and renaming objects") without the data crossing the client's
+//     connection, so a user could fill their prefix from public/ or their
+//     own objects at no bandwidth cost.
+//
+// Each tests that the key is present (Null false) and, for the storage class,
+// that it differs from STANDARD: a key absent from the request makes
+// StringNotEquals true ("If the policy condition requires that the key is
+// not matched, such as StringNotLike or ArnNotLike, and the right key is not
+// present, the condition is true", IAM User Guide, "IAM JSON policy
+// elements: Condition operators"), which would deny every put that sends no
+// storage class; ...IfExists would too, Null does not.
+func guardrail(sid string, bucket awss3.IBucket, condition map[string]any) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String(sid),
+		Effect:     awsiam.Effect_DENY,
+		Actions:    jsii.Strings("s3:PutObject"),
+		Resources:  jsii.Strings(*bucket.ArnForObjects(jsii.String("*"))),
+		Conditions: &condition,
+	})
 }
 
 // GrantGuestAccess gives the unauthenticated role the rules' guest grants

@@ -63,6 +63,10 @@ type RateLimitACL struct {
 	ARN    *string // token: the distribution's WebACLId
 }
 
+// AllIPv6 is every IPv6 address as AWS WAF IP-set entries: WAF "supports
+// all IPv4 and IPv6 CIDR ranges except for /0" (CfnIPSetProps.Addresses).
+var AllIPv6 = []string{"::/1", "8000::/1"}
+
 // rateLimitedBody is the token vendor's own 429 body, from the API's error
 // table, so a client sees the same answer from the WAF and from the vendor.
 var rateLimitedBody = string(wire.ErrRateLimited.Body())
@@ -85,6 +89,40 @@ func NewRateLimitACL(scope constructs.Construct, id string, props RateLimitACLPr
 		}
 	}
 	retryAfter := strconv.Itoa(int(p.Window.Seconds()))
+	block := &awswafv2.CfnWebACL_RuleActionProperty{Block: &awswafv2.CfnWebACL_BlockActionProperty{
+		CustomResponse: &awswafv2.CfnWebACL_CustomResponseProperty{
+			ResponseCode:          jsii.Number(float64(wire.ErrRateLimited.Status)),
+			CustomResponseBodyKey: jsii.String(wire.ErrRateLimited.Code),
+			ResponseHeaders: []*awswafv2.CfnWebACL_CustomHTTPHeaderProperty{
+				{Name: jsii.String("Retry-After"), Value: jsii.String(retryAfter)},
+			},
+		},
+	}}
+	// rule blocks, with the vendor's 429, requests over PerIPLimit per Window
+	// for each value of the aggregation key among those scope matches.
+	rule := func(name, metric string, priority int, key string, scope *awswafv2.CfnWebACL_StatementProperty) *awswafv2.CfnWebACL_RuleProperty {
+		rbs := &awswafv2.CfnWebACL_RateBasedStatementProperty{
+			Limit:               jsii.Number(float64(p.PerIPLimit)),
+			EvaluationWindowSec: jsii.Number(p.Window.Seconds()),
+			AggregateKeyType:    jsii.String(key),
+		}
+		if scope != nil { // the field is an interface: a typed nil would not be absent
+			rbs.ScopeDownStatement = scope
+		}
+		return &awswafv2.CfnWebACL_RuleProperty{
+			Name:             jsii.String(name),
+			Priority:         jsii.Number(float64(priority)),
+			Statement:        &awswafv2.CfnWebACL_StatementProperty{RateBasedStatement: rbs},
+			Action:           block,
+			VisibilityConfig: visibility(metric),
+		}
+	}
+	ipv6 := awswafv2.NewCfnIPSet(c, jsii.String("IPv6"), &awswafv2.CfnIPSetProps{
+		Description:      jsii.String("s3vend: every IPv6 address - AWS WAF refuses /0, so two /1 halves"),
+		Scope:            jsii.String("CLOUDFRONT"),
+		IpAddressVersion: jsii.String("IPV6"),
+		Addresses:        jsii.Strings(AllIPv6...),
+	})
 	acl := awswafv2.NewCfnWebACL(c, jsii.String("WebACL"), &awswafv2.CfnWebACLProps{
 		Description:      jsii.String("s3vend: per-client-IP rate limit in front of the token vendor"),
 		Scope:            jsii.String("CLOUDFRONT"),
@@ -93,29 +131,20 @@ func NewRateLimitACL(scope constructs.Construct, id string, props RateLimitACLPr
 		CustomResponseBodies: map[string]*awswafv2.CfnWebACL_CustomResponseBodyProperty{
 			wire.ErrRateLimited.Code: {ContentType: jsii.String("APPLICATION_JSON"), Content: jsii.String(rateLimitedBody)},
 		},
-		Rules: []*awswafv2.CfnWebACL_RuleProperty{{
-			Name:     jsii.String("PerClientIP"),
-			Priority: jsii.Number(0),
+		Rules: []*awswafv2.CfnWebACL_RuleProperty{
 			// Through CloudFront, WAF sees the viewer's own address as the
 			// request origin, so "IP" aggregates per client (no header needed).
-			Statement: &awswafv2.CfnWebACL_StatementProperty{
-				RateBasedStatement: &awswafv2.CfnWebACL_RateBasedStatementProperty{
-					Limit:               jsii.Number(float64(p.PerIPLimit)),
-					EvaluationWindowSec: jsii.Number(p.Window.Seconds()),
-					AggregateKeyType:    jsii.String("IP"),
-				},
-			},
-			Action: &awswafv2.CfnWebACL_RuleActionProperty{Block: &awswafv2.CfnWebACL_BlockActionProperty{
-				CustomResponse: &awswafv2.CfnWebACL_CustomResponseProperty{
-					ResponseCode:          jsii.Number(float64(wire.ErrRateLimited.Status)),
-					CustomResponseBodyKey: jsii.String(wire.ErrRateLimited.Code),
-					ResponseHeaders: []*awswafv2.CfnWebACL_CustomHTTPHeaderProperty{
-						{Name: jsii.String("Retry-After"), Value: jsii.String(retryAfter)},
-					},
-				},
-			}},
-			VisibilityConfig: visibility("-per-client-ip"),
-		}},
+			rule("PerClientIP", "-per-client-ip", 0, "IP", nil),
+			// "IP" counts each address on its own and AWS WAF has no
+			// network-prefix key, so an IPv6 client rotating through its /64
+			// is never limited. The distribution does not offer IPv6 (Edge:
+			// EnableIpv6 false); should an IPv6 request reach the edge
+			// anyway, every IPv6 request shares one budget (docs/security.md,
+			// "Per-client rate limit and IPv6").
+			rule("AllIPv6", "-all-ipv6", 1, "CONSTANT", &awswafv2.CfnWebACL_StatementProperty{
+				IpSetReferenceStatement: &awswafv2.CfnWebACL_IPSetReferenceStatementProperty{Arn: ipv6.AttrArn()},
+			}),
+		},
 	})
 	return &RateLimitACL{Construct: c, WebACL: acl, ARN: acl.AttrArn()}
 }
@@ -168,6 +197,12 @@ func NewEdge(scope constructs.Construct, id string, props EdgeProps) *Edge {
 		},
 		WebAclId:    props.WebACLARN,
 		HttpVersion: awscloudfront.HttpVersion_HTTP2_AND_3,
+		// IPv4 only: the per-IP rate limit counts each address, and an IPv6
+		// client has a /64 of them. With IsIPV6Enabled false "CloudFront
+		// responds to IPv6 DNS requests with the DNS response code NOERROR
+		// and with no IP addresses", so viewers ask for and use IPv4
+		// (CloudFront API, DistributionConfig.IsIPV6Enabled).
+		EnableIpv6: jsii.Bool(false),
 	})
 	e := &Edge{Construct: c, Distribution: dist}
 	e.TokenURL = jsii.String("https://" + *dist.DistributionDomainName() + wire.RouteToken)

@@ -26,6 +26,8 @@ func NewCICDStack(scope constructs.Construct, c config.CICD) *CICDStack {
 	sp := &awscdk.StackProps{
 		StackName:   jsii.String(config.CICDStackName),
 		Description: jsii.String("s3vend CI: GitHub OIDC provider and the roles GitHub Actions of " + c.Repository + " assume to diff and deploy"),
+		// Never disposable: deleting it locks CI out of every environment.
+		TerminationProtection: jsii.Bool(true),
 	}
 	if c.Account != "" || c.Region != "" {
 		sp.Env = &awscdk.Environment{Account: strOrNil(c.Account), Region: strOrNil(c.Region)}

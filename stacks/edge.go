@@ -22,6 +22,8 @@ func NewEdgeACLStack(scope constructs.Construct, e config.Environment) *EdgeACLS
 		StackName:   jsii.String(config.EdgeACLStackName(e.Name)),
 		Description: jsii.String("s3vend " + e.Name + ": AWS WAF web ACL (per-client-IP rate limit) of the token vendor's CloudFront distribution"),
 		Env:         &awscdk.Environment{Account: strOrNil(e.Account), Region: jsii.String(config.EdgeACLRegion)},
+		// Protected with its environment (see NewS3VendStack).
+		TerminationProtection: jsii.Bool(!e.Disposable),
 	})
 	return &EdgeACLStack{Stack: stack, ACL: infra.NewRateLimitACL(stack, "RateLimit", infra.RateLimitACLProps{
 		PerIPLimit: e.Edge.PerIPLimit,

@@ -41,6 +41,9 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 	sp := &awscdk.StackProps{
 		StackName:   jsii.String(config.StackName(e.Name)),
 		Description: jsii.String("s3vend " + e.Name + ": public S3 bucket, Cognito identity pool with a developer provider, token vendor"),
+		// A protected environment refuses an accidental cdk destroy
+		// (docs/security.md, "Termination protection", says how to lift it).
+		TerminationProtection: jsii.Bool(!e.Disposable),
 	}
 	if e.Account != "" || e.Region != "" {
 		sp.Env = &awscdk.Environment{Account: strOrNil(e.Account), Region: strOrNil(e.Region)}

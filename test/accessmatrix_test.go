@@ -157,6 +157,10 @@ func TestAccessMatrix(t *testing.T) {
 				{Principal: "guest", Action: "assume:unauthenticated"}:   c.guests,
 				{Principal: "anonymous", Action: "assume:authenticated"}: false,
 			}
+			// The storage guardrails (guardrails_test.go), in the same run.
+			for q, w := range guardrailRequests() {
+				extra[q] = w
+			}
 			reqs := want.requests()
 			for q := range extra {
 				reqs = append(reqs, q)

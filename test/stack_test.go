@@ -553,11 +553,10 @@ func TestEdgeRateLimitsPerClientIP(t *testing.T) {
 		if p["Scope"] != "CLOUDFRONT" || mustJSON(p["DefaultAction"]) != `{"Allow":{}}` {
 			t.Errorf("scope %v, default action %s", p["Scope"], mustJSON(p["DefaultAction"]))
 		}
-		rules := p["Rules"].([]any)
-		if len(rules) != 1 {
-			t.Fatalf("want one rule, got %d", len(rules))
+		if rules := p["Rules"].([]any); len(rules) != 2 {
+			t.Fatalf("want two rules (per IP, all IPv6), got %d", len(rules))
 		}
-		rule := rules[0].(map[string]any)
+		rule := ruleNamed(t, acl, "PerClientIP")
 		rbs := rule["Statement"].(map[string]any)["RateBasedStatement"].(map[string]any)
 		if rbs["AggregateKeyType"] != "IP" || rbs["Limit"] != float64(env.Edge.PerIPLimit) || rbs["EvaluationWindowSec"] != env.Edge.Window.Seconds() {
 			t.Errorf("rate-based statement = %s, want IP, %d per %s", mustJSON(rbs), env.Edge.PerIPLimit, env.Edge.Window)

@@ -112,7 +112,7 @@ func credentialProcess(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	c, err := creds.Retrieve(ctx)
+	c, err := creds.Cache().Retrieve(ctx)
 	if err != nil {
 		return err
 	}

@@ -125,14 +125,14 @@ func run(ctx context.Context, f flags) (string, error) {
 		return "", errors.New("no region: set --region or --outputs")
 	}
 	// LoadDefaultConfig applies AWS_ENDPOINT_URL_S3 and AWS_CA_BUNDLE; the
-	// credentials are set on the S3 client so that they are not wrapped in a
-	// second cache.
+	// credentials are s3vend's one cache (creds.Cache()), set on the S3
+	// client as they are.
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithCredentialsProvider(aws.AnonymousCredentials{}))
 	if err != nil {
 		return "", err
 	}
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		o.Credentials = creds
+		o.Credentials = creds.Cache()
 		o.UsePathStyle = f.pathStyle
 	})
 	tm := transfermanager.New(s3c, func(o *transfermanager.Options) {

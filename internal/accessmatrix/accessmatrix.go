@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,6 +43,11 @@ type Request struct {
 	Prefix string
 	// Insecure sends the request without TLS (aws:SecureTransport=false).
 	Insecure bool
+	// Header holds request headers of a put, one "Name: value" per line,
+	// such as "x-amz-storage-class: GLACIER": they add the condition keys
+	// and header-driven actions S3 evaluates (ObjectWriteChecks), all of
+	// which must allow the put.
+	Header string
 }
 
 // identity is a Cognito identity: the role its credentials come from (a key
@@ -117,8 +123,14 @@ func EvaluateAs(template map[string]any, node string, reqs []Request, cognito *c
 			continue
 		}
 		if !strings.HasPrefix(q.Action, "assume:") {
-			need[i] = append(need[i], len(sims))
-			sims = append(sims, s.s3Request(q, who, isIdentity))
+			reqSims, err := s.s3Request(q, who, isIdentity)
+			if err != nil {
+				return nil, err
+			}
+			for _, sim := range reqSims {
+				need[i] = append(need[i], len(sims))
+				sims = append(sims, sim)
+			}
 		}
 	}
 
@@ -217,7 +229,9 @@ func (s *stack) assume(c caller) []simulation {
 	return sims
 }
 
-func (s *stack) s3Request(q Request, who identity, isIdentity bool) simulation {
+// s3Request is the simulations that must all allow q: one, or for a put
+// with headers one per ObjectWriteChecks entry.
+func (s *stack) s3Request(q Request, who identity, isIdentity bool) ([]simulation, error) {
 	prefix := q.Prefix
 	if parts := strings.SplitN(prefix, "/", 3); len(parts) == 3 && (parts[1] == "A" || parts[1] == "B") {
 		parts[1] = s.identityID(identities["user"+parts[1]])
@@ -235,14 +249,44 @@ func (s *stack) s3Request(q Request, who identity, isIdentity bool) simulation {
 		mc := s.matrixCaller(who, who.role)
 		c = &mc
 	}
-	return s.s3Simulation(c, a)
+	if q.Header == "" {
+		return []simulation{s.s3Simulation(c, a)}, nil
+	}
+	if q.Action != "put" {
+		return nil, fmt.Errorf("%+v: headers are evaluated for put only", q)
+	}
+	h, err := parseHeaderLines(q.Header)
+	if err != nil {
+		return nil, fmt.Errorf("%+v: %w", q, err)
+	}
+	var out []simulation
+	for _, check := range ObjectWriteChecks(h) {
+		a.action, a.context = check.Action, check.Context
+		out = append(out, s.s3Simulation(c, a))
+	}
+	return out, nil
+}
+
+// parseHeaderLines reads "Name: value" lines into a header.
+func parseHeaderLines(lines string) (http.Header, error) {
+	h := http.Header{}
+	for line := range strings.SplitSeq(strings.TrimSpace(lines), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("header line %q is not \"Name: value\"", line)
+		}
+		h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	return h, nil
 }
 
 // s3Access is an S3 request: an action on the bucket (key "") or an object,
-// s3:prefix for s3:ListBucket, and the TLS version ("" without TLS).
+// s3:prefix for s3:ListBucket, the TLS version ("" without TLS), and the
+// request's other condition keys (S3ConditionKeys).
 type s3Access struct {
 	action, key, tlsVersion string
 	prefix                  *string
+	context                 map[string]any
 }
 
 // s3Simulation is the bucket policy and, for a role session (c != nil), the
@@ -264,6 +308,9 @@ func (s *stack) s3Simulation(c *caller, a s3Access) simulation {
 	}
 	if a.prefix != nil {
 		sim.Context["s3:prefix"] = *a.prefix
+	}
+	for k, v := range a.context {
+		sim.Context[k] = v
 	}
 	if s.policies["bucket"] != nil {
 		sim.ResourcePolicy = "bucket"

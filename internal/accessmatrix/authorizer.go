@@ -38,6 +38,9 @@ type Access struct {
 	// template (name -> document), such as the revocation deny policies
 	// `s3vend admin revoke` maintains; they join the role's own policies.
 	Attached map[string]any
+	// Context holds the request's other condition keys, such as
+	// s3:x-amz-storage-class (S3ConditionKeys); nil for none.
+	Context map[string]any
 }
 
 // Authorizer decides Access requests with the same simulations as Evaluate,
@@ -99,7 +102,7 @@ func (a *Authorizer) Authorize(q Access) (bool, error) {
 	if q.Action == "" {
 		return false, errors.New("accessmatrix: Access without an action")
 	}
-	acc := s3Access{action: q.Action, key: q.Key, tlsVersion: q.TLSVersion, prefix: q.Prefix}
+	acc := s3Access{action: q.Action, key: q.Key, tlsVersion: q.TLSVersion, prefix: q.Prefix, context: q.Context}
 	if q.Anonymous {
 		return a.allowed(a.s.s3Simulation(nil, acc))
 	}

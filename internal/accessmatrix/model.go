@@ -1,5 +1,10 @@
 package accessmatrix
 
+import (
+	"encoding/json"
+	"slices"
+)
+
 // Model is a template's bucket, identity pool and roles with intrinsics
 // resolved to the test values this package uses (account 111122223333, bucket
 // s3vend-test-bucket, pool <region>:00000000-0000-4000-8000-000000000000, role
@@ -67,4 +72,55 @@ func (m *Model) RestrictPublicBuckets() bool { return m.s.restrictPublicBuckets 
 // output's Ref).
 func (m *Model) BucketLogicalID() string {
 	return refTo(dig(m.template, "Outputs", "BucketName", "Value"))
+}
+
+// BlocksSSEC reports whether the client bucket's encryption configuration
+// blocks SSE-C writes (BlockedEncryptionTypes lists SSE-C).
+func (m *Model) BlocksSSEC() bool {
+	resources, _ := m.template["Resources"].(map[string]any)
+	bucketID := refTo(dig(m.template, "Outputs", "BucketName", "Value"))
+	rules, _ := dig(resources, bucketID, "Properties", "BucketEncryption", "ServerSideEncryptionConfiguration").([]any)
+	for _, r := range rules {
+		types, _ := dig(r, "BlockedEncryptionTypes", "EncryptionType").([]any)
+		if slices.Contains(types, any("SSE-C")) {
+			return true
+		}
+	}
+	return false
+}
+
+// WithoutStatements returns a deep copy of template whose identity policies
+// (AWS::IAM::Policy) lack the statements drop selects, and how many it
+// removed: the mutation tests that show a guardrail is what refuses a
+// request.
+func WithoutStatements(template map[string]any, drop func(statement map[string]any) bool) (map[string]any, int, error) {
+	raw, err := json.Marshal(template)
+	if err != nil {
+		return nil, 0, err
+	}
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, 0, err
+	}
+	removed := 0
+	resources, _ := out["Resources"].(map[string]any)
+	for _, r := range resources {
+		if dig(r, "Type") != "AWS::IAM::Policy" {
+			continue
+		}
+		doc, _ := dig(r, "Properties", "PolicyDocument").(map[string]any)
+		sts, _ := doc["Statement"].([]any)
+		var kept []any
+		for _, st := range sts {
+			if m, ok := st.(map[string]any); ok && drop(m) {
+				removed++
+				continue
+			}
+			kept = append(kept, st)
+		}
+		if doc != nil {
+			doc["Statement"] = kept
+		}
+	}
+	return out, removed, nil
 }

@@ -190,14 +190,14 @@ func (r *run) connect(ctx context.Context, label string, flow client.Flow, guest
 	if err != nil {
 		return "", err
 	}
-	if _, err := creds.Retrieve(ctx); err != nil {
+	if _, err := creds.Cache().Retrieve(ctx); err != nil {
 		return "", err
 	}
 	who, err := creds.Identity(ctx)
 	if err != nil {
 		return "", err
 	}
-	c, err := r.s3Client(ctx, creds)
+	c, err := r.s3Client(ctx, creds.Cache())
 	if err != nil {
 		return "", err
 	}

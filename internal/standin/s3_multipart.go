@@ -15,6 +15,7 @@ type s3Upload struct {
 	key          string
 	contentType  string
 	meta         http.Header
+	storageClass string // "" for STANDARD
 	initiated    time.Time
 	algorithm    string // the checksum algorithm declared at creation, lower case; "" none
 	checksumType string // COMPOSITE or FULL_OBJECT when algorithm is set
@@ -65,11 +66,12 @@ type initiateResult struct {
 // x-amz-checksum-algorithm picks the parts' checksum; x-amz-checksum-type
 // COMPOSITE (the default, except for CRC64NVME) or FULL_OBJECT.
 func (s *S3) createMultipartUpload(q *s3Request) {
-	if !s.authorize(q, "s3:PutObject", q.key, nil) {
+	class, ok := s.authorizeWrite(q, q.key, writeHeaders(q.r))
+	if !ok {
 		return
 	}
 	u := &s3Upload{key: q.key, contentType: q.r.Header.Get("Content-Type"), meta: userMetadata(q.r.Header),
-		initiated: s.now().UTC(), parts: map[int]*s3Part{}}
+		storageClass: class, initiated: s.now().UTC(), parts: map[int]*s3Part{}}
 	if u.contentType == "" {
 		u.contentType = defaultContentType
 	}
@@ -103,8 +105,10 @@ func (s *S3) createMultipartUpload(q *s3Request) {
 }
 
 // uploadPart: https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html
+// An UploadPartCopy (x-amz-copy-source) is authorized as S3 does, with
+// s3:x-amz-copy-source, and refused by the roles' guardrail.
 func (s *S3) uploadPart(q *s3Request) {
-	if !s.authorize(q, "s3:PutObject", q.key, nil) {
+	if _, ok := s.authorizeWrite(q, q.key, writeHeaders(q.r)); !ok {
 		return
 	}
 	n, err := strconv.Atoi(q.r.URL.Query().Get("partNumber"))
@@ -230,7 +234,7 @@ func (u *s3Upload) chosenParts(req completeRequest) ([]*s3Part, *AWSError) {
 // is the checksum of the whole body
 // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html#large-object-checksums).
 func (u *s3Upload) assemble(parts []*s3Part) *s3Object {
-	o := &s3Object{contentType: u.contentType, meta: u.meta, etag: multipartETag(parts)}
+	o := &s3Object{contentType: u.contentType, meta: u.meta, etag: multipartETag(parts), storageClass: u.storageClass}
 	var raw []byte
 	for _, p := range parts {
 		o.body = append(o.body, p.body...)
@@ -348,14 +352,15 @@ func (s *S3) postObject(q *s3Request) {
 	}
 	// A form without policy and signature is anonymous (Session zero).
 	q.key, q.sess, q.anon = up.Key, up.Session, up.Session.AccessKeyID == ""
-	if !s.authorize(q, "s3:PutObject", up.Key, nil) {
+	class, ok := s.authorizeWrite(q, up.Key, formHeaders(up.Fields))
+	if !ok {
 		return
 	}
 	if int64(len(up.Body)) > s.maxBytes {
 		s.fail(q, &AWSError{http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size."})
 		return
 	}
-	o := &s3Object{body: up.Body, contentType: up.ContentType}
+	o := &s3Object{body: up.Body, contentType: up.ContentType, storageClass: class}
 	if o.contentType == "" {
 		o.contentType = defaultContentType
 	}

@@ -1,6 +1,7 @@
 package standin
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/xml"
 	"errors"
@@ -65,14 +66,15 @@ func userMetadata(h http.Header) http.Header {
 
 // putObject: https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
 func (s *S3) putObject(q *s3Request) {
-	if !s.authorize(q, "s3:PutObject", q.key, nil) {
+	class, ok := s.authorizeWrite(q, q.key, writeHeaders(q.r))
+	if !ok {
 		return
 	}
 	body, sums, ok := s.bodyWithChecksums(q)
 	if !ok {
 		return
 	}
-	o := &s3Object{body: body, contentType: q.r.Header.Get("Content-Type"), meta: userMetadata(q.r.Header), checksums: sums}
+	o := &s3Object{body: body, contentType: q.r.Header.Get("Content-Type"), meta: userMetadata(q.r.Header), checksums: sums, storageClass: class}
 	if o.contentType == "" {
 		o.contentType = defaultContentType
 	}
@@ -119,7 +121,14 @@ func (s *S3) copyObject(q *s3Request) {
 		s.fail(q, &AWSError{http.StatusBadRequest, "InvalidArgument", "Unknown metadata directive."})
 		return
 	}
-	if !s.authorize(q, "s3:GetObject", key, nil) || !s.authorize(q, "s3:PutObject", q.key, nil) {
+	if !s.authorize(q, "s3:GetObject", key, nil) {
+		return
+	}
+	// The destination is a write like any other: s3:PutObject with the
+	// request's condition keys, s3:x-amz-copy-source among them, which the
+	// roles' guardrail refuses (docs/security.md, "Storage guardrails").
+	class, ok := s.authorizeWrite(q, q.key, writeHeaders(q.r))
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -130,7 +139,7 @@ func (s *S3) copyObject(q *s3Request) {
 		return
 	}
 	o := &s3Object{body: src.body, contentType: src.contentType, meta: src.meta, etag: src.etag,
-		checksums: src.checksums, checksumType: src.checksumType}
+		checksums: src.checksums, checksumType: src.checksumType, storageClass: class}
 	if directive == "REPLACE" {
 		o.contentType, o.meta = q.r.Header.Get("Content-Type"), userMetadata(q.r.Header)
 		if o.contentType == "" {
@@ -162,8 +171,15 @@ func (s *S3) getObject(q *s3Request) {
 	h.Set("Last-Modified", o.modified.Format(http.TimeFormat))
 	h.Set("Content-Type", o.contentType)
 	h.Set("Accept-Ranges", "bytes")
+	if o.storageClass != "" {
+		h.Set("x-amz-storage-class", o.storageClass) // S3 omits it for STANDARD
+	}
 	for k, v := range o.meta {
 		h[k] = v
+	}
+	if aerr := applyResponseOverrides(q, h); aerr != nil {
+		s.fail(q, aerr)
+		return
 	}
 	body, status := o.body, http.StatusOK
 	if rng := q.r.Header.Get("Range"); rng != "" {
@@ -369,7 +385,7 @@ func (s *S3) fillList(res *listBucketResult, after string) {
 			continue
 		}
 		o := s.objects[k]
-		e := listEntry{Key: k, LastModified: o.modified.Format(time.RFC3339Nano), ETag: o.etag, Size: len(o.body), StorageClass: "STANDARD"}
+		e := listEntry{Key: k, LastModified: o.modified.Format(time.RFC3339Nano), ETag: o.etag, Size: len(o.body), StorageClass: cmp.Or(o.storageClass, "STANDARD")}
 		for alg := range o.checksums {
 			e.ChecksumAlgorithm = append(e.ChecksumAlgorithm, strings.ToUpper(alg))
 			e.ChecksumType = o.checksumType

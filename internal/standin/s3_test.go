@@ -491,19 +491,70 @@ func TestS3RefusalBeforeExpectContinue(t *testing.T) {
 	}
 }
 
-// TestS3CopyObject: sharing a private object as a protected copy needs
-// s3:GetObject on the source and s3:PutObject on the destination.
+// TestS3CopyObject: the roles' guardrail refuses every server-side copy
+// (s3:x-amz-copy-source, docs/security.md "Storage guardrails"), even of a
+// user's own object into their own prefix, and nothing is stored; sharing a
+// private object means uploading it again.
 func TestS3CopyObject(t *testing.T) {
 	f := s3Setup(t)
 	ctx := context.Background()
 	bucket := aws.String(f.model.BucketName())
-	a, b := f.client(f.srv, f.user(idA)), f.client(f.srv, f.user(idB))
+	a := f.client(f.srv, f.user(idA))
+	privA, protA := "private/"+f.model.Region()+idA+"/", "protected/"+f.model.Region()+idA+"/"
+	if err := put(ctx, a, f, privA+"doc 1.txt", "shared words"); err != nil {
+		t.Fatal(err)
+	}
+	for _, dst := range []string{protA + "doc 1.txt", privA + "doc 2.txt"} {
+		_, err := a.CopyObject(ctx, &s3.CopyObjectInput{Bucket: bucket, Key: aws.String(dst),
+			CopySource: aws.String(url.PathEscape(f.model.BucketName() + "/" + privA + "doc 1.txt"))})
+		wantCode(t, "copy to "+dst, err, "AccessDenied")
+		if _, _, ok := f.s3.Object(dst); ok {
+			t.Errorf("SECURITY: a refused copy stored %s", dst)
+		}
+	}
+}
+
+// TestS3CopyObjectSemantics: with the guardrail taken out of the template,
+// the stand-in's CopyObject needs s3:GetObject on the source and
+// s3:PutObject on the destination, as S3 does, and applies the metadata
+// directive (a second stand-in, on the mutated template).
+func TestS3CopyObjectSemantics(t *testing.T) {
+	node := nodeForTests(t)
+	b, err := os.ReadFile("../../test/testdata/snapshots/S3Vend-dev.template.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shipped map[string]any
+	if err := json.Unmarshal(b, &shipped); err != nil {
+		t.Fatal(err)
+	}
+	tmpl, removed, err := accessmatrix.WithoutStatements(shipped, func(st map[string]any) bool { return st["Sid"] == "DenyServerSideCopy" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if removed != 1 {
+		t.Fatalf("removed %d DenyServerSideCopy statements, want 1", removed)
+	}
+	m, err := accessmatrix.Load(tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &s3Fixture{sessions: &Sessions{}, model: m}
+	if f.s3, err = NewS3(S3Options{Model: m, Sessions: f.sessions, Node: node}); err != nil {
+		t.Fatal(err)
+	}
+	defer f.s3.Close()
+	f.srv = httptest.NewTLSServer(f.s3)
+	defer f.srv.Close()
+	ctx := context.Background()
+	bucket := aws.String(f.model.BucketName())
+	a, b2 := f.client(f.srv, f.user(idA)), f.client(f.srv, f.user(idB))
 	privA, protA := "private/"+f.model.Region()+idA+"/", "protected/"+f.model.Region()+idA+"/"
 	privB, protB := "private/"+f.model.Region()+idB+"/", "protected/"+f.model.Region()+idB+"/"
 	if err := put(ctx, a, f, privA+"doc 1.txt", "shared words"); err != nil {
 		t.Fatal(err)
 	}
-	if err := put(ctx, b, f, privB+"b.txt", "b's"); err != nil {
+	if err := put(ctx, b2, f, privB+"b.txt", "b's"); err != nil {
 		t.Fatal(err)
 	}
 	cp := func(c *s3.Client, src, dst string, optFns ...func(*s3.CopyObjectInput)) error {
@@ -517,7 +568,7 @@ func TestS3CopyObject(t *testing.T) {
 	if err := cp(a, privA+"doc 1.txt", protA+"doc 1.txt"); err != nil {
 		t.Fatalf("A shares a private object: %v", err)
 	}
-	got, err := b.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: aws.String(protA + "doc 1.txt")})
+	got, err := b2.GetObject(ctx, &s3.GetObjectInput{Bucket: bucket, Key: aws.String(protA + "doc 1.txt")})
 	if err != nil {
 		t.Fatalf("B reads A's protected copy: %v", err)
 	}
@@ -527,7 +578,7 @@ func TestS3CopyObject(t *testing.T) {
 	wantCode(t, "A copies B's private object", cp(a, privB+"b.txt", protA+"stolen"), "AccessDenied")
 	wantCode(t, "A copies into B's protected prefix", cp(a, privA+"doc 1.txt", protB+"planted"), "AccessDenied")
 	wantCode(t, "A copies a missing object", cp(a, privA+"missing", protA+"missing"), "AccessDenied")
-	if err := cp(b, protA+"doc 1.txt", privB+"mine.txt", func(in *s3.CopyObjectInput) {
+	if err := cp(b2, protA+"doc 1.txt", privB+"mine.txt", func(in *s3.CopyObjectInput) {
 		in.MetadataDirective, in.ContentType = s3types.MetadataDirectiveReplace, aws.String("text/markdown")
 	}); err != nil {
 		t.Fatalf("B copies A's protected object into B's own prefix: %v", err)

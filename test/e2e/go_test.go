@@ -56,7 +56,7 @@ func TestGoClientEnhancedFlowWritesOwnPrefixOnly(t *testing.T) {
 	if !strings.HasPrefix(id, devStack.Region+":") {
 		t.Fatalf("identity id %q is not in %s", id, devStack.Region)
 	}
-	c := s3Client(t, devStack, creds)
+	c := s3Client(t, devStack, creds.Cache())
 	key := client.PrivateKey(id, "notes/hello.txt")
 	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &devStack.BucketName, Key: &key, Body: strings.NewReader("hi")}); err != nil {
 		t.Fatalf("put %s: %v", key, err)
@@ -94,7 +94,7 @@ func TestGoClientEnhancedFlowWritesOwnPrefixOnly(t *testing.T) {
 	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &devStack.BucketName, Key: &pk, Body: strings.NewReader("me")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s3Client(t, devStack, bob).GetObject(ctx, &s3.GetObjectInput{Bucket: &devStack.BucketName, Key: &pk}); err != nil {
+	if _, err := s3Client(t, devStack, bob.Cache()).GetObject(ctx, &s3.GetObjectInput{Bucket: &devStack.BucketName, Key: &pk}); err != nil {
 		t.Fatalf("bob reads alice's protected object: %v", err)
 	}
 }
@@ -108,7 +108,7 @@ func TestGoClientBasicFlowAndGuest(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := client.PrivateKey(id, "basic.txt")
-	if _, err := s3Client(t, devStack, basic).PutObject(ctx, &s3.PutObjectInput{Bucket: &devStack.BucketName, Key: &key, Body: strings.NewReader("b")}); err != nil {
+	if _, err := s3Client(t, devStack, basic.Cache()).PutObject(ctx, &s3.PutObjectInput{Bucket: &devStack.BucketName, Key: &key, Body: strings.NewReader("b")}); err != nil {
 		t.Fatalf("basic flow put: %v", err)
 	}
 
@@ -119,7 +119,7 @@ func TestGoClientBasicFlowAndGuest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gc := s3Client(t, devStack, guest)
+	gc := s3Client(t, devStack, guest.Cache())
 	out, err := gc.GetObject(ctx, &s3.GetObjectInput{Bucket: &devStack.BucketName, Key: aws.String("public/hello.txt")})
 	if err != nil {
 		t.Fatalf("guest reads public/: %v", err)
@@ -150,7 +150,7 @@ func TestGoClientOneRefreshFor100Callers(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := creds.Retrieve(ctx)
+			c, err := creds.Cache().Retrieve(ctx)
 			keys[i], errs[i] = c.AccessKeyID, err
 		}()
 	}
@@ -177,7 +177,7 @@ func TestExpiredCredentialsAreRefused(t *testing.T) {
 	ready(t)
 	ctx := ctxT(t)
 	creds := newCreds(t, "erin")
-	c, err := creds.Retrieve(ctx)
+	c, err := creds.Cache().Retrieve(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func TestGoClientVendorRejection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Retrieve(ctxT(t))
+	_, err = c.Cache().Retrieve(ctxT(t))
 	var ve *client.VendorError
 	if !errors.As(err, &ve) || ve.Status != 401 || ve.Code != "invalid_credential" {
 		t.Fatalf("forged login: %v, want VendorError 401 invalid_credential", err)

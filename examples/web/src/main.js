@@ -6,7 +6,7 @@
 //
 // Runtime configuration is config.json next to index.html (README.md).
 import {
-  S3Client, ListObjectsV2Command, GetObjectCommand, DeleteObjectCommand, CopyObjectCommand,
+  S3Client, ListObjectsV2Command, GetObjectCommand, DeleteObjectCommand, PutObjectCommand,
 } from "@aws-sdk/client-s3";
 import { fromS3Vend, VendorError, privateKey, privatePrefix, protectedKey } from "@s3vend/client";
 import { upload } from "@s3vend/client/upload";
@@ -268,14 +268,21 @@ async function download(key) {
   return `Downloaded ${a.download}`;
 }
 
-/** share makes a protected/ copy that every signed-in user may read. @param {string} key */
+/**
+ * share makes a protected/ copy that every signed-in user may read. It reads
+ * the object and writes it again: the users' role refuses server-side copies
+ * (CopyObject, x-amz-copy-source), which would copy 5 GB per request without
+ * the bytes crossing the connection (docs/security.md, "Storage guardrails").
+ * @param {string} key
+ */
 async function share(key) {
   const s = /** @type {NonNullable<typeof session>} */ (session);
   const name = key.slice(privatePrefix(s.identityId).length);
   const target = protectedKey(s.identityId, name);
-  await s.s3.send(new CopyObjectCommand({
-    Bucket: config.bucket, Key: target,
-    CopySource: encodeURIComponent(`${config.bucket}/${key}`),
+  const src = await s.s3.send(new GetObjectCommand({ Bucket: config.bucket, Key: key }));
+  await s.s3.send(new PutObjectCommand({
+    Bucket: config.bucket, Key: target, ContentType: src.ContentType,
+    Body: await /** @type {any} */ (src.Body).transformToByteArray(),
   }));
   $("share-key").textContent = target;
   $("shared").hidden = false;

@@ -202,8 +202,8 @@ func TestUploadProtectedAndParametersKept(t *testing.T) {
 	key := "protected/" + identityID + "/notes/今日.txt"
 	fields := stringFields(t, r)
 	p := decodePolicy(t, fields)
-	if r.json["key"] != key || fields["Content-Type"] != "text/plain; charset=UTF-8" ||
-		!p.has(`["eq","$key","`+key+`"]`) || !p.has(`["eq","$Content-Type","text/plain; charset=UTF-8"]`) || !p.has(`["content-length-range",1,1]`) {
+	if r.json["key"] != key || fields["Content-Type"] != "text/plain; charset=utf-8" ||
+		!p.has(`["eq","$key","`+key+`"]`) || !p.has(`["eq","$Content-Type","text/plain; charset=utf-8"]`) || !p.has(`["content-length-range",1,1]`) {
 		t.Errorf("key %v, Content-Type %q, conditions %v", r.json["key"], fields["Content-Type"], p.Conditions)
 	}
 }

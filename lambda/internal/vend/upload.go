@@ -3,11 +3,8 @@ package vend
 import (
 	"context"
 	"fmt"
-	"mime"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/contract/wire"
@@ -70,15 +67,9 @@ type Upload struct {
 	Cached bool
 }
 
-// InvalidUpload is a refused upload request. Field is the request field at
-// fault (name, size, contentType or visibility) and Message fixed text that
-// names the rule and the limit; neither ever echoes the input.
-type InvalidUpload struct {
-	Field   string
-	Message string
-}
-
-func (e *InvalidUpload) Error() string { return "invalid upload " + e.Field }
+// InvalidUpload is a refused upload request (contract.InvalidUpload: the
+// field at fault and fixed text that never echoes the input).
+type InvalidUpload = contract.InvalidUpload
 
 // maxKeyBytes: "The object key name consists of a sequence of Unicode
 // characters encoded in UTF-8, with a maximum length of 1,024 bytes" and "the
@@ -94,15 +85,11 @@ const maxContentTypeBytes = 256
 const identityIDLen = 36
 
 var (
-	errVisibility   = &InvalidUpload{"visibility", `visibility must be "private" (the default) or "protected", the rules of those names; name another rule with "rule".`}
-	errRule         = &InvalidUpload{"rule", "rule must name an access rule that lets signed-in users put (the stack's AccessRules output lists them)."}
-	errRuleAndVis   = &InvalidUpload{"rule", "give rule or visibility, not both."}
-	errRuleTenant   = &InvalidUpload{"rule", "the rule's path has {tenant} and this login has no tenant (its verifier has no tenantClaim)."}
-	errNameUTF8     = &InvalidUpload{"name", "name must be valid UTF-8."}
-	errNameControl  = &InvalidUpload{"name", "name must not contain control characters (U+0000-U+001F, U+007F-U+009F) or U+FFFE/U+FFFF."}
-	errNamePath     = &InvalidUpload{"name", `name must be a relative path of non-empty segments: no leading or trailing "/", no "//", no "." or ".." segment, no "\".`}
-	errNameTemplate = &InvalidUpload{"name", `name must not contain "${filename}" (S3 substitutes it in POST uploads).`}
-	errNameLength   = &InvalidUpload{"name", "the object key (the rule's prefix for the caller, then name) must be at most 1024 bytes of UTF-8."}
+	errVisibility = &InvalidUpload{Field: "visibility", Message: `visibility must be "private" (the default) or "protected", the rules of those names; name another rule with "rule".`}
+	errRule       = &InvalidUpload{Field: "rule", Message: "rule must name an access rule that lets signed-in users put (the stack's AccessRules output lists them)."}
+	errRuleAndVis = &InvalidUpload{Field: "rule", Message: "give rule or visibility, not both."}
+	errRuleTenant = &InvalidUpload{Field: "rule", Message: "the rule's path has {tenant} and this login has no tenant (its verifier has no tenantClaim)."}
+	errNameLength = &InvalidUpload{Field: "name", Message: "the object key (the rule's prefix for the caller, then name) must be at most 1024 bytes of UTF-8."}
 )
 
 // uploadErrors are the messages that name configured limits, built once.
@@ -117,8 +104,8 @@ func newUploadErrors(l contract.UploadLimits) uploadErrors {
 		allowed[t] = true
 	}
 	return uploadErrors{
-		size: &InvalidUpload{"size", fmt.Sprintf("size must be a whole number of bytes from 1 to %d.", l.MaxBytes)},
-		contentType: &InvalidUpload{"contentType", fmt.Sprintf("contentType must be one of %s (parameters such as charset are kept).",
+		size: &InvalidUpload{Field: "size", Message: fmt.Sprintf("size must be a whole number of bytes from 1 to %d.", l.MaxBytes)},
+		contentType: &InvalidUpload{Field: "contentType", Message: fmt.Sprintf("contentType must be one of %s (a charset parameter is kept).",
 			strings.Join(l.ContentTypes, ", "))},
 		allowed: allowed,
 	}
@@ -284,7 +271,7 @@ func (s *Service) CheckUpload(req UploadRequest) (rule contract.Rule, contentTyp
 	if e != nil {
 		return contract.Rule{}, "", e
 	}
-	if e := CheckObjectName(req.Name); e != nil {
+	if e := contract.CheckUploadName(req.Name); e != nil {
 		return contract.Rule{}, "", e
 	}
 	// Before the login: with the shortest {userId} and {tenant} values
@@ -296,41 +283,14 @@ func (s *Service) CheckUpload(req UploadRequest) (rule contract.Rule, contentTyp
 		return contract.Rule{}, "", s.uploadErrs.size
 	}
 	// Media types are case-insensitive (RFC 2045 section 5.1).
-	mt, params, perr := mime.ParseMediaType(req.ContentType)
-	if perr != nil || !s.uploadErrs.allowed[mt] {
+	mt, contentType, parsed, refused := contract.ParseUploadContentType(req.ContentType)
+	switch {
+	case !parsed || !s.uploadErrs.allowed[mt]:
 		return contract.Rule{}, "", s.uploadErrs.contentType
-	}
-	contentType = mime.FormatMediaType(mt, params)
-	if contentType == "" || len(contentType) > maxContentTypeBytes {
+	case refused != nil:
+		return contract.Rule{}, "", refused
+	case contentType == "" || len(contentType) > maxContentTypeBytes:
 		return contract.Rule{}, "", s.uploadErrs.contentType
 	}
 	return rule, contentType, nil
-}
-
-// CheckObjectName validates the caller-chosen part of a key: valid UTF-8,
-// no control characters, and a relative path whose segments are neither
-// empty, "." nor ".." (so the key cannot climb out of, or hide inside, the
-// caller's prefix in tools that treat keys as paths), without backslashes.
-// It returns nil or an *InvalidUpload naming the rule.
-func CheckObjectName(name string) *InvalidUpload {
-	if !utf8.ValidString(name) {
-		return errNameUTF8
-	}
-	for _, r := range name {
-		if unicode.IsControl(r) || r == 0xFFFE || r == 0xFFFF {
-			return errNameControl
-		}
-	}
-	if name == "" || strings.ContainsRune(name, '\\') {
-		return errNamePath
-	}
-	for seg := range strings.SplitSeq(name, "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return errNamePath
-		}
-	}
-	if strings.Contains(name, "${filename}") {
-		return errNameTemplate
-	}
-	return nil
 }

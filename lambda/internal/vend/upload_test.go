@@ -86,7 +86,7 @@ func TestUploadSignsOneKeyWithTheCallersCredentials(t *testing.T) {
 	if up.Key != wantKey || up.IdentityID != testIdentity || up.URL != "https://b.example" || up.Fields["key"] != wantKey {
 		t.Errorf("upload = %+v", up)
 	}
-	want := vend.PostInput{Bucket: "bucket-1", Key: wantKey, ContentType: "text/plain; charset=UTF-8", MaxBytes: 500, Expires: 5 * time.Minute}
+	want := vend.PostInput{Bucket: "bucket-1", Key: wantKey, ContentType: "text/plain; charset=utf-8", MaxBytes: 500, Expires: 5 * time.Minute}
 	if r.signed != want {
 		t.Errorf("signed %+v, want %+v", r.signed, want)
 	}
@@ -209,5 +209,78 @@ func TestUploadOffWithoutBucketAndLoginErrorsPass(t *testing.T) {
 	req.Provider = "nope"
 	if _, err := r.svc.Upload(context.Background(), req); !errors.Is(err, fault.ErrUnknownProvider) {
 		t.Errorf("unknown provider: %v", err)
+	}
+}
+
+// Issue 16, item 5: names that display as something they are not, and
+// Content-Type parameters a browser could act on, are refused before any
+// AWS call; ordinary names in any script (and emoji ZWJ sequences) pass.
+func TestUploadRefusesDisplaySpoofingAndFreeParameters(t *testing.T) {
+	r := newUploadRig("bucket-1")
+	names := map[string]string{
+		"RTL override":           "invoice\u202Efdp.exe",
+		"LTR override":           "a\u202Db",
+		"RTL isolate":            "a\u2067b",
+		"zero-width space":       "pay\u200Bpal.png",
+		"zero-width non-joiner":  "a\u200Cb",
+		"lone zero-width joiner": "a\u200Db",
+		"word joiner":            "a\u2060b",
+		"soft hyphen":            "a\u00ADb",
+		"BOM":                    "\uFEFFphoto.png",
+		"noncharacter FDD0":      "a\uFDD0b",
+		"noncharacter FFFE":      "a\uFFFEb",
+		"noncharacter 1FFFF":     "a\U0001FFFFb",
+		"tag character":          "a\U000E0041b",
+		"full-width solidus":     "a\uFF0Fb",
+		"full-width backslash":   "a\uFF3Cb",
+		"division slash":         "a\u2215b",
+		"fraction slash":         "a\u2044b",
+		"full-width dot-dot":     "a/\uFF0E\uFF0E/b",
+		"two-dot leader":         "\u2025/b",
+		"NFD":                    "cafe\u0301.png",
+		"percent":                "a%2e%2e/b",
+		"encoded slash":          "a%2Fb",
+		"question mark":          "a?x=1",
+		"hash":                   "a#b",
+	}
+	refused := func(field string, cases map[string]string, set func(*vend.UploadRequest, string)) {
+		t.Helper()
+		for what, v := range cases {
+			req := validUpload()
+			set(&req, v)
+			_, _, err := r.svc.CheckUpload(req)
+			var iu *vend.InvalidUpload
+			if !errors.As(err, &iu) || iu.Field != field {
+				t.Errorf("SECURITY: %s with %s (%q) accepted: %v", field, what, v, err)
+			} else if strings.Contains(iu.Message, v) {
+				t.Errorf("message %q echoes the input", iu.Message)
+			}
+		}
+	}
+	refused("name", names, func(q *vend.UploadRequest, v string) { q.Name = v })
+	refused("contentType", map[string]string{
+		"a name parameter":    "image/png; name=evil.html",
+		"UTF-7":               "text/plain; charset=utf-7",
+		"a boundary":          "text/plain; boundary=x",
+		"two parameters":      "text/plain; charset=utf-8; format=flowed",
+		"an unknown charset":  "text/plain; charset=x-evil",
+		"charset on an image": "image/png; charset=utf-7",
+	}, func(q *vend.UploadRequest, v string) { q.ContentType = v })
+	for _, ok := range []string{"café.png", "照片/猫 (1).png", "사진.jpg", "写真ー１.png", "emoji-👩‍💻.txt", "❤️‍🔥.png", "a.b.c", "x"} {
+		req := validUpload()
+		req.Name = ok
+		if _, _, err := r.svc.CheckUpload(req); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+	for _, ok := range []string{"text/plain", "text/plain; charset=UTF-8", "text/plain; charset=shift_jis", "text/plain;charset=gb18030"} {
+		req := validUpload()
+		req.ContentType = ok
+		if _, ct, err := r.svc.CheckUpload(req); err != nil || strings.ToLower(ct) != ct {
+			t.Errorf("%q: %q %v, want accepted and lower-cased", ok, ct, err)
+		}
+	}
+	if len(r.calls) != 0 {
+		t.Errorf("calls on bad input: %v", r.calls)
 	}
 }
