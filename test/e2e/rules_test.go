@@ -50,7 +50,7 @@ func signInRules(t *testing.T, user, tenant string, flow client.Flow) rulesUser 
 	if err != nil {
 		t.Fatalf("%s signs in: %v", user, err)
 	}
-	return rulesUser{creds, who, s3Client(t, s, creds)}
+	return rulesUser{creds, who, s3Client(t, s, creds.Cache())}
 }
 
 func (u rulesUser) key(t *testing.T, rule, name string) string {
