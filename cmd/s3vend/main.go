@@ -105,9 +105,13 @@ func help(args []string, stdout io.Writer) error {
 		fmt.Fprint(stdout, usageText)
 		return nil
 	}
+	if args[0] == "admin" {
+		fmt.Fprint(stdout, adminUsage)
+		return nil
+	}
 	fs, ok := flagSets()[args[0]]
 	if !ok {
-		return usageErrorf("no help for %q; commands: credential-process, token, dev-login, smoke, version", args[0])
+		return usageErrorf("no help for %q; commands: credential-process, token, dev-login, smoke, admin, version", args[0])
 	}
 	printFlags(fs, stdout)
 	return nil
