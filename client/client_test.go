@@ -244,29 +244,44 @@ func TestConcurrentCallersShareOneRefresh(t *testing.T) {
 	t.Logf("vendor calls for %d concurrent callers: %d", callers, v.TotalCalls())
 }
 
+// TestRefreshesAheadOfExpiry: credentials are refreshed while still valid,
+// once what is left of their lifetime is inside the expiry window. Nothing
+// waits for time to pass (no sleep, no skip on a slow machine): the fake
+// issues credentials with their remaining lifetime on either side of the
+// window, 5 minutes away from its edge, and the SDK's cache (handed to the
+// SDK as is, so its own clock decides) compares that with the window.
 func TestRefreshesAheadOfExpiry(t *testing.T) {
-	// GIVEN credentials that expire 3 s after issue and a 2 s window without jitter
+	// GIVEN a 5-minute window without jitter and credentials valid for 10 minutes
 	v, c := fakes(t)
-	c.Lifetime = 3 * time.Second
-	creds := newCreds(t, v, c, func(o *client.Options) { o.ExpiryWindow = 2 * time.Second; o.ExpiryWindowJitterFrac = -1 })
+	c.Lifetime = 10 * time.Minute
+	creds := newCreds(t, v, c, func(o *client.Options) { o.ExpiryWindow = 5 * time.Minute; o.ExpiryWindowJitterFrac = -1 })
 	ctx := context.Background()
+	start := time.Now()
 	first, err := creds.Cache().Retrieve(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	realExpiry := first.Expires.Add(2 * time.Second)
-	if _, err := creds.Cache().Retrieve(ctx); err != nil || c.Calls() != 1 {
-		t.Fatalf("second Retrieve inside validity refreshed (cognito calls %d, %v)", c.Calls(), err)
+	// THEN the cache holds them until the window: their expiry less 5 minutes
+	if due := first.Expires.Sub(start); due < 4*time.Minute || due > 5*time.Minute+time.Second {
+		t.Fatalf("credentials valid 10 minutes are due in %v, want 5 minutes (the window)", due)
 	}
-	// WHEN the window is reached but the credentials are still valid
-	time.Sleep(time.Until(first.Expires) + 50*time.Millisecond)
-	if !time.Now().Before(realExpiry) {
-		t.Skip("machine too slow to observe the window")
+	if again, err := creds.Cache().Retrieve(ctx); err != nil || c.Calls() != 1 || again.AccessKeyID != first.AccessKeyID {
+		t.Fatalf("Retrieve outside the window refreshed (cognito calls %d, %q, %v)", c.Calls(), again.AccessKeyID, err)
 	}
+	// WHEN the next credentials have 4 minutes left: valid, but inside the window
+	c.Lifetime = 4 * time.Minute
+	creds.Invalidate()
 	second, err := creds.Cache().Retrieve(ctx)
-	// THEN Retrieve refreshed before the real expiry
-	if err != nil || c.Calls() != 2 || v.Calls("/v1/token") != 2 || second.AccessKeyID != "ASIACOGNITO2" {
-		t.Fatalf("after the window: %q, %v; cognito calls %d", second.AccessKeyID, err, c.Calls())
+	if err != nil || c.Calls() != 2 || second.AccessKeyID != "ASIACOGNITO2" {
+		t.Fatalf("after Invalidate: %q, %v; cognito calls %d", second.AccessKeyID, err, c.Calls())
+	}
+	third, err := creds.Cache().Retrieve(ctx)
+	// THEN the next Retrieve refreshes at once, minutes before they expire
+	if err != nil || c.Calls() != 3 || v.Calls("/v1/token") != 3 || third.AccessKeyID != "ASIACOGNITO3" {
+		t.Fatalf("credentials 4 minutes from expiry inside a 5-minute window were not refreshed: %q, %v; cognito calls %d", third.AccessKeyID, err, c.Calls())
+	}
+	if !time.Now().Before(start.Add(4 * time.Minute)) {
+		t.Fatal("the test took minutes: the refresh above is no longer ahead of expiry")
 	}
 }
 

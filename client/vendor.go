@@ -18,7 +18,7 @@ import (
 	"github.com/s3vend/s3vend/contract/wire"
 )
 
-// Routes of the token vendor, relative to the API base (lambda/README.md, "API").
+// Routes of the token vendor, relative to the API base (docs/api.md#routes).
 const (
 	RouteToken       = wire.RouteToken
 	RouteCredentials = wire.RouteCredentials

@@ -120,7 +120,7 @@ func parseCICD(msg json.RawMessage, envs map[string]Environment) (*CICD, []error
 			parts = append(parts, p+": "+strings.Join(what, ", "))
 		}
 		slices.Sort(parts)
-		fail("deploy", "spans AWS partitions (%s); a role can only assume roles of its own partition, so list one partition's environments here; another partition needs its own OIDC provider and roles (README \"CI/CD\")", strings.Join(parts, "; "))
+		fail("deploy", "spans AWS partitions (%s); a role can only assume roles of its own partition, so list one partition's environments here; another partition needs its own OIDC provider and roles (docs/deploying.md, \"CI/CD\")", strings.Join(parts, "; "))
 	}
 	return c, errs
 }

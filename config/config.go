@@ -234,7 +234,7 @@ const (
 	// GetId 25, GetOpenIdToken and GetCredentialsForIdentity 200).
 	defaultDeveloperTokenRPS = 50.0
 	// defaultCacheHitRatio: the share of vends the reuse cache is assumed to
-	// serve when sizing the throttle (README, "Quotas and the reuse cache").
+	// serve when sizing the throttle (docs/quotas-and-cache.md#the-stage-throttle).
 	defaultCacheHitRatio = 0.75
 	maxCacheHitRatio     = 0.95
 )
@@ -281,7 +281,7 @@ func Parse(ctx any) (Config, error) { return ParseWith(ctx, ParseOptions{}) }
 // ParseWith is Parse with synth-wide options.
 func ParseWith(ctx any, opts ParseOptions) (Config, error) {
 	if ctx == nil {
-		return Config{}, fmt.Errorf("%s: missing from cdk.json context; add {\"environments\": {...}} (see README)", ContextKey)
+		return Config{}, fmt.Errorf("%s: missing from cdk.json context; add {\"environments\": {...}} (see docs/configuration.md)", ContextKey)
 	}
 	var raw rawConfig
 	if err := strictDecode(ctx, &raw); err != nil {
@@ -353,7 +353,7 @@ func describeJSONError(err error) error {
 		return fmt.Errorf("key %q: expected %s, got a JSON %s", te.Field, te.Type, te.Value)
 	}
 	if msg, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return fmt.Errorf("unknown key %s (check the spelling against the README's config table)", msg)
+		return fmt.Errorf("unknown key %s (check the spelling against the keys in docs/configuration.md)", msg)
 	}
 	return err
 }
@@ -791,7 +791,7 @@ func (v *validator) edge(e *Environment, r *rawEdge) {
 	case e.Region == "":
 		v.fail("edge.enabled", "needs \"region\" set: the web ACL is deployed in its own us-east-1 stack and this stack reads its ARN across regions, which CloudFormation can only do between known regions")
 	case e.Partition.Name == "aws-cn":
-		v.fail("edge.enabled", "not available in %s: CloudFront in the China regions serves only an ICP-recorded alternate domain with an IAM-uploaded certificate (not *.cloudfront.cn), and the aws-cn partition has no us-east-1 for the web ACL; remove the key (see README)", e.Region)
+		v.fail("edge.enabled", "not available in %s: CloudFront in the China regions serves only an ICP-recorded alternate domain with an IAM-uploaded certificate (not *.cloudfront.cn), and the aws-cn partition has no us-east-1 for the web ACL; remove the key (see docs/edge.md)", e.Region)
 	}
 }
 

@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// The token vendor's per-instance reuse cache (lambda/README.md, "Quotas and
-// the reuse cache"): a user who vends again while an earlier token or
+// The token vendor's per-instance reuse cache
+// (docs/quotas-and-cache.md#the-reuse-cache): a user who vends again while an earlier token or
 // credentials are still valid for at least MinRemaining gets them again
 // without an AWS call. cdk.json ("cache") and the service (S3VEND_CACHE_*)
 // both go through CacheSettings.Normalize.

@@ -17,7 +17,7 @@ import (
 )
 
 // Environment variable names: the CDK stack (infra.NewTokenVendor) sets
-// them, the service (internal/config) reads them; see lambda/README.md.
+// them, the service (internal/config) reads them; see docs/vendor.md.
 const (
 	EnvRegion             = "AWS_REGION"
 	EnvIdentityPoolID     = "S3VEND_IDENTITY_POOL_ID"

@@ -241,6 +241,11 @@ func NewPublicBucket(scope constructs.Construct, id string, props PublicBucketPr
 		bucketAcks["s3_bucket_versioning_enabled_check"] = "Versioning is off in this environment by config (versioning: false, the default only in a disposable environment) to keep throw-away storage cheap."
 	}
 	acknowledgeGuard(bucket, bucketAcks)
+	acknowledgeLint(bucket, map[string]string{
+		"W3045": "AccessControl is set explicitly: Private, the only canned ACL S3 accepts with BucketOwnerEnforced (ACLs " +
+			"disabled), so that what S3 applies is visible in cdk diff; or PublicRead in the opt-in acl-public-read mode, " +
+			"for which this legacy property is CloudFormation's only way to set a bucket ACL. Access is granted by the bucket policy.",
+	})
 	if p.BucketAccess == config.PublicReadByACL {
 		awscdk.Annotations_Of(bucket).AddWarningV2(jsii.String("s3vend:PublicReadACL"), jsii.String(ACLWarning))
 	}

@@ -241,8 +241,8 @@ func (ip *IdentityPool) userPoolProvider(c constructs.Construct, up config.UserP
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(pool, &[]*cdknag.NagPackSuppression{
 		{Id: jsii.String("AwsSolutions-COG2"), Reason: jsii.String("MFA is optional (TOTP) so app teams can roll it out to their users; the identity pool, not the user pool, guards AWS access.")},
-		{Id: jsii.String("AwsSolutions-COG3"), Reason: jsii.String("Threat protection needs the Plus feature plan; it is the app team's cost decision, documented in the README.")},
-		{Id: jsii.String("AwsSolutions-COG8"), Reason: jsii.String("The Plus feature plan is the app team's cost decision, documented in the README.")},
+		{Id: jsii.String("AwsSolutions-COG3"), Reason: jsii.String("Threat protection needs the Plus feature plan; it is the app team's cost decision, documented in docs/security.md.")},
+		{Id: jsii.String("AwsSolutions-COG8"), Reason: jsii.String("The Plus feature plan is the app team's cost decision, documented in docs/security.md.")},
 	}, jsii.Bool(true))
 	ip.UserPool = pool
 	ip.UserPoolClientID = client.UserPoolClientId()

@@ -263,21 +263,21 @@ func (m *Monitoring) alarms(p MonitoringProps, s signals) {
 	t := p.Thresholds
 	timeoutMs := float64(p.FunctionTimeout.Milliseconds())
 	specs := []alarmSpec{
-		{AlarmVendorServerErrorRate, fmt.Sprintf("Token vendor 5xx answers are at least %v%% of requests (5 min, at least %d requests). README: Runbook.", t.ServerErrorRatePercent, t.MinRequestsPer5Min),
+		{AlarmVendorServerErrorRate, fmt.Sprintf("Token vendor 5xx answers are at least %v%% of requests (5 min, at least %d requests). Runbook: docs/runbook.md.", t.ServerErrorRatePercent, t.MinRequestsPer5Min),
 			rate("vendor 5xx %", s.serverErrors, s.requests, t.MinRequestsPer5Min), t.ServerErrorRatePercent},
-		{AlarmUpstreamThrottled, fmt.Sprintf("At least %d upstream_throttled (503) answers in 5 minutes: a Cognito or STS quota is exhausted. README: Runbook.", t.UpstreamThrottledPer5Min),
+		{AlarmUpstreamThrottled, fmt.Sprintf("At least %d upstream_throttled (503) answers in 5 minutes: a Cognito or STS quota is exhausted. Runbook: docs/runbook.md.", t.UpstreamThrottledPer5Min),
 			s.throttled, float64(t.UpstreamThrottledPer5Min)},
-		{AlarmInvalidCredentials, fmt.Sprintf("At least %d invalid_credential (401) answers in 5 minutes: credential stuffing, or an issuer key/secret changed. README: Runbook.", t.InvalidCredentialsPer5Min),
+		{AlarmInvalidCredentials, fmt.Sprintf("At least %d invalid_credential (401) answers in 5 minutes: credential stuffing, or an issuer key/secret changed. Runbook: docs/runbook.md.", t.InvalidCredentialsPer5Min),
 			s.invalid, float64(t.InvalidCredentialsPer5Min)},
-		{AlarmFunctionErrors, "The token vendor function failed (crash or timeout) at least once in 5 minutes. README: Runbook.",
+		{AlarmFunctionErrors, "The token vendor function failed (crash or timeout) at least once in 5 minutes. Runbook: docs/runbook.md.",
 			s.fnErrors, 1},
-		{AlarmFunctionThrottles, "Lambda throttled the token vendor function at least once in 5 minutes (account or reserved concurrency). README: Runbook.",
+		{AlarmFunctionThrottles, "Lambda throttled the token vendor function at least once in 5 minutes (account or reserved concurrency). Runbook: docs/runbook.md.",
 			s.fnThrottles, 1},
-		{AlarmFunctionDuration, fmt.Sprintf("The function's p99 duration reached %v%% of its %s timeout (5 min). README: Runbook.", t.DurationPercentOfTimeout, p.FunctionTimeout),
+		{AlarmFunctionDuration, fmt.Sprintf("The function's p99 duration reached %v%% of its %s timeout (5 min). Runbook: docs/runbook.md.", t.DurationPercentOfTimeout, p.FunctionTimeout),
 			s.fnDuration, timeoutMs * t.DurationPercentOfTimeout / 100},
-		{AlarmAPIClientErrorRate, fmt.Sprintf("HTTP API 4xx answers are at least %v%% of requests (5 min, at least %d requests). README: Runbook.", t.APIClientErrorRatePercent, t.MinRequestsPer5Min),
+		{AlarmAPIClientErrorRate, fmt.Sprintf("HTTP API 4xx answers are at least %v%% of requests (5 min, at least %d requests). Runbook: docs/runbook.md.", t.APIClientErrorRatePercent, t.MinRequestsPer5Min),
 			rate("API 4xx %", s.api4xx, s.apiCount, t.MinRequestsPer5Min), t.APIClientErrorRatePercent},
-		{AlarmAPIServerErrorRate, fmt.Sprintf("HTTP API 5xx answers are at least %v%% of requests (5 min, at least %d requests). README: Runbook.", t.APIServerErrorRatePercent, t.MinRequestsPer5Min),
+		{AlarmAPIServerErrorRate, fmt.Sprintf("HTTP API 5xx answers are at least %v%% of requests (5 min, at least %d requests). Runbook: docs/runbook.md.", t.APIServerErrorRatePercent, t.MinRequestsPer5Min),
 			rate("API 5xx %", s.api5xx, s.apiCount, t.MinRequestsPer5Min), t.APIServerErrorRatePercent},
 	}
 	action := awscloudwatchactions.NewSnsAction(m.Topic)
@@ -333,7 +333,7 @@ func (m *Monitoring) dashboard(p MonitoringProps, s signals) {
 	})
 	rows := m.abuseRows(p, graph, &alarms)
 	statusWidget := awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
-		Title: jsii.String("Alarms (README: Runbook)"), Alarms: &alarms, Width: jsii.Number(24), Height: jsii.Number(3),
+		Title: jsii.String("Alarms (runbook: docs/runbook.md)"), Alarms: &alarms, Width: jsii.Number(24), Height: jsii.Number(3),
 	})
 	m.Dashboard = awscloudwatch.NewDashboard(m.Construct, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
 		DashboardName: jsii.String(p.Name),

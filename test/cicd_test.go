@@ -40,11 +40,11 @@ func TestCICDStack(t *testing.T) {
 			t.Fatalf("unexpected role %s", id)
 		}
 		roleOf[id] = prefix
-		stmts := props(r)["AssumeRolePolicyDocument"].(map[string]any)["Statement"].([]any)
+		stmts := statements(t, obj(t, r, "Properties", "AssumeRolePolicyDocument"))
 		if len(stmts) != 1 {
 			t.Fatalf("%s: want one trust statement, got %s", id, mustJSON(stmts))
 		}
-		st := stmts[0].(map[string]any)
+		st := stmts[0]
 		cond := mustJSON(st["Condition"])
 		want := mustJSON(map[string]any{"StringEquals": map[string]any{
 			"token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
@@ -65,11 +65,11 @@ func TestCICDStack(t *testing.T) {
 	smoke := map[string]string{}       // prefix -> rendered smoke statement
 	for _, pol := range resources(tpl, "AWS::IAM::Policy") {
 		p := props(pol)
-		for _, st := range p["PolicyDocument"].(map[string]any)["Statement"].([]any) {
-			st := st.(map[string]any)
+		roles := list(t, p, "Roles")
+		for _, st := range statements(t, obj(t, p, "PolicyDocument")) {
 			if st["Sid"] == "SmokeCheckReadsItsStacksVerifierSecret" {
-				for _, role := range p["Roles"].([]any) {
-					smoke[roleOf[role.(map[string]any)["Ref"].(string)]] = mustJSON(st)
+				for i := range roles {
+					smoke[roleOf[str(t, roles, i, "Ref")]] = mustJSON(st)
 				}
 				continue
 			}
@@ -80,8 +80,8 @@ func TestCICDStack(t *testing.T) {
 			if !ok {
 				res = []any{st["Resource"]}
 			}
-			for _, role := range p["Roles"].([]any) {
-				prefix := roleOf[role.(map[string]any)["Ref"].(string)]
+			for i := range roles {
+				prefix := roleOf[str(t, roles, i, "Ref")]
 				for _, r := range res {
 					assumable[prefix] = append(assumable[prefix], mustJSON(r))
 				}
@@ -125,7 +125,7 @@ func TestCICDStack(t *testing.T) {
 		t.Errorf("smoke-check statements\n  %v\nwant (deploy roles only, own stack's tag, own region)\n  %v", smoke, wantSmoke)
 	}
 
-	outputs := tpl["Outputs"].(map[string]any)
+	outputs := obj(t, tpl, "Outputs")
 	for _, o := range []string{"OIDCProviderArn", "DeployRoleArnDev", "DeployRoleArnEdge", "DiffRoleArn"} {
 		if _, ok := outputs[o]; !ok {
 			t.Errorf("output %s missing", o)
@@ -142,8 +142,9 @@ func TestVerifierSecretTaggedWithItsStack(t *testing.T) {
 		for id, sec := range resources(stackTemplate(t, stack), "AWS::SecretsManager::Secret") {
 			seen++
 			var tagged bool
-			for _, tag := range props(sec)["Tags"].([]any) {
-				tag := tag.(map[string]any)
+			tags := list(t, sec, "Properties", "Tags")
+			for i := range tags {
+				tag := obj(t, tags, i)
 				tagged = tagged || (tag["Key"] == "s3vend:stack" && tag["Value"] == stack)
 			}
 			if !tagged {

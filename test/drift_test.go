@@ -33,7 +33,7 @@ func vendorOf(t *testing.T, stack string) vendorFunction {
 	tpl := stackTemplate(t, stack)
 	var out []vendorFunction
 	for _, fn := range resources(tpl, "AWS::Lambda::Function") {
-		props := fn["Properties"].(map[string]any)
+		props := obj(t, fn, "Properties")
 		env, _ := props["Environment"].(map[string]any)
 		vars, _ := env["Variables"].(map[string]any)
 		if _, ok := vars[contract.EnvVerifiers]; !ok {
@@ -45,7 +45,7 @@ func vendorOf(t *testing.T, stack string) vendorFunction {
 		}
 		v := vendorFunction{Env: vars, Timeout: time.Duration(secs) * time.Second}
 		for _, s := range resources(tpl, "AWS::SecretsManager::Secret") {
-			v.Secret, _ = s["Properties"].(map[string]any)["GenerateSecretString"].(map[string]any)
+			v.Secret, _ = obj(t, s, "Properties")["GenerateSecretString"].(map[string]any)
 		}
 		out = append(out, v)
 	}

@@ -49,9 +49,10 @@ func TestEdgeIPv6CannotRotateAroundTheLimit(t *testing.T) {
 	}
 
 	var found bool
-	for _, r := range props(only2(t, acl, "AWS::WAFv2::WebACL"))["Rules"].([]any) {
-		rule := r.(map[string]any)
-		rbs, _ := rule["Statement"].(map[string]any)["RateBasedStatement"].(map[string]any)
+	rules := list(t, only2(t, acl, "AWS::WAFv2::WebACL"), "Properties", "Rules")
+	for i := range rules {
+		rule := obj(t, rules, i)
+		rbs, _ := obj(t, rule, "Statement")["RateBasedStatement"].(map[string]any)
 		sd, _ := rbs["ScopeDownStatement"].(map[string]any)
 		ref, _ := sd["IPSetReferenceStatement"].(map[string]any)
 		if ref == nil || mustJSON(ref["Arn"]) != `{"Fn::GetAtt":["`+setID+`","Arn"]}` {
@@ -80,8 +81,9 @@ func only2(t *testing.T, tpl map[string]any, typ string) map[string]any {
 // ruleNamed is the web ACL rule of that name.
 func ruleNamed(t *testing.T, acl map[string]any, name string) map[string]any {
 	t.Helper()
-	for _, r := range props(only2(t, acl, "AWS::WAFv2::WebACL"))["Rules"].([]any) {
-		if rule := r.(map[string]any); rule["Name"] == name {
+	rules := list(t, only2(t, acl, "AWS::WAFv2::WebACL"), "Properties", "Rules")
+	for i := range rules {
+		if rule := obj(t, rules, i); rule["Name"] == name {
 			return rule
 		}
 	}

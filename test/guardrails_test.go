@@ -82,9 +82,9 @@ func TestBucketsBlockSSEC(t *testing.T) {
 			t.Fatalf("%s: %d buckets, want the client bucket and its access-log bucket", stack, len(buckets))
 		}
 		for id, b := range buckets {
-			rules := props(b)["BucketEncryption"].(map[string]any)["ServerSideEncryptionConfiguration"].([]any)
-			for _, r := range rules {
-				if got := mustJSON(r.(map[string]any)["BlockedEncryptionTypes"]); got != `{"EncryptionType":["SSE-C"]}` {
+			rules := list(t, b, "Properties", "BucketEncryption", "ServerSideEncryptionConfiguration")
+			for i := range rules {
+				if got := mustJSON(obj(t, rules, i)["BlockedEncryptionTypes"]); got != `{"EncryptionType":["SSE-C"]}` {
 					t.Errorf("%s %s: BlockedEncryptionTypes %s, want SSE-C", stack, id, got)
 				}
 			}

@@ -69,7 +69,7 @@ func buildApp(t testing.TB, envNames ...string) (bin, contextJSON string) {
 	ctx["aws:cdk:bundling-stacks"] = []string{} // the asset is not under test here
 	ctx[config.PlaceholdersContextKey] = "warn" // as make synth: the sample's placeholders warn
 	if len(envNames) > 0 {
-		all := ctx[config.ContextKey].(map[string]any)["environments"].(map[string]any)
+		all := obj(t, ctx, config.ContextKey, "environments")
 		some := map[string]any{}
 		for _, n := range envNames {
 			some[n] = all[n]

@@ -163,8 +163,14 @@ func synthAll() error {
 	if err != nil {
 		return err
 	}
-	s3vend := ctx[config.ContextKey].(map[string]any)
-	envs := s3vend["environments"].(map[string]any)
+	s3vend, err := typed[map[string]any]("an object", ctx, config.ContextKey)
+	if err != nil {
+		return fmt.Errorf("cdk.json context %w", err)
+	}
+	envs, err := typed[map[string]any]("an object", s3vend, "environments")
+	if err != nil {
+		return fmt.Errorf("cdk.json context /%s%w", config.ContextKey, err)
+	}
 	for name := range envs {
 		shippedEnvironments = append(shippedEnvironments, name)
 	}
@@ -265,11 +271,18 @@ type annotation struct {
 func annotations(t testing.TB, stack string) []annotation {
 	t.Helper()
 	synthesized(t)
+	return annotationsIn(t, synthDir, stack)
+}
+
+// annotationsIn reads a stack's errors and warnings from the cloud assembly
+// in dir.
+func annotationsIn(t testing.TB, dir, stack string) []annotation {
+	t.Helper()
 	var meta map[string][]struct {
 		Type string `json:"type"`
 		Data any    `json:"data"`
 	}
-	path := filepath.Join(synthDir, stack+".metadata.json")
+	path := filepath.Join(dir, stack+".metadata.json")
 	if _, err := os.Stat(path); os.IsNotExist(err) {
 		return nil
 	}
@@ -291,9 +304,9 @@ func annotations(t testing.TB, stack string) []annotation {
 // resources returns the template's resources of one type, by logical id.
 func resources(tpl map[string]any, typ string) map[string]map[string]any {
 	out := map[string]map[string]any{}
-	for id, r := range tpl["Resources"].(map[string]any) {
-		res := r.(map[string]any)
-		if res["Type"] == typ {
+	all, _ := tpl["Resources"].(map[string]any) // a template without resources has none of typ
+	for id, r := range all {
+		if res, ok := r.(map[string]any); ok && res["Type"] == typ {
 			out[id] = res
 		}
 	}

@@ -12,35 +12,37 @@ import (
 )
 
 // alarmsByName returns the stack's alarms by AlarmName.
-func alarmsByName(tpl map[string]any) map[string]map[string]any {
+func alarmsByName(t testing.TB, tpl map[string]any) map[string]map[string]any {
+	t.Helper()
 	out := map[string]map[string]any{}
 	for _, r := range resources(tpl, "AWS::CloudWatch::Alarm") {
-		out[props(r)["AlarmName"].(string)] = props(r)
+		out[str(t, r, "Properties", "AlarmName")] = props(r)
 	}
 	return out
 }
 
 // metricStats returns every metric an alarm reads: its own, or those of its
 // metric math.
-func metricStats(alarm map[string]any) []map[string]any {
+func metricStats(t testing.TB, alarm map[string]any) []map[string]any {
+	t.Helper()
 	if alarm["MetricName"] != nil {
 		return []map[string]any{alarm}
 	}
 	var out []map[string]any
-	for _, q := range alarm["Metrics"].([]any) {
-		if ms, ok := q.(map[string]any)["MetricStat"].(map[string]any); ok {
-			out = append(out, ms["Metric"].(map[string]any))
+	for i := range list(t, alarm, "Metrics") {
+		if _, ok := obj(t, alarm, "Metrics", i)["MetricStat"]; ok {
+			out = append(out, obj(t, alarm, "Metrics", i, "MetricStat", "Metric"))
 		}
 	}
 	return out
 }
 
-func dimensions(metric map[string]any) map[string]any {
+func dimensions(t testing.TB, metric map[string]any) map[string]any {
+	t.Helper()
 	out := map[string]any{}
-	ds, _ := metric["Dimensions"].([]any)
-	for _, d := range ds {
-		dm := d.(map[string]any)
-		out[dm["Name"].(string)] = dm["Value"]
+	ds, _ := metric["Dimensions"].([]any) // none: no dimensions
+	for i := range ds {
+		out[str(t, ds, i, "Name")] = obj(t, ds, i)["Value"]
 	}
 	return out
 }
@@ -55,7 +57,7 @@ func TestAlarmsFromConfig(t *testing.T) {
 			// GIVEN the environment's parsed configuration and template
 			env := envConfig(t, strings.TrimPrefix(stack, "S3Vend-"))
 			tpl := stackTemplate(t, stack)
-			alarms := alarmsByName(tpl)
+			alarms := alarmsByName(t, tpl)
 			if !env.Alarms.Enabled {
 				// THEN an opted-out environment has no alarm, topic or dashboard
 				if len(alarms) != 0 || len(resources(tpl, "AWS::SNS::Topic")) != 0 || len(resources(tpl, "AWS::CloudWatch::Dashboard")) != 0 {
@@ -76,7 +78,7 @@ func TestAlarmsFromConfig(t *testing.T) {
 				t.Error("key rotation is off")
 			}
 			var cwKey bool
-			for _, s := range statements(props(key)["KeyPolicy"]) {
+			for _, s := range statements(t, props(key)["KeyPolicy"]) {
 				if mustJSON(s["Principal"]) == `{"Service":"cloudwatch.amazonaws.com"}` && s["Effect"] == "Allow" {
 					cwKey = slices.Equal(strs(s["Action"]), []string{"kms:Decrypt", "kms:GenerateDataKey*"})
 				}
@@ -86,7 +88,7 @@ func TestAlarmsFromConfig(t *testing.T) {
 			}
 			_, tp := only(t, tpl, "AWS::SNS::TopicPolicy")
 			var tls bool
-			for _, s := range statements(props(tp)["PolicyDocument"]) {
+			for _, s := range statements(t, props(tp)["PolicyDocument"]) {
 				tls = tls || (s["Effect"] == "Deny" && mustJSON(s["Condition"]) == `{"Bool":{"aws:SecureTransport":"false"}}`)
 			}
 			if !tls {
@@ -128,7 +130,7 @@ func TestAlarmsFromConfig(t *testing.T) {
 					t.Errorf("%s: %v, %v", id, a["TreatMissingData"], a["ComparisonOperator"])
 				}
 				if e, ok := a["Metrics"].([]any); ok {
-					expr := e[0].(map[string]any)["Expression"].(string)
+					expr := str(t, e, 0, "Expression")
 					if !strings.Contains(expr, ">= "+strconv.Itoa(th.MinRequestsPer5Min)) {
 						t.Errorf("%s: rate %q ignores minRequestsPer5Min %d", id, expr, th.MinRequestsPer5Min)
 					}
@@ -139,7 +141,7 @@ func TestAlarmsFromConfig(t *testing.T) {
 			var emails []string
 			for _, s := range resources(tpl, "AWS::SNS::Subscription") {
 				if props(s)["Protocol"] == "email" && mustJSON(props(s)["TopicArn"]) == ref {
-					emails = append(emails, props(s)["Endpoint"].(string))
+					emails = append(emails, str(t, s, "Properties", "Endpoint"))
 				}
 			}
 			slices.Sort(emails)
@@ -167,7 +169,7 @@ func TestAlarmsFromConfig(t *testing.T) {
 func envTimeoutMs(t *testing.T, tpl map[string]any) int {
 	t.Helper()
 	_, fn := tokenVendorFunction(t, tpl)
-	return int(props(fn)["Timeout"].(float64)) * 1000
+	return int(num(t, fn, "Properties", "Timeout")) * 1000
 }
 
 // tokenVendorFunction is the function that has the vendor's environment.
@@ -175,7 +177,7 @@ func tokenVendorFunction(t *testing.T, tpl map[string]any) (string, map[string]a
 	t.Helper()
 	for id, r := range resources(tpl, "AWS::Lambda::Function") {
 		if env, ok := props(r)["Environment"].(map[string]any); ok {
-			if _, ok := env["Variables"].(map[string]any)[contract.EnvIdentityPoolID]; ok {
+			if _, ok := obj(t, env, "Variables")[contract.EnvIdentityPoolID]; ok {
 				return id, r
 			}
 		}
@@ -194,24 +196,24 @@ func TestAlarmsWatchWhatTheVendorEmits(t *testing.T) {
 		t.Run(stack, func(t *testing.T) {
 			tpl := stackTemplate(t, stack)
 			_, fn := tokenVendorFunction(t, tpl)
-			vars := props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)
+			vars := obj(t, fn, "Properties", "Environment", "Variables")
 			if vars[contract.EnvMetricsStack] != stack {
 				t.Fatalf("%s = %v, want the stack name %s", contract.EnvMetricsStack, vars[contract.EnvMetricsStack], stack)
 			}
 			n := 0
-			for name, a := range alarmsByName(tpl) {
-				for _, m := range metricStats(a) {
+			for name, a := range alarmsByName(t, tpl) {
+				for _, m := range metricStats(t, a) {
 					if m["Namespace"] != contract.MetricNamespace {
 						continue
 					}
 					n++
-					metric := m["MetricName"].(string)
+					metric := str(t, m, "MetricName")
 					sets, ok := contract.MetricDimensionSets[metric]
 					if !ok {
 						t.Errorf("%s: metric %q is not one the vendor emits", name, metric)
 						continue
 					}
-					dims := dimensions(m)
+					dims := dimensions(t, m)
 					keys := make([]string, 0, len(dims))
 					for k := range dims {
 						keys = append(keys, k)

@@ -27,17 +27,19 @@ func bucketPolicyStatements(t *testing.T, tpl map[string]any, bucketID string) [
 	t.Helper()
 	for _, r := range resources(tpl, "AWS::S3::BucketPolicy") {
 		if mustJSON(props(r)["Bucket"]) == mustJSON(map[string]any{"Ref": bucketID}) {
-			return statements(props(r)["PolicyDocument"])
+			return statements(t, props(r)["PolicyDocument"])
 		}
 	}
 	t.Fatalf("no bucket policy for %s", bucketID)
 	return nil
 }
 
-func statements(doc any) []map[string]any {
+// statements are a policy document's statements.
+func statements(t testing.TB, doc any) []map[string]any {
+	t.Helper()
 	var out []map[string]any
-	for _, s := range doc.(map[string]any)["Statement"].([]any) {
-		out = append(out, s.(map[string]any))
+	for i := range list(t, doc, "Statement") {
+		out = append(out, obj(t, doc, "Statement", i))
 	}
 	return out
 }
@@ -165,11 +167,11 @@ func TestBucketCORSAndLifecycleFromConfig(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			env := envConfig(t, name)
 			_, b := contentBucket(t, stackTemplate(t, config.StackName(name)))
-			rules := b["CorsConfiguration"].(map[string]any)["CorsRules"].([]any)
+			rules := list(t, b, "CorsConfiguration", "CorsRules")
 			if len(rules) != 1 {
 				t.Fatalf("want one CORS rule, got %d", len(rules))
 			}
-			r := rules[0].(map[string]any)
+			r := obj(t, rules, 0)
 			if got := strs(r["AllowedOrigins"]); !reflect.DeepEqual(got, env.CORSOrigins) {
 				t.Errorf("AllowedOrigins = %v, want %v", got, env.CORSOrigins)
 			}
@@ -244,7 +246,7 @@ func TestIdentityPool(t *testing.T) {
 				}
 			}
 			_, att := only(t, tpl, "AWS::Cognito::IdentityPoolRoleAttachment")
-			roles := props(att)["Roles"].(map[string]any)
+			roles := obj(t, att, "Properties", "Roles")
 			if _, ok := roles["unauthenticated"]; ok != c.guests {
 				t.Errorf("unauthenticated role attached = %v, guests = %v", ok, c.guests)
 			}
@@ -267,7 +269,7 @@ func TestRolesTrustOnlyThisPoolAndKind(t *testing.T) {
 			who := envConfig(t, strings.TrimPrefix(stack, "S3Vend-")).CognitoPrincipal
 			var cognitoRoles int
 			for id, r := range resources(tpl, "AWS::IAM::Role") {
-				st := statements(props(r)["AssumeRolePolicyDocument"])
+				st := statements(t, props(r)["AssumeRolePolicyDocument"])
 				if mustJSON(st[0]["Principal"]) != `{"Federated":"`+who.TrustPrincipal+`"}` {
 					continue
 				}
@@ -321,8 +323,8 @@ func TestTokenVendorLeastPrivilege(t *testing.T) {
 			if p["Runtime"] != "provided.al2023" || mustJSON(p["Architectures"]) != `["arm64"]` || p["Handler"] != "bootstrap" {
 				t.Errorf("function runtime = %v %v %v", p["Runtime"], p["Architectures"], p["Handler"])
 			}
-			roleID := p["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
-			role := tpl["Resources"].(map[string]any)[roleID].(map[string]any)
+			roleID := str(t, p, "Role", "Fn::GetAtt", 0)
+			role := obj(t, tpl, "Resources", roleID)
 			if props(role)["ManagedPolicyArns"] != nil || props(role)["Policies"] != nil {
 				t.Errorf("function role must carry no managed or inline policies besides its own: %s", mustJSON(props(role)))
 			}
@@ -331,7 +333,7 @@ func TestTokenVendorLeastPrivilege(t *testing.T) {
 				if !strings.Contains(mustJSON(props(pol)["Roles"]), roleID) {
 					continue
 				}
-				for _, s := range statements(props(pol)["PolicyDocument"]) {
+				for _, s := range statements(t, props(pol)["PolicyDocument"]) {
 					if s["Effect"] != "Allow" {
 						continue
 					}
@@ -383,7 +385,7 @@ func TestTokenVendorLeastPrivilege(t *testing.T) {
 				t.Errorf("function %s may do %v, want exactly %v (no STS: AssumeRoleWithWebIdentity needs none; no S3: "+
 					"/v1/upload signs with the caller's credentials from GetCredentialsForIdentity, a public API)", fnID, actions, want)
 			}
-			vars := p["Environment"].(map[string]any)["Variables"].(map[string]any)
+			vars := obj(t, p, "Environment", "Variables")
 			for _, k := range []string{contract.EnvIdentityPoolID, contract.EnvDeveloperProvider, contract.EnvAuthRoleARN, contract.EnvVerifiers,
 				contract.EnvTokenDuration, contract.EnvCredentialLifetime, contract.EnvGuestsEnabled, contract.EnvBasicFlow} {
 				if vars[k] == nil {
@@ -409,7 +411,7 @@ func TestTokenVendorLeastPrivilege(t *testing.T) {
 				t.Errorf("%s present = %v, guests = %v", contract.EnvUnauthRoleARN, ok, env.Guests)
 			}
 			var verifiers contract.Verifiers
-			if err := json.Unmarshal([]byte(vars[contract.EnvVerifiers].(string)), &verifiers); err != nil || !reflect.DeepEqual(verifiers, env.Verifiers) {
+			if err := json.Unmarshal([]byte(str(t, vars, contract.EnvVerifiers)), &verifiers); err != nil || !reflect.DeepEqual(verifiers, env.Verifiers) {
 				t.Errorf("%s does not round-trip the configured verifiers: %v", contract.EnvVerifiers, err)
 			}
 			if s := mustJSON(vars); strings.Contains(strings.ToLower(s), "secret\":\"") || strings.Contains(s, "hs256Key") {
@@ -426,7 +428,7 @@ func TestHTTPAPIThrottlingCORSAndAccessLogs(t *testing.T) {
 			tpl := stackTemplate(t, config.StackName(name))
 			_, stage := only(t, tpl, "AWS::ApiGatewayV2::Stage")
 			sp := props(stage)
-			rs := sp["DefaultRouteSettings"].(map[string]any)
+			rs := obj(t, sp, "DefaultRouteSettings")
 			if rs["ThrottlingRateLimit"] != env.ThrottleRateLimit || rs["ThrottlingBurstLimit"] != float64(env.ThrottleBurstLimit) {
 				t.Errorf("throttling = %v", mustJSON(rs))
 			}
@@ -435,7 +437,7 @@ func TestHTTPAPIThrottlingCORSAndAccessLogs(t *testing.T) {
 				t.Errorf("access logs = %s", als)
 			}
 			_, api := only(t, tpl, "AWS::ApiGatewayV2::Api")
-			cors := props(api)["CorsConfiguration"].(map[string]any)
+			cors := obj(t, api, "Properties", "CorsConfiguration")
 			if got := strs(cors["AllowOrigins"]); !reflect.DeepEqual(got, env.CORSOrigins) {
 				t.Errorf("API CORS origins = %v, want %v", got, env.CORSOrigins)
 			}
@@ -452,7 +454,7 @@ func TestRetention(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			tpl := stackTemplate(t, config.StackName(name))
 			id, _ := contentBucket(t, tpl)
-			b := tpl["Resources"].(map[string]any)[id].(map[string]any)
+			b := obj(t, tpl, "Resources", id)
 			retained := b["DeletionPolicy"] == "Retain" && b["UpdateReplacePolicy"] == "Retain"
 			if retained != (name == "prod") {
 				t.Errorf("bucket retained = %v in %s", retained, name)
@@ -464,7 +466,7 @@ func TestRetention(t *testing.T) {
 func TestOutputsForClients(t *testing.T) {
 	for _, stack := range allStacks(t) {
 		t.Run(stack, func(t *testing.T) {
-			outs := stackTemplate(t, stack)["Outputs"].(map[string]any)
+			outs := obj(t, stackTemplate(t, stack), "Outputs")
 			want := []string{"Region", "BucketName", "IdentityPoolId", "DeveloperProviderName", "TokenEndpoint", "AuthenticatedRoleArn"}
 			if envConfig(t, strings.TrimPrefix(stack, "S3Vend-")).Guests {
 				want = append(want, "UnauthenticatedRoleArn")
@@ -508,7 +510,7 @@ func TestPartitionTableValues(t *testing.T) {
 				}
 			}
 			if env.Region != "" {
-				if got, want := mustJSON(stackTemplate(t, stack)["Outputs"].(map[string]any)["LoginKey"]), contract.LoginKey(env.Region); !strings.Contains(got, `"`+want+`"`) {
+				if got, want := mustJSON(obj(t, stackTemplate(t, stack), "Outputs", "LoginKey")), contract.LoginKey(env.Region); !strings.Contains(got, `"`+want+`"`) {
 					t.Errorf("LoginKey output %s, want %s", got, want)
 				}
 			}
@@ -531,7 +533,7 @@ func TestPartitions(t *testing.T) {
 	if !strings.Contains(cn, "arn:aws-cn:") {
 		t.Error("S3Vend-prod-cn resolves no ARN in aws-cn")
 	}
-	outs := stackTemplate(t, "S3Vend-prod-cn")["Outputs"].(map[string]any)
+	outs := obj(t, stackTemplate(t, "S3Vend-prod-cn"), "Outputs")
 	if got := mustJSON(outs["LoginKey"]); !strings.Contains(got, "cognito-identity.cn-north-1.amazonaws.com.cn") {
 		t.Errorf("China LoginKey = %s", got)
 	}
@@ -553,11 +555,11 @@ func TestEdgeRateLimitsPerClientIP(t *testing.T) {
 		if p["Scope"] != "CLOUDFRONT" || mustJSON(p["DefaultAction"]) != `{"Allow":{}}` {
 			t.Errorf("scope %v, default action %s", p["Scope"], mustJSON(p["DefaultAction"]))
 		}
-		if rules := p["Rules"].([]any); len(rules) != 2 {
+		if rules := list(t, p, "Rules"); len(rules) != 2 {
 			t.Fatalf("want two rules (per IP, all IPv6), got %d", len(rules))
 		}
 		rule := ruleNamed(t, acl, "PerClientIP")
-		rbs := rule["Statement"].(map[string]any)["RateBasedStatement"].(map[string]any)
+		rbs := obj(t, rule, "Statement", "RateBasedStatement")
 		if rbs["AggregateKeyType"] != "IP" || rbs["Limit"] != float64(env.Edge.PerIPLimit) || rbs["EvaluationWindowSec"] != env.Edge.Window.Seconds() {
 			t.Errorf("rate-based statement = %s, want IP, %d per %s", mustJSON(rbs), env.Edge.PerIPLimit, env.Edge.Window)
 		}
@@ -572,8 +574,8 @@ func TestEdgeRateLimitsPerClientIP(t *testing.T) {
 
 	t.Run("distribution", func(t *testing.T) {
 		_, r := only(t, tpl, "AWS::CloudFront::Distribution")
-		dc := props(r)["DistributionConfig"].(map[string]any)
-		b := dc["DefaultCacheBehavior"].(map[string]any)
+		dc := obj(t, r, "Properties", "DistributionConfig")
+		b := obj(t, dc, "DefaultCacheBehavior")
 		if !slices.Contains(strs(b["AllowedMethods"]), "POST") || !slices.Contains(strs(b["AllowedMethods"]), "OPTIONS") {
 			t.Errorf("methods = %v, want POST and OPTIONS (CORS preflight) to reach the API", b["AllowedMethods"])
 		}
@@ -581,15 +583,15 @@ func TestEdgeRateLimitsPerClientIP(t *testing.T) {
 		if b["CachePolicyId"] != cachingDisabled || b["OriginRequestPolicyId"] != allViewerExceptHost || b["ViewerProtocolPolicy"] != "https-only" {
 			t.Errorf("behavior = %s, want CachingDisabled, AllViewerExceptHostHeader, https-only", mustJSON(b))
 		}
-		origins := dc["Origins"].([]any)
+		origins := list(t, dc, "Origins")
 		if len(origins) != 1 {
 			t.Fatalf("want one origin, got %d", len(origins))
 		}
-		o := origins[0].(map[string]any)
+		o := obj(t, origins, 0)
 		if d := mustJSON(o["DomainName"]); !strings.Contains(d, `"TokenVendorApi`) || !strings.Contains(d, "ApiEndpoint") {
 			t.Errorf("origin = %s, want the HTTP API's host", d)
 		}
-		if c := o["CustomOriginConfig"].(map[string]any); c["OriginProtocolPolicy"] != "https-only" || mustJSON(c["OriginSSLProtocols"]) != `["TLSv1.2"]` {
+		if c := obj(t, o, "CustomOriginConfig"); c["OriginProtocolPolicy"] != "https-only" || mustJSON(c["OriginSSLProtocols"]) != `["TLSv1.2"]` {
 			t.Errorf("origin config = %s", mustJSON(c))
 		}
 		want := `{"Fn::GetStackOutput":{"OutputName":`
@@ -599,7 +601,7 @@ func TestEdgeRateLimitsPerClientIP(t *testing.T) {
 	})
 
 	t.Run("outputs", func(t *testing.T) {
-		outs := tpl["Outputs"].(map[string]any)
+		outs := obj(t, tpl, "Outputs")
 		if got := mustJSON(outs["TokenEndpoint"]); !strings.Contains(got, "EdgeDistribution") || !strings.Contains(got, "/v1/token") {
 			t.Errorf("TokenEndpoint = %s, want the distribution", got)
 		}

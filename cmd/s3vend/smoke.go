@@ -264,7 +264,7 @@ func (f *smokeFlags) hs256Key(ctx context.Context, out client.Outputs) ([]byte, 
 		HS256Key string `json:"hs256Key"`
 	}
 	if err := json.Unmarshal([]byte(aws.ToString(res.SecretString)), &doc); err != nil || doc.HS256Key == "" {
-		return nil, setupErrorf("smoke: the verifier secret has no hs256Key field: set it (see lambda/README.md) or pass --key-env")
+		return nil, setupErrorf("smoke: the verifier secret has no hs256Key field: set it (see docs/configuration.md#the-verifier-secret) or pass --key-env")
 	}
 	return []byte(doc.HS256Key), nil
 }

@@ -3,8 +3,8 @@
 // error table (HTTP status, code, fixed message). The vendor
 // (lambda/internal/httpapi) writes these types, the Go client (client)
 // reads them, the stand-ins (client/clienttest) fake them, and the stack
-// (infra) builds the WAF's 429 body from the same table; lambda/README.md
-// ("API") describes them for other clients. Like package contract it
+// (infra) builds the WAF's 429 body from the same table; docs/api.md
+// describes them for other clients. Like package contract it
 // depends on the standard library only.
 package wire
 

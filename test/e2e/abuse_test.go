@@ -23,6 +23,7 @@ import (
 	"github.com/s3vend/s3vend/client"
 	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/contract/wire"
+	"github.com/s3vend/s3vend/internal/dynamotest"
 	"github.com/s3vend/s3vend/internal/standin"
 )
 
@@ -35,7 +36,7 @@ func needEngine(t *testing.T) {
 	t.Helper()
 	ready(t)
 	if engine == nil {
-		if require() {
+		if dynamotest.Required() {
 			t.Fatal("no DynamoDB engine: python3 with moto's server is required (internal/dynamotest)")
 		}
 		t.Skip("no DynamoDB engine (python3 with moto's server)")

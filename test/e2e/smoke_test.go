@@ -104,7 +104,8 @@ func TestSmokeChinaWeChat(t *testing.T) {
 	// GIVEN the China stack, whose only verifier is WeChat: the credential
 	// command stands for the mini-program's wx.login, one fresh code per login
 	env, outputs := smokeEnv(t, cnStack, "S3Vend-prod-cn")
-	code := `python3 -c 'import json,os,urllib.request; print(json.load(urllib.request.urlopen(os.environ["WECHAT_CODES_URL"]+"?openid=smoke-"+os.environ["S3VEND_SMOKE_USER"]))["code"])'`
+	// (the pinned Node 24, present on every platform, rather than the host's python3)
+	code := "'" + node24 + `' -e 'fetch(process.env.WECHAT_CODES_URL+"?openid=smoke-"+process.env.S3VEND_SMOKE_USER).then(r=>r.json()).then(j=>console.log(j.code))'`
 	// WHEN run without a login source, it says what to pass
 	msg, exit := runCode(t, env, binaries["s3vend"], "smoke", "--stack", "S3Vend-prod-cn", "--outputs", outputs)
 	if exit != 2 || !strings.Contains(msg, "no hs256 verifier") || !strings.Contains(msg, "--credential-command") || strings.Count(strings.TrimSpace(msg), "\n") != 0 {

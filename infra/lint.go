@@ -1,0 +1,71 @@
+package infra
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// LintMetadataKey is the resource metadata key under which a resource
+// acknowledges a cfn-lint (AWS CloudFormation Linter) finding: rule id ->
+// the reason it is accepted. acknowledgeLint also writes cfn-lint's own
+// per-resource setting (Metadata "cfn-lint": {"config": {"ignore_checks":
+// [...]}}) from it, so the linter skips exactly the acknowledged rules. The
+// tests run cfn-lint over every template and fail on any finding, and, with
+// the ignore_checks removed, on an acknowledgement no finding needs.
+const LintMetadataKey = "s3vend:cfn-lint-acknowledged"
+
+// acknowledgeLint records on c's CloudFormation resource (c itself, or an
+// L2's default child) that cfn-lint rules are accepted there, and why.
+func acknowledgeLint(c constructs.IConstruct, rules map[string]string) {
+	res := cfnResourceOf(c)
+	ids := slices.Sorted(maps.Keys(addAcknowledgements(res, LintMetadataKey, rules)))
+	res.AddMetadata(jsii.String("cfn-lint"), map[string]any{"config": map[string]any{"ignore_checks": ids}})
+}
+
+// dropRoleDependsOn removes the function's DependsOn on its own role, which
+// cfn-lint reports as redundant (W3005: the function's Role property is a
+// Fn::GetAtt of the role, which already orders them). lambda.Function adds
+// it by depending on the whole role construct (the role and its default
+// policy). The DependsOn is rendered lazily, after CDK has resolved every
+// construct dependency, as all of them but the role: the default policy and
+// anything added later stay.
+func dropRoleDependsOn(fn awslambda.Function, role awsiam.Role) {
+	cfnFn := cfnResourceOf(fn)
+	rolePath := *role.Node().DefaultChild().Node().Path()
+	cfnFn.AddOverride(jsii.String("DependsOn"), awscdk.Lazy_Any(&dependsOnWithout{cfnFn, rolePath}, &awscdk.LazyAnyValueOptions{OmitEmptyArray: jsii.Bool(true)}))
+}
+
+// dependsOnWithout produces the logical ids of res's dependencies, except
+// the resource at path skip, sorted as CDK renders DependsOn.
+type dependsOnWithout struct {
+	res  awscdk.CfnResource
+	skip string
+}
+
+func (d *dependsOnWithout) Produce() any {
+	var ids []string
+	for _, dep := range *d.res.ObtainDependencies() {
+		r, ok := dep.(awscdk.CfnResource)
+		if !ok || *r.Node().Path() == d.skip {
+			continue
+		}
+		switch id := awscdk.Stack_Of(r).Resolve(r.LogicalId()).(type) {
+		case string:
+			ids = append(ids, id)
+		case *string:
+			ids = append(ids, *id)
+		default:
+			panic(fmt.Sprintf("infra: logical id of %s resolved to %T", *r.Node().Path(), id))
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
