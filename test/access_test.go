@@ -18,8 +18,12 @@ func normalized(v any, bucketID string) any {
 			return "<bucket>"
 		}
 		if j, ok := x["Fn::Join"].([]any); ok && len(j) == 2 {
+			parts, ok := j[1].([]any)
+			if !ok {
+				return x
+			}
 			var b strings.Builder
-			for _, p := range j[1].([]any) {
+			for _, p := range parts {
 				s, ok := normalized(p, bucketID).(string)
 				if !ok {
 					return x
@@ -51,8 +55,8 @@ func allowStatements(t *testing.T, tpl map[string]any) map[string][]any {
 	bucketID, _ := contentBucket(t, tpl)
 	roles := map[string]string{} // logical id -> attachment key
 	_, att := only(t, tpl, "AWS::Cognito::IdentityPoolRoleAttachment")
-	for key, arn := range props(att)["Roles"].(map[string]any) {
-		roles[arn.(map[string]any)["Fn::GetAtt"].([]any)[0].(string)] = key
+	for key := range obj(t, att, "Properties", "Roles") {
+		roles[str(t, att, "Properties", "Roles", key, "Fn::GetAtt", 0)] = key
 	}
 	out := map[string][]any{}
 	allows := func(doc any) []any {
@@ -70,8 +74,8 @@ func allowStatements(t *testing.T, tpl map[string]any) map[string][]any {
 		}
 	}
 	for _, p := range resources(tpl, "AWS::IAM::Policy") {
-		for _, ref := range props(p)["Roles"].([]any) {
-			if key, ok := roles[ref.(map[string]any)["Ref"].(string)]; ok {
+		for i := range list(t, p, "Properties", "Roles") {
+			if key, ok := roles[str(t, p, "Properties", "Roles", i, "Ref")]; ok {
 				out[key] = append(out[key], allows(props(p)["PolicyDocument"])...)
 			}
 		}
@@ -148,8 +152,8 @@ func TestPolicySizesWithinLimits(t *testing.T) {
 		bucketID, _ := contentBucket(t, tpl)
 		roleTotal := map[string]int{}
 		for _, p := range resources(tpl, "AWS::IAM::Policy") {
-			for _, ref := range props(p)["Roles"].([]any) {
-				id, _ := ref.(map[string]any)["Ref"].(string)
+			for i := range list(t, p, "Properties", "Roles") {
+				id := str(t, p, "Properties", "Roles", i, "Ref")
 				roleTotal[id] += policySize(t, props(p)["PolicyDocument"], bucketID)
 			}
 		}

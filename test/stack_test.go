@@ -285,7 +285,7 @@ func TestRolesTrustOnlyThisPoolAndKind(t *testing.T) {
 				statementsWanted := 1
 				if amr == "authenticated" && len(tags) > 0 {
 					statementsWanted = 2
-					if len(st) < 2 || st[1]["Action"] != "sts:TagSession" || mustJSON(st[1]["Condition"].(map[string]any)["ForAllValues:StringEquals"]) != mustJSON(map[string]any{"aws:TagKeys": tags}) {
+					if len(st) < 2 || st[1]["Action"] != "sts:TagSession" || mustJSON(obj(t, st[1], "Condition", "ForAllValues:StringEquals")) != mustJSON(map[string]any{"aws:TagKeys": tags}) {
 						t.Errorf("%s: a second trust statement must allow sts:TagSession for %v: %s", id, tags, mustJSON(st))
 					}
 				}

@@ -34,7 +34,7 @@ func trustStatements(t *testing.T, sessionTags []string) map[string][]map[string
 		if len(id) > len("IdentityUnauth") && id[:len("IdentityUnauth")] == "IdentityUnauth" {
 			amr = "unauthenticated"
 		}
-		out[amr] = statements(t, props(r)["AssumeRolePolicyDocument"])
+		out[amr] = statements(t, obj(t, r, "Properties", "AssumeRolePolicyDocument"))
 	}
 	return out
 }
@@ -52,7 +52,7 @@ func TestTrustAllowsTagSessionForTheConfiguredKeysOnly(t *testing.T) {
 	if len(auth) != 2 || auth[1]["Action"] != "sts:TagSession" {
 		t.Fatalf("authenticated trust: %s", mustJSON(auth))
 	}
-	pool := mustJSON(auth[0]["Condition"].(map[string]any)["StringEquals"])
+	pool := mustJSON(obj(t, auth[0], "Condition", "StringEquals"))
 	want := `{"ForAllValues:StringEquals":{"aws:TagKeys":["s3vend-user","s3vend-tenant"]},` +
 		`"ForAnyValue:StringLike":{"cognito-identity.amazonaws.com:amr":"authenticated"},"StringEquals":` + pool + `}`
 	if got := mustJSON(auth[1]["Condition"]); got != want {
