@@ -207,6 +207,10 @@ update-snapshots:
 
 bench: setup lambda-bench
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./client/... ./cmd/s3vend/...
+	@# Abuse control against the DynamoDB engine (moto's server): 20,000
+	@# revocation checks; 30 metering batches of 100 events.
+	$(GO) test -run='^$$' -bench=. -benchtime=20000x -count=1 ./internal/revocation/
+	$(GO) test -run='^$$' -bench=. -benchtime=30x -count=1 ./internal/usage/
 	CFN_GUARD=$(GUARD) NODE24=$(NODE24) $(GO) test -run='^$$' -bench=. -benchtime=3x -count=1 ./test/
 
 # The architecture picture, from the golden snapshots (equal to a fresh

@@ -101,6 +101,9 @@ type Environment struct {
 	Alarms Alarms                 // alarms, alarm topic and dashboard (alarms.go); on by default
 	Cache  contract.CacheSettings // the vendor's per-instance reuse cache, validated, defaults applied
 	Quota  Quota                  // Cognito quotas the default throttle is derived from
+	// UserQuota is the per-user storage quota ("userQuota"; off by default,
+	// docs/abuse-control.md); distinct from Quota, Cognito's request quota.
+	UserQuota contract.UserQuota
 
 	// Access are the access rules ("access"; contract.DefaultRules() without
 	// the key), checked against the verifiers and compiled once here, so a
@@ -161,6 +164,13 @@ type rawEnv struct {
 	Cache                       *rawCache           `json:"cache"`
 	Quota                       *rawQuota           `json:"quota"`
 	Access                      json.RawMessage     `json:"access"`
+	UserQuota                   *rawUserQuota       `json:"userQuota"`
+}
+
+// rawUserQuota is the "userQuota" key: per-user storage limits.
+type rawUserQuota struct {
+	MaxBytes   *int64 `json:"maxBytes"`
+	MaxObjects *int64 `json:"maxObjects"`
 }
 
 // rawCache is the "cache" key: the token vendor's reuse cache.
@@ -467,6 +477,7 @@ func (v *validator) env(name string, msg json.RawMessage) Environment {
 
 	v.cache(&e, r.Cache)
 	v.quota(&e, r.Quota)
+	v.userQuota(&e, r.UserQuota)
 	e.ThrottleRateLimit, e.ThrottleBurstLimit = deriveThrottle(e.Quota)
 	if t := r.Throttle; t != nil {
 		if t.RateLimit != nil {
@@ -859,6 +870,34 @@ func (v *validator) cache(e *Environment, r *rawCache) {
 	e.Cache = norm
 }
 
+// userQuota validates the "userQuota" key: at least one limit, each in the
+// contract's range (the vendor checks the same at start-up).
+func (v *validator) userQuota(e *Environment, r *rawUserQuota) {
+	if r == nil {
+		return
+	}
+	var q contract.UserQuota
+	if r.MaxBytes != nil {
+		q.MaxBytes = *r.MaxBytes
+	}
+	if r.MaxObjects != nil {
+		q.MaxObjects = *r.MaxObjects
+	}
+	if r.MaxBytes != nil && *r.MaxBytes == 0 || r.MaxObjects != nil && *r.MaxObjects == 0 {
+		v.fail("userQuota", "a limit of 0 is not \"no limit\": omit the key (maxBytes or maxObjects) instead")
+		return
+	}
+	if err := q.Check(); err != nil {
+		v.failFields("userQuota", err)
+		return
+	}
+	if !q.Enabled() {
+		v.fail("userQuota", "set maxBytes (bytes per user) or maxObjects (objects per user), or remove the key for no quota")
+		return
+	}
+	e.UserQuota = q
+}
+
 // quota validates the "quota" key.
 func (v *validator) quota(e *Environment, r *rawQuota) {
 	q := Quota{DeveloperTokenRPS: defaultDeveloperTokenRPS, CacheHitRatio: defaultCacheHitRatio}
@@ -909,4 +948,16 @@ func ReadCDKJSON(path string) (map[string]any, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return doc.Context, nil
+}
+
+// SessionTagKeys are the session tags the environment's signed-in sessions
+// carry: those its access rules' placeholders need and, with a user quota,
+// the quota-state tag (contract.TagQuota). The stack gives the trust
+// policy and the vendor this one list.
+func (e Environment) SessionTagKeys() []string {
+	placeholders := e.Access.Placeholders()
+	if e.UserQuota.Enabled() {
+		placeholders = append(placeholders, contract.PlaceholderQuota)
+	}
+	return contract.SessionTagKeys(placeholders)
 }

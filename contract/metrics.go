@@ -62,6 +62,10 @@ var MetricDimensionSets = map[string][][]string{
 	MetricCacheHits:       {{DimStack}, {DimStack, DimRoute, DimProvider}},
 	MetricErrors:          {{DimStack, DimStatusClass}, {DimStack, DimCode}},
 	MetricUpstreamLatency: {{DimStack, DimOperation}},
+	// Abuse control (abuse.go): the s3vend CLI and the metering function.
+	MetricRevocations:   {{DimStack}},
+	MetricMeteredEvents: {{DimStack}},
+	MetricStaleEvents:   {{DimStack}},
 }
 
 // MetricUnits are the EMF units of each metric.
@@ -71,6 +75,9 @@ var MetricUnits = map[string]string{
 	MetricCacheHits:       "Count",
 	MetricErrors:          "Count",
 	MetricUpstreamLatency: "Milliseconds",
+	MetricRevocations:     "Count",
+	MetricMeteredEvents:   "Count",
+	MetricStaleEvents:     "Count",
 }
 
 // Names are the configured verifier names: the only Provider dimension

@@ -67,6 +67,17 @@ import (
 const (
 	TagUser   = "s3vend-user"
 	TagTenant = "s3vend-tenant"
+	// TagQuota is the user-quota state at token issue: QuotaOver when the
+	// identity is at or over userQuota, else QuotaUnder; the authenticated
+	// role denies s3:PutObject to sessions tagged QuotaOver
+	// (docs/abuse-control.md, "Direct writes").
+	TagQuota = "s3vend-quota"
+)
+
+// Values of TagQuota.
+const (
+	QuotaUnder = "under"
+	QuotaOver  = "over"
 )
 
 // SessionTag is one row of the tag table.
@@ -83,6 +94,7 @@ type SessionTag struct {
 var SessionTags = []SessionTag{
 	{Key: TagUser, Placeholder: PlaceholderUserID, Doc: "the verified, namespaced user id: <verifier>:<escaped id> (UserTagValue)"},
 	{Key: TagTenant, Placeholder: PlaceholderTenant, Doc: "the verified, namespaced tenant: <verifier>:<escaped tenantClaim value> (UserTagValue)"},
+	{Key: TagQuota, Placeholder: PlaceholderQuota, Doc: "the user-quota state at token issue: under or over (userQuota; over: no direct writes)"},
 }
 
 // Access-rule placeholders that session tags carry (the rest of the rule
@@ -91,6 +103,10 @@ const (
 	PlaceholderIdentityID = "{identityId}"
 	PlaceholderUserID     = "{userId}"
 	PlaceholderTenant     = "{tenant}"
+	// PlaceholderQuota is no access-rule placeholder: the stack adds it to
+	// an environment's placeholders when userQuota is on, so its sessions
+	// carry TagQuota.
+	PlaceholderQuota = "{quota}"
 )
 
 // SessionTagNamed is the table's row for key.

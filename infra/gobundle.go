@@ -11,8 +11,14 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
 
@@ -164,4 +170,48 @@ func (g GoBuild) code() (*awscdk.BundlingOptions, string) {
 		Image: awscdk.DockerImage_FromRegistry(jsii.String("local-go-build-only")),
 		Local: &g,
 	}, hash
+}
+
+// logsAndRole creates a Go function's log group and its role, which may
+// write to that log group and nothing else yet (the caller adds its
+// grants): one shape for the token vendor and the metering function.
+func logsAndRole(c constructs.Construct, logsID, roleID, roleDescription string, retention awslogs.RetentionDays, removal awscdk.RemovalPolicy) (awslogs.LogGroup, awsiam.Role) {
+	logs := awslogs.NewLogGroup(c, jsii.String(logsID), &awslogs.LogGroupProps{Retention: retention, RemovalPolicy: removal})
+	role := awsiam.NewRole(c, jsii.String(roleID), &awsiam.RoleProps{
+		Description: jsii.String(roleDescription),
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+	})
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("WriteOwnLogs"),
+		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+		Resources: jsii.Strings(*logs.LogGroupArn()),
+	}))
+	return logs, role
+}
+
+// function is the Lambda function of g: provided.al2023 on arm64, the
+// bootstrap built locally into an asset whose hash is derived from the
+// sources (code), JSON logs into logs.
+func (g GoBuild) function(c constructs.Construct, id, description string, role awsiam.Role, logs awslogs.ILogGroup,
+	timeout time.Duration, memoryMB int, env map[string]*string) awslambda.Function {
+	bundling, hash := g.code()
+	fn := awslambda.NewFunction(c, jsii.String(id), &awslambda.FunctionProps{
+		Description:  jsii.String(description),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		Handler:      jsii.String("bootstrap"),
+		Code: awslambda.Code_FromAsset(jsii.String(g.ModuleDir+"/"+g.SourceDir), &awss3assets.AssetOptions{
+			AssetHash:     jsii.String(hash),
+			AssetHashType: awscdk.AssetHashType_CUSTOM,
+			Bundling:      bundling,
+		}),
+		Role:          role,
+		LogGroup:      logs,
+		Timeout:       awscdk.Duration_Seconds(jsii.Number(timeout.Seconds())),
+		MemorySize:    jsii.Number(float64(memoryMB)),
+		Environment:   &env,
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+	})
+	dropRoleDependsOn(fn, role) // cfn-lint W3005: the Role GetAtt already orders them
+	return fn
 }

@@ -55,6 +55,10 @@ type MonitoringProps struct {
 	Thresholds      config.AlarmThresholds // zero: config.DefaultAlarmThresholds
 	Emails          []string               // e-mail subscriptions of the alarm topic; may be empty
 	Retain          bool
+	// Abuse adds abuse control's row to the dashboard (refusals,
+	// revocations, top users, metering) and, with metering, the
+	// MeteringDeadLetters alarm; nil: none.
+	Abuse *AbuseControl
 }
 
 func (p MonitoringProps) withDefaults() MonitoringProps {
@@ -327,12 +331,13 @@ func (m *Monitoring) dashboard(p MonitoringProps, s signals) {
 		UsingMetrics: &map[string]awscloudwatch.IMetric{"hits": s.cacheHits, "vends": s.vends},
 		Label:        jsii.String("cache hit %"), Period: period,
 	})
+	rows := m.abuseRows(p, graph, &alarms)
 	statusWidget := awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
 		Title: jsii.String("Alarms (runbook: docs/runbook.md)"), Alarms: &alarms, Width: jsii.Number(24), Height: jsii.Number(3),
 	})
 	m.Dashboard = awscloudwatch.NewDashboard(m.Construct, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
 		DashboardName: jsii.String(p.Name),
-		Widgets: &[]*[]awscloudwatch.IWidget{
+		Widgets: ptr(append([]*[]awscloudwatch.IWidget{
 			{statusWidget},
 			{
 				graph("Vendor requests, vends and errors (per 5 min)", ms(s.requests, s.vends, s.clientErrors, s.serverErrors), ms(hitRatio)),
@@ -350,6 +355,68 @@ func (m *Monitoring) dashboard(p MonitoringProps, s signals) {
 				graph("HTTP API requests, 4xx, 5xx", ms(s.apiCount, s.api4xx, s.api5xx), nil),
 				graph("HTTP API latency p99 (ms)", ms(s.apiLatency), nil),
 			},
-		},
+		}, rows...)),
 	})
 }
+
+// AlarmMeteringDeadLetters fires when S3 notifications failed metering
+// MeteringMaxReceives times and sit in the dead-letter queue.
+const AlarmMeteringDeadLetters = "MeteringDeadLetters"
+
+// abuseRows are the dashboard rows of abuse control: the vendor's
+// refusals (user_revoked, quota_exceeded, revocation_unavailable) and the
+// CLI's Revocations; with metering, the top identities by bytes added (a
+// Logs Insights query over the metering function's per-identity lines)
+// and the metering events, stale events and dead letters.
+func (m *Monitoring) abuseRows(p MonitoringProps, graph func(string, []awscloudwatch.IMetric, []awscloudwatch.IMetric) awscloudwatch.IWidget, alarms *[]interfacesawscloudwatch.IAlarmRef) []*[]awscloudwatch.IWidget {
+	a := p.Abuse
+	if a == nil {
+		return nil
+	}
+	code := func(c string) awscloudwatch.IMetric {
+		return vendorMetric(contract.MetricErrors, "Sum", map[string]string{contract.DimStack: p.Name, contract.DimCode: c})
+	}
+	stack := map[string]string{contract.DimStack: p.Name}
+	rows := []*[]awscloudwatch.IWidget{{
+		graph("Abuse control: refusals (per 5 min) and revocations",
+			[]awscloudwatch.IMetric{code(wire.CodeUserRevoked), code(wire.CodeQuotaExceeded), code(wire.CodeRevocationUnavailable)},
+			[]awscloudwatch.IMetric{vendorMetric(contract.MetricRevocations, "Sum", stack)}),
+	}}
+	if a.Metering == nil {
+		return rows
+	}
+	dlq := a.DeadLetters.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: period})
+	alarm := awscloudwatch.NewAlarm(m.Construct, jsii.String(AlarmMeteringDeadLetters), &awscloudwatch.AlarmProps{
+		AlarmName:          jsii.String(p.Name + "-" + AlarmMeteringDeadLetters),
+		AlarmDescription:   jsii.String("S3 notifications failed metering and wait in the dead-letter queue: usage totals lag until they are redriven. docs/runbook.md."),
+		Metric:             dlq,
+		Threshold:          jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		EvaluationPeriods:  jsii.Number(1),
+		DatapointsToAlarm:  jsii.Number(1),
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	action := awscloudwatchactions.NewSnsAction(m.Topic)
+	alarm.AddAlarmAction(action)
+	alarm.AddOkAction(action)
+	m.Alarms[AlarmMeteringDeadLetters] = alarm
+	*alarms = append(*alarms, alarm)
+	top := awscloudwatch.NewLogQueryWidget(&awscloudwatch.LogQueryWidgetProps{
+		Title:         jsii.String("Top identities by bytes added (metering log)"),
+		LogGroupNames: jsii.Strings(*a.Metering.LogGroup().LogGroupName()),
+		QueryLines: jsii.Strings(`filter msg = "usage"`,
+			"stats sum(deltaBytes) as bytes, sum(deltaObjects) as objects by identityId",
+			"sort bytes desc", "limit 10"),
+		View:  awscloudwatch.LogQueryVisualizationType_TABLE,
+		Width: jsii.Number(12), Height: jsii.Number(6),
+	})
+	row := []awscloudwatch.IWidget{
+		top,
+		graph("Metering: events applied, stale (duplicates, out of order), dead letters",
+			[]awscloudwatch.IMetric{vendorMetric(contract.MetricMeteredEvents, "Sum", stack), vendorMetric(contract.MetricStaleEvents, "Sum", stack)},
+			[]awscloudwatch.IMetric{dlq}),
+	}
+	return append(rows, &row)
+}
+
+func ptr[T any](v T) *T { return &v }

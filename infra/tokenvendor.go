@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -230,21 +229,10 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 		panic(fmt.Errorf("TokenVendorProps.Verifiers: %w", err))
 	}
 
-	fnLogs := awslogs.NewLogGroup(c, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{
-		Retention: retention, RemovalPolicy: removal,
-	})
-	role := awsiam.NewRole(c, jsii.String("FunctionRole"), &awsiam.RoleProps{
-		Description: jsii.String("s3vend token vendor: vends Cognito developer-identity tokens"),
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-	})
 	// Only what the function does: write its own logs, and mint developer
 	// identity tokens for this pool. AssumeRoleWithWebIdentity is called
 	// with the Cognito token itself and needs no IAM permission.
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("WriteOwnLogs"),
-		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
-		Resources: jsii.Strings(*fnLogs.LogGroupArn()),
-	}))
+	fnLogs, role := logsAndRole(c, "FunctionLogs", "FunctionRole", "s3vend token vendor: vends Cognito developer-identity tokens", retention, removal)
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("VendDeveloperIdentityTokens"),
 		Actions:   jsii.Strings("cognito-identity:GetOpenIdTokenForDeveloperIdentity"),
@@ -319,25 +307,7 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 	if err := checkEnvironmentSize(env); err != nil {
 		panic(err)
 	}
-	bundling, hash := p.Build.code()
-	tv.Function = awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
-		Description:  jsii.String("s3vend token vendor"),
-		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture: awslambda.Architecture_ARM_64(),
-		Handler:      jsii.String("bootstrap"),
-		Code: awslambda.Code_FromAsset(jsii.String(p.Build.ModuleDir+"/"+p.Build.SourceDir), &awss3assets.AssetOptions{
-			AssetHash:     jsii.String(hash),
-			AssetHashType: awscdk.AssetHashType_CUSTOM,
-			Bundling:      bundling,
-		}),
-		Role:          role,
-		LogGroup:      fnLogs,
-		Timeout:       awscdk.Duration_Seconds(jsii.Number(p.Timeout.Seconds())),
-		MemorySize:    jsii.Number(float64(p.MemoryMB)),
-		Environment:   &env,
-		LoggingFormat: awslambda.LoggingFormat_JSON,
-	})
-	dropRoleDependsOn(tv.Function, role) // cfn-lint W3005: the Role GetAtt already orders them
+	tv.Function = p.Build.function(c, "Function", "s3vend token vendor", role, fnLogs, p.Timeout, p.MemoryMB, env)
 
 	apiLogs := awslogs.NewLogGroup(c, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
 		Retention: retention, RemovalPolicy: removal,

@@ -5,6 +5,7 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -31,6 +32,7 @@ type S3VendStack struct {
 	TokenVendor  *infra.TokenVendor
 	Edge         *infra.Edge       // nil unless edge.enabled
 	Monitoring   *infra.Monitoring // nil with "alarms": {"enabled": false}
+	Abuse        *infra.AbuseControl
 }
 
 // NewS3VendStack composes the constructs of one environment.
@@ -49,9 +51,10 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 	stack := awscdk.NewStack(scope, jsii.String(config.StackName(e.Name)), sp)
 	s := &S3VendStack{Stack: stack}
 	// The session tags signed-in users' sessions carry, those the access
-	// rules' placeholders need: the trust policy and the vendor get the
-	// same list (contract/tags.go).
-	sessionTags := e.Access.SessionTagKeys()
+	// rules' placeholders need and, with a user quota, the quota-state tag
+	// (infra.NewAbuseControl): the trust policy and the vendor get the same
+	// list (contract/tags.go).
+	sessionTags := e.SessionTagKeys()
 
 	s.Bucket = infra.NewPublicBucket(stack, "Storage", infra.PublicBucketProps{
 		BucketAccess:                e.BucketAccess,
@@ -110,6 +113,22 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 		Retain:                e.Retain,
 	})
 
+	roles := []awsiam.IRole{s.IdentityPool.AuthenticatedRole}
+	if r := s.IdentityPool.UnauthenticatedRole; r != nil {
+		roles = append(roles, r)
+	}
+	s.Abuse = infra.NewAbuseControl(stack, "AbuseControl", infra.AbuseControlProps{
+		Build:        infra.GoBuild{ModuleDir: props.ModuleDir, Package: "./lambda/cmd/metering", SourceDir: "lambda"},
+		Bucket:       s.Bucket.Bucket,
+		Vendor:       s.TokenVendor,
+		Roles:        roles,
+		PoolARN:      s.IdentityPool.PoolARN,
+		Quota:        e.UserQuota,
+		AuthRole:     s.IdentityPool.AuthenticatedRole,
+		LogRetention: e.LogRetention,
+		Retain:       e.Retain,
+	})
+
 	if e.Edge.Enabled {
 		s.Edge = infra.NewEdge(stack, "Edge", infra.EdgeProps{API: s.TokenVendor.API, WebACLARN: props.EdgeACLARN})
 	}
@@ -123,6 +142,7 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 			Thresholds:      e.Alarms.Thresholds,
 			Emails:          e.Alarms.Emails,
 			Retain:          e.Retain,
+			Abuse:           s.Abuse,
 		})
 	}
 
@@ -157,6 +177,11 @@ func (s *S3VendStack) outputs(e config.Environment) {
 	}
 	if s.TokenVendor.Secret != nil {
 		out("VerifierSecretArn", "Secret holding wechatAppSecret (set it) and hs256Key (generated; share with your backend)", s.TokenVendor.Secret.SecretArn())
+	}
+	out("RevocationsTableName", "Revocation table (s3vend admin revoke, unrevoke, revoked)", s.Abuse.Revocations.TableName())
+	out("OperatorPolicyArn", "Managed policy for s3vend admin: attach it to your operators (never to CI)", s.Abuse.Operator.ManagedPolicyArn())
+	if s.Abuse.Usage != nil {
+		out("UsageTableName", "Per-user usage table (s3vend admin usage)", s.Abuse.Usage.TableName())
 	}
 	if m := s.Monitoring; m != nil {
 		out("AlarmTopicArn", "SNS topic of the alarms (runbook: docs/runbook.md); subscribe more endpoints here", m.Topic.TopicArn())

@@ -308,7 +308,7 @@ func TestGeneratedAccessMatrix(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			o := accessmatrix.GenerateOptions{Region: m.Region(), Guests: env.Guests, SessionTags: env.Access.SessionTagKeys()}
+			o := accessmatrix.GenerateOptions{Region: m.Region(), Guests: env.Guests, SessionTags: env.SessionTagKeys()}
 			cells := accessmatrix.Generate(env.Access, o)
 			var cognito *contract.CognitoPrincipal
 			if stack == "S3Vend-cn-alt" {
@@ -355,7 +355,7 @@ func TestGeneratedAccessMatrixIsRed(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, _ := accessmatrix.Load(tpl)
-	o := accessmatrix.GenerateOptions{Region: m.Region(), Guests: env.Guests, SessionTags: env.Access.SessionTagKeys()}
+	o := accessmatrix.GenerateOptions{Region: m.Region(), Guests: env.Guests, SessionTags: env.SessionTagKeys()}
 	cells := accessmatrix.Generate(env.Access, o)
 	got, err := accessmatrix.EvaluateCells(tpl, node, o, cells, nil)
 	if err != nil {

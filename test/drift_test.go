@@ -63,11 +63,13 @@ func vendorOf(t *testing.T, stack string) vendorFunction {
 func resolveEnv(vars map[string]any, region string) (map[string]string, error) {
 	p := contract.PartitionName(region)
 	samples := map[string]string{
-		contract.EnvIdentityPoolID: region + ":01234567-89ab-cdef-0123-456789abcdef",
-		contract.EnvAuthRoleARN:    "arn:" + p + ":iam::111122223333:role/S3Vend-sample-AuthenticatedRole",
-		contract.EnvUnauthRoleARN:  "arn:" + p + ":iam::111122223333:role/S3Vend-sample-UnauthenticatedRole",
-		contract.EnvSecretARN:      "arn:" + p + ":secretsmanager:" + region + ":111122223333:secret:VerifierSecret-AbCdEf",
-		contract.EnvBucket:         "s3vend-sample-storagebucket-0123456789ab",
+		contract.EnvIdentityPoolID:   region + ":01234567-89ab-cdef-0123-456789abcdef",
+		contract.EnvAuthRoleARN:      "arn:" + p + ":iam::111122223333:role/S3Vend-sample-AuthenticatedRole",
+		contract.EnvUnauthRoleARN:    "arn:" + p + ":iam::111122223333:role/S3Vend-sample-UnauthenticatedRole",
+		contract.EnvSecretARN:        "arn:" + p + ":secretsmanager:" + region + ":111122223333:secret:VerifierSecret-AbCdEf",
+		contract.EnvBucket:           "s3vend-sample-storagebucket-0123456789ab",
+		contract.EnvRevocationsTable: "S3Vend-sample-AbuseControlRevocations-0123456789AB",
+		contract.EnvUsageTable:       "S3Vend-sample-AbuseControlUsage-0123456789AB",
 	}
 	env := map[string]string{
 		contract.EnvRegion:           region,

@@ -281,7 +281,7 @@ func TestRolesTrustOnlyThisPoolAndKind(t *testing.T) {
 				// A second statement, only on the authenticated role and only
 				// with session tags: sts:TagSession for exactly the rules' tag
 				// keys, under the same aud and amr (test/tags_test.go).
-				tags := envConfig(t, strings.TrimPrefix(stack, "S3Vend-")).Access.SessionTagKeys()
+				tags := envConfig(t, strings.TrimPrefix(stack, "S3Vend-")).SessionTagKeys()
 				statementsWanted := 1
 				if amr == "authenticated" && len(tags) > 0 {
 					statementsWanted = 2
@@ -318,7 +318,7 @@ func TestTokenVendorLeastPrivilege(t *testing.T) {
 	for _, stack := range allStacks(t) {
 		t.Run(stack, func(t *testing.T) {
 			tpl := stackTemplate(t, stack)
-			fnID, fn := only(t, tpl, "AWS::Lambda::Function")
+			fnID, fn := tokenVendorFunction(t, tpl)
 			p := props(fn)
 			if p["Runtime"] != "provided.al2023" || mustJSON(p["Architectures"]) != `["arm64"]` || p["Handler"] != "bootstrap" {
 				t.Errorf("function runtime = %v %v %v", p["Runtime"], p["Architectures"], p["Handler"])
@@ -354,6 +354,14 @@ func TestTokenVendorLeastPrivilege(t *testing.T) {
 							if !strings.Contains(res, "FunctionLogs") {
 								t.Errorf("%s must be scoped to the function's log group, got %s", a, res)
 							}
+						case a == "dynamodb:Scan":
+							if !strings.Contains(res, "AbuseControlRevocations") {
+								t.Errorf("%s must be scoped to the revocation table, got %s", a, res)
+							}
+						case a == "dynamodb:PutItem":
+							if !strings.Contains(res, "AbuseControlUsage") || !strings.Contains(mustJSON(s["Condition"]), `"dynamodb:LeadingKeys":["login#*"]`) {
+								t.Errorf("%s must be the usage table's login items only, got %s %s", a, res, mustJSON(s["Condition"]))
+							}
 						}
 						if strings.Contains(res, `"*"`) {
 							t.Errorf("%s granted on *", a)
@@ -362,8 +370,13 @@ func TestTokenVendorLeastPrivilege(t *testing.T) {
 				}
 			}
 			slices.Sort(actions)
-			want := []string{"cognito-identity:GetOpenIdTokenForDeveloperIdentity", "logs:CreateLogStream", "logs:PutLogEvents"}
+			// The revocation table (read; docs/abuse-control.md), and with a
+			// user quota the usage table (read, and its login items).
+			want := []string{"cognito-identity:GetOpenIdTokenForDeveloperIdentity", "dynamodb:GetItem", "dynamodb:Scan", "logs:CreateLogStream", "logs:PutLogEvents"}
 			env := envConfig(t, strings.TrimPrefix(stack, "S3Vend-"))
+			if env.UserQuota.Enabled() {
+				want = append(want, "dynamodb:GetItem", "dynamodb:PutItem")
+			}
 			if env.Verifiers.NeedsSecret() {
 				want = append(want, "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue")
 			}

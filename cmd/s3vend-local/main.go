@@ -24,6 +24,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/s3vend/s3vend/internal/dynamotest"
 	"github.com/s3vend/s3vend/internal/platform"
 	"github.com/s3vend/s3vend/internal/standin"
 )
@@ -103,7 +104,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := standin.StartStack(ctx, standin.StackOptions{Template: tmpl, Node: o.node, VendorBinary: vendor, WorkDir: o.dir, VendorLog: stdout})
+	so := standin.StackOptions{Template: tmpl, Node: o.node, VendorBinary: vendor, WorkDir: o.dir, VendorLog: stdout}
+	// Abuse control (revocation, quota, metering) needs a DynamoDB engine:
+	// moto's server when this machine has python3 with moto, else off.
+	if eng, err := dynamotest.Start(ctx); err == nil {
+		defer eng.Close()
+		so.DynamoDB, so.IAM = eng.URL, eng.URL
+		fmt.Fprintln(stderr, "abuse control: tables and IAM in moto's server at "+eng.URL)
+	} else {
+		fmt.Fprintln(stderr, "abuse control off (no revocation check, no quota): "+err.Error())
+	}
+	st, err := standin.StartStack(ctx, so)
 	if err != nil {
 		return err
 	}

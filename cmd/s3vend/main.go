@@ -39,6 +39,7 @@ Usage:
   s3vend token [flags]                print the vendor's /v1/token (or, with --guest, /v1/guest) response
   s3vend dev-login [flags]            print a test login JWT for the vendor's hs256 verifier
   s3vend smoke --stack S3Vend-<env>   check a deployed environment end to end (pass/fail table)
+  s3vend admin revoke|unrevoke|revoked|usage --stack S3Vend-<env> ...   revoke users, inspect usage (operators; docs/abuse-control.md)
   s3vend version                      print the version
   s3vend help [command]               print this help, or a command's flags
 
@@ -77,6 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = devLogin(rest, stdout)
 	case "smoke":
 		err = smokeCmd(ctx, rest, stdout)
+	case "admin":
+		err = adminCmd(ctx, rest, stdout)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "s3vend", version())
 	case "help", "-h", "--help", "-help":
@@ -102,9 +105,13 @@ func help(args []string, stdout io.Writer) error {
 		fmt.Fprint(stdout, usageText)
 		return nil
 	}
+	if args[0] == "admin" {
+		fmt.Fprint(stdout, adminUsage)
+		return nil
+	}
 	fs, ok := flagSets()[args[0]]
 	if !ok {
-		return usageErrorf("no help for %q; commands: credential-process, token, dev-login, smoke, version", args[0])
+		return usageErrorf("no help for %q; commands: credential-process, token, dev-login, smoke, admin, version", args[0])
 	}
 	printFlags(fs, stdout)
 	return nil
@@ -145,7 +152,10 @@ func classify(err error) (int, string) {
 	var api smithy.APIError
 	var sfe *smokeFailedError
 	var mie *missingInputError
+	var ce *capacityError
 	switch {
+	case errors.As(err, &ce):
+		return exitRejected, ce.Error() + " (deny_full)"
 	case errors.As(err, &mie):
 		return exitUsage, mie.msg + " (missing_input)"
 	case errors.As(err, &sfe):

@@ -61,6 +61,15 @@ const (
 	CodeInvalidRequest    = "invalid_request"    // 400
 )
 
+// Error codes of abuse control: a revoked login or identity (403), an
+// upload over the user quota (403), and the revocation table unreadable for
+// longer than the vendor's grace (503: it fails closed).
+const (
+	CodeUserRevoked           = "user_revoked"
+	CodeQuotaExceeded         = "quota_exceeded"
+	CodeRevocationUnavailable = "revocation_unavailable"
+)
+
 // The error table: every error answer of the vendor but the upload field
 // errors (UploadFieldError), whose message names the configured limit.
 var (
@@ -88,6 +97,11 @@ var (
 	// user's prefix.
 	ErrUnsupportedUserID = &Error{http.StatusForbidden, "unsupported_user_id", "The verified user id or tenant is longer than a session tag allows (256 characters once escaped); the access rules key objects by it, so this login cannot be served."}
 
+	// Abuse control (docs/abuse-control.md).
+	ErrUserRevoked           = &Error{http.StatusForbidden, CodeUserRevoked, "This account has been suspended by the app's operator."}
+	ErrQuotaExceeded         = &Error{http.StatusForbidden, CodeQuotaExceeded, "The upload would exceed your storage quota; delete objects to free space."}
+	ErrRevocationUnavailable = &Error{http.StatusServiceUnavailable, CodeRevocationUnavailable, "The account check is temporarily unavailable; retry later."}
+
 	// Limits and upstream services (Retryable: the vendor sends Retry-After).
 	ErrRateLimited         = &Error{http.StatusTooManyRequests, "rate_limited", "Too many requests; retry later."}
 	ErrVerifierUnavailable = &Error{http.StatusServiceUnavailable, "verifier_unavailable", "This login provider is not set up yet; retry later."}
@@ -104,6 +118,7 @@ var Errors = []*Error{
 	ErrUnsupportedMedia, ErrBodyTooLarge, ErrMalformedJSON, ErrUnknownField, ErrDuplicateField,
 	ErrMissingLogin, ErrMissingUpload, ErrUnreadableBody,
 	ErrUnknownProvider, ErrInvalidCredential, ErrUnsupportedUserID,
+	ErrUserRevoked, ErrQuotaExceeded, ErrRevocationUnavailable,
 	ErrRateLimited, ErrVerifierUnavailable, ErrUpstreamThrottled, ErrUpstreamTimeout, ErrUpstream,
 	ErrInternal,
 }

@@ -333,6 +333,7 @@ type simulation struct {
 	Resource          string         `json:"resource"`
 	ResourceAccount   string         `json:"resourceAccount"`
 	IdentityPolicies  []string       `json:"identityPolicies"`
+	AttachedPolicies  map[string]any `json:"attachedPolicies,omitempty"` // documents, not names (Access.Attached)
 	ResourcePolicy    string         `json:"resourcePolicy,omitempty"`
 	Context           map[string]any `json:"context"`
 	BlockPublicAccess bool           `json:"blockPublicAccess"`

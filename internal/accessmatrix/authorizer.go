@@ -34,6 +34,10 @@ type Access struct {
 	// Tags are the session's tags: aws:PrincipalTag/<key> in every request,
 	// and the trust policy must allow sts:TagSession with them.
 	Tags map[string]string
+	// Attached are identity policies attached to RoleARN outside the
+	// template (name -> document), such as the revocation deny policies
+	// `s3vend admin revoke` maintains; they join the role's own policies.
+	Attached map[string]any
 	// Context holds the request's other condition keys, such as
 	// s3:x-amz-storage-class (S3ConditionKeys); nil for none.
 	Context map[string]any
@@ -110,7 +114,9 @@ func (a *Authorizer) Authorize(q Access) (bool, error) {
 	if ok, err := a.allAllowed(a.s.assume(c)); !ok || err != nil {
 		return false, err
 	}
-	return a.allowed(a.s.s3Simulation(&c, acc))
+	sim := a.s.s3Simulation(&c, acc)
+	sim.AttachedPolicies = q.Attached
+	return a.allowed(sim)
 }
 
 // Session is a Cognito web identity session about to be issued: the role

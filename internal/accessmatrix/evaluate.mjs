@@ -57,7 +57,11 @@ const evaluate = (policy, s) => {
   const analysis = authorize({
     request,
     sessionPolicy: undefined,
-    identityPolicies: s.identityPolicies.map(policy),
+    identityPolicies: [
+      ...s.identityPolicies.map(policy),
+      // Policies attached outside the template, as documents.
+      ...Object.entries(s.attachedPolicies ?? {}).map(([name, doc]) => loadPolicy(doc, { name }))
+    ],
     serviceControlPolicies: [],
     resourceControlPolicies: [],
     resourcePolicy: s.resourcePolicy ? policy(s.resourcePolicy) : undefined,

@@ -68,6 +68,12 @@ func (m *Model) IdentityPolicies(key string) []string { return m.s.roles[key].po
 // RestrictPublicBuckets is the bucket's Block Public Access setting of that name.
 func (m *Model) RestrictPublicBuckets() bool { return m.s.restrictPublicBuckets }
 
+// BucketLogicalID is the logical id of the client bucket (the BucketName
+// output's Ref).
+func (m *Model) BucketLogicalID() string {
+	return refTo(dig(m.template, "Outputs", "BucketName", "Value"))
+}
+
 // BlocksSSEC reports whether the client bucket's encryption configuration
 // blocks SSE-C writes (BlockedEncryptionTypes lists SSE-C).
 func (m *Model) BlocksSSEC() bool {

@@ -51,6 +51,8 @@ const (
 	OpGetID                              = "GetId"
 	OpGetOpenIDToken                     = "GetOpenIdToken"
 	OpGetCredentialsForIdentity          = "GetCredentialsForIdentity"
+	OpLookupDeveloperIdentity            = "LookupDeveloperIdentity"
+	OpUnlinkDeveloperIdentity            = "UnlinkDeveloperIdentity"
 )
 
 // Pool is the identity pool of a template, as the stand-ins enforce it.
@@ -146,7 +148,10 @@ type Cognito struct {
 	limits     map[string]*rate.Limiter
 }
 
-type identityRecord struct{ devUser string } // "" for a guest
+type identityRecord struct {
+	devUser  string // "" for a guest
+	unlinked bool   // its developer login was unlinked: no login left
+}
 
 type failure struct {
 	code string
@@ -292,6 +297,8 @@ func (c *Cognito) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		OpGetID:                              c.getID,
 		OpGetOpenIDToken:                     c.getOpenIDToken,
 		OpGetCredentialsForIdentity:          c.getCredentials,
+		OpLookupDeveloperIdentity:            c.lookupDeveloperIdentity,
+		OpUnlinkDeveloperIdentity:            c.unlinkDeveloperIdentity,
 	}[op]
 	if handler == nil {
 		writeJSONError(w, &AWSError{http.StatusBadRequest, "UnknownOperationException", "the stand-in does not implement " + op})
@@ -462,6 +469,7 @@ func (c *Cognito) identityForUser(user, want string) (string, *AWSError) {
 		if rec.devUser != "" {
 			return "", &AWSError{http.StatusBadRequest, "ResourceConflictException", "the identity is linked to another developer user identifier"}
 		}
+
 	} else {
 		id = c.newIdentityID()
 	}
@@ -595,6 +603,11 @@ func (c *Cognito) caller(in identityInput) ([]string, map[string]string, *AWSErr
 	if e != nil {
 		return nil, nil, e
 	}
+	if rec.unlinked {
+		// The developer login was unlinked (s3vend admin revoke): the
+		// identity has no login left, so its tokens buy nothing new.
+		return nil, nil, notAuthorized("Logins don't match. Please include at least one valid login for this identity or identity pool.")
+	}
 	if len(in.Logins) == 0 {
 		if rec.devUser != "" || !c.Pool.AllowGuests {
 			return nil, nil, notAuthorized("Logins don't match. Please include at least one valid login for this identity or identity pool.")
@@ -606,6 +619,91 @@ func (c *Cognito) caller(in identityInput) ([]string, map[string]string, *AWSErr
 		return nil, nil, e
 	}
 	return info.Amr, info.Tags, nil
+}
+
+type developerIdentityInput struct {
+	IdentityPoolID          string `json:"IdentityPoolId"`
+	IdentityID              string `json:"IdentityId"`
+	DeveloperUserIdentifier string `json:"DeveloperUserIdentifier"`
+	DeveloperProviderName   string `json:"DeveloperProviderName"`
+}
+
+// adminCall authenticates an IAM-signed operator call (LookupDeveloperIdentity,
+// UnlinkDeveloperIdentity): static credentials only, as developerToken.
+func (c *Cognito) adminCall(r *http.Request, op string) (developerIdentityInput, *AWSError) {
+	var in developerIdentityInput
+	sess, anonymous, body, e := VerifySigV4(r, "cognito-identity", c.Pool.Region, c.sessions, c.now())
+	if e != nil {
+		return in, e
+	}
+	if anonymous {
+		return in, &AWSError{http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token"}
+	}
+	if sess.RoleARN != "" {
+		return in, &AWSError{http.StatusBadRequest, "AccessDeniedException", "User: " + sess.RoleARN + " is not authorized to perform: cognito-identity:" + op}
+	}
+	if e := decodeJSON(body, &in); e != nil {
+		return in, e
+	}
+	return in, c.checkPool(in.IdentityPoolID)
+}
+
+// lookupDeveloperIdentity is LookupDeveloperIdentity: by IdentityId or by
+// DeveloperUserIdentifier (one developer provider per pool, so at most one
+// user per identity here).
+func (c *Cognito) lookupDeveloperIdentity(r *http.Request, _ io.Reader) (any, *AWSError) {
+	in, e := c.adminCall(r, OpLookupDeveloperIdentity)
+	if e != nil {
+		return nil, e
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id, user := in.IdentityID, in.DeveloperUserIdentifier
+	switch {
+	case id == "" && user == "":
+		return nil, invalidParameter("IdentityId or DeveloperUserIdentifier is required")
+	case id == "":
+		var ok bool
+		if id, ok = c.byUser[user]; !ok {
+			return nil, &AWSError{http.StatusBadRequest, "ResourceNotFoundException", "No identity is linked to the developer user identifier."}
+		}
+	default:
+		rec, ok := c.identities[id]
+		if !ok {
+			return nil, &AWSError{http.StatusBadRequest, "ResourceNotFoundException", fmt.Sprintf("Identity '%s' not found.", id)}
+		}
+		if user != "" && rec.devUser != user {
+			return nil, &AWSError{http.StatusBadRequest, "ResourceNotFoundException", "The developer user identifier is not linked to the identity."}
+		}
+		user = rec.devUser
+	}
+	users := []string{}
+	if user != "" {
+		users = append(users, user)
+	}
+	return map[string]any{"IdentityId": id, "DeveloperUserIdentifierList": users}, nil
+}
+
+// unlinkDeveloperIdentity is UnlinkDeveloperIdentity: "Unlinked developer
+// users will be considered new identities next time they are seen" (API
+// reference); the identity stays, without its login.
+func (c *Cognito) unlinkDeveloperIdentity(r *http.Request, _ io.Reader) (any, *AWSError) {
+	in, e := c.adminCall(r, OpUnlinkDeveloperIdentity)
+	if e != nil {
+		return nil, e
+	}
+	if in.DeveloperProviderName != c.Pool.DeveloperProvider {
+		return nil, invalidParameter("DeveloperProviderName must be the pool's developer provider %q", c.Pool.DeveloperProvider)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rec, ok := c.identities[in.IdentityID]
+	if !ok || rec.devUser != in.DeveloperUserIdentifier {
+		return nil, &AWSError{http.StatusBadRequest, "ResourceNotFoundException", "The developer user identifier is not linked to the identity."}
+	}
+	c.identities[in.IdentityID] = identityRecord{unlinked: true}
+	delete(c.byUser, in.DeveloperUserIdentifier)
+	return map[string]any{}, nil
 }
 
 // getOpenIDToken is GetOpenIdToken: a guest's token without Logins, or a

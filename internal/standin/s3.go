@@ -25,6 +25,12 @@ type S3Options struct {
 	// MaxObjectBytes bounds one object (default 64 MiB); larger uploads get
 	// EntityTooLarge.
 	MaxObjectBytes int64
+	// SendEvent delivers an event notification to a queue (by logical id)
+	// for the template's bucket notifications (s3_notify.go); nil sends none.
+	SendEvent func(queue string, body []byte) error
+	// Attached returns the policies attached to a role outside the
+	// template (IAMPolicies.Attached); nil: none.
+	Attached func(roleARN string) (map[string]any, error)
 }
 
 // S3 is an in-memory, path-style S3 endpoint for the model's one bucket
@@ -41,9 +47,14 @@ type S3 struct {
 	now      func() time.Time
 	maxBytes int64
 
+	notifications []QueueNotification
+	sendEvent     func(queue string, body []byte) error
+	attached      func(roleARN string) (map[string]any, error)
+
 	mu      sync.Mutex
 	objects map[string]*s3Object
 	uploads map[string]*s3Upload // by upload id
+	seq     uint64               // the bucket's change counter (sequencers)
 }
 
 var _ http.Handler = (*S3)(nil)
@@ -83,6 +94,10 @@ func NewS3(opts S3Options) (*S3, error) {
 		model: opts.Model, sessions: opts.Sessions, az: az, cors: cors,
 		now: opts.Now, maxBytes: opts.MaxObjectBytes,
 		objects: map[string]*s3Object{}, uploads: map[string]*s3Upload{},
+		sendEvent: opts.SendEvent, attached: opts.Attached,
+	}
+	if opts.SendEvent != nil {
+		s.notifications = S3NotificationsFromTemplate(opts.Model.Template(), opts.Model.BucketLogicalID())
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -106,7 +121,7 @@ func (s *S3) PutObject(key string, body []byte, contentType string) {
 	if contentType == "" {
 		contentType = defaultContentType
 	}
-	s.store(key, &s3Object{body: append([]byte(nil), body...), contentType: contentType})
+	s.store(key, &s3Object{body: append([]byte(nil), body...), contentType: contentType}, "")
 }
 
 // Object returns a stored object's bytes and content type.
@@ -151,7 +166,9 @@ func (s *S3) PendingUploads() int {
 	return len(s.uploads)
 }
 
-func (s *S3) store(key string, o *s3Object) {
+// store saves o under key; a client write (eventName such as
+// "ObjectCreated:Put", "" for seed data) is notified.
+func (s *S3) store(key string, o *s3Object, eventName string) {
 	if o.etag == "" {
 		o.etag = md5ETag(o.body)
 	}
@@ -159,8 +176,12 @@ func (s *S3) store(key string, o *s3Object) {
 		o.modified = s.now().UTC().Truncate(time.Second)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.objects[key] = o
+	seq := s.nextSequencerLocked()
+	s.mu.Unlock()
+	if eventName != "" {
+		s.notify(s3Change{eventName: eventName, key: key, size: int64(len(o.body)), etag: o.etag, sequencer: seq})
+	}
 }
 
 // s3Request is one request being served.
@@ -341,9 +362,17 @@ func (s *S3) allowed(r *http.Request, sess Session, anon bool, action, key strin
 // allowedWith is allowed with the request's other condition keys
 // (accessmatrix.S3ConditionKeys).
 func (s *S3) allowedWith(r *http.Request, sess Session, anon bool, action, key string, prefix *string, context map[string]any) (bool, error) {
+	var attached map[string]any
+	if s.attached != nil && !anon && sess.RoleARN != "" {
+		var err error
+		if attached, err = s.attached(sess.RoleARN); err != nil {
+			return false, err
+		}
+	}
 	return s.az.Authorize(accessmatrix.Access{
 		Anonymous: anon, RoleARN: sess.RoleARN, IdentityID: sess.IdentityID, Amr: sess.Amr,
 		Action: action, Key: key, Prefix: prefix, TLSVersion: tlsVersion(r), Tags: sess.Tags, Context: context,
+		Attached: attached,
 	})
 }
 

@@ -197,7 +197,7 @@ func (s *S3) completeMultipartUpload(q *s3Request) {
 		s.fail(q, &AWSError{http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size."})
 		return
 	}
-	s.store(q.key, o)
+	s.store(q.key, o, "ObjectCreated:CompleteMultipartUpload")
 	writeXML(q.w, http.StatusOK, completeResult{Xmlns: s3Namespace, Bucket: s.model.BucketName(), Key: q.key, ETag: o.etag,
 		Location: "/" + s.model.BucketName() + "/" + q.key, xmlChecksums: toXMLChecksums(o.checksums, o.checksumType)})
 }
@@ -364,7 +364,7 @@ func (s *S3) postObject(q *s3Request) {
 	if o.contentType == "" {
 		o.contentType = defaultContentType
 	}
-	s.store(up.Key, o)
+	s.store(up.Key, o, "ObjectCreated:Post")
 	location := "https://" + q.r.Host + "/" + s.model.BucketName() + "/" + up.Key
 	h := q.w.Header()
 	h.Set("ETag", o.etag)

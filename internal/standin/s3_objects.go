@@ -81,7 +81,7 @@ func (s *S3) putObject(q *s3Request) {
 	if len(sums) > 0 {
 		o.checksumType = "FULL_OBJECT"
 	}
-	s.store(q.key, o)
+	s.store(q.key, o, "ObjectCreated:Put")
 	h := q.w.Header()
 	h.Set("ETag", o.etag)
 	setChecksumHeaders(h, sums, o.checksumType)
@@ -146,7 +146,7 @@ func (s *S3) copyObject(q *s3Request) {
 			o.contentType = defaultContentType
 		}
 	}
-	s.store(q.key, o)
+	s.store(q.key, o, "ObjectCreated:Copy")
 	writeXML(q.w, http.StatusOK, copyObjectResult{Xmlns: s3Namespace, ETag: o.etag, LastModified: o.modified.Format(time.RFC3339Nano)})
 }
 
@@ -262,7 +262,10 @@ func (s *S3) deleteObject(q *s3Request) {
 	}
 	s.mu.Lock()
 	delete(s.objects, q.key)
+	seq := s.nextSequencerLocked()
 	s.mu.Unlock()
+	// S3 notifies a delete whether or not the key existed.
+	s.notify(s3Change{eventName: "ObjectRemoved:Delete", key: q.key, sequencer: seq})
 	q.w.WriteHeader(http.StatusNoContent)
 }
 

@@ -28,6 +28,22 @@ type StackOptions struct {
 	VendorBinary string         // the token vendor for this host; "" builds it into WorkDir
 	WorkDir      string         // CA, secrets file; "" is a temporary directory removed by Close
 	VendorLog    io.Writer      // the vendor's JSON logs; nil discards them
+	// DynamoDB is a DynamoDB-compatible engine's endpoint (internal/dynamotest)
+	// for the template's tables (abuse.go); "" runs without abuse control.
+	DynamoDB string
+	// MeteringBinary is the metering function for this host; "" builds it.
+	MeteringBinary string
+	// TablePrefix prefixes the names of the template's tables in the engine,
+	// so that two stacks of one template share an engine without sharing
+	// tables.
+	TablePrefix string
+	// IAM is a real IAM engine's endpoint (moto's server) where policies
+	// attached to the pool's roles outside the template live (the
+	// revocation deny); the S3 stand-in applies them. "": none.
+	IAM string
+	// RevocationRefresh overrides the vendor's revocation refresh interval
+	// (S3VEND_REVOCATION_REFRESH_SECONDS; tests use 1 s).
+	RevocationRefresh time.Duration
 	// Short lifetimes, so a test can outlive a token and then credentials
 	// without waiting an hour: TokenDuration replaces the template's
 	// S3VEND_TOKEN_DURATION_SECONDS (whole seconds, 1 s to 24 h: the
@@ -56,12 +72,18 @@ type Stack struct {
 	Cognito  *Cognito
 	STS      *STS
 	WeChat   *WeChat
+	SQS      *SQS         // the template's queues (abuse.go)
+	IAM      *IAMPolicies // nil without StackOptions.IAM
 
 	Region, Partition, BucketName, IdentityPoolID, LoginKey string
 	// Service URLs, without a trailing slash. S3 is path-style
 	// (S3URL/<bucket>/<key>); VendorURL is the API Gateway stand-in, so the
 	// token endpoint is VendorURL + "/v1/token".
-	S3URL, CognitoURL, STSURL, WeChatURL, VendorURL string
+	S3URL, CognitoURL, STSURL, WeChatURL, VendorURL, SQSURL string
+	// AbuseControl: the vendor checks revocations (and quotas) against the
+	// engine's tables, named in Tables; false without StackOptions.DynamoDB.
+	AbuseControl bool
+	Tables       []string
 
 	CAFile               string
 	DeveloperAccessKeyID string      // the vendor's static developer key (its secret stays inside)
@@ -69,10 +91,13 @@ type Stack struct {
 	HS256                *HS256Login // nil when the template has no hs256 verifier
 	WeChatProvider       string      // the wechat verifier's name; "" when none
 
-	ca      *CA
-	servers []*Server
-	vendor  *vendorProcess
-	tmpDir  string
+	ca            *CA
+	servers       []*Server
+	vendor        *vendorProcess
+	metering      *vendorProcess
+	meteringQueue string
+	tablePrefix   string
+	tmpDir        string
 }
 
 // StartStack starts every stand-in and the vendor; Close stops them.
@@ -99,6 +124,19 @@ func StartStack(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 	}
 	if err := s.startServices(o); err != nil {
 		return nil, err
+	}
+	if o.DynamoDB != "" {
+		s.tablePrefix = o.TablePrefix
+		if err := s.createTables(ctx, o.DynamoDB); err != nil {
+			return nil, err
+		}
+		s.AbuseControl = true
+		if vars, queue, ok := meteringFunction(s.Model.Template()); ok {
+			s.meteringQueue = queue
+			if err := s.startMetering(ctx, o, vars, queue); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if err := s.startVendor(ctx, o); err != nil {
 		return nil, err
@@ -136,8 +174,18 @@ func (s *Stack) workDir(dir string) error {
 func (s *Stack) startServices(o StackOptions) error {
 	var err error
 	// S3 first: its IAM evaluator also decides, for Cognito and STS, whether
-	// a trust policy allows a session's tags.
-	if s.S3, err = NewS3(S3Options{Model: s.Model, Sessions: s.Sessions, Node: o.Node}); err != nil {
+	// a trust policy allows a session's tags. S3 sends the template's event
+	// notifications to the SQS stand-in's queues.
+	s.SQS = NewSQS(s.Sessions, s.Region, s.Model.Account(), SQSQueuesFromTemplate(s.Model.Template()))
+	s3o := S3Options{Model: s.Model, Sessions: s.Sessions, Node: o.Node, SendEvent: s.SQS.Send}
+	if o.IAM != "" {
+		s.IAM = NewIAMPolicies(o.IAM, s.Region)
+		if err := s.IAM.EnsureRoles(context.Background(), s.Model.RoleARN("authenticated"), s.Model.RoleARN("unauthenticated")); err != nil {
+			return err
+		}
+		s3o.Attached = s.IAM.Attached
+	}
+	if s.S3, err = NewS3(s3o); err != nil {
 		return err
 	}
 	if s.Cognito, err = NewCognito(CognitoOptions{Model: s.Model, Sessions: s.Sessions, CredentialLifetime: o.CredentialLifetime, Trust: s.S3.Trust()}); err != nil {
@@ -150,7 +198,7 @@ func (s *Stack) startServices(o StackOptions) error {
 	for _, svc := range []struct {
 		h   http.Handler
 		url *string
-	}{{s.Cognito, &s.CognitoURL}, {s.STS, &s.STSURL}, {s.S3, &s.S3URL}} {
+	}{{s.Cognito, &s.CognitoURL}, {s.STS, &s.STSURL}, {s.S3, &s.S3URL}, {s.SQS, &s.SQSURL}} {
 		srv, err := ServeTLS(svc.h, s.ca)
 		if err != nil {
 			return err
@@ -158,6 +206,7 @@ func (s *Stack) startServices(o StackOptions) error {
 		s.servers = append(s.servers, srv)
 		*svc.url = srv.URL
 	}
+	s.SQS.URL = s.SQSURL
 	return nil
 }
 
@@ -203,6 +252,19 @@ func (s *Stack) startVendor(ctx context.Context, o StackOptions) error {
 	env["AWS_ENDPOINT_URL_COGNITO_IDENTITY"], env["AWS_ENDPOINT_URL_STS"], env["AWS_ENDPOINT_URL_S3"] = s.CognitoURL, s.STSURL, s.S3URL
 	env["AWS_CA_BUNDLE"] = s.CAFile
 	env["AWS_EC2_METADATA_DISABLED"] = "true"
+	if s.AbuseControl {
+		s.renameTables(env)
+		env["AWS_ENDPOINT_URL_DYNAMODB"] = o.DynamoDB
+		if o.RevocationRefresh > 0 {
+			env[contract.EnvRevocationRefresh] = fmt.Sprint(int(o.RevocationRefresh / time.Second))
+		}
+	} else {
+		// No engine for the tables: the vendor would fail closed on every
+		// login. Run it without abuse control instead.
+		for _, k := range []string{contract.EnvRevocationsTable, contract.EnvUsageTable, contract.EnvQuotaMaxBytes, contract.EnvQuotaMaxObjects} {
+			delete(env, k)
+		}
+	}
 	// No shared config or credentials files: the environment is the whole
 	// configuration.
 	env["AWS_CONFIG_FILE"], env["AWS_SHARED_CREDENTIALS_FILE"] = os.DevNull, os.DevNull
@@ -253,6 +315,7 @@ func (s *Stack) startAPIGateway() error {
 // Close stops the vendor and every stand-in, and removes a temporary WorkDir.
 func (s *Stack) Close() error {
 	s.vendor.stop()
+	s.metering.stop()
 	var errs []error
 	for _, srv := range s.servers {
 		errs = append(errs, srv.Close())
@@ -346,6 +409,7 @@ func (s *Stack) Outputs() map[string]string {
 	out["Region"], out["BucketName"], out["IdentityPoolId"] = s.Region, s.BucketName, s.IdentityPoolID
 	out["TokenEndpoint"], out["LoginKey"] = s.TokenEndpoint(), s.LoginKey
 	out["DeveloperProviderName"] = s.Cognito.Pool.DeveloperProvider
+	s.renameTables(out)
 	if _, ok := out["VerifierSecretArn"]; ok {
 		out["VerifierSecretArn"] = s.SecretsFile
 	}

@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s3vend/s3vend/internal/dynamotest"
 	"github.com/s3vend/s3vend/internal/platform"
 	"github.com/s3vend/s3vend/internal/standin"
 )
@@ -33,8 +34,12 @@ var (
 	moduleDir string
 	node24    string
 	binDir    string
-	devStack  *standin.Stack // S3Vend-dev: hs256 + oidc, guests, basic flow
-	cnStack   *standin.Stack // S3Vend-prod-cn: cn-north-1, aws-cn, WeChat
+	devStack  *standin.Stack // S3Vend-dev: hs256 + oidc, guests, basic flow, userQuota
+	// engine is the DynamoDB-compatible engine (moto's server, which also
+	// serves IAM) behind the stacks' abuse control; nil when this machine
+	// has none (the abuse-control tests skip, or fail under make test).
+	engine  *dynamotest.Engine
+	cnStack *standin.Stack // S3Vend-prod-cn: cn-north-1, aws-cn, WeChat
 	// rulesStack is S3Vend-rules: a custom access layout with {userId},
 	// {tenant} (hs256 tenantClaim "org") and {identityId}.
 	rulesStack *standin.Stack
@@ -103,13 +108,21 @@ func setup() (func(), error) {
 		binaries[name] = out
 		mu.Unlock()
 	}
-	wg.Add(3)
+	wg.Add(4)
 	go build("tokenvendor", "./lambda/cmd/tokenvendor")
+	go build("metering", "./lambda/cmd/metering")
 	go build("s3vend", "./cmd/s3vend")
 	go build("go-multipart", "./examples/go-multipart")
 	wg.Wait()
 	if len(errs) > 0 {
 		return cleanup, errs[0]
+	}
+	switch e, err := dynamotest.Start(ctx); {
+	case err == nil:
+		engine = e
+		closers = append(closers, e.Close)
+	case dynamotest.Required():
+		return cleanup, err
 	}
 
 	start := func(stack, dir string) (*standin.Stack, error) {
@@ -121,13 +134,18 @@ func setup() (func(), error) {
 		if os.Getenv("S3VEND_E2E_VENDOR_LOG") != "" {
 			log = os.Stderr
 		}
-		s, err := standin.StartStack(ctx, standin.StackOptions{
-			Template:     tpl,
-			Node:         node24,
-			VendorBinary: binaries["tokenvendor"],
-			WorkDir:      filepath.Join(tmp, dir),
-			VendorLog:    log,
-		})
+		o := standin.StackOptions{
+			Template:       tpl,
+			Node:           node24,
+			VendorBinary:   binaries["tokenvendor"],
+			MeteringBinary: binaries["metering"],
+			WorkDir:        filepath.Join(tmp, dir),
+			VendorLog:      log,
+		}
+		if engine != nil {
+			o.DynamoDB, o.IAM, o.RevocationRefresh = engine.URL, engine.URL, time.Second
+		}
+		s, err := standin.StartStack(ctx, o)
 		if err != nil {
 			return nil, fmt.Errorf("%s stand-ins: %w", stack, err)
 		}

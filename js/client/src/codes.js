@@ -17,6 +17,8 @@ export const VENDOR_ERROR_CODES = Object.freeze({
   invalid_rule: 400,
   invalid_credential: 401,
   unsupported_user_id: 403,
+  user_revoked: 403,
+  quota_exceeded: 403,
   not_found: 404,
   basic_flow_disabled: 404,
   method_not_allowed: 405,
@@ -28,6 +30,7 @@ export const VENDOR_ERROR_CODES = Object.freeze({
   upstream_throttled: 503,
   upstream_timeout: 503,
   verifier_unavailable: 503,
+  revocation_unavailable: 503,
 });
 
 /** Statuses worth trying again later (the vendor sends Retry-After with them). */

@@ -15,6 +15,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/s3vend/s3vend/internal/revocation"
+	"github.com/s3vend/s3vend/internal/usage"
 
 	"github.com/s3vend/s3vend/lambda/internal/awsx"
 	"github.com/s3vend/s3vend/lambda/internal/config"
@@ -89,6 +93,7 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, erro
 	if cfg.Bucket != "" {
 		posts = awsx.NewS3Post(d.AWS)
 	}
+	abuse := abuseConfig(cfg, d)
 	svc := vend.New(vend.Config{
 		IdentityPoolID:     cfg.IdentityPoolID,
 		DeveloperProvider:  cfg.DeveloperProvider,
@@ -105,6 +110,7 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, erro
 		Now:                d.Now,
 		Cache:              cfg.Cache,
 		ShedWindow:         cmp.Or(d.ShedWindow, vend.DefaultShedWindow),
+		Abuse:              abuse,
 		FillTimeout:        cfg.UpstreamTimeout,
 		SessionTags:        cfg.SessionTags,
 	}, verifiers, awsx.NewCognito(d.AWS), awsx.NewSTS(d.AWS), posts)
@@ -114,6 +120,24 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, erro
 		Logger:     d.Logger,
 		Metrics:    rec,
 	}), nil
+}
+
+// abuseConfig wires the revocation view and the usage table
+// (docs/abuse-control.md) from the configuration's table names.
+func abuseConfig(cfg config.Config, d Deps) vend.AbuseConfig {
+	var a vend.AbuseConfig
+	if cfg.RevocationsTable == "" && cfg.UsageTable == "" {
+		return a
+	}
+	db := dynamodb.NewFromConfig(d.AWS)
+	if cfg.RevocationsTable != "" {
+		a.Admission = revocation.NewView(&revocation.Store{DB: db, Table: cfg.RevocationsTable},
+			revocation.ViewOptions{Refresh: cfg.RevocationRefresh, Now: d.Now})
+	}
+	if cfg.UsageTable != "" {
+		a.Usage, a.Quota = &usage.Store{DB: db, Table: cfg.UsageTable, Now: d.Now}, cfg.Quota
+	}
+	return a
 }
 
 // Verifiers builds the configured verifiers. A wechat or hs256 verifier whose

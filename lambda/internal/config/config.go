@@ -102,6 +102,14 @@ type Config struct {
 	MetricsStack string
 	// Cache configures the reuse cache (S3VEND_CACHE_*, defaults applied).
 	Cache contract.CacheSettings
+	// RevocationsTable is S3VEND_REVOCATIONS_TABLE: "" turns the
+	// revocation check off; RevocationRefresh its view's interval.
+	RevocationsTable  string
+	RevocationRefresh time.Duration
+	// UsageTable is S3VEND_USAGE_TABLE and Quota the userQuota; both are
+	// needed for the upload route's quota check.
+	UsageTable string
+	Quota      contract.UserQuota
 	// SessionTags are the keys of the session tags the vendor sets
 	// (S3VEND_SESSION_TAGS; contract/tags.go).
 	SessionTags []string
@@ -280,6 +288,20 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.Cache, err = contract.ParseCacheEnv(getenv); err != nil {
 		errs = append(errs, err) // each line already names its variable
 	}
+	c.RevocationsTable, c.UsageTable = getenv(contract.EnvRevocationsTable), getenv(contract.EnvUsageTable)
+	for _, t := range []struct{ env, v string }{{contract.EnvRevocationsTable, c.RevocationsTable}, {contract.EnvUsageTable, c.UsageTable}} {
+		if t.v != "" && !tableRE.MatchString(t.v) {
+			bad(t.env, "must be a DynamoDB table name (3-255 characters of a-z, A-Z, 0-9, '_', '-', '.') or unset")
+		}
+	}
+	if c.RevocationRefresh, err = contract.ParseRevocationRefreshEnv(getenv); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Quota, err = contract.ParseUserQuotaEnv(getenv); err != nil {
+		errs = append(errs, err)
+	} else if c.Quota.Enabled() && c.UsageTable == "" {
+		bad(contract.EnvUsageTable, "is required when %s or %s sets a quota", contract.EnvQuotaMaxBytes, contract.EnvQuotaMaxObjects)
+	}
 	if c.SessionTags, err = contract.ParseSessionTagsEnv(getenv); err != nil {
 		errs = append(errs, err) // names its variable
 	} else if slices.Contains(c.SessionTags, contract.TagTenant) && !c.Verifiers.Tenants() {
@@ -300,6 +322,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	return c, nil
 }
+
+// tableRE is a DynamoDB table name (CreateTable, TableName).
+var tableRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,255}$`)
 
 // Secret document fields, as named in the SecretString (the contract; the
 // Secrets struct tags must match, which config_test checks).

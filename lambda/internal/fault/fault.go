@@ -35,6 +35,15 @@ var (
 	// ErrVerifierUnavailable: the named verifier is configured but cannot
 	// work yet because its secret field is still empty (503).
 	ErrVerifierUnavailable = errors.New("verifier unavailable")
+	// ErrRevoked: the operator revoked this login or identity
+	// (s3vend admin revoke) (403).
+	ErrRevoked = errors.New("revoked")
+	// ErrQuotaExceeded: the upload would take the user over userQuota (403).
+	ErrQuotaExceeded = errors.New("quota exceeded")
+	// ErrRevocationUnavailable: the revocation table could not be read for
+	// too long; the vendor refuses logins rather than risk serving a
+	// revoked user (503).
+	ErrRevocationUnavailable = errors.New("revocation check unavailable")
 	// ErrUnsupportedUserID: the verified user id or tenant cannot be a
 	// session tag value, even escaped (longer than 256 characters), so the
 	// access rules that key objects by it could not work (403).

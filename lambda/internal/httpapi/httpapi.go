@@ -299,6 +299,12 @@ func errorFor(err error) *wire.Error {
 		return wire.ErrNotFound
 	case errors.Is(err, fault.ErrBasicFlowDisabled):
 		return wire.ErrBasicFlowOff
+	case errors.Is(err, fault.ErrRevoked):
+		return wire.ErrUserRevoked
+	case errors.Is(err, fault.ErrQuotaExceeded):
+		return wire.ErrQuotaExceeded
+	case errors.Is(err, fault.ErrRevocationUnavailable):
+		return wire.ErrRevocationUnavailable
 	case errors.Is(err, fault.ErrUnsupportedUserID):
 		return wire.ErrUnsupportedUserID
 	case errors.Is(err, fault.ErrVerifierUnavailable):

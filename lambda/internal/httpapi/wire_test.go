@@ -204,10 +204,18 @@ func TestClientReadsEveryError(t *testing.T) {
 				_, err := v.RequestUpload(ctx, "p", "c", client.UploadRequest{Name: "a", Size: 1, ContentType: "image/png"})
 				return err
 			}},
-		wire.ErrUnreadableBody:      {edit: func(r *http.Request) { r.Body = io.NopCloser(failingReader{}) }},
-		wire.ErrUnknownProvider:     {call: func(ctx context.Context, v *client.Vendor) error { _, err := v.Token(ctx, "nope", "c"); return err }},
-		wire.ErrInvalidCredential:   {core: upstream(fault.New(fault.ErrInvalidCredential, "bad signature", nil))},
-		wire.ErrUnsupportedUserID:   {core: upstream(fault.New(fault.ErrUnsupportedUserID, "too long", nil))},
+		wire.ErrUnreadableBody:        {edit: func(r *http.Request) { r.Body = io.NopCloser(failingReader{}) }},
+		wire.ErrUnknownProvider:       {call: func(ctx context.Context, v *client.Vendor) error { _, err := v.Token(ctx, "nope", "c"); return err }},
+		wire.ErrInvalidCredential:     {core: upstream(fault.New(fault.ErrInvalidCredential, "bad signature", nil))},
+		wire.ErrUnsupportedUserID:     {core: upstream(fault.New(fault.ErrUnsupportedUserID, "too long", nil))},
+		wire.ErrUserRevoked:           {core: upstream(fault.New(fault.ErrRevoked, "revoked", nil))},
+		wire.ErrRevocationUnavailable: {core: upstream(fault.New(fault.ErrRevocationUnavailable, "", errors.New("unreachable")))},
+		wire.ErrQuotaExceeded: {core: wireVendor{fakeVendor: fakeVendor{uploads: true, upload: func(vend.UploadRequest) (vend.Upload, error) {
+			return vend.Upload{}, fault.New(fault.ErrQuotaExceeded, "over", nil)
+		}}}, call: func(ctx context.Context, v *client.Vendor) error {
+			_, err := v.RequestUpload(ctx, "p", "c", client.UploadRequest{Name: "a", Size: 1, ContentType: "image/png"})
+			return err
+		}},
 		wire.ErrRateLimited:         {core: upstream(fault.New(fault.ErrRateLimited, "", nil))},
 		wire.ErrVerifierUnavailable: {core: upstream(fault.New(fault.ErrVerifierUnavailable, "no secret", nil))},
 		wire.ErrUpstreamThrottled:   {core: upstream(fault.New(fault.ErrThrottled, "", nil))},

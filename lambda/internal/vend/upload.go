@@ -165,6 +165,9 @@ func (s *Service) Upload(ctx context.Context, req UploadRequest) (Upload, error)
 	if err != nil {
 		return Upload{}, fault.New(fault.ErrUpstream, "GetOpenIdTokenForDeveloperIdentity: identity id unusable in a key", err)
 	}
+	if err := s.checkQuota(ctx, it.IdentityID, key, req.Size); err != nil {
+		return Upload{}, err
+	}
 	post, err := s.posts.PresignPost(ctx, creds, PostInput{
 		Bucket:      s.cfg.Upload.Bucket,
 		Key:         key,
@@ -191,7 +194,7 @@ func (s *Service) Upload(ctx context.Context, req UploadRequest) (Upload, error)
 // more: GetOpenIdTokenForDeveloperIdentity (unless its token is cached),
 // then GetCredentialsForIdentity.
 func (s *Service) identityCredentials(ctx context.Context, user verifiedUser, extra time.Duration) (cacheEntry, bool, error) {
-	return s.cached(ctx, user.key(kindIdentity), extra, func(ctx context.Context) (cacheEntry, error) {
+	e, hit, err := s.cached(ctx, user.key(kindIdentity), extra, func(ctx context.Context) (cacheEntry, error) {
 		it, _, _, err := s.developerToken(ctx, user)
 		if err != nil {
 			return cacheEntry{}, err
@@ -206,6 +209,15 @@ func (s *Service) identityCredentials(ctx context.Context, user verifiedUser, ex
 		}
 		return cacheEntry{it: IdentityToken{IdentityID: it.IdentityID}, creds: creds}, nil
 	})
+	if err != nil {
+		return cacheEntry{}, false, err
+	}
+	// The identity's own revocation (abuse.go), for /v1/upload and
+	// /v1/session alike.
+	if err := s.admit(ctx, "", e.it.IdentityID); err != nil {
+		return cacheEntry{}, false, err
+	}
+	return e, hit, nil
 }
 
 // uploadRule is the rule an upload request names: by Rule, else by

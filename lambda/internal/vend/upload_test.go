@@ -31,7 +31,9 @@ type uploadRig struct {
 	expiry time.Time // credentials' expiration
 }
 
-func newUploadRig(bucket string) *uploadRig {
+func newUploadRig(bucket string) *uploadRig { return newUploadRigWith(bucket, vend.AbuseConfig{}) }
+
+func newUploadRigWith(bucket string, abuse vend.AbuseConfig) *uploadRig {
 	r := &uploadRig{now: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
 	r.expiry = r.now.Add(time.Hour)
 	limits, err := contract.UploadLimits{MaxBytes: 1000, ContentTypes: []string{"image/png", "text/plain"}, Expiry: 5 * time.Minute}.Normalize()
@@ -42,6 +44,7 @@ func newUploadRig(bucket string) *uploadRig {
 		IdentityPoolID: "eu-west-1:p", Region: "eu-west-1", LoginKey: "cognito-identity.amazonaws.com", TokenDuration: time.Minute,
 		Upload: vend.UploadConfig{Bucket: bucket, Limits: limits},
 		Now:    func() time.Time { return r.now },
+		Abuse:  abuse,
 	}, []verify.Verifier{fnVerifier{"a", func(c string) (string, error) {
 		r.calls = append(r.calls, "verify")
 		if c != "good" {

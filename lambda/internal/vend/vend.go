@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/time/rate"
 
 	"github.com/s3vend/s3vend/contract"
@@ -95,6 +96,8 @@ type Config struct {
 	// ShedWindow is how long developer-token calls are refused after Cognito
 	// throttled one (default DefaultShedWindow; negative: never).
 	ShedWindow time.Duration
+	// Abuse is revocation and quota (abuse.go); the zero value is off.
+	Abuse AbuseConfig
 	// FillTimeout bounds a reuse-cache miss's upstream calls, which run
 	// detached from the request that started them (cache.go); default
 	// contract.DefaultUpstreamTimeout. The service sets the upstream
@@ -158,6 +161,9 @@ type Service struct {
 	newGuests  *rate.Limiter // nil: no cap
 	reuse      *reuse        // nil: cache off
 	shed       *shedder      // nil: no shedding window
+	// linked is the login -> identity map of users this instance vended
+	// to (abuse.go, quotaState); bounded like the reuse cache.
+	linked *lru.Cache[string, string]
 }
 
 // New returns a Service. Verifier names must be unique (config checks this).
@@ -178,8 +184,12 @@ func New(cfg Config, verifiers []verify.Verifier, cognito Cognito, sts STS, post
 	}
 	s := &Service{cfg: cfg, verifiers: m, cognito: cognito, sts: sts, posts: posts,
 		uploadErrs: newUploadErrors(cfg.Upload.Limits), newGuests: newGuestLimiter(cfg), reuse: newReuse(cfg.Cache)}
+	s.linked, _ = lru.New[string, string](contract.DefaultCacheMaxEntries) // errors only for size <= 0
 	if cfg.ShedWindow > 0 {
 		s.shed = newShedder(cfg.ShedWindow)
+	}
+	if v, ok := cfg.Abuse.Admission.(interface{ OnRevoked(func([]string)) }); ok {
+		v.OnRevoked(s.dropCached)
 	}
 	return s
 }
@@ -206,6 +216,9 @@ func (s *Service) Token(ctx context.Context, provider, credential string) (Token
 	}
 	it, expires, hit, err := s.developerToken(ctx, user)
 	if err != nil {
+		return Token{}, err
+	}
+	if err := s.admit(ctx, "", it.IdentityID); err != nil {
 		return Token{}, err
 	}
 	return Token{
@@ -275,6 +288,9 @@ func (s *Service) Credentials(ctx context.Context, provider, credential string) 
 	if err != nil {
 		return Credentials{}, err
 	}
+	if err := s.admit(ctx, "", e.it.IdentityID); err != nil {
+		return Credentials{}, err
+	}
 	return e.credentials(user, hit), nil
 }
 
@@ -341,6 +357,9 @@ func (s *Service) guestToken(ctx context.Context, identityID string) (IdentityTo
 	} else if !ValidIdentityID(identityID, s.cfg.Region) {
 		return IdentityToken{}, fault.New(fault.ErrInvalidCredential, "malformed identity id", nil)
 	}
+	if err := s.admit(ctx, "", identityID); err != nil {
+		return IdentityToken{}, err
+	}
 	it, err := s.cognito.OpenIDToken(ctx, identityID)
 	if err != nil {
 		if errors.Is(err, fault.ErrIdentityRejected) {
@@ -374,7 +393,8 @@ func (u verifiedUser) key(kind cacheKind) cacheKey {
 
 // verifyUser verifies the credential with the named verifier and returns the
 // namespaced user id (UserID) and its session tags. Every request is
-// verified, cache or not.
+// verified, cache or not, and then admitted: a revoked user is refused
+// here, before any cache lookup.
 func (s *Service) verifyUser(ctx context.Context, provider, credential string) (verifiedUser, error) {
 	v, ok := s.verifiers[provider]
 	if !ok {
@@ -384,11 +404,15 @@ func (s *Service) verifyUser(ctx context.Context, provider, credential string) (
 	if err != nil {
 		return verifiedUser{}, err
 	}
-	tags, err := s.sessionTags(provider, id)
+	user := UserID(provider, id.ID)
+	if err := s.admit(ctx, user); err != nil {
+		return verifiedUser{}, err
+	}
+	tags, err := s.sessionTags(ctx, provider, user, id)
 	if err != nil {
 		return verifiedUser{}, err
 	}
-	return verifiedUser{id: UserID(provider, id.ID), tags: tags}, nil
+	return verifiedUser{id: user, tags: tags}, nil
 }
 
 // sessionTags are the values of the configured session tags for a verified
@@ -397,7 +421,7 @@ func (s *Service) verifyUser(ctx context.Context, provider, credential string) (
 // apply to them (IAM does not match a policy variable without a value). An
 // id that cannot be a tag value is refused (contract.UserTagValue), never
 // truncated.
-func (s *Service) sessionTags(provider string, id verify.Identity) (map[string]string, error) {
+func (s *Service) sessionTags(ctx context.Context, provider, user string, id verify.Identity) (map[string]string, error) {
 	if len(s.cfg.SessionTags) == 0 {
 		return nil, nil
 	}
@@ -413,6 +437,9 @@ func (s *Service) sessionTags(provider string, id verify.Identity) (map[string]s
 				continue
 			}
 			v, err = contract.UserTagValue(provider, id.Tenant)
+		case contract.TagQuota:
+			tags[key] = s.quotaState(ctx, user) // abuse.go
+			continue
 		default: // config checked the keys against the contract's table
 			return nil, fault.New(fault.ErrUpstream, "session tag without a value source: "+key, nil)
 		}
@@ -469,6 +496,7 @@ func (s *Service) developerToken(ctx context.Context, user verifiedUser) (Identi
 	if err != nil {
 		return IdentityToken{}, time.Time{}, false, err
 	}
+	s.link(ctx, user.id, e.it.IdentityID) // abuse.go: the quota state of the next vend
 	return e.it, e.expires, hit, nil
 }
 

@@ -1,0 +1,186 @@
+package standin
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/s3vend/s3vend/internal/dynamotest"
+)
+
+// Abuse control in the local stack (docs/abuse-control.md): the
+// template's DynamoDB tables in a real DynamoDB-compatible engine
+// (StackOptions.DynamoDB, e.g. internal/dynamotest's moto server), the SQS
+// stand-in with the template's queues, the S3 stand-in sending the
+// notifications the template configures to them, and the real metering
+// binary polling its queue as the event source mapping would. Without an
+// engine the vendor runs without its table variables (no revocation
+// check, no quota) and Stack.AbuseControl is false.
+
+// templateTables are the template's DynamoDB tables: logical id -> the
+// name the model resolves (its logical id).
+func templateTables(tpl map[string]any) []string {
+	var out []string
+	resources, _ := tpl["Resources"].(map[string]any)
+	for id, r := range resources {
+		if res, _ := r.(map[string]any); res["Type"] == "AWS::DynamoDB::Table" {
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// meteringFunction returns the environment of the template's function
+// that an SQS event source mapping feeds (the metering function), and the
+// queue it reads; ok is false without one.
+func meteringFunction(tpl map[string]any) (env map[string]any, queue string, ok bool) {
+	resources, _ := tpl["Resources"].(map[string]any)
+	for _, r := range resources {
+		res, _ := r.(map[string]any)
+		if res["Type"] != "AWS::Lambda::EventSourceMapping" {
+			continue
+		}
+		props, _ := res["Properties"].(map[string]any)
+		fn, _ := resources[refTarget(props["FunctionName"])].(map[string]any)
+		fprops, _ := fn["Properties"].(map[string]any)
+		e, _ := fprops["Environment"].(map[string]any)
+		vars, _ := e["Variables"].(map[string]any)
+		return vars, refTarget(props["EventSourceArn"]), true
+	}
+	return nil, "", false
+}
+
+// createTables creates the template's tables in the engine at endpoint.
+func (s *Stack) createTables(ctx context.Context, endpoint string) error {
+	db := dynamodb.New(dynamodb.Options{
+		Region: s.Region, BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIALOCALSTACKSETUP0", "local", ""),
+		// moto's x-amz-crc32 does not match some bodies (see dynamotest).
+		DisableValidateResponseChecksum: true,
+	})
+	for _, id := range templateTables(s.Model.Template()) {
+		name := s.tablePrefix + id
+		err := dynamotest.CreateTable(ctx, db, name)
+		if err != nil && !strings.Contains(err.Error(), "ResourceInUseException") {
+			return fmt.Errorf("standin: creating table %s: %w", name, err)
+		}
+		s.Tables = append(s.Tables, name)
+	}
+	return nil
+}
+
+// renameTables replaces, in a resolved environment, every value that is
+// a table's resolved name (its logical id) with the engine's table name.
+func (s *Stack) renameTables(env map[string]string) {
+	if s.tablePrefix == "" {
+		return
+	}
+	for k, v := range env {
+		if slices.Contains(s.Tables, s.tablePrefix+v) {
+			env[k] = s.tablePrefix + v
+		}
+	}
+}
+
+// BuildCommand builds a main package of the module (e.g.
+// ./lambda/cmd/metering) for this host into outDir.
+func BuildCommand(ctx context.Context, moduleDir, outDir, pkg string) (string, error) {
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return "", err
+	}
+	out, err := filepath.Abs(filepath.Join(outDir, filepath.Base(pkg)))
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, pkg)
+	cmd.Dir = moduleDir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("standin: go build %s: %w\n%s", pkg, err, b)
+	}
+	return out, nil
+}
+
+// startMetering runs the metering binary in local mode on the template's
+// metering queue, with the function's own environment (resolved).
+func (s *Stack) startMetering(ctx context.Context, o StackOptions, vars map[string]any, queue string) error {
+	resolved, err := s.Model.Resolve(vars)
+	if err != nil {
+		return fmt.Errorf("standin: resolving the metering function's environment: %w", err)
+	}
+	env := map[string]string{}
+	for k, v := range resolved.(map[string]any) {
+		if str, ok := v.(string); ok {
+			env[k] = str
+		}
+	}
+	s.renameTables(env)
+	sess := Session{AccessKeyID: "AKIA" + strings.ToUpper(randomHex(8)), SecretAccessKey: randomHex(20)}
+	s.Sessions.Put(sess)
+	env["AWS_REGION"] = s.Region
+	env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = sess.AccessKeyID, sess.SecretAccessKey
+	env["AWS_ENDPOINT_URL_SQS"], env["AWS_ENDPOINT_URL_DYNAMODB"] = s.SQSURL, o.DynamoDB
+	env["AWS_CA_BUNDLE"] = s.CAFile
+	env["AWS_EC2_METADATA_DISABLED"] = "true"
+	env["AWS_CONFIG_FILE"], env["AWS_SHARED_CREDENTIALS_FILE"] = os.DevNull, os.DevNull
+	env["S3VEND_METERING_QUEUE_URL"] = s.SQS.QueueURL(queue)
+	binary := o.MeteringBinary
+	if binary == "" {
+		root, err := ModuleRoot(".")
+		if err != nil {
+			return err
+		}
+		if binary, err = BuildCommand(ctx, root, filepath.Dir(s.SecretsFile), "./lambda/cmd/metering"); err != nil {
+			return err
+		}
+	}
+	list := []string{"PATH=" + os.Getenv("PATH")}
+	for k, v := range env {
+		list = append(list, k+"="+v)
+	}
+	p := &vendorProcess{tail: &tailBuffer{max: 8 << 10}, done: make(chan struct{})}
+	p.cmd = exec.Command(binary)
+	p.cmd.Env, p.cmd.Dir = list, os.TempDir()
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	var out io.Writer = p.tail
+	if o.VendorLog != nil {
+		out = io.MultiWriter(p.tail, o.VendorLog)
+	}
+	p.cmd.Stdout, p.cmd.Stderr = out, out
+	if err := p.cmd.Start(); err != nil {
+		return fmt.Errorf("standin: starting the metering function: %w", err)
+	}
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	s.metering = p
+	return nil
+}
+
+// WaitMetered waits until the metering queue is empty (every notification
+// applied and deleted), or fails after limit.
+func (s *Stack) WaitMetered(limit time.Duration) error {
+	if s.SQS == nil || s.meteringQueue == "" {
+		return fmt.Errorf("standin: the stack has no metering")
+	}
+	deadline := time.Now().Add(limit)
+	for s.SQS.Depth(s.meteringQueue) > 0 {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("standin: %d notifications still queued after %v; the metering function's output:\n%s",
+				s.SQS.Depth(s.meteringQueue), limit, s.metering.tail.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}

@@ -1,0 +1,394 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"mime/multipart"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/s3vend/s3vend/client"
+	"github.com/s3vend/s3vend/contract"
+	"github.com/s3vend/s3vend/contract/wire"
+	"github.com/s3vend/s3vend/internal/dynamotest"
+	"github.com/s3vend/s3vend/internal/standin"
+)
+
+// Abuse control end to end (docs/abuse-control.md): the real vendor and
+// metering binaries, the s3vend CLI, the stand-ins of S3, Cognito, STS and
+// SQS configured from the golden template, and moto's server as the
+// DynamoDB (and IAM) engine.
+
+func needEngine(t *testing.T) {
+	t.Helper()
+	ready(t)
+	if engine == nil {
+		if dynamotest.Required() {
+			t.Fatal("no DynamoDB engine: python3 with moto's server is required (internal/dynamotest)")
+		}
+		t.Skip("no DynamoDB engine (python3 with moto's server)")
+	}
+}
+
+// admin runs `s3vend admin args...` as an operator of s: operator
+// credentials known to the stand-ins, DynamoDB, IAM, STS and CloudWatch at
+// the engine, Cognito at its stand-in, the stack's outputs from a file.
+func admin(t *testing.T, s *standin.Stack, wantFail bool, args ...string) string {
+	t.Helper()
+	outputs := filepath.Join(t.TempDir(), "outputs.json")
+	doc := map[string]map[string]string{"S3Vend-dev": s.Outputs()}
+	b, _ := json.Marshal(doc)
+	if err := os.WriteFile(outputs, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	op := standin.Session{AccessKeyID: "AKIAOPERATOR" + fmt.Sprint(time.Now().UnixNano()%1e8), SecretAccessKey: "operator-secret"}
+	s.Sessions.Put(op)
+	env := []string{
+		"AWS_REGION=" + s.Region,
+		"AWS_ACCESS_KEY_ID=" + op.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + op.SecretAccessKey,
+		"AWS_ENDPOINT_URL_DYNAMODB=" + engine.URL, "AWS_ENDPOINT_URL_IAM=" + engine.URL,
+		"AWS_ENDPOINT_URL_STS=" + engine.URL, "AWS_ENDPOINT_URL_CLOUDWATCH=" + engine.URL,
+		"AWS_ENDPOINT_URL_COGNITO_IDENTITY=" + s.CognitoURL, "AWS_CA_BUNDLE=" + s.CAFile,
+		"AWS_CONFIG_FILE=" + os.DevNull, "AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull, "AWS_EC2_METADATA_DISABLED=true",
+	}
+	return run(t, env, wantFail, binaries["s3vend"], append(append([]string{"admin"}, args...), "--stack", "S3Vend-dev", "--outputs", outputs)...)
+}
+
+func vendorOf(t *testing.T, s *standin.Stack) *client.Vendor {
+	t.Helper()
+	v, err := client.NewVendor(s.TokenEndpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func vendorCode(err error) string {
+	var ve *client.VendorError
+	if errors.As(err, &ve) {
+		return ve.Code
+	}
+	return ""
+}
+
+// eventually retries f every 100 ms for up to limit.
+func eventually(t *testing.T, limit time.Duration, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v: %v", what, limit, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func staticCreds(c *client.CredentialsResponse) aws.CredentialsProvider {
+	return credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)
+}
+
+// TestRevocationEndToEnd: a revoked user's next vend is refused on every
+// route, cached or not, within the vendor's refresh (1 s here); the
+// credentials they already hold get AccessDenied from S3 once the IAM deny
+// applies; their open Cognito token buys no new credentials; another user
+// is unaffected; unrevoke restores the login with the same identity.
+func TestRevocationEndToEnd(t *testing.T) {
+	needEngine(t)
+	ctx := ctxT(t)
+	s, v, p := devStack, vendorOf(t, devStack), devStack.HS256.Name
+	login := func(user string) string {
+		jwt, err := s.MintLogin(user, 5*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return jwt
+	}
+	vendAll := func(user string) map[string]error {
+		_, terr := v.Token(ctx, p, login(user))
+		_, cerr := v.Credentials(ctx, p, login(user))
+		_, uerr := v.RequestUpload(ctx, p, login(user), client.UploadRequest{Name: "a.txt", Size: 1, ContentType: "text/plain"})
+		return map[string]error{"token": terr, "credentials": cerr, "upload": uerr}
+	}
+	mc, err := v.Credentials(ctx, p, login("mallory"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := v.Token(ctx, p, login("mallory"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for route, err := range vendAll("mallory") { // warm every cache entry
+		if err != nil {
+			t.Fatalf("%s before: %v", route, err)
+		}
+	}
+	ms3 := s3Client(t, s, staticCreds(mc))
+	key := client.PrivateKey(mc.IdentityID, "evidence.txt")
+	if _, err := ms3.PutObject(ctx, &s3.PutObjectInput{Bucket: &s.BucketName, Key: &key, Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	out := admin(t, s, false, "revoke", "--user", p+":mallory", "--reason", "e2e: uploads illegal content")
+	if !strings.Contains(out, "recorded: user#"+p+":mallory revoked") || !strings.Contains(out, "unlinked from "+mc.IdentityID) {
+		t.Fatalf("revoke output:\n%s", out)
+	}
+	eventually(t, 10*time.Second, "every route refuses the revoked user", func() error {
+		for route, err := range vendAll("mallory") {
+			if vendorCode(err) != wire.CodeUserRevoked {
+				return fmt.Errorf("%s: %v", route, err)
+			}
+		}
+		return nil
+	})
+	t.Logf("vendor refuses on every route %v after the revoke command started", time.Since(start).Round(10*time.Millisecond))
+	for route, err := range vendAll("bob") {
+		if err != nil {
+			t.Errorf("another user, %s: %v", route, err)
+		}
+	}
+	eventually(t, 10*time.Second, "the held credentials get AccessDenied", func() error {
+		_, err := ms3.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.BucketName, Key: &key})
+		if apiCode(err) != "AccessDenied" {
+			return fmt.Errorf("GetObject: %v", err)
+		}
+		return nil
+	})
+	_, err = ms3.PutObject(ctx, &s3.PutObjectInput{Bucket: &s.BucketName, Key: &key, Body: strings.NewReader("y")})
+	if apiCode(err) != "AccessDenied" {
+		t.Errorf("revoked PutObject: %v, want AccessDenied", err)
+	}
+	_, err = cognito(t, s).GetCredentialsForIdentity(ctx, &cognitoidentity.GetCredentialsForIdentityInput{
+		IdentityId: aws.String(tok.IdentityID), Logins: map[string]string{tok.LoginKey: tok.Token},
+	})
+	if apiCode(err) != "NotAuthorizedException" {
+		t.Errorf("the revoked user's open token: %v, want NotAuthorizedException", err)
+	}
+	if list := admin(t, s, false, "revoked"); !strings.Contains(list, "user#"+p+":mallory") || !strings.Contains(list, "e2e: uploads illegal content") {
+		t.Errorf("revoked list:\n%s", list)
+	}
+	if _, _, ok := s.S3.Object(key); !ok {
+		t.Error("revoke without --delete-objects deleted the evidence")
+	}
+
+	out = admin(t, s, false, "unrevoke", "--user", p+":mallory", "--reason", "e2e: appeal")
+	if !strings.Contains(out, "linked back to "+mc.IdentityID) {
+		t.Fatalf("unrevoke output:\n%s", out)
+	}
+	eventually(t, 10*time.Second, "the restored user vends again, with the same identity", func() error {
+		tr, err := v.Token(ctx, p, login("mallory"))
+		if err != nil {
+			return err
+		}
+		if tr.IdentityID != mc.IdentityID {
+			t.Fatalf("restored identity %s, want %s", tr.IdentityID, mc.IdentityID)
+		}
+		return nil
+	})
+	eventually(t, 10*time.Second, "the restored user reads the old object", func() error {
+		nc, err := v.Credentials(ctx, p, login("mallory"))
+		if err != nil {
+			return err
+		}
+		_, err = s3Client(t, s, staticCreds(nc)).GetObject(ctx, &s3.GetObjectInput{Bucket: &s.BucketName, Key: &key})
+		return err
+	})
+}
+
+// quotaStack is the dev template with the user quota at maxObjects 3
+// (userQuota.maxObjects in cdk.json sets S3VEND_QUOTA_MAX_OBJECTS), its own
+// tables, and an SQS stand-in that duplicates and reorders deliveries.
+func quotaStack(t *testing.T) *standin.Stack {
+	t.Helper()
+	tpl, err := readTemplate(filepath.Join(moduleDir, "test", "testdata", "snapshots", "S3Vend-dev.template.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range tpl["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] != "AWS::Lambda::Function" {
+			continue
+		}
+		props, _ := res["Properties"].(map[string]any)
+		env, _ := props["Environment"].(map[string]any)
+		vars, _ := env["Variables"].(map[string]any)
+		if _, ok := vars[contract.EnvQuotaMaxObjects]; ok {
+			vars[contract.EnvQuotaMaxObjects] = "3"
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := standin.StartStack(ctx, standin.StackOptions{
+		Template: tpl, Node: node24, VendorBinary: binaries["tokenvendor"], MeteringBinary: binaries["metering"],
+		WorkDir: t.TempDir(), DynamoDB: engine.URL, IAM: engine.URL, RevocationRefresh: time.Second, TablePrefix: "quota-",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	s.SQS.Duplicate, s.SQS.Reorder = 0.3, true
+	return s
+}
+
+// postForm uploads body with a presigned POST form, as a browser would.
+func postForm(t *testing.T, s *standin.Stack, up *client.UploadResponse, body string) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for k, v := range up.Fields {
+		_ = w.WriteField(k, v)
+	}
+	fw, _ := w.CreateFormFile("file", "f.txt")
+	_, _ = io.WriteString(fw, body)
+	_ = w.Close()
+	resp, err := httpClient(t, s).Post(up.URL, w.FormDataContentType(), &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("POST form: %d %s", resp.StatusCode, b)
+	}
+}
+
+// TestQuotaEndToEnd: a user fills the quota (3 objects) through the SDK
+// path and /v1/upload; then /v1/upload refuses (quota_exceeded) and fresh
+// credentials refuse direct writes (AccessDenied) but still read and
+// delete; after one delete the user writes again on both paths. The usage
+// the chain metered (S3 notifications -> SQS, duplicated and reordered ->
+// the metering binary -> DynamoDB) equals what the bucket holds.
+func TestQuotaEndToEnd(t *testing.T) {
+	needEngine(t)
+	ctx := ctxT(t)
+	s := quotaStack(t)
+	v, p := vendorOf(t, s), s.HS256.Name
+	login := func() string {
+		jwt, err := s.MintLogin("carol", 5*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return jwt
+	}
+	creds := func() *s3.Client {
+		c, err := v.Credentials(ctx, p, login())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s3Client(t, s, staticCreds(c))
+	}
+	c0, err := v.Credentials(ctx, p, login())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := c0.IdentityID
+	sdk := s3Client(t, s, staticCreds(c0))
+	put := func(c *s3.Client, name string) error {
+		_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &s.BucketName, Key: aws.String(client.PrivateKey(id, name)), Body: strings.NewReader("0123456789")})
+		return err
+	}
+	form := func(name string) (*client.UploadResponse, error) {
+		return v.RequestUpload(ctx, p, login(), client.UploadRequest{Name: name, Size: 10, ContentType: "text/plain"})
+	}
+	for _, name := range []string{"a", "b"} {
+		if err := put(sdk, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	up, err := form("c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	postForm(t, s, up, "0123456789")
+	if err := s.WaitMetered(20 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := form("d"); vendorCode(err) != wire.CodeQuotaExceeded {
+		t.Fatalf("form over quota: %v, want quota_exceeded", err)
+	}
+	if _, err := form("c"); err != nil {
+		t.Fatalf("a form replacing an existing object adds nothing: %v", err)
+	}
+	over := creds() // tagged over at issue
+	if err := put(over, "d"); apiCode(err) != "AccessDenied" {
+		t.Fatalf("direct write over quota: %v, want AccessDenied", err)
+	}
+	if _, err := over.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.BucketName, Key: aws.String(client.PrivateKey(id, "a"))}); err != nil {
+		t.Fatalf("read over quota: %v", err)
+	}
+	if _, err := over.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.BucketName, Key: aws.String(client.PrivateKey(id, "a"))}); err != nil {
+		t.Fatalf("delete over quota: %v", err)
+	}
+	if err := s.WaitMetered(20 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := put(creds(), "d"); err != nil {
+		t.Fatalf("direct write back under quota: %v", err)
+	}
+	if err := s.WaitMetered(20 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := form("e"); vendorCode(err) != wire.CodeQuotaExceeded {
+		t.Fatalf("full again: %v, want quota_exceeded", err)
+	}
+	if _, err := over.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.BucketName, Key: aws.String(client.PrivateKey(id, "d"))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WaitMetered(20 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	up, err = form("e")
+	if err != nil {
+		t.Fatalf("form back under quota: %v", err)
+	}
+	postForm(t, s, up, "0123456789")
+
+	// Random overwrites and deletes through the real chain end at the
+	// bucket's totals (3 objects at most: the quota holds them there).
+	rng := rand.New(rand.NewPCG(18, 3))
+	w := creds()
+	for range 40 {
+		name := []string{"b", "c", "e"}[rng.IntN(3)]
+		if rng.IntN(3) == 0 {
+			_, err = w.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.BucketName, Key: aws.String(client.PrivateKey(id, name))})
+		} else {
+			_, err = w.PutObject(ctx, &s3.PutObjectInput{Bucket: &s.BucketName, Key: aws.String(client.PrivateKey(id, name)),
+				Body: strings.NewReader(strings.Repeat("x", 1+rng.IntN(100)))})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.WaitMetered(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var bytesHeld, objects int64
+	for _, k := range s.S3.Keys() {
+		if strings.Contains(k, id) {
+			b, _, _ := s.S3.Object(k)
+			bytesHeld += int64(len(b))
+			objects++
+		}
+	}
+	out := admin(t, s, false, "usage", "--user", p+":carol")
+	if want := fmt.Sprintf("%d %10d", bytesHeld, objects); !strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(strings.Fields(want), " ")) {
+		t.Fatalf("metered usage:\n%s\nwant %d bytes in %d objects", out, bytesHeld, objects)
+	}
+}
