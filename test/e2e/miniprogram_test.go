@@ -61,21 +61,25 @@ var figureLine = regexp.MustCompile(`(?m)^# figure: (.*)$`)
 // startControl serves what a test needs from outside the client and that
 // a phone would get elsewhere: logins (GET /login?user=: an hs256 token of
 // the stack's key, or a one-time wx.login code of the WeChat stand-in, for
-// that user), and read-only views of the S3 stand-in (GET /object?key=:
+// that user; GET /login?user=&tenant=: an hs256 token naming the tenant in
+// the verifier's tenantClaim), and read-only views of the S3 stand-in (GET /object?key=:
 // size and SHA-256 of what is stored; GET /uploads: keys of multipart
 // uploads in progress). Loopback only, stopped with the test.
 func startControl(t *testing.T, st *standin.Stack) string {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
-		user := r.URL.Query().Get("user")
-		if !regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`).MatchString(user) {
-			http.Error(w, "user must match [A-Za-z0-9_-]{1,64}", http.StatusBadRequest)
+		user, tenant := r.URL.Query().Get("user"), r.URL.Query().Get("tenant")
+		name := regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+		if !name.MatchString(user) || (tenant != "" && !name.MatchString(tenant)) {
+			http.Error(w, "user and tenant must match [A-Za-z0-9_-]{1,64}", http.StatusBadRequest)
 			return
 		}
 		var cred string
 		var err error
-		if st.WeChatProvider != "" {
+		if tenant != "" {
+			cred, err = st.MintTenantLogin(user, tenant, 0)
+		} else if st.WeChatProvider != "" {
 			cred, err = st.WeChatCode(user)
 		} else {
 			cred, err = st.MintLogin(user, 0)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -165,6 +166,45 @@ func TestAccessRulesEndToEnd(t *testing.T) {
 		t.Errorf("A reads its inbox: %v", err)
 	}
 	denied(t, "B reads A's inbox", b.get(t, inbox))
+}
+
+// TestAccessRulesJS runs the JS packages' access-rule end-to-end tests
+// against the S3Vend-rules stand-ins, at once: js/client/test/rules.e2e.mjs
+// (@s3vend/client's key() with AWS SDK for JavaScript v3's S3Client in Node:
+// an avatar written and read anonymously, a team shared within its tenant
+// and refused across tenants, both flows) and
+// js/miniprogram/test/rules.e2e.mjs (the mini-program bundle's
+// upload({rule}) and list({rule}) through the wx shim).
+func TestAccessRulesJS(t *testing.T) {
+	ready(t)
+	s := rulesStack
+	env := append(s.ClientEnv(), "S3VEND_ACCESS_RULES="+s.Outputs()[contract.OutputAccessRules], "S3VEND_PROVIDER="+s.HS256.Name)
+	t.Run("client", func(t *testing.T) {
+		t.Parallel()
+		env := slices.Clone(env)
+		users := map[string][2]string{"A": {"js-alice", "js-acme"}, "B": {"js-bob", "js-acme"}, "C": {"js-carol", "js-globex"}}
+		for u, ut := range users {
+			jwt, err := s.MintTenantLogin(ut[0], ut[1], 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env = append(env, "S3VEND_LOGIN_"+u+"="+jwt, "S3VEND_USER_"+u+"="+ut[0])
+		}
+		env = append(env, "S3VEND_TENANT_AB="+users["A"][1], "S3VEND_TENANT_C="+users["C"][1])
+		out := run(t, env, false, node24, "js/client/test/rules.e2e.mjs")
+		t.Log(out)
+		nodeTestsPassed(t, "@s3vend/client access rules e2e", out)
+		if _, _, ok := s.S3.Object("avatars/" + s.HS256.Name + ":js-alice/me.txt"); !ok {
+			t.Error("the avatar is not in the bucket")
+		}
+	})
+	t.Run("miniprogram", func(t *testing.T) {
+		t.Parallel()
+		env := append(slices.Clone(env), "S3VEND_TEST_CONTROL="+startControl(t, s), "S3VEND_WECHAT_PROVIDER="+s.WeChatProvider)
+		out := run(t, env, false, node24, "js/miniprogram/test/rules.e2e.mjs")
+		t.Log(out)
+		nodeTestsPassed(t, "@s3vend/miniprogram access rules e2e", out)
+	})
 }
 
 // POST /v1/upload by rule name: the form's key is the rule's prefix for the

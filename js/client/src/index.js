@@ -3,9 +3,11 @@
 //
 // The multipart upload helper is a separate entry point,
 // "@s3vend/client/upload", so that apps without it do not bundle
-// @aws-sdk/lib-storage.
+// @aws-sdk/lib-storage. The access-rule helpers are also
+// "@s3vend/client/rules", with no AWS SDK import at all.
 
 export { fromS3Vend, DEFAULT_REFRESH_WINDOW_MS } from "./provider.js";
 export { VendorError } from "./vendor.js";
 export { VENDOR_ERROR_CODES } from "./codes.js";
 export { privateKey, protectedKey, publicKey, privatePrefix, protectedPrefix } from "./keys.js";
+export { parseAccessRules, key, keyPrefix, AccessRuleError, DEFAULT_ACCESS_RULES } from "./rules.js";

@@ -84,6 +84,8 @@ const IDENTITY_ID = /^[\w-]+:[0-9a-f-]+$/;
  * @property {string} [region] the identity pool's region (enhanced flow)
  * @property {string} [identityPoolId]
  * @property {string} [loginKey] the Logins key of the vendor's tokens
+ * @property {string} [userId] the caller's {userId} in the stack's access rules (the vendor's userId: the verified user id as a session tag value); absent for guests and when no rule uses it
+ * @property {string} [tenant] the caller's {tenant} (the vendor's tenant); absent when the login has none or no rule uses it
  */
 
 /**
@@ -197,6 +199,22 @@ function needIdentityId(v, route) {
   return id;
 }
 
+/**
+ * keyValues reads the optional userId and tenant of a token or credentials
+ * answer (contract/wire: omitted when the stack's rules use none).
+ * @param {Record<string, unknown>} r
+ * @param {string} route
+ * @returns {{userId?: string, tenant?: string}}
+ */
+function keyValues(r, route) {
+  const userId = r.userId;
+  const tenant = r.tenant;
+  for (const [field, v] of /** @type {const} */ ([["userId", userId], ["tenant", tenant]])) {
+    if (v !== undefined && (typeof v !== "string" || v === "")) throw badResponse(route, `has a ${field} that is not a non-empty string`);
+  }
+  return { ...(typeof userId === "string" && { userId }), ...(typeof tenant === "string" && { tenant }) };
+}
+
 /** @param {unknown} v @param {string} route @param {string} field */
 function needTime(v, route, field) {
   const t = typeof v === "string" ? Date.parse(v) : NaN;
@@ -261,6 +279,8 @@ export function fromS3Vend(options) {
       loginKey: identity.loginKey,
       region: identity.region,
       identityPoolId: identity.identityPoolId,
+      userId: identity.userId,
+      tenant: identity.tenant,
       ...(token && { token: token.value, expiresAt: token.expiresAt, obtainedAt: token.obtainedAt }),
     });
   };
@@ -270,7 +290,10 @@ export function fromS3Vend(options) {
     if (!persistence) return Promise.resolve();
     loaded ??= persistence.read().then((rec) => {
       if (!rec || !current(gen) || identity) return;
-      identity = { identityId: rec.identityId, region: rec.region, identityPoolId: rec.identityPoolId, loginKey: rec.loginKey };
+      identity = {
+        identityId: rec.identityId, region: rec.region, identityPoolId: rec.identityPoolId, loginKey: rec.loginKey,
+        ...(rec.userId && { userId: rec.userId }), ...(rec.tenant && { tenant: rec.tenant }),
+      };
       if (rec.token !== undefined && rec.expiresAt !== undefined && rec.obtainedAt !== undefined) {
         token = { value: rec.token, expiresAt: rec.expiresAt, obtainedAt: rec.obtainedAt };
       }
@@ -318,6 +341,7 @@ export function fromS3Vend(options) {
         loginKey: needString(r.loginKey, route, "loginKey"),
         region: needString(r.region, route, "region"),
         identityPoolId: typeof r.identityPoolId === "string" ? r.identityPoolId : undefined,
+        ...keyValues(r, route),
       },
       token: { value: needString(r.token, route, "token"), expiresAt: needTime(r.expiresAt, route, "expiresAt"), obtainedAt },
     };
@@ -383,7 +407,8 @@ export function fromS3Vend(options) {
     const route = ROUTES.credentials;
     const r = await vendor.post(route, await callLogin());
     const value = credentialsFrom(r, route);
-    if (current(gen)) identity = { identityId: value.identityId };
+    const values = keyValues(r, route);
+    if (current(gen)) identity = { identityId: value.identityId, ...values };
     return value;
   };
 

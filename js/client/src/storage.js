@@ -4,7 +4,7 @@
 // back for the same endpoint and the same user it was written for.
 //
 // What is stored (JSON): {v, base, user, identityId, loginKey, region,
-// identityPoolId, token, expiresAt}. Never the login credential and never
+// identityPoolId, userId, tenant, token, expiresAt}. Never the login credential and never
 // AWS credentials. A token in localStorage is readable by any script running
 // on the origin (an XSS bug, a compromised dependency): it buys that script
 // AWS credentials of this identity until the token expires. Memory only is
@@ -26,6 +26,8 @@ const PREFIX = "s3vend:v1:";
  * @property {string} [loginKey]
  * @property {string} [region]
  * @property {string} [identityPoolId]
+ * @property {string} [userId] the vendor's userId (access rules' {userId})
+ * @property {string} [tenant] the vendor's tenant (access rules' {tenant})
  * @property {string} [token]
  * @property {number} [expiresAt] token expiry, ms since the epoch
  * @property {number} [obtainedAt] when the token was received, ms since the epoch
@@ -86,6 +88,8 @@ export class Persistence {
       r.base === this.base &&
       r.scope === this.scope &&
       str(r.identityId) &&
+      (r.userId === undefined || str(r.userId)) &&
+      (r.tenant === undefined || str(r.tenant)) &&
       (r.token === undefined ||
         (str(r.token) && str(r.loginKey) && str(r.region) && Number.isFinite(r.expiresAt) && Number.isFinite(r.obtainedAt)));
     if (!ok) {
@@ -97,6 +101,8 @@ export class Persistence {
       loginKey: r.loginKey,
       region: r.region,
       identityPoolId: r.identityPoolId,
+      userId: r.userId,
+      tenant: r.tenant,
       token: r.token,
       expiresAt: r.expiresAt,
       obtainedAt: r.obtainedAt,

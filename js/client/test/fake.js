@@ -37,6 +37,8 @@ export async function startFake(o) {
     identities: new Map(),
     /** @type {Set<string>} */
     guests: new Set(),
+    /** user -> tenant: the answers' tenant (userId is always "backend:<user>") */
+    tenants: /** @type {Map<string, string>} */ (new Map()),
     /** delay (ms of real time) before answering /v1/token */
     tokenDelay: 0,
     /** every request body seen, for the no-leak checks */
@@ -82,15 +84,18 @@ export async function startFake(o) {
     if (b.provider !== "backend" || !m) return send(401, { error: { code: "invalid_credential", message: "The credential was rejected." } });
     if (f.tokenDelay) await new Promise((r) => setTimeout(r, f.tokenDelay));
     const identityId = idFor(m[1]);
+    // The access rules' key values (contract/wire): the session tag values.
+    const tenant = f.tenants.get(m[1]);
+    const values = { userId: `backend:${m[1]}`, ...(tenant && { tenant }) };
     if (route === "credentials") {
       return send(200, {
         identityId, accessKeyId: `ASIA${++f.n}`, secretAccessKey: "secret", sessionToken: "session",
-        expiration: new Date(f.clock.now() + f.credsTTL).toISOString(),
+        expiration: new Date(f.clock.now() + f.credsTTL).toISOString(), ...values,
       });
     }
     send(200, {
       identityId, token: issue(identityId, f.tokenTTL), expiresAt: new Date(f.clock.now() + f.tokenTTL).toISOString(),
-      identityPoolId: `${REGION}:pool`, region: REGION, loginKey: LOGIN_KEY,
+      identityPoolId: `${REGION}:pool`, region: REGION, loginKey: LOGIN_KEY, ...values,
     });
   });
   /**

@@ -3,7 +3,7 @@
 //   node --test js/client/test/*.test.js
 import { test, beforeEach, afterEach } from "node:test";
 import assert from "node:assert/strict";
-import { fromS3Vend, VendorError, VENDOR_ERROR_CODES } from "../src/index.js";
+import { fromS3Vend, VendorError, VENDOR_ERROR_CODES, parseAccessRules, key } from "../src/index.js";
 import { Clock, startFake, MemoryStorage } from "./fake.js";
 
 const MIN = 60_000;
@@ -261,17 +261,20 @@ test("a login callback answering something else is a TypeError", async () => {
 
 test("persistence: reopening within the token's lifetime costs no vendor call; without storage, one", async () => {
   const storage = new MemoryStorage();
+  fake.tenants.set("alice", "backend:acme");
   const first = await provider({ storage, user: "alice" })();
   assert.deepEqual([fake.calls.token, fake.calls.gcfi], [1, 1]);
   const [key, raw] = [...storage.map][0];
   assert.match(key, /^s3vend:v1:.*:user:alice$/);
   const rec = JSON.parse(raw);
-  assert.deepEqual(Object.keys(rec).sort(), ["base", "expiresAt", "identityId", "identityPoolId", "loginKey", "obtainedAt", "region", "scope", "token", "v"]);
+  assert.deepEqual(Object.keys(rec).sort(), ["base", "expiresAt", "identityId", "identityPoolId", "loginKey", "obtainedAt", "region", "scope", "tenant", "token", "userId", "v"]);
   assert.doesNotMatch(raw, /jwt-alice|secret|session|ASIA/, "neither the login nor AWS credentials are stored");
 
   clock.advance(5 * MIN); // the app is reopened
   const reopened = provider({ storage, user: "alice" });
   assert.equal(await reopened.identityId(), first.identityId, "identity from storage, no call");
+  const who = await reopened.identity();
+  assert.deepEqual([who.userId, who.tenant], ["backend:alice", "backend:acme"], "the access rules' key values from storage too");
   assert.deepEqual([fake.calls.token, fake.calls.gcfi], [1, 1]);
   await reopened();
   assert.deepEqual([fake.calls.token, fake.calls.gcfi], [1, 2]);
@@ -338,6 +341,36 @@ test("signOut during a refresh: the old refresh keeps nothing, the next user get
   const bobId = await p.identityId();
   assert.notEqual(bobId, aliceCreds.identityId);
   assert.equal((await p()).identityId, bobId);
+});
+
+test("identity() carries the vendor's userId and tenant for access-rule keys, in both flows", async () => {
+  fake.tenants.set("alice", "backend:acme");
+  const rules = parseAccessRules(JSON.stringify([
+    { name: "avatars", path: "avatars/{userId}/*", owner: ["put"] },
+    { name: "teams", path: "teams/{tenant}/*", tenant: ["put"] },
+  ]));
+  for (const flow of /** @type {const} */ (["enhanced", "basic"])) {
+    const p = provider({ flow });
+    const who = await p.identity();
+    assert.equal(who.identityId, await p.identityId());
+    assert.deepEqual([who.userId, who.tenant], ["backend:alice", "backend:acme"], flow);
+    assert.equal(key(rules, "teams", who, "plan.txt"), "teams/backend:acme/plan.txt");
+  }
+  // No tenant in the answer: a {tenant} key is refused, naming the fix.
+  const bob = await provider({}, "bob").identity();
+  assert.equal(bob.tenant, undefined);
+  assert.equal(key(rules, "avatars", bob, "me.jpg"), "avatars/backend:bob/me.jpg");
+  assert.throws(() => key(rules, "teams", bob, "x"), { name: "AccessRuleError", code: "missing_value" });
+});
+
+test("a userId or tenant that is not a non-empty string is a bad_response", async () => {
+  for (const bad of [{ userId: 42 }, { tenant: "" }]) {
+    fake.fail.token.push({ status: 200, body: JSON.stringify({
+      identityId: "eu-west-1:00000001-0000-4000-8000-000000000000", token: "t", expiresAt: new Date(clock.now() + MIN).toISOString(),
+      region: "eu-west-1", loginKey: "cognito-identity.amazonaws.com", ...bad,
+    }) });
+    await assert.rejects(provider()(), { name: "VendorError", code: "bad_response", message: new RegExp(`has a ${Object.keys(bad)[0]} that is not`) });
+  }
 });
 
 test("basic flow: /v1/credentials, again at each refresh", async () => {

@@ -23,7 +23,9 @@ async function measure(contents, external = false) {
     logLevel: "silent", alias, ...(external && { external: ["@aws-sdk/*"] }),
   });
   const code = out.outputFiles[0].contents;
-  return { min: code.length, gz: zlib.gzipSync(code, { level: 9 }).length, inputs: Object.keys(out.metafile.inputs) };
+  // used: the files that put code into the output (tree-shaken ones are in inputs only).
+  const used = Object.values(out.metafile.outputs).flatMap((o) => Object.entries(o.inputs).filter(([, v]) => v.bytesInOutput > 0).map(([k]) => k));
+  return { min: code.length, gz: zlib.gzipSync(code, { level: 9 }).length, inputs: Object.keys(out.metafile.inputs), used };
 }
 
 const kib = (/** @type {number} */ n) => `${(n / 1024).toFixed(1)} KiB`;
@@ -34,11 +36,16 @@ test("bundle sizes (min+gz)", async (t) => {
   const s3 = await measure(`export { S3Client, ListObjectsV2Command } from "@aws-sdk/client-s3";`);
   const s3WithProvider = await measure(`export { S3Client, ListObjectsV2Command } from "@aws-sdk/client-s3"; export { fromS3Vend } from "../src/index.js";`);
   const own = await measure(`export * from "../src/index.js"; export * from "../src/upload.js";`, true);
+  const rules = await measure(`export { parseAccessRules, key } from "../src/index.js";`);
   t.diagnostic(`provider alone, with the SDK's Cognito client: ${kib(provider.min)} min, ${kib(provider.gz)} min+gz`);
   t.diagnostic(`provider + upload helper (lib-storage, client-s3): ${kib(withUpload.min)} min, ${kib(withUpload.gz)} min+gz`);
   t.diagnostic(`S3Client alone ${kib(s3.gz)} min+gz; with the provider ${kib(s3WithProvider.gz)}: +${kib(s3WithProvider.gz - s3.gz)} for an app that has S3 already`);
   t.diagnostic(`the package's own code, SDK external: ${kib(own.min)} min, ${kib(own.gz)} min+gz`);
+  t.diagnostic(`access-rule helpers alone (parseAccessRules, key): ${kib(rules.min)} min, ${kib(rules.gz)} min+gz`);
   assert.ok(!provider.inputs.some((i) => /lib-storage|client-s3/.test(i)), "the provider alone bundles lib-storage or client-s3");
   assert.ok(withUpload.inputs.some((i) => /lib-storage/.test(i)));
   assert.ok(provider.inputs.some((i) => /cognito-identity/.test(i)), "no Cognito client in the provider's bundle");
+  // Tree-shaking: the rule helpers bundle no SDK, and the provider not them.
+  assert.deepEqual(rules.used.map((i) => path.basename(i)), ["rules.js"], "the rule helpers bundle more than src/rules.js");
+  assert.ok(!provider.used.some((i) => /rules\.js$/.test(i)), "fromS3Vend alone bundles the rule helpers");
 });

@@ -22,6 +22,9 @@ import { runUpload, MIN_PART_SIZE, MAX_PART_SIZE } from './upload.js'
 import { downloadFile, readText, headerValue } from './wx.js'
 import { elements, tagText } from './xml.js'
 import { isClockError } from './clock.js'
+// Access rules (the stack's AccessRules output): @s3vend/client's parser
+// and key builder, bundled; client/jskey_test.go holds them to Go's client.Key.
+import { parseAccessRules, keyPrefix, AccessRuleError, DEFAULT_ACCESS_RULES } from '@s3vend/client/rules'
 
 export { S3VendError }
 
@@ -36,9 +39,53 @@ export { S3VendError }
  * @property {Record<string, import('./upload.js').UploadState>} uploads
  */
 
-/** Key prefixes (contract.PrivatePrefix, ProtectedPrefix, PublicPrefix). */
+/** The default layout's rules a visibility names (contract.DefaultRules). */
 const VISIBILITIES = /** @type {Record<string, boolean>} */ ({ private: true, protected: true, public: true })
-const FULL_KEY = /^(private|protected|public)\//
+
+/**
+ * An access rule as createClient's rules option takes it: parseAccessRules
+ * of @s3vend/client/rules, or the decoded AccessRules output.
+ * @typedef {{name: string, path: string}} AccessRule
+ */
+
+/**
+ * The rules option checked: the default layout when absent.
+ * @param {unknown} rules
+ * @returns {ReadonlyArray<AccessRule>}
+ */
+function readRules (rules) {
+  if (rules === undefined) return DEFAULT_ACCESS_RULES
+  if (typeof rules !== 'string' && !Array.isArray(rules)) throw invalidArgument('rules must be the stack\'s AccessRules output (the JSON string) or its decoded array')
+  return asArgument(function () { return parseAccessRules(/** @type {string | unknown[]} */ (rules)) }, 'rules: ')
+}
+
+/**
+ * Runs f, turning an AccessRuleError into an invalid_argument S3VendError.
+ * @template T
+ * @param {() => T} f
+ * @param {string} [context]
+ * @returns {T}
+ */
+function asArgument (f, context) {
+  try {
+    return f()
+  } catch (e) {
+    if (e instanceof AccessRuleError) throw invalidArgument((context || '') + e.message)
+    throw e
+  }
+}
+
+/**
+ * The leading literal segments of a rule's path ("teams/" for
+ * "teams/{tenant}/*"): keys under it are full keys.
+ * @param {AccessRule} r
+ */
+function ruleBase (r) {
+  let b = ''
+  const segs = r.path.split('/')
+  for (let i = 0; i < segs.length - 1 && segs[i].charAt(0) !== '{'; i++) b += segs[i] + '/'
+  return b
+}
 
 /** Default presigned URL lifetime: 15 minutes. */
 export const DEFAULT_URL_EXPIRES = 900
@@ -83,6 +130,7 @@ export function checkName (name) {
  * @param {string} opts.provider the vendor's verifier name (cdk.json verifiers), e.g. "wechat"
  * @param {string} opts.bucket the BucketName stack output
  * @param {string} opts.region the Region stack output, e.g. "cn-north-1"
+ * @param {string | ReadonlyArray<AccessRule>} [opts.rules] the AccessRules stack output (as it is, or parsed), for upload({rule}) and list({rule}); default: the default layout (public/, protected/, private/)
  * @param {() => (string | Promise<string>)} [opts.login] the credential for provider (default: a wx.login code)
  * @param {string} [opts.s3Endpoint] base URL for path-style requests (<s3Endpoint>/<bucket>/<key>) instead of https://<bucket>.s3.<region>.amazonaws.com[.cn]
  * @param {number} [opts.partSize] multipart above this size, in parts of it (default and minimum 5 MiB)
@@ -113,6 +161,8 @@ export function createClient (opts) {
   if (!(concurrency >= 1 && concurrency <= 8 && Math.floor(concurrency) === concurrency)) throw invalidArgument('concurrency must be 1 to 8')
   const retries = o.retries === undefined ? 3 : o.retries
   if (!(retries >= 0 && retries <= 10 && Math.floor(retries) === retries)) throw invalidArgument('retries must be 0 to 10')
+  const rules = readRules(o.rules)
+  const bases = rules.map(ruleBase)
 
   const clock = new Clock(o.now)
   const session = new Session({ endpoint: endpoint, provider: o.provider, login: o.login || wxLoginCode, timeout: o.timeout }, clock)
@@ -122,44 +172,63 @@ export function createClient (opts) {
   /** @type {Internals} */
   const c = { s3: s3, session: session, bucket: o.bucket, partSize: partSize, concurrency: concurrency, uploads: {} }
 
-  /** The signed-in identity id, signing in first when needed. */
-  async function identity () {
-    await session.credentials()
-    return session.identityId
+  /**
+   * The rule an upload or list names: `rule`, else the default layout's
+   * rule named by `visibility` ("private" when neither is given), checked
+   * before any sign-in.
+   * @param {{rule?: any, visibility?: any}} a
+   */
+  function ruleName (a) {
+    if (a.rule !== undefined && a.visibility !== undefined) throw invalidArgument('rule and visibility are exclusive: a visibility names the rule of that name')
+    if (a.rule === undefined) {
+      const v = a.visibility === undefined ? 'private' : a.visibility
+      if (!Object.prototype.hasOwnProperty.call(VISIBILITIES, v)) throw invalidArgument('visibility must be "private" (the default), "protected" or "public"; name other rules with rule')
+      return /** @type {string} */ (v)
+    }
+    if (typeof a.rule !== 'string' || !rules.some(function (r) { return r.name === a.rule })) {
+      throw invalidArgument('rule must name one of the access rules (' + rules.map(function (r) { return r.name }).join(', ') + ')')
+    }
+    return a.rule
   }
 
   /**
-   * A full key: keys under private/, protected/ or public/ as they are,
-   * anything else a name under <visibility>/<identityId>/.
-   * @param {any} key
-   * @param {any} visibility
+   * The rule's prefix for the signed-in user ("avatars/<userId>/"),
+   * signing in first when needed.
+   * @param {string} rule
    */
-  async function resolve (key, visibility) {
-    if (typeof key !== 'string' || key === '') throw invalidArgument('key must be a non-empty string')
-    if (FULL_KEY.test(key)) {
-      checkName(key)
-      return key
-    }
-    checkName(key)
-    return prefix(visibility, await identity()) + key
+  async function prefix (rule) {
+    await session.credentials()
+    const who = { identityId: session.identityId, userId: session.userId, tenant: session.tenant }
+    return asArgument(function () { return keyPrefix(rules, rule, who) })
   }
 
-  /** @param {any} visibility @param {string} id */
-  function prefix (visibility, id) {
-    const v = visibility === undefined ? 'private' : visibility
-    if (!VISIBILITIES[v]) throw invalidArgument('visibility must be "private" (the default), "protected" or "public"')
-    return v === 'public' ? 'public/' : v + '/' + id + '/'
+  /**
+   * A full key: keys under a rule's literal base (private/, protected/,
+   * public/ in the default layout) as they are, anything else a name under
+   * private/<identityId>/.
+   * @param {any} key
+   */
+  async function resolve (key) {
+    if (typeof key !== 'string' || key === '') throw invalidArgument('key must be a non-empty string')
+    checkName(key)
+    if (bases.some(function (b) { return b !== '' && key.indexOf(b) === 0 })) return key
+    return (await prefix(ruleName({}))) + key
   }
 
   return {
     /**
-     * Signs in (login() → POST /v1/session) and returns the identity id.
-     * Other methods sign in by themselves when needed.
-     * @returns {Promise<{identityId: string}>}
+     * Signs in (login() → POST /v1/session) and returns the identity id,
+     * and the user id and tenant the access rules key objects by (when the
+     * stack's rules use them). Other methods sign in by themselves when needed.
+     * @returns {Promise<{identityId: string, userId?: string, tenant?: string}>}
      */
     signIn: async function () {
       await session.refresh()
-      return { identityId: session.identityId }
+      /** @type {{identityId: string, userId?: string, tenant?: string}} */
+      const who = { identityId: session.identityId }
+      if (session.userId) who.userId = session.userId
+      if (session.tenant) who.tenant = session.tenant
+      return who
     },
 
     /** The identity id once signed in, else ''. */
@@ -169,9 +238,11 @@ export function createClient (opts) {
     get stats () { return { requests: stats.requests, bytesSent: stats.bytesSent, vends: session.vends } },
 
     /**
-     * Uploads a local file to <visibility>/<identityId>/<name>. The promise
-     * has cancel(), which aborts the upload.
-     * @param {{filePath: string, name: string, contentType?: string, visibility?: string, onProgress?: (p: import('./upload.js').Progress) => void}} u
+     * Uploads a local file to <name> under the rule's prefix for the user
+     * (rule "avatars" of "avatars/{userId}/*": avatars/<userId>/<name>), or
+     * under <visibility>/<identityId>/ (default private). The promise has
+     * cancel(), which aborts the upload.
+     * @param {{filePath: string, name: string, rule?: string, visibility?: string, contentType?: string, onProgress?: (p: import('./upload.js').Progress) => void}} u
      * @returns {Promise<{key: string}> & {cancel: () => void}}
      */
     upload: function (u) {
@@ -185,7 +256,7 @@ export function createClient (opts) {
           throw invalidArgument('contentType must be a media type such as image/jpeg')
         }
         checkName(a.name)
-        const key = prefix(a.visibility, await identity()) + a.name
+        const key = (await prefix(ruleName(a))) + a.name
         checkCancel(cancel)
         return runUpload(c, { filePath: a.filePath, key: key, contentType: a.contentType || guessType(a.name), onProgress: a.onProgress }, cancel)
       })())
@@ -197,15 +268,16 @@ export function createClient (opts) {
     },
 
     /**
-     * Lists <visibility>/<identityId>/<prefix>... (ListObjectsV2).
-     * @param {{visibility?: string, prefix?: string, continuationToken?: string, maxKeys?: number}} [l]
+     * Lists the rule's prefix for the user (or <visibility>/<identityId>/,
+     * default private) followed by <prefix> (ListObjectsV2).
+     * @param {{rule?: string, visibility?: string, prefix?: string, continuationToken?: string, maxKeys?: number}} [l]
      * @returns {Promise<{items: Array<{key: string, size: number, lastModified: string, etag: string}>, nextToken: string | undefined}>}
      */
     list: async function (l) {
       const a = l || {}
       if (a.prefix !== undefined && typeof a.prefix !== 'string') throw invalidArgument('prefix must be a string')
       if (a.maxKeys !== undefined && !(a.maxKeys >= 1 && a.maxKeys <= 1000 && Math.floor(a.maxKeys) === a.maxKeys)) throw invalidArgument('maxKeys must be 1 to 1000')
-      const full = prefix(a.visibility, await identity()) + (a.prefix || '')
+      const full = (await prefix(ruleName(a))) + (a.prefix || '')
       /** @type {Record<string, string>} */
       const query = { 'list-type': '2', prefix: full, 'encoding-type': 'url' }
       if (a.maxKeys) query['max-keys'] = String(a.maxKeys)
@@ -228,7 +300,7 @@ export function createClient (opts) {
       const a = u || /** @type {any} */ ({})
       const expiresIn = a.expiresIn === undefined ? DEFAULT_URL_EXPIRES : a.expiresIn
       if (!(expiresIn >= 1 && expiresIn <= MAX_URL_EXPIRES && Math.floor(expiresIn) === expiresIn)) throw invalidArgument('expiresIn must be 1 to 604800 seconds')
-      return s3.presign(await resolve(a.key, 'private'), expiresIn)
+      return s3.presign(await resolve(a.key), expiresIn)
     },
 
     /**
@@ -238,7 +310,7 @@ export function createClient (opts) {
      */
     download: async function (d) {
       const a = d || /** @type {any} */ ({})
-      const key = await resolve(a.key, 'private')
+      const key = await resolve(a.key)
       let refreshed = false
       let reclocked = false
       let transient = 0
@@ -284,7 +356,7 @@ export function createClient (opts) {
      */
     remove: async function (r) {
       const a = r || /** @type {any} */ ({})
-      await s3.send({ method: 'DELETE', key: await resolve(a.key, 'private') })
+      await s3.send({ method: 'DELETE', key: await resolve(a.key) })
     }
   }
 }

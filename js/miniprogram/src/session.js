@@ -49,6 +49,9 @@ export class Session {
     this.clock = clock
     /** @type {string} */
     this.identityId = ''
+    /** The access rules' {userId} and {tenant} (the vendor's userId, tenant), '' when it sent none. */
+    this.userId = ''
+    this.tenant = ''
     /** @type {Credentials | null} */
     this.creds = null
     /** @type {Promise<Credentials> | null} */
@@ -134,6 +137,8 @@ export class Session {
       throw new S3VendError(res.statusCode, LOCAL_CODES.badResponse, 'POST ' + url + ': the answer lacks identityId, accessKeyId, secretAccessKey, sessionToken or expiration', reqId)
     }
     this.identityId = body.identityId
+    this.userId = typeof body.userId === 'string' ? body.userId : ''
+    this.tenant = typeof body.tenant === 'string' ? body.tenant : ''
     this.creds = {
       accessKeyId: body.accessKeyId,
       secretAccessKey: body.secretAccessKey,

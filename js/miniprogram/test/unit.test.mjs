@@ -41,9 +41,10 @@ test("the bundle is ES2015 and needs no module", async () => {
   acorn.parse(code, { ecmaVersion: 2015, sourceType: "script" });
   assert.throws(() => acorn.parse("async function f() {}", { ecmaVersion: 2015 }), "the ES2015 check cannot fail");
   assert.throws(() => acorn.parse("a?.b", { ecmaVersion: 2015 }));
-  // Nothing from Node, no file outside the package's sources and its two libraries' trees.
+  // Nothing from Node, no file outside the package's sources, its two
+  // libraries' trees and @s3vend/client's access-rule helpers.
   for (const input of Object.keys(metafile.inputs)) {
-    assert.match(input, /^(src\/|.*node_modules\/(@smithy|@aws-crypto|@aws-sdk\/types|tslib)\/)/, input);
+    assert.match(input, /^(src\/|\.\.\/client\/src\/rules\.js$|.*node_modules\/(@smithy|@aws-crypto|@aws-sdk\/types|tslib)\/)/, input);
   }
   assert.doesNotMatch(code, /\brequire\(/);
 });
@@ -183,4 +184,61 @@ test("createClient refuses bad options with invalid_argument", () => {
     }
   }
   assert.doesNotThrow(() => sb.exports.createClient({ ...ok, bucket: "my.bucket", s3Endpoint: "https://s3.cn-north-1.amazonaws.com.cn" }));
+});
+
+test("access rules: upload and list under a rule's prefix for the signed-in user, from the AccessRules output", async () => {
+  const rulesOutput = JSON.parse(await fs.readFile(new URL("../../../test/testdata/snapshots/S3Vend-rules.template.json", import.meta.url), "utf8")).Outputs.AccessRules.Value;
+  const seen = [];
+  let vends = 0;
+  const srv = await fakeServer((req, res, body) => {
+    if (req.url === "/v1/session") {
+      vends++;
+      const user = JSON.parse(body).credential;
+      res.end(JSON.stringify({
+        identityId: "cn-north-1:11111111-1111-4111-8111-111111111111", accessKeyId: "AK", secretAccessKey: "s", sessionToken: "t",
+        expiration: new Date(Date.now() + 3600e3).toISOString(), userId: `backend:${user}`, ...(user === "alice" && { tenant: "backend:acme" }),
+      }));
+      return;
+    }
+    seen.push(`${req.method} ${decodeURIComponent(req.url)}`);
+    if (req.method === "PUT") res.setHeader("ETag", '"e"');
+    res.end(req.method === "GET" ? "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>" : "");
+  });
+  try {
+    const f = path.join(dir, "me.jpg");
+    await fs.writeFile(f, "jpeg");
+    const { c } = client(srv.url, { login: () => "alice", rules: rulesOutput });
+    assert.deepEqual({ ...(await c.signIn()) }, { identityId: "cn-north-1:11111111-1111-4111-8111-111111111111", userId: "backend:alice", tenant: "backend:acme" });
+    assert.equal((await c.upload({ filePath: f, name: "me.jpg", rule: "avatars" })).key, "avatars/backend:alice/me.jpg");
+    assert.equal((await c.upload({ filePath: f, name: "a/plan.txt", rule: "teams" })).key, "teams/backend:acme/a/plan.txt");
+    await c.list({ rule: "members", prefix: "x/" });
+    await c.url({ key: "avatars/backend:bob/me.jpg" }).then((u) => assert.match(decodeURIComponent(u), /\/my-bucket\/avatars\/backend:bob\/me\.jpg\?/, "a key under a rule's base is a full key"));
+    assert.deepEqual(seen, [
+      "PUT /my-bucket/avatars/backend:alice/me.jpg",
+      "PUT /my-bucket/teams/backend:acme/a/plan.txt",
+      "GET /my-bucket/?encoding-type=url&list-type=2&prefix=members/backend:acme/backend:alice/x/",
+    ]);
+
+    // Refusals are invalid_argument, before any request when the call itself is wrong.
+    const before = vends;
+    const { c: bob } = client(srv.url, { login: () => "bob", rules: JSON.parse(rulesOutput) });
+    for (const [call, re] of [
+      [() => bob.upload({ filePath: f, name: "x", rule: "nope" }), /rule must name one of the access rules \(avatars, teams, members, inbox, shared\)/],
+      [() => bob.upload({ filePath: f, name: "x", rule: "avatars", visibility: "private" }), /rule and visibility are exclusive/],
+      [() => bob.list({ rule: 7 }), /rule must name one of/],
+    ]) {
+      await assert.rejects(call(), (e) => e.code === "invalid_argument" && re.test(e.message));
+    }
+    assert.equal(vends, before, "refused before signing in");
+    await assert.rejects(bob.upload({ filePath: f, name: "x", rule: "teams" }), (e) => e.code === "invalid_argument" && /no value for \{tenant\}/.test(e.message));
+    await assert.rejects(bob.list(), (e) => e.code === "invalid_argument" && /no access rule "private"/.test(e.message), "no private rule in this layout");
+    assert.equal(seen.length, 3, "nothing sent to S3 for a refused key");
+  } finally {
+    await srv.close();
+  }
+  const sb = loadSDK(file);
+  const ok = { endpoint: "https://api.example.cn", provider: "wechat", bucket: "my-bucket", region: "cn-north-1" };
+  for (const [rules, re] of [["{", /^rules: AccessRules: is not JSON$/], [[{ name: "x", path: "x" }], /rules: AccessRules\[0\] \(x\): path "x": must end in/], [{}, /rules must be the stack's AccessRules output/]]) {
+    assert.throws(() => sb.exports.createClient({ ...ok, rules }), (e) => e.code === "invalid_argument" && re.test(e.message), String(rules));
+  }
 });
