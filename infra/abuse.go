@@ -9,12 +9,12 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3notifications"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/s3vend/s3vend/config"
 	"github.com/s3vend/s3vend/contract"
@@ -83,6 +83,8 @@ type AbuseControl struct {
 	DeadLetters awssqs.Queue         // nil without a quota
 	Metering    awslambda.Function   // nil without a quota
 	Operator    awsiam.ManagedPolicy // attach to the operators' role or group, never to CI
+	// MeteringLogs is the metering function's log group (nil without a quota).
+	MeteringLogs awslogs.LogGroup
 }
 
 // NewAbuseControl creates the tables, the metering chain and the grants.
@@ -153,6 +155,7 @@ func NewAbuseControl(scope constructs.Construct, id string, props AbuseControlPr
 		}
 	}
 	a.operatorPolicy(c, stack, p)
+	acknowledge(a.acknowledgements(p.Bucket))
 	return a
 }
 
@@ -193,14 +196,6 @@ func (a *AbuseControl) metering(c constructs.Construct, p AbuseControlProps) {
 		DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: a.DeadLetters, MaxReceiveCount: jsii.Number(MeteringMaxReceives)},
 		RemovalPolicy:     removal,
 	})
-	acknowledgeGuard(a.DeadLetters, map[string]string{
-		"sqs_dlq_check": "This is the metering queue's dead-letter queue: a message that failed metering five times waits here (14 days, alarm MeteringDeadLetters) to be redriven; a queue behind it would only hide it.",
-	})
-	cdknag.NagSuppressions_AddResourceSuppressions(a.DeadLetters, &[]*cdknag.NagPackSuppression{{
-		Id:     jsii.String("AwsSolutions-SQS3"),
-		Reason: jsii.String("This is the metering queue's dead-letter queue."),
-	}}, jsii.Bool(false))
-
 	dest := awss3notifications.NewSqsDestination(a.Queue)
 	for _, prefix := range []string{contract.PrivatePrefix, contract.ProtectedPrefix} {
 		for _, ev := range []awss3.EventType{awss3.EventType_OBJECT_CREATED, awss3.EventType_OBJECT_REMOVED} {
@@ -208,32 +203,8 @@ func (a *AbuseControl) metering(c constructs.Construct, p AbuseControlProps) {
 		}
 	}
 
-	if n := p.Bucket.Node().TryFindChild(jsii.String("Notifications")); n != nil {
-		acknowledgeLint(n, map[string]string{
-			"W3005": "CDK's BucketNotifications depends on the queue and its policy explicitly; the queue dependency is also a QueueArn GetAtt, the policy one is needed (S3 validates the destination against the queue policy).",
-		})
-	}
-	// CDK writes the bucket's notification configuration with its
-	// BucketNotificationsHandler (a singleton Lambda of the stack): the
-	// bucket and the queue policy would otherwise reference each other.
-	if h := awscdk.Stack_Of(c).Node().TryFindChild(jsii.String(bucketNotificationsHandler)); h != nil {
-		cdknag.NagSuppressions_AddResourceSuppressions(h, &[]*cdknag.NagPackSuppression{{
-			Id: jsii.String("AwsSolutions-IAM4"),
-			Reason: jsii.String("CDK's own BucketNotificationsHandler (it sets the bucket's notification configuration at deploy) " +
-				"uses AWSLambdaBasicExecutionRole for its logs; it runs only during deployments."),
-			AppliesTo: &[]any{jsii.String("Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")},
-		}}, jsii.Bool(true))
-		if h.Node().DefaultChild() != nil {
-			acknowledgeLint(h, map[string]string{
-				"W3005": "CDK's own BucketNotificationsHandler function depends on its role explicitly as well as through the Role GetAtt; the redundant ordering is CDK's, harmless, and not ours to rewrite.",
-			})
-			acknowledgeGuard(h, map[string]string{
-				"lambda_inside_vpc_check": "CDK's deploy-time BucketNotificationsHandler calls only S3's public API (PutBucketNotificationConfiguration); a VPC would add NAT cost and no isolation.",
-			})
-		}
-	}
-
 	logs, role := logsAndRole(c, "MeteringLogs", "MeteringRole", "s3vend metering: S3 events into the usage table", retention, removal)
+	a.MeteringLogs = logs
 	// TransactWriteItems needs the permission of each action it carries
 	// (PutItem, UpdateItem); the reads are BatchGetItem.
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -253,13 +224,44 @@ func (a *AbuseControl) metering(c constructs.Construct, p AbuseControlProps) {
 		MaxBatchingWindow:       awscdk.Duration_Seconds(jsii.Number(MeteringBatchWindow.Seconds())),
 		ReportBatchItemFailures: jsii.Bool(true),
 	}))
-	acknowledgeGuard(logs, map[string]string{
-		"cloudwatch_log_group_retention_period_check": "Retention is the environment's logRetention setting (default 30 days) to bound cost.",
-		"cloudwatch_log_group_encrypted_check":        "CloudWatch Logs encrypts at rest with service keys; the log holds identity ids and byte counts, no credentials.",
-	})
-	acknowledgeGuard(a.Metering, map[string]string{
-		"lambda_inside_vpc_check": "The function reaches only DynamoDB's public endpoint; a VPC would add NAT or endpoint cost and no isolation.",
-	})
+}
+
+// acknowledgements are the accepted findings of abuse control: its own
+// resources, and the two that CDK adds to the bucket and the stack for the
+// bucket's event notifications.
+func (a *AbuseControl) acknowledgements(bucket awss3.Bucket) []ack {
+	rows := []ack{nagAck(a.Operator, "AwsSolutions-IAM5", "Scoped wildcards only: the revocation policies under this stack's own IAM path, users' objects under "+
+		"private/ and protected/ (deleted only with --delete-objects), and PutMetricData, which has no resource, limited to the S3Vend namespace.")}
+	if a.Metering == nil {
+		return rows
+	}
+	rows = append(rows,
+		guardAck(a.DeadLetters, "sqs_dlq_check", "This is the metering queue's dead-letter queue: a message that failed metering five times waits here (14 days, alarm MeteringDeadLetters) to be redriven; a queue behind it would only hide it."),
+		nagAck(a.DeadLetters, "AwsSolutions-SQS3", "This is the metering queue's dead-letter queue."),
+		guardAck(a.MeteringLogs, "cloudwatch_log_group_retention_period_check", "Retention is the environment's logRetention setting (default 30 days) to bound cost."),
+		guardAck(a.MeteringLogs, "cloudwatch_log_group_encrypted_check", "CloudWatch Logs encrypts at rest with service keys; the log holds identity ids and byte counts, no credentials."),
+		guardAck(a.Metering, "lambda_inside_vpc_check", "The function reaches only DynamoDB's public endpoint; a VPC would add NAT or endpoint cost and no isolation."),
+	)
+	if n := bucket.Node().TryFindChild(jsii.String("Notifications")); n != nil {
+		rows = append(rows, lintAck(n, "W3005", "CDK's BucketNotifications depends on the queue and its policy explicitly; the queue dependency is also a QueueArn GetAtt, the policy one is needed (S3 validates the destination against the queue policy)."))
+	}
+	// CDK writes the bucket's notification configuration with its
+	// BucketNotificationsHandler (a singleton Lambda of the stack): the
+	// bucket and the queue policy would otherwise reference each other.
+	h := awscdk.Stack_Of(a.Construct).Node().TryFindChild(jsii.String(bucketNotificationsHandler))
+	if h == nil {
+		return rows
+	}
+	rows = append(rows, nagAck(h, "AwsSolutions-IAM4", "CDK's own BucketNotificationsHandler (it sets the bucket's notification configuration at deploy) "+
+		"uses AWSLambdaBasicExecutionRole for its logs; it runs only during deployments.").
+		only(jsii.String("Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")).withChildren())
+	if h.Node().DefaultChild() != nil {
+		rows = append(rows,
+			lintAck(h, "W3005", "CDK's own BucketNotificationsHandler function depends on its role explicitly as well as through the Role GetAtt; the redundant ordering is CDK's, harmless, and not ours to rewrite."),
+			guardAck(h, "lambda_inside_vpc_check", "CDK's deploy-time BucketNotificationsHandler calls only S3's public API (PutBucketNotificationConfiguration); a VPC would add NAT cost and no isolation."),
+		)
+	}
+	return rows
 }
 
 // operatorPolicy is the least privilege of `s3vend admin` (docs/abuse-control.md,
@@ -330,9 +332,4 @@ func (a *AbuseControl) operatorPolicy(c constructs.Construct, stack awscdk.Stack
 		Description: jsii.String("s3vend admin (revoke, unrevoke, revoked, usage) for " + *stack.StackName() + ": attach to operators, not to CI"),
 		Statements:  &statements,
 	})
-	cdknag.NagSuppressions_AddResourceSuppressions(a.Operator, &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-IAM5"),
-		Reason: jsii.String("Scoped wildcards only: the revocation policies under this stack's own IAM path, users' objects under " +
-			"private/ and protected/ (deleted only with --delete-objects), and PutMetricData, which has no resource, limited to the S3Vend namespace."),
-	}}, jsii.Bool(false))
 }

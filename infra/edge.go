@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/s3vend/s3vend/config"
 	"github.com/s3vend/s3vend/contract/wire"
@@ -207,30 +206,25 @@ func NewEdge(scope constructs.Construct, id string, props EdgeProps) *Edge {
 	e := &Edge{Construct: c, Distribution: dist}
 	e.TokenURL = jsii.String("https://" + *dist.DistributionDomainName() + wire.RouteToken)
 
-	acknowledgeGuard(dist, map[string]string{
-		"cloudfront_access_logs_enabled_check":            "Every request that passes reaches the HTTP API's access log (one JSON line per request); WAF keeps sampled requests and metrics of the blocked ones. Standard logging would need an ACL-enabled bucket.",
-		"cloudfront_custom_ssl_certificate_check":         "The distribution serves the default *.cloudfront.net name; a custom domain needs a domain and an ACM certificate in us-east-1, which s3vend does not own.",
-		"cloudfront_sni_enabled_check":                    "SNI applies to a custom certificate; the default *.cloudfront.net certificate is served to every client already.",
-		"cloudfront_security_policy_check":                "CloudFront does not let the minimum TLS version be set with the default *.cloudfront.net certificate; clients that need TLSv1.2_2021 put a custom domain in front.",
-		"cloudfront_default_root_object_configured_check": "The origin is an API, not a website: \"/\" is answered by the token vendor's own JSON 404, there is no root object to serve.",
-		"cloudfront_origin_failover_enabled_check":        "The one origin is the regional HTTP API of this stack; there is no second API to fail over to, and a copy in another region would be a second identity pool.",
-	})
-	cdknag.NagSuppressions_AddResourceSuppressions(dist, &[]*cdknag.NagPackSuppression{
-		{
-			Id: jsii.String("AwsSolutions-CFR1"),
-			Reason: jsii.String("The token vendor serves clients wherever they are (the rate limit is per client IP, not per " +
-				"country); a geo restriction would be a product decision, not a security default."),
-		},
-		{
-			Id: jsii.String("AwsSolutions-CFR3"),
-			Reason: jsii.String("Every request that passes reaches the HTTP API's access log (one JSON line per request); WAF " +
-				"keeps sampled requests and CloudWatch metrics for the blocked ones. Standard logging would need an ACL-enabled bucket."),
-		},
-		{
-			Id: jsii.String("AwsSolutions-CFR4"),
-			Reason: jsii.String("The distribution uses the default *.cloudfront.net certificate, on which CloudFront does not " +
-				"let the minimum TLS version be set; clients that need TLSv1.2_2021 put a custom domain in front."),
-		},
-	}, jsii.Bool(true))
+	acknowledge(e.acknowledgements())
 	return e
+}
+
+// acknowledgements are the distribution's accepted findings.
+func (e *Edge) acknowledgements() []ack {
+	dist := e.Distribution
+	return []ack{
+		guardAck(dist, "cloudfront_access_logs_enabled_check", "Every request that passes reaches the HTTP API's access log (one JSON line per request); WAF keeps sampled requests and metrics of the blocked ones. Standard logging would need an ACL-enabled bucket."),
+		guardAck(dist, "cloudfront_custom_ssl_certificate_check", "The distribution serves the default *.cloudfront.net name; a custom domain needs a domain and an ACM certificate in us-east-1, which s3vend does not own."),
+		guardAck(dist, "cloudfront_sni_enabled_check", "SNI applies to a custom certificate; the default *.cloudfront.net certificate is served to every client already."),
+		guardAck(dist, "cloudfront_security_policy_check", "CloudFront does not let the minimum TLS version be set with the default *.cloudfront.net certificate; clients that need TLSv1.2_2021 put a custom domain in front."),
+		guardAck(dist, "cloudfront_default_root_object_configured_check", "The origin is an API, not a website: \"/\" is answered by the token vendor's own JSON 404, there is no root object to serve."),
+		guardAck(dist, "cloudfront_origin_failover_enabled_check", "The one origin is the regional HTTP API of this stack; there is no second API to fail over to, and a copy in another region would be a second identity pool."),
+		nagAck(dist, "AwsSolutions-CFR1", "The token vendor serves clients wherever they are (the rate limit is per client IP, not per "+
+			"country); a geo restriction would be a product decision, not a security default.").withChildren(),
+		nagAck(dist, "AwsSolutions-CFR3", "Every request that passes reaches the HTTP API's access log (one JSON line per request); WAF "+
+			"keeps sampled requests and CloudWatch metrics for the blocked ones. Standard logging would need an ACL-enabled bucket.").withChildren(),
+		nagAck(dist, "AwsSolutions-CFR4", "The distribution uses the default *.cloudfront.net certificate, on which CloudFront does not "+
+			"let the minimum TLS version be set; clients that need TLSv1.2_2021 put a custom domain in front.").withChildren(),
+	}
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/s3vend/s3vend/config"
 )
@@ -179,17 +178,25 @@ func NewGitHubDeployRoles(scope constructs.Construct, id string, props GitHubDep
 				Resources:  &[]*string{awscdk.Fn_Sub(jsii.String(secretARNPattern(spec.Targets[0])), nil)},
 				Conditions: &map[string]any{"StringEquals": map[string]any{"secretsmanager:ResourceTag/" + SmokeSecretTag: spec.SmokeStacks}},
 			}))
-			cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
-				Id: jsii.String("AwsSolutions-IAM5"),
-				Reason: jsii.String("secret:* is narrowed by the condition secretsmanager:ResourceTag/" + SmokeSecretTag +
-					" = the role's own stacks: the verifier secret's name ends in a random suffix CloudFormation picks, so the tag," +
-					" which NewTokenVendor sets, names it; only GetSecretValue, for make smoke after the deploy this role already performs"),
-				AppliesTo: &[]any{regexAppliesTo(`Resource::arn:<AWS::Partition>:secretsmanager:.+:secret:\*`)},
-			}}, jsii.Bool(true))
 		}
 		g.Roles[spec.ID] = role
 	}
+	acknowledge(g.acknowledgements(props))
 	return g
+}
+
+// acknowledgements are the roles' accepted findings.
+func (g *GitHubDeployRoles) acknowledgements(p GitHubDeployRolesProps) []ack {
+	var rows []ack
+	for _, spec := range p.Roles {
+		if spec.Deploy && len(spec.SmokeStacks) > 0 {
+			rows = append(rows, nagAck(g.Roles[spec.ID], "AwsSolutions-IAM5", "secret:* is narrowed by the condition secretsmanager:ResourceTag/"+SmokeSecretTag+
+				" = the role's own stacks: the verifier secret's name ends in a random suffix CloudFormation picks, so the tag,"+
+				" which NewTokenVendor sets, names it; only GetSecretValue, for make smoke after the deploy this role already performs").
+				only(regexAppliesTo(`Resource::arn:<AWS::Partition>:secretsmanager:.+:secret:\*`)).withChildren())
+		}
+	}
+	return rows
 }
 
 // bootstrapRoleArns are the CDK bootstrap roles of one target, from the CDK's

@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/s3vend/s3vend/config"
 	"github.com/s3vend/s3vend/contract"
@@ -210,6 +209,8 @@ type TokenVendor struct {
 	TokenURL *string
 	// Timeout is the function's timeout (for the duration alarm).
 	Timeout time.Duration
+	// FunctionLogs is the function's log group, AccessLogs the API's.
+	FunctionLogs, AccessLogs awslogs.LogGroup
 }
 
 // NewTokenVendor creates the function, its least-privilege role, its log
@@ -297,11 +298,6 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 		// with its own stacks, through secretsmanager:ResourceTag).
 		awscdk.Tags_Of(tv.Secret).Add(jsii.String(SmokeSecretTag), awscdk.Stack_Of(c).StackName(), nil)
 		env[contract.EnvSecretARN] = tv.Secret.SecretArn()
-		cdknag.NagSuppressions_AddResourceSuppressions(tv.Secret, &[]*cdknag.NagPackSuppression{{
-			Id: jsii.String("AwsSolutions-SMG4"),
-			Reason: jsii.String("Holds third-party credentials (the WeChat app secret, issued by WeChat) and a key shared with the " +
-				"team's backend; both are rotated by hand together with their other holder, so a rotation Lambda cannot do it."),
-		}}, jsii.Bool(false))
 	}
 
 	if err := checkEnvironmentSize(env); err != nil {
@@ -312,6 +308,7 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 	apiLogs := awslogs.NewLogGroup(c, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
 		Retention: retention, RemovalPolicy: removal,
 	})
+	tv.FunctionLogs, tv.AccessLogs = fnLogs, apiLogs
 	tv.API = awsapigatewayv2.NewHttpApi(c, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
 		Description:        jsii.String("s3vend token vendor"),
 		CreateDefaultStage: jsii.Bool(false),
@@ -342,29 +339,38 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 	})
 	tv.TokenURL = jsii.String(*stage.Url() + strings.TrimPrefix(wire.RouteToken, "/")) // the stage URL ends with "/"
 
-	logAcks := map[string]string{
-		"cloudwatch_log_group_retention_period_check": "Retention is the environment's logRetention setting (default 30 days) to bound cost; teams under a one-year policy set \"8760h\".",
-		"cloudwatch_log_group_encrypted_check":        "CloudWatch Logs encrypts at rest with service keys; the logs hold no credentials or tokens (the service never logs them), so a customer managed key would add cost and a key policy without protecting more.",
-	}
-	acknowledgeGuard(fnLogs, logAcks)
-	acknowledgeGuard(apiLogs, logAcks)
-	acknowledgeGuard(tv.Function, map[string]string{
-		"lambda_inside_vpc_check": "The function reaches only public endpoints (Cognito Identity, STS, Secrets Manager, OIDC issuers, WeChat); a VPC would add NAT cost and no isolation.",
-	})
-	route := tv.API.Node().FindChild(jsii.String("DefaultRoute"))
-	acknowledgeGuard(route, map[string]string{
-		"api_gw_v2_authorization_type_configured_check": "The token endpoint is where clients authenticate: the function verifies the login credential in the body, so there is no caller identity to authorize first.",
-	})
-	acknowledgeGuard(route.Node().FindChild(jsii.String("Vendor-Permission")), map[string]string{
-		"lambda_function_public_access_prohibited_check": "Invocation is granted to API Gateway only, with SourceArn scoped to this API (a Fn::Join the rule cannot evaluate).",
-	})
-
-	cdknag.NagSuppressions_AddResourceSuppressions(tv.API, &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-APIG4"),
-		Reason: jsii.String("The token endpoint is where clients authenticate: it verifies the login credential in the request " +
-			"body itself (OIDC ID token, WeChat code or backend-signed JWT), so there is no caller identity to authorize first."),
-	}}, jsii.Bool(true))
+	acknowledge(tv.acknowledgements())
 	return tv
+}
+
+// acknowledgements are the token vendor's accepted findings.
+func (tv *TokenVendor) acknowledgements() []ack {
+	const (
+		retention = "Retention is the environment's logRetention setting (default 30 days) to bound cost; teams under a one-year policy set \"8760h\"."
+		encrypted = "CloudWatch Logs encrypts at rest with service keys; the logs hold no credentials or tokens (the service never logs them), so a customer managed key would add cost and a key policy without protecting more."
+	)
+	route := tv.API.Node().FindChild(jsii.String("DefaultRoute"))
+	rows := []ack{
+		guardAck(tv.FunctionLogs, "cloudwatch_log_group_retention_period_check", retention),
+		guardAck(tv.FunctionLogs, "cloudwatch_log_group_encrypted_check", encrypted),
+		guardAck(tv.AccessLogs, "cloudwatch_log_group_retention_period_check", retention),
+		guardAck(tv.AccessLogs, "cloudwatch_log_group_encrypted_check", encrypted),
+		guardAck(tv.Function, "lambda_inside_vpc_check",
+			"The function reaches only public endpoints (Cognito Identity, STS, Secrets Manager, OIDC issuers, WeChat); a VPC would add NAT cost and no isolation."),
+		guardAck(route, "api_gw_v2_authorization_type_configured_check",
+			"The token endpoint is where clients authenticate: the function verifies the login credential in the body, so there is no caller identity to authorize first."),
+		guardAck(route.Node().FindChild(jsii.String("Vendor-Permission")), "lambda_function_public_access_prohibited_check",
+			"Invocation is granted to API Gateway only, with SourceArn scoped to this API (a Fn::Join the rule cannot evaluate)."),
+		nagAck(tv.API, "AwsSolutions-APIG4",
+			"The token endpoint is where clients authenticate: it verifies the login credential in the request "+
+				"body itself (OIDC ID token, WeChat code or backend-signed JWT), so there is no caller identity to authorize first.").withChildren(),
+	}
+	if tv.Secret != nil {
+		rows = append(rows, nagAck(tv.Secret, "AwsSolutions-SMG4",
+			"Holds third-party credentials (the WeChat app secret, issued by WeChat) and a key shared with the "+
+				"team's backend; both are rotated by hand together with their other holder, so a rotation Lambda cannot do it."))
+	}
+	return rows
 }
 
 // accessLogSettings implements awsapigatewayv2.IAccessLogSettings with one
