@@ -98,65 +98,72 @@ func NewAbuseControl(scope constructs.Construct, id string, props AbuseControlPr
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	a := &AbuseControl{Construct: c}
-	stack := awscdk.Stack_Of(c)
 	removal := removalPolicy(p.Retain)
 
 	a.Revocations = table(c, "Revocations", removal)
-	vendorEnv := p.Vendor.Function
-	vendorEnv.AddEnvironment(jsii.String(contract.EnvRevocationsTable), a.Revocations.TableName(), nil)
+	vendor := p.Vendor.Function
+	vendor.AddEnvironment(jsii.String(contract.EnvRevocationsTable), a.Revocations.TableName(), nil)
 	// The vendor reads the generation item and scans the revoked subjects.
-	vendorEnv.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	vendor.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("ReadRevocations"),
 		Actions:   jsii.Strings("dynamodb:GetItem", "dynamodb:Scan"),
 		Resources: jsii.Strings(*a.Revocations.TableArn()),
 	}))
-
 	if p.Quota.Enabled() {
 		a.Usage = table(c, "Usage", removal)
-		for k, v := range p.Quota.Env() {
-			vendorEnv.AddEnvironment(jsii.String(k), jsii.String(v), nil)
-		}
-		vendorEnv.AddEnvironment(jsii.String(contract.EnvUsageTable), a.Usage.TableName(), nil)
-		vendorEnv.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("ReadUsage"),
-			Actions:   jsii.Strings("dynamodb:GetItem"),
-			Resources: jsii.Strings(*a.Usage.TableArn()),
-		}))
-		// The login -> identity map only (usage.Store.Link): items whose
-		// partition key starts with "login#", never a usage total.
-		vendorEnv.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("LinkLogins"),
-			Actions:   jsii.Strings("dynamodb:PutItem"),
-			Resources: jsii.Strings(*a.Usage.TableArn()),
-			Conditions: &map[string]any{"ForAllValues:StringLike": map[string]any{
-				"dynamodb:LeadingKeys": []string{"login#*"},
-			}},
-		}))
+		a.vendorReadsUsage(vendor, p.Quota)
 		a.metering(c, p)
-		// Direct writes of a user over quota: the vendor tags the session
-		// (contract.TagQuota) at token issue, and this deny, on the role's
-		// own policy, refuses s3:PutObject (which covers multipart uploads
-		// and POST forms) to sessions tagged over. Reads and deletes stay,
-		// so the user can get back under. One statement for any number of
-		// users, unlike a deny list.
 		if p.AuthRole != nil {
-			awsiam.NewPolicy(c, jsii.String("QuotaDeny"), &awsiam.PolicyProps{
-				Roles: &[]awsiam.IRole{p.AuthRole},
-				Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-					Sid:       jsii.String("NoWritesOverQuota"),
-					Effect:    awsiam.Effect_DENY,
-					Actions:   jsii.Strings("s3:PutObject"),
-					Resources: jsii.Strings(*p.Bucket.ArnForObjects(jsii.String("*"))),
-					Conditions: &map[string]any{"StringEquals": map[string]any{
-						contract.PrincipalTagContextKey(contract.TagQuota): contract.QuotaOver,
-					}},
-				})},
-			})
+			a.quotaDeny(p.AuthRole, p.Bucket)
 		}
 	}
-	a.operatorPolicy(c, stack, p)
+	a.operatorPolicy(c, awscdk.Stack_Of(c), p)
 	acknowledge(a.acknowledgements(p.Bucket))
 	return a
+}
+
+// vendorReadsUsage gives the vendor the quota and the usage table: it reads
+// users' totals, and links logins to identities.
+func (a *AbuseControl) vendorReadsUsage(vendor awslambda.Function, quota contract.UserQuota) {
+	for k, v := range quota.Env() {
+		vendor.AddEnvironment(jsii.String(k), jsii.String(v), nil)
+	}
+	vendor.AddEnvironment(jsii.String(contract.EnvUsageTable), a.Usage.TableName(), nil)
+	vendor.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ReadUsage"),
+		Actions:   jsii.Strings("dynamodb:GetItem"),
+		Resources: jsii.Strings(*a.Usage.TableArn()),
+	}))
+	// The login -> identity map only (usage.Store.Link): items whose
+	// partition key starts with "login#", never a usage total.
+	vendor.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("LinkLogins"),
+		Actions:   jsii.Strings("dynamodb:PutItem"),
+		Resources: jsii.Strings(*a.Usage.TableArn()),
+		Conditions: &map[string]any{"ForAllValues:StringLike": map[string]any{
+			"dynamodb:LeadingKeys": []string{"login#*"},
+		}},
+	}))
+}
+
+// quotaDeny refuses direct writes of a user over quota: the vendor tags the
+// session (contract.TagQuota) at token issue, and this deny, on the role's
+// own policy, refuses s3:PutObject (which covers multipart uploads and POST
+// forms) to sessions tagged over. Reads and deletes stay, so the user can
+// get back under. One statement for any number of users, unlike a deny list.
+func (a *AbuseControl) quotaDeny(role awsiam.IRole, bucket awss3.Bucket) {
+	awsiam.NewPolicy(a.Construct, jsii.String("QuotaDeny"), &awsiam.PolicyProps{
+		Roles: &[]awsiam.IRole{role},
+		Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("NoWritesOverQuota"),
+			Effect:    awsiam.Effect_DENY,
+			Actions:   jsii.Strings("s3:PutObject"),
+			Resources: jsii.Strings(*bucket.ArnForObjects(jsii.String("*"))),
+			Conditions: &map[string]any{"StringEquals": map[string]any{
+				contract.PrincipalTagContextKey(contract.TagQuota): contract.QuotaOver,
+			}},
+		})},
+	})
 }
 
 // table is an on-demand table with the key schema of both tables (string
@@ -177,9 +184,10 @@ func table(c constructs.Construct, id string, removal awscdk.RemovalPolicy) awsd
 	})
 }
 
+// metering is the metering queue (the bucket's object events of private/
+// and protected/) with its dead-letter queue, and the function that drains it.
 func (a *AbuseControl) metering(c constructs.Construct, p AbuseControlProps) {
 	removal := removalPolicy(p.Retain)
-	retention := logRetentionDays[int(p.LogRetention/config.Day)] // validated
 	a.DeadLetters = awssqs.NewQueue(c, jsii.String("MeteringDeadLetters"), &awssqs.QueueProps{
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
 		EnforceSSL:      jsii.Bool(true),
@@ -202,7 +210,14 @@ func (a *AbuseControl) metering(c constructs.Construct, p AbuseControlProps) {
 			p.Bucket.AddEventNotification(ev, dest, &awss3.NotificationKeyFilter{Prefix: jsii.String(prefix)})
 		}
 	}
+	a.meteringFunction(c, p)
+}
 
+// meteringFunction is the function that meters the queue's events into the
+// usage table, its log group and role.
+func (a *AbuseControl) meteringFunction(c constructs.Construct, p AbuseControlProps) {
+	removal := removalPolicy(p.Retain)
+	retention := logRetentionDays[int(p.LogRetention/config.Day)] // validated
 	logs, role := logsAndRole(c, "MeteringLogs", "MeteringRole", "s3vend metering: S3 events into the usage table", retention, removal)
 	a.MeteringLogs = logs
 	// TransactWriteItems needs the permission of each action it carries
@@ -224,6 +239,59 @@ func (a *AbuseControl) metering(c constructs.Construct, p AbuseControlProps) {
 		MaxBatchingWindow:       awscdk.Duration_Seconds(jsii.Number(MeteringBatchWindow.Seconds())),
 		ReportBatchItemFailures: jsii.Bool(true),
 	}))
+}
+
+// operatorStatements are the operator policy's grants, each on this stack's
+// own resources: its outputs, the revocation (and usage) tables, the pool,
+// the revocation policies under RevocationPolicyPath and the pool's roles,
+// and revoked users' objects.
+func (a *AbuseControl) operatorStatements(stack awscdk.Stack, p AbuseControlProps, policyArns *string, roleArns, tables *[]*string) []awsiam.PolicyStatement {
+	return []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String("ReadStackOutputs"), Actions: jsii.Strings("cloudformation:DescribeStacks"),
+			Resources: jsii.Strings(*stack.StackId()),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("RecordRevocations"),
+			Actions:   jsii.Strings("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:Scan"),
+			Resources: jsii.Strings(*a.Revocations.TableArn()),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String("ReadUsage"), Actions: jsii.Strings("dynamodb:GetItem"),
+			Resources: tables,
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String("UnlinkAndRelinkIdentities"),
+			Actions: jsii.Strings("cognito-identity:LookupDeveloperIdentity", "cognito-identity:UnlinkDeveloperIdentity",
+				"cognito-identity:DeleteIdentities", "cognito-identity:GetOpenIdTokenForDeveloperIdentity"),
+			Resources: jsii.Strings(*p.PoolARN),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String("MaintainRevocationDenyPolicies"),
+			Actions: jsii.Strings("iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:ListPolicyVersions",
+				"iam:GetPolicy", "iam:GetPolicyVersion", "iam:DeletePolicy"),
+			Resources: jsii.Strings(*policyArns),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String("AttachOnlyRevocationPolicies"), Actions: jsii.Strings("iam:AttachRolePolicy", "iam:DetachRolePolicy"),
+			Resources:  roleArns,
+			Conditions: &map[string]any{"ArnLike": map[string]any{"iam:PolicyARN": *policyArns}},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String("SeeRoleAttachments"), Actions: jsii.Strings("iam:ListAttachedRolePolicies"), Resources: roleArns,
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String("DeleteRevokedUsersObjects"), Actions: jsii.Strings("s3:DeleteObject"),
+			Resources: jsii.Strings(*p.Bucket.ArnForObjects(jsii.String(contract.PrivatePrefix + "*")), *p.Bucket.ArnForObjects(jsii.String(contract.ProtectedPrefix + "*"))),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String("ListRevokedUsersObjects"), Actions: jsii.Strings("s3:ListBucket"), Resources: jsii.Strings(*p.Bucket.BucketArn()),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String("CountRevocations"), Actions: jsii.Strings("cloudwatch:PutMetricData"), Resources: jsii.Strings("*"),
+			Conditions: &map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": contract.MetricNamespace}},
+		}),
+	}
 }
 
 // acknowledgements are the accepted findings of abuse control: its own
@@ -282,52 +350,7 @@ func (a *AbuseControl) operatorPolicy(c constructs.Construct, stack awscdk.Stack
 	if a.Usage != nil {
 		tables = append(tables, a.Usage.TableArn())
 	}
-	statements := []awsiam.PolicyStatement{
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid: jsii.String("ReadStackOutputs"), Actions: jsii.Strings("cloudformation:DescribeStacks"),
-			Resources: jsii.Strings(*stack.StackId()),
-		}),
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("RecordRevocations"),
-			Actions:   jsii.Strings("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:Scan"),
-			Resources: jsii.Strings(*a.Revocations.TableArn()),
-		}),
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid: jsii.String("ReadUsage"), Actions: jsii.Strings("dynamodb:GetItem"),
-			Resources: &tables,
-		}),
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid: jsii.String("UnlinkAndRelinkIdentities"),
-			Actions: jsii.Strings("cognito-identity:LookupDeveloperIdentity", "cognito-identity:UnlinkDeveloperIdentity",
-				"cognito-identity:DeleteIdentities", "cognito-identity:GetOpenIdTokenForDeveloperIdentity"),
-			Resources: jsii.Strings(*p.PoolARN),
-		}),
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid: jsii.String("MaintainRevocationDenyPolicies"),
-			Actions: jsii.Strings("iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:ListPolicyVersions",
-				"iam:GetPolicy", "iam:GetPolicyVersion", "iam:DeletePolicy"),
-			Resources: jsii.Strings(*policyArns),
-		}),
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid: jsii.String("AttachOnlyRevocationPolicies"), Actions: jsii.Strings("iam:AttachRolePolicy", "iam:DetachRolePolicy"),
-			Resources:  &roleArns,
-			Conditions: &map[string]any{"ArnLike": map[string]any{"iam:PolicyARN": *policyArns}},
-		}),
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid: jsii.String("SeeRoleAttachments"), Actions: jsii.Strings("iam:ListAttachedRolePolicies"), Resources: &roleArns,
-		}),
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid: jsii.String("DeleteRevokedUsersObjects"), Actions: jsii.Strings("s3:DeleteObject"),
-			Resources: jsii.Strings(*p.Bucket.ArnForObjects(jsii.String(contract.PrivatePrefix + "*")), *p.Bucket.ArnForObjects(jsii.String(contract.ProtectedPrefix + "*"))),
-		}),
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid: jsii.String("ListRevokedUsersObjects"), Actions: jsii.Strings("s3:ListBucket"), Resources: jsii.Strings(*p.Bucket.BucketArn()),
-		}),
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid: jsii.String("CountRevocations"), Actions: jsii.Strings("cloudwatch:PutMetricData"), Resources: jsii.Strings("*"),
-			Conditions: &map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": contract.MetricNamespace}},
-		}),
-	}
+	statements := a.operatorStatements(stack, p, policyArns, &roleArns, &tables)
 	a.Operator = awsiam.NewManagedPolicy(c, jsii.String("OperatorPolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("s3vend admin (revoke, unrevoke, revoked, usage) for " + *stack.StackName() + ": attach to operators, not to CI"),
 		Statements:  &statements,

@@ -148,26 +148,45 @@ func NewPublicBucket(scope constructs.Construct, id string, props PublicBucketPr
 	if err := p.validate(); err != nil {
 		panic(err)
 	}
-	c := constructs.NewConstruct(scope, jsii.String(id))
-	removal := removalPolicy(p.Retain)
+	b := &PublicBucket{Construct: constructs.NewConstruct(scope, jsii.String(id)), Rules: p.Rules}
+	public, _ := accesspolicy.Compile(p.Rules, contract.Partitions[0].Principal) // validated above; anonymous grants bind nothing
+	b.AccessLogs = b.accessLogs(p)
+	b.Bucket = b.content(p, len(public.Bucket) > 0)
+	// Anonymous access: exactly the rules' anonymous grants (default: read
+	// of public/* only; no public list, put or delete).
+	for _, st := range public.Bucket {
+		b.Bucket.AddToResourcePolicy(b.statement(st, awsiam.NewAnyPrincipal()))
+	}
+	acknowledge(b.acknowledgements(p, public))
+	if p.BucketAccess == config.PublicReadByACL {
+		awscdk.Annotations_Of(b.Bucket).AddWarningV2(jsii.String("s3vend:PublicReadACL"), jsii.String(ACLWarning))
+	}
+	return b
+}
 
-	logs := awss3.NewBucket(c, jsii.String("AccessLogs"), &awss3.BucketProps{
+// accessLogs is the private bucket that receives the content bucket's
+// server access logs, which expire by lifecycle.
+func (b *PublicBucket) accessLogs(p PublicBucketProps) awss3.Bucket {
+	return awss3.NewBucket(b.Construct, jsii.String("AccessLogs"), &awss3.BucketProps{
 		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
 		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
 		Encryption:             awss3.BucketEncryption_S3_MANAGED,
 		BlockedEncryptionTypes: blockSSEC(),
 		EnforceSSL:             jsii.Bool(true),
 		MinimumTLSVersion:      jsii.Number(1.2),
-		RemovalPolicy:          removal,
+		RemovalPolicy:          removalPolicy(p.Retain),
 		LifecycleRules: &[]*awss3.LifecycleRule{{
 			Id:         jsii.String("expire-access-logs"),
 			Expiration: awscdk.Duration_Days(days(p.AccessLogExpiry)),
 		}},
 	})
-	public, _ := accesspolicy.Compile(p.Rules, contract.Partitions[0].Principal) // validated above; anonymous grants bind nothing
-	anonymous := len(public.Bucket) > 0
+}
+
+// content is the bucket clients read and write, its public access settings
+// following the access mode and whether any rule grants anonymous access.
+func (b *PublicBucket) content(p PublicBucketProps, anonymous bool) awss3.Bucket {
 	ownership, bpa, acl := s3Settings(p.BucketAccess, anonymous)
-	bucket := awss3.NewBucket(c, jsii.String("Bucket"), &awss3.BucketProps{
+	return awss3.NewBucket(b.Construct, jsii.String("Bucket"), &awss3.BucketProps{
 		ObjectOwnership:        ownership,
 		BlockPublicAccess:      bpa,
 		AccessControl:          acl,
@@ -176,34 +195,27 @@ func NewPublicBucket(scope constructs.Construct, id string, props PublicBucketPr
 		EnforceSSL:             jsii.Bool(true),
 		MinimumTLSVersion:      jsii.Number(1.2),
 		Versioned:              jsii.Bool(p.Versioning),
-		RemovalPolicy:          removal,
-		ServerAccessLogsBucket: logs,
+		RemovalPolicy:          removalPolicy(p.Retain),
+		ServerAccessLogsBucket: b.AccessLogs,
 		ServerAccessLogsPrefix: jsii.String("s3/"),
-		Cors: &[]*awss3.CorsRule{{
-			AllowedOrigins: jsii.Strings(p.CORSOrigins...),
-			AllowedMethods: &[]awss3.HttpMethods{
-				awss3.HttpMethods_GET, awss3.HttpMethods_HEAD, awss3.HttpMethods_PUT,
-				awss3.HttpMethods_POST, awss3.HttpMethods_DELETE,
-			},
-			// Whatever the SDKs send, including the checksum headers of flexible
-			// checksums (x-amz-checksum-*, x-amz-sdk-checksum-algorithm).
-			AllowedHeaders: jsii.Strings("*"),
-			ExposedHeaders: jsii.Strings(CORSExposedHeaders...),
-			MaxAge:         jsii.Number(p.CORSMaxAge.Seconds()),
-		}},
-		LifecycleRules: lifecycleRules(p),
+		Cors:                   corsRules(p),
+		LifecycleRules:         lifecycleRules(p),
 	})
-	b := &PublicBucket{Construct: c, Bucket: bucket, AccessLogs: logs, Rules: p.Rules}
-	// Anonymous access: exactly the rules' anonymous grants (default: read
-	// of public/* only; no public list, put or delete).
-	for _, st := range public.Bucket {
-		bucket.AddToResourcePolicy(b.statement(st, awsiam.NewAnyPrincipal()))
-	}
-	acknowledge(b.acknowledgements(p, public))
-	if p.BucketAccess == config.PublicReadByACL {
-		awscdk.Annotations_Of(bucket).AddWarningV2(jsii.String("s3vend:PublicReadACL"), jsii.String(ACLWarning))
-	}
-	return b
+}
+
+func corsRules(p PublicBucketProps) *[]*awss3.CorsRule {
+	return &[]*awss3.CorsRule{{
+		AllowedOrigins: jsii.Strings(p.CORSOrigins...),
+		AllowedMethods: &[]awss3.HttpMethods{
+			awss3.HttpMethods_GET, awss3.HttpMethods_HEAD, awss3.HttpMethods_PUT,
+			awss3.HttpMethods_POST, awss3.HttpMethods_DELETE,
+		},
+		// Whatever the SDKs send, including the checksum headers of flexible
+		// checksums (x-amz-checksum-*, x-amz-sdk-checksum-algorithm).
+		AllowedHeaders: jsii.Strings("*"),
+		ExposedHeaders: jsii.Strings(CORSExposedHeaders...),
+		MaxAge:         jsii.Number(p.CORSMaxAge.Seconds()),
+	}}
 }
 
 // acknowledgements are the buckets' accepted findings; the texts follow the

@@ -222,24 +222,45 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	tv := &TokenVendor{Construct: c, Timeout: p.Timeout}
-	removal := removalPolicy(p.Retain)
-	retention := logRetentionDays[int(p.LogRetention/config.Day)] // validated above
-	norm, _ := p.Verifiers.Normalize(false)                       // validated above; defaults applied as the vendor would
-	verifiers, err := json.Marshal(norm)
-	if err != nil {
-		panic(fmt.Errorf("TokenVendorProps.Verifiers: %w", err))
+	role := tv.role(p)
+	env := tv.environment(p)
+	if p.Verifiers.NeedsSecret() {
+		tv.secret(p, role)
+		env[contract.EnvSecretARN] = tv.Secret.SecretArn()
 	}
+	if err := checkEnvironmentSize(env); err != nil {
+		panic(err)
+	}
+	tv.Function = p.Build.function(c, "Function", "s3vend token vendor", role, tv.FunctionLogs, p.Timeout, p.MemoryMB, env)
+	tv.api(p)
+	acknowledge(tv.acknowledgements())
+	return tv
+}
 
-	// Only what the function does: write its own logs, and mint developer
-	// identity tokens for this pool. AssumeRoleWithWebIdentity is called
-	// with the Cognito token itself and needs no IAM permission.
-	fnLogs, role := logsAndRole(c, "FunctionLogs", "FunctionRole", "s3vend token vendor: vends Cognito developer-identity tokens", retention, removal)
+// role is the function's log group and role, which may do only what the
+// function does: write its own logs, and mint developer identity tokens for
+// this pool. AssumeRoleWithWebIdentity is called with the Cognito token
+// itself and needs no IAM permission.
+func (tv *TokenVendor) role(p TokenVendorProps) awsiam.Role {
+	logs, role := logsAndRole(tv.Construct, "FunctionLogs", "FunctionRole", "s3vend token vendor: vends Cognito developer-identity tokens",
+		logRetentionDays[int(p.LogRetention/config.Day)], removalPolicy(p.Retain)) // validated
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("VendDeveloperIdentityTokens"),
 		Actions:   jsii.Strings("cognito-identity:GetOpenIdTokenForDeveloperIdentity"),
 		Resources: jsii.Strings(*p.IdentityPoolARN),
 	}))
+	tv.FunctionLogs = logs
+	return role
+}
 
+// environment is what the vendor reads at start-up (lambda/internal/config),
+// from the contract's names; the secret's ARN is added with the secret.
+func (tv *TokenVendor) environment(p TokenVendorProps) map[string]*string {
+	norm, _ := p.Verifiers.Normalize(false) // validated; defaults applied as the vendor would
+	verifiers, err := json.Marshal(norm)
+	if err != nil {
+		panic(fmt.Errorf("TokenVendorProps.Verifiers: %w", err))
+	}
 	env := map[string]*string{
 		contract.EnvIdentityPoolID:     p.IdentityPoolID,
 		contract.EnvDeveloperProvider:  jsii.String(p.DeveloperProviderName),
@@ -254,14 +275,10 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 		contract.EnvUpstreamTimeout: jsii.String(contract.UpstreamTimeout(p.Timeout).String()),
 		// The Stack dimension of the vendor's EMF metrics, which the alarms
 		// (NewMonitoring, Name = the stack name) select on.
-		contract.EnvMetricsStack: awscdk.Stack_Of(c).StackName(),
+		contract.EnvMetricsStack: awscdk.Stack_Of(tv.Construct).StackName(),
 	}
 	if p.Guests {
 		env[contract.EnvUnauthRoleARN] = p.GuestRoleARN
-	}
-	cache, _ := p.Cache.Normalize() // validated above
-	for k, v := range cache.Env() {
-		env[k] = jsii.String(v)
 	}
 	if p.SessionPolicy != "" {
 		env[contract.EnvSessionPolicy] = jsii.String(p.SessionPolicy)
@@ -272,75 +289,83 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 	if p.AccessRules != nil && p.AccessRules.JSON() != contract.DefaultRules().JSON() {
 		env[contract.EnvAccessRules] = jsii.String(p.AccessRules.UploadRulesEnv())
 	}
+	cache, _ := p.Cache.Normalize() // validated
+	settings := []map[string]string{cache.Env()}
 	if p.BucketName != nil {
 		// No IAM change: the vendor signs upload forms with the caller's own
 		// credentials (GetCredentialsForIdentity is a public API).
 		env[contract.EnvBucket] = p.BucketName
-		upload, _ := p.Upload.Normalize() // validated above
-		for k, v := range upload.Env() {
+		upload, _ := p.Upload.Normalize() // validated
+		settings = append(settings, upload.Env())
+	}
+	for _, m := range settings {
+		for k, v := range m {
 			env[k] = jsii.String(v)
 		}
 	}
-	if p.Verifiers.NeedsSecret() {
-		tv.Secret = awssecretsmanager.NewSecret(c, jsii.String("VerifierSecret"), &awssecretsmanager.SecretProps{
-			Description: jsii.String("s3vend login-verifier secrets: set wechatAppSecret; hs256Key is generated for your backend"),
-			GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
-				SecretStringTemplate: jsii.String(`{"` + contract.SecretFieldWeChat + `":""}`),
-				GenerateStringKey:    jsii.String(contract.SecretFieldHS256),
-				PasswordLength:       jsii.Number(contract.GeneratedHS256KeyChars),
-				ExcludePunctuation:   jsii.Bool(true),
-			},
-			RemovalPolicy: removal,
-		})
-		tv.Secret.GrantRead(role, nil)
-		// The tag names the stack whose smoke check may read this secret
-		// (NewGitHubDeployRoles: a deploy role reads only secrets tagged
-		// with its own stacks, through secretsmanager:ResourceTag).
-		awscdk.Tags_Of(tv.Secret).Add(jsii.String(SmokeSecretTag), awscdk.Stack_Of(c).StackName(), nil)
-		env[contract.EnvSecretARN] = tv.Secret.SecretArn()
-	}
+	return env
+}
 
-	if err := checkEnvironmentSize(env); err != nil {
-		panic(err)
-	}
-	tv.Function = p.Build.function(c, "Function", "s3vend token vendor", role, fnLogs, p.Timeout, p.MemoryMB, env)
-
-	apiLogs := awslogs.NewLogGroup(c, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
-		Retention: retention, RemovalPolicy: removal,
+// secret is the verifier secret: the WeChat app secret, set by hand, and a
+// generated HS256 key for the team's backend; the function may read it.
+func (tv *TokenVendor) secret(p TokenVendorProps, role awsiam.Role) {
+	tv.Secret = awssecretsmanager.NewSecret(tv.Construct, jsii.String("VerifierSecret"), &awssecretsmanager.SecretProps{
+		Description: jsii.String("s3vend login-verifier secrets: set wechatAppSecret; hs256Key is generated for your backend"),
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			SecretStringTemplate: jsii.String(`{"` + contract.SecretFieldWeChat + `":""}`),
+			GenerateStringKey:    jsii.String(contract.SecretFieldHS256),
+			PasswordLength:       jsii.Number(contract.GeneratedHS256KeyChars),
+			ExcludePunctuation:   jsii.Bool(true),
+		},
+		RemovalPolicy: removalPolicy(p.Retain),
 	})
-	tv.FunctionLogs, tv.AccessLogs = fnLogs, apiLogs
-	tv.API = awsapigatewayv2.NewHttpApi(c, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
+	tv.Secret.GrantRead(role, nil)
+	// The tag names the stack whose smoke check may read this secret
+	// (NewGitHubDeployRoles: a deploy role reads only secrets tagged
+	// with its own stacks, through secretsmanager:ResourceTag).
+	awscdk.Tags_Of(tv.Secret).Add(jsii.String(SmokeSecretTag), awscdk.Stack_Of(tv.Construct).StackName(), nil)
+}
+
+// api is the HTTP API in front of the function, its throttled $default
+// stage and that stage's access log.
+func (tv *TokenVendor) api(p TokenVendorProps) {
+	tv.AccessLogs = awslogs.NewLogGroup(tv.Construct, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
+		Retention: logRetentionDays[int(p.LogRetention/config.Day)], RemovalPolicy: removalPolicy(p.Retain), // validated
+	})
+	tv.API = awsapigatewayv2.NewHttpApi(tv.Construct, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
 		Description:        jsii.String("s3vend token vendor"),
 		CreateDefaultStage: jsii.Bool(false),
 		// Every path goes to the function, so unknown paths and methods get
 		// the service's own JSON 404/405; API Gateway answers CORS preflight.
 		DefaultIntegration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("Vendor"), tv.Function, nil),
-		CorsPreflight: &awsapigatewayv2.CorsPreflightOptions{
-			AllowOrigins: jsii.Strings(p.CORSOrigins...),
-			AllowMethods: &[]awsapigatewayv2.CorsHttpMethod{awsapigatewayv2.CorsHttpMethod_POST, awsapigatewayv2.CorsHttpMethod_GET},
-			AllowHeaders: jsii.Strings("content-type"),
-			// Browsers let a script read only the CORS-safelisted response
-			// headers unless Access-Control-Expose-Headers names others
-			// (https://fetch.spec.whatwg.org/#cors-safelisted-response-header-name):
-			// Retry-After is not one, and JS clients honour it on 429/503
-			// (js/client); X-Request-Id ties an error to the vendor's log.
-			ExposeHeaders: jsii.Strings("retry-after", "x-request-id"),
-			MaxAge:        awscdk.Duration_Minutes(jsii.Number(10)),
-		},
+		CorsPreflight:      corsPreflight(p.CORSOrigins),
 	})
-	stage := awsapigatewayv2.NewHttpStage(c, jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageProps{
+	stage := awsapigatewayv2.NewHttpStage(tv.Construct, jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageProps{
 		HttpApi:    tv.API,
 		StageName:  jsii.String("$default"),
 		AutoDeploy: jsii.Bool(true),
 		Throttle: &awsapigatewayv2.ThrottleSettings{
 			RateLimit: jsii.Number(p.ThrottleRateLimit), BurstLimit: jsii.Number(float64(p.ThrottleBurstLimit)),
 		},
-		AccessLogSettings: &accessLogSettings{awsapigatewayv2.NewLogGroupLogDestination(apiLogs)},
+		AccessLogSettings: &accessLogSettings{awsapigatewayv2.NewLogGroupLogDestination(tv.AccessLogs)},
 	})
 	tv.TokenURL = jsii.String(*stage.Url() + strings.TrimPrefix(wire.RouteToken, "/")) // the stage URL ends with "/"
+}
 
-	acknowledge(tv.acknowledgements())
-	return tv
+// corsPreflight is the API's answer to browsers' preflight requests.
+func corsPreflight(origins []string) *awsapigatewayv2.CorsPreflightOptions {
+	return &awsapigatewayv2.CorsPreflightOptions{
+		AllowOrigins: jsii.Strings(origins...),
+		AllowMethods: &[]awsapigatewayv2.CorsHttpMethod{awsapigatewayv2.CorsHttpMethod_POST, awsapigatewayv2.CorsHttpMethod_GET},
+		AllowHeaders: jsii.Strings("content-type"),
+		// Browsers let a script read only the CORS-safelisted response
+		// headers unless Access-Control-Expose-Headers names others
+		// (https://fetch.spec.whatwg.org/#cors-safelisted-response-header-name):
+		// Retry-After is not one, and JS clients honour it on 429/503
+		// (js/client); X-Request-Id ties an error to the vendor's log.
+		ExposeHeaders: jsii.Strings("retry-after", "x-request-id"),
+		MaxAge:        awscdk.Duration_Minutes(jsii.Number(10)),
+	}
 }
 
 // acknowledgements are the token vendor's accepted findings.
