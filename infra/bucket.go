@@ -148,39 +148,45 @@ func NewPublicBucket(scope constructs.Construct, id string, props PublicBucketPr
 	if err := p.validate(); err != nil {
 		panic(err)
 	}
-	c := constructs.NewConstruct(scope, jsii.String(id))
-	removal := removalPolicy(p.Retain)
+	b := &PublicBucket{Construct: constructs.NewConstruct(scope, jsii.String(id)), Rules: p.Rules}
+	public, _ := accesspolicy.Compile(p.Rules, contract.Partitions[0].Principal) // validated above; anonymous grants bind nothing
+	b.AccessLogs = b.accessLogs(p)
+	b.Bucket = b.content(p, len(public.Bucket) > 0)
+	// Anonymous access: exactly the rules' anonymous grants (default: read
+	// of public/* only; no public list, put or delete).
+	for _, st := range public.Bucket {
+		b.Bucket.AddToResourcePolicy(b.statement(st, awsiam.NewAnyPrincipal()))
+	}
+	acknowledge(b.acknowledgements(p, public))
+	if p.BucketAccess == config.PublicReadByACL {
+		awscdk.Annotations_Of(b.Bucket).AddWarningV2(jsii.String("s3vend:PublicReadACL"), jsii.String(ACLWarning))
+	}
+	return b
+}
 
-	logs := awss3.NewBucket(c, jsii.String("AccessLogs"), &awss3.BucketProps{
+// accessLogs is the private bucket that receives the content bucket's
+// server access logs, which expire by lifecycle.
+func (b *PublicBucket) accessLogs(p PublicBucketProps) awss3.Bucket {
+	return awss3.NewBucket(b.Construct, jsii.String("AccessLogs"), &awss3.BucketProps{
 		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
 		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
 		Encryption:             awss3.BucketEncryption_S3_MANAGED,
 		BlockedEncryptionTypes: blockSSEC(),
 		EnforceSSL:             jsii.Bool(true),
 		MinimumTLSVersion:      jsii.Number(1.2),
-		RemovalPolicy:          removal,
+		RemovalPolicy:          removalPolicy(p.Retain),
 		LifecycleRules: &[]*awss3.LifecycleRule{{
 			Id:         jsii.String("expire-access-logs"),
 			Expiration: awscdk.Duration_Days(days(p.AccessLogExpiry)),
 		}},
 	})
-	cdknag.NagSuppressions_AddResourceSuppressions(logs, &[]*cdknag.NagPackSuppression{{
-		Id:     jsii.String("AwsSolutions-S1"),
-		Reason: jsii.String("This is the access-log target bucket; logging it into itself would loop."),
-	}}, jsii.Bool(false))
+}
 
-	acknowledgeGuard(logs, map[string]string{
-		"s3_bucket_default_encryption_kms_check": "S3 server access logging delivers only to SSE-S3 encrypted target buckets.",
-		"s3_bucket_versioning_enabled_check":     "Logs are written once by the S3 logging service and expire by lifecycle; versions would only keep expired logs.",
-		"s3_bucket_logging_enabled_check":        "This is the access-log target bucket; logging it into itself would loop.",
-		"s3_event_notifications_enabled_check":   "Nothing consumes access-log events; add a notification when a log pipeline exists.",
-		"s3_bucket_object_lock_enabled_check":    "Object Lock would block the lifecycle expiry that bounds log retention and cost.",
-	})
-
-	public, _ := accesspolicy.Compile(p.Rules, contract.Partitions[0].Principal) // validated above; anonymous grants bind nothing
-	anonymous := len(public.Bucket) > 0
+// content is the bucket clients read and write, its public access settings
+// following the access mode and whether any rule grants anonymous access.
+func (b *PublicBucket) content(p PublicBucketProps, anonymous bool) awss3.Bucket {
 	ownership, bpa, acl := s3Settings(p.BucketAccess, anonymous)
-	bucket := awss3.NewBucket(c, jsii.String("Bucket"), &awss3.BucketProps{
+	return awss3.NewBucket(b.Construct, jsii.String("Bucket"), &awss3.BucketProps{
 		ObjectOwnership:        ownership,
 		BlockPublicAccess:      bpa,
 		AccessControl:          acl,
@@ -189,67 +195,70 @@ func NewPublicBucket(scope constructs.Construct, id string, props PublicBucketPr
 		EnforceSSL:             jsii.Bool(true),
 		MinimumTLSVersion:      jsii.Number(1.2),
 		Versioned:              jsii.Bool(p.Versioning),
-		RemovalPolicy:          removal,
-		ServerAccessLogsBucket: logs,
+		RemovalPolicy:          removalPolicy(p.Retain),
+		ServerAccessLogsBucket: b.AccessLogs,
 		ServerAccessLogsPrefix: jsii.String("s3/"),
-		Cors: &[]*awss3.CorsRule{{
-			AllowedOrigins: jsii.Strings(p.CORSOrigins...),
-			AllowedMethods: &[]awss3.HttpMethods{
-				awss3.HttpMethods_GET, awss3.HttpMethods_HEAD, awss3.HttpMethods_PUT,
-				awss3.HttpMethods_POST, awss3.HttpMethods_DELETE,
-			},
-			// Whatever the SDKs send, including the checksum headers of flexible
-			// checksums (x-amz-checksum-*, x-amz-sdk-checksum-algorithm).
-			AllowedHeaders: jsii.Strings("*"),
-			ExposedHeaders: jsii.Strings(CORSExposedHeaders...),
-			MaxAge:         jsii.Number(p.CORSMaxAge.Seconds()),
-		}},
-		LifecycleRules: lifecycleRules(p),
+		Cors:                   corsRules(p),
+		LifecycleRules:         lifecycleRules(p),
 	})
-	b := &PublicBucket{Construct: c, Bucket: bucket, AccessLogs: logs, Rules: p.Rules}
-	// Anonymous access: exactly the rules' anonymous grants (default: read
-	// of public/* only; no public list, put or delete).
-	for _, st := range public.Bucket {
-		bucket.AddToResourcePolicy(b.statement(st, awsiam.NewAnyPrincipal()))
+}
+
+func corsRules(p PublicBucketProps) *[]*awss3.CorsRule {
+	return &[]*awss3.CorsRule{{
+		AllowedOrigins: jsii.Strings(p.CORSOrigins...),
+		AllowedMethods: &[]awss3.HttpMethods{
+			awss3.HttpMethods_GET, awss3.HttpMethods_HEAD, awss3.HttpMethods_PUT,
+			awss3.HttpMethods_POST, awss3.HttpMethods_DELETE,
+		},
+		// Whatever the SDKs send, including the checksum headers of flexible
+		// checksums (x-amz-checksum-*, x-amz-sdk-checksum-algorithm).
+		AllowedHeaders: jsii.Strings("*"),
+		ExposedHeaders: jsii.Strings(CORSExposedHeaders...),
+		MaxAge:         jsii.Number(p.CORSMaxAge.Seconds()),
+	}}
+}
+
+// acknowledgements are the buckets' accepted findings; the texts follow the
+// access rules (with the default rules they read as they always have).
+func (b *PublicBucket) acknowledgements(p PublicBucketProps, public accesspolicy.Policies) []ack {
+	logs, bucket := b.AccessLogs, b.Bucket
+	rows := []ack{
+		nagAck(logs, "AwsSolutions-S1", "This is the access-log target bucket; logging it into itself would loop."),
+		guardAck(logs, "s3_bucket_default_encryption_kms_check", "S3 server access logging delivers only to SSE-S3 encrypted target buckets."),
+		guardAck(logs, "s3_bucket_versioning_enabled_check", "Logs are written once by the S3 logging service and expire by lifecycle; versions would only keep expired logs."),
+		guardAck(logs, "s3_bucket_logging_enabled_check", "This is the access-log target bucket; logging it into itself would loop."),
+		guardAck(logs, "s3_event_notifications_enabled_check", "Nothing consumes access-log events; add a notification when a log pipeline exists."),
+		guardAck(logs, "s3_bucket_object_lock_enabled_check", "Object Lock would block the lifecycle expiry that bounds log retention and cost."),
+
+		guardAck(bucket, "s3_bucket_acl_prohibited_check", "The ACL is set explicitly (Private, or PublicRead in the opt-in ACL mode) so that what S3 applies is visible in cdk diff; with BucketOwnerEnforced, Private is the only ACL S3 accepts."),
+		guardAck(bucket, "s3_event_notifications_enabled_check", "Clients upload directly; nothing consumes object events yet. Add a notification when a processing pipeline exists."),
+		guardAck(bucket, "s3_bucket_object_lock_enabled_check", "Users overwrite and delete their own objects by design; Object Lock would forbid it. Versioning (on unless the environment is disposable) keeps recoverable history instead."),
+		lintAck(bucket, "W3045", "AccessControl is set explicitly: Private, the only canned ACL S3 accepts with BucketOwnerEnforced (ACLs "+
+			"disabled), so that what S3 applies is visible in cdk diff; or PublicRead in the opt-in acl-public-read mode, "+
+			"for which this legacy property is CloudFormation's only way to set a bucket ACL. Access is granted by the bucket policy."),
 	}
-	bucketAcks := map[string]string{
-		"s3_bucket_acl_prohibited_check":       "The ACL is set explicitly (Private, or PublicRead in the opt-in ACL mode) so that what S3 applies is visible in cdk diff; with BucketOwnerEnforced, Private is the only ACL S3 accepts.",
-		"s3_event_notifications_enabled_check": "Clients upload directly; nothing consumes object events yet. Add a notification when a processing pipeline exists.",
-		"s3_bucket_object_lock_enabled_check":  "Users overwrite and delete their own objects by design; Object Lock would forbid it. Versioning (on unless the environment is disposable) keeps recoverable history instead.",
-	}
-	if anonymous {
-		grants := describeGrants(public.Bucket)
-		cdknag.NagSuppressions_AddResourceSuppressions(bucket, &[]*cdknag.NagPackSuppression{{
-			Id: jsii.String("AwsSolutions-S2"),
-			Reason: jsii.String("The bucket serves " + publicBases(p.Rules) + " to anonymous clients by design. Only the public-policy flags of Block Public " +
-				"Access are off; the policy grants " + grants + " alone, and the ACL flags stay on unless the opt-in " +
+	switch anonymous, grants, bases := len(public.Bucket) > 0, describeGrants(public.Bucket), publicBases(p.Rules); {
+	case anonymous:
+		rows = append(rows,
+			nagAck(bucket, "AwsSolutions-S2", "The bucket serves "+bases+" to anonymous clients by design. Only the public-policy flags of Block Public "+
+				"Access are off; the policy grants "+grants+" alone, and the ACL flags stay on unless the opt-in "+
 				"acl-public-read mode is configured."),
-		}}, jsii.Bool(false))
-		bucketAcks["s3_bucket_level_public_access_prohibited_check"] = "Anonymous read of " + publicBases(p.Rules) + " is the product: the public-policy flags of Block Public Access must be off for the bucket policy to deploy. The policy allows " + grants + " only."
-		bucketAcks["s3_bucket_default_encryption_kms_check"] = "SSE-S3, not SSE-KMS: anonymous readers of " + publicBases(p.Rules) + " cannot be granted kms:Decrypt, and every client role would need a key grant."
-	} else {
-		bucketAcks["s3_bucket_default_encryption_kms_check"] = "SSE-S3, not SSE-KMS: every client role would need a key grant."
-		if p.BucketAccess == config.PublicReadByACL {
-			cdknag.NagSuppressions_AddResourceSuppressions(bucket, &[]*cdknag.NagPackSuppression{{
-				Id:     jsii.String("AwsSolutions-S2"),
-				Reason: jsii.String("The opt-in acl-public-read mode (bucketAccess) needs the ACL flags of Block Public Access off; no access rule grants anonymous access by policy."),
-			}}, jsii.Bool(false))
-			bucketAcks["s3_bucket_level_public_access_prohibited_check"] = "The opt-in acl-public-read mode (bucketAccess) needs Block Public Access off for its public-read ACL."
-		}
+			guardAck(bucket, "s3_bucket_level_public_access_prohibited_check", "Anonymous read of "+bases+" is the product: the public-policy flags of Block Public Access must be off for the bucket policy to deploy. The policy allows "+grants+" only."),
+			guardAck(bucket, "s3_bucket_default_encryption_kms_check", "SSE-S3, not SSE-KMS: anonymous readers of "+bases+" cannot be granted kms:Decrypt, and every client role would need a key grant."),
+		)
+	case p.BucketAccess == config.PublicReadByACL:
+		rows = append(rows,
+			nagAck(bucket, "AwsSolutions-S2", "The opt-in acl-public-read mode (bucketAccess) needs the ACL flags of Block Public Access off; no access rule grants anonymous access by policy."),
+			guardAck(bucket, "s3_bucket_level_public_access_prohibited_check", "The opt-in acl-public-read mode (bucketAccess) needs Block Public Access off for its public-read ACL."),
+			guardAck(bucket, "s3_bucket_default_encryption_kms_check", "SSE-S3, not SSE-KMS: every client role would need a key grant."),
+		)
+	default:
+		rows = append(rows, guardAck(bucket, "s3_bucket_default_encryption_kms_check", "SSE-S3, not SSE-KMS: every client role would need a key grant."))
 	}
 	if !p.Versioning {
-		bucketAcks["s3_bucket_versioning_enabled_check"] = "Versioning is off in this environment by config (versioning: false, the default only in a disposable environment) to keep throw-away storage cheap."
+		rows = append(rows, guardAck(bucket, "s3_bucket_versioning_enabled_check", "Versioning is off in this environment by config (versioning: false, the default only in a disposable environment) to keep throw-away storage cheap."))
 	}
-	acknowledgeGuard(bucket, bucketAcks)
-	acknowledgeLint(bucket, map[string]string{
-		"W3045": "AccessControl is set explicitly: Private, the only canned ACL S3 accepts with BucketOwnerEnforced (ACLs " +
-			"disabled), so that what S3 applies is visible in cdk diff; or PublicRead in the opt-in acl-public-read mode, " +
-			"for which this legacy property is CloudFormation's only way to set a bucket ACL. Access is granted by the bucket policy.",
-	})
-	if p.BucketAccess == config.PublicReadByACL {
-		awscdk.Annotations_Of(bucket).AddWarningV2(jsii.String("s3vend:PublicReadACL"), jsii.String(ACLWarning))
-	}
-	return b
+	return rows
 }
 
 // s3Settings derives object ownership, Block Public Access and the canned ACL
@@ -340,12 +349,9 @@ func (b *PublicBucket) GrantUserAccess(role awsiam.IRole, who contract.CognitoPr
 		Statements: b.withGuardrails(b.statements(compiled.Authenticated)),
 	})
 	identitySub := who.IdentityIDVariable()
-	cdknag.NagSuppressions_AddResourceSuppressions(policy, &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-IAM5"),
-		Reason: jsii.String("Object keys are chosen by the user at run time: the wildcards are scoped to the caller's own " +
-			ownPrefixes(b.Rules, identitySub) + " or to the " + sharedPrefixes(b.Rules) + "."),
-		AppliesTo: &[]any{regexAppliesTo(`Resource::<.*Bucket.*\.Arn>/(` + firstSegments(b.Rules, contract.SubjectAuthenticated, contract.SubjectOwner, contract.SubjectTenant) + `)/.*`)},
-	}}, jsii.Bool(false))
+	acknowledge([]ack{nagAck(policy, "AwsSolutions-IAM5", "Object keys are chosen by the user at run time: the wildcards are scoped to the caller's own "+
+		ownPrefixes(b.Rules, identitySub)+" or to the "+sharedPrefixes(b.Rules)+".").
+		only(regexAppliesTo(`Resource::<.*Bucket.*\.Arn>/(` + firstSegments(b.Rules, contract.SubjectAuthenticated, contract.SubjectOwner, contract.SubjectTenant) + `)/.*`))})
 }
 
 // withGuardrails appends the guardrail Denies to the compiled Allow
@@ -434,11 +440,7 @@ func (b *PublicBucket) GrantGuestAccess(role awsiam.IRole) {
 	if !guestsSeeOnlyPublic(b.Rules) {
 		reason = "Guests may read or list under " + bases(b.Rules, contract.SubjectGuest) + ": the environment's access rules (cdk.json \"access\") grant it to unauthenticated identities, and nothing to write."
 	}
-	cdknag.NagSuppressions_AddResourceSuppressions(policy, &[]*cdknag.NagPackSuppression{{
-		Id:        jsii.String("AwsSolutions-IAM5"),
-		Reason:    jsii.String(reason),
-		AppliesTo: &[]any{regexAppliesTo(`Resource::<.*Bucket.*\.Arn>/` + applies)},
-	}}, jsii.Bool(false))
+	acknowledge([]ack{nagAck(policy, "AwsSolutions-IAM5", reason).only(regexAppliesTo(`Resource::<.*Bucket.*\.Arn>/` + applies))})
 }
 
 // GuestAccessSummary says what the rules let guests do, for

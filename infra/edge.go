@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/s3vend/s3vend/config"
 	"github.com/s3vend/s3vend/contract/wire"
@@ -81,42 +80,6 @@ func NewRateLimitACL(scope constructs.Construct, id string, props RateLimitACLPr
 		panic(fmt.Errorf("NewRateLimitACL: a web ACL for CloudFront must be created in us-east-1, not %s", *r))
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	visibility := func(name string) *awswafv2.CfnWebACL_VisibilityConfigProperty {
-		return &awswafv2.CfnWebACL_VisibilityConfigProperty{
-			CloudWatchMetricsEnabled: jsii.Bool(true),
-			SampledRequestsEnabled:   jsii.Bool(true),
-			MetricName:               jsii.String(p.MetricName + name),
-		}
-	}
-	retryAfter := strconv.Itoa(int(p.Window.Seconds()))
-	block := &awswafv2.CfnWebACL_RuleActionProperty{Block: &awswafv2.CfnWebACL_BlockActionProperty{
-		CustomResponse: &awswafv2.CfnWebACL_CustomResponseProperty{
-			ResponseCode:          jsii.Number(float64(wire.ErrRateLimited.Status)),
-			CustomResponseBodyKey: jsii.String(wire.ErrRateLimited.Code),
-			ResponseHeaders: []*awswafv2.CfnWebACL_CustomHTTPHeaderProperty{
-				{Name: jsii.String("Retry-After"), Value: jsii.String(retryAfter)},
-			},
-		},
-	}}
-	// rule blocks, with the vendor's 429, requests over PerIPLimit per Window
-	// for each value of the aggregation key among those scope matches.
-	rule := func(name, metric string, priority int, key string, scope *awswafv2.CfnWebACL_StatementProperty) *awswafv2.CfnWebACL_RuleProperty {
-		rbs := &awswafv2.CfnWebACL_RateBasedStatementProperty{
-			Limit:               jsii.Number(float64(p.PerIPLimit)),
-			EvaluationWindowSec: jsii.Number(p.Window.Seconds()),
-			AggregateKeyType:    jsii.String(key),
-		}
-		if scope != nil { // the field is an interface: a typed nil would not be absent
-			rbs.ScopeDownStatement = scope
-		}
-		return &awswafv2.CfnWebACL_RuleProperty{
-			Name:             jsii.String(name),
-			Priority:         jsii.Number(float64(priority)),
-			Statement:        &awswafv2.CfnWebACL_StatementProperty{RateBasedStatement: rbs},
-			Action:           block,
-			VisibilityConfig: visibility(metric),
-		}
-	}
 	ipv6 := awswafv2.NewCfnIPSet(c, jsii.String("IPv6"), &awswafv2.CfnIPSetProps{
 		Description:      jsii.String("s3vend: every IPv6 address - AWS WAF refuses /0, so two /1 halves"),
 		Scope:            jsii.String("CLOUDFRONT"),
@@ -127,26 +90,68 @@ func NewRateLimitACL(scope constructs.Construct, id string, props RateLimitACLPr
 		Description:      jsii.String("s3vend: per-client-IP rate limit in front of the token vendor"),
 		Scope:            jsii.String("CLOUDFRONT"),
 		DefaultAction:    &awswafv2.CfnWebACL_DefaultActionProperty{Allow: &awswafv2.CfnWebACL_AllowActionProperty{}},
-		VisibilityConfig: visibility("-acl"),
+		VisibilityConfig: p.visibility("-acl"),
 		CustomResponseBodies: map[string]*awswafv2.CfnWebACL_CustomResponseBodyProperty{
 			wire.ErrRateLimited.Code: {ContentType: jsii.String("APPLICATION_JSON"), Content: jsii.String(rateLimitedBody)},
 		},
 		Rules: []*awswafv2.CfnWebACL_RuleProperty{
 			// Through CloudFront, WAF sees the viewer's own address as the
 			// request origin, so "IP" aggregates per client (no header needed).
-			rule("PerClientIP", "-per-client-ip", 0, "IP", nil),
+			p.rule("PerClientIP", "-per-client-ip", 0, "IP", nil),
 			// "IP" counts each address on its own and AWS WAF has no
 			// network-prefix key, so an IPv6 client rotating through its /64
 			// is never limited. The distribution does not offer IPv6 (Edge:
 			// EnableIpv6 false); should an IPv6 request reach the edge
 			// anyway, every IPv6 request shares one budget (docs/security.md,
 			// "Per-client rate limit and IPv6").
-			rule("AllIPv6", "-all-ipv6", 1, "CONSTANT", &awswafv2.CfnWebACL_StatementProperty{
+			p.rule("AllIPv6", "-all-ipv6", 1, "CONSTANT", &awswafv2.CfnWebACL_StatementProperty{
 				IpSetReferenceStatement: &awswafv2.CfnWebACL_IPSetReferenceStatementProperty{Arn: ipv6.AttrArn()},
 			}),
 		},
 	})
 	return &RateLimitACL{Construct: c, WebACL: acl, ARN: acl.AttrArn()}
+}
+
+func (p RateLimitACLProps) visibility(name string) *awswafv2.CfnWebACL_VisibilityConfigProperty {
+	return &awswafv2.CfnWebACL_VisibilityConfigProperty{
+		CloudWatchMetricsEnabled: jsii.Bool(true),
+		SampledRequestsEnabled:   jsii.Bool(true),
+		MetricName:               jsii.String(p.MetricName + name),
+	}
+}
+
+// rule blocks, with the vendor's 429, requests over PerIPLimit per Window
+// for each value of the aggregation key among those scope matches.
+func (p RateLimitACLProps) rule(name, metric string, priority int, key string, scope *awswafv2.CfnWebACL_StatementProperty) *awswafv2.CfnWebACL_RuleProperty {
+	rbs := &awswafv2.CfnWebACL_RateBasedStatementProperty{
+		Limit:               jsii.Number(float64(p.PerIPLimit)),
+		EvaluationWindowSec: jsii.Number(p.Window.Seconds()),
+		AggregateKeyType:    jsii.String(key),
+	}
+	if scope != nil { // the field is an interface: a typed nil would not be absent
+		rbs.ScopeDownStatement = scope
+	}
+	return &awswafv2.CfnWebACL_RuleProperty{
+		Name:             jsii.String(name),
+		Priority:         jsii.Number(float64(priority)),
+		Statement:        &awswafv2.CfnWebACL_StatementProperty{RateBasedStatement: rbs},
+		Action:           p.block(),
+		VisibilityConfig: p.visibility(metric),
+	}
+}
+
+// block answers as the vendor does when it limits: its 429 body (by key)
+// and a Retry-After of the window.
+func (p RateLimitACLProps) block() *awswafv2.CfnWebACL_RuleActionProperty {
+	return &awswafv2.CfnWebACL_RuleActionProperty{Block: &awswafv2.CfnWebACL_BlockActionProperty{
+		CustomResponse: &awswafv2.CfnWebACL_CustomResponseProperty{
+			ResponseCode:          jsii.Number(float64(wire.ErrRateLimited.Status)),
+			CustomResponseBodyKey: jsii.String(wire.ErrRateLimited.Code),
+			ResponseHeaders: []*awswafv2.CfnWebACL_CustomHTTPHeaderProperty{
+				{Name: jsii.String("Retry-After"), Value: jsii.String(strconv.Itoa(int(p.Window.Seconds())))},
+			},
+		},
+	}}
 }
 
 // EdgeProps configures NewEdge.
@@ -207,30 +212,25 @@ func NewEdge(scope constructs.Construct, id string, props EdgeProps) *Edge {
 	e := &Edge{Construct: c, Distribution: dist}
 	e.TokenURL = jsii.String("https://" + *dist.DistributionDomainName() + wire.RouteToken)
 
-	acknowledgeGuard(dist, map[string]string{
-		"cloudfront_access_logs_enabled_check":            "Every request that passes reaches the HTTP API's access log (one JSON line per request); WAF keeps sampled requests and metrics of the blocked ones. Standard logging would need an ACL-enabled bucket.",
-		"cloudfront_custom_ssl_certificate_check":         "The distribution serves the default *.cloudfront.net name; a custom domain needs a domain and an ACM certificate in us-east-1, which s3vend does not own.",
-		"cloudfront_sni_enabled_check":                    "SNI applies to a custom certificate; the default *.cloudfront.net certificate is served to every client already.",
-		"cloudfront_security_policy_check":                "CloudFront does not let the minimum TLS version be set with the default *.cloudfront.net certificate; clients that need TLSv1.2_2021 put a custom domain in front.",
-		"cloudfront_default_root_object_configured_check": "The origin is an API, not a website: \"/\" is answered by the token vendor's own JSON 404, there is no root object to serve.",
-		"cloudfront_origin_failover_enabled_check":        "The one origin is the regional HTTP API of this stack; there is no second API to fail over to, and a copy in another region would be a second identity pool.",
-	})
-	cdknag.NagSuppressions_AddResourceSuppressions(dist, &[]*cdknag.NagPackSuppression{
-		{
-			Id: jsii.String("AwsSolutions-CFR1"),
-			Reason: jsii.String("The token vendor serves clients wherever they are (the rate limit is per client IP, not per " +
-				"country); a geo restriction would be a product decision, not a security default."),
-		},
-		{
-			Id: jsii.String("AwsSolutions-CFR3"),
-			Reason: jsii.String("Every request that passes reaches the HTTP API's access log (one JSON line per request); WAF " +
-				"keeps sampled requests and CloudWatch metrics for the blocked ones. Standard logging would need an ACL-enabled bucket."),
-		},
-		{
-			Id: jsii.String("AwsSolutions-CFR4"),
-			Reason: jsii.String("The distribution uses the default *.cloudfront.net certificate, on which CloudFront does not " +
-				"let the minimum TLS version be set; clients that need TLSv1.2_2021 put a custom domain in front."),
-		},
-	}, jsii.Bool(true))
+	acknowledge(e.acknowledgements())
 	return e
+}
+
+// acknowledgements are the distribution's accepted findings.
+func (e *Edge) acknowledgements() []ack {
+	dist := e.Distribution
+	return []ack{
+		guardAck(dist, "cloudfront_access_logs_enabled_check", "Every request that passes reaches the HTTP API's access log (one JSON line per request); WAF keeps sampled requests and metrics of the blocked ones. Standard logging would need an ACL-enabled bucket."),
+		guardAck(dist, "cloudfront_custom_ssl_certificate_check", "The distribution serves the default *.cloudfront.net name; a custom domain needs a domain and an ACM certificate in us-east-1, which s3vend does not own."),
+		guardAck(dist, "cloudfront_sni_enabled_check", "SNI applies to a custom certificate; the default *.cloudfront.net certificate is served to every client already."),
+		guardAck(dist, "cloudfront_security_policy_check", "CloudFront does not let the minimum TLS version be set with the default *.cloudfront.net certificate; clients that need TLSv1.2_2021 put a custom domain in front."),
+		guardAck(dist, "cloudfront_default_root_object_configured_check", "The origin is an API, not a website: \"/\" is answered by the token vendor's own JSON 404, there is no root object to serve."),
+		guardAck(dist, "cloudfront_origin_failover_enabled_check", "The one origin is the regional HTTP API of this stack; there is no second API to fail over to, and a copy in another region would be a second identity pool."),
+		nagAck(dist, "AwsSolutions-CFR1", "The token vendor serves clients wherever they are (the rate limit is per client IP, not per "+
+			"country); a geo restriction would be a product decision, not a security default.").withChildren(),
+		nagAck(dist, "AwsSolutions-CFR3", "Every request that passes reaches the HTTP API's access log (one JSON line per request); WAF "+
+			"keeps sampled requests and CloudWatch metrics for the blocked ones. Standard logging would need an ACL-enabled bucket.").withChildren(),
+		nagAck(dist, "AwsSolutions-CFR4", "The distribution uses the default *.cloudfront.net certificate, on which CloudFront does not "+
+			"let the minimum TLS version be set; clients that need TLSv1.2_2021 put a custom domain in front.").withChildren(),
+	}
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/s3vend/s3vend/config"
 )
@@ -139,57 +138,72 @@ func NewGitHubDeployRoles(scope constructs.Construct, id string, props GitHubDep
 		g.ProviderARN = provider.AttrArn()
 	}
 	for _, spec := range props.Roles {
-		principal := awsiam.NewWebIdentityPrincipal(g.ProviderARN, &map[string]any{
-			"StringEquals": map[string]any{
-				config.GitHubOIDCIssuer + ":aud": GitHubOIDCAudience,
-				config.GitHubOIDCIssuer + ":sub": spec.Subject,
-			},
-		})
-		what := "read-only cdk diff (CDK lookup role)"
-		if spec.Deploy {
-			what = "cdk deploy (CDK deploy and file-publishing roles)"
-		}
-		role := awsiam.NewRole(c, jsii.String(spec.ID), &awsiam.RoleProps{
-			AssumedBy:   principal,
-			Description: jsii.String("s3vend CI: GitHub Actions " + spec.Subject + " may " + what),
-		})
-		var arns []*string
-		for _, t := range spec.Targets {
-			arns = append(arns, bootstrapRoleArns(t, spec.Deploy)...)
-		}
-		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings("sts:AssumeRole"),
-			Resources: &arns,
-		}))
-		if spec.Deploy && len(spec.SmokeStacks) > 0 {
-			// make smoke signs in with the HS256 key of the stack's verifier
-			// secret. Reading it is no escalation for a role that already
-			// deploys the stack (the bootstrap deploy role changes anything in
-			// it, the secret included), and the tag condition keeps it to the
-			// secrets of this role's own stacks: GetSecretValue supports the
-			// secretsmanager:ResourceTag/${TagKey} condition key (Service
-			// Authorization Reference, "Actions, resources, and condition keys
-			// for AWS Secrets Manager",
-			// https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html).
-			// The secret lives in the first target (the environment's own
-			// account and region; the others hold companion stacks).
-			role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:        jsii.String("SmokeCheckReadsItsStacksVerifierSecret"),
-				Actions:    jsii.Strings("secretsmanager:GetSecretValue"),
-				Resources:  &[]*string{awscdk.Fn_Sub(jsii.String(secretARNPattern(spec.Targets[0])), nil)},
-				Conditions: &map[string]any{"StringEquals": map[string]any{"secretsmanager:ResourceTag/" + SmokeSecretTag: spec.SmokeStacks}},
-			}))
-			cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
-				Id: jsii.String("AwsSolutions-IAM5"),
-				Reason: jsii.String("secret:* is narrowed by the condition secretsmanager:ResourceTag/" + SmokeSecretTag +
-					" = the role's own stacks: the verifier secret's name ends in a random suffix CloudFormation picks, so the tag," +
-					" which NewTokenVendor sets, names it; only GetSecretValue, for make smoke after the deploy this role already performs"),
-				AppliesTo: &[]any{regexAppliesTo(`Resource::arn:<AWS::Partition>:secretsmanager:.+:secret:\*`)},
-			}}, jsii.Bool(true))
-		}
-		g.Roles[spec.ID] = role
+		g.Roles[spec.ID] = g.role(spec)
 	}
+	acknowledge(g.acknowledgements(props))
 	return g
+}
+
+// role is the role of one spec: trusted only on its exact sub claim, it may
+// assume the CDK bootstrap roles of its targets and, for a deploy role, read
+// the verifier secrets of its smoke-checked stacks.
+func (g *GitHubDeployRoles) role(spec GitHubRoleSpec) awsiam.Role {
+	principal := awsiam.NewWebIdentityPrincipal(g.ProviderARN, &map[string]any{
+		"StringEquals": map[string]any{
+			config.GitHubOIDCIssuer + ":aud": GitHubOIDCAudience,
+			config.GitHubOIDCIssuer + ":sub": spec.Subject,
+		},
+	})
+	what := "read-only cdk diff (CDK lookup role)"
+	if spec.Deploy {
+		what = "cdk deploy (CDK deploy and file-publishing roles)"
+	}
+	role := awsiam.NewRole(g.Construct, jsii.String(spec.ID), &awsiam.RoleProps{
+		AssumedBy:   principal,
+		Description: jsii.String("s3vend CI: GitHub Actions " + spec.Subject + " may " + what),
+	})
+	var arns []*string
+	for _, t := range spec.Targets {
+		arns = append(arns, bootstrapRoleArns(t, spec.Deploy)...)
+	}
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("sts:AssumeRole"),
+		Resources: &arns,
+	}))
+	if spec.Deploy && len(spec.SmokeStacks) > 0 {
+		// make smoke signs in with the HS256 key of the stack's verifier
+		// secret. Reading it is no escalation for a role that already
+		// deploys the stack (the bootstrap deploy role changes anything in
+		// it, the secret included), and the tag condition keeps it to the
+		// secrets of this role's own stacks: GetSecretValue supports the
+		// secretsmanager:ResourceTag/${TagKey} condition key (Service
+		// Authorization Reference, "Actions, resources, and condition keys
+		// for AWS Secrets Manager",
+		// https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html).
+		// The secret lives in the first target (the environment's own
+		// account and region; the others hold companion stacks).
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("SmokeCheckReadsItsStacksVerifierSecret"),
+			Actions:    jsii.Strings("secretsmanager:GetSecretValue"),
+			Resources:  &[]*string{awscdk.Fn_Sub(jsii.String(secretARNPattern(spec.Targets[0])), nil)},
+			Conditions: &map[string]any{"StringEquals": map[string]any{"secretsmanager:ResourceTag/" + SmokeSecretTag: spec.SmokeStacks}},
+		}))
+	}
+	return role
+}
+
+// acknowledgements are the roles' accepted findings.
+func (g *GitHubDeployRoles) acknowledgements(p GitHubDeployRolesProps) []ack {
+	var rows []ack
+	for _, spec := range p.Roles {
+		if spec.Deploy && len(spec.SmokeStacks) > 0 {
+			rows = append(rows, nagAck(g.Roles[spec.ID], "AwsSolutions-IAM5", "secret:* is narrowed by the condition secretsmanager:ResourceTag/"+SmokeSecretTag+
+				" = the role's own stacks: the verifier secret's name ends in a random suffix CloudFormation picks, so the tag,"+
+				" which NewTokenVendor sets, names it; only GetSecretValue, for make smoke after the deploy this role already performs").
+				only(regexAppliesTo(`Resource::arn:<AWS::Partition>:secretsmanager:.+:secret:\*`)).withChildren())
+		}
+	}
+	return rows
 }
 
 // bootstrapRoleArns are the CDK bootstrap roles of one target, from the CDK's

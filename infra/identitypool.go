@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/s3vend/s3vend/config"
 	"github.com/s3vend/s3vend/contract"
@@ -152,17 +151,31 @@ func NewIdentityPool(scope constructs.Construct, id string, props IdentityPoolPr
 	if p.Guests {
 		ip.UnauthenticatedRole = ip.role("UnauthenticatedRole", "unauthenticated", p.CredentialLifetime)
 		roles["unauthenticated"] = ip.UnauthenticatedRole.RoleArn()
-		cdknag.NagSuppressions_AddResourceSuppressions(pool, &[]*cdknag.NagPackSuppression{{
-			Id:     jsii.String("AwsSolutions-COG7"),
-			Reason: jsii.String("Guests are enabled in this environment's config on purpose; the stack grants their role " + p.GuestAccess + "."),
-		}}, jsii.Bool(false))
 	}
 	attachment := &awscognito.CfnIdentityPoolRoleAttachmentProps{IdentityPoolId: pool.Ref(), Roles: roles}
 	if len(p.RoleMappings) > 0 {
 		attachment.RoleMappings = ip.roleMappings(p)
 	}
 	awscognito.NewCfnIdentityPoolRoleAttachment(c, jsii.String("Roles"), attachment)
+	acknowledge(ip.acknowledgements(p))
 	return ip
+}
+
+// acknowledgements are the pools' accepted findings.
+func (ip *IdentityPool) acknowledgements(p IdentityPoolProps) []ack {
+	var rows []ack
+	if up := p.UserPool; up != nil && up.Create {
+		pool := ip.UserPool
+		rows = append(rows,
+			nagAck(pool, "AwsSolutions-COG2", "MFA is optional (TOTP) so app teams can roll it out to their users; the identity pool, not the user pool, guards AWS access.").withChildren(),
+			nagAck(pool, "AwsSolutions-COG3", "Threat protection needs the Plus feature plan; it is the app team's cost decision, documented in docs/security.md.").withChildren(),
+			nagAck(pool, "AwsSolutions-COG8", "The Plus feature plan is the app team's cost decision, documented in docs/security.md.").withChildren(),
+		)
+	}
+	if p.Guests {
+		rows = append(rows, nagAck(ip.Pool, "AwsSolutions-COG7", "Guests are enabled in this environment's config on purpose; the stack grants their role "+p.GuestAccess+"."))
+	}
+	return rows
 }
 
 // role creates a role only Cognito can assume, and only for this pool (aud)
@@ -239,11 +252,6 @@ func (ip *IdentityPool) userPoolProvider(c constructs.Construct, up config.UserP
 		AuthFlows:                  &awscognito.AuthFlow{UserSrp: jsii.Bool(true)},
 		PreventUserExistenceErrors: jsii.Bool(true),
 	})
-	cdknag.NagSuppressions_AddResourceSuppressions(pool, &[]*cdknag.NagPackSuppression{
-		{Id: jsii.String("AwsSolutions-COG2"), Reason: jsii.String("MFA is optional (TOTP) so app teams can roll it out to their users; the identity pool, not the user pool, guards AWS access.")},
-		{Id: jsii.String("AwsSolutions-COG3"), Reason: jsii.String("Threat protection needs the Plus feature plan; it is the app team's cost decision, documented in docs/security.md.")},
-		{Id: jsii.String("AwsSolutions-COG8"), Reason: jsii.String("The Plus feature plan is the app team's cost decision, documented in docs/security.md.")},
-	}, jsii.Bool(true))
 	ip.UserPool = pool
 	ip.UserPoolClientID = client.UserPoolClientId()
 	return pool.UserPoolProviderName(), client.UserPoolClientId()

@@ -2,33 +2,13 @@ package infra
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
-	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
-
-// LintMetadataKey is the resource metadata key under which a resource
-// acknowledges a cfn-lint (AWS CloudFormation Linter) finding: rule id ->
-// the reason it is accepted. acknowledgeLint also writes cfn-lint's own
-// per-resource setting (Metadata "cfn-lint": {"config": {"ignore_checks":
-// [...]}}) from it, so the linter skips exactly the acknowledged rules. The
-// tests run cfn-lint over every template and fail on any finding, and, with
-// the ignore_checks removed, on an acknowledgement no finding needs.
-const LintMetadataKey = "s3vend:cfn-lint-acknowledged"
-
-// acknowledgeLint records on c's CloudFormation resource (c itself, or an
-// L2's default child) that cfn-lint rules are accepted there, and why.
-func acknowledgeLint(c constructs.IConstruct, rules map[string]string) {
-	res := cfnResourceOf(c)
-	ids := slices.Sorted(maps.Keys(addAcknowledgements(res, LintMetadataKey, rules)))
-	res.AddMetadata(jsii.String("cfn-lint"), map[string]any{"config": map[string]any{"ignore_checks": ids}})
-}
 
 // dropRoleDependsOn removes the function's DependsOn on its own role, which
 // cfn-lint reports as redundant (W3005: the function's Role property is a

@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/s3vend/s3vend/config"
 	"github.com/s3vend/s3vend/contract"
@@ -210,6 +209,8 @@ type TokenVendor struct {
 	TokenURL *string
 	// Timeout is the function's timeout (for the duration alarm).
 	Timeout time.Duration
+	// FunctionLogs is the function's log group, AccessLogs the API's.
+	FunctionLogs, AccessLogs awslogs.LogGroup
 }
 
 // NewTokenVendor creates the function, its least-privilege role, its log
@@ -221,24 +222,45 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	tv := &TokenVendor{Construct: c, Timeout: p.Timeout}
-	removal := removalPolicy(p.Retain)
-	retention := logRetentionDays[int(p.LogRetention/config.Day)] // validated above
-	norm, _ := p.Verifiers.Normalize(false)                       // validated above; defaults applied as the vendor would
-	verifiers, err := json.Marshal(norm)
-	if err != nil {
-		panic(fmt.Errorf("TokenVendorProps.Verifiers: %w", err))
+	role := tv.role(p)
+	env := tv.environment(p)
+	if p.Verifiers.NeedsSecret() {
+		tv.secret(p, role)
+		env[contract.EnvSecretARN] = tv.Secret.SecretArn()
 	}
+	if err := checkEnvironmentSize(env); err != nil {
+		panic(err)
+	}
+	tv.Function = p.Build.function(c, "Function", "s3vend token vendor", role, tv.FunctionLogs, p.Timeout, p.MemoryMB, env)
+	tv.api(p)
+	acknowledge(tv.acknowledgements())
+	return tv
+}
 
-	// Only what the function does: write its own logs, and mint developer
-	// identity tokens for this pool. AssumeRoleWithWebIdentity is called
-	// with the Cognito token itself and needs no IAM permission.
-	fnLogs, role := logsAndRole(c, "FunctionLogs", "FunctionRole", "s3vend token vendor: vends Cognito developer-identity tokens", retention, removal)
+// role is the function's log group and role, which may do only what the
+// function does: write its own logs, and mint developer identity tokens for
+// this pool. AssumeRoleWithWebIdentity is called with the Cognito token
+// itself and needs no IAM permission.
+func (tv *TokenVendor) role(p TokenVendorProps) awsiam.Role {
+	logs, role := logsAndRole(tv.Construct, "FunctionLogs", "FunctionRole", "s3vend token vendor: vends Cognito developer-identity tokens",
+		logRetentionDays[int(p.LogRetention/config.Day)], removalPolicy(p.Retain)) // validated
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("VendDeveloperIdentityTokens"),
 		Actions:   jsii.Strings("cognito-identity:GetOpenIdTokenForDeveloperIdentity"),
 		Resources: jsii.Strings(*p.IdentityPoolARN),
 	}))
+	tv.FunctionLogs = logs
+	return role
+}
 
+// environment is what the vendor reads at start-up (lambda/internal/config),
+// from the contract's names; the secret's ARN is added with the secret.
+func (tv *TokenVendor) environment(p TokenVendorProps) map[string]*string {
+	norm, _ := p.Verifiers.Normalize(false) // validated; defaults applied as the vendor would
+	verifiers, err := json.Marshal(norm)
+	if err != nil {
+		panic(fmt.Errorf("TokenVendorProps.Verifiers: %w", err))
+	}
 	env := map[string]*string{
 		contract.EnvIdentityPoolID:     p.IdentityPoolID,
 		contract.EnvDeveloperProvider:  jsii.String(p.DeveloperProviderName),
@@ -253,14 +275,10 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 		contract.EnvUpstreamTimeout: jsii.String(contract.UpstreamTimeout(p.Timeout).String()),
 		// The Stack dimension of the vendor's EMF metrics, which the alarms
 		// (NewMonitoring, Name = the stack name) select on.
-		contract.EnvMetricsStack: awscdk.Stack_Of(c).StackName(),
+		contract.EnvMetricsStack: awscdk.Stack_Of(tv.Construct).StackName(),
 	}
 	if p.Guests {
 		env[contract.EnvUnauthRoleARN] = p.GuestRoleARN
-	}
-	cache, _ := p.Cache.Normalize() // validated above
-	for k, v := range cache.Env() {
-		env[k] = jsii.String(v)
 	}
 	if p.SessionPolicy != "" {
 		env[contract.EnvSessionPolicy] = jsii.String(p.SessionPolicy)
@@ -271,100 +289,113 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 	if p.AccessRules != nil && p.AccessRules.JSON() != contract.DefaultRules().JSON() {
 		env[contract.EnvAccessRules] = jsii.String(p.AccessRules.UploadRulesEnv())
 	}
+	cache, _ := p.Cache.Normalize() // validated
+	settings := []map[string]string{cache.Env()}
 	if p.BucketName != nil {
 		// No IAM change: the vendor signs upload forms with the caller's own
 		// credentials (GetCredentialsForIdentity is a public API).
 		env[contract.EnvBucket] = p.BucketName
-		upload, _ := p.Upload.Normalize() // validated above
-		for k, v := range upload.Env() {
+		upload, _ := p.Upload.Normalize() // validated
+		settings = append(settings, upload.Env())
+	}
+	for _, m := range settings {
+		for k, v := range m {
 			env[k] = jsii.String(v)
 		}
 	}
-	if p.Verifiers.NeedsSecret() {
-		tv.Secret = awssecretsmanager.NewSecret(c, jsii.String("VerifierSecret"), &awssecretsmanager.SecretProps{
-			Description: jsii.String("s3vend login-verifier secrets: set wechatAppSecret; hs256Key is generated for your backend"),
-			GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
-				SecretStringTemplate: jsii.String(`{"` + contract.SecretFieldWeChat + `":""}`),
-				GenerateStringKey:    jsii.String(contract.SecretFieldHS256),
-				PasswordLength:       jsii.Number(contract.GeneratedHS256KeyChars),
-				ExcludePunctuation:   jsii.Bool(true),
-			},
-			RemovalPolicy: removal,
-		})
-		tv.Secret.GrantRead(role, nil)
-		// The tag names the stack whose smoke check may read this secret
-		// (NewGitHubDeployRoles: a deploy role reads only secrets tagged
-		// with its own stacks, through secretsmanager:ResourceTag).
-		awscdk.Tags_Of(tv.Secret).Add(jsii.String(SmokeSecretTag), awscdk.Stack_Of(c).StackName(), nil)
-		env[contract.EnvSecretARN] = tv.Secret.SecretArn()
-		cdknag.NagSuppressions_AddResourceSuppressions(tv.Secret, &[]*cdknag.NagPackSuppression{{
-			Id: jsii.String("AwsSolutions-SMG4"),
-			Reason: jsii.String("Holds third-party credentials (the WeChat app secret, issued by WeChat) and a key shared with the " +
-				"team's backend; both are rotated by hand together with their other holder, so a rotation Lambda cannot do it."),
-		}}, jsii.Bool(false))
-	}
+	return env
+}
 
-	if err := checkEnvironmentSize(env); err != nil {
-		panic(err)
-	}
-	tv.Function = p.Build.function(c, "Function", "s3vend token vendor", role, fnLogs, p.Timeout, p.MemoryMB, env)
-
-	apiLogs := awslogs.NewLogGroup(c, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
-		Retention: retention, RemovalPolicy: removal,
+// secret is the verifier secret: the WeChat app secret, set by hand, and a
+// generated HS256 key for the team's backend; the function may read it.
+func (tv *TokenVendor) secret(p TokenVendorProps, role awsiam.Role) {
+	tv.Secret = awssecretsmanager.NewSecret(tv.Construct, jsii.String("VerifierSecret"), &awssecretsmanager.SecretProps{
+		Description: jsii.String("s3vend login-verifier secrets: set wechatAppSecret; hs256Key is generated for your backend"),
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			SecretStringTemplate: jsii.String(`{"` + contract.SecretFieldWeChat + `":""}`),
+			GenerateStringKey:    jsii.String(contract.SecretFieldHS256),
+			PasswordLength:       jsii.Number(contract.GeneratedHS256KeyChars),
+			ExcludePunctuation:   jsii.Bool(true),
+		},
+		RemovalPolicy: removalPolicy(p.Retain),
 	})
-	tv.API = awsapigatewayv2.NewHttpApi(c, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
+	tv.Secret.GrantRead(role, nil)
+	// The tag names the stack whose smoke check may read this secret
+	// (NewGitHubDeployRoles: a deploy role reads only secrets tagged
+	// with its own stacks, through secretsmanager:ResourceTag).
+	awscdk.Tags_Of(tv.Secret).Add(jsii.String(SmokeSecretTag), awscdk.Stack_Of(tv.Construct).StackName(), nil)
+}
+
+// api is the HTTP API in front of the function, its throttled $default
+// stage and that stage's access log.
+func (tv *TokenVendor) api(p TokenVendorProps) {
+	tv.AccessLogs = awslogs.NewLogGroup(tv.Construct, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
+		Retention: logRetentionDays[int(p.LogRetention/config.Day)], RemovalPolicy: removalPolicy(p.Retain), // validated
+	})
+	tv.API = awsapigatewayv2.NewHttpApi(tv.Construct, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
 		Description:        jsii.String("s3vend token vendor"),
 		CreateDefaultStage: jsii.Bool(false),
 		// Every path goes to the function, so unknown paths and methods get
 		// the service's own JSON 404/405; API Gateway answers CORS preflight.
 		DefaultIntegration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("Vendor"), tv.Function, nil),
-		CorsPreflight: &awsapigatewayv2.CorsPreflightOptions{
-			AllowOrigins: jsii.Strings(p.CORSOrigins...),
-			AllowMethods: &[]awsapigatewayv2.CorsHttpMethod{awsapigatewayv2.CorsHttpMethod_POST, awsapigatewayv2.CorsHttpMethod_GET},
-			AllowHeaders: jsii.Strings("content-type"),
-			// Browsers let a script read only the CORS-safelisted response
-			// headers unless Access-Control-Expose-Headers names others
-			// (https://fetch.spec.whatwg.org/#cors-safelisted-response-header-name):
-			// Retry-After is not one, and JS clients honour it on 429/503
-			// (js/client); X-Request-Id ties an error to the vendor's log.
-			ExposeHeaders: jsii.Strings("retry-after", "x-request-id"),
-			MaxAge:        awscdk.Duration_Minutes(jsii.Number(10)),
-		},
+		CorsPreflight:      corsPreflight(p.CORSOrigins),
 	})
-	stage := awsapigatewayv2.NewHttpStage(c, jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageProps{
+	stage := awsapigatewayv2.NewHttpStage(tv.Construct, jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageProps{
 		HttpApi:    tv.API,
 		StageName:  jsii.String("$default"),
 		AutoDeploy: jsii.Bool(true),
 		Throttle: &awsapigatewayv2.ThrottleSettings{
 			RateLimit: jsii.Number(p.ThrottleRateLimit), BurstLimit: jsii.Number(float64(p.ThrottleBurstLimit)),
 		},
-		AccessLogSettings: &accessLogSettings{awsapigatewayv2.NewLogGroupLogDestination(apiLogs)},
+		AccessLogSettings: &accessLogSettings{awsapigatewayv2.NewLogGroupLogDestination(tv.AccessLogs)},
 	})
 	tv.TokenURL = jsii.String(*stage.Url() + strings.TrimPrefix(wire.RouteToken, "/")) // the stage URL ends with "/"
+}
 
-	logAcks := map[string]string{
-		"cloudwatch_log_group_retention_period_check": "Retention is the environment's logRetention setting (default 30 days) to bound cost; teams under a one-year policy set \"8760h\".",
-		"cloudwatch_log_group_encrypted_check":        "CloudWatch Logs encrypts at rest with service keys; the logs hold no credentials or tokens (the service never logs them), so a customer managed key would add cost and a key policy without protecting more.",
+// corsPreflight is the API's answer to browsers' preflight requests.
+func corsPreflight(origins []string) *awsapigatewayv2.CorsPreflightOptions {
+	return &awsapigatewayv2.CorsPreflightOptions{
+		AllowOrigins: jsii.Strings(origins...),
+		AllowMethods: &[]awsapigatewayv2.CorsHttpMethod{awsapigatewayv2.CorsHttpMethod_POST, awsapigatewayv2.CorsHttpMethod_GET},
+		AllowHeaders: jsii.Strings("content-type"),
+		// Browsers let a script read only the CORS-safelisted response
+		// headers unless Access-Control-Expose-Headers names others
+		// (https://fetch.spec.whatwg.org/#cors-safelisted-response-header-name):
+		// Retry-After is not one, and JS clients honour it on 429/503
+		// (js/client); X-Request-Id ties an error to the vendor's log.
+		ExposeHeaders: jsii.Strings("retry-after", "x-request-id"),
+		MaxAge:        awscdk.Duration_Minutes(jsii.Number(10)),
 	}
-	acknowledgeGuard(fnLogs, logAcks)
-	acknowledgeGuard(apiLogs, logAcks)
-	acknowledgeGuard(tv.Function, map[string]string{
-		"lambda_inside_vpc_check": "The function reaches only public endpoints (Cognito Identity, STS, Secrets Manager, OIDC issuers, WeChat); a VPC would add NAT cost and no isolation.",
-	})
-	route := tv.API.Node().FindChild(jsii.String("DefaultRoute"))
-	acknowledgeGuard(route, map[string]string{
-		"api_gw_v2_authorization_type_configured_check": "The token endpoint is where clients authenticate: the function verifies the login credential in the body, so there is no caller identity to authorize first.",
-	})
-	acknowledgeGuard(route.Node().FindChild(jsii.String("Vendor-Permission")), map[string]string{
-		"lambda_function_public_access_prohibited_check": "Invocation is granted to API Gateway only, with SourceArn scoped to this API (a Fn::Join the rule cannot evaluate).",
-	})
+}
 
-	cdknag.NagSuppressions_AddResourceSuppressions(tv.API, &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-APIG4"),
-		Reason: jsii.String("The token endpoint is where clients authenticate: it verifies the login credential in the request " +
-			"body itself (OIDC ID token, WeChat code or backend-signed JWT), so there is no caller identity to authorize first."),
-	}}, jsii.Bool(true))
-	return tv
+// acknowledgements are the token vendor's accepted findings.
+func (tv *TokenVendor) acknowledgements() []ack {
+	const (
+		retention = "Retention is the environment's logRetention setting (default 30 days) to bound cost; teams under a one-year policy set \"8760h\"."
+		encrypted = "CloudWatch Logs encrypts at rest with service keys; the logs hold no credentials or tokens (the service never logs them), so a customer managed key would add cost and a key policy without protecting more."
+	)
+	route := tv.API.Node().FindChild(jsii.String("DefaultRoute"))
+	rows := []ack{
+		guardAck(tv.FunctionLogs, "cloudwatch_log_group_retention_period_check", retention),
+		guardAck(tv.FunctionLogs, "cloudwatch_log_group_encrypted_check", encrypted),
+		guardAck(tv.AccessLogs, "cloudwatch_log_group_retention_period_check", retention),
+		guardAck(tv.AccessLogs, "cloudwatch_log_group_encrypted_check", encrypted),
+		guardAck(tv.Function, "lambda_inside_vpc_check",
+			"The function reaches only public endpoints (Cognito Identity, STS, Secrets Manager, OIDC issuers, WeChat); a VPC would add NAT cost and no isolation."),
+		guardAck(route, "api_gw_v2_authorization_type_configured_check",
+			"The token endpoint is where clients authenticate: the function verifies the login credential in the body, so there is no caller identity to authorize first."),
+		guardAck(route.Node().FindChild(jsii.String("Vendor-Permission")), "lambda_function_public_access_prohibited_check",
+			"Invocation is granted to API Gateway only, with SourceArn scoped to this API (a Fn::Join the rule cannot evaluate)."),
+		nagAck(tv.API, "AwsSolutions-APIG4",
+			"The token endpoint is where clients authenticate: it verifies the login credential in the request "+
+				"body itself (OIDC ID token, WeChat code or backend-signed JWT), so there is no caller identity to authorize first.").withChildren(),
+	}
+	if tv.Secret != nil {
+		rows = append(rows, nagAck(tv.Secret, "AwsSolutions-SMG4",
+			"Holds third-party credentials (the WeChat app secret, issued by WeChat) and a key shared with the "+
+				"team's backend; both are rotated by hand together with their other holder, so a rotation Lambda cannot do it."))
+	}
+	return rows
 }
 
 // accessLogSettings implements awsapigatewayv2.IAccessLogSettings with one

@@ -38,6 +38,33 @@ type S3VendStack struct {
 // NewS3VendStack composes the constructs of one environment.
 func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendStack {
 	e := props.Env
+	s := &S3VendStack{Stack: newStack(scope, e)}
+	// The session tags signed-in users' sessions carry, those the access
+	// rules' placeholders need and, with a user quota, the quota-state tag
+	// (infra.NewAbuseControl): the trust policy and the vendor get the same
+	// list (contract/tags.go).
+	sessionTags := e.SessionTagKeys()
+
+	s.Bucket = infra.NewPublicBucket(s.Stack, "Storage", bucketProps(e))
+	s.IdentityPool = infra.NewIdentityPool(s.Stack, "Identity", s.identityPoolProps(e, sessionTags))
+	guestRoleARN := s.grantStorage()
+	s.TokenVendor = infra.NewTokenVendor(s.Stack, "TokenVendor", s.tokenVendorProps(e, props.ModuleDir, sessionTags, guestRoleARN))
+	s.Abuse = infra.NewAbuseControl(s.Stack, "AbuseControl", s.abuseControlProps(e, props.ModuleDir))
+	if e.Edge.Enabled {
+		s.Edge = infra.NewEdge(s.Stack, "Edge", infra.EdgeProps{API: s.TokenVendor.API, WebACLARN: props.EdgeACLARN})
+	}
+	if e.Alarms.Enabled {
+		s.Monitoring = infra.NewMonitoring(s.Stack, "Monitoring", s.monitoringProps(e))
+	}
+
+	if w := e.PlaceholderWarning(); w != "" {
+		awscdk.Annotations_Of(s.Stack).AddWarningV2(jsii.String("s3vend:Placeholders"), jsii.String(w))
+	}
+	s.outputs(e)
+	return s
+}
+
+func newStack(scope constructs.Construct, e config.Environment) awscdk.Stack {
 	sp := &awscdk.StackProps{
 		StackName:   jsii.String(config.StackName(e.Name)),
 		Description: jsii.String("s3vend " + e.Name + ": public S3 bucket, Cognito identity pool with a developer provider, token vendor"),
@@ -48,15 +75,11 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 	if e.Account != "" || e.Region != "" {
 		sp.Env = &awscdk.Environment{Account: strOrNil(e.Account), Region: strOrNil(e.Region)}
 	}
-	stack := awscdk.NewStack(scope, jsii.String(config.StackName(e.Name)), sp)
-	s := &S3VendStack{Stack: stack}
-	// The session tags signed-in users' sessions carry, those the access
-	// rules' placeholders need and, with a user quota, the quota-state tag
-	// (infra.NewAbuseControl): the trust policy and the vendor get the same
-	// list (contract/tags.go).
-	sessionTags := e.SessionTagKeys()
+	return awscdk.NewStack(scope, jsii.String(config.StackName(e.Name)), sp)
+}
 
-	s.Bucket = infra.NewPublicBucket(stack, "Storage", infra.PublicBucketProps{
+func bucketProps(e config.Environment) infra.PublicBucketProps {
+	return infra.PublicBucketProps{
 		BucketAccess:                e.BucketAccess,
 		CORSOrigins:                 e.CORSOrigins,
 		CORSMaxAge:                  e.CORSMaxAge,
@@ -66,9 +89,11 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 		AccessLogExpiry:             e.AccessLogExpiry,
 		Retain:                      e.Retain,
 		Rules:                       e.Access,
-	})
+	}
+}
 
-	s.IdentityPool = infra.NewIdentityPool(stack, "Identity", infra.IdentityPoolProps{
+func (s *S3VendStack) identityPoolProps(e config.Environment, sessionTags []string) infra.IdentityPoolProps {
+	return infra.IdentityPoolProps{
 		DeveloperProviderName: e.DeveloperProviderName,
 		Guests:                e.Guests,
 		BasicFlow:             e.BasicFlow,
@@ -80,16 +105,24 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 		CognitoPrincipal:      e.CognitoPrincipal,
 		SessionTags:           sessionTags,
 		GuestAccess:           s.Bucket.GuestAccessSummary(),
-	})
-	s.Bucket.GrantUserAccess(s.IdentityPool.AuthenticatedRole, s.IdentityPool.CognitoPrincipal)
-	var guestRoleARN *string
-	if r := s.IdentityPool.UnauthenticatedRole; r != nil {
-		s.Bucket.GrantGuestAccess(r)
-		guestRoleARN = r.RoleArn()
 	}
+}
 
-	s.TokenVendor = infra.NewTokenVendor(stack, "TokenVendor", infra.TokenVendorProps{
-		Build:                 infra.GoBuild{ModuleDir: props.ModuleDir, Package: "./lambda/cmd/tokenvendor", SourceDir: "lambda"},
+// grantStorage gives the pool's roles their bucket access; it returns the
+// guest role's ARN (nil without guests).
+func (s *S3VendStack) grantStorage() *string {
+	s.Bucket.GrantUserAccess(s.IdentityPool.AuthenticatedRole, s.IdentityPool.CognitoPrincipal)
+	r := s.IdentityPool.UnauthenticatedRole
+	if r == nil {
+		return nil
+	}
+	s.Bucket.GrantGuestAccess(r)
+	return r.RoleArn()
+}
+
+func (s *S3VendStack) tokenVendorProps(e config.Environment, moduleDir string, sessionTags []string, guestRoleARN *string) infra.TokenVendorProps {
+	return infra.TokenVendorProps{
+		Build:                 infra.GoBuild{ModuleDir: moduleDir, Package: "./lambda/cmd/tokenvendor", SourceDir: "lambda"},
 		IdentityPoolID:        s.IdentityPool.PoolID,
 		IdentityPoolARN:       s.IdentityPool.PoolARN,
 		DeveloperProviderName: e.DeveloperProviderName,
@@ -111,14 +144,16 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 		ThrottleBurstLimit:    e.ThrottleBurstLimit,
 		LogRetention:          e.LogRetention,
 		Retain:                e.Retain,
-	})
+	}
+}
 
+func (s *S3VendStack) abuseControlProps(e config.Environment, moduleDir string) infra.AbuseControlProps {
 	roles := []awsiam.IRole{s.IdentityPool.AuthenticatedRole}
 	if r := s.IdentityPool.UnauthenticatedRole; r != nil {
 		roles = append(roles, r)
 	}
-	s.Abuse = infra.NewAbuseControl(stack, "AbuseControl", infra.AbuseControlProps{
-		Build:        infra.GoBuild{ModuleDir: props.ModuleDir, Package: "./lambda/cmd/metering", SourceDir: "lambda"},
+	return infra.AbuseControlProps{
+		Build:        infra.GoBuild{ModuleDir: moduleDir, Package: "./lambda/cmd/metering", SourceDir: "lambda"},
 		Bucket:       s.Bucket.Bucket,
 		Vendor:       s.TokenVendor,
 		Roles:        roles,
@@ -127,30 +162,20 @@ func NewS3VendStack(scope constructs.Construct, props S3VendStackProps) *S3VendS
 		AuthRole:     s.IdentityPool.AuthenticatedRole,
 		LogRetention: e.LogRetention,
 		Retain:       e.Retain,
-	})
-
-	if e.Edge.Enabled {
-		s.Edge = infra.NewEdge(stack, "Edge", infra.EdgeProps{API: s.TokenVendor.API, WebACLARN: props.EdgeACLARN})
 	}
+}
 
-	if e.Alarms.Enabled {
-		s.Monitoring = infra.NewMonitoring(stack, "Monitoring", infra.MonitoringProps{
-			Name:            config.StackName(e.Name), // the vendor's Stack dimension: the stack name (NewTokenVendor)
-			Function:        s.TokenVendor.Function,
-			FunctionTimeout: s.TokenVendor.Timeout,
-			API:             s.TokenVendor.API,
-			Thresholds:      e.Alarms.Thresholds,
-			Emails:          e.Alarms.Emails,
-			Retain:          e.Retain,
-			Abuse:           s.Abuse,
-		})
+func (s *S3VendStack) monitoringProps(e config.Environment) infra.MonitoringProps {
+	return infra.MonitoringProps{
+		Name:            config.StackName(e.Name), // the vendor's Stack dimension: the stack name (NewTokenVendor)
+		Function:        s.TokenVendor.Function,
+		FunctionTimeout: s.TokenVendor.Timeout,
+		API:             s.TokenVendor.API,
+		Thresholds:      e.Alarms.Thresholds,
+		Emails:          e.Alarms.Emails,
+		Retain:          e.Retain,
+		Abuse:           s.Abuse,
 	}
-
-	if w := e.PlaceholderWarning(); w != "" {
-		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("s3vend:Placeholders"), jsii.String(w))
-	}
-	s.outputs(e)
-	return s
 }
 
 func (s *S3VendStack) outputs(e config.Environment) {

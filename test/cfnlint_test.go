@@ -104,7 +104,7 @@ func TestCfnLint(t *testing.T) {
 
 	for _, stack := range everyStack(t) {
 		for _, f := range byFile[filepath.Join(synthDir, stack+".template.json")] {
-			t.Errorf("%s: cfn-lint %s %s on %s: %s (fix it, or acknowledge it on the resource with infra.acknowledgeLint)", stack, f.Level, f.Rule.ID, f.resource(), f.Message)
+			t.Errorf("%s: cfn-lint %s %s on %s: %s (fix it, or acknowledge it with a lintAck row in the construct's acknowledgements table, infra/acknowledge.go)", stack, f.Level, f.Rule.ID, f.resource(), f.Message)
 		}
 	}
 	for file, stack := range stripped {

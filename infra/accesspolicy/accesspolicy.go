@@ -191,8 +191,33 @@ func scopeOf(pattern string, vars map[string]string, public string) string {
 
 var scopeOrder = []string{"Own", "Tenant", "Shared", "Public"}
 
+// roleStatements are a role's statements for the subjects' grants: one per
+// scope and set of object actions, in scopeOrder, then one list statement.
 func roleStatements(rules contract.Rules, vars map[string]string, subjects []contract.Subject, public, listSid string) []Statement {
-	type group struct{ scope, actions string }
+	byPattern, prefixes := grantsOf(rules, vars, subjects)
+	groups := groupPatterns(byPattern, vars, public)
+	var out []Statement
+	for _, g := range sortedGroups(groups) {
+		pats := groups[g]
+		slices.Sort(pats)
+		var actions []string
+		for _, a := range objectActions {
+			if byPattern[pats[0]][a] {
+				actions = append(actions, s3Actions[a]...)
+			}
+		}
+		slices.Sort(actions)
+		out = append(out, Statement{Sid: g.actions + g.scope + "Objects", Actions: actions, Resources: pats})
+	}
+	if prefixes = withoutCovered(prefixes); len(prefixes) > 0 {
+		out = append(out, Statement{Sid: listSid, Actions: s3Actions[contract.ActionList], Prefixes: prefixes})
+	}
+	return out
+}
+
+// grantsOf collects the subjects' object actions by object pattern, and the
+// prefixes they may list.
+func grantsOf(rules contract.Rules, vars map[string]string, subjects []contract.Subject) (map[string]map[contract.Action]bool, []string) {
 	byPattern := map[string]map[contract.Action]bool{}
 	var prefixes []string
 	for _, r := range rules {
@@ -214,6 +239,14 @@ func roleStatements(rules contract.Rules, vars map[string]string, subjects []con
 			}
 		}
 	}
+	return byPattern, prefixes
+}
+
+// group is one statement's scope ("Own", ...) and verbs ("" for full control).
+type group struct{ scope, actions string }
+
+// groupPatterns puts together the patterns with the same scope and actions.
+func groupPatterns(byPattern map[string]map[contract.Action]bool, vars map[string]string, public string) map[group][]string {
 	groups := map[group][]string{}
 	for pat, acts := range byPattern {
 		var verb strings.Builder
@@ -229,12 +262,16 @@ func roleStatements(rules contract.Rules, vars map[string]string, subjects []con
 		g := group{scopeOf(pat, vars, public), v}
 		groups[g] = append(groups[g], pat)
 	}
+	return groups
+}
+
+// sortedGroups orders the groups by scope, then full control first, then by verb.
+func sortedGroups(groups map[group][]string) []group {
 	keys := slices.Collect(maps.Keys(groups))
 	slices.SortFunc(keys, func(a, b group) int {
 		if c := slices.Index(scopeOrder, a.scope) - slices.Index(scopeOrder, b.scope); c != 0 {
 			return c
 		}
-		// Full control first, then by verb.
 		if (a.actions == "") != (b.actions == "") {
 			if a.actions == "" {
 				return -1
@@ -243,23 +280,7 @@ func roleStatements(rules contract.Rules, vars map[string]string, subjects []con
 		}
 		return strings.Compare(a.actions, b.actions)
 	})
-	var out []Statement
-	for _, g := range keys {
-		pats := groups[g]
-		slices.Sort(pats)
-		var actions []string
-		for _, a := range objectActions {
-			if byPattern[pats[0]][a] {
-				actions = append(actions, s3Actions[a]...)
-			}
-		}
-		slices.Sort(actions)
-		out = append(out, Statement{Sid: g.actions + g.scope + "Objects", Actions: actions, Resources: pats})
-	}
-	if prefixes = withoutCovered(prefixes); len(prefixes) > 0 {
-		out = append(out, Statement{Sid: listSid, Actions: s3Actions[contract.ActionList], Prefixes: prefixes})
-	}
-	return out
+	return keys
 }
 
 // withoutCovered drops the prefixes that another grant's prefix already
@@ -376,48 +397,14 @@ func globsIntersect(a, b []token) bool {
 			queue = append(queue, s)
 		}
 	}
-	// class: what the side at position p can read next, and where it goes.
-	type move struct {
-		any, slash bool // any byte / also "/"
-		c          byte // a literal byte when !any
-		to         int
-	}
-	moves := func(g []token, p int) (eps []int, m []move) {
-		i, inside := p/2, p%2 == 1
-		if inside { // inside a segment value: more bytes, or done
-			return []int{2 * (i + 1)}, []move{{any: true, to: p}}
-		}
-		if i >= len(g) {
-			return nil, nil
-		}
-		switch t := g[i]; t.kind {
-		case '*':
-			return []int{2 * (i + 1)}, []move{{any: true, slash: true, to: p}}
-		case '+':
-			return nil, []move{{any: true, to: 2*i + 1}}
-		default:
-			return nil, []move{{c: t.c, to: 2 * (i + 1)}}
-		}
-	}
-	compatible := func(x, y move) bool {
-		switch {
-		case x.any && y.any:
-			return true // both accept some non-slash byte
-		case x.any:
-			return y.c != '/' || x.slash
-		case y.any:
-			return x.c != '/' || y.slash
-		}
-		return x.c == y.c
-	}
 	for len(queue) > 0 {
 		s := queue[0]
 		queue = queue[1:]
 		if s.i == 2*len(a) && s.j == 2*len(b) {
 			return true
 		}
-		ea, ma := moves(a, s.i)
-		eb, mb := moves(b, s.j)
+		ea, ma := globMoves(a, s.i)
+		eb, mb := globMoves(b, s.j)
 		for _, e := range ea {
 			push(state{e, s.j})
 		}
@@ -426,13 +413,54 @@ func globsIntersect(a, b []token) bool {
 		}
 		for _, x := range ma {
 			for _, y := range mb {
-				if compatible(x, y) {
+				if x.compatible(y) {
 					push(state{x.to, y.to})
 				}
 			}
 		}
 	}
 	return false
+}
+
+// globMove is a step a glob can take from a position: reading a byte (any
+// byte, also "/" when slash; else the literal c), to position to.
+type globMove struct {
+	any, slash bool
+	c          byte
+	to         int
+}
+
+// globMoves are what the glob g can do at position p: the positions it
+// reaches without reading (eps), and its moves that read a byte.
+func globMoves(g []token, p int) (eps []int, m []globMove) {
+	i, inside := p/2, p%2 == 1
+	if inside { // inside a segment value: more bytes, or done
+		return []int{2 * (i + 1)}, []globMove{{any: true, to: p}}
+	}
+	if i >= len(g) {
+		return nil, nil
+	}
+	switch t := g[i]; t.kind {
+	case '*':
+		return []int{2 * (i + 1)}, []globMove{{any: true, slash: true, to: p}}
+	case '+':
+		return nil, []globMove{{any: true, to: 2*i + 1}}
+	default:
+		return nil, []globMove{{c: t.c, to: 2 * (i + 1)}}
+	}
+}
+
+// compatible: some byte is read by both moves.
+func (x globMove) compatible(y globMove) bool {
+	switch {
+	case x.any && y.any:
+		return true // both accept some non-slash byte
+	case x.any:
+		return y.c != '/' || x.slash
+	case y.any:
+		return x.c != '/' || y.slash
+	}
+	return x.c == y.c
 }
 
 // Size limits a compiled layout must fit, with every other statement the

@@ -161,8 +161,10 @@ const SecretSourceHelp = "set " + EnvSecretARN + " to the Secrets Manager secret
 // 128 characters (CreateStack, StackName).
 var stackRE = regexp.MustCompile(`^[A-Za-z][-A-Za-z0-9]{0,127}$`)
 
-// FromEnv reads the configuration through getenv (os.Getenv in main).
+// FromEnv reads the configuration through getenv (os.Getenv in main). It
+// reports every bad variable, in the order below, not only the first.
 func FromEnv(getenv func(string) string) (Config, error) {
+	r := &envReader{getenv: getenv}
 	c := Config{
 		Region:            getenv(EnvRegion),
 		IdentityPoolID:    getenv(EnvIdentityPoolID),
@@ -175,152 +177,194 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		Listen:            getenv(EnvListen),
 		InLambda:          getenv(EnvLambdaRuntimeAPI) != "",
 		MetricsStack:      getenv(EnvMetricsStack),
+		Bucket:            getenv(EnvBucket),
+		RevocationsTable:  getenv(contract.EnvRevocationsTable),
+		UsageTable:        getenv(contract.EnvUsageTable),
 	}
-	var errs []error
-	bad := func(name, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+	r.pool(&c)
+	r.flows(&c)
+	r.upstream(&c)
+	r.verifiers(&c)
+	r.storage(&c)
+	r.tags(&c)
+	if len(r.errs) > 0 {
+		return Config{}, errors.Join(r.errs...)
 	}
+	return c, nil
+}
 
+// envReader collects the errors of FromEnv, each naming its variable.
+type envReader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (r *envReader) bad(name, format string, args ...any) {
+	r.errs = append(r.errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+}
+
+// add keeps err, which already names its variable (the contract's parsers).
+func (r *envReader) add(err error) {
+	if err != nil {
+		r.errs = append(r.errs, err)
+	}
+}
+
+// pool checks the metrics stack, the region, the identity pool, its
+// developer provider and roles, and whether guests are on.
+func (r *envReader) pool(c *Config) {
 	if c.MetricsStack != "" && !stackRE.MatchString(c.MetricsStack) {
-		bad(EnvMetricsStack, "must be a CloudFormation stack name (a letter, then up to 127 letters, digits and '-'), or unset for no metrics")
+		r.bad(EnvMetricsStack, "must be a CloudFormation stack name (a letter, then up to 127 letters, digits and '-'), or unset for no metrics")
 	}
 	region := ""
 	if !contract.ValidRegion(c.Region) {
-		bad(EnvRegion, "must be an AWS region such as eu-west-1")
+		r.bad(EnvRegion, "must be an AWS region such as eu-west-1")
 	} else if _, err := contract.PartitionFor(c.Region); err != nil {
-		bad(EnvRegion, "%v", err)
+		r.bad(EnvRegion, "%v", err)
 	} else {
 		region = c.Region
 	}
 	if err := contract.CheckIdentityPoolID(c.IdentityPoolID, region); err != nil {
-		bad(EnvIdentityPoolID, "%v (%s is %q)", err, EnvRegion, c.Region)
+		r.bad(EnvIdentityPoolID, "%v (%s is %q)", err, EnvRegion, c.Region)
 	}
 	if err := contract.CheckDeveloperProvider(c.DeveloperProvider); err != nil {
-		bad(EnvDeveloperProvider, "%v", err)
+		r.bad(EnvDeveloperProvider, "%v", err)
 	}
 	if !contract.ValidRoleARN(c.AuthRoleARN) {
-		bad(EnvAuthRoleARN, "must be an IAM role ARN")
+		r.bad(EnvAuthRoleARN, "must be an IAM role ARN")
 	}
-	switch g := getenv(EnvGuestsEnabled); g {
+	switch g := r.getenv(EnvGuestsEnabled); g {
 	case "true":
 		c.GuestsEnabled = true
 		if !contract.ValidRoleARN(c.UnauthRoleARN) {
-			bad(EnvUnauthRoleARN, "must be an IAM role ARN when %s=true", EnvGuestsEnabled)
+			r.bad(EnvUnauthRoleARN, "must be an IAM role ARN when %s=true", EnvGuestsEnabled)
 		}
 	case "false", "":
 		if c.UnauthRoleARN != "" && !contract.ValidRoleARN(c.UnauthRoleARN) {
-			bad(EnvUnauthRoleARN, "must be an IAM role ARN")
+			r.bad(EnvUnauthRoleARN, "must be an IAM role ARN")
 		}
 	default:
-		bad(EnvGuestsEnabled, "must be true or false")
+		r.bad(EnvGuestsEnabled, "must be true or false")
 	}
+}
 
-	switch getenv(EnvBasicFlow) {
+// flows reads the basic flow switch, the token and credential lifetimes and
+// the basic flow's session policy.
+func (r *envReader) flows(c *Config) {
+	switch r.getenv(EnvBasicFlow) {
 	case "true", "":
 		c.BasicFlow = true
 	case "false":
 	default:
-		bad(EnvBasicFlow, "must be true or false")
+		r.bad(EnvBasicFlow, "must be true or false")
 	}
-
 	var err error
-	if c.TokenDuration, err = seconds(getenv(EnvTokenDuration), DefaultTokenDuration, contract.CheckTokenDuration); err != nil {
-		bad(EnvTokenDuration, "%v", err)
+	if c.TokenDuration, err = seconds(r.getenv(EnvTokenDuration), DefaultTokenDuration, contract.CheckTokenDuration); err != nil {
+		r.bad(EnvTokenDuration, "%v", err)
 	}
-	if c.CredentialLifetime, err = seconds(getenv(EnvCredentialLifetime), DefaultCredentialLifetime, contract.CheckCredentialLifetime); err != nil {
-		bad(EnvCredentialLifetime, "%v", err)
+	if c.CredentialLifetime, err = seconds(r.getenv(EnvCredentialLifetime), DefaultCredentialLifetime, contract.CheckCredentialLifetime); err != nil {
+		r.bad(EnvCredentialLifetime, "%v", err)
 	}
 	if err := contract.CheckSessionPolicy(c.SessionPolicy); err != nil {
-		bad(EnvSessionPolicy, "%v", err)
-	} else if c.SessionPolicy != "" && getenv(EnvBasicFlow) == "false" {
-		bad(EnvSessionPolicy, "applies only to basic-flow credentials and must not be set when %s=false", EnvBasicFlow)
+		r.bad(EnvSessionPolicy, "%v", err)
+	} else if c.SessionPolicy != "" && r.getenv(EnvBasicFlow) == "false" {
+		r.bad(EnvSessionPolicy, "applies only to basic-flow credentials and must not be set when %s=false", EnvBasicFlow)
 	}
+}
 
+// upstream reads the upstream deadline and the SDK's attempts.
+func (r *envReader) upstream(c *Config) {
 	c.UpstreamTimeout = DefaultUpstreamTimeout
-	if v := getenv(EnvUpstreamTimeout); v != "" {
+	if v := r.getenv(EnvUpstreamTimeout); v != "" {
 		d, err := time.ParseDuration(v)
 		if err == nil {
 			err = contract.CheckUpstreamTimeout(d)
 		}
 		if err != nil {
-			bad(EnvUpstreamTimeout, "%v", contract.CheckUpstreamTimeout(-1))
+			r.bad(EnvUpstreamTimeout, "%v", contract.CheckUpstreamTimeout(-1))
 		} else {
 			c.UpstreamTimeout = d
 		}
 	}
 	c.MaxAttempts = DefaultMaxAttempts
-	if v := getenv(EnvMaxAttempts); v != "" {
+	if v := r.getenv(EnvMaxAttempts); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < contract.MinMaxAttempts || n > contract.MaxMaxAttempts {
-			bad(EnvMaxAttempts, "must be an integer in %d..%d", contract.MinMaxAttempts, contract.MaxMaxAttempts)
+			r.bad(EnvMaxAttempts, "must be an integer in %d..%d", contract.MinMaxAttempts, contract.MaxMaxAttempts)
 		} else {
 			c.MaxAttempts = n
 		}
 	}
+}
 
-	if raw := getenv(EnvVerifiers); raw == "" {
-		bad(EnvVerifiers, "is required")
+// verifiers reads the verifier document and where their secret comes from.
+func (r *envReader) verifiers(c *Config) {
+	var err error
+	if raw := r.getenv(EnvVerifiers); raw == "" {
+		r.bad(EnvVerifiers, "is required")
 	} else if c.Verifiers, err = contract.ParseVerifiers([]byte(raw), !c.InLambda); err != nil {
 		// Plain http loopback URLs only in local mode: inside Lambda,
 		// 127.0.0.1:9001 is the Runtime API.
-		bad(EnvVerifiers, "%v", err)
+		r.bad(EnvVerifiers, "%v", err)
 	} else if c.Verifiers.Count() == 0 && !c.GuestsEnabled {
-		bad(EnvVerifiers, "configures no verifier and guests are disabled")
+		r.bad(EnvVerifiers, "configures no verifier and guests are disabled")
 	}
+	if !c.NeedsSecrets() {
+		return
+	}
+	switch {
+	case c.InLambda && c.SecretsFile != "":
+		r.bad(EnvSecretsFile, "is for local mode only and refused in Lambda; use %s", EnvSecretARN)
+	case c.SecretARN == "" && c.SecretsFile == "":
+		r.bad(EnvSecretARN+" or "+EnvSecretsFile, "one is required when the wechat or hs256 verifier is configured: %s", SecretSourceHelp)
+	case c.SecretARN != "" && c.SecretsFile != "":
+		r.bad(EnvSecretsFile, "set either %s or %s, not both: %s", EnvSecretARN, EnvSecretsFile, SecretSourceHelp)
+	}
+}
 
-	if c.NeedsSecrets() {
-		switch {
-		case c.InLambda && c.SecretsFile != "":
-			bad(EnvSecretsFile, "is for local mode only and refused in Lambda; use %s", EnvSecretARN)
-		case c.SecretARN == "" && c.SecretsFile == "":
-			bad(EnvSecretARN+" or "+EnvSecretsFile, "one is required when the wechat or hs256 verifier is configured: %s", SecretSourceHelp)
-		case c.SecretARN != "" && c.SecretsFile != "":
-			bad(EnvSecretsFile, "set either %s or %s, not both: %s", EnvSecretARN, EnvSecretsFile, SecretSourceHelp)
-		}
-	}
-	c.Bucket = getenv(EnvBucket)
+// storage reads the upload route's bucket and limits, the cache, and abuse
+// control's tables, refresh and quota.
+func (r *envReader) storage(c *Config) {
 	if c.Bucket != "" && !contract.ValidBucketName(c.Bucket) {
-		bad(EnvBucket, "must be an S3 bucket name (3-63 characters of a-z, 0-9, '.', '-') or unset")
+		r.bad(EnvBucket, "must be an S3 bucket name (3-63 characters of a-z, 0-9, '.', '-') or unset")
 	}
-	if c.Upload, err = contract.ParseUploadEnv(getenv); err != nil {
-		errs = append(errs, err) // each line already names its variable
-	}
-	if c.Cache, err = contract.ParseCacheEnv(getenv); err != nil {
-		errs = append(errs, err) // each line already names its variable
-	}
-	c.RevocationsTable, c.UsageTable = getenv(contract.EnvRevocationsTable), getenv(contract.EnvUsageTable)
+	var err error
+	c.Upload, err = contract.ParseUploadEnv(r.getenv)
+	r.add(err)
+	c.Cache, err = contract.ParseCacheEnv(r.getenv)
+	r.add(err)
 	for _, t := range []struct{ env, v string }{{contract.EnvRevocationsTable, c.RevocationsTable}, {contract.EnvUsageTable, c.UsageTable}} {
 		if t.v != "" && !tableRE.MatchString(t.v) {
-			bad(t.env, "must be a DynamoDB table name (3-255 characters of a-z, A-Z, 0-9, '_', '-', '.') or unset")
+			r.bad(t.env, "must be a DynamoDB table name (3-255 characters of a-z, A-Z, 0-9, '_', '-', '.') or unset")
 		}
 	}
-	if c.RevocationRefresh, err = contract.ParseRevocationRefreshEnv(getenv); err != nil {
-		errs = append(errs, err)
-	}
-	if c.Quota, err = contract.ParseUserQuotaEnv(getenv); err != nil {
-		errs = append(errs, err)
+	c.RevocationRefresh, err = contract.ParseRevocationRefreshEnv(r.getenv)
+	r.add(err)
+	if c.Quota, err = contract.ParseUserQuotaEnv(r.getenv); err != nil {
+		r.add(err)
 	} else if c.Quota.Enabled() && c.UsageTable == "" {
-		bad(contract.EnvUsageTable, "is required when %s or %s sets a quota", contract.EnvQuotaMaxBytes, contract.EnvQuotaMaxObjects)
+		r.bad(contract.EnvUsageTable, "is required when %s or %s sets a quota", contract.EnvQuotaMaxBytes, contract.EnvQuotaMaxObjects)
 	}
-	if c.SessionTags, err = contract.ParseSessionTagsEnv(getenv); err != nil {
-		errs = append(errs, err) // names its variable
+}
+
+// tags reads the session tags and the upload rules, whose placeholders
+// need their tags.
+func (r *envReader) tags(c *Config) {
+	var err error
+	if c.SessionTags, err = contract.ParseSessionTagsEnv(r.getenv); err != nil {
+		r.add(err)
 	} else if slices.Contains(c.SessionTags, contract.TagTenant) && !c.Verifiers.Tenants() {
-		bad(contract.EnvSessionTags, "lists %s but no verifier in %s has a tenantClaim to take it from", contract.TagTenant, EnvVerifiers)
+		r.bad(contract.EnvSessionTags, "lists %s but no verifier in %s has a tenantClaim to take it from", contract.TagTenant, EnvVerifiers)
 	}
-	if c.UploadRules, err = contract.ParseUploadRulesEnv(getenv); err != nil {
-		errs = append(errs, err) // names its variable
-	}
+	c.UploadRules, err = contract.ParseUploadRulesEnv(r.getenv)
+	r.add(err)
 	for _, u := range c.UploadRules {
 		for _, p := range u.Rule().Placeholders() {
 			if tag := contract.SessionTagKeys([]string{p}); len(tag) > 0 && !slices.Contains(c.SessionTags, tag[0]) {
-				bad(contract.EnvAccessRules, "rule %q uses %s, whose session tag %s is not in %s", u.Name, p, tag[0], contract.EnvSessionTags)
+				r.bad(contract.EnvAccessRules, "rule %q uses %s, whose session tag %s is not in %s", u.Name, p, tag[0], contract.EnvSessionTags)
 			}
 		}
 	}
-	if len(errs) > 0 {
-		return Config{}, errors.Join(errs...)
-	}
-	return c, nil
 }
 
 // tableRE is a DynamoDB table name (CreateTable, TableName).
