@@ -163,6 +163,31 @@ func ParseVerifiers(raw []byte, allowLoopbackHTTP bool) (Verifiers, error) {
 // fault (e.g. "oidc[0].issuer"). allowLoopbackHTTP admits http://localhost URLs
 // (local mode and tests); a deployed stack passes false.
 func (v Verifiers) Normalize(allowLoopbackHTTP bool) (Verifiers, error) {
+	v = v.clone()
+	var errs FieldErrors
+	names := verifierNames{}
+	for i := range v.OIDC {
+		field := fmt.Sprintf("oidc[%d]", i)
+		names.check(&errs, field, v.OIDC[i].Name)
+		v.OIDC[i].normalize(&errs, field, allowLoopbackHTTP)
+	}
+	if w := v.WeChat; w != nil {
+		names.check(&errs, "wechat", w.Name)
+		w.normalize(&errs, allowLoopbackHTTP)
+	}
+	if h := v.HS256; h != nil {
+		names.check(&errs, "hs256", h.Name)
+		h.normalize(&errs)
+	}
+	if len(errs) > 0 {
+		return Verifiers{}, errs
+	}
+	return v, nil
+}
+
+// clone returns v with its own copies of the OIDC slice and the WeChat and
+// HS256 structs, so that Normalize's defaults never write into the caller's value.
+func (v Verifiers) clone() Verifiers {
 	v.OIDC = append([]OIDC(nil), v.OIDC...)
 	if v.WeChat != nil {
 		w := *v.WeChat
@@ -172,103 +197,114 @@ func (v Verifiers) Normalize(allowLoopbackHTTP bool) (Verifiers, error) {
 		h := *v.HS256
 		v.HS256 = &h
 	}
-	var errs FieldErrors
-	names := map[string]bool{}
-	name := func(field, n string) {
-		switch {
-		case !nameRE.MatchString(n):
-			errs.Add(field+".name", "%q must match [a-z0-9-]{1,32} (clients send it as \"provider\")", n)
-		case names[n]:
-			errs.Add(field+".name", "%q is already used; verifier names must be unique", n)
-		}
-		names[n] = true
+	return v
+}
+
+// verifierNames holds the names seen so far: a verifier's name is what
+// clients send as "provider", so it must be well formed and unique.
+type verifierNames map[string]bool
+
+// check records a problem with field's name n: malformed, or already used.
+func (names verifierNames) check(errs *FieldErrors, field, n string) {
+	switch {
+	case !nameRE.MatchString(n):
+		errs.Add(field+".name", "%q must match [a-z0-9-]{1,32} (clients send it as \"provider\")", n)
+	case names[n]:
+		errs.Add(field+".name", "%q is already used; verifier names must be unique", n)
 	}
-	for i := range v.OIDC {
-		o := &v.OIDC[i]
-		field := fmt.Sprintf("oidc[%d]", i)
-		name(field, o.Name)
-		if err := CheckURL(o.Issuer, allowLoopbackHTTP); err != nil {
-			errs.Add(field+".issuer", "%v", err)
-		}
-		if o.JWKSURL != "" {
-			if err := CheckURL(o.JWKSURL, allowLoopbackHTTP); err != nil {
-				errs.Add(field+".jwksUrl", "%v", err)
-			}
-		}
-		if len(o.Audiences) == 0 {
-			errs.Add(field+".audiences", "must list at least one audience (the app's client id)")
-		}
-		for _, a := range o.Audiences {
-			if a == "" {
-				errs.Add(field+".audiences", "must not contain an empty string")
-			}
-		}
-		if o.UserClaim == "" {
-			o.UserClaim = "sub"
-		} else if err := checkUserClaim(o.UserClaim); err != nil {
-			errs.Add(field+".userClaim", "%v", err)
-		}
-		if o.TenantClaim != "" {
-			if err := CheckTenantClaim(o.TenantClaim); err != nil {
-				errs.Add(field+".tenantClaim", "%v", err)
-			}
-		}
-		if a := o.MaxTokenAge(); o.MaxTokenAgeSeconds != 0 && (a < MinOIDCMaxTokenAge || a > MaxOIDCMaxTokenAge) {
-			errs.Add(field+".maxTokenAgeSeconds", "must be in %d..%d, or omitted for no limit beyond exp",
-				int(MinOIDCMaxTokenAge/time.Second), int(MaxOIDCMaxTokenAge/time.Second))
-		}
-		if len(o.Algorithms) == 0 {
-			o.Algorithms = []string{"RS256"}
-		}
-		for _, a := range o.Algorithms {
-			if !AllowedAlgorithms[a] {
-				errs.Add(field+".algorithms", "%q is not an allowed asymmetric algorithm (RS/PS/ES 256-512, EdDSA)", a)
-			}
+	names[n] = true
+}
+
+// normalize validates one OIDC verifier (field is its path, e.g. "oidc[0]")
+// and applies its defaults: userClaim "sub", algorithms [RS256].
+func (o *OIDC) normalize(errs *FieldErrors, field string, allowLoopbackHTTP bool) {
+	if err := CheckURL(o.Issuer, allowLoopbackHTTP); err != nil {
+		errs.Add(field+".issuer", "%v", err)
+	}
+	if o.JWKSURL != "" {
+		if err := CheckURL(o.JWKSURL, allowLoopbackHTTP); err != nil {
+			errs.Add(field+".jwksUrl", "%v", err)
 		}
 	}
-	if w := v.WeChat; w != nil {
-		name("wechat", w.Name)
-		if !appIDRE.MatchString(w.AppID) {
-			errs.Add("wechat.appId", "must be 1-64 characters of [A-Za-z0-9_]")
-		}
-		if w.BaseURL == "" {
-			w.BaseURL = DefaultWeChatBaseURL
-		} else if err := CheckURL(w.BaseURL, allowLoopbackHTTP); err != nil {
-			errs.Add("wechat.baseUrl", "%v", err)
-		}
-		w.BaseURL = strings.TrimRight(w.BaseURL, "/")
-		switch w.IDField {
-		case "":
-			w.IDField = "openid"
-		case "openid", "unionid":
-		default:
-			errs.Add("wechat.idField", "%q must be openid or unionid", w.IDField)
+	if len(o.Audiences) == 0 {
+		errs.Add(field+".audiences", "must list at least one audience (the app's client id)")
+	}
+	for _, a := range o.Audiences {
+		if a == "" {
+			errs.Add(field+".audiences", "must not contain an empty string")
 		}
 	}
-	if h := v.HS256; h != nil {
-		name("hs256", h.Name)
-		if h.Issuer == "" {
-			errs.Add("hs256.issuer", "required")
-		}
-		if h.Audience == "" {
-			errs.Add("hs256.audience", "required")
-		}
-		if h.TenantClaim != "" {
-			if err := CheckTenantClaim(h.TenantClaim); err != nil {
-				errs.Add("hs256.tenantClaim", "%v", err)
-			}
-		}
-		switch {
-		case h.MaxTTLSeconds == 0:
-			h.MaxTTLSeconds = int(DefaultHS256MaxTTL / time.Second)
-		case h.MaxTTLSeconds < 1 || h.MaxTTLSeconds > 3600:
-			errs.Add("hs256.maxTtlSeconds", "must be in 1..3600")
+	o.normalizeClaims(errs, field)
+	if a := o.MaxTokenAge(); o.MaxTokenAgeSeconds != 0 && (a < MinOIDCMaxTokenAge || a > MaxOIDCMaxTokenAge) {
+		errs.Add(field+".maxTokenAgeSeconds", "must be in %d..%d, or omitted for no limit beyond exp",
+			int(MinOIDCMaxTokenAge/time.Second), int(MaxOIDCMaxTokenAge/time.Second))
+	}
+	if len(o.Algorithms) == 0 {
+		o.Algorithms = []string{"RS256"}
+	}
+	for _, a := range o.Algorithms {
+		if !AllowedAlgorithms[a] {
+			errs.Add(field+".algorithms", "%q is not an allowed asymmetric algorithm (RS/PS/ES 256-512, EdDSA)", a)
 		}
 	}
-	if len(errs) > 0 {
-		return Verifiers{}, errs
+}
+
+// normalizeClaims checks the claims an OIDC verifier reads the user and
+// the tenant from, defaulting the user claim to "sub".
+func (o *OIDC) normalizeClaims(errs *FieldErrors, field string) {
+	if o.UserClaim == "" {
+		o.UserClaim = "sub"
+	} else if err := checkUserClaim(o.UserClaim); err != nil {
+		errs.Add(field+".userClaim", "%v", err)
 	}
-	return v, nil
+	if o.TenantClaim != "" {
+		if err := CheckTenantClaim(o.TenantClaim); err != nil {
+			errs.Add(field+".tenantClaim", "%v", err)
+		}
+	}
+}
+
+// normalize validates the WeChat verifier and applies its defaults: the
+// public API base URL (without a trailing slash) and idField "openid".
+func (w *WeChat) normalize(errs *FieldErrors, allowLoopbackHTTP bool) {
+	if !appIDRE.MatchString(w.AppID) {
+		errs.Add("wechat.appId", "must be 1-64 characters of [A-Za-z0-9_]")
+	}
+	if w.BaseURL == "" {
+		w.BaseURL = DefaultWeChatBaseURL
+	} else if err := CheckURL(w.BaseURL, allowLoopbackHTTP); err != nil {
+		errs.Add("wechat.baseUrl", "%v", err)
+	}
+	w.BaseURL = strings.TrimRight(w.BaseURL, "/")
+	switch w.IDField {
+	case "":
+		w.IDField = "openid"
+	case "openid", "unionid":
+	default:
+		errs.Add("wechat.idField", "%q must be openid or unionid", w.IDField)
+	}
+}
+
+// normalize validates the HS256 verifier (the team's backend signs the
+// login) and defaults its maximum token lifetime to DefaultHS256MaxTTL.
+func (h *HS256) normalize(errs *FieldErrors) {
+	if h.Issuer == "" {
+		errs.Add("hs256.issuer", "required")
+	}
+	if h.Audience == "" {
+		errs.Add("hs256.audience", "required")
+	}
+	if h.TenantClaim != "" {
+		if err := CheckTenantClaim(h.TenantClaim); err != nil {
+			errs.Add("hs256.tenantClaim", "%v", err)
+		}
+	}
+	switch {
+	case h.MaxTTLSeconds == 0:
+		h.MaxTTLSeconds = int(DefaultHS256MaxTTL / time.Second)
+	case h.MaxTTLSeconds < 1 || h.MaxTTLSeconds > 3600:
+		errs.Add("hs256.maxTtlSeconds", "must be in 1..3600")
+	}
 }
 
 // CheckURL accepts absolute https URLs, and http ones for loopback hosts
