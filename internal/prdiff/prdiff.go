@@ -63,6 +63,49 @@ func userErr(format string, args ...any) error { return &Error{Msg: fmt.Sprintf(
 
 // Run diffs the working tree against the base and writes the report.
 func Run(ctx context.Context, o Options) (*Result, error) {
+	r, err := start(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	tree := filepath.Join(r.OutDir, "base-tree")
+	cleanup, err := addWorktree(ctx, r.top, tree, r.baseSHA)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	if err := r.synthBoth(ctx, tree); err != nil {
+		return nil, err
+	}
+	headStacks, baseStacks, names, err := r.stacks()
+	if err != nil {
+		return nil, err
+	}
+	rep, err := r.report(ctx, names, headStacks, baseStacks)
+	if err != nil {
+		return nil, err
+	}
+	md := rep.Markdown()
+	path := filepath.Join(r.OutDir, "report.md")
+	if err := os.WriteFile(path, []byte(md), 0o644); err != nil {
+		return nil, err
+	}
+	return &Result{Report: rep, Markdown: md, Path: path}, nil
+}
+
+// run is one Run in progress: the options with their defaults applied, the
+// checkout's top directory, the base it compares with and the two
+// synthesis output directories.
+type run struct {
+	Options
+	top               string
+	baseName, baseSHA string
+	headOut, baseOut  string
+}
+
+// start applies the defaults, finds the checkout and the base commit, and
+// empties the output directory: an old report must not outlive a failed
+// run (a workflow could post it).
+func start(ctx context.Context, o Options) (*run, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
@@ -73,99 +116,97 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, userErr("%s is not in a git checkout: make diff compares the working tree with a git base commit (run it in a clone of the repository)", absPath(o.Dir))
 	}
-	baseName, baseSHA, err := resolveBase(ctx, top, o.Base)
-	if err != nil {
+	r := &run{Options: o, top: top}
+	if r.baseName, r.baseSHA, err = resolveBase(ctx, top, o.Base); err != nil {
 		return nil, err
 	}
-	if o.OutDir == "" {
-		o.OutDir = filepath.Join(top, ".build", "diff")
+	if r.OutDir == "" {
+		r.OutDir = filepath.Join(top, ".build", "diff")
 	}
-	if o.OutDir, err = filepath.Abs(o.OutDir); err != nil {
+	if r.OutDir, err = filepath.Abs(r.OutDir); err != nil {
 		return nil, err
 	}
-	headOut, baseOut := filepath.Join(o.OutDir, "head"), filepath.Join(o.OutDir, "base")
-	// An old report must not outlive a failed run (a workflow could post it).
-	for _, d := range []string{headOut, baseOut, filepath.Join(o.OutDir, "report.md")} {
+	r.headOut, r.baseOut = filepath.Join(r.OutDir, "head"), filepath.Join(r.OutDir, "base")
+	for _, d := range []string{r.headOut, r.baseOut, filepath.Join(r.OutDir, "report.md")} {
 		if err := os.RemoveAll(d); err != nil {
 			return nil, err
 		}
 	}
-	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+	if err := os.MkdirAll(r.OutDir, 0o755); err != nil {
 		return nil, err
 	}
+	return r, nil
+}
 
-	tree := filepath.Join(o.OutDir, "base-tree")
-	cleanup, err := addWorktree(ctx, top, tree, baseSHA)
-	if err != nil {
-		return nil, err
-	}
-	defer cleanup()
-
-	baseLabel := fmt.Sprintf("the base (%s, commit %s)", baseName, short(baseSHA))
-	fmt.Fprintf(o.Log, "make diff: synthesizing the working tree and %s\n", baseLabel)
+// synthBoth synthesizes the working tree and the base checked out in tree,
+// at the same time when Parallel is set, else the base only after the
+// working tree succeeded. Both failures are reported.
+func (r *run) synthBoth(ctx context.Context, tree string) error {
+	baseLabel := fmt.Sprintf("the base (%s, commit %s)", r.baseName, short(r.baseSHA))
+	fmt.Fprintf(r.Log, "make diff: synthesizing the working tree and %s\n", baseLabel)
 	synth := func(dir, out, label string) error {
-		if err := o.synth(ctx, dir, out); err != nil {
+		if err := r.synth(ctx, dir, out); err != nil {
 			return userErr("synthesizing %s failed:\n%s", label, err)
 		}
 		return nil
 	}
 	var headErr, baseErr error
-	if o.Parallel {
+	if r.Parallel {
 		var wg sync.WaitGroup
 		wg.Add(1)
-		go func() { defer wg.Done(); baseErr = synth(tree, baseOut, baseLabel) }()
-		headErr = synth(top, headOut, "the working tree")
+		go func() { defer wg.Done(); baseErr = synth(tree, r.baseOut, baseLabel) }()
+		headErr = synth(r.top, r.headOut, "the working tree")
 		wg.Wait()
 	} else {
-		if headErr = synth(top, headOut, "the working tree"); headErr == nil {
-			baseErr = synth(tree, baseOut, baseLabel)
+		if headErr = synth(r.top, r.headOut, "the working tree"); headErr == nil {
+			baseErr = synth(tree, r.baseOut, baseLabel)
 		}
 	}
-	if err := errors.Join(headErr, baseErr); err != nil {
-		return nil, err
-	}
+	return errors.Join(headErr, baseErr)
+}
 
-	headStacks, err := readManifest(headOut)
-	if err != nil {
-		return nil, fmt.Errorf("working tree: %w", err)
+// stacks reads both syntheses' manifests (stack name to template file) and
+// returns the names to diff: every stack of either side, or Stack alone.
+func (r *run) stacks() (head, base map[string]string, names []string, err error) {
+	if head, err = readManifest(r.headOut); err != nil {
+		return nil, nil, nil, fmt.Errorf("working tree: %w", err)
 	}
-	baseStacks, err := readManifest(baseOut)
-	if err != nil {
-		return nil, fmt.Errorf("base: %w", err)
+	if base, err = readManifest(r.baseOut); err != nil {
+		return nil, nil, nil, fmt.Errorf("base: %w", err)
 	}
-	names := templatediff.UnionKeys(headStacks, baseStacks)
-	if o.Stack != "" {
-		if _, ok := headStacks[o.Stack]; !ok {
-			if _, ok := baseStacks[o.Stack]; !ok {
-				return nil, userErr("no stack %q in the working tree or the base; stacks: %s (STACK=<one of them>, or leave STACK unset for all)", o.Stack, strings.Join(names, ", "))
+	names = templatediff.UnionKeys(head, base)
+	if r.Stack != "" {
+		if _, ok := head[r.Stack]; !ok {
+			if _, ok := base[r.Stack]; !ok {
+				return nil, nil, nil, userErr("no stack %q in the working tree or the base; stacks: %s (STACK=<one of them>, or leave STACK unset for all)", r.Stack, strings.Join(names, ", "))
 			}
 		}
-		names = []string{o.Stack}
+		names = []string{r.Stack}
 	}
+	return head, base, names, nil
+}
 
+// report diffs each named stack and assembles the reviewer's report,
+// labelling the head with the current branch when there is one.
+func (r *run) report(ctx context.Context, names []string, headStacks, baseStacks map[string]string) (templatediff.Report, error) {
 	rep := templatediff.Report{
-		Base: fmt.Sprintf("`%s` at its merge base `%s`", baseName, short(baseSHA)),
+		Base: fmt.Sprintf("`%s` at its merge base `%s`", r.baseName, short(r.baseSHA)),
 		Head: "The working tree",
 	}
-	if b, err := git(ctx, top, "rev-parse", "--abbrev-ref", "HEAD"); err == nil && b != "HEAD" {
+	if b, err := git(ctx, r.top, "rev-parse", "--abbrev-ref", "HEAD"); err == nil && b != "HEAD" {
 		rep.Head = fmt.Sprintf("The working tree of `%s`", b)
 	}
 	for _, name := range names {
-		sd, raw, err := o.diffStack(ctx, name, headOut, headStacks[name], baseStacks[name])
+		sd, raw, err := r.diffStack(ctx, name, r.headOut, headStacks[name], baseStacks[name])
 		if err != nil {
-			return nil, err
+			return templatediff.Report{}, err
 		}
 		rep.Stacks = append(rep.Stacks, sd)
 		if sd.Changed() {
 			rep.Raw = append(rep.Raw, templatediff.RawDiff{Stack: name, Text: raw})
 		}
 	}
-	md := rep.Markdown()
-	path := filepath.Join(o.OutDir, "report.md")
-	if err := os.WriteFile(path, []byte(md), 0o644); err != nil {
-		return nil, err
-	}
-	return &Result{Report: rep, Markdown: md, Path: path}, nil
+	return rep, nil
 }
 
 // resolveBase finds the commit to diff against: the merge base of HEAD with
