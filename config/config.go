@@ -409,6 +409,9 @@ func between(lo, hi time.Duration) func(time.Duration) error {
 	return DurationRule{Min: lo, Max: hi}.Check
 }
 
+// env validates one environment of cdk.json and applies its defaults,
+// key group by key group in the order the errors are reported; a body
+// that does not decode strictly is one error and an empty Environment.
 func (v *validator) env(name string, msg json.RawMessage) Environment {
 	if !envNameRe.MatchString(name) {
 		v.fail("", "environment name %q must match %s (it becomes the stack name S3Vend-<env>)", name, envNameRe)
@@ -418,7 +421,34 @@ func (v *validator) env(name string, msg json.RawMessage) Environment {
 		v.errs = append(v.errs, fmt.Errorf("%s: %w", v.path, err))
 		return Environment{}
 	}
-	// Every environment is protected, whatever its name, unless it opts out.
+	e := v.newEnvironment(name, &r)
+	v.bucket(&e, &r)
+	v.developerProvider(&e)
+	v.lifetimes(&e, &r)
+	v.cache(&e, r.Cache)
+	v.quota(&e, r.Quota)
+	v.userQuota(&e, r.UserQuota)
+	v.throttle(&e, r.Throttle)
+	e.LogRetention = v.durationIn("logRetention", r.LogRetention, DefaultLogRetention, CheckLogRetention)
+
+	v.userPool(&e, r.UserPool)
+	v.roleMappings(&e, r.RoleMappings)
+	v.verifiers(&e, r.Verifiers)
+	v.upload(&e, r.Upload)
+	v.edge(&e, r.Edge)
+	v.alarms(&e, r.Alarms)
+
+	v.sessionPolicy(&e, r.SessionPolicy)
+	v.access(&e, r.Access)
+	v.placeholders(&e, msg)
+	return e
+}
+
+// newEnvironment starts the environment: its name, account, region and
+// partition, the pool's flows, and the protection defaults. Every
+// environment is protected, whatever its name, unless it opts out with
+// "disposable": then versioning and retention default to off.
+func (v *validator) newEnvironment(name string, r *rawEnv) Environment {
 	disposable := boolOr(r.Disposable, false)
 	protected := !disposable
 	e := Environment{
@@ -436,7 +466,13 @@ func (v *validator) env(name string, msg json.RawMessage) Environment {
 		v.fail("account", "%q is not a 12-digit AWS account id; remove the key for an environment-agnostic stack", e.Account)
 	}
 	v.partition(&e, r.CognitoPrincipal)
+	return e
+}
 
+// bucket reads the bucket's keys: how public/* is made public, CORS (at
+// least one origin, each checked the stricter way for a protected
+// environment) and the lifecycle durations.
+func (v *validator) bucket(e *Environment, r *rawEnv) {
 	switch a := BucketAccess(r.BucketAccess); {
 	case a == "":
 		e.BucketAccess = PublicReadByPolicy
@@ -450,7 +486,7 @@ func (v *validator) env(name string, msg json.RawMessage) Environment {
 		v.fail("cors.allowedOrigins", "at least one origin is required, like \"https://app.example.com\"")
 	} else {
 		for i, o := range r.CORS.AllowedOrigins {
-			v.origin(fmt.Sprintf("cors.allowedOrigins[%d]", i), o, protected)
+			v.origin(fmt.Sprintf("cors.allowedOrigins[%d]", i), o, !e.Disposable)
 		}
 		e.CORSOrigins = slices.Clone(r.CORS.AllowedOrigins)
 	}
@@ -461,25 +497,33 @@ func (v *validator) env(name string, msg json.RawMessage) Environment {
 	e.NoncurrentVersionExpiry = v.duration("noncurrentVersionExpiry", r.NoncurrentVersionExpiry, NoncurrentVersionExpiry)
 	e.AbortIncompleteUploadsAfter = v.duration("abortIncompleteUploadsAfter", r.AbortIncompleteUploadsAfter, AbortIncompleteUploadsAfter)
 	e.AccessLogExpiry = v.duration("accessLogExpiry", r.AccessLogExpiry, AccessLogExpiry)
+}
 
+// developerProvider checks the developer provider name: required, and
+// fixed for the life of the identity pool.
+func (v *validator) developerProvider(e *Environment) {
 	if e.DeveloperProviderName == "" {
 		v.fail("developerProviderName", "required, like \"login.example.app\"; it cannot be changed once the pool exists")
 	} else if err := contract.CheckDeveloperProvider(e.DeveloperProviderName); err != nil {
 		v.fail("developerProviderName", "%q %v", e.DeveloperProviderName, err)
 	}
+}
 
-	// The token vendor's own ranges (contract), so cdk.json cannot
-	// hold a duration the service would refuse at start-up.
+// lifetimes reads the Cognito token's and the vended credentials'
+// lifetimes within the token vendor's own ranges (contract), so cdk.json
+// cannot hold a duration the service would refuse at start-up.
+func (v *validator) lifetimes(e *Environment, r *rawEnv) {
 	e.TokenDuration = v.durationIn("tokenDuration", r.TokenDuration, contract.DefaultTokenDuration, between(contract.MinTokenDuration, contract.MaxTokenDuration))
 	v.wholeSeconds("tokenDuration", e.TokenDuration)
 	e.CredentialLifetime = v.durationIn("credentialLifetime", r.CredentialLifetime, contract.DefaultCredentialLifetime, between(contract.MinCredentialLifetime, contract.MaxCredentialLifetime))
 	v.wholeSeconds("credentialLifetime", e.CredentialLifetime)
+}
 
-	v.cache(&e, r.Cache)
-	v.quota(&e, r.Quota)
-	v.userQuota(&e, r.UserQuota)
+// throttle sets the API stage's throttle: derived from the quota (read
+// before it), overridden key by key by "throttle", then range-checked.
+func (v *validator) throttle(e *Environment, t *rawThrottle) {
 	e.ThrottleRateLimit, e.ThrottleBurstLimit = deriveThrottle(e.Quota)
-	if t := r.Throttle; t != nil {
+	if t != nil {
 		if t.RateLimit != nil {
 			e.ThrottleRateLimit = *t.RateLimit
 		}
@@ -493,20 +537,6 @@ func (v *validator) env(name string, msg json.RawMessage) Environment {
 	if err := CheckThrottleBurstLimit(e.ThrottleBurstLimit); err != nil {
 		v.fail("throttle.burstLimit", "%v", err)
 	}
-
-	e.LogRetention = v.durationIn("logRetention", r.LogRetention, DefaultLogRetention, CheckLogRetention)
-
-	v.userPool(&e, r.UserPool)
-	v.roleMappings(&e, r.RoleMappings)
-	v.verifiers(&e, r.Verifiers)
-	v.upload(&e, r.Upload)
-	v.edge(&e, r.Edge)
-	v.alarms(&e, r.Alarms)
-
-	v.sessionPolicy(&e, r.SessionPolicy)
-	v.access(&e, r.Access)
-	v.placeholders(&e, msg)
-	return e
 }
 
 // Room the compiled access policies leave for the statements the stack
