@@ -404,6 +404,19 @@ func (v *validator) durationIn(key, s string, def time.Duration, check func(time
 	return d
 }
 
+// nonZeroDuration parses a duration key of a contract type whose Normalize
+// reads 0 as "unset, use the default": 0 is refused here, so a cdk.json
+// that writes it is not silently given the default. The range [lo, hi] is
+// the contract's, checked by that Normalize; the message names it.
+func (v *validator) nonZeroDuration(key, s string, lo, hi time.Duration) (time.Duration, bool) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d == 0 {
+		v.fail(key, "%q is not a duration from %s to %s; write it like \"5m\"", s, lo, hi)
+		return 0, false
+	}
+	return d, true
+}
+
 // between is a range check for durationIn.
 func between(lo, hi time.Duration) func(time.Duration) error {
 	return DurationRule{Min: lo, Max: hi}.Check
@@ -782,9 +795,8 @@ func (v *validator) upload(e *Environment, r *rawUpload) {
 		}
 		u.ContentTypes = r.ContentTypes
 		if r.Expiry != "" {
-			d, err := time.ParseDuration(r.Expiry)
-			if err != nil || d == 0 {
-				v.fail("upload.expiry", "%q is not a duration from %s to %s; write it like \"5m\"", r.Expiry, contract.MinUploadExpiry, contract.MaxUploadExpiry)
+			d, ok := v.nonZeroDuration("upload.expiry", r.Expiry, contract.MinUploadExpiry, contract.MaxUploadExpiry)
+			if !ok {
 				return
 			}
 			u.Expiry = d
@@ -881,9 +893,8 @@ func (v *validator) cache(e *Environment, r *rawCache) {
 			c.MaxEntries = *r.MaxEntries
 		}
 		if r.MinRemaining != "" {
-			d, err := time.ParseDuration(r.MinRemaining)
-			if err != nil || d == 0 {
-				v.fail("cache.minRemaining", "%q is not a duration from %s to %s; write it like \"5m\"", r.MinRemaining, contract.MinCacheMinRemaining, contract.MaxCacheMinRemaining)
+			d, ok := v.nonZeroDuration("cache.minRemaining", r.MinRemaining, contract.MinCacheMinRemaining, contract.MaxCacheMinRemaining)
+			if !ok {
 				return
 			}
 			c.MinRemaining = d
