@@ -413,93 +413,143 @@ func load(template map[string]any) (*stack, error) {
 	if bucketID == "" {
 		return nil, fmt.Errorf("no BucketName output referring to the bucket")
 	}
-	r := &resolver{env: e, resources: resources, bucket: bucketID}
-	s := &stack{env: e, roles: map[string]role{}, policies: map[string]any{}}
+	l := &loader{
+		resolver: &resolver{env: e, resources: resources, bucket: bucketID},
+		s:        &stack{env: e, roles: map[string]role{}, policies: map[string]any{}},
+	}
 	p, ok := contract.PartitionNamed(e.Partition)
 	if !ok {
 		return nil, fmt.Errorf("partition %s is not in contract.Partitions", e.Partition)
 	}
-	s.cognito = p.Principal
-	if s.bucketARN, err = r.getAtt([]any{bucketID, "Arn"}); err != nil {
+	l.s.cognito = p.Principal
+	if err := l.clientBucket(); err != nil {
 		return nil, err
 	}
-	s.restrictPublicBuckets, _ = dig(resources, bucketID, "Properties", "PublicAccessBlockConfiguration", "RestrictPublicBuckets").(bool)
-
-	addPolicy := func(name string, doc any) error {
-		if _, dup := s.policies[name]; dup {
-			return fmt.Errorf("two policies named %s", name)
-		}
-		resolved, err := r.resolve(doc)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		s.policies[name] = resolved
-		return nil
+	if err := l.identityPool(); err != nil {
+		return nil, err
 	}
-	var attachments []string
-	for _, id := range slices.Sorted(maps.Keys(resources)) {
-		switch r.resourceType(id) {
-		case "AWS::S3::BucketPolicy":
-			if refTo(dig(resources, id, "Properties", "Bucket")) == bucketID {
-				if err := addPolicy("bucket", dig(resources, id, "Properties", "PolicyDocument")); err != nil {
-					return nil, err
-				}
+	return l.s, nil
+}
+
+// loader is one load in progress: the template's resolver and the stack
+// it fills in.
+type loader struct {
+	*resolver
+	s *stack
+}
+
+// addPolicy resolves a policy document and files it under a unique name.
+func (l *loader) addPolicy(name string, doc any) error {
+	if _, dup := l.s.policies[name]; dup {
+		return fmt.Errorf("two policies named %s", name)
+	}
+	resolved, err := l.resolve(doc)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	l.s.policies[name] = resolved
+	return nil
+}
+
+// clientBucket reads the client bucket's ARN, its Block Public Access
+// RestrictPublicBuckets setting and its bucket policy.
+func (l *loader) clientBucket() error {
+	var err error
+	if l.s.bucketARN, err = l.getAtt([]any{l.bucket, "Arn"}); err != nil {
+		return err
+	}
+	l.s.restrictPublicBuckets, _ = dig(l.resources, l.bucket, "Properties", "PublicAccessBlockConfiguration", "RestrictPublicBuckets").(bool)
+	for _, id := range slices.Sorted(maps.Keys(l.resources)) {
+		if l.resourceType(id) == "AWS::S3::BucketPolicy" && refTo(dig(l.resources, id, "Properties", "Bucket")) == l.bucket {
+			if err := l.addPolicy("bucket", dig(l.resources, id, "Properties", "PolicyDocument")); err != nil {
+				return err
 			}
-		case "AWS::Cognito::IdentityPoolRoleAttachment":
+		}
+	}
+	return nil
+}
+
+// identityPool reads the one identity pool role attachment: the pool's id
+// and each attached role (by key: authenticated, unauthenticated).
+func (l *loader) identityPool() error {
+	var attachments []string
+	for _, id := range slices.Sorted(maps.Keys(l.resources)) {
+		if l.resourceType(id) == "AWS::Cognito::IdentityPoolRoleAttachment" {
 			attachments = append(attachments, id)
 		}
 	}
 	if len(attachments) != 1 {
-		return nil, fmt.Errorf("want one identity pool role attachment, found %d", len(attachments))
+		return fmt.Errorf("want one identity pool role attachment, found %d", len(attachments))
 	}
-	props, _ := dig(resources, attachments[0], "Properties").(map[string]any)
-	if s.poolID, err = r.resolveString(props["IdentityPoolId"]); err != nil {
-		return nil, err
+	props, _ := dig(l.resources, attachments[0], "Properties").(map[string]any)
+	var err error
+	if l.s.poolID, err = l.resolveString(props["IdentityPoolId"]); err != nil {
+		return err
 	}
 	roles, _ := props["Roles"].(map[string]any)
 	for key, arn := range roles {
-		id := getAttID(arn)
-		if r.resourceType(id) != "AWS::IAM::Role" {
-			return nil, fmt.Errorf("role attachment %s: %v is not a role of this stack", key, arn)
+		if l.s.roles[key], err = l.role(key, arn); err != nil {
+			return err
 		}
-		ro := role{name: id}
-		if ro.arn, err = r.resolveString(arn); err != nil {
-			return nil, err
-		}
-		rp, _ := dig(resources, id, "Properties").(map[string]any)
-		for _, unsupported := range []string{"ManagedPolicyArns", "PermissionsBoundary"} {
-			if rp[unsupported] != nil {
-				return nil, fmt.Errorf("role %s: %s is not evaluated by the access matrix", id, unsupported)
-			}
-		}
-		if err := addPolicy("trust/"+key, simulatedFederated(rp["AssumeRolePolicyDocument"])); err != nil {
-			return nil, err
-		}
-		inline, _ := rp["Policies"].([]any)
-		for i, p := range inline {
-			name := fmt.Sprintf("%s/%s/inline%d", key, id, i)
-			ro.policies = append(ro.policies, name)
-			if err := addPolicy(name, dig(p, "PolicyDocument")); err != nil {
-				return nil, err
-			}
-		}
-		for _, pid := range slices.Sorted(maps.Keys(resources)) {
-			if t := r.resourceType(pid); t != "AWS::IAM::Policy" && t != "AWS::IAM::ManagedPolicy" {
-				continue
-			}
-			attached, _ := dig(resources, pid, "Properties", "Roles").([]any)
-			if !slices.ContainsFunc(attached, func(v any) bool { return refTo(v) == id }) {
-				continue
-			}
-			name := key + "/" + pid
-			ro.policies = append(ro.policies, name)
-			if err := addPolicy(name, dig(resources, pid, "Properties", "PolicyDocument")); err != nil {
-				return nil, err
-			}
-		}
-		s.roles[key] = ro
 	}
-	return s, nil
+	return nil
+}
+
+// role reads one attached role: its ARN, its trust policy (with the
+// Federated principal renamed for the simulator) and its inline and
+// attached identity policies. Managed policy ARNs and permissions
+// boundaries are refused: the matrix would not evaluate them.
+func (l *loader) role(key string, arn any) (role, error) {
+	id := getAttID(arn)
+	if l.resourceType(id) != "AWS::IAM::Role" {
+		return role{}, fmt.Errorf("role attachment %s: %v is not a role of this stack", key, arn)
+	}
+	ro := role{name: id}
+	var err error
+	if ro.arn, err = l.resolveString(arn); err != nil {
+		return role{}, err
+	}
+	rp, _ := dig(l.resources, id, "Properties").(map[string]any)
+	for _, unsupported := range []string{"ManagedPolicyArns", "PermissionsBoundary"} {
+		if rp[unsupported] != nil {
+			return role{}, fmt.Errorf("role %s: %s is not evaluated by the access matrix", id, unsupported)
+		}
+	}
+	if err := l.addPolicy("trust/"+key, simulatedFederated(rp["AssumeRolePolicyDocument"])); err != nil {
+		return role{}, err
+	}
+	inline, _ := rp["Policies"].([]any)
+	for i, p := range inline {
+		name := fmt.Sprintf("%s/%s/inline%d", key, id, i)
+		ro.policies = append(ro.policies, name)
+		if err := l.addPolicy(name, dig(p, "PolicyDocument")); err != nil {
+			return role{}, err
+		}
+	}
+	if ro.policies, err = l.attachedPolicies(key, id, ro.policies); err != nil {
+		return role{}, err
+	}
+	return ro, nil
+}
+
+// attachedPolicies adds to names the AWS::IAM::Policy and ManagedPolicy
+// resources of the stack that attach themselves to role id.
+func (l *loader) attachedPolicies(key, id string, names []string) ([]string, error) {
+	for _, pid := range slices.Sorted(maps.Keys(l.resources)) {
+		if t := l.resourceType(pid); t != "AWS::IAM::Policy" && t != "AWS::IAM::ManagedPolicy" {
+			continue
+		}
+		attached, _ := dig(l.resources, pid, "Properties", "Roles").([]any)
+		if !slices.ContainsFunc(attached, func(v any) bool { return refTo(v) == id }) {
+			continue
+		}
+		name := key + "/" + pid
+		names = append(names, name)
+		if err := l.addPolicy(name, dig(l.resources, pid, "Properties", "PolicyDocument")); err != nil {
+			return nil, err
+		}
+	}
+	return names, nil
 }
 
 // dig walks nested JSON objects by key; nil when a key is missing.
