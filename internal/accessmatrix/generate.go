@@ -270,7 +270,31 @@ func EvaluateCells(template map[string]any, node string, o GenerateOptions, cell
 	if cognito != nil {
 		s.cognito = *cognito
 	}
-	provider := developerProvider(template)
+	p := cellPlan{s: s, callers: s.generatedCallers(developerProvider(template), o), trust: map[[2]string][]int{}}
+	for _, cell := range cells {
+		p.add(cell)
+	}
+	results, err := run(node, s.policies, p.sims)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bool, len(cells))
+	for i, need := range p.need {
+		if need == nil {
+			continue
+		}
+		out[i] = true
+		for _, j := range need {
+			out[i] = out[i] && results[j] == "Allowed"
+		}
+	}
+	return out, nil
+}
+
+// generatedCallers are the signed-in callers of the generated matrix by
+// principal name: guests with the unauthenticated amr, users with the
+// developer provider's amr and their user and tenant session tags.
+func (s *stack) generatedCallers(provider string, o GenerateOptions) map[string]caller {
 	callers := map[string]caller{}
 	for _, p := range Principals() {
 		if p.Role == "" {
@@ -290,67 +314,74 @@ func EvaluateCells(template map[string]any, node string, o GenerateOptions, cell
 		}
 		callers[p.Name] = c
 	}
-	var sims []simulation
-	trust := map[[2]string][]int{}
-	need := make([][]int, len(cells))
-	out := make([]bool, len(cells))
-	for i, cell := range cells {
-		c, signed := callers[cell.Principal]
-		role := c.roleKey
-		if r, ok := strings.CutPrefix(cell.Action, "assume:"); ok {
-			role = r
-		}
-		if signed {
-			if _, ok := s.roles[role]; !ok {
-				continue // no such role: no credentials, denied
-			}
-			c.roleKey = role
-			k := [2]string{cell.Principal, role}
-			if _, ok := trust[k]; !ok {
-				for _, sim := range s.assume(c) {
-					trust[k] = append(trust[k], len(sims))
-					sims = append(sims, sim)
-				}
-			}
-			need[i] = append(need[i], trust[k]...)
-		} else if role != "" {
-			continue // anonymous callers have no token to assume a role with
-		}
-		if strings.HasPrefix(cell.Action, "assume:") {
-			continue
-		}
-		a := s3Access{action: s3Actions[cell.Action], key: cell.Key, tlsVersion: "1.3"}
-		if cell.Action == "list" {
-			prefix := cell.Key
-			a.key, a.prefix = "", &prefix
-			if prefix == "" {
-				a.prefix = nil // the bucket root: no s3:prefix
-			}
-		}
-		if cell.Insecure {
-			a.tlsVersion = ""
-		}
-		var cp *caller
-		if signed {
-			cp = &c
-		}
-		need[i] = append(need[i], len(sims))
-		sims = append(sims, s.s3Simulation(cp, a))
+	return callers
+}
+
+// cellPlan collects the simulations the cells need, in one batch: need[i]
+// lists the simulations that must all allow cell i (nil: denied without
+// asking), and trust shares a role assumption between the cells of one
+// principal and role.
+type cellPlan struct {
+	s       *stack
+	callers map[string]caller
+	sims    []simulation
+	trust   map[[2]string][]int
+	need    [][]int
+}
+
+// add plans one cell: for a signed-in caller, assuming the role (the
+// cell's own, or the one an assume:<role> action names), then, unless the
+// cell only assumes, the S3 request with or without the credentials.
+func (p *cellPlan) add(cell Cell) {
+	i := len(p.need)
+	p.need = append(p.need, nil)
+	c, signed := p.callers[cell.Principal]
+	role := c.roleKey
+	if r, ok := strings.CutPrefix(cell.Action, "assume:"); ok {
+		role = r
 	}
-	results, err := run(node, s.policies, sims)
-	if err != nil {
-		return nil, err
-	}
-	for i := range cells {
-		if need[i] == nil {
-			continue
+	if signed {
+		if _, ok := p.s.roles[role]; !ok {
+			return // no such role: no credentials, denied
 		}
-		out[i] = true
-		for _, j := range need[i] {
-			out[i] = out[i] && results[j] == "Allowed"
+		c.roleKey = role
+		k := [2]string{cell.Principal, role}
+		if _, ok := p.trust[k]; !ok {
+			for _, sim := range p.s.assume(c) {
+				p.trust[k] = append(p.trust[k], len(p.sims))
+				p.sims = append(p.sims, sim)
+			}
+		}
+		p.need[i] = append(p.need[i], p.trust[k]...)
+	} else if role != "" {
+		return // anonymous callers have no token to assume a role with
+	}
+	if strings.HasPrefix(cell.Action, "assume:") {
+		return
+	}
+	var cp *caller
+	if signed {
+		cp = &c
+	}
+	p.need[i] = append(p.need[i], len(p.sims))
+	p.sims = append(p.sims, p.s.s3Simulation(cp, cellAccess(cell)))
+}
+
+// cellAccess is the S3 request of a cell: a list of the bucket root sends
+// no s3:prefix, and an insecure cell no TLS version.
+func cellAccess(cell Cell) s3Access {
+	a := s3Access{action: s3Actions[cell.Action], key: cell.Key, tlsVersion: "1.3"}
+	if cell.Action == "list" {
+		prefix := cell.Key
+		a.key, a.prefix = "", &prefix
+		if prefix == "" {
+			a.prefix = nil // the bucket root: no s3:prefix
 		}
 	}
-	return out, nil
+	if cell.Insecure {
+		a.tlsVersion = ""
+	}
+	return a
 }
 
 // developerProvider is the template's identity pool's developer provider name.
