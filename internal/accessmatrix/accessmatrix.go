@@ -90,64 +90,115 @@ func EvaluateAs(template map[string]any, node string, reqs []Request, cognito *c
 	if cognito != nil {
 		s.cognito = *cognito
 	}
-	var sims []simulation
-	trustSim := map[[2]string][]int{} // {principal, role} -> indexes into sims
-	need := make([][]int, len(reqs))  // the simulations that must all allow a request
+	var b batch
 	allowed := map[Request]bool{}
-	for i, q := range reqs {
-		who, isIdentity := identities[q.Principal]
-		if q.Principal != "anonymous" && !isIdentity {
-			return nil, fmt.Errorf("unknown principal %q", q.Principal)
+	for _, q := range reqs {
+		asked, err := s.planRequest(&b, q)
+		if err != nil {
+			return nil, err
 		}
-		roleKey := who.role
-		if target, ok := strings.CutPrefix(q.Action, "assume:"); ok {
-			roleKey = target
-		} else if _, ok := s3Actions[q.Action]; !ok {
-			return nil, fmt.Errorf("unknown action %q", q.Action)
-		}
-		if isIdentity {
-			if _, ok := s.roles[roleKey]; !ok {
-				allowed[q] = false // no such role: no credentials
-				continue
-			}
-			k := [2]string{q.Principal, roleKey}
-			if _, ok := trustSim[k]; !ok {
-				for _, sim := range s.assume(s.matrixCaller(who, roleKey)) {
-					trustSim[k] = append(trustSim[k], len(sims))
-					sims = append(sims, sim)
-				}
-			}
-			need[i] = append(need[i], trustSim[k]...)
-		} else if roleKey != "" {
-			allowed[q] = false // anonymous callers have no token to assume a role with
-			continue
-		}
-		if !strings.HasPrefix(q.Action, "assume:") {
-			reqSims, err := s.s3Request(q, who, isIdentity)
-			if err != nil {
-				return nil, err
-			}
-			for _, sim := range reqSims {
-				need[i] = append(need[i], len(sims))
-				sims = append(sims, sim)
-			}
+		if !asked {
+			allowed[q] = false
 		}
 	}
-
-	results, err := run(node, s.policies, sims)
+	results, err := run(node, s.policies, b.sims)
 	if err != nil {
 		return nil, err
 	}
 	for i, q := range reqs {
-		if need[i] == nil {
-			continue
-		}
-		allowed[q] = true
-		for _, j := range need[i] {
-			allowed[q] = allowed[q] && results[j] == "Allowed"
+		if ok, asked := b.allowed(i, results); asked {
+			allowed[q] = ok
 		}
 	}
 	return allowed, nil
+}
+
+// planRequest adds to b the simulations one matrix request needs: for an
+// identity, assuming the role (its own, or the one an assume:<role> action
+// names), then, unless the request only assumes, the S3 request. It
+// returns false for a request denied without asking: a role the template
+// lacks (no credentials), or an anonymous caller assuming a role.
+func (s *stack) planRequest(b *batch, q Request) (bool, error) {
+	i := b.next()
+	who, isIdentity := identities[q.Principal]
+	if q.Principal != "anonymous" && !isIdentity {
+		return false, fmt.Errorf("unknown principal %q", q.Principal)
+	}
+	roleKey := who.role
+	if target, ok := strings.CutPrefix(q.Action, "assume:"); ok {
+		roleKey = target
+	} else if _, ok := s3Actions[q.Action]; !ok {
+		return false, fmt.Errorf("unknown action %q", q.Action)
+	}
+	if isIdentity {
+		if _, ok := s.roles[roleKey]; !ok {
+			return false, nil // no such role: no credentials
+		}
+		b.needAssume(i, q.Principal, roleKey, func() []simulation { return s.assume(s.matrixCaller(who, roleKey)) })
+	} else if roleKey != "" {
+		return false, nil // anonymous callers have no token to assume a role with
+	}
+	if !strings.HasPrefix(q.Action, "assume:") {
+		reqSims, err := s.s3Request(q, who, isIdentity)
+		if err != nil {
+			return false, err
+		}
+		for _, sim := range reqSims {
+			b.needSim(i, sim)
+		}
+	}
+	return true, nil
+}
+
+// batch gathers the simulations of many requests into one iam-simulate
+// run: need[i] lists the simulations that must all allow request i (nil:
+// not asked, denied), and trust ({principal, role} to indexes into sims)
+// shares one role assumption between the requests of a principal and role.
+type batch struct {
+	sims  []simulation
+	trust map[[2]string][]int
+	need  [][]int
+}
+
+// next starts the next request and returns its index.
+func (b *batch) next() int {
+	b.need = append(b.need, nil)
+	return len(b.need) - 1
+}
+
+// needAssume makes request i need the simulations of principal assuming
+// role, which assume returns, simulated once per pair.
+func (b *batch) needAssume(i int, principal, role string, assume func() []simulation) {
+	if b.trust == nil {
+		b.trust = map[[2]string][]int{}
+	}
+	k := [2]string{principal, role}
+	if _, ok := b.trust[k]; !ok {
+		for _, sim := range assume() {
+			b.trust[k] = append(b.trust[k], len(b.sims))
+			b.sims = append(b.sims, sim)
+		}
+	}
+	b.need[i] = append(b.need[i], b.trust[k]...)
+}
+
+// needSim makes request i need sim.
+func (b *batch) needSim(i int, sim simulation) {
+	b.need[i] = append(b.need[i], len(b.sims))
+	b.sims = append(b.sims, sim)
+}
+
+// allowed reports whether request i was asked about, and if so whether
+// every simulation it needs came back Allowed.
+func (b *batch) allowed(i int, results []string) (ok, asked bool) {
+	if b.need[i] == nil {
+		return false, false
+	}
+	ok = true
+	for _, j := range b.need[i] {
+		ok = ok && results[j] == "Allowed"
+	}
+	return ok, true
 }
 
 // identityID is an identity's id in the template's region, the value of

@@ -270,23 +270,18 @@ func EvaluateCells(template map[string]any, node string, o GenerateOptions, cell
 	if cognito != nil {
 		s.cognito = *cognito
 	}
-	p := cellPlan{s: s, callers: s.generatedCallers(developerProvider(template), o), trust: map[[2]string][]int{}}
+	callers := s.generatedCallers(developerProvider(template), o)
+	var b batch
 	for _, cell := range cells {
-		p.add(cell)
+		s.planCell(&b, callers, cell)
 	}
-	results, err := run(node, s.policies, p.sims)
+	results, err := run(node, s.policies, b.sims)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]bool, len(cells))
-	for i, need := range p.need {
-		if need == nil {
-			continue
-		}
-		out[i] = true
-		for _, j := range need {
-			out[i] = out[i] && results[j] == "Allowed"
-		}
+	for i := range cells {
+		out[i], _ = b.allowed(i, results)
 	}
 	return out, nil
 }
@@ -317,42 +312,23 @@ func (s *stack) generatedCallers(provider string, o GenerateOptions) map[string]
 	return callers
 }
 
-// cellPlan collects the simulations the cells need, in one batch: need[i]
-// lists the simulations that must all allow cell i (nil: denied without
-// asking), and trust shares a role assumption between the cells of one
-// principal and role.
-type cellPlan struct {
-	s       *stack
-	callers map[string]caller
-	sims    []simulation
-	trust   map[[2]string][]int
-	need    [][]int
-}
-
-// add plans one cell: for a signed-in caller, assuming the role (the
-// cell's own, or the one an assume:<role> action names), then, unless the
-// cell only assumes, the S3 request with or without the credentials.
-func (p *cellPlan) add(cell Cell) {
-	i := len(p.need)
-	p.need = append(p.need, nil)
-	c, signed := p.callers[cell.Principal]
+// planCell adds to b the simulations one cell needs: for a signed-in
+// caller, assuming the role (the cell's own, or the one an assume:<role>
+// action names), then, unless the cell only assumes, the S3 request with
+// or without the credentials. A cell denied without asking needs none.
+func (s *stack) planCell(b *batch, callers map[string]caller, cell Cell) {
+	i := b.next()
+	c, signed := callers[cell.Principal]
 	role := c.roleKey
 	if r, ok := strings.CutPrefix(cell.Action, "assume:"); ok {
 		role = r
 	}
 	if signed {
-		if _, ok := p.s.roles[role]; !ok {
+		if _, ok := s.roles[role]; !ok {
 			return // no such role: no credentials, denied
 		}
 		c.roleKey = role
-		k := [2]string{cell.Principal, role}
-		if _, ok := p.trust[k]; !ok {
-			for _, sim := range p.s.assume(c) {
-				p.trust[k] = append(p.trust[k], len(p.sims))
-				p.sims = append(p.sims, sim)
-			}
-		}
-		p.need[i] = append(p.need[i], p.trust[k]...)
+		b.needAssume(i, cell.Principal, role, func() []simulation { return s.assume(c) })
 	} else if role != "" {
 		return // anonymous callers have no token to assume a role with
 	}
@@ -363,8 +339,7 @@ func (p *cellPlan) add(cell Cell) {
 	if signed {
 		cp = &c
 	}
-	p.need[i] = append(p.need[i], len(p.sims))
-	p.sims = append(p.sims, p.s.s3Simulation(cp, cellAccess(cell)))
+	b.needSim(i, s.s3Simulation(cp, cellAccess(cell)))
 }
 
 // cellAccess is the S3 request of a cell: a list of the bucket root sends
