@@ -103,9 +103,29 @@ func objSK(key string) string { return objPrefix + key }
 // the object items read. A transaction that lost a race is re-read and
 // retried.
 func (s *Store) Apply(ctx context.Context, changes []Change) (Result, error) {
-	var res Result
-	newest := map[string]Change{}
-	var inOrder [][]Change // keys with a version deletion: applied one change at a time
+	newest, inOrder, stale := collapse(changes)
+	res := Result{Stale: stale}
+	if err := s.applyGroups(ctx, groupByIdentity(newest), &res); err != nil {
+		return res, err
+	}
+	// Version deletions, one change at a time in sequencer order.
+	for _, grp := range inOrder {
+		r, err := s.applyIdentity(ctx, grp[0].IdentityID, grp)
+		res.add(r)
+		if err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// collapse keeps the newest change of each key, counting the older ones
+// (duplicates and states superseded within the batch) as stale. The
+// changes of a key with a version deletion are kept, each its own group,
+// in sequencer order: whether a version deletion ends the object depends
+// on the state before it, so nothing before it may be skipped.
+func collapse(changes []Change) (newest map[string]Change, inOrder [][]Change, stale int) {
+	newest = map[string]Change{}
 	perKey := map[string][]Change{}
 	for _, c := range changes {
 		perKey[c.Key] = append(perKey[c.Key], c)
@@ -113,16 +133,20 @@ func (s *Store) Apply(ctx context.Context, changes []Change) (Result, error) {
 	for key, cs := range perKey {
 		slices.SortStableFunc(cs, func(a, b Change) int { return CompareSequencers(a.Sequencer, b.Sequencer) })
 		if slices.ContainsFunc(cs, func(c Change) bool { return c.VersionDelete }) {
-			// Whether a version deletion ends the object depends on the
-			// state before it, so nothing before it may be skipped.
 			for _, c := range cs {
 				inOrder = append(inOrder, []Change{c})
 			}
 			continue
 		}
 		newest[key] = cs[len(cs)-1]
-		res.Stale += len(cs) - 1 // duplicates and states superseded within the batch
+		stale += len(cs) - 1
 	}
+	return newest, inOrder, stale
+}
+
+// groupByIdentity groups the changes by identity (sorted by identity,
+// then key) in chunks that fit one transaction with the totals update.
+func groupByIdentity(newest map[string]Change) [][]Change {
 	byIdentity := map[string][]Change{}
 	for _, c := range newest {
 		byIdentity[c.IdentityID] = append(byIdentity[c.IdentityID], c)
@@ -140,9 +164,14 @@ func (s *Store) Apply(ctx context.Context, changes []Change) (Result, error) {
 			groups = append(groups, chunk)
 		}
 	}
-	// Groups touch disjoint items (one identity's keys and totals each),
-	// so they go to DynamoDB concurrently; a batch of 100 events over 100
-	// users then takes about one transaction's latency, not a hundred.
+	return groups
+}
+
+// applyGroups applies the groups concurrently, adding what each did to
+// res. Groups touch disjoint items (one identity's keys and totals each),
+// so a batch of 100 events over 100 users takes about one transaction's
+// latency, not a hundred.
+func (s *Store) applyGroups(ctx context.Context, groups [][]Change, res *Result) error {
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(parallelGroups)
@@ -155,18 +184,7 @@ func (s *Store) Apply(ctx context.Context, changes []Change) (Result, error) {
 			return err
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return res, err
-	}
-	// Version deletions, one change at a time in sequencer order.
-	for _, grp := range inOrder {
-		r, err := s.applyIdentity(ctx, grp[0].IdentityID, grp)
-		res.add(r)
-		if err != nil {
-			return res, err
-		}
-	}
-	return res, nil
+	return g.Wait()
 }
 
 // parallelGroups bounds the transactions one Apply has in flight.
@@ -191,6 +209,10 @@ type objState struct {
 	versionID string
 }
 
+// applyIdentity applies one identity's changes in one transaction: it
+// reads their object items, writes each change newer than its item,
+// conditioned on the item being as read, with the totals update, and on a
+// lost race re-reads and retries (maxAttempts, growing waits).
 func (s *Store) applyIdentity(ctx context.Context, id string, cs []Change) (Result, error) {
 	var res Result
 	for attempt := 1; ; attempt++ {
@@ -198,74 +220,17 @@ func (s *Store) applyIdentity(ctx context.Context, id string, cs []Change) (Resu
 		if err != nil {
 			return res, err
 		}
-		var items []types.TransactWriteItem
-		var dBytes, dObjects int64
-		applied, stale := 0, 0
-		now := s.now()
-		for _, c := range cs {
-			old := states[c.Key]
-			if old.exists && CompareSequencers(c.Sequencer, old.seq) <= 0 {
-				stale++
-				continue
-			}
-			present, size, ver := c.Present, c.Size, c.VersionID
-			if c.VersionDelete && old.exists && old.present && old.versionID != c.VersionID {
-				// A noncurrent version was deleted: the current one stays.
-				present, size, ver = old.present, old.size, old.versionID
-			}
-			if !present {
-				size = 0
-			}
-			var wasSize, was int64
-			if old.present {
-				wasSize, was = old.size, 1
-			}
-			dBytes += size - wasSize
-			dObjects += b2i(present) - was
-			item := map[string]types.AttributeValue{
-				contract.AttrPK: str(pk(id)), contract.AttrSK: str(objSK(c.Key)),
-				attrSeq: str(c.Sequencer), attrPresent: &types.AttributeValueMemberBOOL{Value: present},
-				attrSize: num(size),
-			}
-			if ver != "" {
-				item[attrVersion] = str(ver)
-			}
-			if !present {
-				item[contract.AttrTTL] = num(now.Add(TombstoneTTL).Unix())
-			}
-			put := &types.Put{TableName: aws.String(s.Table), Item: item}
-			if old.exists {
-				put.ConditionExpression = aws.String("#seq = :old")
-				put.ExpressionAttributeNames = map[string]string{"#seq": attrSeq}
-				put.ExpressionAttributeValues = map[string]types.AttributeValue{":old": str(old.seq)}
-			} else {
-				put.ConditionExpression = aws.String("attribute_not_exists(#pk)")
-				put.ExpressionAttributeNames = map[string]string{"#pk": contract.AttrPK}
-			}
-			items = append(items, types.TransactWriteItem{Put: put})
-			applied++
-		}
-		if len(items) == 0 {
-			res.Stale += stale
+		tx := s.identityTx(id, cs, states, s.now())
+		if len(tx.items) == 0 {
+			res.Stale += tx.stale
 			return res, nil
 		}
-		if dBytes != 0 || dObjects != 0 {
-			items = append(items, types.TransactWriteItem{Update: &types.Update{
-				TableName:                aws.String(s.Table),
-				Key:                      map[string]types.AttributeValue{contract.AttrPK: str(pk(id)), contract.AttrSK: str(skTotal)},
-				UpdateExpression:         aws.String("ADD #b :db, #o :do SET #u = :now"),
-				ExpressionAttributeNames: map[string]string{"#b": attrBytes, "#o": attrObjects, "#u": attrUpdated},
-				ExpressionAttributeValues: map[string]types.AttributeValue{
-					":db": num(dBytes), ":do": num(dObjects), ":now": str(now.UTC().Format(time.RFC3339)),
-				},
-			}})
-		}
-		_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx.items})
 		if err == nil {
-			res.Applied += applied
-			res.Stale += stale
-			if dBytes != 0 || dObjects != 0 {
-				res.Deltas = map[string]Totals{id: {Bytes: dBytes, Objects: dObjects}}
+			res.Applied += tx.applied
+			res.Stale += tx.stale
+			if tx.delta != (Totals{}) {
+				res.Deltas = map[string]Totals{id: tx.delta}
 			}
 			return res, nil
 		}
@@ -279,6 +244,89 @@ func (s *Store) applyIdentity(ctx context.Context, id string, cs []Change) (Resu
 		case <-time.After(time.Duration(attempt*attempt) * 5 * time.Millisecond):
 		}
 	}
+}
+
+// txPlan is one attempt's transaction for an identity: the object puts
+// and the totals update, the change of the totals, and how many changes
+// it applies and found stale (not newer than their item).
+type txPlan struct {
+	items          []types.TransactWriteItem
+	delta          Totals
+	applied, stale int
+}
+
+// identityTx plans the transaction of an identity's changes against the
+// object items as read (states).
+func (s *Store) identityTx(id string, cs []Change, states map[string]objState, now time.Time) txPlan {
+	var tx txPlan
+	for _, c := range cs {
+		old := states[c.Key]
+		if old.exists && CompareSequencers(c.Sequencer, old.seq) <= 0 {
+			tx.stale++
+			continue
+		}
+		put, d := s.objectPut(id, c, old, now)
+		tx.delta.Bytes += d.Bytes
+		tx.delta.Objects += d.Objects
+		tx.items = append(tx.items, types.TransactWriteItem{Put: put})
+		tx.applied++
+	}
+	if tx.delta != (Totals{}) {
+		tx.items = append(tx.items, s.totalsUpdate(id, tx.delta, now))
+	}
+	return tx
+}
+
+// objectPut is the put of a key's new state, conditioned on its item being
+// as read (or absent), and the change of the totals it makes. A deleted
+// key leaves a tombstone that expires after TombstoneTTL.
+func (s *Store) objectPut(id string, c Change, old objState, now time.Time) (*types.Put, Totals) {
+	present, size, ver := c.Present, c.Size, c.VersionID
+	if c.VersionDelete && old.exists && old.present && old.versionID != c.VersionID {
+		// A noncurrent version was deleted: the current one stays.
+		present, size, ver = old.present, old.size, old.versionID
+	}
+	if !present {
+		size = 0
+	}
+	var wasSize, was int64
+	if old.present {
+		wasSize, was = old.size, 1
+	}
+	item := map[string]types.AttributeValue{
+		contract.AttrPK: str(pk(id)), contract.AttrSK: str(objSK(c.Key)),
+		attrSeq: str(c.Sequencer), attrPresent: &types.AttributeValueMemberBOOL{Value: present},
+		attrSize: num(size),
+	}
+	if ver != "" {
+		item[attrVersion] = str(ver)
+	}
+	if !present {
+		item[contract.AttrTTL] = num(now.Add(TombstoneTTL).Unix())
+	}
+	put := &types.Put{TableName: aws.String(s.Table), Item: item}
+	if old.exists {
+		put.ConditionExpression = aws.String("#seq = :old")
+		put.ExpressionAttributeNames = map[string]string{"#seq": attrSeq}
+		put.ExpressionAttributeValues = map[string]types.AttributeValue{":old": str(old.seq)}
+	} else {
+		put.ConditionExpression = aws.String("attribute_not_exists(#pk)")
+		put.ExpressionAttributeNames = map[string]string{"#pk": contract.AttrPK}
+	}
+	return put, Totals{Bytes: size - wasSize, Objects: b2i(present) - was}
+}
+
+// totalsUpdate adds delta to an identity's totals item and stamps it.
+func (s *Store) totalsUpdate(id string, delta Totals, now time.Time) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:                aws.String(s.Table),
+		Key:                      map[string]types.AttributeValue{contract.AttrPK: str(pk(id)), contract.AttrSK: str(skTotal)},
+		UpdateExpression:         aws.String("ADD #b :db, #o :do SET #u = :now"),
+		ExpressionAttributeNames: map[string]string{"#b": attrBytes, "#o": attrObjects, "#u": attrUpdated},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":db": num(delta.Bytes), ":do": num(delta.Objects), ":now": str(now.UTC().Format(time.RFC3339)),
+		},
+	}}
 }
 
 // retryable: a condition failed because another writer changed an item
