@@ -75,36 +75,9 @@ func main() {
 }
 
 func run(ctx context.Context, f flags) (string, error) {
-	endpoint, bucket, region := f.endpoint, f.bucket, f.region
-	if f.outputs != "" {
-		o, err := client.LoadOutputs(f.outputs, f.stack)
-		if err != nil {
-			return "", err
-		}
-		endpoint = cmp(endpoint, o.TokenEndpoint)
-		bucket, region = cmp(bucket, o.BucketName), cmp(region, o.Region)
-	}
-	switch {
-	case endpoint == "":
-		return "", errors.New("set --outputs or --endpoint")
-	case bucket == "":
-		return "", errors.New("set --bucket or --outputs")
-	case f.provider == "":
-		return "", errors.New("set --provider")
-	case f.file == "":
-		return "", errors.New("set --file")
-	case f.partSize < minPartSize:
-		return "", fmt.Errorf("--part-size %d: S3 parts are at least %d bytes", f.partSize, minPartSize)
-	}
-	flow, err := client.ParseFlow(f.flow)
+	flow, checksum, err := f.resolve()
 	if err != nil {
 		return "", err
-	}
-	checksum := aws.RequestChecksumCalculationWhenSupported
-	if f.checksum == "when_required" {
-		checksum = aws.RequestChecksumCalculationWhenRequired
-	} else if f.checksum != "when_supported" {
-		return "", fmt.Errorf("--checksum %q: want when_supported or when_required", f.checksum)
 	}
 	file, err := os.Open(f.file)
 	if err != nil {
@@ -112,7 +85,7 @@ func run(ctx context.Context, f flags) (string, error) {
 	}
 	defer file.Close()
 
-	creds, err := client.New(endpoint, loginFunc(f.provider, f.command), func(o *client.Options) { o.Flow = flow })
+	creds, err := client.New(f.endpoint, loginFunc(f.provider, f.command), func(o *client.Options) { o.Flow = flow })
 	if err != nil {
 		return "", err
 	}
@@ -120,29 +93,81 @@ func run(ctx context.Context, f flags) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	region = cmp(region, id.Region)
+	region := cmp(f.region, id.Region)
 	if region == "" {
 		return "", errors.New("no region: set --region or --outputs")
 	}
-	// LoadDefaultConfig applies AWS_ENDPOINT_URL_S3 and AWS_CA_BUNDLE; the
-	// credentials are s3vend's one cache (creds.Cache()), set on the S3
-	// client as they are.
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithCredentialsProvider(aws.AnonymousCredentials{}))
+	tm, err := newUploader(ctx, f, region, creds, checksum)
 	if err != nil {
 		return "", err
+	}
+	key := client.PrivateKey(id.IdentityID, filepath.Base(f.file))
+	if err := upload(ctx, tm, f.bucket, key, file); err != nil {
+		return "", err
+	}
+	return key, nil
+}
+
+// resolve fills the endpoint, bucket and region the flags leave empty
+// from --outputs, and checks that everything the upload needs is set.
+func (f *flags) resolve() (client.Flow, aws.RequestChecksumCalculation, error) {
+	if f.outputs != "" {
+		o, err := client.LoadOutputs(f.outputs, f.stack)
+		if err != nil {
+			return 0, 0, err
+		}
+		f.endpoint = cmp(f.endpoint, o.TokenEndpoint)
+		f.bucket, f.region = cmp(f.bucket, o.BucketName), cmp(f.region, o.Region)
+	}
+	switch {
+	case f.endpoint == "":
+		return 0, 0, errors.New("set --outputs or --endpoint")
+	case f.bucket == "":
+		return 0, 0, errors.New("set --bucket or --outputs")
+	case f.provider == "":
+		return 0, 0, errors.New("set --provider")
+	case f.file == "":
+		return 0, 0, errors.New("set --file")
+	case f.partSize < minPartSize:
+		return 0, 0, fmt.Errorf("--part-size %d: S3 parts are at least %d bytes", f.partSize, minPartSize)
+	}
+	flow, err := client.ParseFlow(f.flow)
+	if err != nil {
+		return 0, 0, err
+	}
+	checksum := aws.RequestChecksumCalculationWhenSupported
+	if f.checksum == "when_required" {
+		checksum = aws.RequestChecksumCalculationWhenRequired
+	} else if f.checksum != "when_supported" {
+		return 0, 0, fmt.Errorf("--checksum %q: want when_supported or when_required", f.checksum)
+	}
+	return flow, checksum, nil
+}
+
+// newUploader is the SDK's multipart uploader over an S3 client whose
+// credentials are s3vend's one cache (creds.Cache()), set on the client as
+// they are. LoadDefaultConfig applies AWS_ENDPOINT_URL_S3 and AWS_CA_BUNDLE.
+func newUploader(ctx context.Context, f flags, region string, creds *client.Credentials, checksum aws.RequestChecksumCalculation) (*transfermanager.Client, error) {
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithCredentialsProvider(aws.AnonymousCredentials{}))
+	if err != nil {
+		return nil, err
 	}
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) {
 		o.Credentials = creds.Cache()
 		o.UsePathStyle = f.pathStyle
 	})
-	tm := transfermanager.New(s3c, func(o *transfermanager.Options) {
+	return transfermanager.New(s3c, func(o *transfermanager.Options) {
 		o.PartSizeBytes = f.partSize
 		o.MultipartUploadThreshold = f.partSize
 		o.Concurrency = f.concurrency
 		o.RequestChecksumCalculation = checksum
-	})
-	key := client.PrivateKey(id.IdentityID, filepath.Base(f.file))
-	contentType := mime.TypeByExtension(filepath.Ext(f.file))
+	}), nil
+}
+
+// upload sends file to key with the content type of its extension
+// (application/octet-stream when unknown) and reports its size and time.
+func upload(ctx context.Context, tm *transfermanager.Client, bucket, key string, file *os.File) error {
+	contentType := mime.TypeByExtension(filepath.Ext(file.Name()))
 	if contentType == "" {
 		contentType = "application/octet-stream"
 	}
@@ -153,12 +178,12 @@ func run(ctx context.Context, f flags) (string, error) {
 		Body:        file,
 		ContentType: aws.String(contentType),
 	}); err != nil {
-		return "", fmt.Errorf("upload s3://%s/%s: %w", bucket, key, err)
+		return fmt.Errorf("upload s3://%s/%s: %w", bucket, key, err)
 	}
 	if st, err := file.Stat(); err == nil {
 		fmt.Fprintf(os.Stderr, "go-multipart: uploaded %d bytes in %v\n", st.Size(), time.Since(start).Round(time.Millisecond))
 	}
-	return key, nil
+	return nil
 }
 
 // loginFunc returns the login: the output of command, or $S3VEND_CREDENTIAL.
