@@ -90,45 +90,48 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := requestID(r.Context())
 	w.Header().Set("X-Request-Id", reqID)
 	out := &outcome{route: "other"}
-	defer func() {
-		if p := recover(); p != nil {
-			// Never echo the panic value or a stack trace.
-			h.writeError(w, wire.ErrInternal, out)
-			out.detail = "panic recovered"
-		}
-		h.log(r.Context(), reqID, r.Method, out, time.Since(start))
-		h.opts.Metrics.Request(metrics.Request{
-			Route: out.route, Provider: out.provider, Status: out.status, Code: out.code, CacheHit: out.cacheHit,
-		})
-	}()
+	defer h.finish(w, r, reqID, out, start)
+	h.route(w, r, out)
+}
 
+// finish runs after every request: it answers a panic with the internal
+// error (never echoing the panic value or a stack trace), then logs the
+// outcome and records its metrics.
+func (h *Handler) finish(w http.ResponseWriter, r *http.Request, reqID string, out *outcome, start time.Time) {
+	if p := recover(); p != nil {
+		h.writeError(w, wire.ErrInternal, out)
+		out.detail = "panic recovered"
+	}
+	h.log(r.Context(), reqID, r.Method, out, time.Since(start))
+	h.opts.Metrics.Request(metrics.Request{
+		Route: out.route, Provider: out.provider, Status: out.status, Code: out.code, CacheHit: out.cacheHit,
+	})
+}
+
+// route serves the request by path. A route switched off answers before
+// anything else, with no upstream call: the basic-flow routes with their
+// own code, guests and uploads as if the route were absent.
+func (h *Handler) route(w http.ResponseWriter, r *http.Request, out *outcome) {
 	switch r.URL.Path {
 	case wire.RouteToken:
 		out.route = "token"
 		if h.allow(w, r, http.MethodPost, out) {
-			h.login(w, r, out, func(ctx context.Context, req LoginRequest) (any, error) {
-				return h.v.Token(ctx, req.Provider, req.Credential)
-			})
+			vendLogin(h, w, r, out, h.v.Token)
 		}
 	case wire.RouteCredentials:
 		out.route = "credentials"
 		if !h.v.BasicFlow() {
-			// Checked before anything else: no upstream call at all.
 			h.writeError(w, wire.ErrBasicFlowOff, out)
 			return
 		}
 		if h.allow(w, r, http.MethodPost, out) {
-			h.login(w, r, out, func(ctx context.Context, req LoginRequest) (any, error) {
-				return h.v.Credentials(ctx, req.Provider, req.Credential)
-			})
+			vendLogin(h, w, r, out, h.v.Credentials)
 		}
 	case wire.RouteSession:
 		// Either flow: served whether or not the pool allows the basic flow.
 		out.route = "session"
 		if h.allow(w, r, http.MethodPost, out) {
-			h.login(w, r, out, func(ctx context.Context, req LoginRequest) (any, error) {
-				return h.v.Session(ctx, req.Provider, req.Credential)
-			})
+			vendLogin(h, w, r, out, h.v.Session)
 		}
 	case wire.RouteGuest:
 		if !h.v.GuestsEnabled() {
@@ -157,6 +160,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		h.writeError(w, wire.ErrNotFound, out)
 	}
+}
+
+// vendLogin serves a route whose body is a login (provider and credential)
+// and whose answer is what call (a Vendor method) returns for it.
+func vendLogin[T any](h *Handler, w http.ResponseWriter, r *http.Request, out *outcome, call func(ctx context.Context, provider, credential string) (T, error)) {
+	h.login(w, r, out, func(ctx context.Context, req LoginRequest) (any, error) {
+		return call(ctx, req.Provider, req.Credential)
+	})
 }
 
 func (h *Handler) allow(w http.ResponseWriter, r *http.Request, method string, out *outcome) bool {
@@ -284,42 +295,42 @@ func credentialsResponse(c vend.Credentials) wire.CredentialsResponse {
 }
 
 // errorFor maps the core's sentinel errors to the error table (package
-// wire), whose messages are fixed text.
+// wire), whose messages are fixed text: an invalid upload field names its
+// rule, a sentinel its code (faultCodes, first match), anything else is
+// internal.
 func errorFor(err error) *wire.Error {
-	var iu *vend.InvalidUpload
-	switch {
-	case errors.As(err, &iu):
+	if iu, ok := errors.AsType[*vend.InvalidUpload](err); ok {
 		// The core's fixed text names the rule and the limit, never the input.
 		return wire.UploadFieldError(iu.Field, iu.Message)
-	case errors.Is(err, fault.ErrUnknownProvider):
-		return wire.ErrUnknownProvider
-	case errors.Is(err, fault.ErrInvalidCredential):
-		return wire.ErrInvalidCredential
-	case errors.Is(err, fault.ErrNotFound):
-		return wire.ErrNotFound
-	case errors.Is(err, fault.ErrBasicFlowDisabled):
-		return wire.ErrBasicFlowOff
-	case errors.Is(err, fault.ErrRevoked):
-		return wire.ErrUserRevoked
-	case errors.Is(err, fault.ErrQuotaExceeded):
-		return wire.ErrQuotaExceeded
-	case errors.Is(err, fault.ErrRevocationUnavailable):
-		return wire.ErrRevocationUnavailable
-	case errors.Is(err, fault.ErrUnsupportedUserID):
-		return wire.ErrUnsupportedUserID
-	case errors.Is(err, fault.ErrVerifierUnavailable):
-		return wire.ErrVerifierUnavailable
-	case errors.Is(err, fault.ErrRateLimited):
-		return wire.ErrRateLimited
-	case errors.Is(err, fault.ErrThrottled):
-		return wire.ErrUpstreamThrottled
-	case errors.Is(err, fault.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-		return wire.ErrUpstreamTimeout
-	case errors.Is(err, fault.ErrUpstream):
-		return wire.ErrUpstream
-	default:
-		return wire.ErrInternal
 	}
+	for _, fc := range faultCodes {
+		if errors.Is(err, fc.fault) {
+			return fc.api
+		}
+	}
+	return wire.ErrInternal
+}
+
+// faultCodes are the API errors of the core's sentinel errors, in the
+// order they are tested.
+var faultCodes = []struct {
+	fault error
+	api   *wire.Error
+}{
+	{fault.ErrUnknownProvider, wire.ErrUnknownProvider},
+	{fault.ErrInvalidCredential, wire.ErrInvalidCredential},
+	{fault.ErrNotFound, wire.ErrNotFound},
+	{fault.ErrBasicFlowDisabled, wire.ErrBasicFlowOff},
+	{fault.ErrRevoked, wire.ErrUserRevoked},
+	{fault.ErrQuotaExceeded, wire.ErrQuotaExceeded},
+	{fault.ErrRevocationUnavailable, wire.ErrRevocationUnavailable},
+	{fault.ErrUnsupportedUserID, wire.ErrUnsupportedUserID},
+	{fault.ErrVerifierUnavailable, wire.ErrVerifierUnavailable},
+	{fault.ErrRateLimited, wire.ErrRateLimited},
+	{fault.ErrThrottled, wire.ErrUpstreamThrottled},
+	{fault.ErrTimeout, wire.ErrUpstreamTimeout},
+	{context.DeadlineExceeded, wire.ErrUpstreamTimeout},
+	{fault.ErrUpstream, wire.ErrUpstream},
 }
 
 func (h *Handler) writeError(w http.ResponseWriter, e *wire.Error, out *outcome) {

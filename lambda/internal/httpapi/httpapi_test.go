@@ -246,3 +246,28 @@ func TestAccessLogMethodIsBounded(t *testing.T) {
 		}
 	}
 }
+
+// panickingVendor's Token panics with a value that must not reach the caller.
+type panickingVendor struct{ fakeVendor }
+
+func (panickingVendor) Token(context.Context, string, string) (vend.Token, error) {
+	panic("secret detail")
+}
+
+func TestPanicIsAFixedInternalError(t *testing.T) {
+	var logs bytes.Buffer
+	h := httpapi.New(panickingVendor{}, httpapi.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	req := httptest.NewRequest("POST", "/v1/token", strings.NewReader(`{"provider":"p","credential":"c"}`))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), `"code":"internal_error"`) {
+		t.Errorf("panic answered %d %s", rec.Code, rec.Body)
+	}
+	if strings.Contains(rec.Body.String()+logs.String(), "secret detail") {
+		t.Error("the panic value leaked")
+	}
+	if !strings.Contains(logs.String(), "panic recovered") {
+		t.Errorf("the access log does not say a panic was recovered: %s", logs.String())
+	}
+}
