@@ -214,23 +214,47 @@ func (s *Stack) startServices(o StackOptions) error {
 // file's app secret) and the vendor, and puts the API Gateway stand-in in
 // front of it.
 func (s *Stack) startVendor(ctx context.Context, o StackOptions) error {
+	cfg, err := s.startLogins()
+	if err != nil {
+		return err
+	}
+	env := s.vendorEnv(cfg.env, o)
+	binary := o.VendorBinary
+	if binary == "" {
+		root, err := ModuleRoot(".")
+		if err != nil {
+			return err
+		}
+		if binary, err = BuildVendor(ctx, root, filepath.Dir(s.SecretsFile)); err != nil {
+			return err
+		}
+	}
+	if s.vendor, err = startVendor(ctx, binary, env, o.VendorLog); err != nil {
+		return err
+	}
+	return s.startAPIGateway()
+}
+
+// startLogins writes the secrets file and starts the WeChat stand-in, then
+// reads the vendor's local configuration and sets up the logins it names
+// (the WeChat app id, the HS256 signer). The WeChat stand-in's URL goes
+// into that configuration, so it starts first.
+func (s *Stack) startLogins() (vendorConfig, error) {
 	secrets := secretsFile{WeChatAppSecret: randomHex(16), HS256Key: randomHex(32)}
 	b, _ := json.Marshal(secrets)
 	if err := os.WriteFile(s.SecretsFile, b, 0o600); err != nil {
-		return fmt.Errorf("standin: writing the secrets file: %w", err)
+		return vendorConfig{}, fmt.Errorf("standin: writing the secrets file: %w", err)
 	}
-	// The WeChat stand-in's URL goes into the vendor's configuration, so it
-	// starts first, with the app id the configuration then names.
 	s.WeChat = NewWeChat("", secrets.WeChatAppSecret, nil)
 	wsrv, err := ServePlain(s.WeChat)
 	if err != nil {
-		return err
+		return vendorConfig{}, err
 	}
 	s.servers = append(s.servers, wsrv)
 	s.WeChatURL = wsrv.URL
 	cfg, err := localVendorConfig(s.Model, s.SecretsFile, s.WeChatURL)
 	if err != nil {
-		return err
+		return vendorConfig{}, err
 	}
 	if w := cfg.verifiers.WeChat; w != nil {
 		s.WeChat.AppID, s.WeChatProvider = w.AppID, w.Name
@@ -238,12 +262,19 @@ func (s *Stack) startVendor(ctx context.Context, o StackOptions) error {
 	if h := cfg.verifiers.HS256; h != nil {
 		s.HS256 = &HS256Login{Name: h.Name, Issuer: h.Issuer, Audience: h.Audience, TenantClaim: h.TenantClaim, Key: []byte(secrets.HS256Key), MaxTTL: h.MaxTTL()}
 	}
-	// Static developer credentials (an IAM user's long-term key: no role,
-	// no session token, no expiry), as the vendor's Lambda role stands for.
+	return cfg, nil
+}
+
+// vendorEnv completes the vendor's environment: static developer
+// credentials (an IAM user's long-term key: no role, no session token, no
+// expiry), as the vendor's Lambda role stands for, the stand-ins'
+// endpoints, and the abuse-control tables when there is an engine for
+// them. No shared config or credentials files: the environment is the
+// whole configuration.
+func (s *Stack) vendorEnv(env map[string]string, o StackOptions) map[string]string {
 	dev := Session{AccessKeyID: "AKIA" + strings.ToUpper(randomHex(8)), SecretAccessKey: randomHex(20)}
 	s.Sessions.Put(dev)
 	s.DeveloperAccessKeyID = dev.AccessKeyID
-	env := cfg.env
 	if o.TokenDuration > 0 {
 		env[contract.EnvTokenDuration] = strconv.Itoa(int(o.TokenDuration / time.Second))
 	}
@@ -265,24 +296,8 @@ func (s *Stack) startVendor(ctx context.Context, o StackOptions) error {
 			delete(env, k)
 		}
 	}
-	// No shared config or credentials files: the environment is the whole
-	// configuration.
 	env["AWS_CONFIG_FILE"], env["AWS_SHARED_CREDENTIALS_FILE"] = os.DevNull, os.DevNull
-
-	binary := o.VendorBinary
-	if binary == "" {
-		root, err := ModuleRoot(".")
-		if err != nil {
-			return err
-		}
-		if binary, err = BuildVendor(ctx, root, filepath.Dir(s.SecretsFile)); err != nil {
-			return err
-		}
-	}
-	if s.vendor, err = startVendor(ctx, binary, env, o.VendorLog); err != nil {
-		return err
-	}
-	return s.startAPIGateway()
+	return env
 }
 
 // startAPIGateway serves a reverse proxy to the vendor, wrapped with the
