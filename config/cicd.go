@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -56,49 +57,55 @@ var (
 
 // parseCICD validates the "cicd" key against the parsed environments.
 func parseCICD(msg json.RawMessage, envs map[string]Environment) (*CICD, []error) {
-	path := ContextKey + ".cicd"
+	v := &validator{path: ContextKey + ".cicd"}
 	var r rawCICD
 	if err := strictDecode(msg, &r); err != nil {
-		return nil, []error{fmt.Errorf("%s: %w", path, err)}
-	}
-	var errs []error
-	fail := func(key, format string, a ...any) {
-		errs = append(errs, fmt.Errorf("%s.%s: %s", path, key, fmt.Sprintf(format, a...)))
+		return nil, []error{fmt.Errorf("%s: %w", v.path, err)}
 	}
 	c := &CICD{Repository: r.Repository, Account: r.Account, Region: r.Region, OIDCProviderARN: r.OIDCProviderARN, PullRequestDiff: boolOr(r.PullRequestDiff, true)}
+	v.cicdStack(&r, envs)
+	c.Deploy = v.cicdDeploy(&r, envs)
+	return c, v.errs
+}
+
+// cicdStack checks the keys of the CI/CD stack itself: the repository its
+// workflows run in, where the stack goes, and the GitHub OIDC provider.
+func (v *validator) cicdStack(r *rawCICD, envs map[string]Environment) {
 	if !repositoryRe.MatchString(r.Repository) {
-		fail("repository", "%q must be the GitHub repository as OWNER/REPO, like \"octo-org/s3vend-app\"", r.Repository)
+		v.fail("repository", "%q must be the GitHub repository as OWNER/REPO, like \"octo-org/s3vend-app\"", r.Repository)
 	}
 	if r.Account != "" && !accountRe.MatchString(r.Account) {
-		fail("account", "%q is not a 12-digit AWS account id; remove the key for an environment-agnostic stack", r.Account)
+		v.fail("account", "%q is not a 12-digit AWS account id; remove the key for an environment-agnostic stack", r.Account)
 	}
 	if r.Region != "" && !contract.ValidRegion(r.Region) {
-		fail("region", "%q is not an AWS region name", r.Region)
+		v.fail("region", "%q is not an AWS region name", r.Region)
 	}
 	if r.OIDCProviderARN != "" {
 		if err := CheckGitHubOIDCProviderARN(r.OIDCProviderARN); err != nil {
-			fail("oidcProviderArn", "%v", err)
+			v.fail("oidcProviderArn", "%v", err)
 		}
 	}
 	if _, clash := envs["cicd"]; clash {
-		fail("", "an environment named \"cicd\" would also be stack %s; rename it", CICDStackName)
+		v.fail("", "an environment named \"cicd\" would also be stack %s; rename it", CICDStackName)
 	}
 	if len(r.Deploy) == 0 {
-		fail("deploy", "name at least one environment the workflows deploy, like {\"dev\": {}}")
+		v.fail("deploy", "name at least one environment the workflows deploy, like {\"dev\": {}}")
 	}
+}
+
+// cicdDeploy reads the environments the workflows deploy, by name: each
+// must be an environment of cdk.json, and all of them (with the stack's
+// own region) in one partition.
+func (v *validator) cicdDeploy(r *rawCICD, envs map[string]Environment) []CICDDeploy {
 	partitions := map[string][]string{} // partition -> what is in it
 	if r.Region != "" {
 		partitions[contract.PartitionName(r.Region)] = append(partitions[contract.PartitionName(r.Region)], "cicd.region "+r.Region)
 	}
-	names := make([]string, 0, len(r.Deploy))
-	for n := range r.Deploy {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
+	var deploys []CICDDeploy
+	for _, n := range slices.Sorted(maps.Keys(r.Deploy)) {
 		e, ok := envs[n]
 		if !ok {
-			fail("deploy."+n, "no environment %q in %s.environments; use one of %s", n, ContextKey, strings.Join(Config{Environments: envs}.Names(), ", "))
+			v.fail("deploy."+n, "no environment %q in %s.environments; use one of %s", n, ContextKey, strings.Join(Config{Environments: envs}.Names(), ", "))
 			continue
 		}
 		d := CICDDeploy{Env: n, GitHubEnvironment: r.Deploy[n].GitHubEnvironment, Account: e.Account, Region: e.Region, Edge: e.Edge.Enabled}
@@ -106,13 +113,13 @@ func parseCICD(msg json.RawMessage, envs map[string]Environment) (*CICD, []error
 			d.GitHubEnvironment = n
 		}
 		if !githubEnvRe.MatchString(d.GitHubEnvironment) {
-			fail("deploy."+n+".githubEnvironment", "%q must be a GitHub environment name of letters, digits, '_', '.' and '-'", d.GitHubEnvironment)
+			v.fail("deploy."+n+".githubEnvironment", "%q must be a GitHub environment name of letters, digits, '_', '.' and '-'", d.GitHubEnvironment)
 		}
 		if e.Region != "" {
 			p := contract.PartitionName(e.Region)
 			partitions[p] = append(partitions[p], n+" ("+e.Region+")")
 		}
-		c.Deploy = append(c.Deploy, d)
+		deploys = append(deploys, d)
 	}
 	if len(partitions) > 1 {
 		var parts []string
@@ -120,7 +127,7 @@ func parseCICD(msg json.RawMessage, envs map[string]Environment) (*CICD, []error
 			parts = append(parts, p+": "+strings.Join(what, ", "))
 		}
 		slices.Sort(parts)
-		fail("deploy", "spans AWS partitions (%s); a role can only assume roles of its own partition, so list one partition's environments here; another partition needs its own OIDC provider and roles (docs/deploying.md, \"CI/CD\")", strings.Join(parts, "; "))
+		v.fail("deploy", "spans AWS partitions (%s); a role can only assume roles of its own partition, so list one partition's environments here; another partition needs its own OIDC provider and roles (docs/deploying.md, \"CI/CD\")", strings.Join(parts, "; "))
 	}
-	return c, errs
+	return deploys
 }
