@@ -55,15 +55,7 @@ type Deps struct {
 // then again at most once per Deps.SecretRefresh; ctx bounds the first read
 // and ends background JWKS refreshes.
 func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, error) {
-	if d.Logger == nil {
-		d.Logger = slog.Default()
-	}
-	if d.Now == nil {
-		d.Now = time.Now
-	}
-	if d.HTTPClient == nil {
-		d.HTTPClient = &http.Client{Timeout: cfg.UpstreamTimeout}
-	}
+	d = d.withDefaults(cfg)
 	rec := metrics.New(d.Metrics, metrics.Options{Stack: cfg.MetricsStack, Providers: cfg.Verifiers.Names(), Now: d.Now})
 	if rec != nil {
 		d.AWS = awsx.WithLatency(d.AWS, rec.Upstream)
@@ -71,18 +63,8 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, erro
 	var secrets config.Secrets
 	if cfg.NeedsSecrets() {
 		var err error
-		if secrets, err = LoadSecrets(ctx, cfg, d.AWS); err != nil {
+		if secrets, err = startupSecrets(ctx, cfg, d); err != nil {
 			return nil, err
-		}
-		if missing := secrets.Missing(cfg.Verifiers); len(missing) > 0 {
-			// Not fatal: the other verifiers keep working. Names only, never values.
-			fields := make([]string, len(missing))
-			names := make([]string, len(missing))
-			for i, m := range missing {
-				fields[i], names[i] = m.Field, m.Verifier
-			}
-			d.Logger.Warn("secret incomplete: verifiers unavailable (503) until the secret is set (it is re-read every few minutes)",
-				"missing_secret_fields", fields, "verifiers", names)
 		}
 	}
 	verifiers := Verifiers(ctx, cfg, secrets, d)
@@ -93,8 +75,54 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, erro
 	if cfg.Bucket != "" {
 		posts = awsx.NewS3Post(d.AWS)
 	}
-	abuse := abuseConfig(cfg, d)
-	svc := vend.New(vend.Config{
+	svc := vend.New(vendConfig(cfg, d), verifiers, awsx.NewCognito(d.AWS), awsx.NewSTS(d.AWS), posts)
+	return httpapi.New(svc, httpapi.Options{
+		Timeout:    cfg.UpstreamTimeout,
+		RetryAfter: d.RetryAfter,
+		Logger:     d.Logger,
+		Metrics:    rec,
+	}), nil
+}
+
+// withDefaults fills the dependencies left unset: the default logger, the
+// wall clock, and an HTTP client bounded by the upstream timeout.
+func (d Deps) withDefaults(cfg config.Config) Deps {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.HTTPClient == nil {
+		d.HTTPClient = &http.Client{Timeout: cfg.UpstreamTimeout}
+	}
+	return d
+}
+
+// startupSecrets reads the secret at start-up. Fields the verifiers need
+// but the secret lacks are not fatal (the other verifiers keep working):
+// they are logged as a warning, names only, never values.
+func startupSecrets(ctx context.Context, cfg config.Config, d Deps) (config.Secrets, error) {
+	secrets, err := LoadSecrets(ctx, cfg, d.AWS)
+	if err != nil {
+		return secrets, err
+	}
+	if missing := secrets.Missing(cfg.Verifiers); len(missing) > 0 {
+		fields := make([]string, len(missing))
+		names := make([]string, len(missing))
+		for i, m := range missing {
+			fields[i], names[i] = m.Field, m.Verifier
+		}
+		d.Logger.Warn("secret incomplete: verifiers unavailable (503) until the secret is set (it is re-read every few minutes)",
+			"missing_secret_fields", fields, "verifiers", names)
+	}
+	return secrets, nil
+}
+
+// vendConfig is the core's configuration: the validated service
+// configuration, the clock, the shed window and abuse control.
+func vendConfig(cfg config.Config, d Deps) vend.Config {
+	return vend.Config{
 		IdentityPoolID:     cfg.IdentityPoolID,
 		DeveloperProvider:  cfg.DeveloperProvider,
 		Region:             cfg.Region,
@@ -110,16 +138,10 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*httpapi.Handler, erro
 		Now:                d.Now,
 		Cache:              cfg.Cache,
 		ShedWindow:         cmp.Or(d.ShedWindow, vend.DefaultShedWindow),
-		Abuse:              abuse,
+		Abuse:              abuseConfig(cfg, d),
 		FillTimeout:        cfg.UpstreamTimeout,
 		SessionTags:        cfg.SessionTags,
-	}, verifiers, awsx.NewCognito(d.AWS), awsx.NewSTS(d.AWS), posts)
-	return httpapi.New(svc, httpapi.Options{
-		Timeout:    cfg.UpstreamTimeout,
-		RetryAfter: d.RetryAfter,
-		Logger:     d.Logger,
-		Metrics:    rec,
-	}), nil
+	}
 }
 
 // abuseConfig wires the revocation view and the usage table
