@@ -73,44 +73,7 @@ func checkKeys(dec *json.Decoder, t reflect.Type, path string) error {
 	}
 	switch tok {
 	case json.Delim('{'):
-		var fields map[string]reflect.Type
-		var elem reflect.Type
-		if t != nil {
-			switch t.Kind() {
-			case reflect.Struct:
-				fields = structFields(t)
-			case reflect.Map:
-				elem = t.Elem()
-			}
-		}
-		seen := map[string]bool{}
-		for dec.More() {
-			kt, err := dec.Token()
-			if err != nil {
-				return err
-			}
-			k, _ := kt.(string)
-			kp := k
-			if path != "" {
-				kp = path + "." + k
-			}
-			if seen[k] {
-				return &KeyError{Path: kp, Duplicate: true}
-			}
-			seen[k] = true
-			ft := elem
-			if fields != nil {
-				var ok bool
-				if ft, ok = fields[k]; !ok {
-					return &KeyError{Path: kp}
-				}
-			}
-			if err := checkKeys(dec, ft, kp); err != nil {
-				return err
-			}
-		}
-		_, err = dec.Token() // '}'
-		return err
+		return checkObject(dec, t, path)
 	case json.Delim('['):
 		var elem reflect.Type
 		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
@@ -125,6 +88,50 @@ func checkKeys(dec *json.Decoder, t reflect.Type, path string) error {
 		return err
 	}
 	return nil
+}
+
+// checkObject checks the keys of an object whose '{' was just read, up to
+// and including its '}': each key once, and, for a struct, each one of its
+// fields; a map's values are checked as its element type.
+func checkObject(dec *json.Decoder, t reflect.Type, path string) error {
+	var fields map[string]reflect.Type
+	var elem reflect.Type
+	if t != nil {
+		switch t.Kind() {
+		case reflect.Struct:
+			fields = structFields(t)
+		case reflect.Map:
+			elem = t.Elem()
+		}
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		k, _ := kt.(string)
+		kp := k
+		if path != "" {
+			kp = path + "." + k
+		}
+		if seen[k] {
+			return &KeyError{Path: kp, Duplicate: true}
+		}
+		seen[k] = true
+		ft := elem
+		if fields != nil {
+			var ok bool
+			if ft, ok = fields[k]; !ok {
+				return &KeyError{Path: kp}
+			}
+		}
+		if err := checkKeys(dec, ft, kp); err != nil {
+			return err
+		}
+	}
+	_, err := dec.Token() // '}'
+	return err
 }
 
 // structFields maps the JSON names of t's fields (as encoding/json names
