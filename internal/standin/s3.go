@@ -268,35 +268,52 @@ func (s *S3) preflight(q *s3Request) {
 // ListObjectsV2 and HeadBucket need s3:ListBucket (s3:prefix is the prefix
 // parameter).
 func (s *S3) route(q *s3Request) {
-	query := q.r.URL.Query()
-	_, hasUploadID := query["uploadId"]
 	if !supportedQuery(q.r, q.key == "") {
 		s.fail(q, notImplemented(q.r))
 		return
 	}
-	if q.key == "" {
-		switch {
-		case q.r.Method == http.MethodGet && query.Get("list-type") == "2":
-			s.listObjectsV2(q)
-		case q.r.Method == http.MethodHead && len(query) == 0:
-			if s.authorize(q, "s3:ListBucket", "", nil) {
-				q.w.WriteHeader(http.StatusOK)
-			}
-		default:
-			s.fail(q, notImplemented(q.r))
-		}
-		return
+	switch {
+	case q.key == "":
+		s.routeBucket(q)
+	case q.r.Header.Get("x-amz-copy-source") != "":
+		s.routeCopy(q)
+	default:
+		s.routeObject(q)
 	}
-	if q.r.Header.Get("x-amz-copy-source") != "" {
-		if q.r.Method == http.MethodPut && !hasUploadID {
-			s.copyObject(q)
-		} else if _, ok := s.authorizeWrite(q, q.key, writeHeaders(q.r)); ok {
-			// UploadPartCopy: authorized as S3 does (s3:x-amz-copy-source,
-			// which the roles' guardrail refuses), not implemented beyond.
-			s.fail(q, notImplemented(q.r))
+}
+
+// routeBucket serves the bucket's own operations: ListObjectsV2 and
+// HeadBucket.
+func (s *S3) routeBucket(q *s3Request) {
+	query := q.r.URL.Query()
+	switch {
+	case q.r.Method == http.MethodGet && query.Get("list-type") == "2":
+		s.listObjectsV2(q)
+	case q.r.Method == http.MethodHead && len(query) == 0:
+		if s.authorize(q, "s3:ListBucket", "", nil) {
+			q.w.WriteHeader(http.StatusOK)
 		}
-		return
+	default:
+		s.fail(q, notImplemented(q.r))
 	}
+}
+
+// routeCopy serves a request with a copy source: CopyObject, and
+// UploadPartCopy authorized as S3 does (s3:x-amz-copy-source, which the
+// roles' guardrail refuses), not implemented beyond.
+func (s *S3) routeCopy(q *s3Request) {
+	if _, hasUploadID := q.r.URL.Query()["uploadId"]; q.r.Method == http.MethodPut && !hasUploadID {
+		s.copyObject(q)
+	} else if _, ok := s.authorizeWrite(q, q.key, writeHeaders(q.r)); ok {
+		s.fail(q, notImplemented(q.r))
+	}
+}
+
+// routeObject serves the object operations, single-part and multipart, by
+// method and query.
+func (s *S3) routeObject(q *s3Request) {
+	query := q.r.URL.Query()
+	_, hasUploadID := query["uploadId"]
 	switch q.r.Method {
 	case http.MethodPut:
 		if hasUploadID {
