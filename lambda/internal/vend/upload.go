@@ -131,34 +131,21 @@ func (s *Service) Upload(ctx context.Context, req UploadRequest) (Upload, error)
 	if err != nil {
 		return Upload{}, err
 	}
-	user, err := s.verifyUser(ctx, req.Provider, req.Credential)
+	user, values, err := s.uploadUser(ctx, req, rule)
 	if err != nil {
 		return Upload{}, err
 	}
-	values := user.keyValues()
-	if rule.Uses(contract.PlaceholderTenant) && values.Tenant == "" {
-		return Upload{}, errRuleTenant
-	}
-	// The key's exact length, known before any AWS call.
-	if s.keyLength(rule, values, req.Name) > maxKeyBytes {
-		return Upload{}, errNameLength
-	}
 	// A cached entry must outlive a full-length form (and a second of
 	// signing margin); the form itself is signed per request.
-	expires := s.cfg.Upload.Limits.Expiry
-	e, hit, err := s.identityCredentials(ctx, user, expires+time.Second)
+	e, hit, err := s.identityCredentials(ctx, user, s.cfg.Upload.Limits.Expiry+time.Second)
 	if err != nil {
 		return Upload{}, err
 	}
 	it, creds := e.it, e.creds
 	start := s.cfg.Now()
-	// The form must not outlive the credentials that signed it (S3 would
-	// refuse it then anyway); keep a second of margin for the signing time.
-	if left := (creds.Expiration.Sub(start) - time.Second).Truncate(time.Second); left < expires {
-		expires = left
-	}
-	if expires < time.Second {
-		return Upload{}, fault.New(fault.ErrUpstream, "GetCredentialsForIdentity: credentials expire too soon", nil)
+	expires, err := s.formExpiry(creds.Expiration, start)
+	if err != nil {
+		return Upload{}, err
 	}
 	values.IdentityID = it.IdentityID
 	key, err := rule.Key(values, req.Name)
@@ -186,6 +173,39 @@ func (s *Service) Upload(ctx context.Context, req UploadRequest) (Upload, error)
 		ExpiresAt:  start.Add(expires).UTC().Truncate(time.Second), // signing happens after start: conservative
 		Cached:     hit,
 	}, nil
+}
+
+// uploadUser verifies the login and returns the user with the values its
+// key is built from, refusing before any AWS call a rule that needs a
+// tenant the login lacks and a name whose key would be too long (the
+// key's exact length is known before the identity id).
+func (s *Service) uploadUser(ctx context.Context, req UploadRequest, rule contract.Rule) (verifiedUser, contract.KeyValues, error) {
+	user, err := s.verifyUser(ctx, req.Provider, req.Credential)
+	if err != nil {
+		return verifiedUser{}, contract.KeyValues{}, err
+	}
+	values := user.keyValues()
+	if rule.Uses(contract.PlaceholderTenant) && values.Tenant == "" {
+		return verifiedUser{}, contract.KeyValues{}, errRuleTenant
+	}
+	if s.keyLength(rule, values, req.Name) > maxKeyBytes {
+		return verifiedUser{}, contract.KeyValues{}, errNameLength
+	}
+	return user, values, nil
+}
+
+// formExpiry is how long the form signed at start lives: the configured
+// expiry, but never past the credentials that sign it (S3 would refuse it
+// then anyway), with a second of margin for the signing time.
+func (s *Service) formExpiry(credsExpire, start time.Time) (time.Duration, error) {
+	expires := s.cfg.Upload.Limits.Expiry
+	if left := (credsExpire.Sub(start) - time.Second).Truncate(time.Second); left < expires {
+		expires = left
+	}
+	if expires < time.Second {
+		return 0, fault.New(fault.ErrUpstream, "GetCredentialsForIdentity: credentials expire too soon", nil)
+	}
+	return expires, nil
 }
 
 // identityCredentials returns the identity's own credentials from
