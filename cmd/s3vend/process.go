@@ -70,23 +70,9 @@ func credentialProcess(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err := parseFlags(newCredentialProcessFlags(&f), args, stdout); err != nil {
 		return err
 	}
-	flow, err := client.ParseFlow(f.flow)
-	if err != nil {
-		return &usageError{"--flow: " + err.Error()}
-	}
-	endpoint, err := f.resolveEndpoint()
+	flow, endpoint, src, err := f.check()
 	if err != nil {
 		return err
-	}
-	src, err := f.credentialSource()
-	if err != nil {
-		return err
-	}
-	if f.minRemaining < 0 {
-		return usageErrorf("--min-remaining must not be negative")
-	}
-	if f.cacheKey != "" && src.command == "" {
-		return usageErrorf("--cache-key applies to --credential-command only (a static credential or --guest keys the cache itself)")
 	}
 	var cache *diskCache
 	login := login(f.provider, src)
@@ -102,23 +88,9 @@ func credentialProcess(ctx context.Context, args []string, stdout, stderr io.Wri
 			return writeJSON(stdout, out)
 		}
 	}
-	creds, err := client.New(endpoint, login, func(o *client.Options) {
-		o.Flow, o.Guest = flow, f.guest
-		o.ExpiryWindow = -1 // print the real expiration
-		o.Timeout = f.timeout
-	})
-	if err != nil {
-		return &usageError{err.Error()}
-	}
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
-	defer cancel()
-	c, err := creds.Cache().Retrieve(ctx)
+	out, err := f.vend(ctx, endpoint, login, flow)
 	if err != nil {
 		return err
-	}
-	out := processOutput{
-		Version: 1, AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken,
-		Expiration: c.Expires.UTC().Format(time.RFC3339),
 	}
 	if cache != nil {
 		if err := cache.store(out); err != nil {
@@ -127,6 +99,53 @@ func credentialProcess(ctx context.Context, args []string, stdout, stderr io.Wri
 		}
 	}
 	return writeJSON(stdout, out)
+}
+
+// check validates the flags and returns the flow, the token endpoint and
+// where the login credential comes from; the errors are usage errors.
+func (f *credentialProcessFlags) check() (client.Flow, string, *credentialSource, error) {
+	flow, err := client.ParseFlow(f.flow)
+	if err != nil {
+		return 0, "", nil, &usageError{"--flow: " + err.Error()}
+	}
+	endpoint, err := f.resolveEndpoint()
+	if err != nil {
+		return 0, "", nil, err
+	}
+	src, err := f.credentialSource()
+	if err != nil {
+		return 0, "", nil, err
+	}
+	if f.minRemaining < 0 {
+		return 0, "", nil, usageErrorf("--min-remaining must not be negative")
+	}
+	if f.cacheKey != "" && src.command == "" {
+		return 0, "", nil, usageErrorf("--cache-key applies to --credential-command only (a static credential or --guest keys the cache itself)")
+	}
+	return flow, endpoint, src, nil
+}
+
+// vend asks the token vendor for credentials within --timeout and returns
+// them in the credential_process format, with their real expiration.
+func (f *credentialProcessFlags) vend(ctx context.Context, endpoint string, login client.LoginFunc, flow client.Flow) (processOutput, error) {
+	creds, err := client.New(endpoint, login, func(o *client.Options) {
+		o.Flow, o.Guest = flow, f.guest
+		o.ExpiryWindow = -1 // print the real expiration
+		o.Timeout = f.timeout
+	})
+	if err != nil {
+		return processOutput{}, &usageError{err.Error()}
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	c, err := creds.Cache().Retrieve(ctx)
+	if err != nil {
+		return processOutput{}, err
+	}
+	return processOutput{
+		Version: 1, AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken,
+		Expiration: c.Expires.UTC().Format(time.RFC3339),
+	}, nil
 }
 
 func writeJSON(w io.Writer, v any) error {
