@@ -97,39 +97,16 @@ func (s *STS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *STS) assume(roleARN, sessionName, token, durationText, policy, policyARN string) (*assumeResponse, *AWSError) {
-	switch {
-	case roleARN == "":
-		return nil, stsError(http.StatusBadRequest, "ValidationError", "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null")
-	case !roleSessionNameRE.MatchString(sessionName):
-		return nil, stsError(http.StatusBadRequest, "ValidationError", "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint: Member must have length 2..64 and match [\\w+=,.@-]*")
-	case token == "":
-		return nil, stsError(http.StatusBadRequest, "ValidationError", "1 validation error detected: Value null at 'webIdentityToken' failed to satisfy constraint: Member must not be null")
-	case policy != "" || policyARN != "":
-		return nil, stsError(http.StatusBadRequest, "MalformedPolicyDocument", "session policies are not supported by the local stand-in (its S3 does not evaluate them); unset S3VEND_SESSION_POLICY locally")
+	if e := checkAssumeInput(roleARN, sessionName, token, policy, policyARN); e != nil {
+		return nil, e
 	}
-	info, ok := s.cognito.Token(token)
-	switch {
-	case !ok || info.Audience != s.cognito.Pool.ID || len(info.Amr) == 0:
-		return nil, stsError(http.StatusBadRequest, "InvalidIdentityToken", "Couldn't verify the web identity token: not a token of this identity pool")
-	case !s.now().Before(info.Expiration):
-		return nil, stsError(http.StatusBadRequest, "ExpiredTokenException", "Token is expired")
-	case !s.cognito.Pool.AllowClassicFlow:
-		return nil, stsError(http.StatusForbidden, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity (the identity pool does not allow the basic (classic) flow)")
+	info, e := s.webIdentity(roleARN, token)
+	if e != nil {
+		return nil, e
 	}
-	want := s.cognito.Pool.Roles[info.Amr[0]]
-	if want == "" || roleARN != want {
-		return nil, stsError(http.StatusForbidden, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
-	}
-	duration := time.Hour
-	if durationText != "" {
-		n, err := strconv.Atoi(durationText)
-		if err != nil || n < 900 {
-			return nil, stsError(http.StatusBadRequest, "ValidationError", "1 validation error detected: Value at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900")
-		}
-		duration = time.Duration(n) * time.Second
-	}
-	if max := s.cognito.Pool.MaxSession[roleARN]; duration > max {
-		return nil, stsError(http.StatusBadRequest, "ValidationError", fmt.Sprintf("The requested DurationSeconds exceeds the MaxSessionDuration set for this role (%d).", int(max.Seconds())))
+	duration, e := s.sessionDuration(roleARN, durationText)
+	if e != nil {
+		return nil, e
 	}
 	tags, e := s.sessionTags(token, roleARN, info)
 	if e != nil {
@@ -157,6 +134,59 @@ func (s *STS) assume(roleARN, sessionName, token, durationText, policy, policyAR
 		},
 		RequestID: requestIDString(),
 	}, nil
+}
+
+// checkAssumeInput refuses, as STS does, a request missing the role, the
+// token or a well-formed session name, and (unlike STS) any session
+// policy: the stand-in's S3 does not evaluate them.
+func checkAssumeInput(roleARN, sessionName, token, policy, policyARN string) *AWSError {
+	switch {
+	case roleARN == "":
+		return stsError(http.StatusBadRequest, "ValidationError", "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null")
+	case !roleSessionNameRE.MatchString(sessionName):
+		return stsError(http.StatusBadRequest, "ValidationError", "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint: Member must have length 2..64 and match [\\w+=,.@-]*")
+	case token == "":
+		return stsError(http.StatusBadRequest, "ValidationError", "1 validation error detected: Value null at 'webIdentityToken' failed to satisfy constraint: Member must not be null")
+	case policy != "" || policyARN != "":
+		return stsError(http.StatusBadRequest, "MalformedPolicyDocument", "session policies are not supported by the local stand-in (its S3 does not evaluate them); unset S3VEND_SESSION_POLICY locally")
+	}
+	return nil
+}
+
+// webIdentity checks the web identity token: one of this pool's, not
+// expired, the pool allowing the basic flow, and roleARN the pool's role
+// for the token's first amr.
+func (s *STS) webIdentity(roleARN, token string) (TokenInfo, *AWSError) {
+	info, ok := s.cognito.Token(token)
+	switch {
+	case !ok || info.Audience != s.cognito.Pool.ID || len(info.Amr) == 0:
+		return TokenInfo{}, stsError(http.StatusBadRequest, "InvalidIdentityToken", "Couldn't verify the web identity token: not a token of this identity pool")
+	case !s.now().Before(info.Expiration):
+		return TokenInfo{}, stsError(http.StatusBadRequest, "ExpiredTokenException", "Token is expired")
+	case !s.cognito.Pool.AllowClassicFlow:
+		return TokenInfo{}, stsError(http.StatusForbidden, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity (the identity pool does not allow the basic (classic) flow)")
+	}
+	if want := s.cognito.Pool.Roles[info.Amr[0]]; want == "" || roleARN != want {
+		return TokenInfo{}, stsError(http.StatusForbidden, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
+	}
+	return info, nil
+}
+
+// sessionDuration is DurationSeconds (default one hour): at least 900
+// seconds and at most the role's MaxSessionDuration.
+func (s *STS) sessionDuration(roleARN, durationText string) (time.Duration, *AWSError) {
+	duration := time.Hour
+	if durationText != "" {
+		n, err := strconv.Atoi(durationText)
+		if err != nil || n < 900 {
+			return 0, stsError(http.StatusBadRequest, "ValidationError", "1 validation error detected: Value at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900")
+		}
+		duration = time.Duration(n) * time.Second
+	}
+	if max := s.cognito.Pool.MaxSession[roleARN]; duration > max {
+		return 0, stsError(http.StatusBadRequest, "ValidationError", fmt.Sprintf("The requested DurationSeconds exceeds the MaxSessionDuration set for this role (%d).", int(max.Seconds())))
+	}
+	return duration, nil
 }
 
 // sessionTags are the session tags STS takes from the token: only its
