@@ -96,6 +96,8 @@ func (s *STS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = xml.NewEncoder(w).Encode(out)
 }
 
+// assume is AssumeRoleWithWebIdentity: the input as STS checks it, the
+// Cognito token, the duration and the session tags, then the session.
 func (s *STS) assume(roleARN, sessionName, token, durationText, policy, policyARN string) (*assumeResponse, *AWSError) {
 	if e := checkAssumeInput(roleARN, sessionName, token, policy, policyARN); e != nil {
 		return nil, e
