@@ -458,20 +458,28 @@ func (c *Cognito) unlinkDeveloperIdentity(r *http.Request, _ io.Reader) (any, *A
 	return map[string]any{}, nil
 }
 
+// caller decodes a GetOpenIdToken or GetCredentialsForIdentity call and
+// authenticates it (cognitofake.Identities.Caller): the amr it acts with and
+// the principal tags of the token it presented.
+func (c *Cognito) caller(body io.Reader) (identityInput, []string, map[string]string, *AWSError) {
+	var in identityInput
+	if e := decodeJSON(body, &in); e != nil {
+		return in, nil, nil, e
+	}
+	amr, tags, e := c.ids.Caller(in.IdentityID, in.Logins)
+	return in, amr, tags, awsError(e)
+}
+
 // getOpenIDToken is GetOpenIdToken: a guest's token without Logins, or a
 // fresh token for the identity of a token of this pool.
 func (c *Cognito) getOpenIDToken(_ *http.Request, body io.Reader) (any, *AWSError) {
-	var in identityInput
-	if e := decodeJSON(body, &in); e != nil {
+	in, amr, tags, e := c.caller(body)
+	if e != nil {
 		return nil, e
 	}
-	amr, tags, e := c.ids.Caller(in.IdentityID, in.Logins)
-	if e != nil {
-		return nil, awsError(e)
-	}
-	token, e := c.ids.Issue(in.IdentityID, amr, tags, guestTokenDuration)
-	if e != nil {
-		return nil, awsError(e)
+	token, ie := c.ids.Issue(in.IdentityID, amr, tags, guestTokenDuration)
+	if ie != nil {
+		return nil, awsError(ie)
 	}
 	return map[string]string{"IdentityId": in.IdentityID, "Token": token}, nil
 }
@@ -486,13 +494,9 @@ func (c *Cognito) allowAssume(role, identityID string, amr []string, tags map[st
 
 // getCredentials is GetCredentialsForIdentity (enhanced flow).
 func (c *Cognito) getCredentials(_ *http.Request, body io.Reader) (any, *AWSError) {
-	var in identityInput
-	if e := decodeJSON(body, &in); e != nil {
+	in, amr, tags, e := c.caller(body)
+	if e != nil {
 		return nil, e
-	}
-	amr, tags, ce := c.ids.Caller(in.IdentityID, in.Logins)
-	if ce != nil {
-		return nil, awsError(ce)
 	}
 	roleKey := amr[0]
 	if roleKey == "unauthenticated" && !c.Pool.AllowGuests {
