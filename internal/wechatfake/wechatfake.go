@@ -13,7 +13,10 @@
 //     40002 invalid grant_type.
 //   - a wx.login code is valid for 5 minutes and can be used once.
 //   - the body is JSON served as text/plain, so a client must not go by the
-//     Content-Type.
+//     Content-Type. WeChat's documentation does not state the header; users
+//     of its sns APIs report "content type [text/plain]" from Spring's
+//     RestTemplate (https://cnblogs.com/yuyiming/p/17607286.html), and the
+//     vendor decodes the body whatever the header says.
 package wechatfake
 
 import (
