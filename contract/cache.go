@@ -86,21 +86,9 @@ func ParseCacheEnv(getenv func(string) string) (CacheSettings, error) {
 	default:
 		errs.Add(EnvCacheEnabled, "must be true or false")
 	}
-	if v := getenv(EnvCacheMaxEntries); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n == 0 {
-			errs.Add(EnvCacheMaxEntries, "must be an integer from 1 to %d", MaxCacheMaxEntries)
-		}
-		c.MaxEntries = n
-	}
-	if v := getenv(EnvCacheMinRemaining); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n == 0 {
-			errs.Add(EnvCacheMinRemaining, "must be an integer number of seconds from %d to %d",
-				int(MinCacheMinRemaining/time.Second), int(MaxCacheMinRemaining/time.Second))
-		}
-		c.MinRemaining = time.Duration(n) * time.Second
-	}
+	c.MaxEntries = int(envCount(getenv, EnvCacheMaxEntries, &errs, "must be an integer from 1 to %d", MaxCacheMaxEntries))
+	c.MinRemaining = time.Duration(envCount(getenv, EnvCacheMinRemaining, &errs, "must be an integer number of seconds from %d to %d",
+		int(MinCacheMinRemaining/time.Second), int(MaxCacheMinRemaining/time.Second))) * time.Second
 	if len(errs) > 0 {
 		return CacheSettings{}, errs
 	}

@@ -120,24 +120,12 @@ var uploadEnvNames = map[string]string{
 func ParseUploadEnv(getenv func(string) string) (UploadLimits, error) {
 	var u UploadLimits
 	var errs FieldErrors
-	if v := getenv(EnvUploadMaxBytes); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n == 0 {
-			errs.Add(EnvUploadMaxBytes, "must be an integer number of bytes from 1 to %d", MaxUploadBytes)
-		}
-		u.MaxBytes = n
-	}
+	u.MaxBytes = envCount(getenv, EnvUploadMaxBytes, &errs, "must be an integer number of bytes from 1 to %d", MaxUploadBytes)
 	if v := getenv(EnvUploadContentTypes); v != "" {
 		u.ContentTypes = strings.Split(v, ",")
 	}
-	if v := getenv(EnvUploadExpiry); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n == 0 {
-			errs.Add(EnvUploadExpiry, "must be an integer number of seconds from %d to %d",
-				int(MinUploadExpiry/time.Second), int(MaxUploadExpiry/time.Second))
-		}
-		u.Expiry = time.Duration(n) * time.Second
-	}
+	u.Expiry = time.Duration(envCount(getenv, EnvUploadExpiry, &errs, "must be an integer number of seconds from %d to %d",
+		int(MinUploadExpiry/time.Second), int(MaxUploadExpiry/time.Second))) * time.Second
 	if len(errs) > 0 {
 		return UploadLimits{}, errs
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/contract/wire"
+	"github.com/s3vend/s3vend/internal/cognitofake"
 )
 
 // Reply is a canned answer (ReplyOf: one of the vendor's own).
@@ -48,8 +49,8 @@ type Vendor struct {
 	// calls of that route so far; a non-nil reply is sent instead.
 	Fail func(route string, n int) *Reply
 
+	calls  cognitofake.Ops // per route
 	mu     sync.Mutex
-	calls  map[string]int
 	bodies []map[string]any
 }
 
@@ -63,7 +64,6 @@ func NewVendor(credential string) *Vendor {
 		Provider: "backend",
 		Users:    map[string]string{credential: "alice"},
 		Lifetime: time.Hour,
-		calls:    map[string]int{},
 	}
 }
 
@@ -92,22 +92,10 @@ func (v *Vendor) AddUser(credential, user string) {
 func (v *Vendor) TokenEndpoint() string { return v.URL() + "/v1/token" }
 
 // Calls returns how many requests route got.
-func (v *Vendor) Calls(route string) int {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return v.calls[route]
-}
+func (v *Vendor) Calls(route string) int { return v.calls.Calls(route) }
 
 // TotalCalls returns how many requests all routes got.
-func (v *Vendor) TotalCalls() int {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	n := 0
-	for _, c := range v.calls {
-		n += c
-	}
-	return n
-}
+func (v *Vendor) TotalCalls() int { return v.calls.Total() }
 
 // Bodies returns the decoded request bodies, in order.
 func (v *Vendor) Bodies() []map[string]any {
@@ -128,10 +116,7 @@ func TokenFor(identityID string) string { return "token." + identityID }
 
 // ServeHTTP answers one vendor request.
 func (v *Vendor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	v.mu.Lock()
-	v.calls[r.URL.Path]++
-	n := v.calls[r.URL.Path]
-	v.mu.Unlock()
+	n := v.calls.Record(r.URL.Path).N
 	if v.Delay > 0 {
 		time.Sleep(v.Delay)
 	}
@@ -253,7 +238,7 @@ type Cognito struct {
 	Lifetime time.Duration // of the credentials it returns
 	Fail     func(n int) *Reply
 
-	calls  atomic.Int64
+	calls  cognitofake.Ops
 	signed atomic.Int64
 }
 
@@ -277,20 +262,20 @@ func (c *Cognito) Close() {
 }
 
 // Calls returns the number of GetCredentialsForIdentity requests.
-func (c *Cognito) Calls() int { return int(c.calls.Load()) }
+func (c *Cognito) Calls() int { return c.calls.Total() }
 
 // Signed returns the number of requests that carried an Authorization header
 // (GetCredentialsForIdentity must be called unsigned).
 func (c *Cognito) Signed() int { return int(c.signed.Load()) }
 
 func (c *Cognito) serve(w http.ResponseWriter, r *http.Request) {
-	n := int(c.calls.Add(1))
+	n := c.calls.Record("").N
 	if r.Header.Get("Authorization") != "" {
 		c.signed.Add(1)
 	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	if r.Header.Get("X-Amz-Target") != "AWSCognitoIdentityService.GetCredentialsForIdentity" {
-		cognitoErr(w, 400, "UnknownOperationException", "unknown operation")
+	w.Header().Set("Content-Type", cognitofake.JSONContentType)
+	if r.Header.Get("X-Amz-Target") != cognitofake.Target+"GetCredentialsForIdentity" {
+		cognitofake.WriteError(w, 400, "UnknownOperationException", "unknown operation")
 		return
 	}
 	if c.Fail != nil {
@@ -298,7 +283,7 @@ func (c *Cognito) serve(w http.ResponseWriter, r *http.Request) {
 			if rep.RetryAfter != "" {
 				w.Header().Set("Retry-After", rep.RetryAfter)
 			}
-			cognitoErr(w, rep.Status, rep.Code, rep.Message)
+			cognitofake.WriteError(w, rep.Status, rep.Code, rep.Message)
 			return
 		}
 	}
@@ -307,27 +292,15 @@ func (c *Cognito) serve(w http.ResponseWriter, r *http.Request) {
 		Logins     map[string]string
 	}
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		cognitoErr(w, 400, "InvalidParameterException", "bad JSON")
+		cognitofake.WriteError(w, 400, "InvalidParameterException", "bad JSON")
 		return
 	}
 	if len(in.Logins) != 1 || in.Logins[c.LoginKey] != TokenFor(in.IdentityID) {
-		cognitoErr(w, 400, "NotAuthorizedException", "Invalid login token.")
+		cognitofake.WriteError(w, 400, "NotAuthorizedException", "Invalid login token.")
 		return
 	}
-	exp := time.Now().Add(c.Lifetime)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"IdentityId": in.IdentityID,
-		"Credentials": map[string]any{
-			"AccessKeyId":  "ASIACOGNITO" + strconv.Itoa(n),
-			"SecretKey":    "cognito-secret",
-			"SessionToken": "cognito-session",
-			"Expiration":   float64(exp.UnixMilli()) / 1000,
-		},
-	})
-}
-
-func cognitoErr(w http.ResponseWriter, status int, typ, msg string) {
-	w.Header().Set("X-Amzn-ErrorType", typ)
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"__type": typ, "message": msg})
+	_ = json.NewEncoder(w).Encode(cognitofake.CredentialsOutput(in.IdentityID, cognitofake.Credentials{
+		AccessKeyID: "ASIACOGNITO" + strconv.Itoa(n), SecretKey: "cognito-secret", SessionToken: "cognito-session",
+		Expiration: time.Now().Add(c.Lifetime),
+	}))
 }

@@ -17,6 +17,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -140,7 +141,7 @@ func Build(ts []Template) *Graph {
 			}
 			props, _ := rm["Properties"].(map[string]any)
 			typ, _ := rm["Type"].(string)
-			for _, k := range sortedKeys(props) {
+			for _, k := range slices.Sorted(maps.Keys(props)) {
 				w.walk(props[k], topLabel(typ, k))
 			}
 		}
@@ -196,7 +197,7 @@ func (w walker) walk(v any, label string) {
 			w.statements(st, label)
 			return
 		}
-		for _, k := range sortedKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			val := x[k]
 			switch k {
 			case "Ref":
@@ -257,7 +258,7 @@ func (w walker) statements(v any, label string) {
 				l = actions(st["Action"])
 			}
 		}
-		for _, k := range sortedKeys(st) {
+		for _, k := range slices.Sorted(maps.Keys(st)) {
 			if k != "Sid" && k != "Action" {
 				w.walk(st[k], l)
 			}
@@ -333,15 +334,15 @@ func (g *Graph) DOT() []byte {
 	b.WriteString("  graph [rankdir=LR, fontname=\"Helvetica\", fontsize=12, nodesep=0.25, ranksep=0.9, newrank=true, labelloc=t, label=\"s3vend: resources of the synthesized stacks and how they reference each other\"];\n")
 	b.WriteString("  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontsize=10, fillcolor=\"#f2f2f2\"];\n")
 	b.WriteString("  edge [fontname=\"Helvetica\", fontsize=8, color=\"#555555\"];\n")
-	groups := sortedKeys(g.groupEnvs)
+	groups := slices.Sorted(maps.Keys(g.groupEnvs))
 	for i, group := range groups {
-		envs := sortedKeys(g.groupEnvs[group])
+		envs := slices.Sorted(maps.Keys(g.groupEnvs[group]))
 		title := group
 		if len(envs) > 1 || envs[0] != "" {
 			title += "  (" + strings.Join(envs, ", ") + ")"
 		}
 		fmt.Fprintf(&b, "  subgraph cluster_%d {\n    label=%q; style=rounded; color=\"#888888\";\n", i, title)
-		for _, key := range sortedKeys(g.nodes) {
+		for _, key := range slices.Sorted(maps.Keys(g.nodes)) {
 			n := g.nodes[key]
 			if n.group != group {
 				continue
@@ -361,7 +362,7 @@ func (g *Graph) DOT() []byte {
 		return keys[i].to < keys[j].to
 	})
 	for _, k := range keys {
-		fmt.Fprintf(&b, "  %q -> %q [label=%q];\n", k.from, k.to, strings.Join(sortedKeys(g.edges[k]), "\n"))
+		fmt.Fprintf(&b, "  %q -> %q [label=%q];\n", k.from, k.to, strings.Join(slices.Sorted(maps.Keys(g.edges[k])), "\n"))
 	}
 	b.WriteString("}\n")
 	return b.Bytes()
@@ -412,13 +413,4 @@ func color(typ string) string {
 		return "#d1f2eb"
 	}
 	return "#f2f2f2"
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -515,7 +516,7 @@ func (r *run) guest(ctx context.Context) {
 // a widened policy let another identity write is deleted by that one).
 func (r *run) cleanup(ctx context.Context) {
 	var errs []string
-	for _, key := range sortedKeys(r.written) {
+	for _, key := range slices.Sorted(maps.Keys(r.written)) {
 		_, err := r.s3s[r.written[key]].DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &r.cfg.Outputs.BucketName, Key: &key})
 		if err != nil {
 			errs = append(errs, key+": "+errCode(err, ""))
@@ -571,12 +572,3 @@ func describe(err error) string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-func sortedKeys(m map[string]string) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
-}

@@ -1,24 +1,18 @@
 package standin
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
-	"github.com/golang-jwt/jwt/v5"
-	"golang.org/x/time/rate"
-
 	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/internal/accessmatrix"
+	"github.com/s3vend/s3vend/internal/cognitofake"
 )
 
 // Cognito Identity facts this stand-in follows (API reference,
@@ -35,14 +29,10 @@ import (
 //   - Credentials from GetCredentialsForIdentity last one hour (developer
 //     guide, "Identity pools (federated identities) authentication flow").
 const (
-	cognitoTarget        = "AWSCognitoIdentityService."
 	defaultTokenDuration = 15 * time.Minute
 	guestTokenDuration   = 10 * time.Minute
 	cognitoCredsLifetime = time.Hour
 	maxJSONBody          = 1 << 20
-	// cognitoClaimHost names the identity-pool-arn claim of the stand-in's
-	// tokens (the global issuer's form; nothing checks it).
-	cognitoClaimHost = "cognito-identity.amazonaws.com"
 )
 
 // Cognito operation names, for FailNext and Calls.
@@ -130,44 +120,20 @@ type CognitoOptions struct {
 	CredentialLifetime time.Duration
 }
 
-// Cognito is a Cognito Identity endpoint for the template's identity pool.
+// Cognito is a Cognito Identity endpoint for the template's identity pool:
+// the JSON 1.1 protocol, SigV4 and the pool's roles here, the identity
+// bookkeeping, injected failures and rate limits in package cognitofake.
 type Cognito struct {
 	Pool     Pool
 	sessions *Sessions
-	now      func() time.Time
-	key      *rsa.PrivateKey
 	trust    TrustChecker
 	credTTL  time.Duration
-
-	mu         sync.Mutex
-	identities map[string]identityRecord // identity id -> record
-	byUser     map[string]string         // developer user identifier -> identity id
-	tokens     map[string]TokenInfo
-	calls      map[string]int
-	failures   map[string]failure
-	limits     map[string]*rate.Limiter
-}
-
-type identityRecord struct {
-	devUser  string // "" for a guest
-	unlinked bool   // its developer login was unlinked: no login left
-}
-
-type failure struct {
-	code string
-	n    int
+	ids      *cognitofake.Identities
+	ops      cognitofake.Ops
 }
 
 // TokenInfo is what the stand-in knows about a token it issued.
-type TokenInfo struct {
-	IdentityID string
-	Audience   string // the pool id
-	Amr        []string
-	Expiration time.Time
-	// Tags are the PrincipalTags of GetOpenIdTokenForDeveloperIdentity,
-	// also in the token's https://aws.amazon.com/tags claim.
-	Tags map[string]string
-}
+type TokenInfo = cognitofake.TokenInfo
 
 // NewCognito returns the stand-in of the model's identity pool.
 func NewCognito(o CognitoOptions) (*Cognito, error) {
@@ -178,18 +144,14 @@ func NewCognito(o CognitoOptions) (*Cognito, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	ids, err := cognitofake.NewIdentities(cognitofake.Pool{
+		ID: pool.ID, Region: pool.Region, Partition: pool.Partition, DeveloperProvider: pool.DeveloperProvider,
+		AllowGuests: pool.AllowGuests, LoginKey: pool.LoginKey,
+	}, o.Now)
 	if err != nil {
 		return nil, err
 	}
-	c := &Cognito{
-		Pool: pool, sessions: o.Sessions, now: o.Now, key: key, trust: o.Trust, credTTL: o.CredentialLifetime,
-		identities: map[string]identityRecord{}, byUser: map[string]string{},
-		tokens: map[string]TokenInfo{}, calls: map[string]int{}, failures: map[string]failure{},
-	}
-	if c.now == nil {
-		c.now = time.Now
-	}
+	c := &Cognito{Pool: pool, sessions: o.Sessions, trust: o.Trust, credTTL: o.CredentialLifetime, ids: ids}
 	if c.credTTL <= 0 {
 		c.credTTL = cognitoCredsLifetime
 	}
@@ -198,82 +160,37 @@ func NewCognito(o CognitoOptions) (*Cognito, error) {
 
 // FailNext makes the next n calls of op fail with the AWS error code (e.g.
 // TooManyRequestsException); n <= 0 clears it.
-func (c *Cognito) FailNext(op, code string, n int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if n <= 0 {
-		delete(c.failures, op)
-		return
-	}
-	c.failures[op] = failure{code, n}
-}
+func (c *Cognito) FailNext(op, code string, n int) { c.ops.Fail(op, code, max(n, 0)) }
 
 // Limit enforces a token bucket of rps requests per second (burst) on op,
-// as Cognito's account-wide quotas do ("Quotas in Amazon Cognito",
-// https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html:
-// GetOpenIdTokenForDeveloperIdentity 50 RPS, GetId 25, GetOpenIdToken and
-// GetCredentialsForIdentity 200 by default). A call beyond it fails with
-// TooManyRequestsException, HTTP 400 (the operations' documented throttling
-// error, service/cognitoidentity types.TooManyRequestsException). It runs on
-// the wall clock, not CognitoOptions.Now. rps <= 0 removes the limit.
-func (c *Cognito) Limit(op string, rps float64, burst int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.limits == nil {
-		c.limits = map[string]*rate.Limiter{}
-	}
-	if rps <= 0 {
-		delete(c.limits, op)
-		return
-	}
-	c.limits[op] = rate.NewLimiter(rate.Limit(rps), max(1, burst))
-}
+// as Cognito's account-wide quotas do (cognitofake.Ops.Limit): a call
+// beyond it fails with TooManyRequestsException, HTTP 400. It runs on the
+// wall clock, not CognitoOptions.Now. rps <= 0 removes the limit.
+func (c *Cognito) Limit(op string, rps float64, burst int) { c.ops.Limit(op, rps, burst) }
 
 // Calls is how many requests op received (failed ones included).
-func (c *Cognito) Calls(op string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.calls[op]
-}
+func (c *Cognito) Calls(op string) int { return c.ops.Calls(op) }
 
 // Token looks up a token this stand-in issued; expired tokens are returned
 // too, so the caller can tell expired from unknown.
-func (c *Cognito) Token(token string) (TokenInfo, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t, ok := c.tokens[token]
-	return t, ok
-}
+func (c *Cognito) Token(token string) (TokenInfo, bool) { return c.ids.Token(token) }
 
 // IdentityOf is the identity id of a developer user identifier, if any.
-func (c *Cognito) IdentityOf(devUser string) (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	id, ok := c.byUser[devUser]
-	return id, ok
-}
+func (c *Cognito) IdentityOf(devUser string) (string, bool) { return c.ids.IdentityOf(devUser) }
 
+func (c *Cognito) now() time.Time { return c.ids.Now() }
+
+// record counts a call of op and returns its injected or throttling
+// failure, if any.
 func (c *Cognito) record(op string) *AWSError {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.calls[op]++
-	f, ok := c.failures[op]
-	if !ok {
-		if l := c.limits[op]; l != nil && !l.Allow() {
-			return &AWSError{http.StatusBadRequest, "TooManyRequestsException", "Rate exceeded"}
-		}
+	switch call := c.ops.Record(op); {
+	case call.Code == "":
 		return nil
+	case call.Limited:
+		return &AWSError{http.StatusBadRequest, call.Code, "Rate exceeded"}
+	default:
+		return &AWSError{cognitofake.Status(call.Code), call.Code, "injected by the stand-in"}
 	}
-	if f.n--; f.n <= 0 {
-		delete(c.failures, op)
-	} else {
-		c.failures[op] = f
-	}
-	status := http.StatusBadRequest
-	if f.code == "InternalErrorException" {
-		status = http.StatusInternalServerError
-	}
-	return &AWSError{status, f.code, "injected by the stand-in"}
 }
 
 // ServeHTTP implements the JSON 1.1 protocol with the real endpoint's CORS.
@@ -286,7 +203,7 @@ func (c *Cognito) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("X-Amzn-Requestid", requestIDString())
-	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), cognitoTarget)
+	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), cognitofake.Target)
 	if r.Method != http.MethodPost || r.URL.Path != "/" || !ok {
 		// An unknown target is UnknownOperationException in AWS JSON protocols.
 		writeJSONError(w, &AWSError{http.StatusBadRequest, "UnknownOperationException", "expected POST / with X-Amz-Target: AWSCognitoIdentityService.<operation>"})
@@ -313,7 +230,7 @@ func (c *Cognito) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, e)
 		return
 	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("Content-Type", cognitofake.JSONContentType)
 	_ = json.NewEncoder(w).Encode(out)
 }
 
@@ -341,10 +258,7 @@ func cognitoCORS(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeJSONError(w http.ResponseWriter, e *AWSError) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-Errortype", e.Code)
-	w.WriteHeader(e.Status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"__type": e.Code, "message": e.Message})
+	cognitofake.WriteError(w, e.Status, e.Code, e.Message)
 }
 
 func requestIDString() string {
@@ -356,8 +270,12 @@ func invalidParameter(format string, a ...any) *AWSError {
 	return &AWSError{http.StatusBadRequest, "InvalidParameterException", fmt.Sprintf(format, a...)}
 }
 
-func notAuthorized(msg string) *AWSError {
-	return &AWSError{http.StatusBadRequest, "NotAuthorizedException", msg}
+// awsError is the stand-in's answer for an error of the bookkeeping.
+func awsError(e *cognitofake.Error) *AWSError {
+	if e == nil {
+		return nil
+	}
+	return &AWSError{cognitofake.Status(e.Code), e.Code, e.Message}
 }
 
 func decodeJSON(body io.Reader, v any) *AWSError {
@@ -375,6 +293,26 @@ func (c *Cognito) checkPool(id string) *AWSError {
 	return nil
 }
 
+// iamCall authenticates an IAM-signed call of op (GetOpenIdTokenForDeveloperIdentity
+// and the operator's LookupDeveloperIdentity, UnlinkDeveloperIdentity):
+// static developer credentials only. It decodes the call's input into in.
+func (c *Cognito) iamCall(r *http.Request, op string, in any) *AWSError {
+	sess, anonymous, body, e := VerifySigV4(r, "cognito-identity", c.Pool.Region, c.sessions, c.now())
+	if e != nil {
+		return e
+	}
+	if anonymous {
+		// IAM-authenticated APIs refuse unsigned requests (Common Errors:
+		// MissingAuthenticationToken, HTTP 403).
+		return &AWSError{http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token"}
+	}
+	if sess.RoleARN != "" {
+		// Role sessions from the pool carry no cognito-identity permission.
+		return &AWSError{http.StatusBadRequest, "AccessDeniedException", "User: " + sess.RoleARN + " is not authorized to perform: cognito-identity:" + op}
+	}
+	return decodeJSON(body, in)
+}
+
 type developerTokenInput struct {
 	IdentityPoolID string            `json:"IdentityPoolId"`
 	IdentityID     string            `json:"IdentityId"`
@@ -386,21 +324,8 @@ type developerTokenInput struct {
 // developerToken is GetOpenIdTokenForDeveloperIdentity, signed with the
 // vendor's static developer credentials.
 func (c *Cognito) developerToken(r *http.Request, _ io.Reader) (any, *AWSError) {
-	sess, anonymous, body, e := VerifySigV4(r, "cognito-identity", c.Pool.Region, c.sessions, c.now())
-	if e != nil {
-		return nil, e
-	}
-	if anonymous {
-		// IAM-authenticated APIs refuse unsigned requests (Common Errors:
-		// MissingAuthenticationToken, HTTP 403).
-		return nil, &AWSError{http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token"}
-	}
-	if sess.RoleARN != "" {
-		// Role sessions from the pool carry no cognito-identity permission.
-		return nil, &AWSError{http.StatusBadRequest, "AccessDeniedException", "User: " + sess.RoleARN + " is not authorized to perform: cognito-identity:GetOpenIdTokenForDeveloperIdentity"}
-	}
 	var in developerTokenInput
-	if e := decodeJSON(body, &in); e != nil {
+	if e := c.iamCall(r, OpGetOpenIDTokenForDeveloperIdentity, &in); e != nil {
 		return nil, e
 	}
 	if e := c.checkPool(in.IdentityPoolID); e != nil {
@@ -420,13 +345,13 @@ func (c *Cognito) developerToken(r *http.Request, _ io.Reader) (any, *AWSError) 
 	if e := checkPrincipalTags(in.PrincipalTags); e != nil {
 		return nil, e
 	}
-	id, e := c.identityForUser(user, in.IdentityID)
+	id, e := c.ids.ForDeveloper(user, in.IdentityID)
 	if e != nil {
-		return nil, e
+		return nil, awsError(e)
 	}
-	token, e := c.issueToken(id, []string{"authenticated", c.Pool.DeveloperProvider}, in.PrincipalTags, duration)
+	token, e := c.ids.Issue(id, []string{"authenticated", c.Pool.DeveloperProvider}, in.PrincipalTags, duration)
 	if e != nil {
-		return nil, e
+		return nil, awsError(e)
 	}
 	return map[string]string{"IdentityId": id, "Token": token}, nil
 }
@@ -449,73 +374,6 @@ func checkPrincipalTags(tags map[string]string) *AWSError {
 	return nil
 }
 
-// identityForUser maps a developer user identifier to its identity id,
-// creating it (or linking the given unlinked identity) on first use.
-func (c *Cognito) identityForUser(user, want string) (string, *AWSError) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if id, ok := c.byUser[user]; ok {
-		if want != "" && want != id {
-			return "", &AWSError{http.StatusBadRequest, "ResourceConflictException", "the developer user identifier is already linked to another identity"}
-		}
-		return id, nil
-	}
-	id := want
-	if id != "" {
-		rec, ok := c.identities[id]
-		if !ok {
-			return "", &AWSError{http.StatusBadRequest, "ResourceNotFoundException", fmt.Sprintf("Identity '%s' not found.", id)}
-		}
-		if rec.devUser != "" {
-			return "", &AWSError{http.StatusBadRequest, "ResourceConflictException", "the identity is linked to another developer user identifier"}
-		}
-
-	} else {
-		id = c.newIdentityID()
-	}
-	c.identities[id] = identityRecord{devUser: user}
-	c.byUser[user] = id
-	return id, nil
-}
-
-func (c *Cognito) newIdentityID() string {
-	b := []byte(randomHex(16))
-	b[12] = '4' // a version-4 UUID, as Cognito's
-	return c.Pool.Region + ":" + string(b[:8]) + "-" + string(b[8:12]) + "-" + string(b[12:16]) + "-" + string(b[16:20]) + "-" + string(b[20:])
-}
-
-// issueToken signs a token shaped like Cognito's (RS256; iss, aud = pool,
-// sub = identity id, amr, and the principal tags in the
-// https://aws.amazon.com/tags claim, where STS reads session tags from) and
-// remembers it: verification is by lookup.
-func (c *Cognito) issueToken(identityID string, amr []string, tags map[string]string, d time.Duration) (string, *AWSError) {
-	now := c.now()
-	exp := now.Add(d).Truncate(time.Second)
-	claims := jwt.MapClaims{
-		"iss": "https://" + c.Pool.LoginKey,
-		"aud": c.Pool.ID,
-		"sub": identityID,
-		"amr": amr,
-		"iat": now.Unix(),
-		"exp": exp.Unix(),
-		"jti": randomHex(8),
-		"https://" + cognitoClaimHost + "/identity-pool-arn": fmt.Sprintf("arn:%s:cognito-identity:%s:111122223333:identitypool/%s", c.Pool.Partition, c.Pool.Region, c.Pool.ID),
-	}
-	if len(tags) > 0 {
-		claims[contract.PrincipalTagsClaim] = contract.PrincipalTagsClaimValue(tags)
-	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
-	tok.Header["kid"] = "standin-1"
-	s, err := tok.SignedString(c.key)
-	if err != nil {
-		return "", &AWSError{http.StatusInternalServerError, "InternalErrorException", "signing the token failed"}
-	}
-	c.mu.Lock()
-	c.tokens[s] = TokenInfo{IdentityID: identityID, Audience: c.Pool.ID, Amr: append([]string(nil), amr...), Expiration: exp, Tags: maps.Clone(tags)}
-	c.mu.Unlock()
-	return s, nil
-}
-
 type getIDInput struct {
 	IdentityPoolID string            `json:"IdentityPoolId"`
 	AccountID      string            `json:"AccountId"`
@@ -534,91 +392,21 @@ func (c *Cognito) getID(_ *http.Request, body io.Reader) (any, *AWSError) {
 	}
 	if len(in.Logins) == 0 {
 		if !c.Pool.AllowGuests {
-			return nil, notAuthorized("Unauthenticated access is not supported for this identity pool.")
+			return nil, awsError(cognitofake.NotAuthorized("Unauthenticated access is not supported for this identity pool."))
 		}
-		id := c.newIdentityID()
-		c.mu.Lock()
-		c.identities[id] = identityRecord{}
-		c.mu.Unlock()
-		return map[string]string{"IdentityId": id}, nil
+		return map[string]string{"IdentityId": c.ids.NewGuest()}, nil
 	}
-	info, e := c.checkLogins(in.Logins, "")
+	info, e := c.ids.CheckLogins(in.Logins, "")
 	if e != nil {
-		return nil, e
+		return nil, awsError(e)
 	}
 	return map[string]string{"IdentityId": info.IdentityID}, nil
-}
-
-// checkLogins accepts exactly {loginKey: token} with a live token of this
-// pool, for identityID when it is not "".
-func (c *Cognito) checkLogins(logins map[string]string, identityID string) (TokenInfo, *AWSError) {
-	token, ok := logins[c.Pool.LoginKey]
-	if len(logins) != 1 || !ok {
-		keys := make([]string, 0, len(logins))
-		for k := range logins {
-			keys = append(keys, k)
-		}
-		return TokenInfo{}, notAuthorized(fmt.Sprintf("Invalid login token. Logins must be {%q: <token>}, got keys %q.", c.Pool.LoginKey, keys))
-	}
-	info, ok := c.Token(token)
-	switch {
-	case !ok:
-		return TokenInfo{}, notAuthorized("Invalid login token. Not a valid OpenId Connect identity token.")
-	case info.Audience != c.Pool.ID:
-		return TokenInfo{}, notAuthorized("Invalid login token. Incorrect audience.")
-	case !c.now().Before(info.Expiration):
-		// Cognito's own words, with the times in epoch seconds (seen in
-		// aws-amplify/aws-sdk-ios#2570: "Invalid login token. Token expired:
-		// 1589092400 >= 1589092129"; qqaatw/JciHitachiHA#33 likewise).
-		return TokenInfo{}, notAuthorized(fmt.Sprintf("Invalid login token. Token expired: %d >= %d", c.now().Unix(), info.Expiration.Unix()))
-	case identityID != "" && info.IdentityID != identityID:
-		return TokenInfo{}, notAuthorized("Invalid login token. Token is not from a supported provider of this identity pool.")
-	}
-	return info, nil
 }
 
 type identityInput struct {
 	IdentityID    string            `json:"IdentityId"`
 	Logins        map[string]string `json:"Logins"`
 	CustomRoleARN string            `json:"CustomRoleArn"`
-}
-
-// identity checks that id exists (in this pool).
-func (c *Cognito) identity(id string) (identityRecord, *AWSError) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	rec, ok := c.identities[id]
-	if !ok {
-		return rec, &AWSError{http.StatusBadRequest, "ResourceNotFoundException", fmt.Sprintf("Identity '%s' not found.", id)}
-	}
-	return rec, nil
-}
-
-// caller authenticates a GetOpenIdToken or GetCredentialsForIdentity call:
-// an existing identity, and either Logins with a live token of it, or no
-// Logins for a guest identity of a pool that allows guests. It returns the
-// amr the call acts with and the principal tags of the token it presented.
-func (c *Cognito) caller(in identityInput) ([]string, map[string]string, *AWSError) {
-	rec, e := c.identity(in.IdentityID)
-	if e != nil {
-		return nil, nil, e
-	}
-	if rec.unlinked {
-		// The developer login was unlinked (s3vend admin revoke): the
-		// identity has no login left, so its tokens buy nothing new.
-		return nil, nil, notAuthorized("Logins don't match. Please include at least one valid login for this identity or identity pool.")
-	}
-	if len(in.Logins) == 0 {
-		if rec.devUser != "" || !c.Pool.AllowGuests {
-			return nil, nil, notAuthorized("Logins don't match. Please include at least one valid login for this identity or identity pool.")
-		}
-		return []string{"unauthenticated"}, nil, nil
-	}
-	info, e := c.checkLogins(in.Logins, in.IdentityID)
-	if e != nil {
-		return nil, nil, e
-	}
-	return info.Amr, info.Tags, nil
 }
 
 type developerIdentityInput struct {
@@ -632,17 +420,7 @@ type developerIdentityInput struct {
 // UnlinkDeveloperIdentity): static credentials only, as developerToken.
 func (c *Cognito) adminCall(r *http.Request, op string) (developerIdentityInput, *AWSError) {
 	var in developerIdentityInput
-	sess, anonymous, body, e := VerifySigV4(r, "cognito-identity", c.Pool.Region, c.sessions, c.now())
-	if e != nil {
-		return in, e
-	}
-	if anonymous {
-		return in, &AWSError{http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token"}
-	}
-	if sess.RoleARN != "" {
-		return in, &AWSError{http.StatusBadRequest, "AccessDeniedException", "User: " + sess.RoleARN + " is not authorized to perform: cognito-identity:" + op}
-	}
-	if e := decodeJSON(body, &in); e != nil {
+	if e := c.iamCall(r, op, &in); e != nil {
 		return in, e
 	}
 	return in, c.checkPool(in.IdentityPoolID)
@@ -656,30 +434,9 @@ func (c *Cognito) lookupDeveloperIdentity(r *http.Request, _ io.Reader) (any, *A
 	if e != nil {
 		return nil, e
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	id, user := in.IdentityID, in.DeveloperUserIdentifier
-	switch {
-	case id == "" && user == "":
-		return nil, invalidParameter("IdentityId or DeveloperUserIdentifier is required")
-	case id == "":
-		var ok bool
-		if id, ok = c.byUser[user]; !ok {
-			return nil, &AWSError{http.StatusBadRequest, "ResourceNotFoundException", "No identity is linked to the developer user identifier."}
-		}
-	default:
-		rec, ok := c.identities[id]
-		if !ok {
-			return nil, &AWSError{http.StatusBadRequest, "ResourceNotFoundException", fmt.Sprintf("Identity '%s' not found.", id)}
-		}
-		if user != "" && rec.devUser != user {
-			return nil, &AWSError{http.StatusBadRequest, "ResourceNotFoundException", "The developer user identifier is not linked to the identity."}
-		}
-		user = rec.devUser
-	}
-	users := []string{}
-	if user != "" {
-		users = append(users, user)
+	id, users, le := c.ids.Lookup(in.IdentityID, in.DeveloperUserIdentifier)
+	if le != nil {
+		return nil, awsError(le)
 	}
 	return map[string]any{"IdentityId": id, "DeveloperUserIdentifierList": users}, nil
 }
@@ -695,31 +452,34 @@ func (c *Cognito) unlinkDeveloperIdentity(r *http.Request, _ io.Reader) (any, *A
 	if in.DeveloperProviderName != c.Pool.DeveloperProvider {
 		return nil, invalidParameter("DeveloperProviderName must be the pool's developer provider %q", c.Pool.DeveloperProvider)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	rec, ok := c.identities[in.IdentityID]
-	if !ok || rec.devUser != in.DeveloperUserIdentifier {
-		return nil, &AWSError{http.StatusBadRequest, "ResourceNotFoundException", "The developer user identifier is not linked to the identity."}
+	if e := c.ids.Unlink(in.IdentityID, in.DeveloperUserIdentifier); e != nil {
+		return nil, awsError(e)
 	}
-	c.identities[in.IdentityID] = identityRecord{unlinked: true}
-	delete(c.byUser, in.DeveloperUserIdentifier)
 	return map[string]any{}, nil
+}
+
+// caller decodes a GetOpenIdToken or GetCredentialsForIdentity call and
+// authenticates it (cognitofake.Identities.Caller): the amr it acts with and
+// the principal tags of the token it presented.
+func (c *Cognito) caller(body io.Reader) (identityInput, []string, map[string]string, *AWSError) {
+	var in identityInput
+	if e := decodeJSON(body, &in); e != nil {
+		return in, nil, nil, e
+	}
+	amr, tags, e := c.ids.Caller(in.IdentityID, in.Logins)
+	return in, amr, tags, awsError(e)
 }
 
 // getOpenIDToken is GetOpenIdToken: a guest's token without Logins, or a
 // fresh token for the identity of a token of this pool.
 func (c *Cognito) getOpenIDToken(_ *http.Request, body io.Reader) (any, *AWSError) {
-	var in identityInput
-	if e := decodeJSON(body, &in); e != nil {
-		return nil, e
-	}
-	amr, tags, e := c.caller(in)
+	in, amr, tags, e := c.caller(body)
 	if e != nil {
 		return nil, e
 	}
-	token, e := c.issueToken(in.IdentityID, amr, tags, guestTokenDuration)
-	if e != nil {
-		return nil, e
+	token, ie := c.ids.Issue(in.IdentityID, amr, tags, guestTokenDuration)
+	if ie != nil {
+		return nil, awsError(ie)
 	}
 	return map[string]string{"IdentityId": in.IdentityID, "Token": token}, nil
 }
@@ -734,17 +494,13 @@ func (c *Cognito) allowAssume(role, identityID string, amr []string, tags map[st
 
 // getCredentials is GetCredentialsForIdentity (enhanced flow).
 func (c *Cognito) getCredentials(_ *http.Request, body io.Reader) (any, *AWSError) {
-	var in identityInput
-	if e := decodeJSON(body, &in); e != nil {
-		return nil, e
-	}
-	amr, tags, e := c.caller(in)
+	in, amr, tags, e := c.caller(body)
 	if e != nil {
 		return nil, e
 	}
 	roleKey := amr[0]
 	if roleKey == "unauthenticated" && !c.Pool.AllowGuests {
-		return nil, notAuthorized("Unauthenticated access is not supported for this identity pool.")
+		return nil, awsError(cognitofake.NotAuthorized("Unauthenticated access is not supported for this identity pool."))
 	}
 	role := c.Pool.Roles[roleKey]
 	if role == "" {
@@ -762,14 +518,7 @@ func (c *Cognito) getCredentials(_ *http.Request, body io.Reader) (any, *AWSErro
 		}
 	}
 	sess := c.sessions.IssueTagged(role, in.IdentityID, amr, tags, c.credTTL)
-	return map[string]any{
-		"IdentityId": in.IdentityID,
-		"Credentials": map[string]any{
-			"AccessKeyId":  sess.AccessKeyID,
-			"SecretKey":    sess.SecretAccessKey,
-			"SessionToken": sess.SessionToken,
-			// JSON 1.1 timestamps are epoch seconds.
-			"Expiration": sess.Expiration.Unix(),
-		},
-	}, nil
+	return cognitofake.CredentialsOutput(in.IdentityID, cognitofake.Credentials{
+		AccessKeyID: sess.AccessKeyID, SecretKey: sess.SecretAccessKey, SessionToken: sess.SessionToken, Expiration: sess.Expiration,
+	}), nil
 }

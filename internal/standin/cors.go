@@ -62,20 +62,8 @@ func S3CORSRules(template map[string]any) (CORSRules, error) {
 		}
 		at := func(k string) string { return fmt.Sprintf("Resources.%s...CorsRules[%d].%s", id, i, k) }
 		var rule CORSRule
-		var err error
-		if rule.AllowedOrigins, err = stringList(m, "AllowedOrigins", at); err != nil {
-			return nil, err
-		}
-		if rule.AllowedMethods, err = stringList(m, "AllowedMethods", at); err != nil {
-			return nil, err
-		}
-		if rule.AllowedHeaders, err = stringList(m, "AllowedHeaders", at); err != nil {
-			return nil, err
-		}
-		if rule.ExposedHeaders, err = stringList(m, "ExposedHeaders", at); err != nil {
-			return nil, err
-		}
-		if rule.MaxAge, err = intValue(m, "MaxAge", at); err != nil {
+		if err := corsFields(m, at, &rule.MaxAge, []corsList{{"AllowedOrigins", &rule.AllowedOrigins},
+			{"AllowedMethods", &rule.AllowedMethods}, {"AllowedHeaders", &rule.AllowedHeaders}, {"ExposedHeaders", &rule.ExposedHeaders}}); err != nil {
 			return nil, err
 		}
 		if len(rule.AllowedOrigins) == 0 || len(rule.AllowedMethods) == 0 {
@@ -95,6 +83,27 @@ func dig(v any, path ...string) any {
 		v = m[k]
 	}
 	return v
+}
+
+// corsList is a string-list property of a CORS property set and where it goes.
+type corsList struct {
+	key string
+	dst *[]string
+}
+
+// corsFields reads a CORS property set's string lists and its MaxAge; the
+// first bad one, in the order given, is the error.
+func corsFields(m map[string]any, at func(string) string, maxAge *int, lists []corsList) error {
+	for _, l := range lists {
+		v, err := stringList(m, l.key, at)
+		if err != nil {
+			return err
+		}
+		*l.dst = v
+	}
+	v, err := intValue(m, "MaxAge", at)
+	*maxAge = v
+	return err
 }
 
 func stringList(m map[string]any, k string, at func(string) string) ([]string, error) {
@@ -293,20 +302,8 @@ func APIGatewayCORSFromTemplate(template map[string]any) (APIGatewayCORS, error)
 		return c, nil
 	}
 	at := func(k string) string { return "Resources." + id + ".Properties.CorsConfiguration." + k }
-	var err error
-	if c.AllowOrigins, err = stringList(cfg, "AllowOrigins", at); err != nil {
-		return c, err
-	}
-	if c.AllowMethods, err = stringList(cfg, "AllowMethods", at); err != nil {
-		return c, err
-	}
-	if c.AllowHeaders, err = stringList(cfg, "AllowHeaders", at); err != nil {
-		return c, err
-	}
-	if c.ExposeHeaders, err = stringList(cfg, "ExposeHeaders", at); err != nil {
-		return c, err
-	}
-	if c.MaxAge, err = intValue(cfg, "MaxAge", at); err != nil {
+	if err := corsFields(cfg, at, &c.MaxAge, []corsList{{"AllowOrigins", &c.AllowOrigins},
+		{"AllowMethods", &c.AllowMethods}, {"AllowHeaders", &c.AllowHeaders}, {"ExposeHeaders", &c.ExposeHeaders}}); err != nil {
 		return c, err
 	}
 	switch v := cfg["AllowCredentials"].(type) {

@@ -42,16 +42,27 @@ func noSuchUpload() *AWSError {
 	return &AWSError{http.StatusNotFound, "NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."}
 }
 
-// upload finds the request's upload (uploadId) for its key.
+// upload finds the request's upload (uploadId) for its key; without one it
+// answers NoSuchUpload and returns nil.
 func (s *S3) upload(q *s3Request) (*s3Upload, string) {
 	id := q.r.URL.Query().Get("uploadId")
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	u := s.uploads[id]
+	s.mu.Unlock()
 	if u == nil || u.key != q.key {
+		s.fail(q, noSuchUpload())
 		return nil, id
 	}
 	return u, id
+}
+
+// authorizedUpload is upload after the caller is allowed action on q's key;
+// nil when either answered the request with an error.
+func (s *S3) authorizedUpload(q *s3Request, action string) (*s3Upload, string) {
+	if !s.authorize(q, action, q.key, nil) {
+		return nil, ""
+	}
+	return s.upload(q)
 }
 
 type initiateResult struct {
@@ -118,7 +129,6 @@ func (s *S3) uploadPart(q *s3Request) {
 	}
 	u, _ := s.upload(q)
 	if u == nil {
-		s.fail(q, noSuchUpload())
 		return
 	}
 	body, sums, ok := s.bodyWithChecksums(q)
@@ -161,12 +171,8 @@ type completeResult struct {
 // with that ETag (and checksum, when given) (InvalidPart), every part but the
 // last at least 5 MiB (EntityTooSmall).
 func (s *S3) completeMultipartUpload(q *s3Request) {
-	if !s.authorize(q, "s3:PutObject", q.key, nil) {
-		return
-	}
-	u, id := s.upload(q)
+	u, id := s.authorizedUpload(q, "s3:PutObject")
 	if u == nil {
-		s.fail(q, noSuchUpload())
 		return
 	}
 	raw, aerr := readBody(q, 1<<20)
@@ -254,12 +260,8 @@ func (u *s3Upload) assemble(parts []*s3Part) *s3Object {
 
 // abortMultipartUpload: https://docs.aws.amazon.com/AmazonS3/latest/API/API_AbortMultipartUpload.html
 func (s *S3) abortMultipartUpload(q *s3Request) {
-	if !s.authorize(q, "s3:AbortMultipartUpload", q.key, nil) {
-		return
-	}
-	u, id := s.upload(q)
+	u, id := s.authorizedUpload(q, "s3:AbortMultipartUpload")
 	if u == nil {
-		s.fail(q, noSuchUpload())
 		return
 	}
 	s.mu.Lock()
@@ -295,12 +297,8 @@ type listedPart struct {
 // listParts: https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListParts.html
 // (max-parts at most 1000, part-number-marker).
 func (s *S3) listParts(q *s3Request) {
-	if !s.authorize(q, "s3:ListMultipartUploadParts", q.key, nil) {
-		return
-	}
-	u, id := s.upload(q)
+	u, id := s.authorizedUpload(q, "s3:ListMultipartUploadParts")
 	if u == nil {
-		s.fail(q, noSuchUpload())
 		return
 	}
 	p := q.r.URL.Query()

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -64,23 +66,30 @@ type secretsFile struct {
 	HS256Key        string `json:"hs256Key"`
 }
 
-// vendorFunction finds the token vendor's AWS::Lambda::Function: the one
-// whose environment names the identity pool.
-func vendorFunction(template map[string]any) (map[string]any, error) {
+// FunctionEnvironments are the Environment.Variables of the template's
+// AWS::Lambda::Function resources, in logical-id order: the maps of the
+// template itself, so a test may change a variable before StartStack.
+func FunctionEnvironments(template map[string]any) []map[string]any {
 	resources, _ := template["Resources"].(map[string]any)
-	ids := make([]string, 0, len(resources))
-	for id := range resources {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	var out []map[string]any
+	for _, id := range slices.Sorted(maps.Keys(resources)) {
 		res, _ := resources[id].(map[string]any)
 		if res["Type"] != "AWS::Lambda::Function" {
 			continue
 		}
 		props, _ := res["Properties"].(map[string]any)
 		env, _ := props["Environment"].(map[string]any)
-		vars, _ := env["Variables"].(map[string]any)
+		if vars, ok := env["Variables"].(map[string]any); ok {
+			out = append(out, vars)
+		}
+	}
+	return out
+}
+
+// vendorFunction finds the token vendor's AWS::Lambda::Function: the one
+// whose environment names the identity pool.
+func vendorFunction(template map[string]any) (map[string]any, error) {
+	for _, vars := range FunctionEnvironments(template) {
 		if _, ok := vars[contract.EnvIdentityPoolID]; ok {
 			return vars, nil
 		}

@@ -9,8 +9,10 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -99,7 +101,7 @@ func Compare(stack string, base, head Template, impacts map[string]string) Stack
 		head = Template{}
 	}
 	br, hr := base.resources(), head.resources()
-	for _, id := range sortedKeys(hr) {
+	for _, id := range slices.Sorted(maps.Keys(hr)) {
 		r := hr[id]
 		old, ok := br[id]
 		switch {
@@ -117,12 +119,12 @@ func Compare(stack string, base, head Template, impacts map[string]string) Stack
 			}
 		}
 	}
-	for _, id := range sortedKeys(br) {
+	for _, id := range slices.Sorted(maps.Keys(br)) {
 		if _, ok := hr[id]; !ok {
 			d.Removed = append(d.Removed, Resource{ID: id, Type: br[id].Type})
 		}
 	}
-	for _, id := range sortedKeys(impacts) {
+	for _, id := range slices.Sorted(maps.Keys(impacts)) {
 		typ := hr[id].Type
 		if typ == "" {
 			typ = br[id].Type
@@ -222,7 +224,7 @@ func comparePolicies(br, hr map[string]resource) []PolicyChange {
 	docs := map[key][2]*PolicyDoc{}
 	var order []key
 	collect := func(rs map[string]resource, side int) {
-		for _, id := range sortedKeys(rs) {
+		for _, id := range slices.Sorted(maps.Keys(rs)) {
 			for _, d := range policyDocs(id, rs[id]) {
 				k := key{id, d.Label}
 				pair, seen := docs[k]
@@ -310,15 +312,6 @@ func ParseImpacts(cliOutput string) map[string]string {
 			out[m[1]] = m[2]
 		}
 	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }
 

@@ -221,14 +221,7 @@ func quotaStack(t *testing.T) *standin.Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range tpl["Resources"].(map[string]any) {
-		res := r.(map[string]any)
-		if res["Type"] != "AWS::Lambda::Function" {
-			continue
-		}
-		props, _ := res["Properties"].(map[string]any)
-		env, _ := props["Environment"].(map[string]any)
-		vars, _ := env["Variables"].(map[string]any)
+	for _, vars := range standin.FunctionEnvironments(tpl) {
 		if _, ok := vars[contract.EnvQuotaMaxObjects]; ok {
 			vars[contract.EnvQuotaMaxObjects] = "3"
 		}

@@ -102,7 +102,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 		sts:     &fakes.STS{},
 		secrets: &fakes.Secrets{SecretString: `{"wechatAppSecret":"` + appSecret + `","hs256Key":"` + hsKey + `"}`},
 		issuer:  fakes.NewIssuer(),
-		wechat: &fakes.WeChat{AppID: "wx123", Secret: appSecret, Responses: map[string]string{
+		wechat: &fakes.WeChat{AppID: "wx123", AppSecret: appSecret, Responses: map[string]string{
 			"good-code":    `{"openid":"o-user-1","session_key":"sk","unionid":"u-1"}`,
 			"used-code":    `{"errcode":40163,"errmsg":"code been used"}`,
 			"limited-code": `{"errcode":45011,"errmsg":"api minute-quota reach limit"}`,

@@ -237,16 +237,19 @@ func (c *Cognito) CredentialsForIdentity(ctx context.Context, identityID string,
 		return vend.AWSCredentials{}, classify(ctx, "GetCredentialsForIdentity", err)
 	}
 	cr := out.Credentials
-	if cr == nil || aws.ToString(cr.AccessKeyId) == "" || aws.ToString(cr.SecretKey) == "" ||
-		aws.ToString(cr.SessionToken) == "" || cr.Expiration == nil {
-		return vend.AWSCredentials{}, fault.New(fault.ErrUpstream, "GetCredentialsForIdentity: empty response", nil)
+	if cr == nil {
+		return awsCredentials("GetCredentialsForIdentity", nil, nil, nil, nil)
 	}
-	return vend.AWSCredentials{
-		AccessKeyID:     *cr.AccessKeyId,
-		SecretAccessKey: *cr.SecretKey,
-		SessionToken:    *cr.SessionToken,
-		Expiration:      *cr.Expiration,
-	}, nil
+	return awsCredentials("GetCredentialsForIdentity", cr.AccessKeyId, cr.SecretKey, cr.SessionToken, cr.Expiration)
+}
+
+// awsCredentials are the credentials of op's answer; a missing part is an
+// upstream error.
+func awsCredentials(op string, keyID, secret, token *string, exp *time.Time) (vend.AWSCredentials, error) {
+	if aws.ToString(keyID) == "" || aws.ToString(secret) == "" || aws.ToString(token) == "" || exp == nil {
+		return vend.AWSCredentials{}, fault.New(fault.ErrUpstream, op+": empty response", nil)
+	}
+	return vend.AWSCredentials{AccessKeyID: *keyID, SecretAccessKey: *secret, SessionToken: *token, Expiration: *exp}, nil
 }
 
 func identityToken(op string, id, token *string) (vend.IdentityToken, error) {
@@ -278,16 +281,10 @@ func (s *STS) AssumeRoleWithWebIdentity(ctx context.Context, in vend.AssumeInput
 		return vend.AWSCredentials{}, classify(ctx, "AssumeRoleWithWebIdentity", err)
 	}
 	c := out.Credentials
-	if c == nil || aws.ToString(c.AccessKeyId) == "" || aws.ToString(c.SecretAccessKey) == "" ||
-		aws.ToString(c.SessionToken) == "" || c.Expiration == nil {
-		return vend.AWSCredentials{}, fault.New(fault.ErrUpstream, "AssumeRoleWithWebIdentity: empty response", nil)
+	if c == nil {
+		return awsCredentials("AssumeRoleWithWebIdentity", nil, nil, nil, nil)
 	}
-	return vend.AWSCredentials{
-		AccessKeyID:     *c.AccessKeyId,
-		SecretAccessKey: *c.SecretAccessKey,
-		SessionToken:    *c.SessionToken,
-		Expiration:      *c.Expiration,
-	}, nil
+	return awsCredentials("AssumeRoleWithWebIdentity", c.AccessKeyId, c.SecretAccessKey, c.SessionToken, c.Expiration)
 }
 
 // S3Post implements vend.PostSigner with the SDK's presigned POST

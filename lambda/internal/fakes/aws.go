@@ -15,53 +15,27 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/s3vend/s3vend/internal/cognitofake"
 )
 
-// Behaviour is shared by the AWS fakes.
+// Behaviour is shared by the AWS fakes: call counts, injected failures and
+// rate limits are cognitofake.Ops (Limit, Calls, Total come from there);
+// the delay, the last inputs and whether calls were signed are kept here.
 type Behaviour struct {
-	mu      sync.Mutex
-	calls   map[string]int
-	errCode string            // fail every call with this AWS error code
-	opErr   map[string]string // fail only these operations, with these codes
-	delay   time.Duration     // sleep before answering
-	last    map[string]map[string]any
-	signed  map[string]bool // whether the last call of an operation carried a SigV4 Authorization
-	limits  map[string]*rate.Limiter
-}
+	cognitofake.Ops
 
-// Limit enforces a token bucket on op, as Cognito's account-wide quotas do
-// ("Quotas in Amazon Cognito": GetOpenIdTokenForDeveloperIdentity 50
-// requests per second by default): a call beyond it fails with
-// TooManyRequestsException, the operation's throttling error
-// (service/cognitoidentity types.TooManyRequestsException, HTTP 400).
-// rps <= 0 removes the limit. Calls counts refused calls too.
-func (b *Behaviour) Limit(op string, rps float64, burst int) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.limits == nil {
-		b.limits = map[string]*rate.Limiter{}
-	}
-	if rps <= 0 {
-		delete(b.limits, op)
-		return
-	}
-	b.limits[op] = rate.NewLimiter(rate.Limit(rps), burst)
+	mu     sync.Mutex
+	delay  time.Duration // sleep before answering
+	last   map[string]map[string]any
+	signed map[string]bool // whether the last call of an operation carried a SigV4 Authorization
 }
 
 // Fail makes every call fail with the AWS error code ("" to succeed again).
-func (b *Behaviour) Fail(code string) { b.mu.Lock(); b.errCode = code; b.mu.Unlock() }
+func (b *Behaviour) Fail(code string) { b.Ops.Fail("", code, -1) }
 
 // FailOp makes every call of op fail with the AWS error code ("" to succeed
 // again); other operations are unaffected.
-func (b *Behaviour) FailOp(op, code string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.opErr == nil {
-		b.opErr = map[string]string{}
-	}
-	b.opErr[op] = code
-}
+func (b *Behaviour) FailOp(op, code string) { b.Ops.Fail(op, code, -1) }
 
 // Signed reports whether the last call of op was SigV4-signed.
 func (b *Behaviour) Signed(op string) bool { b.mu.Lock(); defer b.mu.Unlock(); return b.signed[op] }
@@ -69,25 +43,12 @@ func (b *Behaviour) Signed(op string) bool { b.mu.Lock(); defer b.mu.Unlock(); r
 // Delay makes every call wait d before answering.
 func (b *Behaviour) Delay(d time.Duration) { b.mu.Lock(); b.delay = d; b.mu.Unlock() }
 
-// Calls is how many requests the fake saw for op (attempts, retries included).
-func (b *Behaviour) Calls(op string) int { b.mu.Lock(); defer b.mu.Unlock(); return b.calls[op] }
-
-// Total is how many requests the fake saw.
-func (b *Behaviour) Total() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	n := 0
-	for _, c := range b.calls {
-		n += c
-	}
-	return n
-}
-
-// Reset clears counters and behaviour.
+// Reset clears counters and behaviour (not the limits).
 func (b *Behaviour) Reset() {
+	b.Ops.Reset()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.calls, b.errCode, b.opErr, b.delay, b.last, b.signed = nil, "", nil, 0, nil, nil
+	b.delay, b.last, b.signed = 0, nil, nil
 }
 
 // Last is the last decoded input of op.
@@ -98,22 +59,20 @@ func (b *Behaviour) Last(op string) map[string]any {
 }
 
 func (b *Behaviour) record(op string, in map[string]any, signed bool) (string, time.Duration) {
+	code := b.Ops.Record(op).Code
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.calls == nil {
-		b.calls, b.last, b.signed = map[string]int{}, map[string]map[string]any{}, map[string]bool{}
+	if b.last == nil {
+		b.last, b.signed = map[string]map[string]any{}, map[string]bool{}
 	}
-	b.calls[op]++
 	b.last[op] = in
 	b.signed[op] = signed
-	if code := b.opErr[op]; code != "" {
-		return code, b.delay
-	}
-	if l := b.limits[op]; l != nil && !l.Allow() {
-		return "TooManyRequestsException", b.delay
-	}
-	return b.errCode, b.delay
+	return code, b.delay
 }
+
+// upstreamDetail is the message of every error the fakes answer: the vendor
+// must never pass it on to a client.
+const upstreamDetail = "fake upstream detail that must never reach a client"
 
 // Refusal is an operation's answer that is an AWS error (a 400 with this code).
 type Refusal string
@@ -153,12 +112,11 @@ func jsonService(b *Behaviour, prefix string, ops map[string]func(in map[string]
 			}
 		}
 		if code != "" {
-			status := http.StatusBadRequest
-			if code == "InternalErrorException" || code == "InternalFailure" {
+			status := cognitofake.Status(code)
+			if code == "InternalFailure" {
 				status = http.StatusInternalServerError
 			}
-			w.WriteHeader(status)
-			fmt.Fprintf(w, `{"__type":%q,"message":"fake upstream detail that must never reach a client"}`, code)
+			cognitofake.WriteError(w, status, code, upstreamDetail)
 			return
 		}
 		_ = json.NewEncoder(w).Encode(out)
@@ -169,7 +127,11 @@ func jsonService(b *Behaviour, prefix string, ops map[string]func(in map[string]
 // (the SDK sends them anonymously).
 var unsignedOps = map[string]bool{"GetId": true, "GetOpenIdToken": true, "GetCredentialsForIdentity": true}
 
-// Cognito is a fake Cognito Identity endpoint.
+// Cognito is a fake Cognito Identity endpoint. Its answers are constants
+// (one developer identity, one guest identity, their tokens and
+// credentials) that the vendor's tests look for in what the vendor returns;
+// a pool with real bookkeeping (identities per user, tokens checked by
+// identity and expiry) is cognitofake.Identities, behind internal/standin.
 type Cognito struct {
 	Behaviour
 	// CredentialTTL is the lifetime of GetCredentialsForIdentity's
@@ -218,11 +180,10 @@ func (c *Cognito) Handler() http.Handler {
 			if ttl == 0 {
 				ttl = time.Hour
 			}
-			// JSON 1.1 timestamps are epoch seconds.
-			return map[string]any{"IdentityId": id, "Credentials": map[string]any{
-				"AccessKeyId": IdentityAccessKeyID, "SecretKey": IdentitySecretKey, "SessionToken": IdentitySessionToken,
-				"Expiration": time.Now().Add(ttl).Unix(),
-			}}
+			return cognitofake.CredentialsOutput(id, cognitofake.Credentials{
+				AccessKeyID: IdentityAccessKeyID, SecretKey: IdentitySecretKey, SessionToken: IdentitySessionToken,
+				Expiration: time.Now().Add(ttl).Truncate(time.Second),
+			})
 		},
 	})
 }
@@ -275,7 +236,7 @@ func (s *STS) Handler() http.Handler {
 		w.Header().Set("Content-Type", "text/xml")
 		if code != "" {
 			w.WriteHeader(http.StatusBadRequest)
-			fmt.Fprintf(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>%s</Code><Message>fake upstream detail that must never reach a client</Message></Error><RequestId>r-1</RequestId></ErrorResponse>`, code)
+			fmt.Fprintf(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>%s</Code><Message>`+upstreamDetail+`</Message></Error><RequestId>r-1</RequestId></ErrorResponse>`, code)
 			return
 		}
 		exp := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)

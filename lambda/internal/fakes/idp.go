@@ -13,6 +13,8 @@ import (
 	"sync"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/s3vend/s3vend/internal/wechatfake"
 )
 
 // Issuer is a fake OpenID Connect issuer: discovery document, JWKS and a
@@ -122,38 +124,7 @@ func SignWith(m jwt.SigningMethod, key any, kid string, claims jwt.MapClaims) st
 	return s
 }
 
-// WeChat is a fake of api.weixin.qq.com/sns/jscode2session. Codes map to
-// raw JSON responses; unknown codes get errcode 40029.
-type WeChat struct {
-	AppID, Secret string
-	Responses     map[string]string
-
-	mu    sync.Mutex
-	calls int
-}
-
-// Calls is how many exchanges the fake saw.
-func (f *WeChat) Calls() int { f.mu.Lock(); defer f.mu.Unlock(); return f.calls }
-
-// Handler serves /sns/jscode2session.
-func (f *WeChat) Handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		f.calls++
-		f.mu.Unlock()
-		q := r.URL.Query()
-		w.Header().Set("Content-Type", "text/plain") // as WeChat does
-		switch {
-		case r.URL.Path != "/sns/jscode2session" || q.Get("grant_type") != "authorization_code":
-			fmt.Fprint(w, `{"errcode":40002,"errmsg":"invalid grant_type"}`)
-		case q.Get("appid") != f.AppID || q.Get("secret") != f.Secret:
-			fmt.Fprint(w, `{"errcode":40125,"errmsg":"invalid appsecret"}`)
-		default:
-			resp, ok := f.Responses[q.Get("js_code")]
-			if !ok {
-				resp = `{"errcode":40029,"errmsg":"invalid code"}`
-			}
-			fmt.Fprint(w, resp)
-		}
-	})
-}
+// WeChat is a fake of api.weixin.qq.com/sns/jscode2session: Responses map
+// codes to raw JSON answers; unknown codes get errcode 40029. It is
+// wechatfake.Endpoint, which the stand-in serves too.
+type WeChat = wechatfake.Endpoint
