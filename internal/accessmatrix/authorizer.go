@@ -37,7 +37,13 @@ type Access struct {
 	// Attached are identity policies attached to RoleARN outside the
 	// template (name -> document), such as the revocation deny policies
 	// `s3vend admin revoke` maintains; they join the role's own policies.
+	// With Principal instead of RoleARN they are the principal's only
+	// identity policies.
 	Attached map[string]any
+	// Principal is an IAM principal of the account that is not one of the
+	// pool's roles, such as an operator's user (RoleARN empty): the bucket
+	// policy and Attached decide its requests, with no trust policy to pass.
+	Principal string
 	// Context holds the request's other condition keys, such as
 	// s3:x-amz-storage-class (S3ConditionKeys); nil for none.
 	Context map[string]any
@@ -105,6 +111,11 @@ func (a *Authorizer) Authorize(q Access) (bool, error) {
 	acc := s3Access{action: q.Action, key: q.Key, tlsVersion: q.TLSVersion, prefix: q.Prefix, context: q.Context}
 	if q.Anonymous {
 		return a.allowed(a.s.s3Simulation(nil, acc))
+	}
+	if q.RoleARN == "" && q.Principal != "" {
+		sim := a.s.s3Simulation(nil, acc)
+		sim.Principal, sim.AttachedPolicies = q.Principal, q.Attached
+		return a.allowed(sim)
 	}
 	key, ok := a.roles[q.RoleARN]
 	if !ok {

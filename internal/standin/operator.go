@@ -221,3 +221,62 @@ func (o *Operator) secretsManager(w http.ResponseWriter, r *http.Request) {
 		"VersionStages": []string{"AWSCURRENT"}, "CreatedDate": time.Now().Unix(),
 	})
 }
+
+// PutOperator registers sess as an operator's IAM user of the stack's
+// account with the template's operator policy (the OperatorPolicyArn
+// output, what `s3vend admin` is documented to need) as its only identity
+// policy: S3 then authorizes the operator's requests with that policy and
+// the bucket policy, as AWS would for a user the team attached it to (so
+// `s3vend admin revoke --delete-objects` works on private/ and protected/
+// and nowhere else).
+func (s *Stack) PutOperator(sess Session) error {
+	outputs, _ := s.Model.Template()["Outputs"].(map[string]any)
+	out, _ := outputs["OperatorPolicyArn"].(map[string]any)
+	ref, _ := out["Value"].(map[string]any)
+	id, _ := ref["Ref"].(string)
+	resources, _ := s.Model.Template()["Resources"].(map[string]any)
+	res, _ := resources[id].(map[string]any)
+	props, _ := res["Properties"].(map[string]any)
+	if res["Type"] != "AWS::IAM::ManagedPolicy" || props["PolicyDocument"] == nil {
+		return errors.New("standin: the template has no OperatorPolicyArn output naming a managed policy")
+	}
+	// Only statements that can match an S3 action decide an S3 request; the
+	// others name resources (tables, the stack id) the model does not
+	// resolve, and are left out.
+	src, _ := props["PolicyDocument"].(map[string]any)
+	statements, _ := src["Statement"].([]any)
+	var kept []any
+	for _, st := range statements {
+		m, _ := st.(map[string]any)
+		if _, ok := m["NotAction"]; ok || s3Statement(m["Action"]) {
+			kept = append(kept, st)
+		}
+	}
+	doc, err := s.Model.Resolve(map[string]any{"Version": src["Version"], "Statement": kept})
+	if err != nil {
+		return fmt.Errorf("standin: resolving the operator policy %s: %w", id, err)
+	}
+	sess.RoleARN = ""
+	sess.Principal = fmt.Sprintf("arn:%s:iam::%s:user/operator", s.Partition, s.Model.Account())
+	sess.Policies = map[string]any{id: doc}
+	s.Sessions.Put(sess)
+	return nil
+}
+
+// s3Statement reports whether a statement's Action (a string or a list)
+// names an S3 action or a wildcard that matches one.
+func s3Statement(action any) bool {
+	var actions []any
+	switch a := action.(type) {
+	case string:
+		actions = []any{a}
+	case []any:
+		actions = a
+	}
+	for _, a := range actions {
+		if str, _ := a.(string); str == "*" || strings.HasPrefix(strings.ToLower(str), "s3:") {
+			return true
+		}
+	}
+	return false
+}

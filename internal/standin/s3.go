@@ -380,6 +380,9 @@ func (s *S3) allowed(r *http.Request, sess Session, anon bool, action, key strin
 // (accessmatrix.S3ConditionKeys).
 func (s *S3) allowedWith(r *http.Request, sess Session, anon bool, action, key string, prefix *string, context map[string]any) (bool, error) {
 	var attached map[string]any
+	if !anon && sess.RoleARN == "" && sess.Principal != "" {
+		attached = sess.Policies
+	}
 	if s.attached != nil && !anon && sess.RoleARN != "" {
 		var err error
 		if attached, err = s.attached(sess.RoleARN); err != nil {
@@ -387,7 +390,7 @@ func (s *S3) allowedWith(r *http.Request, sess Session, anon bool, action, key s
 		}
 	}
 	return s.az.Authorize(accessmatrix.Access{
-		Anonymous: anon, RoleARN: sess.RoleARN, IdentityID: sess.IdentityID, Amr: sess.Amr,
+		Anonymous: anon, RoleARN: sess.RoleARN, Principal: sess.Principal, IdentityID: sess.IdentityID, Amr: sess.Amr,
 		Action: action, Key: key, Prefix: prefix, TLSVersion: tlsVersion(r), Tags: sess.Tags, Context: context,
 		Attached: attached,
 	})

@@ -34,6 +34,13 @@ type Session struct {
 	// signed with these credentials).
 	Tags       map[string]string
 	Expiration time.Time
+	// Principal and Policies are an IAM principal of the account outside
+	// the pool (RoleARN empty), such as an operator's user, and its identity
+	// policies (name -> document): S3 authorizes its requests with them
+	// (Stack.PutOperator). Without them a role-less session is allowed
+	// nothing on the bucket.
+	Principal string
+	Policies  map[string]any
 }
 
 // Sessions is the credential store shared by the issuing stand-ins (Cognito

@@ -45,7 +45,9 @@ func needEngine(t *testing.T) {
 
 // admin runs `s3vend admin args...` as an operator of s: operator
 // credentials known to the stand-ins, DynamoDB, IAM, STS and CloudWatch at
-// the engine, Cognito at its stand-in, the stack's outputs from a file.
+// the engine, Cognito at its stand-in, S3 at its stand-in (which grants the
+// operator what the template's operator policy grants), the stack's outputs
+// from a file.
 func admin(t *testing.T, s *standin.Stack, wantFail bool, args ...string) string {
 	t.Helper()
 	outputs := filepath.Join(t.TempDir(), "outputs.json")
@@ -55,9 +57,11 @@ func admin(t *testing.T, s *standin.Stack, wantFail bool, args ...string) string
 		t.Fatal(err)
 	}
 	op := standin.Session{AccessKeyID: "AKIAOPERATOR" + fmt.Sprint(time.Now().UnixNano()%1e8), SecretAccessKey: "operator-secret"}
-	s.Sessions.Put(op)
+	if err := s.PutOperator(op); err != nil { // S3 grants it the template's operator policy
+		t.Fatal(err)
+	}
 	env := []string{
-		"AWS_REGION=" + s.Region,
+		"AWS_REGION=" + s.Region, "AWS_ENDPOINT_URL_S3=" + s.S3URL,
 		"AWS_ACCESS_KEY_ID=" + op.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + op.SecretAccessKey,
 		"AWS_ENDPOINT_URL_DYNAMODB=" + engine.URL, "AWS_ENDPOINT_URL_IAM=" + engine.URL,
 		"AWS_ENDPOINT_URL_STS=" + engine.URL, "AWS_ENDPOINT_URL_CLOUDWATCH=" + engine.URL,
@@ -210,6 +214,62 @@ func TestRevocationEndToEnd(t *testing.T) {
 		_, err = s3Client(t, s, staticCreds(nc)).GetObject(ctx, &s3.GetObjectInput{Bucket: &s.BucketName, Key: &key})
 		return err
 	})
+}
+
+// TestRevokeDeleteObjects: `revoke --delete-objects` deletes every object
+// under the revoked identity's private/ and protected/ prefixes, through S3
+// with the operator's credentials (allowed by the template's operator
+// policy, nothing more), and leaves another user's objects, including one
+// whose identity id starts with the revoked one's, untouched.
+func TestRevokeDeleteObjects(t *testing.T) {
+	needEngine(t)
+	ctx := ctxT(t)
+	s, v, p := devStack, vendorOf(t, devStack), devStack.HS256.Name
+	creds := func(user string) *client.CredentialsResponse {
+		jwt, err := s.MintLogin(user, 5*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := v.Credentials(ctx, p, jwt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	write := func(c *client.CredentialsResponse) []string {
+		var keys []string
+		s3c := s3Client(t, s, staticCreds(c))
+		for _, k := range []string{client.PrivateKey(c.IdentityID, "a.txt"), client.PrivateKey(c.IdentityID, "deep/b.txt"), client.ProtectedKey(c.IdentityID, "c.txt")} {
+			if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: &s.BucketName, Key: &k, Body: strings.NewReader("x")}); err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, k)
+		}
+		return keys
+	}
+	trudy, victor := creds("trudy"), creds("victor")
+	gone, kept := write(trudy), write(victor)
+	// A key that shares the revoked identity id as a string prefix, written
+	// by the test (not a user): the deletion must stop at the '/'.
+	near := "private/" + trudy.IdentityID + "x/keep.txt"
+	s.S3.PutObject(near, []byte("x"), "")
+	kept = append(kept, near)
+
+	out := admin(t, s, false, "revoke", "--user", p+":trudy", "--reason", "e2e: delete objects", "--delete-objects")
+	if !strings.Contains(out, fmt.Sprintf("S3: %d objects deleted", len(gone))) {
+		t.Errorf("revoke --delete-objects output:\n%s", out)
+	}
+	for _, k := range gone {
+		if _, _, ok := s.S3.Object(k); ok {
+			t.Errorf("%s survived revoke --delete-objects", k)
+		}
+	}
+	for _, k := range kept {
+		if _, _, ok := s.S3.Object(k); !ok {
+			t.Errorf("revoke --delete-objects of another user deleted %s", k)
+		}
+	}
+	admin(t, s, false, "unrevoke", "--user", p+":trudy", "--reason", "e2e: clean up")
 }
 
 // quotaStack is the dev template with the user quota at maxObjects 3
