@@ -54,6 +54,16 @@ const (
 	MetricStaleEvents   = "StaleEvents"
 )
 
+// The metering function's per-identity log line (JSON, one per identity
+// whose totals a batch moved), which the dashboard's "Top identities"
+// Logs Insights query ranks: message MeteringUsageLog with these fields.
+const (
+	MeteringUsageLog     = "usage"
+	LogFieldIdentityID   = "identityId"
+	LogFieldDeltaBytes   = "deltaBytes"
+	LogFieldDeltaObjects = "deltaObjects"
+)
+
 // Key layout of the two tables: a string partition key "pk" and a string
 // sort key "sk" (both tables; docs/abuse-control.md, "Tables").
 const (

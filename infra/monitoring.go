@@ -404,8 +404,8 @@ func (m *Monitoring) abuseRows(p MonitoringProps, graph func(string, []awscloudw
 	top := awscloudwatch.NewLogQueryWidget(&awscloudwatch.LogQueryWidgetProps{
 		Title:         jsii.String("Top identities by bytes added (metering log)"),
 		LogGroupNames: jsii.Strings(*a.Metering.LogGroup().LogGroupName()),
-		QueryLines: jsii.Strings(`filter msg = "usage"`,
-			"stats sum(deltaBytes) as bytes, sum(deltaObjects) as objects by identityId",
+		QueryLines: jsii.Strings(fmt.Sprintf(`filter msg = "%s"`, contract.MeteringUsageLog),
+			fmt.Sprintf("stats sum(%s) as bytes, sum(%s) as objects by %s", contract.LogFieldDeltaBytes, contract.LogFieldDeltaObjects, contract.LogFieldIdentityID),
 			"sort bytes desc", "limit 10"),
 		View:  awscloudwatch.LogQueryVisualizationType_TABLE,
 		Width: jsii.Number(12), Height: jsii.Number(6),

@@ -1,6 +1,7 @@
 package test
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -160,6 +161,19 @@ func TestAlarmsFromConfig(t *testing.T) {
 				if !strings.Contains(body, `"`+id+`","Arn"`) {
 					t.Errorf("dashboard does not show alarm %s", id)
 				}
+			}
+			// THEN it shows abuse control: revocations and quota denials, and
+			// with userQuota the top identities, ranked from the metering
+			// function's log line (contract.MeteringUsageLog)
+			for _, want := range []string{contract.MetricRevocations, wire.CodeUserRevoked, wire.CodeQuotaExceeded} {
+				if !strings.Contains(body, `\"`+want+`\"`) {
+					t.Errorf("dashboard does not show %s", want)
+				}
+			}
+			top := fmt.Sprintf(`filter msg = \\\"%s\\\"`, contract.MeteringUsageLog)
+			if env.UserQuota.Enabled() != strings.Contains(body, top) ||
+				env.UserQuota.Enabled() != strings.Contains(body, "by "+contract.LogFieldIdentityID) {
+				t.Errorf("userQuota %v, yet the top-identities query is %v in the dashboard", env.UserQuota.Enabled(), strings.Contains(body, top))
 			}
 		})
 	}

@@ -79,10 +79,11 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		}
 		return resp, nil
 	}
-	// One line per identity whose totals moved: the dashboard's
-	// Contributor Insights rule ranks identities by these deltas.
+	// One line per identity whose totals moved: the dashboard's "Top
+	// identities" Logs Insights query ranks identities by these deltas.
 	for id, d := range res.Deltas {
-		h.Logger.Info("usage", "identityId", id, "deltaBytes", d.Bytes, "deltaObjects", d.Objects)
+		h.Logger.Info(contract.MeteringUsageLog, contract.LogFieldIdentityID, id,
+			contract.LogFieldDeltaBytes, d.Bytes, contract.LogFieldDeltaObjects, d.Objects)
 	}
 	h.emit(res)
 	return resp, nil

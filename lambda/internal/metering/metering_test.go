@@ -3,6 +3,7 @@ package metering_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -11,18 +12,20 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/internal/usage"
 	"github.com/s3vend/s3vend/lambda/internal/metering"
 )
 
 type fakeApplier struct {
-	got []usage.Change
-	err error
+	got    []usage.Change
+	err    error
+	deltas map[string]usage.Totals
 }
 
 func (f *fakeApplier) Apply(_ context.Context, cs []usage.Change) (usage.Result, error) {
 	f.got = append(f.got, cs...)
-	return usage.Result{Applied: len(cs)}, f.err
+	return usage.Result{Applied: len(cs), Deltas: f.deltas}, f.err
 }
 
 const notification = `{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},
@@ -55,5 +58,26 @@ func TestHandleReportsTheBatchWhenTheTableFails(t *testing.T) {
 	resp, _ := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "1", Body: notification}, {MessageId: "2", Body: notification}}})
 	if len(resp.BatchItemFailures) != 2 {
 		t.Fatalf("every message of a failed batch is retried: %+v", resp)
+	}
+}
+
+// TestUsageLogLineIsWhatTheDashboardRanks: one JSON line per identity whose
+// totals moved, with the message and fields the dashboard's "Top
+// identities" query (infra.Monitoring) filters and sums.
+func TestUsageLogLineIsWhatTheDashboardRanks(t *testing.T) {
+	id := "eu-west-1:aaaaaaaa-0000-4000-8000-000000000001"
+	f := &fakeApplier{deltas: map[string]usage.Totals{id: {Bytes: 5, Objects: 1}}}
+	var logs bytes.Buffer
+	h := &metering.Handler{Usage: f, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
+	if _, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "1", Body: notification}}}); err != nil {
+		t.Fatal(err)
+	}
+	var line map[string]any
+	if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+		t.Fatalf("one JSON line: %v\n%s", err, logs.String())
+	}
+	if line["msg"] != contract.MeteringUsageLog || line[contract.LogFieldIdentityID] != id ||
+		line[contract.LogFieldDeltaBytes] != 5.0 || line[contract.LogFieldDeltaObjects] != 1.0 {
+		t.Errorf("usage line %v", line)
 	}
 }
