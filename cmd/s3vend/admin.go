@@ -233,7 +233,7 @@ func (a *admin) revoke(ctx context.Context, f adminFlags, stdout io.Writer) erro
 			return err
 		}
 	}
-	a.count(ctx, 1)
+	a.count(ctx, 1, stdout)
 	return denyErr
 }
 
@@ -270,7 +270,7 @@ func (a *admin) unrevoke(ctx context.Context, f adminFlags, stdout io.Writer) er
 			fmt.Fprintf(stdout, "Cognito: %s linked back to %s\n", user, id)
 		}
 	}
-	a.count(ctx, 0)
+	a.count(ctx, 0, stdout)
 	return nil
 }
 
@@ -465,13 +465,16 @@ func (a *admin) deleteObjects(ctx context.Context, ids []string, stdout io.Write
 }
 
 // count emits the Revocations metric (1 per revoke, 0 per unrevoke); a
-// failure is not fatal (the table is the record).
-func (a *admin) count(ctx context.Context, v float64) {
-	_, _ = cloudwatch.NewFromConfig(a.cfg).PutMetricData(ctx, &cloudwatch.PutMetricDataInput{
+// failure is not fatal (the table is the record), but it is said.
+func (a *admin) count(ctx context.Context, v float64, stdout io.Writer) {
+	_, err := cloudwatch.NewFromConfig(a.cfg).PutMetricData(ctx, &cloudwatch.PutMetricDataInput{
 		Namespace: aws.String(contract.MetricNamespace),
 		MetricData: []cwtypes.MetricDatum{{
 			MetricName: aws.String(contract.MetricRevocations), Value: aws.Float64(v), Unit: cwtypes.StandardUnitCount,
 			Dimensions: []cwtypes.Dimension{{Name: aws.String(contract.DimStack), Value: aws.String(a.stack)}},
 		}},
 	})
+	if err != nil {
+		fmt.Fprintf(stdout, "CloudWatch: not counted in the %s metric (%s); the table holds the record\n", contract.MetricRevocations, errorCode(err))
+	}
 }

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"mime/multipart"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,10 +46,11 @@ func needEngine(t *testing.T) {
 }
 
 // admin runs `s3vend admin args...` as an operator of s: operator
-// credentials known to the stand-ins, DynamoDB, IAM, STS and CloudWatch at
-// the engine, Cognito at its stand-in, S3 at its stand-in (which grants the
-// operator what the template's operator policy grants), the stack's outputs
-// from a file.
+// credentials known to the stand-ins, DynamoDB, IAM and STS at the engine,
+// CloudWatch and Cognito at their stand-ins, S3 at its stand-in (which
+// grants the operator what the template's operator policy grants), the
+// stack's outputs from a file. A revoke or unrevoke that succeeds must have counted itself
+// in the Revocations metric.
 func admin(t *testing.T, s *standin.Stack, wantFail bool, args ...string) string {
 	t.Helper()
 	outputs := filepath.Join(t.TempDir(), "outputs.json")
@@ -60,15 +63,30 @@ func admin(t *testing.T, s *standin.Stack, wantFail bool, args ...string) string
 	if err := s.PutOperator(op); err != nil { // S3 grants it the template's operator policy
 		t.Fatal(err)
 	}
+	cw, err := s.StartCloudWatch() // moto does not speak CloudWatch's rpc-v2-cbor
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cw.Close()
 	env := []string{
 		"AWS_REGION=" + s.Region, "AWS_ENDPOINT_URL_S3=" + s.S3URL,
 		"AWS_ACCESS_KEY_ID=" + op.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + op.SecretAccessKey,
 		"AWS_ENDPOINT_URL_DYNAMODB=" + engine.URL, "AWS_ENDPOINT_URL_IAM=" + engine.URL,
-		"AWS_ENDPOINT_URL_STS=" + engine.URL, "AWS_ENDPOINT_URL_CLOUDWATCH=" + engine.URL,
+		"AWS_ENDPOINT_URL_STS=" + engine.URL, "AWS_ENDPOINT_URL_CLOUDWATCH=" + cw.URL,
 		"AWS_ENDPOINT_URL_COGNITO_IDENTITY=" + s.CognitoURL, "AWS_CA_BUNDLE=" + s.CAFile,
 		"AWS_CONFIG_FILE=" + os.DevNull, "AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull, "AWS_EC2_METADATA_DISABLED=true",
 	}
-	return run(t, env, wantFail, binaries["s3vend"], append(append([]string{"admin"}, args...), "--stack", "S3Vend-dev", "--outputs", outputs)...)
+	out := run(t, env, wantFail, binaries["s3vend"], append(append([]string{"admin"}, args...), "--stack", "S3Vend-dev", "--outputs", outputs)...)
+	if sub := args[0]; !wantFail && (sub == "revoke" || sub == "unrevoke") {
+		want := map[string]float64{"revoke": 1, "unrevoke": 0}[sub]
+		if !slices.ContainsFunc(cw.Data(), func(d standin.MetricDatum) bool {
+			return d.Namespace == contract.MetricNamespace && d.Name == contract.MetricRevocations && d.Value == want &&
+				d.Unit == "Count" && maps.Equal(d.Dimensions, map[string]string{contract.DimStack: "S3Vend-dev"})
+		}) {
+			t.Errorf("admin %s: no %s/%s %v {Stack=S3Vend-dev} datum: %+v", sub, contract.MetricNamespace, contract.MetricRevocations, want, cw.Data())
+		}
+	}
+	return out
 }
 
 func vendorOf(t *testing.T, s *standin.Stack) *client.Vendor {
