@@ -178,9 +178,27 @@ func (a *admin) subject(ctx context.Context, f adminFlags) (subject, user string
 	if f.user != "" {
 		user = f.user
 	}
+	if f.identity != "" && user == "" {
+		// Revoking unlinked the login from its identity, so Cognito no
+		// longer names it: the record of a revoked login that holds the
+		// identity does (unrevoke --identity, revoke again).
+		list, err := a.store.List(ctx, false)
+		if err != nil {
+			return "", "", nil, err
+		}
+		for _, r := range list {
+			if r.User() != "" && slices.Contains(r.IdentityIDs, f.identity) {
+				user = r.User()
+				ids = append(ids, r.IdentityIDs...)
+				break
+			}
+		}
+	}
 	if f.identity != "" && !slices.Contains(ids, f.identity) {
 		ids = append(ids, f.identity)
 	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
 	if user != "" {
 		// Revoking an identity revokes its login too: otherwise the next
 		// sign-in would get a fresh identity that nothing names.

@@ -288,6 +288,27 @@ func TestRevokeDeleteObjects(t *testing.T) {
 		}
 	}
 	admin(t, s, false, "unrevoke", "--user", p+":trudy", "--reason", "e2e: clean up")
+
+	// By identity: the login linked to it is revoked with it, and unrevoke
+	// by the same identity (now unlinked from the login) restores it.
+	out = admin(t, s, false, "revoke", "--identity", victor.IdentityID, "--reason", "e2e: by identity")
+	if !strings.Contains(out, "recorded: user#"+p+":victor revoked") {
+		t.Errorf("revoke --identity of a linked identity:\n%s", out)
+	}
+	jwt, err := s.MintLogin("victor", 5*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the vendor refuses the identity's login", func() error {
+		if _, err := v.Token(ctx, p, jwt); vendorCode(err) != wire.CodeUserRevoked {
+			return fmt.Errorf("token: %v", err)
+		}
+		return nil
+	})
+	out = admin(t, s, false, "unrevoke", "--identity", victor.IdentityID, "--reason", "e2e: by identity")
+	if !strings.Contains(out, "recorded: user#"+p+":victor restored") || !strings.Contains(out, "linked back to "+victor.IdentityID) {
+		t.Errorf("unrevoke --identity:\n%s", out)
+	}
 }
 
 // quotaStack is the dev template with the user quota at maxObjects 3
