@@ -10,6 +10,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"mime/multipart"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,12 +21,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/s3vend/s3vend/client"
 	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/contract/wire"
 	"github.com/s3vend/s3vend/internal/dynamotest"
+	"github.com/s3vend/s3vend/internal/revocation"
 	"github.com/s3vend/s3vend/internal/standin"
 )
 
@@ -482,5 +486,50 @@ func TestQuotaEndToEnd(t *testing.T) {
 	out := admin(t, s, false, "usage", "--user", p+":carol")
 	if want := fmt.Sprintf("%d %10d", bytesHeld, objects); !strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(strings.Fields(want), " ")) {
 		t.Fatalf("metered usage:\n%s\nwant %d bytes in %d objects", out, bytesHeld, objects)
+	}
+}
+
+// TestRevokedPrune: every rewrite of the IAM deny from the table (revoke,
+// unrevoke, `revoked --prune`) drops the identities whose deny window has
+// ended (their tokens and the credentials bought with them have expired)
+// and keeps those still in it. The CLI's clock is the real one, so the
+// ended window is recorded directly in the table.
+func TestRevokedPrune(t *testing.T) {
+	needEngine(t)
+	ctx := ctxT(t)
+	s := devStack
+	local := credentials.NewStaticCredentialsProvider("AKIAE2EPRUNE00000000", "local", "")
+	store := &revocation.Store{Table: s.Outputs()["RevocationsTableName"], DB: dynamodb.New(dynamodb.Options{
+		Region: s.Region, BaseEndpoint: aws.String(engine.URL), Credentials: local, DisableValidateResponseChecksum: true, // see dynamotest
+	})}
+	ended := s.Region + ":00000000-0000-4000-8000-00000000e4d0"
+	current := s.Region + ":00000000-0000-4000-8000-0000000c0441"
+	// A revocation whose window ended an hour ago, recorded as the CLI
+	// records one.
+	past := time.Now().Add(-contract.MaxTokenDuration - contract.MaxCredentialLifetime - time.Hour)
+	if err := store.Revoke(ctx, revocation.Record{Subject: revocation.IdentityPrefix + ended, IdentityIDs: []string{ended},
+		Reason: "e2e: window ended", By: "e2e", At: past, DenyUntil: past.Add(contract.MaxTokenDuration + contract.MaxCredentialLifetime)}); err != nil {
+		t.Fatal(err)
+	}
+	admin(t, s, false, "revoke", "--identity", current, "--reason", "e2e: window open")
+	t.Cleanup(func() { admin(t, s, false, "unrevoke", "--identity", current, "--reason", "e2e: clean up") })
+	admin(t, s, false, "revoked", "--prune")
+
+	im := iam.New(iam.Options{Region: s.Region, BaseEndpoint: aws.String(engine.URL), Credentials: local})
+	pols, err := im.ListPolicies(ctx, &iam.ListPoliciesInput{PathPrefix: aws.String("/s3vend-revocations/S3Vend-dev/")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deny strings.Builder
+	for _, p := range pols.Policies {
+		v, err := im.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: p.Arn, VersionId: p.DefaultVersionId})
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, _ := url.QueryUnescape(aws.ToString(v.PolicyVersion.Document))
+		deny.WriteString(doc)
+	}
+	if !strings.Contains(deny.String(), current) || strings.Contains(deny.String(), ended) {
+		t.Errorf("after --prune the deny should hold %s and not %s:\n%s", current, ended, deny.String())
 	}
 }
