@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -44,6 +45,14 @@ const adminUsage = `s3vend admin - revoke users and inspect usage (operator AWS 
 Exit codes: 0 ok, 1 AWS error, 2 usage or missing stack output, 3 IAM deny full (the revocation is recorded; see the message).
 `
 
+// identityIDPattern and maxIdentityIDLen are Cognito's IdentityId: "Length
+// Constraints: Minimum length of 1. Maximum length of 55. Pattern:
+// [\w-]+:[0-9a-f-]+" (Amazon Cognito Federated Identities API reference,
+// https://docs.aws.amazon.com/cognitoidentity/latest/APIReference/API_LookupDeveloperIdentity.html).
+var identityIDPattern = regexp.MustCompile(`^[\w-]+:[0-9a-f-]+$`)
+
+const maxIdentityIDLen = 55
+
 type adminFlags struct {
 	stack, outputs, user, identity, reason string
 	deleteObjects, all, prune              bool
@@ -51,8 +60,7 @@ type adminFlags struct {
 
 func adminCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stdout, adminUsage)
-		return usageErrorf("admin: missing subcommand (revoke, unrevoke, revoked, usage)")
+		return usageErrorf("admin: missing subcommand (revoke, unrevoke, revoked, usage; s3vend admin help)")
 	}
 	sub, rest := args[0], args[1:]
 	var f adminFlags
@@ -86,6 +94,9 @@ func adminCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if sub != "revoked" && (f.user == "") == (f.identity == "") {
 		return usageErrorf("admin %s: give exactly one of --user <provider>:<user id> or --identity <region>:<uuid>", sub)
+	}
+	if f.identity != "" && (len(f.identity) > maxIdentityIDLen || !identityIDPattern.MatchString(f.identity)) {
+		return usageErrorf("admin %s: --identity %q is not a Cognito identity id: <region>:<uuid>, e.g. eu-west-1:1b2c3d4e-0000-4000-8000-000000000000", sub, f.identity)
 	}
 	if f.user != "" && !strings.Contains(f.user, ":") {
 		return usageErrorf("admin %s: --user %q must be <provider>:<user id>, e.g. backend:alice (the vendor's verifier name first)", sub, f.user)
@@ -344,6 +355,9 @@ func (a *admin) syncDeny(ctx context.Context) error {
 		return err
 	}
 	now := a.now()
+	// Oldest revocation first: beyond capacity the newest are left out, as
+	// the capacity error says.
+	slices.SortStableFunc(list, func(x, y revocation.Record) int { return x.At.Compare(y.At) })
 	var ids []string
 	for _, r := range list {
 		if r.DenyUntil.After(now) {
@@ -351,8 +365,12 @@ func (a *admin) syncDeny(ctx context.Context) error {
 		}
 	}
 	docs, capErr := denyDocuments(a.subKey, ids)
-	if capErr != nil {
-		docs = docs[:maxDenyPolicies] // deny as many as fit, oldest ids first in sort order
+	var full *capacityError
+	switch {
+	case errors.As(capErr, &full):
+		docs = docs[:maxDenyPolicies] // deny as many as fit, the oldest revocations first
+	case capErr != nil:
+		return capErr
 	}
 	path := "/s3vend-revocations/" + a.stack + "/"
 	account := ""

@@ -53,11 +53,17 @@ const (
 // (conditionKey is <partition prefix>:sub, e.g.
 // cognito-identity.amazonaws.com:sub). Documents are compact JSON (IAM
 // counts non-white-space characters; compact JSON has none outside
-// strings). It fails when more than maxDenyPolicies would be needed.
+// strings). ids are kept in the order given (the oldest revocation first,
+// so a new revocation changes only the last document, and beyond capacity
+// the newest are the ones left out); a repeated id keeps its first place.
+// It fails when more than maxDenyPolicies would be needed.
 func denyDocuments(conditionKey string, ids []string) ([]string, error) {
-	ids = slices.Clone(ids)
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
+	seen := make(map[string]bool, len(ids))
+	ids = slices.DeleteFunc(slices.Clone(ids), func(id string) bool {
+		dup := seen[id]
+		seen[id] = true
+		return dup
+	})
 	var docs []string
 	for len(ids) > 0 {
 		n := len(ids)

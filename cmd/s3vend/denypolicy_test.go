@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -69,5 +70,29 @@ func TestDenyDocumentsCapacity(t *testing.T) {
 	}
 	if _, err := denyDocuments(key, ids(551, "ap-southeast-5")); !errors.As(err, &ce) {
 		t.Fatalf("ap-southeast-5, 551 ids: %v, want a capacityError", err)
+	}
+}
+
+// TestDenyDocumentsKeepTheOrderGiven: ids stay in the order given (syncDeny
+// gives the oldest revocation first), so beyond capacity the newest are the
+// ones the truncated documents leave out, as the capacity error says, and
+// one more revocation changes only the last document.
+func TestDenyDocumentsKeepTheOrderGiven(t *testing.T) {
+	const key = "cognito-identity.amazonaws.com:sub"
+	all := ids(606, "eu-west-1")
+	slices.Reverse(all) // not the sort order
+	docs, err := denyDocuments(key, all)
+	var ce *capacityError
+	if !errors.As(err, &ce) || len(docs) != maxDenyPolicies+1 {
+		t.Fatalf("606 ids: %d documents, %v", len(docs), err)
+	}
+	kept := strings.Join(docs[:maxDenyPolicies], "")
+	if !strings.Contains(kept, all[0]) || !strings.Contains(kept, all[604]) || strings.Contains(kept, all[605]) {
+		t.Errorf("the first %d policies should hold the first 605 ids given and not the newest, %s", maxDenyPolicies, all[605])
+	}
+	before, _ := denyDocuments(key, all[:300])
+	after, _ := denyDocuments(key, append(slices.Clone(all[:300]), all[300], all[0])) // one new, one repeated
+	if !slices.Equal(before[:len(before)-1], after[:len(before)-1]) {
+		t.Error("one more revocation rewrote earlier documents")
 	}
 }

@@ -301,6 +301,13 @@ func TestExitCodesAndOneLineErrors(t *testing.T) {
 		{"unknown provider", login, []string{"token", "--endpoint", e.vendor.TokenEndpoint(), "--provider", "github"}, exitRejected, "(unknown_provider)"},
 		{"unavailable", nil, []string{"credential-process", "--endpoint", e.vendor.TokenEndpoint(), "--guest", "--no-cache"}, exitUnavailable, "token vendor unavailable: upstream throttled"},
 		{"unreachable", login, []string{"credential-process", "--endpoint", dead, "--provider", "backend", "--no-cache", "--timeout", "2s"}, exitUnavailable, "(unreachable)"},
+		{"admin without subcommand", nil, []string{"admin"}, exitUsage, "admin: missing subcommand"},
+		{"admin unknown subcommand", nil, []string{"admin", "ban"}, exitUsage, `admin: unknown subcommand "ban"`},
+		{"admin without stack", nil, []string{"admin", "revoke", "--user", "backend:alice"}, exitUsage, "--stack is required"},
+		{"admin user and identity", nil, []string{"admin", "revoke", "--stack", "S3Vend-dev", "--user", "backend:a", "--identity", "eu-west-1:0a"}, exitUsage, "exactly one of --user"},
+		{"admin user without provider", nil, []string{"admin", "unrevoke", "--stack", "S3Vend-dev", "--user", "alice"}, exitUsage, "must be <provider>:<user id>"},
+		{"admin identity not an id", nil, []string{"admin", "revoke", "--stack", "S3Vend-dev", "--identity", "eu-west-1:../../x"}, exitUsage, "is not a Cognito identity id"},
+		{"admin identity too long", nil, []string{"admin", "usage", "--stack", "S3Vend-dev", "--identity", "eu-west-1:" + strings.Repeat("a", 46)}, exitUsage, "is not a Cognito identity id"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := e.run(tc.env, tc.args...)
