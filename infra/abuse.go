@@ -286,6 +286,9 @@ func (a *AbuseControl) operatorStatements(stack awscdk.Stack, p AbuseControlProp
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid: jsii.String("ListRevokedUsersObjects"), Actions: jsii.Strings("s3:ListBucket"), Resources: jsii.Strings(*p.Bucket.BucketArn()),
+			// Only the prefixes --delete-objects lists (s3:prefix, "Condition
+			// keys for Amazon S3", Service Authorization Reference).
+			Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": []string{contract.PrivatePrefix + "*", contract.ProtectedPrefix + "*"}}},
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid: jsii.String("CountRevocations"), Actions: jsii.Strings("cloudwatch:PutMetricData"), Resources: jsii.Strings("*"),
