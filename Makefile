@@ -27,7 +27,7 @@ GODIRS  := app.go config contract infra stacks lambda test client cmd internal e
 # Debian packages of the real clients the end-to-end tests drive (test/e2e),
 # installed where apt-get exists; elsewhere (macOS, other Linux) the host's
 # own are used when present (internal/platform finds them).
-E2E_DEBS := chromium awscli python3-boto3
+E2E_DEBS := chromium awscli python3-boto3 curl
 # Graphviz renders the architecture picture (make diagram; make test checks it).
 DIAGRAM_DEBS := graphviz
 # require: a missing real client fails the run (CI=true, or S3VEND_E2E=require

@@ -150,7 +150,10 @@ function watch(page) {
         if (req !== r) return;
         page.off("requestfinished", finish);
         page.off("requestfailed", finish);
-        entry.status = (await req.response().catch(() => null))?.status() ?? 0;
+        const res = await req.response().catch(() => null);
+        entry.status = res?.status() ?? 0;
+        // The vendor's Cognito token, for the checks that nothing shows or logs it.
+        if (list === seen.vendor && entry.status === 200) entry.token = JSON.parse(await res.text()).token;
         resolve();
       };
       page.on("requestfinished", finish);
@@ -266,6 +269,14 @@ describe("the app against the stack", { concurrency: true }, () => {
       assert.equal(vendor, gcfi);
       assert.ok(vendor >= 3, `${vendor} vendor calls: the session did not outlive the credentials twice`);
       assert.ok(vendor <= 1 + Math.ceil(elapsed / period), `${vendor} vendor calls in ${elapsed} ms: more than one per ${period} ms refresh`);
+      // Nothing logs or shows the login or a token (issue 14, "Bad input").
+      const tokens = seen.vendor.map((e) => e.token).filter(Boolean);
+      assert.equal(tokens.length, vendor);
+      const html = await page.content();
+      for (const secret of [cfg.loginA, ...tokens]) {
+        assert.ok(!consoleLines.some((l) => l.includes(secret)), "a login or token on the console");
+        assert.ok(!html.includes(secret), "a login or token in the page");
+      }
     });
   });
 

@@ -160,6 +160,8 @@ var Clients = []Client{
 		Install: "Debian: apt-get install awscli; macOS: brew install awscli"},
 	{Name: "python3-boto3", EnvVar: "S3VEND_PYTHON", Tests: "boto3 through credential_process (test/e2e TestBoto3Profile)",
 		Install: "Debian: apt-get install python3-boto3; macOS: python3 -m pip install boto3"},
+	{Name: "curl", EnvVar: "S3VEND_CURL", Tests: "the README's quick start as printed (test/e2e TestReadmeQuickStart)",
+		Install: "Debian: apt-get install curl; macOS: ships with /usr/bin/curl"},
 	{Name: "dot", EnvVar: "S3VEND_DOT", Tests: "the check that docs/architecture.svg is current (internal/diagram)",
 		Install: "Debian: apt-get install graphviz; macOS: brew install graphviz"},
 	// AWS's CloudFormation linter is a Python package on PyPI only (not on
@@ -185,6 +187,10 @@ var candidates = map[string]map[string][]string{
 	"python3-boto3": {
 		"linux":  {"/usr/bin/python3", "python3"},
 		"darwin": {"/opt/homebrew/bin/python3", "/usr/local/bin/python3", "python3", "/usr/bin/python3"},
+	},
+	"curl": {
+		"linux":  {"/usr/bin/curl", "curl"},
+		"darwin": {"/usr/bin/curl", "curl"},
 	},
 	"dot": {
 		"linux":  {"/usr/bin/dot", "dot"},

@@ -108,11 +108,12 @@ func setup() (func(), error) {
 		binaries[name] = out
 		mu.Unlock()
 	}
-	wg.Add(4)
+	wg.Add(5)
 	go build("tokenvendor", "./lambda/cmd/tokenvendor")
 	go build("metering", "./lambda/cmd/metering")
 	go build("s3vend", "./cmd/s3vend")
 	go build("go-multipart", "./examples/go-multipart")
+	go build("s3vend-local", "./cmd/s3vend-local")
 	wg.Wait()
 	if len(errs) > 0 {
 		return cleanup, errs[0]

@@ -181,6 +181,7 @@ test("an answer that is not the documented JSON is a VendorError bad_response wi
     { status: 200, body: JSON.stringify({ identityId: "eu-west-1:0-0", token: "eyJsecret-token", loginKey: "k", region: "eu-west-1" }) }, // no expiresAt
     { status: 200, body: JSON.stringify({ identityId: "not an id", token: "eyJsecret-token", expiresAt: new Date().toISOString(), loginKey: "k", region: "r" }) },
     { status: 200, body: "[]" },
+    { status: 200, body: "null" },
   ];
   for (const c of cases) {
     fake.fail.token.push(c);
@@ -316,12 +317,18 @@ test("persistence is per user and per endpoint; signOut clears it", async () => 
     await other.close();
   }
   // A damaged or foreign record is removed, not served.
-  for (const raw of ["{", JSON.stringify({ v: 1, base: "https://evil.example", scope: "user:carol", identityId: "eu-west-1:1-2", token: "t", loginKey: "k", region: "r", expiresAt: clock.now() + MIN, obtainedAt: clock.now() })]) {
+  // Each check on its own: a record of another endpoint, of another user, or damaged.
+  const foreign = { v: 1, base: fake.url, scope: "user:alice", identityId: "eu-west-1:1-2", token: "t", loginKey: "k", region: "r", expiresAt: clock.now() + MIN, obtainedAt: clock.now() };
+  for (const raw of ["{", JSON.stringify({ ...foreign, base: "https://evil.example" }), JSON.stringify({ ...foreign, scope: "user:carol" })]) {
     const k = [...storage.map.keys()].find((x) => x.endsWith(":user:alice") && x.includes(encodeURIComponent(fake.url)));
     storage.setItem(/** @type {string} */ (k), raw);
     await provider({ storage, user: "alice" }, "alice")();
   }
   assert.equal(fake.calls.refused, 0);
+  // The control: the same record with this endpoint and user is read (and its token tried).
+  storage.setItem(/** @type {string} */ ([...storage.map.keys()].find((x) => x.endsWith(":user:alice") && x.includes(encodeURIComponent(fake.url)))), JSON.stringify(foreign));
+  await provider({ storage, user: "alice" }, "alice")();
+  assert.equal(fake.calls.refused, 1);
 });
 
 test("signOut during a refresh: the old refresh keeps nothing, the next user gets their own identity", async () => {
