@@ -49,7 +49,7 @@ func TestReportClients(t *testing.T) {
 	}{
 		{"debian, all present", platform.FakeEnv("linux", nil, all...), 0, []string{"chromium       /usr/bin/chromium", "python3-boto3  /usr/bin/python3"}},
 		{"mac without aws: skipped, said so", platform.FakeEnv("darwin", nil, "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"), 0,
-			[]string{"aws            MISSING", "brew install awscli", "TestAWSCLIProfile", "SKIPPED (aws, python3-boto3, dot, cfn-lint)", "Google Chrome"}},
+			[]string{"aws            MISSING", "brew install awscli", "TestAWSCLIProfile", "SKIPPED (aws, python3-boto3, curl, dot, cfn-lint)", "Google Chrome"}},
 		{"CI without chromium fails", platform.FakeEnv("linux", map[string]string{"CI": "true"}, all[1:]...), 1, []string{"chromium       MISSING", "every end-to-end test must run"}},
 		{"S3VEND_E2E=require without boto3 fails", platform.FakeEnv("linux", map[string]string{"S3VEND_E2E": "require"}, "/usr/bin/chromium", "/usr/bin/aws", "/usr/bin/python3", "/usr/bin/dot", "PATH:cfn-lint"), 1,
 			[]string{"/usr/bin/python3 (no boto3)", "every end-to-end test must run"}},
