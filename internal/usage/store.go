@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"sync"
@@ -241,7 +242,7 @@ func (s *Store) applyIdentity(ctx context.Context, id string, cs []Change) (Resu
 		select {
 		case <-ctx.Done():
 			return res, ctx.Err()
-		case <-time.After(time.Duration(attempt*attempt) * 5 * time.Millisecond):
+		case <-time.After(backoff(attempt)):
 		}
 	}
 }
@@ -327,6 +328,16 @@ func (s *Store) totalsUpdate(id string, delta Totals, now time.Time) types.Trans
 			":db": num(delta.Bytes), ":do": num(delta.Objects), ":now": str(now.UTC().Format(time.RFC3339)),
 		},
 	}}
+}
+
+// backoff is the wait before retry attempt+1: "full jitter", a uniform
+// random wait up to a cap that grows with the attempt (5 ms × attempt²).
+// Without jitter, writers that lost the same race wait the same time and
+// collide again (AWS Architecture Blog, "Exponential Backoff And Jitter",
+// https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/).
+func backoff(attempt int) time.Duration {
+	ceiling := time.Duration(attempt*attempt) * 5 * time.Millisecond
+	return time.Millisecond + rand.N(ceiling)
 }
 
 // retryable: a condition failed because another writer changed an item
