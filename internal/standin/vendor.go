@@ -26,20 +26,7 @@ import (
 // BuildVendor builds the real token vendor (./lambda/cmd/tokenvendor of the
 // module in moduleDir) for this host into outDir and returns the binary's path.
 func BuildVendor(ctx context.Context, moduleDir, outDir string) (string, error) {
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return "", err
-	}
-	out, err := filepath.Abs(filepath.Join(outDir, "tokenvendor"))
-	if err != nil {
-		return "", err
-	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, "./lambda/cmd/tokenvendor")
-	cmd.Dir = moduleDir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("standin: go build ./lambda/cmd/tokenvendor: %w\n%s", err, b)
-	}
-	return out, nil
+	return BuildCommand(ctx, moduleDir, outDir, "./lambda/cmd/tokenvendor")
 }
 
 // ModuleRoot is the directory of the go.mod above dir.
