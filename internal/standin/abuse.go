@@ -3,14 +3,12 @@ package standin
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -137,34 +135,13 @@ func (s *Stack) startMetering(ctx context.Context, o StackOptions, vars map[stri
 	env["AWS_EC2_METADATA_DISABLED"] = "true"
 	env["AWS_CONFIG_FILE"], env["AWS_SHARED_CREDENTIALS_FILE"] = os.DevNull, os.DevNull
 	env["S3VEND_METERING_QUEUE_URL"] = s.SQS.QueueURL(queue)
-	binary := o.MeteringBinary
-	if binary == "" {
-		root, err := ModuleRoot(".")
-		if err != nil {
-			return err
-		}
-		if binary, err = BuildCommand(ctx, root, filepath.Dir(s.SecretsFile), "./lambda/cmd/metering"); err != nil {
-			return err
-		}
+	binary, err := s.localBinary(ctx, o.MeteringBinary, "./lambda/cmd/metering")
+	if err != nil {
+		return err
 	}
-	list := []string{"PATH=" + os.Getenv("PATH")}
-	for k, v := range env {
-		list = append(list, k+"="+v)
+	if s.metering, err = startProcess(binary, env, o.VendorLog, "the metering function"); err != nil {
+		return err
 	}
-	p := &vendorProcess{tail: &tailBuffer{max: 8 << 10}, done: make(chan struct{})}
-	p.cmd = exec.Command(binary)
-	p.cmd.Env, p.cmd.Dir = list, os.TempDir()
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	var out io.Writer = p.tail
-	if o.VendorLog != nil {
-		out = io.MultiWriter(p.tail, o.VendorLog)
-	}
-	p.cmd.Stdout, p.cmd.Stderr = out, out
-	if err := p.cmd.Start(); err != nil {
-		return fmt.Errorf("standin: starting the metering function: %w", err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	s.metering = p
 	return nil
 }
 

@@ -219,20 +219,27 @@ func (s *Stack) startVendor(ctx context.Context, o StackOptions) error {
 		return err
 	}
 	env := s.vendorEnv(cfg.env, o)
-	binary := o.VendorBinary
-	if binary == "" {
-		root, err := ModuleRoot(".")
-		if err != nil {
-			return err
-		}
-		if binary, err = BuildVendor(ctx, root, filepath.Dir(s.SecretsFile)); err != nil {
-			return err
-		}
+	binary, err := s.localBinary(ctx, o.VendorBinary, "./lambda/cmd/tokenvendor")
+	if err != nil {
+		return err
 	}
 	if s.vendor, err = startVendor(ctx, binary, env, o.VendorLog); err != nil {
 		return err
 	}
 	return s.startAPIGateway()
+}
+
+// localBinary is the given binary, or else pkg (a main package of the
+// module) built for this host into the work directory.
+func (s *Stack) localBinary(ctx context.Context, given, pkg string) (string, error) {
+	if given != "" {
+		return given, nil
+	}
+	root, err := ModuleRoot(".")
+	if err != nil {
+		return "", err
+	}
+	return BuildCommand(ctx, root, filepath.Dir(s.SecretsFile), pkg)
 }
 
 // startLogins writes the secrets file and starts the WeChat stand-in, then

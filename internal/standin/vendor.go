@@ -138,33 +138,30 @@ func localVendorConfig(m *accessmatrix.Model, secretsPath, weChatURL string) (ve
 	return cfg, nil
 }
 
-// vendorProcess is the token vendor running locally.
+// vendorProcess is a function's binary running locally: the token vendor
+// or the metering function.
 type vendorProcess struct {
 	cmd  *exec.Cmd
-	URL  string
+	URL  string // the vendor's; "" for the metering function
 	tail *tailBuffer
 	done chan struct{}
 	err  error // the process's exit, after done
 }
 
-// startVendor runs binary with env (nothing inherited but PATH), and waits
-// until GET /healthz answers.
-func startVendor(ctx context.Context, binary string, env map[string]string, log io.Writer) (*vendorProcess, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	env[contract.EnvListen] = addr
+// startProcess runs binary with env (nothing inherited but PATH) in the
+// temporary directory, keeping the tail of its output (and copying it to
+// log); what names it in errors.
+func startProcess(binary string, env map[string]string, log io.Writer, what string) (*vendorProcess, error) {
 	list := []string{"PATH=" + os.Getenv("PATH")}
 	for k, v := range env {
 		list = append(list, k+"="+v)
 	}
 	sort.Strings(list)
-	p := &vendorProcess{URL: "http://" + addr, tail: &tailBuffer{max: 8 << 10}, done: make(chan struct{})}
+	p := &vendorProcess{tail: &tailBuffer{max: 8 << 10}, done: make(chan struct{})}
 	p.cmd = exec.Command(binary)
 	p.cmd.Env = list
 	p.cmd.Dir = os.TempDir()
-	// On Linux the vendor dies with the process that started it, even when
+	// On Linux the process dies with the process that started it, even when
 	// a test binary is killed hard: no orphan keeps its port (dieWithParent).
 	p.cmd.SysProcAttr = dieWithParent()
 	var out io.Writer = p.tail
@@ -173,9 +170,25 @@ func startVendor(ctx context.Context, binary string, env map[string]string, log 
 	}
 	p.cmd.Stdout, p.cmd.Stderr = out, out
 	if err := p.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("standin: starting the token vendor: %w", err)
+		return nil, fmt.Errorf("standin: starting %s: %w", what, err)
 	}
 	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	return p, nil
+}
+
+// startVendor runs the vendor (startProcess) and waits until GET /healthz
+// answers.
+func startVendor(ctx context.Context, binary string, env map[string]string, log io.Writer) (*vendorProcess, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	env[contract.EnvListen] = addr
+	p, err := startProcess(binary, env, log, "the token vendor")
+	if err != nil {
+		return nil, err
+	}
+	p.URL = "http://" + addr
 	if err := p.waitHealthy(ctx, 15*time.Second); err != nil {
 		p.stop()
 		return nil, err
