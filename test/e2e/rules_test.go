@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -213,10 +211,7 @@ func TestAccessRulesJS(t *testing.T) {
 func TestAccessRulesUploadByRule(t *testing.T) {
 	ready(t)
 	s := rulesStack
-	v, err := client.NewVendor(s.TokenEndpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := vendorOf(t, s)
 	jwt, err := s.MintTenantLogin("erin", "acme", 5*time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -226,22 +221,7 @@ func TestAccessRulesUploadByRule(t *testing.T) {
 		if err != nil || up.Key != want {
 			t.Fatalf("%s: %+v %v", rule, up, err)
 		}
-		var form bytes.Buffer
-		mw := multipart.NewWriter(&form)
-		for k, val := range up.Fields {
-			_ = mw.WriteField(k, val)
-		}
-		fw, _ := mw.CreateFormFile("file", "up.txt")
-		_, _ = fw.Write([]byte("hello"))
-		_ = mw.Close()
-		resp, err := httpClient(t, s).Post(up.URL, mw.FormDataContentType(), &form)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode/100 != 2 {
-			t.Errorf("%s: POST form: %d", rule, resp.StatusCode)
-		}
+		postForm(t, s, up, "hello")
 		if got, _, ok := s.S3.Object(want); !ok || string(got) != "hello" {
 			t.Errorf("%s: stored %q %v", rule, got, ok)
 		}
