@@ -3,11 +3,11 @@ package standin
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -30,32 +30,15 @@ import (
 // templateTables are the template's DynamoDB tables: logical id -> the
 // name the model resolves (its logical id).
 func templateTables(tpl map[string]any) []string {
-	var out []string
-	resources, _ := tpl["Resources"].(map[string]any)
-	for id, r := range resources {
-		if res, _ := r.(map[string]any); res["Type"] == "AWS::DynamoDB::Table" {
-			out = append(out, id)
-		}
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(templateResources(tpl, "AWS::DynamoDB::Table")))
 }
 
 // meteringFunction returns the environment of the template's function
 // that an SQS event source mapping feeds (the metering function), and the
 // queue it reads; ok is false without one.
 func meteringFunction(tpl map[string]any) (env map[string]any, queue string, ok bool) {
-	resources, _ := tpl["Resources"].(map[string]any)
-	for _, r := range resources {
-		res, _ := r.(map[string]any)
-		if res["Type"] != "AWS::Lambda::EventSourceMapping" {
-			continue
-		}
-		props, _ := res["Properties"].(map[string]any)
-		fn, _ := resources[refTarget(props["FunctionName"])].(map[string]any)
-		fprops, _ := fn["Properties"].(map[string]any)
-		e, _ := fprops["Environment"].(map[string]any)
-		vars, _ := e["Variables"].(map[string]any)
+	for _, props := range templateResources(tpl, "AWS::Lambda::EventSourceMapping") {
+		vars, _ := dig(tpl, "Resources", refTarget(props["FunctionName"]), "Properties", "Environment", "Variables").(map[string]any)
 		return vars, refTarget(props["EventSourceArn"]), true
 	}
 	return nil, "", false

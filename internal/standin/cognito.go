@@ -60,18 +60,13 @@ type Pool struct {
 // PoolFromModel reads the template's single AWS::Cognito::IdentityPool and
 // its roles.
 func PoolFromModel(m *accessmatrix.Model) (Pool, error) {
-	resources, _ := m.Template()["Resources"].(map[string]any)
-	var props map[string]any
-	n := 0
-	for _, r := range resources {
-		res, _ := r.(map[string]any)
-		if res["Type"] == "AWS::Cognito::IdentityPool" {
-			props, _ = res["Properties"].(map[string]any)
-			n++
-		}
+	pools := templateResources(m.Template(), "AWS::Cognito::IdentityPool")
+	if len(pools) != 1 {
+		return Pool{}, fmt.Errorf("standin: template has %d AWS::Cognito::IdentityPool resources, want 1", len(pools))
 	}
-	if n != 1 {
-		return Pool{}, fmt.Errorf("standin: template has %d AWS::Cognito::IdentityPool resources, want 1", n)
+	var props map[string]any
+	for _, p := range pools {
+		props = p // the only one
 	}
 	p := Pool{
 		ID: m.IdentityPoolID(), Region: m.Region(), Partition: m.Partition(),
@@ -93,9 +88,7 @@ func PoolFromModel(m *accessmatrix.Model) (Pool, error) {
 		p.Roles[key] = arn
 		p.MaxSession[arn] = time.Hour // IAM's default MaxSessionDuration
 		logicalID := arn[strings.LastIndex(arn, "/")+1:]
-		role, _ := resources[logicalID].(map[string]any)
-		rp, _ := role["Properties"].(map[string]any)
-		if v, ok := rp["MaxSessionDuration"].(float64); ok {
+		if v, ok := dig(m.Template(), "Resources", logicalID, "Properties", "MaxSessionDuration").(float64); ok {
 			p.MaxSession[arn] = time.Duration(v) * time.Second
 		}
 	}

@@ -30,13 +30,7 @@ type QueueNotification struct {
 // S3NotificationsFromTemplate reads the bucket's queue notifications.
 func S3NotificationsFromTemplate(tpl map[string]any, bucketLogicalID string) []QueueNotification {
 	var out []QueueNotification
-	resources, _ := tpl["Resources"].(map[string]any)
-	for _, r := range resources {
-		res, _ := r.(map[string]any)
-		if res["Type"] != "Custom::S3BucketNotifications" {
-			continue
-		}
-		props, _ := res["Properties"].(map[string]any)
+	for _, props := range templateResources(tpl, "Custom::S3BucketNotifications") {
 		if refTarget(props["BucketName"]) != bucketLogicalID {
 			continue
 		}

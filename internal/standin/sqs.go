@@ -91,13 +91,7 @@ func NewSQS(sessions *Sessions, region, account string, queues []SQSQueue) *SQS 
 // timeouts and redrive policies.
 func SQSQueuesFromTemplate(tpl map[string]any) []SQSQueue {
 	var out []SQSQueue
-	resources, _ := tpl["Resources"].(map[string]any)
-	for id, r := range resources {
-		res, _ := r.(map[string]any)
-		if res["Type"] != "AWS::SQS::Queue" {
-			continue
-		}
-		props, _ := res["Properties"].(map[string]any)
+	for id, props := range templateResources(tpl, "AWS::SQS::Queue") {
 		q := SQSQueue{Name: id}
 		if v, ok := props["VisibilityTimeout"].(float64); ok {
 			q.VisibilityTimeout = time.Duration(v) * time.Second
@@ -124,6 +118,19 @@ func refTarget(v any) string {
 		return id
 	}
 	return ""
+}
+
+// templateResources are the Properties of the template's resources of
+// type typ, by logical id.
+func templateResources(tpl map[string]any, typ string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	resources, _ := tpl["Resources"].(map[string]any)
+	for id, r := range resources {
+		if res, _ := r.(map[string]any); res["Type"] == typ {
+			out[id], _ = res["Properties"].(map[string]any)
+		}
+	}
+	return out
 }
 
 // QueueURL is the URL of the queue with logical id name.

@@ -57,16 +57,10 @@ type secretsFile struct {
 // AWS::Lambda::Function resources, in logical-id order: the maps of the
 // template itself, so a test may change a variable before StartStack.
 func FunctionEnvironments(template map[string]any) []map[string]any {
-	resources, _ := template["Resources"].(map[string]any)
+	functions := templateResources(template, "AWS::Lambda::Function")
 	var out []map[string]any
-	for _, id := range slices.Sorted(maps.Keys(resources)) {
-		res, _ := resources[id].(map[string]any)
-		if res["Type"] != "AWS::Lambda::Function" {
-			continue
-		}
-		props, _ := res["Properties"].(map[string]any)
-		env, _ := props["Environment"].(map[string]any)
-		if vars, ok := env["Variables"].(map[string]any); ok {
+	for _, id := range slices.Sorted(maps.Keys(functions)) {
+		if vars, ok := dig(functions[id], "Environment", "Variables").(map[string]any); ok {
 			out = append(out, vars)
 		}
 	}
