@@ -228,7 +228,7 @@ func TestGoClientSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	creds := credentials.NewStaticCredentialsProvider(r.AccessKeyID, r.SecretAccessKey, r.SessionToken)
+	creds := staticCreds(r)
 	key := client.PrivateKey(r.IdentityID, "session.txt")
 	if _, err := s3Client(t, devStack, creds).PutObject(ctx, &s3.PutObjectInput{Bucket: &devStack.BucketName, Key: &key, Body: strings.NewReader("s")}); err != nil {
 		t.Fatalf("put with /v1/session credentials: %v", err)
