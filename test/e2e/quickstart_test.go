@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -85,21 +86,23 @@ func quickStartBlocks(t *testing.T) []string {
 	return blocks
 }
 
-// localStack is a running cmd/s3vend-local and what it has logged.
+// localStack is what a running cmd/s3vend-local has written to its stdout
+// (the vendor's JSON log) and stderr (its progress and the recipe).
 type localStack struct {
-	logs chan string
-	all  strings.Builder
+	mu  sync.Mutex
+	out strings.Builder
+}
+
+func (l *localStack) write(line string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.out.WriteString(line + "\n")
 }
 
 func (l *localStack) log() string {
-	for {
-		select {
-		case s := <-l.logs:
-			l.all.WriteString(s)
-		default:
-			return l.all.String()
-		}
-	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.out.String()
 }
 
 // startLocal runs cmd/s3vend-local as `make local` does (its Makefile
@@ -129,13 +132,13 @@ func startLocal(t *testing.T, dir string) *localStack {
 		cancel()
 		_ = cmd.Wait()
 	})
-	l := &localStack{logs: make(chan string, 1024)}
+	l := &localStack{}
 	up := make(chan struct{})
 	go func() {
 		s := bufio.NewScanner(stderr)
 		said := false
 		for s.Scan() {
-			l.logs <- s.Text() + "\n"
+			l.write(s.Text())
 			if !said && strings.Contains(s.Text(), "is up. Nothing here calls AWS.") {
 				said = true
 				close(up)
@@ -146,12 +149,9 @@ func startLocal(t *testing.T, dir string) *localStack {
 		s := bufio.NewScanner(stdout)
 		s.Buffer(make([]byte, 1<<16), 1<<20)
 		for s.Scan() {
-			select {
-			case l.logs <- s.Text() + "\n":
-			default: // a test reading nothing must not block the vendor's log
-			}
+			l.write(s.Text())
 		}
-		_, _ = io.Copy(io.Discard, stdout)
+		_, _ = io.Copy(io.Discard, stdout) // a line over 1 MiB ends the scan: keep the pipe drained
 	}()
 	select {
 	case <-up:

@@ -4,7 +4,7 @@
 
 // A Cognito identity id: "<region>:<uuid>" (GetId, "IdentityId ... Pattern:
 // [\w-]+:[0-9a-f-]+", Amazon Cognito Identity API Reference).
-const IDENTITY_ID = /^[\w-]+:[0-9a-f-]+$/;
+export const IDENTITY_ID = /^[\w-]+:[0-9a-f-]+$/;
 
 /**
  * @param {string} fn

@@ -30,6 +30,7 @@
 import { fromCognitoIdentity } from "@aws-sdk/credential-providers";
 import { VendorClient, VendorError, ROUTES, apiBase, badResponse } from "./vendor.js";
 import { Persistence } from "./storage.js";
+import { IDENTITY_ID } from "./keys.js";
 
 /** Credentials are refreshed this long before they expire (the SDK's window). */
 export const DEFAULT_REFRESH_WINDOW_MS = 5 * 60_000;
@@ -41,8 +42,6 @@ const TOKEN_MARGIN_FRACTION = 0.2;
 const CREDENTIALS_WINDOW_FRACTION = 0.25;
 const DEFAULT_MAX_ATTEMPTS = 4;
 const DEFAULT_MAX_BACKOFF_MS = 20_000;
-
-const IDENTITY_ID = /^[\w-]+:[0-9a-f-]+$/;
 
 /**
  * @typedef {object} Login

@@ -14,14 +14,13 @@
 //   await s3.remove({ key })
 //
 // See js/miniprogram/README.md.
-import { S3VendError, LOCAL_CODES, invalidArgument } from './errors.js'
+import { S3VendError, invalidArgument } from './errors.js'
 import { Clock } from './clock.js'
 import { Session, wxLoginCode, baseURL } from './session.js'
 import { S3, s3Error, checkCancel } from './s3.js'
 import { runUpload, MIN_PART_SIZE, MAX_PART_SIZE } from './upload.js'
 import { downloadFile, readText, headerValue } from './wx.js'
 import { elements, tagText } from './xml.js'
-import { isClockError } from './clock.js'
 // Access rules (the stack's AccessRules output): @s3vend/client's parser
 // and key builder, bundled; client/jskey_test.go holds them to Go's client.Key.
 import { parseAccessRules, keyPrefix, AccessRuleError, DEFAULT_ACCESS_RULES } from '@s3vend/client/rules'
@@ -311,42 +310,18 @@ export function createClient (opts) {
     download: async function (d) {
       const a = d || /** @type {any} */ ({})
       const key = await resolve(a.key)
-      let refreshed = false
-      let reclocked = false
-      let transient = 0
-      for (;;) {
-        const offset = clock.offset
-        const url = await s3.presign(key, DEFAULT_URL_EXPIRES)
+      // S3.send's retries, for a presigned GET that wx.downloadFile sends.
+      return s3.retrying({ minValidMs: DEFAULT_URL_EXPIRES * 1000 }, async function (creds) {
+        const url = await s3.presign(key, DEFAULT_URL_EXPIRES, creds)
         const sentAt = clock.sent()
-        let err
-        try {
-          const res = await downloadFile({ url: url, timeout: o.timeout }).promise
-          stats.requests++
-          clock.observe(headerValue(res.header, 'date'), headerValue(res.header, 'age'), sentAt)
-          if (res.statusCode === 200) return { tempFilePath: res.tempFilePath }
-          let text = ''
-          try { text = await readText(res.tempFilePath) } catch (e) { /* no body */ }
-          err = s3Error({ statusCode: res.statusCode, header: res.header, data: text })
-        } catch (e) {
-          if (!(e instanceof S3VendError) || e.code !== LOCAL_CODES.networkError) throw e
-          err = e
-        }
-        if ((err.code === 'ExpiredToken' || err.code === 'TokenRefreshRequired') && !refreshed) {
-          refreshed = true
-          await session.refresh()
-          continue
-        }
-        if (isClockError(err) && !reclocked && clock.offset !== offset) {
-          reclocked = true
-          continue
-        }
-        if ((err.code === LOCAL_CODES.networkError || err.status >= 500) && transient < retries) {
-          transient++
-          await sleep(200 * Math.pow(2, transient))
-          continue
-        }
-        throw err
-      }
+        const res = await downloadFile({ url: url, timeout: o.timeout }).promise
+        stats.requests++
+        clock.observe(headerValue(res.header, 'date'), headerValue(res.header, 'age'), sentAt)
+        if (res.statusCode === 200) return { tempFilePath: res.tempFilePath }
+        let text = ''
+        try { text = await readText(res.tempFilePath) } catch (e) { /* no body */ }
+        throw s3Error({ statusCode: res.statusCode, header: res.header, data: text })
+      })
     },
 
     /**

@@ -115,9 +115,10 @@ export class S3 {
    * corrected clock (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html).
    * @param {string} key
    * @param {number} expiresIn
+   * @param {import('./session.js').Credentials} [creds] default: credentials valid long enough
    */
-  async presign (key, expiresIn) {
-    const creds = await this.session.credentials(expiresIn * 1000)
+  async presign (key, expiresIn, creds) {
+    const c = creds || await this.session.credentials(expiresIn * 1000)
     const req = {
       method: 'GET',
       protocol: this.protocol,
@@ -128,7 +129,7 @@ export class S3 {
       // UNSIGNED-PAYLOAD, as the AWS SDK's S3 presigner signs GETs.
       headers: { host: this.hostHeader(), 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }
     }
-    const signed = await this.signer(creds).presign(req, { expiresIn: expiresIn, signingDate: this.clock.date() })
+    const signed = await this.signer(c).presign(req, { expiresIn: expiresIn, signingDate: this.clock.date() })
     return this.objectURL(key) + '?' + queryString(/** @type {Record<string, string>} */ (signed.query))
   }
 
@@ -137,30 +138,44 @@ export class S3 {
    * @param {Op} op
    * @returns {Promise<import('./wx.js').WxResponse>}
    */
-  async send (op) {
+  send (op) {
     const ok = op.ok || [200, 204, 206]
-    const retries = op.retries === undefined ? this.cfg.retries : op.retries
+    const self = this
+    return this.retrying({ cancel: op.cancel, retries: op.retries }, async function (creds) {
+      const res = await self.once(op, creds)
+      if (ok.indexOf(res.statusCode) >= 0 && !errorIn200(op, res)) return res
+      throw s3Error(res)
+    })
+  }
+
+  /**
+   * Runs attempt, with credentials valid for minValidMs (see
+   * Session.credentials), until it succeeds, with the retries described
+   * above. attempt rejects with S3's error (s3Error) or a network_error.
+   * @template T
+   * @param {{cancel?: import('./index.js').Cancel, retries?: number, minValidMs?: number}} o
+   * @param {(creds: import('./session.js').Credentials) => Promise<T>} attempt
+   * @returns {Promise<T>}
+   */
+  async retrying (o, attempt) {
+    const retries = o.retries === undefined ? this.cfg.retries : o.retries
     let transient = 0
     let refreshed = false
     let reclocked = false
     for (;;) {
-      checkCancel(op.cancel)
-      const creds = await this.session.credentials()
-      checkCancel(op.cancel)
-      /** @type {import('./wx.js').WxResponse | null} */
-      let res = null
+      checkCancel(o.cancel)
+      const creds = await this.session.credentials(o.minValidMs)
+      checkCancel(o.cancel)
       /** @type {S3VendError} */
       let err
       const offset = this.clock.offset
       try {
-        res = await this.once(op, creds)
-        if (ok.indexOf(res.statusCode) >= 0 && !errorIn200(op, res)) return res
-        err = s3Error(res)
+        return await attempt(creds)
       } catch (e) {
-        if (!(e instanceof S3VendError) || e.code !== LOCAL_CODES.networkError) throw e
+        if (!(e instanceof S3VendError) || (e.status === 0 && e.code !== LOCAL_CODES.networkError)) throw e
         err = e
       }
-      checkCancel(op.cancel)
+      checkCancel(o.cancel)
       if (EXPIRED[err.code] && !refreshed) {
         refreshed = true
         this.session.invalidate(creds)
@@ -168,7 +183,7 @@ export class S3 {
       }
       // Retried once when this answer (or a concurrent one) moved the
       // offset since the request was signed.
-      if (isClockError(err) && res && !reclocked && this.clock.offset !== offset) {
+      if (isClockError(err) && !reclocked && this.clock.offset !== offset) {
         reclocked = true
         continue
       }

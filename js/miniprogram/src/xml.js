@@ -13,11 +13,7 @@
  * @returns {string[]}
  */
 export function tagTexts (xml, tag) {
-  const re = new RegExp('<' + tag + '(?:\\s[^>]*)?>([\\s\\S]*?)</' + tag + '>', 'g')
-  const out = []
-  let m
-  while ((m = re.exec(xml)) !== null) out.push(decodeEntities(m[1]))
-  return out
+  return elements(xml, tag).map(decodeEntities)
 }
 
 /**

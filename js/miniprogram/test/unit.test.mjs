@@ -84,13 +84,17 @@ function client(base, extra = {}) {
 
 const xmlError = (code, msg) => `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${msg}</Message><RequestId>R</RequestId></Error>`;
 
+/** The vendor's POST /v1/session answer with the n-th credentials, AK<n>, valid an hour. */
+function sessionAnswer(res, n) {
+  res.setHeader("content-type", "application/json");
+  res.end(JSON.stringify({ identityId: "cn-north-1:11111111-1111-4111-8111-111111111111", accessKeyId: `AK${n}`, secretAccessKey: "s", sessionToken: "t", expiration: new Date(Date.now() + 3600e3).toISOString() }));
+}
+
 test("S3's ExpiredToken: one refresh for concurrent calls, then the calls succeed", async () => {
   let vends = 0;
   const srv = await fakeServer((req, res) => {
     if (req.url === "/v1/session") {
-      vends++;
-      res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify({ identityId: "cn-north-1:11111111-1111-4111-8111-111111111111", accessKeyId: `AK${vends}`, secretAccessKey: "s", sessionToken: "t", expiration: new Date(Date.now() + 3600e3).toISOString() }));
+      sessionAnswer(res, ++vends);
       return;
     }
     const auth = req.headers.authorization ?? "";
@@ -114,6 +118,37 @@ test("S3's ExpiredToken: one refresh for concurrent calls, then the calls succee
       assert.equal(r.items[0].key, "private/x/a b c.txt", "encoding-type=url keys decoded");
       assert.equal(r.items[0].etag, '"e"');
     }
+  } finally {
+    await srv.close();
+  }
+});
+
+test("download(): S3's ExpiredToken refreshes once, a 503 is retried, then the file arrives", async () => {
+  let vends = 0;
+  const gets = [];
+  const srv = await fakeServer((req, res) => {
+    if (req.url === "/v1/session") {
+      sessionAnswer(res, ++vends);
+      return;
+    }
+    const cred = new URL(req.url, "http://x").searchParams.get("X-Amz-Credential") ?? "";
+    gets.push(cred.split("/")[0]);
+    if (cred.startsWith("AK1/")) {
+      res.statusCode = 400;
+      res.end(xmlError("ExpiredToken", "The provided token has expired."));
+    } else if (gets.length === 2) {
+      res.statusCode = 503;
+      res.end(xmlError("SlowDown", "Please reduce your request rate."));
+    } else {
+      res.end("hello");
+    }
+  });
+  try {
+    const { c } = client(srv.url);
+    const { tempFilePath } = await c.download({ key: "a.txt" });
+    assert.equal(await fs.readFile(tempFilePath, "utf8"), "hello");
+    assert.deepEqual(gets, ["AK1", "AK2", "AK2"], "expired: one refresh; 503: the same credentials again");
+    assert.equal(vends, 2);
   } finally {
     await srv.close();
   }
