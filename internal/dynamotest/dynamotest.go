@@ -155,7 +155,7 @@ func Start(ctx context.Context) (*Engine, error) {
 	cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1", "MOTO_ACCOUNT_ID="+Account)
 	// Its own process group (Close ends moto and anything it spawned), and
 	// dead with the test binary even when that is killed hard.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	cmd.SysProcAttr = platform.DieWithParent(&syscall.SysProcAttr{Setpgid: true})
 	out, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err

@@ -21,6 +21,7 @@ import (
 
 	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/internal/accessmatrix"
+	"github.com/s3vend/s3vend/internal/platform"
 )
 
 // BuildVendor builds the real token vendor (./lambda/cmd/tokenvendor of the
@@ -156,8 +157,8 @@ func startProcess(binary string, env map[string]string, log io.Writer, what stri
 	p.cmd.Env = list
 	p.cmd.Dir = os.TempDir()
 	// On Linux the process dies with the process that started it, even when
-	// a test binary is killed hard: no orphan keeps its port (dieWithParent).
-	p.cmd.SysProcAttr = dieWithParent()
+	// a test binary is killed hard: no orphan keeps its port (platform.DieWithParent).
+	p.cmd.SysProcAttr = platform.DieWithParent(nil)
 	var out io.Writer = p.tail
 	if log != nil {
 		out = io.MultiWriter(p.tail, log)
