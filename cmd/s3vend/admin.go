@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
@@ -128,6 +129,9 @@ type admin struct {
 	now      func() time.Time
 	subKey   string   // the partition's <prefix>:sub condition key
 	roleArns []string // the pool's roles
+	// policyARN is the ARN prefix of the deny policies, in the roles'
+	// partition and account: arn:<partition>:iam::<account>:policy.
+	policyARN string
 }
 
 func newAdmin(ctx context.Context, f adminFlags) (*admin, error) {
@@ -149,10 +153,15 @@ func newAdmin(ctx context.Context, f adminFlags) (*admin, error) {
 	if err != nil {
 		return nil, setupErrorf("admin: %v", err)
 	}
+	role, err := arn.Parse(o.All["AuthenticatedRoleArn"])
+	if err != nil {
+		return nil, setupErrorf("admin: stack %s output AuthenticatedRoleArn: %v", f.stack, err)
+	}
 	a := &admin{
 		stack: f.stack, out: o.All, cfg: cfg, now: time.Now,
-		store:   &revocation.Store{DB: dynamodb.NewFromConfig(cfg), Table: o.All["RevocationsTableName"]},
-		cognito: cognitoidentity.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg),
+		policyARN: arn.ARN{Partition: role.Partition, Service: "iam", AccountID: role.AccountID, Resource: "policy"}.String(),
+		store:     &revocation.Store{DB: dynamodb.NewFromConfig(cfg), Table: o.All["RevocationsTableName"]},
+		cognito:   cognitoidentity.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg),
 		subKey:   p.Principal.Key("sub"),
 		roleArns: []string{o.All["AuthenticatedRoleArn"]},
 	}
@@ -373,14 +382,9 @@ func (a *admin) syncDeny(ctx context.Context) error {
 		return capErr
 	}
 	path := "/s3vend-revocations/" + a.stack + "/"
-	account := ""
-	if parts := strings.Split(a.roleArns[0], ":"); len(parts) > 4 {
-		account = parts[4]
-	}
-	partition := strings.Split(a.roleArns[0], ":")[1]
 	for i := range maxDenyPolicies {
 		name := fmt.Sprintf("%s-revoked-%d", a.stack, i)
-		arn := fmt.Sprintf("arn:%s:iam::%s:policy%s%s", partition, account, path, name)
+		arn := a.policyARN + path + name
 		if i < len(docs) {
 			if err := a.putPolicy(ctx, path, name, arn, docs[i]); err != nil {
 				return err
