@@ -181,9 +181,8 @@ func (a *admin) subject(ctx context.Context, f adminFlags) (subject, user string
 		in.IdentityId = aws.String(f.identity)
 	}
 	res, err := a.cognito.LookupDeveloperIdentity(ctx, in)
-	var api smithy.APIError
 	switch {
-	case errors.As(err, &api) && api.ErrorCode() == "ResourceNotFoundException":
+	case hasErrorCode(err, "ResourceNotFoundException"):
 		// A login that never signed in, or an identity of no login (a guest).
 	case err != nil:
 		return "", "", nil, fmt.Errorf("LookupDeveloperIdentity: %w", err)
@@ -400,9 +399,8 @@ func (a *admin) syncDeny(ctx context.Context) error {
 
 func (a *admin) putPolicy(ctx context.Context, path, name, arn, doc string) error {
 	_, err := a.iam.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
-	var api smithy.APIError
 	switch {
-	case errors.As(err, &api) && api.ErrorCode() == "NoSuchEntity":
+	case hasErrorCode(err, "NoSuchEntity"):
 		if _, err := a.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{
 			PolicyName: aws.String(name), Path: aws.String(path), PolicyDocument: aws.String(doc),
 			Description: aws.String("s3vend: credentials of identities revoked with s3vend admin revoke (managed by the CLI, not CloudFormation)"),
@@ -447,8 +445,7 @@ func (a *admin) putPolicy(ctx context.Context, path, name, arn, doc string) erro
 // so that no out-of-band attachment blocks deleting the role.
 func (a *admin) dropPolicy(ctx context.Context, arn string) error {
 	_, err := a.iam.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
-	var api smithy.APIError
-	if errors.As(err, &api) && api.ErrorCode() == "NoSuchEntity" {
+	if hasErrorCode(err, "NoSuchEntity") {
 		return nil
 	}
 	if err != nil {
@@ -456,7 +453,7 @@ func (a *admin) dropPolicy(ctx context.Context, arn string) error {
 	}
 	for _, role := range a.roleArns {
 		_, err := a.iam.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(roleName(role)), PolicyArn: aws.String(arn)})
-		if err != nil && !(errors.As(err, &api) && api.ErrorCode() == "NoSuchEntity") {
+		if err != nil && !hasErrorCode(err, "NoSuchEntity") {
 			return fmt.Errorf("DetachRolePolicy: %w", err)
 		}
 	}
@@ -475,6 +472,12 @@ func (a *admin) dropPolicy(ctx context.Context, arn string) error {
 		return fmt.Errorf("DeletePolicy: %w", err)
 	}
 	return nil
+}
+
+// hasErrorCode reports whether err is an AWS API error with code.
+func hasErrorCode(err error, code string) bool {
+	var api smithy.APIError
+	return errors.As(err, &api) && api.ErrorCode() == code
 }
 
 func roleName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
