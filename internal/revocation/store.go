@@ -69,11 +69,10 @@ type Record struct {
 
 // User is the login of a user subject ("" for an identity subject).
 func (r Record) User() string {
-	u, _ := strings.CutPrefix(r.Subject, UserPrefix)
-	if u == r.Subject {
-		return ""
+	if u, ok := strings.CutPrefix(r.Subject, UserPrefix); ok {
+		return u
 	}
-	return u
+	return ""
 }
 
 // Store is the revocation table.
