@@ -336,7 +336,7 @@ func (a *admin) usage(ctx context.Context, f adminFlags, stdout io.Writer) error
 	if err != nil {
 		return err
 	}
-	st := &usage.Store{DB: dynamodb.NewFromConfig(a.cfg), Table: table}
+	st := &usage.Store{DB: a.store.DB, Table: table} // the same account and region: one DynamoDB client
 	fmt.Fprintf(stdout, "%-50s %15s %10s  %s\n", "IDENTITY", "BYTES", "OBJECTS", "LIMIT")
 	for _, id := range ids {
 		t, err := st.Usage(ctx, id, true)
