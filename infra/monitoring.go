@@ -280,22 +280,29 @@ func (m *Monitoring) alarms(p MonitoringProps, s signals) {
 		{AlarmAPIServerErrorRate, fmt.Sprintf("HTTP API 5xx answers are at least %v%% of requests (5 min, at least %d requests). Runbook: docs/runbook.md.", t.APIServerErrorRatePercent, t.MinRequestsPer5Min),
 			rate("API 5xx %", s.api5xx, s.apiCount, t.MinRequestsPer5Min), t.APIServerErrorRatePercent},
 	}
-	action := awscloudwatchactions.NewSnsAction(m.Topic)
 	for _, sp := range specs {
-		a := awscloudwatch.NewAlarm(m.Construct, jsii.String(sp.id), &awscloudwatch.AlarmProps{
-			AlarmName:          jsii.String(p.Name + "-" + sp.id),
-			AlarmDescription:   jsii.String(sp.description),
-			Metric:             sp.metric,
-			Threshold:          jsii.Number(sp.threshold),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-			EvaluationPeriods:  jsii.Number(1),
-			DatapointsToAlarm:  jsii.Number(1),
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		})
-		a.AddAlarmAction(action)
-		a.AddOkAction(action)
-		m.Alarms[sp.id] = a
+		m.alarm(p.Name, sp)
 	}
+}
+
+// alarm creates one alarm of the stack named name, as alarms describes,
+// notifying the topic when it fires and when it clears.
+func (m *Monitoring) alarm(name string, sp alarmSpec) awscloudwatch.Alarm {
+	a := awscloudwatch.NewAlarm(m.Construct, jsii.String(sp.id), &awscloudwatch.AlarmProps{
+		AlarmName:          jsii.String(name + "-" + sp.id),
+		AlarmDescription:   jsii.String(sp.description),
+		Metric:             sp.metric,
+		Threshold:          jsii.Number(sp.threshold),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		EvaluationPeriods:  jsii.Number(1),
+		DatapointsToAlarm:  jsii.Number(1),
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	action := awscloudwatchactions.NewSnsAction(m.Topic)
+	a.AddAlarmAction(action)
+	a.AddOkAction(action)
+	m.Alarms[sp.id] = a
+	return a
 }
 
 // search graphs every series of a vendor metric split by one dimension
@@ -386,21 +393,8 @@ func (m *Monitoring) abuseRows(p MonitoringProps, graph func(string, []awscloudw
 		return rows
 	}
 	dlq := a.DeadLetters.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: period})
-	alarm := awscloudwatch.NewAlarm(m.Construct, jsii.String(AlarmMeteringDeadLetters), &awscloudwatch.AlarmProps{
-		AlarmName:          jsii.String(p.Name + "-" + AlarmMeteringDeadLetters),
-		AlarmDescription:   jsii.String("S3 notifications failed metering and wait in the dead-letter queue: usage totals lag until they are redriven. docs/runbook.md."),
-		Metric:             dlq,
-		Threshold:          jsii.Number(1),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-		EvaluationPeriods:  jsii.Number(1),
-		DatapointsToAlarm:  jsii.Number(1),
-		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-	})
-	action := awscloudwatchactions.NewSnsAction(m.Topic)
-	alarm.AddAlarmAction(action)
-	alarm.AddOkAction(action)
-	m.Alarms[AlarmMeteringDeadLetters] = alarm
-	*alarms = append(*alarms, alarm)
+	*alarms = append(*alarms, m.alarm(p.Name, alarmSpec{AlarmMeteringDeadLetters,
+		"S3 notifications failed metering and wait in the dead-letter queue: usage totals lag until they are redriven. docs/runbook.md.", dlq, 1}))
 	top := awscloudwatch.NewLogQueryWidget(&awscloudwatch.LogQueryWidgetProps{
 		Title:         jsii.String("Top identities by bytes added (metering log)"),
 		LogGroupNames: jsii.Strings(*a.Metering.LogGroup().LogGroupName()),

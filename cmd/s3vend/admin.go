@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
@@ -128,6 +129,9 @@ type admin struct {
 	now      func() time.Time
 	subKey   string   // the partition's <prefix>:sub condition key
 	roleArns []string // the pool's roles
+	// policyARN is the ARN prefix of the deny policies, in the roles'
+	// partition and account: arn:<partition>:iam::<account>:policy.
+	policyARN string
 }
 
 func newAdmin(ctx context.Context, f adminFlags) (*admin, error) {
@@ -149,10 +153,15 @@ func newAdmin(ctx context.Context, f adminFlags) (*admin, error) {
 	if err != nil {
 		return nil, setupErrorf("admin: %v", err)
 	}
+	role, err := arn.Parse(o.All["AuthenticatedRoleArn"])
+	if err != nil {
+		return nil, setupErrorf("admin: stack %s output AuthenticatedRoleArn: %v", f.stack, err)
+	}
 	a := &admin{
 		stack: f.stack, out: o.All, cfg: cfg, now: time.Now,
-		store:   &revocation.Store{DB: dynamodb.NewFromConfig(cfg), Table: o.All["RevocationsTableName"]},
-		cognito: cognitoidentity.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg),
+		policyARN: arn.ARN{Partition: role.Partition, Service: "iam", AccountID: role.AccountID, Resource: "policy"}.String(),
+		store:     &revocation.Store{DB: dynamodb.NewFromConfig(cfg), Table: o.All["RevocationsTableName"]},
+		cognito:   cognitoidentity.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg),
 		subKey:   p.Principal.Key("sub"),
 		roleArns: []string{o.All["AuthenticatedRoleArn"]},
 	}
@@ -172,9 +181,8 @@ func (a *admin) subject(ctx context.Context, f adminFlags) (subject, user string
 		in.IdentityId = aws.String(f.identity)
 	}
 	res, err := a.cognito.LookupDeveloperIdentity(ctx, in)
-	var api smithy.APIError
 	switch {
-	case errors.As(err, &api) && api.ErrorCode() == "ResourceNotFoundException":
+	case hasErrorCode(err, "ResourceNotFoundException"):
 		// A login that never signed in, or an identity of no login (a guest).
 	case err != nil:
 		return "", "", nil, fmt.Errorf("LookupDeveloperIdentity: %w", err)
@@ -328,7 +336,7 @@ func (a *admin) usage(ctx context.Context, f adminFlags, stdout io.Writer) error
 	if err != nil {
 		return err
 	}
-	st := &usage.Store{DB: dynamodb.NewFromConfig(a.cfg), Table: table}
+	st := &usage.Store{DB: a.store.DB, Table: table} // the same account and region: one DynamoDB client
 	fmt.Fprintf(stdout, "%-50s %15s %10s  %s\n", "IDENTITY", "BYTES", "OBJECTS", "LIMIT")
 	for _, id := range ids {
 		t, err := st.Usage(ctx, id, true)
@@ -373,14 +381,9 @@ func (a *admin) syncDeny(ctx context.Context) error {
 		return capErr
 	}
 	path := "/s3vend-revocations/" + a.stack + "/"
-	account := ""
-	if parts := strings.Split(a.roleArns[0], ":"); len(parts) > 4 {
-		account = parts[4]
-	}
-	partition := strings.Split(a.roleArns[0], ":")[1]
 	for i := range maxDenyPolicies {
 		name := fmt.Sprintf("%s-revoked-%d", a.stack, i)
-		arn := fmt.Sprintf("arn:%s:iam::%s:policy%s%s", partition, account, path, name)
+		arn := a.policyARN + path + name
 		if i < len(docs) {
 			if err := a.putPolicy(ctx, path, name, arn, docs[i]); err != nil {
 				return err
@@ -396,9 +399,8 @@ func (a *admin) syncDeny(ctx context.Context) error {
 
 func (a *admin) putPolicy(ctx context.Context, path, name, arn, doc string) error {
 	_, err := a.iam.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
-	var api smithy.APIError
 	switch {
-	case errors.As(err, &api) && api.ErrorCode() == "NoSuchEntity":
+	case hasErrorCode(err, "NoSuchEntity"):
 		if _, err := a.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{
 			PolicyName: aws.String(name), Path: aws.String(path), PolicyDocument: aws.String(doc),
 			Description: aws.String("s3vend: credentials of identities revoked with s3vend admin revoke (managed by the CLI, not CloudFormation)"),
@@ -443,8 +445,7 @@ func (a *admin) putPolicy(ctx context.Context, path, name, arn, doc string) erro
 // so that no out-of-band attachment blocks deleting the role.
 func (a *admin) dropPolicy(ctx context.Context, arn string) error {
 	_, err := a.iam.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
-	var api smithy.APIError
-	if errors.As(err, &api) && api.ErrorCode() == "NoSuchEntity" {
+	if hasErrorCode(err, "NoSuchEntity") {
 		return nil
 	}
 	if err != nil {
@@ -452,7 +453,7 @@ func (a *admin) dropPolicy(ctx context.Context, arn string) error {
 	}
 	for _, role := range a.roleArns {
 		_, err := a.iam.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(roleName(role)), PolicyArn: aws.String(arn)})
-		if err != nil && !(errors.As(err, &api) && api.ErrorCode() == "NoSuchEntity") {
+		if err != nil && !hasErrorCode(err, "NoSuchEntity") {
 			return fmt.Errorf("DetachRolePolicy: %w", err)
 		}
 	}
@@ -471,6 +472,12 @@ func (a *admin) dropPolicy(ctx context.Context, arn string) error {
 		return fmt.Errorf("DeletePolicy: %w", err)
 	}
 	return nil
+}
+
+// hasErrorCode reports whether err is an AWS API error with code.
+func hasErrorCode(err error, code string) bool {
+	var api smithy.APIError
+	return errors.As(err, &api) && api.ErrorCode() == code
 }
 
 func roleName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }

@@ -121,28 +121,17 @@ func Generate(rules contract.Rules, o GenerateOptions) []Cell {
 		}
 		for _, p := range ps {
 			for _, a := range contract.Actions {
-				key := prefix + "photo.jpg"
-				if a == contract.ActionList {
-					key = prefix
-				}
-				add(Cell{Rule: r.Name, Principal: p.Name, Action: string(a), Key: key, Want: o.want(r, p, a, owner)})
+				add(Cell{Rule: r.Name, Principal: p.Name, Action: string(a), Key: cellKey(prefix, a), Want: o.want(r, p, a, owner)})
 				if base := r.Base(); base != prefix {
-					key := base + "photo.jpg"
-					if a == contract.ActionList {
-						key = base
-					}
-					add(Cell{Rule: r.Name, Principal: p.Name, Action: string(a), Key: key, Want: o.wantBase(r, p, a)})
+					add(Cell{Rule: r.Name, Principal: p.Name, Action: string(a), Key: cellKey(base, a), Want: o.wantBase(r, p, a)})
 				}
 			}
 		}
 	}
+	outside := outsidePrefix(rules)
 	for _, p := range ps {
 		for _, a := range contract.Actions {
-			key := outsidePrefix(rules) + "photo.jpg"
-			if a == contract.ActionList {
-				key = outsidePrefix(rules)
-			}
-			add(Cell{Principal: p.Name, Action: string(a), Key: key})
+			add(Cell{Principal: p.Name, Action: string(a), Key: cellKey(outside, a)})
 		}
 		add(Cell{Principal: p.Name, Action: string(contract.ActionList), Key: ""}) // the bucket root
 		for _, role := range []string{"authenticated", "unauthenticated"} {
@@ -151,6 +140,15 @@ func Generate(rules contract.Rules, o GenerateOptions) []Cell {
 		}
 	}
 	return cells
+}
+
+// cellKey is what action a of a cell under prefix names: the object
+// prefix + "photo.jpg", or for list the prefix itself (the s3:prefix).
+func cellKey(prefix string, a contract.Action) string {
+	if a == contract.ActionList {
+		return prefix
+	}
+	return prefix + "photo.jpg"
 }
 
 // outsidePrefix is a top-level prefix no rule has.

@@ -69,11 +69,10 @@ type Record struct {
 
 // User is the login of a user subject ("" for an identity subject).
 func (r Record) User() string {
-	u, _ := strings.CutPrefix(r.Subject, UserPrefix)
-	if u == r.Subject {
-		return ""
+	if u, ok := strings.CutPrefix(r.Subject, UserPrefix); ok {
+		return u
 	}
-	return u
+	return ""
 }
 
 // Store is the revocation table.
@@ -137,13 +136,14 @@ func (s *Store) write(ctx context.Context, r Record, action, reason string) erro
 	if r.RestoredBy != "" {
 		state["restoredBy"], state["restoredAt"] = str(r.RestoredBy), str(ts(r.RestoredAt))
 	}
-	when := r.At
+	// The event is the revocation's, or for an unrevoke the restoration's.
+	by, when := r.By, r.At
 	if action == "unrevoke" {
-		when = r.RestoredAt
+		by, when = r.RestoredBy, r.RestoredAt
 	}
 	event := map[string]types.AttributeValue{
 		contract.AttrPK: str(r.Subject), contract.AttrSK: str(eventPrefix + when.UTC().Format(time.RFC3339Nano) + "#" + action),
-		"action": str(action), "by": str(cmpOr(r.RestoredBy, r.By, action == "unrevoke")),
+		"action": str(action), "by": str(by),
 	}
 	if reason != "" {
 		event["reason"] = str(reason)
@@ -165,13 +165,6 @@ func (s *Store) write(ctx context.Context, r Record, action, reason string) erro
 		return fmt.Errorf("revocation: TransactWriteItems: %w", err)
 	}
 	return nil
-}
-
-func cmpOr(restoredBy, by string, unrevoke bool) string {
-	if unrevoke {
-		return restoredBy
-	}
-	return by
 }
 
 // Get reads one subject's state.

@@ -3,6 +3,7 @@ package revocation
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -161,7 +162,7 @@ func (v *View) reload(ctx context.Context, now time.Time) error {
 		if u := r.User(); u != "" {
 			users[u] = true
 		}
-		if id, ok := cutIdentity(r.Subject); ok {
+		if id, ok := strings.CutPrefix(r.Subject, IdentityPrefix); ok && id != "" {
 			ids[id] = true
 		}
 		for _, id := range r.IdentityIDs {
@@ -182,13 +183,6 @@ func (v *View) reload(ctx context.Context, now time.Time) error {
 		f(added)
 	}
 	return nil
-}
-
-func cutIdentity(subject string) (string, bool) {
-	if len(subject) > len(IdentityPrefix) && subject[:len(IdentityPrefix)] == IdentityPrefix {
-		return subject[len(IdentityPrefix):], true
-	}
-	return "", false
 }
 
 // Len is the number of revoked users and identities in the copy.

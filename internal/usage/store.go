@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -160,7 +161,7 @@ func groupByIdentity(newest map[string]Change) [][]Change {
 	var groups [][]Change
 	for _, id := range ids {
 		cs := byIdentity[id]
-		slices.SortFunc(cs, func(a, b Change) int { return compareStrings(a.Key, b.Key) })
+		slices.SortFunc(cs, func(a, b Change) int { return strings.Compare(a.Key, b.Key) })
 		for chunk := range slices.Chunk(cs, maxTxItems-1) {
 			groups = append(groups, chunk)
 		}
@@ -190,16 +191,6 @@ func (s *Store) applyGroups(ctx context.Context, groups [][]Change, res *Result)
 
 // parallelGroups bounds the transactions one Apply has in flight.
 const parallelGroups = 16
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
 
 // objState is an object item as read.
 type objState struct {
