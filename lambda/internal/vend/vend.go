@@ -182,6 +182,9 @@ func New(cfg Config, verifiers []verify.Verifier, cognito Cognito, sts STS, post
 	if cfg.FillTimeout <= 0 {
 		cfg.FillTimeout = contract.DefaultUpstreamTimeout
 	}
+	if cfg.Upload.Rules == nil {
+		cfg.Upload.Rules = contract.DefaultRules().UploadRules()
+	}
 	s := &Service{cfg: cfg, verifiers: m, cognito: cognito, sts: sts, posts: posts,
 		uploadErrs: newUploadErrors(cfg.Upload.Limits), newGuests: newGuestLimiter(cfg), reuse: newReuse(cfg.Cache)}
 	s.linked, _ = lru.New[string, string](contract.DefaultCacheMaxEntries) // errors only for size <= 0
