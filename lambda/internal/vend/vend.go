@@ -6,6 +6,7 @@ package vend
 import (
 	"context"
 	"errors"
+	"maps"
 	"regexp"
 	"strings"
 	"time"
@@ -465,7 +466,7 @@ func checkTokenTags(token string, want map[string]string) error {
 		return nil
 	}
 	got, err := contract.TokenPrincipalTags(token)
-	if err != nil || contract.TagSetKey(got) != contract.TagSetKey(want) {
+	if err != nil || !maps.Equal(got, want) {
 		return fault.New(fault.ErrUpstream, "GetOpenIdTokenForDeveloperIdentity: the token does not carry the principal tags (basic-flow credentials would lack their session tags)", err)
 	}
 	return nil
