@@ -345,17 +345,14 @@ func ParseRules(raw []byte) (Rules, error) {
 	return rules, nil
 }
 
-func subjectList() string {
-	s := make([]string, len(Subjects))
-	for i, x := range Subjects {
-		s[i] = string(x)
-	}
-	return strings.Join(s, ", ")
-}
+func subjectList() string { return joinNames(Subjects) }
 
-func actionList() string {
-	s := make([]string, len(Actions))
-	for i, x := range Actions {
+func actionList() string { return joinNames(Actions) }
+
+// joinNames joins names with ", ", for messages.
+func joinNames[T ~string](names []T) string {
+	s := make([]string, len(names))
+	for i, x := range names {
 		s[i] = string(x)
 	}
 	return strings.Join(s, ", ")

@@ -194,11 +194,7 @@ func (v *Vendor) guest(w http.ResponseWriter, body map[string]any) {
 		v.mu.Unlock()
 	}
 	if v.BasicFlow {
-		c := v.credentials(id)
-		writeJSON(w, wire.GuestResponse{
-			IdentityID: id, AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey,
-			SessionToken: c.SessionToken, Expiration: &c.Expiration,
-		})
+		writeJSON(w, v.credentials(id).Guest())
 		return
 	}
 	writeJSON(w, wire.GuestResponse{

@@ -127,6 +127,13 @@ type GuestResponse struct {
 	LoginKey       string `json:"loginKey,omitempty"`
 }
 
+// Guest is c as the answer to a guest with the pool's basic flow on: the
+// identity id and credentials (a guest has no userId or tenant).
+func (c CredentialsResponse) Guest() GuestResponse {
+	return GuestResponse{IdentityID: c.IdentityID, AccessKeyID: c.AccessKeyID,
+		SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expiration: &c.Expiration}
+}
+
 // HasCredentials reports whether the vendor returned AWS credentials (basic flow on).
 func (g *GuestResponse) HasCredentials() bool { return g.AccessKeyID != "" }
 

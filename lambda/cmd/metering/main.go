@@ -20,6 +20,7 @@ import (
 	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/internal/usage"
 	"github.com/s3vend/s3vend/lambda/internal/metering"
+	"github.com/s3vend/s3vend/lambda/internal/metrics"
 )
 
 func main() {
@@ -37,8 +38,7 @@ func main() {
 	h := &metering.Handler{
 		Usage:   &usage.Store{DB: dynamodb.NewFromConfig(cfg), Table: table},
 		Logger:  logger,
-		Metrics: os.Stdout,
-		Stack:   os.Getenv(contract.EnvMetricsStack),
+		Metrics: metrics.New(os.Stdout, metrics.Options{Stack: os.Getenv(contract.EnvMetricsStack)}),
 	}
 	if os.Getenv(contract.EnvLambdaRuntimeAPI) != "" {
 		lambda.Start(h.Handle)

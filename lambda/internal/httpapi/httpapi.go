@@ -268,9 +268,7 @@ func (h *Handler) respond(w http.ResponseWriter, res any, err error, out *outcom
 		body = credentialsResponse(r)
 	case guestCredentials:
 		out.cacheHit = r.Cached
-		c := credentialsResponse(vend.Credentials(r))
-		body = wire.GuestResponse{IdentityID: c.IdentityID, AccessKeyID: c.AccessKeyID,
-			SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expiration: &c.Expiration}
+		body = credentialsResponse(vend.Credentials(r)).Guest()
 	case vend.GuestToken:
 		body = wire.GuestResponse{IdentityID: r.IdentityID, Token: r.Token,
 			IdentityPoolID: r.IdentityPoolID, Region: r.Region, LoginKey: r.LoginKey}

@@ -16,15 +16,13 @@ package metering
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"log/slog"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/internal/usage"
+	"github.com/s3vend/s3vend/lambda/internal/metrics"
 )
 
 // Applier is the usage table (usage.Store).
@@ -36,9 +34,7 @@ type Applier interface {
 type Handler struct {
 	Usage   Applier
 	Logger  *slog.Logger
-	Metrics io.Writer // EMF records (os.Stdout in Lambda); nil: none
-	Stack   string    // the Stack dimension
-	Now     func() time.Time
+	Metrics *metrics.Recorder // EMF records (os.Stdout in Lambda); nil: none
 }
 
 // Handle applies every record of the batch at once. Changes are
@@ -85,35 +81,6 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		h.Logger.Info(contract.MeteringUsageLog, contract.LogFieldIdentityID, id,
 			contract.LogFieldDeltaBytes, d.Bytes, contract.LogFieldDeltaObjects, d.Objects)
 	}
-	h.emit(res)
+	h.Metrics.Metering(res.Applied, res.Stale)
 	return resp, nil
-}
-
-// emit writes one EMF record: MeteredEvents and StaleEvents (Stack).
-func (h *Handler) emit(res usage.Result) {
-	if h.Metrics == nil || h.Stack == "" {
-		return
-	}
-	now := time.Now
-	if h.Now != nil {
-		now = h.Now
-	}
-	rec := map[string]any{
-		"_aws": map[string]any{
-			"Timestamp": now().UnixMilli(),
-			"CloudWatchMetrics": []any{map[string]any{
-				"Namespace":  contract.MetricNamespace,
-				"Dimensions": [][]string{{contract.DimStack}},
-				"Metrics": []any{
-					map[string]string{"Name": contract.MetricMeteredEvents, "Unit": "Count"},
-					map[string]string{"Name": contract.MetricStaleEvents, "Unit": "Count"},
-				},
-			}},
-		},
-		contract.DimStack:            h.Stack,
-		contract.MetricMeteredEvents: res.Applied,
-		contract.MetricStaleEvents:   res.Stale,
-	}
-	b, _ := json.Marshal(rec)
-	_, _ = h.Metrics.Write(append(b, '\n'))
 }

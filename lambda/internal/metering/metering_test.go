@@ -15,6 +15,7 @@ import (
 	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/internal/usage"
 	"github.com/s3vend/s3vend/lambda/internal/metering"
+	"github.com/s3vend/s3vend/lambda/internal/metrics"
 )
 
 type fakeApplier struct {
@@ -35,7 +36,7 @@ const notification = `{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCre
 func TestHandleAppliesCountedKeysAndDropsJunk(t *testing.T) {
 	f := &fakeApplier{}
 	var emf bytes.Buffer
-	h := &metering.Handler{Usage: f, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Metrics: &emf, Stack: "S3Vend-dev"}
+	h := &metering.Handler{Usage: f, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Metrics: metrics.New(&emf, metrics.Options{Stack: "S3Vend-dev"})}
 	resp, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{
 		{MessageId: "1", Body: notification},
 		{MessageId: "2", Body: "not json"},

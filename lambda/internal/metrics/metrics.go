@@ -156,6 +156,20 @@ func (r *Recorder) Upstream(operation string, d time.Duration) {
 	r.write(rec)
 }
 
+// Metering records one batch of the metering function: MeteredEvents
+// (events applied) and StaleEvents (duplicates and out-of-order events
+// dropped).
+func (r *Recorder) Metering(applied, stale int) {
+	if r == nil {
+		return
+	}
+	rec := newRecord(r.now())
+	rec.dims[contract.DimStack] = r.stack
+	rec.add(contract.MetricMeteredEvents, float64(applied))
+	rec.add(contract.MetricStaleEvents, float64(stale))
+	r.write(rec)
+}
+
 // provider is the Provider dimension value: a configured name, or a fixed
 // placeholder (never text from the request).
 func (r *Recorder) provider(name string) string {

@@ -257,6 +257,21 @@ func TestUpstreamLatency(t *testing.T) {
 	}
 }
 
+// The metering function's record: both counts, with the contract's
+// dimension sets and units (validate checks them).
+func TestMeteringRecord(t *testing.T) {
+	var buf bytes.Buffer
+	newRecorder(&buf).Metering(3, 1)
+	recs := lines(t, &buf)
+	if len(recs) != 1 {
+		t.Fatalf("%d records", len(recs))
+	}
+	r := recs[0]
+	if r["Stack"] != "S3Vend-dev" || fmt.Sprint(r[contract.MetricMeteredEvents]) != "3" || fmt.Sprint(r[contract.MetricStaleEvents]) != "1" {
+		t.Errorf("record %v", r)
+	}
+}
+
 func TestOffWithoutStack(t *testing.T) {
 	var buf bytes.Buffer
 	r := metrics.New(&buf, metrics.Options{})
@@ -265,6 +280,7 @@ func TestOffWithoutStack(t *testing.T) {
 	}
 	r.Request(metrics.Request{Route: "token", Status: 200})
 	r.Upstream("GetId", time.Millisecond)
+	r.Metering(1, 0)
 	if buf.Len() != 0 {
 		t.Errorf("wrote %q", buf.String())
 	}

@@ -16,7 +16,8 @@ type UploadConfig struct {
 	Bucket string                // "": POST /v1/upload is off (404)
 	Limits contract.UploadLimits // normalized (contract.UploadLimits.Normalize)
 	// Rules are the access rules a signed-in subject may put under
-	// (S3VEND_ACCESS_RULES); nil: the default layout's (private, protected).
+	// (S3VEND_ACCESS_RULES); nil: the default layout's (private, protected),
+	// filled in by New.
 	Rules []contract.UploadRule
 }
 
@@ -254,11 +255,7 @@ func (s *Service) uploadRule(req UploadRequest) (contract.Rule, *InvalidUpload) 
 	case req.Rule == "":
 		return contract.Rule{}, errVisibility
 	}
-	rules := s.cfg.Upload.Rules
-	if rules == nil {
-		rules = contract.DefaultRules().UploadRules()
-	}
-	for _, r := range rules {
+	for _, r := range s.cfg.Upload.Rules {
 		if r.Name == name {
 			return r.Rule(), nil
 		}

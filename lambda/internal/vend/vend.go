@@ -6,6 +6,7 @@ package vend
 import (
 	"context"
 	"errors"
+	"maps"
 	"regexp"
 	"strings"
 	"time"
@@ -181,6 +182,9 @@ func New(cfg Config, verifiers []verify.Verifier, cognito Cognito, sts STS, post
 	}
 	if cfg.FillTimeout <= 0 {
 		cfg.FillTimeout = contract.DefaultUpstreamTimeout
+	}
+	if cfg.Upload.Rules == nil {
+		cfg.Upload.Rules = contract.DefaultRules().UploadRules()
 	}
 	s := &Service{cfg: cfg, verifiers: m, cognito: cognito, sts: sts, posts: posts,
 		uploadErrs: newUploadErrors(cfg.Upload.Limits), newGuests: newGuestLimiter(cfg), reuse: newReuse(cfg.Cache)}
@@ -462,7 +466,7 @@ func checkTokenTags(token string, want map[string]string) error {
 		return nil
 	}
 	got, err := contract.TokenPrincipalTags(token)
-	if err != nil || contract.TagSetKey(got) != contract.TagSetKey(want) {
+	if err != nil || !maps.Equal(got, want) {
 		return fault.New(fault.ErrUpstream, "GetOpenIdTokenForDeveloperIdentity: the token does not carry the principal tags (basic-flow credentials would lack their session tags)", err)
 	}
 	return nil
