@@ -74,6 +74,21 @@ const (
 	AttrTTL = "ttl"
 )
 
+// RevocationPolicyPath is the IAM path of the customer managed policies
+// that `s3vend admin revoke` creates, outside CloudFormation, to deny
+// revoked identities' credentials (docs/abuse-control.md, "Where the deny
+// lives"); a stack's policies are under RevocationPolicyPath + <stack>/.
+// The stack's operator policy grants IAM actions on that path only, so the
+// CLI and the stack must name the same one.
+const RevocationPolicyPath = "/s3vend-revocations/"
+
+// Stack outputs of a userQuota environment that `s3vend admin usage` shows
+// beside each identity's usage (absent or "0": no such limit).
+const (
+	OutputUserQuotaMaxBytes   = "UserQuotaMaxBytes"
+	OutputUserQuotaMaxObjects = "UserQuotaMaxObjects"
+)
+
 // UserQuota is the "userQuota" key: how much one signed-in identity may
 // keep under its own private/<id>/ and protected/<id>/ prefixes (current
 // object versions; docs/abuse-control.md, "Versioned buckets"). Off when

@@ -36,11 +36,9 @@ const (
 // handler of awss3.Bucket.AddEventNotification.
 const bucketNotificationsHandler = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
 
-// RevocationPolicyPath is the IAM path of the customer managed policies
-// that `s3vend admin revoke` creates, outside CloudFormation, to deny
-// revoked identities' credentials (docs/abuse-control.md, "Where the deny
-// lives"); a stack's policies are under RevocationPolicyPath + <stack>/.
-const RevocationPolicyPath = "/s3vend-revocations/"
+// RevocationPolicyPath is contract.RevocationPolicyPath, where the CLI
+// creates the deny policies the operator policy lets it manage.
+const RevocationPolicyPath = contract.RevocationPolicyPath
 
 // AbuseControlProps configures NewAbuseControl.
 type AbuseControlProps struct {

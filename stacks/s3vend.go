@@ -4,6 +4,8 @@
 package stacks
 
 import (
+	"strconv"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -207,6 +209,12 @@ func (s *S3VendStack) outputs(e config.Environment) {
 	out("OperatorPolicyArn", "Managed policy for s3vend admin: attach it to your operators (never to CI)", s.Abuse.Operator.ManagedPolicyArn())
 	if s.Abuse.Usage != nil {
 		out("UsageTableName", "Per-user usage table (s3vend admin usage)", s.Abuse.Usage.TableName())
+		if q := e.UserQuota; q.MaxBytes > 0 {
+			out(contract.OutputUserQuotaMaxBytes, "userQuota.maxBytes: bytes one identity may keep (s3vend admin usage)", jsii.String(strconv.FormatInt(q.MaxBytes, 10)))
+		}
+		if q := e.UserQuota; q.MaxObjects > 0 {
+			out(contract.OutputUserQuotaMaxObjects, "userQuota.maxObjects: objects one identity may keep (s3vend admin usage)", jsii.String(strconv.FormatInt(q.MaxObjects, 10)))
+		}
 	}
 	if m := s.Monitoring; m != nil {
 		out("AlarmTopicArn", "SNS topic of the alarms (runbook: docs/runbook.md); subscribe more endpoints here", m.Topic.TopicArn())

@@ -343,7 +343,7 @@ func (a *admin) usage(ctx context.Context, f adminFlags, stdout io.Writer) error
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%-50s %15d %10d  %s bytes, %s objects\n", id, t.Bytes, t.Objects, orNone(a.out["UserQuotaMaxBytes"]), orNone(a.out["UserQuotaMaxObjects"]))
+		fmt.Fprintf(stdout, "%-50s %15d %10d  %s bytes, %s objects\n", id, t.Bytes, t.Objects, orNone(a.out[contract.OutputUserQuotaMaxBytes]), orNone(a.out[contract.OutputUserQuotaMaxObjects]))
 	}
 	return nil
 }
@@ -380,7 +380,7 @@ func (a *admin) syncDeny(ctx context.Context) error {
 	case capErr != nil:
 		return capErr
 	}
-	path := "/s3vend-revocations/" + a.stack + "/"
+	path := contract.RevocationPolicyPath + a.stack + "/"
 	for i := range maxDenyPolicies {
 		name := fmt.Sprintf("%s-revoked-%d", a.stack, i)
 		arn := a.policyARN + path + name

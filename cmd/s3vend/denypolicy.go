@@ -10,7 +10,7 @@ import (
 // "Where the deny lives").
 //
 // Where: customer managed policies that the CLI creates under its own IAM
-// path (infra.RevocationPolicyPath + <stack>/) and attaches to the pool's
+// path (contract.RevocationPolicyPath + <stack>/) and attaches to the pool's
 // roles. CloudFormation owns none of them, so a later `cdk deploy` cannot
 // rewrite or drop them: it updates only what its template declares (the
 // roles here declare no ManagedPolicyArns and no inline Policies; CDK

@@ -329,6 +329,12 @@ func quotaStack(t *testing.T) *standin.Stack {
 			vars[contract.EnvQuotaMaxObjects] = "3"
 		}
 	}
+	// The stack output `s3vend admin usage` shows says the same limit.
+	if o, ok := tpl["Outputs"].(map[string]any)[contract.OutputUserQuotaMaxObjects].(map[string]any); ok {
+		o["Value"] = "3"
+	} else {
+		t.Fatalf("the dev template has no %s output", contract.OutputUserQuotaMaxObjects)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s, err := standin.StartStack(ctx, standin.StackOptions{
@@ -486,6 +492,10 @@ func TestQuotaEndToEnd(t *testing.T) {
 	out := admin(t, s, false, "usage", "--user", p+":carol")
 	if want := fmt.Sprintf("%d %10d", bytesHeld, objects); !strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(strings.Fields(want), " ")) {
 		t.Fatalf("metered usage:\n%s\nwant %d bytes in %d objects", out, bytesHeld, objects)
+	}
+	// The LIMIT column is the stack's userQuota (dev's maxBytes; maxObjects as this test set it).
+	if want := "1073741824 bytes, 3 objects"; !strings.Contains(out, want) {
+		t.Fatalf("admin usage does not show the quota limit:\n%s\nwant %q", out, want)
 	}
 }
 
