@@ -29,9 +29,12 @@ func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
 // Status is the HTTP status Cognito Identity answers code with: every
 // documented error of the operations is 400 except InternalErrorException
-// (500) (API reference, each operation's Errors).
+// (500) (API reference, each operation's Errors), and InternalFailure, the
+// 500 every AWS query and JSON service may answer (API reference, "Common
+// Errors").
 func Status(code string) int {
-	if code == "InternalErrorException" {
+	switch code {
+	case "InternalErrorException", "InternalFailure":
 		return http.StatusInternalServerError
 	}
 	return http.StatusBadRequest

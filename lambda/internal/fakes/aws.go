@@ -112,11 +112,7 @@ func jsonService(b *Behaviour, prefix string, ops map[string]func(in map[string]
 			}
 		}
 		if code != "" {
-			status := cognitofake.Status(code)
-			if code == "InternalFailure" {
-				status = http.StatusInternalServerError
-			}
-			cognitofake.WriteError(w, status, code, upstreamDetail)
+			cognitofake.WriteError(w, cognitofake.Status(code), code, upstreamDetail)
 			return
 		}
 		_ = json.NewEncoder(w).Encode(out)
