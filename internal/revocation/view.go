@@ -122,6 +122,15 @@ func (v *View) ensure(ctx context.Context) error {
 		return nil
 	}
 	_, err, _ := v.group.Do("refresh", func() (any, error) {
+		// A check that found the view stale while another flight was
+		// finishing starts its own flight after that one: the view is
+		// fresh again by then, and reading the table again would be waste.
+		v.mu.RLock()
+		fresh := v.loaded && v.now().Sub(v.confirmed) < v.refresh
+		v.mu.RUnlock()
+		if fresh {
+			return nil, nil
+		}
 		// The refresh is shared by concurrent checks; it must not be cut
 		// short because the first caller's request ended.
 		return nil, v.reload(context.WithoutCancel(ctx), now)
