@@ -19,6 +19,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/lambda/internal/fakes"
 )
 
@@ -143,7 +144,9 @@ func BenchmarkStartup(b *testing.B) {
 func BenchmarkRSSAfter10k(b *testing.B) {
 	bin := build(b, "", "")
 	f := startFakes(b)
-	cmd, url, _ := start(b, bin, f.env)
+	// The reuse cache off: every one of the 10,000 requests makes its own
+	// Cognito call (unset, the cache is on and one call serves them all).
+	cmd, url, _ := start(b, bin, append(f.env, contract.EnvCacheEnabled+"=false"))
 	now := time.Now()
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"iss": "https://api.example.com", "aud": "s3vend", "sub": "u",
 		"iat": now.Unix(), "exp": now.Add(4 * time.Minute).Unix()})
