@@ -150,11 +150,20 @@ function watch(page) {
         if (req !== r) return;
         page.off("requestfinished", finish);
         page.off("requestfailed", finish);
-        const res = await req.response().catch(() => null);
-        entry.status = res?.status() ?? 0;
-        // The vendor's Cognito token, for the checks that nothing shows or logs it.
-        if (list === seen.vendor && entry.status === 200) entry.token = JSON.parse(await res.text()).token;
-        resolve();
+        try {
+          const res = await req.response().catch(() => null);
+          entry.status = res?.status() ?? 0;
+          // The vendor's Cognito token, for the checks that nothing shows or logs it.
+          if (list === seen.vendor && entry.status === 200) entry.token = JSON.parse(await res.text()).token;
+        } catch (err) {
+          // The page or its context closed before the body could be read (a
+          // case that ends while a refresh is in flight): the request still
+          // counts, its token is unknown. Not rethrown: a listener's rejection
+          // would outlive the test and fail the run as an unhandledRejection.
+          entry.error = String(err?.message ?? err);
+        } finally {
+          resolve();
+        }
       };
       page.on("requestfinished", finish);
       page.on("requestfailed", finish);
