@@ -578,6 +578,26 @@ func TestLoadOutputs(t *testing.T) {
 	}
 }
 
+// OutputsFrom is the mapping both sources of outputs share (the outputs
+// file above, CloudFormation DescribeStacks in s3vend smoke and admin).
+func TestOutputsFrom(t *testing.T) {
+	o, err := client.OutputsFrom("S3Vend-prod", map[string]string{"TokenEndpoint": "https://y/v1/token", "IdentityPoolId": "p", "Extra": "e"})
+	if err != nil || o.Stack != "S3Vend-prod" || o.TokenEndpoint != "https://y/v1/token" || o.IdentityPoolID != "p" || o.All["Extra"] != "e" {
+		t.Fatalf("%+v %v", o, err)
+	}
+	for _, tc := range []struct {
+		all  map[string]string
+		want string
+	}{
+		{map[string]string{"Region": "eu-west-1"}, "stack S3Vend-prod has no TokenEndpoint output"},
+		{map[string]string{"TokenEndpoint": "https://y/v1/token", contract.OutputAccessRules: "{"}, contract.OutputAccessRules},
+	} {
+		if _, err := client.OutputsFrom("S3Vend-prod", tc.all); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want %q", tc.all, err, tc.want)
+		}
+	}
+}
+
 func TestRequestUpload(t *testing.T) {
 	var got map[string]any
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

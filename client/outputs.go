@@ -75,6 +75,17 @@ func LoadOutputs(path, stack string) (Outputs, error) {
 			all[k] = fmt.Sprint(v)
 		}
 	}
+	o, err := OutputsFrom(stack, all)
+	if err != nil {
+		return Outputs{}, fmt.Errorf("outputs file %s: %w", path, err)
+	}
+	return o, nil
+}
+
+// OutputsFrom maps one stack's outputs by name (an outputs file's entry, or
+// CloudFormation DescribeStacks' Outputs) to Outputs, checking what a client
+// cannot do without: the TokenEndpoint output and well-formed access rules.
+func OutputsFrom(stack string, all map[string]string) (Outputs, error) {
 	o := Outputs{
 		Stack:                 stack,
 		Region:                all["Region"],
@@ -87,10 +98,10 @@ func LoadOutputs(path, stack string) (Outputs, error) {
 		All:                   all,
 	}
 	if o.TokenEndpoint == "" {
-		return Outputs{}, fmt.Errorf("outputs file %s: stack %s has no TokenEndpoint output", path, stack)
+		return Outputs{}, fmt.Errorf("stack %s has no TokenEndpoint output", stack)
 	}
 	if _, err := o.Rules(); err != nil {
-		return Outputs{}, fmt.Errorf("outputs file %s: %w", path, err)
+		return Outputs{}, err
 	}
 	return o, nil
 }

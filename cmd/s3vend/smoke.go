@@ -140,13 +140,9 @@ func (f *smokeFlags) loadOutputs(ctx context.Context) (client.Outputs, error) {
 	for _, o := range res.Stacks[0].Outputs {
 		all[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
 	}
-	o := client.Outputs{
-		Stack: f.stack, Region: all["Region"], BucketName: all["BucketName"], TokenEndpoint: all["TokenEndpoint"],
-		IdentityPoolID: all["IdentityPoolId"], LoginKey: all["LoginKey"], DeveloperProviderName: all["DeveloperProviderName"],
-		AccessRules: all[contract.OutputAccessRules], All: all,
-	}
-	if _, err := o.Rules(); err != nil {
-		return client.Outputs{}, setupErrorf("smoke: %v", err)
+	o, err := client.OutputsFrom(f.stack, all)
+	if err != nil {
+		return client.Outputs{}, setupErrorf("smoke: CloudFormation DescribeStacks: %v", err)
 	}
 	return o, nil
 }
