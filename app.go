@@ -7,6 +7,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -25,7 +26,25 @@ func main() {
 	}
 }
 
-func run() error {
+func run() (err error) {
+	// A construct refuses props it cannot build (NewX panics with an error
+	// naming the prop, the value and the fix; config has checked what it
+	// can on its own, a whole environment's size only the construct can):
+	// print that message as a synth error, not a goroutine dump. Runtime
+	// errors (a nil dereference) are bugs and keep their trace.
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if e, ok := r.(error); ok {
+			if _, bug := e.(runtime.Error); !bug {
+				err = e
+				return
+			}
+		}
+		panic(r)
+	}()
 	phases := newPhases(os.Getenv("S3VEND_TIMINGS") != "")
 	defer phases.report()
 	app := awscdk.NewApp(nil) // the first jsii call starts the Node kernel

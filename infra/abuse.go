@@ -100,7 +100,7 @@ func NewAbuseControl(scope constructs.Construct, id string, props AbuseControlPr
 
 	a.Revocations = table(c, "Revocations", removal)
 	vendor := p.Vendor.Function
-	vendor.AddEnvironment(jsii.String(contract.EnvRevocationsTable), a.Revocations.TableName(), nil)
+	p.Vendor.AddEnvironment(contract.EnvRevocationsTable, a.Revocations.TableName())
 	// The vendor reads the generation item and scans the revoked subjects.
 	vendor.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("ReadRevocations"),
@@ -109,7 +109,7 @@ func NewAbuseControl(scope constructs.Construct, id string, props AbuseControlPr
 	}))
 	if p.Quota.Enabled() {
 		a.Usage = table(c, "Usage", removal)
-		a.vendorReadsUsage(vendor, p.Quota)
+		a.vendorReadsUsage(p.Vendor, p.Quota)
 		a.metering(c, p)
 		if p.AuthRole != nil {
 			a.quotaDeny(p.AuthRole, p.Bucket)
@@ -122,11 +122,12 @@ func NewAbuseControl(scope constructs.Construct, id string, props AbuseControlPr
 
 // vendorReadsUsage gives the vendor the quota and the usage table: it reads
 // users' totals, and links logins to identities.
-func (a *AbuseControl) vendorReadsUsage(vendor awslambda.Function, quota contract.UserQuota) {
+func (a *AbuseControl) vendorReadsUsage(tv *TokenVendor, quota contract.UserQuota) {
 	for k, v := range quota.Env() {
-		vendor.AddEnvironment(jsii.String(k), jsii.String(v), nil)
+		tv.AddEnvironment(k, jsii.String(v))
 	}
-	vendor.AddEnvironment(jsii.String(contract.EnvUsageTable), a.Usage.TableName(), nil)
+	tv.AddEnvironment(contract.EnvUsageTable, a.Usage.TableName())
+	vendor := tv.Function
 	vendor.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("ReadUsage"),
 		Actions:   jsii.Strings("dynamodb:GetItem"),

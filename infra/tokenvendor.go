@@ -120,9 +120,20 @@ const MaxEnvironmentBytes = 4096
 // pool id, the bucket name): longer than any of them.
 const unresolvedTokenBytes = 160
 
+// envConfigKeys names the cdk.json key (under s3vend.environments.<env>)
+// behind the variables that grow with it, for the size error's fix.
+var envConfigKeys = map[string]string{
+	contract.EnvVerifiers:          "verifiers",
+	contract.EnvAccessRules:        "access",
+	contract.EnvSessionPolicy:      "sessionPolicy",
+	contract.EnvSessionTags:        "sessionTags",
+	contract.EnvUploadContentTypes: "upload.contentTypes",
+}
+
 // checkEnvironmentSize refuses an environment that would not fit Lambda's
-// 4 KB at deploy, naming the largest variables (the verifiers document and
-// the access rules are the ones that grow with cdk.json).
+// 4 KB at deploy, naming the largest variables and the cdk.json keys they
+// come from (the verifiers document and the access rules are the ones that
+// grow with cdk.json).
 func checkEnvironmentSize(env map[string]*string) error {
 	total := 0
 	sizes := map[string]int{}
@@ -138,9 +149,22 @@ func checkEnvironmentSize(env map[string]*string) error {
 		return nil
 	}
 	keys := slices.Collect(maps.Keys(sizes))
-	slices.SortFunc(keys, func(a, b string) int { return sizes[b] - sizes[a] })
-	return fmt.Errorf("TokenVendorProps: the function's environment would be about %d bytes; Lambda allows %d in total. Largest: %s %d, %s %d bytes (fewer access rules or verifiers, or shorter paths)",
-		total, MaxEnvironmentBytes, keys[0], sizes[keys[0]], keys[1], sizes[keys[1]])
+	slices.SortFunc(keys, func(a, b string) int {
+		if d := sizes[b] - sizes[a]; d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
+	})
+	var largest []string
+	for _, k := range keys[:min(2, len(keys))] {
+		name := k
+		if key, ok := envConfigKeys[k]; ok {
+			name += " (cdk.json " + key + ")"
+		}
+		largest = append(largest, fmt.Sprintf("%s %d bytes", name, sizes[k]))
+	}
+	return fmt.Errorf("the token vendor's environment would be about %d bytes; Lambda allows %d in total. Largest: %s. Configure fewer verifiers or access rules, or shorter paths",
+		total, MaxEnvironmentBytes, strings.Join(largest, ", "))
 }
 
 // validate checks every prop before any resource exists, with the token
@@ -211,6 +235,23 @@ type TokenVendor struct {
 	Timeout time.Duration
 	// FunctionLogs is the function's log group, AccessLogs the API's.
 	FunctionLogs, AccessLogs awslogs.LogGroup
+	// env is the function's environment so far, for the size check of
+	// every later AddEnvironment.
+	env map[string]*string
+}
+
+// AddEnvironment sets a variable of the function's environment (other
+// constructs' tables, for instance), refusing one that would take the whole
+// environment over Lambda's 4 KB. Use it, not Function.AddEnvironment, so
+// the check sees the environment as deployed.
+func (tv *TokenVendor) AddEnvironment(key string, value *string) {
+	env := maps.Clone(tv.env)
+	env[key] = value
+	if err := checkEnvironmentSize(env); err != nil {
+		panic(fmt.Errorf("%s: %w", *tv.Node().Path(), err))
+	}
+	tv.env = env
+	tv.Function.AddEnvironment(jsii.String(key), value, nil)
 }
 
 // NewTokenVendor creates the function, its least-privilege role, its log
@@ -229,8 +270,9 @@ func NewTokenVendor(scope constructs.Construct, id string, props TokenVendorProp
 		env[contract.EnvSecretARN] = tv.Secret.SecretArn()
 	}
 	if err := checkEnvironmentSize(env); err != nil {
-		panic(err)
+		panic(fmt.Errorf("%s: %w", *c.Node().Path(), err))
 	}
+	tv.env = env
 	tv.Function = p.Build.function(c, "Function", "s3vend token vendor", role, tv.FunctionLogs, p.Timeout, p.MemoryMB, env)
 	tv.api(p)
 	acknowledge(tv.acknowledgements())

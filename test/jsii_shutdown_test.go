@@ -3,13 +3,14 @@ package test
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/s3vend/s3vend/config"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/s3vend/s3vend/config"
 )
 
 // TestCleanSynthHasNoAbnormalExitLine runs the real app (app.go) the way the

@@ -1,10 +1,15 @@
 package test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
 
 	"github.com/s3vend/s3vend/config"
 	"github.com/s3vend/s3vend/contract"
@@ -125,5 +130,43 @@ func TestConstructPropsAreValidatedBeforeAnyResource(t *testing.T) {
 				t.Errorf("panic = %q, want it to name %s", got, c.want)
 			}
 		})
+	}
+}
+
+// TestVendorEnvironmentSizeCountsLaterVariables: Lambda allows 4 KB of
+// environment in total, and variables added after NewTokenVendor (the
+// abuse-control tables and quota) count too. TokenVendor.AddEnvironment
+// refuses the one that goes over, naming the construct, the total and the
+// largest variables with their cdk.json keys.
+func TestVendorEnvironmentSizeCountsLaterVariables(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"aws:cdk:bundling-stacks": []string{}}})
+	stack := awscdk.NewStack(app, jsii.String("EnvSize"), nil)
+	tv := infra.NewTokenVendor(stack, "TokenVendor", vendorProps(func(p *infra.TokenVendorProps) {
+		p.Build = infra.GoBuild{ModuleDir: "..", Package: "./lambda/cmd/tokenvendor", SourceDir: "lambda", GoVersion: "go1.26.1"}
+		p.IdentityPoolARN = jsii.String("arn:aws:cognito-identity:eu-west-1:111111111111:identitypool/eu-west-1:p")
+	}))
+	tv.AddEnvironment("S3VEND_SMALL", jsii.String("fits"))
+	raw, err := json.Marshal(assertions.Template_FromStack(stack, nil).ToJSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tpl map[string]any
+	if err := json.Unmarshal(raw, &tpl); err != nil {
+		t.Fatal(err)
+	}
+	var env map[string]any
+	for _, fn := range resources(tpl, "AWS::Lambda::Function") {
+		env = obj(t, fn, "Properties", "Environment", "Variables")
+	}
+	if env["S3VEND_SMALL"] != "fits" {
+		t.Fatalf("S3VEND_SMALL not in the function's environment: %v", env)
+	}
+	big := strings.Repeat("x", infra.MaxEnvironmentBytes-len(mustJSON(env)))
+	got := panicOf(func() { tv.AddEnvironment(contract.EnvAccessRules, &big) })
+	for _, want := range []string{"EnvSize/TokenVendor:", "Lambda allows 4096",
+		fmt.Sprintf("%s (cdk.json access) %d bytes", contract.EnvAccessRules, len(big)+len(contract.EnvAccessRules))} {
+		if !strings.Contains(got, want) {
+			t.Errorf("panic %q does not name %q", got, want)
+		}
 	}
 }
