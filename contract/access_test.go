@@ -184,3 +184,54 @@ func TestUploadRulesEnv(t *testing.T) {
 		t.Errorf("bad path: %v", err)
 	}
 }
+
+// A user's objects are found under the owned rules at the user's values,
+// with {tenant} any one segment, and nowhere else: not under a longer
+// value that starts with the user's, not at the prefix itself, not under
+// a tenant's rule.
+func TestOwnedBy(t *testing.T) {
+	rs := append(customRules(), contract.Rule{Name: "members", Path: "members/{tenant}/{userId}/*", Owner: []contract.Action{get, put}})
+	v := contract.KeyValues{IdentityID: "eu-west-1:11111111-2222-3333-4444-555555555555", UserID: "google:42"}
+	for _, tc := range []struct {
+		rule, prefix string
+		in, out      []string
+	}{
+		{"avatars", "avatars/google:42/", []string{"avatars/google:42/me.jpg", "avatars/google:42/a/b"}, []string{"avatars/google:420/x", "avatars/google:42/", "avatars/google:4/x"}},
+		{"inbox", "inbox/" + v.IdentityID + "/", []string{"inbox/" + v.IdentityID + "/m"}, []string{"inbox/" + v.IdentityID + "x/m"}},
+		{"members", "members/", []string{"members/acme/google:42/x", "members/globex/google:42/y/z"}, []string{"members/acme/google:43/x", "members//google:42/x", "members/acme/google:42/"}},
+	} {
+		r, _ := rs.Named(tc.rule)
+		prefix, match, ok := r.OwnedBy(v)
+		if !ok || prefix != tc.prefix {
+			t.Errorf("%s: prefix %q ok %v, want %q", tc.rule, prefix, ok, tc.prefix)
+			continue
+		}
+		for _, k := range tc.in {
+			if !match(k) {
+				t.Errorf("%s: %s is the user's", tc.rule, k)
+			}
+		}
+		for _, k := range tc.out {
+			if match(k) {
+				t.Errorf("%s: %s is not the user's", tc.rule, k)
+			}
+		}
+	}
+	teams, _ := rs.Named("teams")
+	avatars, _ := rs.Named("avatars")
+	if _, _, ok := teams.OwnedBy(v); ok {
+		t.Error("teams/{tenant}/* is a tenant's, not a user's")
+	}
+	if _, _, ok := avatars.OwnedBy(contract.KeyValues{IdentityID: v.IdentityID}); ok {
+		t.Error("without a user id nothing under avatars/{userId}/ is findable")
+	}
+	if got := rs.OwnedBases(); strings.Join(got, " ") != "avatars/ inbox/ members/" {
+		t.Errorf("OwnedBases = %v", got)
+	}
+	if got := contract.DefaultRules().OwnedBases(); strings.Join(got, " ") != "private/ protected/" {
+		t.Errorf("default OwnedBases = %v", got)
+	}
+	if got := rs.SharedWritable(); strings.Join(got, " ") != "teams" {
+		t.Errorf("SharedWritable = %v", got)
+	}
+}

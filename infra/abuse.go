@@ -47,10 +47,14 @@ type AbuseControlProps struct {
 	Vendor *TokenVendor
 	// Roles are the identity pool's roles (authenticated, and guest when
 	// on): the operator may attach revocation policies to them.
-	Roles        []awsiam.IRole
-	AuthRole     awsiam.IRole // denied direct writes when its session is tagged over quota
-	PoolARN      *string
-	Quota        contract.UserQuota // off: no usage table, queue or metering function
+	Roles    []awsiam.IRole
+	AuthRole awsiam.IRole // denied direct writes when its session is tagged over quota
+	PoolARN  *string
+	Quota    contract.UserQuota // off: no usage table, queue or metering function
+	// AccessRules are the bucket's layout (nil: contract.DefaultRules): the
+	// operator may list and delete a revoked user's objects under its owned
+	// rules (Rules.OwnedBases) and nowhere else.
+	AccessRules  contract.Rules
 	LogRetention time.Duration
 	Retain       bool
 }
@@ -245,7 +249,17 @@ func (a *AbuseControl) meteringFunction(c constructs.Construct, p AbuseControlPr
 // the revocation policies under RevocationPolicyPath and the pool's roles,
 // and revoked users' objects.
 func (a *AbuseControl) operatorStatements(stack awscdk.Stack, p AbuseControlProps, policyArns *string, roleArns, tables *[]*string) []awsiam.PolicyStatement {
-	return []awsiam.PolicyStatement{
+	rules := p.AccessRules
+	if rules == nil {
+		rules = contract.DefaultRules()
+	}
+	var objects []*string
+	var prefixes []string
+	for _, base := range rules.OwnedBases() {
+		objects = append(objects, p.Bucket.ArnForObjects(jsii.String(base+"*")))
+		prefixes = append(prefixes, base+"*")
+	}
+	statements := []awsiam.PolicyStatement{
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid: jsii.String("ReadStackOutputs"), Actions: jsii.Strings("cloudformation:DescribeStacks"),
 			Resources: jsii.Strings(*stack.StackId()),
@@ -279,21 +293,26 @@ func (a *AbuseControl) operatorStatements(stack awscdk.Stack, p AbuseControlProp
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid: jsii.String("SeeRoleAttachments"), Actions: jsii.Strings("iam:ListAttachedRolePolicies"), Resources: roleArns,
 		}),
+	}
+	count := awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("CountRevocations"), Actions: jsii.Strings("cloudwatch:PutMetricData"), Resources: jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": contract.MetricNamespace}},
+	})
+	if len(objects) == 0 { // a layout of no owned rules: no user's objects to delete
+		return append(statements, count)
+	}
+	return append(statements,
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid: jsii.String("DeleteRevokedUsersObjects"), Actions: jsii.Strings("s3:DeleteObject"),
-			Resources: jsii.Strings(*p.Bucket.ArnForObjects(jsii.String(contract.PrivatePrefix + "*")), *p.Bucket.ArnForObjects(jsii.String(contract.ProtectedPrefix + "*"))),
+			Sid: jsii.String("DeleteRevokedUsersObjects"), Actions: jsii.Strings("s3:DeleteObject"), Resources: &objects,
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid: jsii.String("ListRevokedUsersObjects"), Actions: jsii.Strings("s3:ListBucket"), Resources: jsii.Strings(*p.Bucket.BucketArn()),
-			// Only the prefixes --delete-objects lists (s3:prefix, "Condition
-			// keys for Amazon S3", Service Authorization Reference).
-			Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": []string{contract.PrivatePrefix + "*", contract.ProtectedPrefix + "*"}}},
+			// Only the prefixes --delete-objects lists: the owned rules'
+			// bases (s3:prefix, "Condition keys for Amazon S3", Service
+			// Authorization Reference).
+			Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": prefixes}},
 		}),
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid: jsii.String("CountRevocations"), Actions: jsii.Strings("cloudwatch:PutMetricData"), Resources: jsii.Strings("*"),
-			Conditions: &map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": contract.MetricNamespace}},
-		}),
-	}
+		count)
 }
 
 // acknowledgements are the accepted findings of abuse control: its own
@@ -301,7 +320,7 @@ func (a *AbuseControl) operatorStatements(stack awscdk.Stack, p AbuseControlProp
 // bucket's event notifications.
 func (a *AbuseControl) acknowledgements(bucket awss3.Bucket) []ack {
 	rows := []ack{nagAck(a.Operator, "AwsSolutions-IAM5", "Scoped wildcards only: the revocation policies under this stack's own IAM path, users' objects under "+
-		"private/ and protected/ (deleted only with --delete-objects), and PutMetricData, which has no resource, limited to the S3Vend namespace.")}
+		"the owned access rules' prefixes (private/ and protected/ by default; deleted only with --delete-objects), and PutMetricData, which has no resource, limited to the S3Vend namespace.")}
 	if a.Metering == nil {
 		return rows
 	}

@@ -161,6 +161,7 @@ func (s *S3VendStack) abuseControlProps(e config.Environment, moduleDir string) 
 		Roles:        roles,
 		PoolARN:      s.IdentityPool.PoolARN,
 		Quota:        e.UserQuota,
+		AccessRules:  e.Access,
 		AuthRole:     s.IdentityPool.AuthenticatedRole,
 		LogRetention: e.LogRetention,
 		Retain:       e.Retain,

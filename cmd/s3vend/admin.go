@@ -76,7 +76,7 @@ func adminCmd(ctx context.Context, args []string, stdout io.Writer) error {
 			fs.StringVar(&f.reason, "reason", "", "why (recorded in the audit trail)")
 		}
 		if sub == "revoke" {
-			fs.BoolVar(&f.deleteObjects, "delete-objects", false, "also delete the identity's private/ and protected/ objects (default: keep them as evidence)")
+			fs.BoolVar(&f.deleteObjects, "delete-objects", false, "also delete the user's objects under the access rules that key objects by their owner (private/ and protected/ by default; default: keep them as evidence)")
 		}
 	case "revoked":
 		fs.BoolVar(&f.all, "all", false, "list restored subjects too")
@@ -122,6 +122,7 @@ func adminCmd(ctx context.Context, args []string, stdout io.Writer) error {
 type admin struct {
 	stack    string
 	out      map[string]string
+	rules    contract.Rules // the stack's layout (AccessRules output), for --delete-objects
 	cfg      aws.Config
 	store    *revocation.Store
 	cognito  *cognitoidentity.Client
@@ -157,8 +158,12 @@ func newAdmin(ctx context.Context, f adminFlags) (*admin, error) {
 	if err != nil {
 		return nil, setupErrorf("admin: stack %s output AuthenticatedRoleArn: %v", f.stack, err)
 	}
+	rules, err := o.Rules() // checked by loadOutputs
+	if err != nil {
+		return nil, setupErrorf("admin: %v", err)
+	}
 	a := &admin{
-		stack: f.stack, out: o.All, cfg: cfg, now: time.Now,
+		stack: f.stack, out: o.All, rules: rules, cfg: cfg, now: time.Now,
 		policyARN: arn.ARN{Partition: role.Partition, Service: "iam", AccountID: role.AccountID, Resource: "policy"}.String(),
 		store:     &revocation.Store{DB: dynamodb.NewFromConfig(cfg), Table: o.All["RevocationsTableName"]},
 		cognito:   cognitoidentity.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg),
@@ -266,7 +271,7 @@ func (a *admin) revoke(ctx context.Context, f adminFlags, stdout io.Writer) erro
 		fmt.Fprintf(stdout, "Cognito: %s unlinked from %s (its open tokens buy no credentials)\n", user, id)
 	}
 	if f.deleteObjects {
-		if err := a.deleteObjects(ctx, ids, stdout); err != nil {
+		if err := a.deleteObjects(ctx, user, ids, stdout); err != nil {
 			return err
 		}
 	}
@@ -482,19 +487,42 @@ func hasErrorCode(err error, code string) bool {
 
 func roleName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
 
-func (a *admin) deleteObjects(ctx context.Context, ids []string, stdout io.Writer) error {
+// deleteObjects deletes the revoked user's objects: under every owned
+// access rule (contract.Rule.Owned: private/<id>/ and protected/<id>/ in
+// the default layout; avatars/<user id>/ or members/<any tenant>/<user
+// id>/ in a custom one), at each of the user's identity ids and the login's
+// user id (the {userId} session tag value of user, "<verifier>:<id>").
+// Rules whose objects a tenant or every user shares are left, and said.
+func (a *admin) deleteObjects(ctx context.Context, user string, ids []string, stdout io.Writer) error {
+	values, err := ownerValues(user, ids)
+	if err != nil {
+		return err
+	}
 	bucket := a.out["BucketName"]
 	s3c := s3.NewFromConfig(a.cfg)
 	n := 0
-	for _, id := range ids {
-		for _, prefix := range []string{contract.PrivatePrefix, contract.ProtectedPrefix} {
-			p := s3.NewListObjectsV2Paginator(s3c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix + id + "/")})
+	var unreached []string
+	for _, rule := range a.rules {
+		if !rule.Owned() {
+			continue
+		}
+		found := false
+		for _, v := range values {
+			prefix, match, ok := rule.OwnedBy(v)
+			if !ok {
+				continue
+			}
+			found = true
+			p := s3.NewListObjectsV2Paginator(s3c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
 			for p.HasMorePages() {
 				page, err := p.NextPage(ctx)
 				if err != nil {
-					return fmt.Errorf("ListObjectsV2: %w", err)
+					return fmt.Errorf("ListObjectsV2 %s: %w", prefix, err)
 				}
 				for _, o := range page.Contents {
+					if !match(aws.ToString(o.Key)) {
+						continue
+					}
 					if _, err := s3c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: o.Key}); err != nil {
 						return fmt.Errorf("DeleteObject %s: %w", url.PathEscape(aws.ToString(o.Key)), err)
 					}
@@ -502,9 +530,42 @@ func (a *admin) deleteObjects(ctx context.Context, ids []string, stdout io.Write
 				}
 			}
 		}
+		if !found {
+			unreached = append(unreached, rule.Name)
+		}
 	}
 	fmt.Fprintf(stdout, "S3: %d objects deleted\n", n)
+	if len(unreached) > 0 {
+		fmt.Fprintf(stdout, "S3: not searched under rules %s: they key objects by a user id, and this revocation names no login (revoke with --user)\n", strings.Join(unreached, ", "))
+	}
+	if shared := a.rules.SharedWritable(); len(shared) > 0 {
+		fmt.Fprintf(stdout, "S3: objects under rules %s are kept: a tenant or every user shares them, not one user\n", strings.Join(shared, ", "))
+	}
 	return nil
+}
+
+// ownerValues are the key values a revoked subject's objects are under:
+// one per identity id, each with the login's user id tag value.
+func ownerValues(user string, ids []string) ([]contract.KeyValues, error) {
+	var userID string
+	if user != "" {
+		verifier, id, ok := strings.Cut(user, ":")
+		if !ok {
+			return nil, fmt.Errorf("admin: login %q is not <verifier>:<user id>", user)
+		}
+		var err error
+		if userID, err = contract.UserTagValue(verifier, id); err != nil {
+			return nil, fmt.Errorf("admin: login %q: %w", user, err)
+		}
+	}
+	if len(ids) == 0 {
+		return []contract.KeyValues{{UserID: userID}}, nil
+	}
+	out := make([]contract.KeyValues, len(ids))
+	for i, id := range ids {
+		out[i] = contract.KeyValues{IdentityID: id, UserID: userID}
+	}
+	return out, nil
 }
 
 // count emits the Revocations metric (1 per revoke, 0 per unrevoke); a

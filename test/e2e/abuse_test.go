@@ -58,7 +58,8 @@ func needEngine(t *testing.T) {
 func admin(t *testing.T, s *standin.Stack, wantFail bool, args ...string) string {
 	t.Helper()
 	outputs := filepath.Join(t.TempDir(), "outputs.json")
-	doc := map[string]map[string]string{"S3Vend-dev": s.Outputs()}
+	name := stackName(s)
+	doc := map[string]map[string]string{name: s.Outputs()}
 	b, _ := json.Marshal(doc)
 	if err := os.WriteFile(outputs, b, 0o600); err != nil {
 		t.Fatal(err)
@@ -80,17 +81,28 @@ func admin(t *testing.T, s *standin.Stack, wantFail bool, args ...string) string
 		"AWS_ENDPOINT_URL_COGNITO_IDENTITY=" + s.CognitoURL, "AWS_CA_BUNDLE=" + s.CAFile,
 		"AWS_CONFIG_FILE=" + os.DevNull, "AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull, "AWS_EC2_METADATA_DISABLED=true",
 	}
-	out := run(t, env, wantFail, binaries["s3vend"], append(append([]string{"admin"}, args...), "--stack", "S3Vend-dev", "--outputs", outputs)...)
+	out := run(t, env, wantFail, binaries["s3vend"], append(append([]string{"admin"}, args...), "--stack", name, "--outputs", outputs)...)
 	if sub := args[0]; !wantFail && (sub == "revoke" || sub == "unrevoke") {
 		want := map[string]float64{"revoke": 1, "unrevoke": 0}[sub]
 		if !slices.ContainsFunc(cw.Data(), func(d standin.MetricDatum) bool {
 			return d.Namespace == contract.MetricNamespace && d.Name == contract.MetricRevocations && d.Value == want &&
-				d.Unit == "Count" && maps.Equal(d.Dimensions, map[string]string{contract.DimStack: "S3Vend-dev"})
+				d.Unit == "Count" && maps.Equal(d.Dimensions, map[string]string{contract.DimStack: name})
 		}) {
-			t.Errorf("admin %s: no %s/%s %v {Stack=S3Vend-dev} datum: %+v", sub, contract.MetricNamespace, contract.MetricRevocations, want, cw.Data())
+			t.Errorf("admin %s: no %s/%s %v {Stack=%s} datum: %+v", sub, contract.MetricNamespace, contract.MetricRevocations, want, name, cw.Data())
 		}
 	}
 	return out
+}
+
+// stackName is the stack s stands for.
+func stackName(s *standin.Stack) string {
+	switch s {
+	case rulesStack:
+		return "S3Vend-rules"
+	case cnStack:
+		return "S3Vend-prod-cn"
+	}
+	return "S3Vend-dev"
 }
 
 func vendorOf(t *testing.T, s *standin.Stack) *client.Vendor {
@@ -369,6 +381,58 @@ func postForm(t *testing.T, s *standin.Stack, up *client.UploadResponse, body st
 	if resp.StatusCode/100 != 2 {
 		t.Fatalf("POST form: %d %s", resp.StatusCode, b)
 	}
+}
+
+// TestRevokeDeleteObjectsCustomLayout: in the rules stack's layout
+// (avatars/{userId}/, members/{tenant}/{userId}/, inbox/{identityId}/ are
+// owned; teams/{tenant}/ is the tenant's) `revoke --user --delete-objects`
+// deletes the user's objects under every owned rule, under the template's
+// operator policy (which now names those prefixes), and keeps the tenant's
+// objects, another user's, and a key whose user id only starts with the
+// revoked one's; it says which rules it left.
+func TestRevokeDeleteObjectsCustomLayout(t *testing.T) {
+	needEngine(t)
+	s := rulesStack
+	rita, ron := signInRules(t, "rita", "acme", client.FlowEnhanced), signInRules(t, "ron", "acme", client.FlowEnhanced)
+	var gone, kept []string
+	for _, u := range []struct {
+		u    rulesUser
+		keys *[]string
+	}{{rita, &gone}, {ron, &kept}} {
+		for _, rule := range []string{"avatars", "members"} {
+			k := u.u.key(t, rule, "x.txt")
+			if err := u.u.put(t, k); err != nil {
+				t.Fatalf("%s writes %s: %v", u.u.who.UserID, k, err)
+			}
+			*u.keys = append(*u.keys, k)
+		}
+		inbox := u.u.key(t, "inbox", "from-backend.txt") // written by the backend, the owner's all the same
+		s.S3.PutObject(inbox, []byte("x"), "text/plain")
+		*u.keys = append(*u.keys, inbox)
+	}
+	team := rita.key(t, "teams", "plan.txt")
+	if err := rita.put(t, team); err != nil {
+		t.Fatal(err)
+	}
+	near := "avatars/" + rita.who.UserID + "x/keep.txt"
+	s.S3.PutObject(near, []byte("x"), "")
+	kept = append(kept, team, near)
+
+	out := admin(t, s, false, "revoke", "--user", rita.who.UserID, "--reason", "e2e: custom layout", "--delete-objects")
+	if !strings.Contains(out, fmt.Sprintf("S3: %d objects deleted", len(gone))) || !strings.Contains(out, "rules teams are kept") {
+		t.Errorf("revoke --delete-objects output:\n%s", out)
+	}
+	for _, k := range gone {
+		if _, _, ok := s.S3.Object(k); ok {
+			t.Errorf("%s survived revoke --delete-objects", k)
+		}
+	}
+	for _, k := range kept {
+		if _, _, ok := s.S3.Object(k); !ok {
+			t.Errorf("revoke --delete-objects deleted %s", k)
+		}
+	}
+	admin(t, s, false, "unrevoke", "--user", rita.who.UserID, "--reason", "e2e: clean up")
 }
 
 // TestQuotaEndToEnd: a user fills the quota (3 objects) through the SDK
