@@ -12,7 +12,7 @@ import (
 
 	"github.com/s3vend/s3vend/client"
 	"github.com/s3vend/s3vend/contract"
-	"github.com/s3vend/s3vend/internal/platform"
+	"github.com/s3vend/s3vend/internal/platform/platformtest"
 )
 
 // keyCase is one row of the table both key builders answer.
@@ -67,7 +67,7 @@ func refusal(err error) string {
 // for each, so it cannot pass by answering nothing. AccessRules values
 // client.Outputs.Rules refuses must be refused by parseAccessRules too.
 func TestJSKeyMatchesGo(t *testing.T) {
-	node := platform.NeedNode24(t, "..")
+	node := platformtest.NeedNode24(t, "..")
 	layouts := map[string]string{
 		"default":      contract.DefaultRules().JSON(),
 		"S3Vend-dev":   templateOutput(t, "S3Vend-dev"),

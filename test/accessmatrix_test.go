@@ -12,7 +12,7 @@ import (
 
 	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/internal/accessmatrix"
-	"github.com/s3vend/s3vend/internal/platform"
+	"github.com/s3vend/s3vend/internal/platform/platformtest"
 )
 
 // wantMatrix is who may do what under each prefix when guests are on: "allow"
@@ -94,7 +94,7 @@ func (m matrix) String() string {
 }
 
 // nodeBinary is Node 24: $NODE24 from the Makefile, else this platform's pinned one.
-func nodeBinary(t *testing.T) string { return platform.NeedNode24(t, "..") }
+func nodeBinary(t *testing.T) string { return platformtest.NeedNode24(t, "..") }
 
 func TestAccessMatrix(t *testing.T) {
 	node := nodeBinary(t)

@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/s3vend/s3vend/infra"
-	"github.com/s3vend/s3vend/internal/platform"
+	"github.com/s3vend/s3vend/internal/platform/platformtest"
 )
 
 // lintFinding is one cfn-lint result, as its JSON output writes it.
@@ -59,7 +59,7 @@ func TestCfnLint(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: runs cfn-lint over every template (make test runs it)")
 	}
-	lint := platform.NeedClient(t, "cfn-lint")
+	lint := platformtest.NeedClient(t, "cfn-lint")
 	everyStack(t) // synthesize before running in parallel with cfn-guard
 	t.Parallel()
 	dir := t.TempDir()

@@ -379,15 +379,18 @@ func (s *stack) s3Simulation(c *caller, a s3Access) simulation {
 
 // simulation is one request for evaluate.mjs; policies are named in a table.
 type simulation struct {
-	Principal         any            `json:"principal"` // an ARN or service; nil: anonymous
-	Action            string         `json:"action"`
-	Resource          string         `json:"resource"`
-	ResourceAccount   string         `json:"resourceAccount"`
-	IdentityPolicies  []string       `json:"identityPolicies"`
-	AttachedPolicies  map[string]any `json:"attachedPolicies,omitempty"` // documents, not names (Access.Attached)
-	ResourcePolicy    string         `json:"resourcePolicy,omitempty"`
-	Context           map[string]any `json:"context"`
-	BlockPublicAccess bool           `json:"blockPublicAccess"`
+	Principal        any            `json:"principal"` // an ARN or service; nil: anonymous
+	Action           string         `json:"action"`
+	Resource         string         `json:"resource"`
+	ResourceAccount  string         `json:"resourceAccount"`
+	IdentityPolicies []string       `json:"identityPolicies"`
+	AttachedPolicies map[string]any `json:"attachedPolicies,omitempty"` // documents, not names (Access.Attached)
+	ResourcePolicy   string         `json:"resourcePolicy,omitempty"`
+	// ResourcePolicyDocument is a resource policy given as a document
+	// (Call.ResourcePolicy), instead of by name.
+	ResourcePolicyDocument any            `json:"resourcePolicyDocument,omitempty"`
+	Context                map[string]any `json:"context"`
+	BlockPublicAccess      bool           `json:"blockPublicAccess"`
 }
 
 // run evaluates every simulation in one Node process and returns

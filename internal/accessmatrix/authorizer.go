@@ -130,6 +130,43 @@ func (a *Authorizer) Authorize(q Access) (bool, error) {
 	return a.allowed(sim)
 }
 
+// Call is a request to a service other than the bucket (SQS, CloudWatch),
+// as the stand-ins of those services authorize it: the principal's identity
+// policies and the resource's policy decide, in the model's account, with
+// no trust policy to pass (the principal's credentials exist already).
+type Call struct {
+	// Principal is an IAM principal ARN (an assumed-role session, a user)
+	// or a service principal such as s3.amazonaws.com.
+	Principal string
+	// Policies are the principal's identity policies, name -> document
+	// (Model.RolePolicies); nil for a service principal.
+	Policies map[string]any
+	Action   string // such as sqs:ReceiveMessage
+	Resource string // an ARN, or "*" for an action without resource types
+	// ResourcePolicy is the resource's policy document (a queue policy);
+	// nil for none.
+	ResourcePolicy any
+	// Context holds the request's condition keys: aws:SecureTransport,
+	// aws:SourceArn, cloudwatch:namespace, ...
+	Context map[string]any
+}
+
+// AuthorizeCall reports whether c is allowed: an identity policy or the
+// resource policy allows it, and nothing denies it explicitly.
+func (a *Authorizer) AuthorizeCall(c Call) (bool, error) {
+	if c.Action == "" || c.Principal == "" || c.Resource == "" {
+		return false, errors.New("accessmatrix: Call needs Principal, Action and Resource")
+	}
+	ctx := c.Context
+	if ctx == nil {
+		ctx = map[string]any{}
+	}
+	return a.allowed(simulation{
+		Principal: c.Principal, Action: c.Action, Resource: c.Resource, ResourceAccount: a.s.Account,
+		AttachedPolicies: c.Policies, ResourcePolicyDocument: c.ResourcePolicy, Context: ctx,
+	})
+}
+
 // Session is a Cognito web identity session about to be issued: the role
 // it would act as, the token's identity id and amr, and its session tags.
 type Session struct {

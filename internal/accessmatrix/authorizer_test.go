@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3vend/s3vend/internal/platform"
+	"github.com/s3vend/s3vend/internal/platform/platformtest"
 )
 
-func nodeBinary(t *testing.T) string { return platform.NeedNode24(t, "../..") }
+func nodeBinary(t *testing.T) string { return platformtest.NeedNode24(t, "../..") }
 
 func snapshot(t *testing.T, stack string) map[string]any {
 	t.Helper()

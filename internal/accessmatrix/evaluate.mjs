@@ -6,7 +6,8 @@
 // stdin:  {"policies": {name: policyDocument},
 //          "simulations": [{"principal": arn | null (anonymous), "action", "resource",
 //                           "resourceAccount", "identityPolicies": [name],
-//                           "resourcePolicy": name | null, "context": {key: value},
+//                           "resourcePolicy": name | null, "resourcePolicyDocument": doc | null,
+//                           "attachedPolicies": {name: doc}, "context": {key: value},
 //                           "blockPublicAccess": bool}]}
 // stdout: {"results": ["Allowed" | "ImplicitlyDenied" | "ExplicitlyDenied", ...]}
 //
@@ -64,7 +65,11 @@ const evaluate = (policy, s) => {
     ],
     serviceControlPolicies: [],
     resourceControlPolicies: [],
-    resourcePolicy: s.resourcePolicy ? policy(s.resourcePolicy) : undefined,
+    resourcePolicy: s.resourcePolicy
+      ? policy(s.resourcePolicy)
+      : s.resourcePolicyDocument
+        ? loadPolicy(s.resourcePolicyDocument, { name: 'resource' })
+        : undefined,
     permissionBoundaries: undefined,
     vpcEndpointPolicies: undefined,
     simulationParameters: {

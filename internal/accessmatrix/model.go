@@ -2,6 +2,7 @@ package accessmatrix
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 )
 
@@ -123,4 +124,42 @@ func WithoutStatements(template map[string]any, drop func(statement map[string]a
 		}
 	}
 	return out, removed, nil
+}
+
+// RolePolicies are the identity policies of the template's role with
+// logical id roleID (inline, and the AWS::IAM::Policy and ManagedPolicy
+// resources attached to it), resolved, by name; an error for a role it
+// cannot evaluate faithfully (managed policy ARNs, a permissions boundary,
+// an intrinsic the model does not resolve).
+func (m *Model) RolePolicies(roleID string) (map[string]any, error) {
+	resources, _ := m.template["Resources"].(map[string]any)
+	bucketID := refTo(dig(m.template, "Outputs", "BucketName", "Value"))
+	l := &loader{
+		resolver: &resolver{env: m.s.env, resources: resources, bucket: bucketID},
+		s:        &stack{env: m.s.env, roles: map[string]role{}, policies: map[string]any{}},
+	}
+	if l.resourceType(roleID) != "AWS::IAM::Role" {
+		return nil, fmt.Errorf("accessmatrix: %s is not a role of the template", roleID)
+	}
+	rp, _ := dig(resources, roleID, "Properties").(map[string]any)
+	if rp["PermissionsBoundary"] != nil || rp["ManagedPolicyArns"] != nil {
+		return nil, fmt.Errorf("accessmatrix: role %s has managed policy ARNs or a permissions boundary, which the model does not evaluate", roleID)
+	}
+	inline, _ := rp["Policies"].([]any)
+	for i, p := range inline {
+		if err := l.addPolicy(fmt.Sprintf("%s/inline%d", roleID, i), dig(p, "PolicyDocument")); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := l.attachedPolicies(roleID, roleID, nil); err != nil {
+		return nil, err
+	}
+	return l.s.policies, nil
+}
+
+// SessionARN is the principal of a session of the template's role roleID
+// (arn:<partition>:sts::<account>:assumed-role/<role>/<session>), as IAM
+// names it in a request.
+func (m *Model) SessionARN(roleID, session string) string {
+	return fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", m.s.Partition, m.s.Account, roleID, session)
 }

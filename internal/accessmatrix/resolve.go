@@ -178,6 +178,16 @@ func (r *resolver) getAtt(arg any) (string, error) {
 		return fmt.Sprintf("arn:%s:s3:::%s", r.Partition, r.bucketName(id)), nil
 	case t == "AWS::IAM::Role" && attr == "Arn":
 		return fmt.Sprintf("arn:%s:iam::%s:role/%s", r.Partition, r.Account, id), nil
+	// The abuse-control resources, named by logical id as the stand-ins
+	// name them (internal/standin: queues, tables), in the ARN formats of
+	// the Service Authorization Reference (SQS "queue", DynamoDB "table",
+	// CloudWatch Logs "log-group" resource types).
+	case t == "AWS::SQS::Queue" && attr == "Arn":
+		return fmt.Sprintf("arn:%s:sqs:%s:%s:%s", r.Partition, r.Region, r.Account, id), nil
+	case t == "AWS::DynamoDB::Table" && attr == "Arn":
+		return fmt.Sprintf("arn:%s:dynamodb:%s:%s:table/%s", r.Partition, r.Region, r.Account, id), nil
+	case t == "AWS::Logs::LogGroup" && attr == "Arn":
+		return fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s:*", r.Partition, r.Region, r.Account, id), nil
 	}
 	return "", fmt.Errorf("unsupported Fn::GetAtt %v", arg)
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/s3vend/s3vend/internal/platform"
+	"github.com/s3vend/s3vend/internal/platform/platformtest"
 )
 
 const root = "../.."
@@ -31,7 +31,7 @@ func TestCheckedInDiagramIsCurrent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the DOT is current; rendering it with Graphviz runs in make test")
 	}
-	dot := platform.NeedClient(t, "dot")
+	dot := platformtest.NeedClient(t, "dot")
 	svg, err := exec.Command(dot, "-Tsvg", filepath.Join(root, "docs", "architecture.dot")).Output()
 	if err != nil {
 		t.Fatalf("dot -Tsvg: %v", err)

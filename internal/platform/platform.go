@@ -21,7 +21,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"testing"
 )
 
 // Platform is one supported GOOS/GOARCH pair and what npm ships for it.
@@ -293,38 +292,4 @@ func PackageNames() []string {
 	}
 	sort.Strings(n)
 	return n
-}
-
-// NeedNode24 is Node 24 for a test (Node24), which skips when it is not
-// installed, or fails when CI=true or S3VEND_E2E=require.
-func NeedNode24(t testing.TB, root string) string {
-	t.Helper()
-	n, err := Node24(root)
-	if err != nil {
-		missing(t, err.Error())
-	}
-	return n
-}
-
-// NeedClient is the path of a real client (one of Clients) for a test,
-// which skips with the message saying what was looked for and how to
-// install it, or fails when CI=true or S3VEND_E2E=require.
-func NeedClient(t testing.TB, name string) string {
-	t.Helper()
-	f, err := FindClient(HostEnv(), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !f.OK() {
-		missing(t, f.Missing())
-	}
-	return f.Path
-}
-
-func missing(t testing.TB, msg string) {
-	t.Helper()
-	if RequireAll(os.Getenv) {
-		t.Fatalf("%s (CI=true or S3VEND_E2E=require: nothing may be skipped)", msg)
-	}
-	t.Skip(msg)
 }

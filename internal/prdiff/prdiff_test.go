@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/s3vend/s3vend/internal/platform"
+	"github.com/s3vend/s3vend/internal/platform/platformtest"
 )
 
 // These tests drive the real git and the real CDK CLI (synth and diff) on a
@@ -37,7 +37,7 @@ func tools(t *testing.T) (node, cdk string) {
 		t.Skip("-short: real git and the CDK CLI (make test runs it)")
 	}
 	root, _ := filepath.Abs(filepath.Join("..", ".."))
-	node = platform.NeedNode24(t, root)
+	node = platformtest.NeedNode24(t, root)
 	cdk = filepath.Join(root, "node_modules", "aws-cdk", "bin", "cdk")
 	if _, err := os.Stat(cdk); err != nil {
 		t.Skipf("needs the pinned CDK CLI (make setup): %v", err)

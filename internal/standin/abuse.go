@@ -34,14 +34,16 @@ func templateTables(tpl map[string]any) []string {
 }
 
 // meteringFunction returns the environment of the template's function
-// that an SQS event source mapping feeds (the metering function), and the
-// queue it reads; ok is false without one.
-func meteringFunction(tpl map[string]any) (env map[string]any, queue string, ok bool) {
+// that an SQS event source mapping feeds (the metering function), the
+// queue it reads and its execution role (logical ids); ok is false
+// without one.
+func meteringFunction(tpl map[string]any) (env map[string]any, queue, role string, ok bool) {
 	for _, props := range templateResources(tpl, "AWS::Lambda::EventSourceMapping") {
-		vars, _ := dig(tpl, "Resources", refTarget(props["FunctionName"]), "Properties", "Environment", "Variables").(map[string]any)
-		return vars, refTarget(props["EventSourceArn"]), true
+		fn := refTarget(props["FunctionName"])
+		vars, _ := dig(tpl, "Resources", fn, "Properties", "Environment", "Variables").(map[string]any)
+		return vars, refTarget(props["EventSourceArn"]), refTarget(dig(tpl, "Resources", fn, "Properties", "Role")), true
 	}
-	return nil, "", false
+	return nil, "", "", false
 }
 
 // createTables creates the template's tables in the engine at endpoint.
@@ -97,7 +99,7 @@ func BuildCommand(ctx context.Context, moduleDir, outDir, pkg string) (string, e
 
 // startMetering runs the metering binary in local mode on the template's
 // metering queue, with the function's own environment (resolved).
-func (s *Stack) startMetering(ctx context.Context, o StackOptions, vars map[string]any, queue string) error {
+func (s *Stack) startMetering(ctx context.Context, o StackOptions, vars map[string]any, queue, role string) error {
 	resolved, err := s.Model.Resolve(vars)
 	if err != nil {
 		return fmt.Errorf("standin: resolving the metering function's environment: %w", err)
@@ -109,7 +111,14 @@ func (s *Stack) startMetering(ctx context.Context, o StackOptions, vars map[stri
 		}
 	}
 	s.renameTables(env)
-	sess := Session{AccessKeyID: "AKIA" + strings.ToUpper(randomHex(8)), SecretAccessKey: randomHex(20)}
+	// The function's execution role, with the template's policies: the
+	// SQS stand-in then grants it what the role grants (IAM, as the event
+	// source mapping polls with the function's role).
+	sess, err := s.calls.roleSession(role, "metering")
+	if err != nil {
+		return fmt.Errorf("standin: the metering function's role %s: %w", role, err)
+	}
+	sess.AccessKeyID, sess.SecretAccessKey = "AKIA"+strings.ToUpper(randomHex(8)), randomHex(20)
 	s.Sessions.Put(sess)
 	env["AWS_REGION"] = s.Region
 	env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = sess.AccessKeyID, sess.SecretAccessKey
@@ -135,6 +144,9 @@ func (s *Stack) WaitMetered(limit time.Duration) error {
 		return fmt.Errorf("standin: the stack has no metering")
 	}
 	deadline := time.Now().Add(limit)
+	if refused := s.SQS.Refused(); len(refused) > 0 {
+		return fmt.Errorf("standin: %d S3 notifications were refused by a queue policy: %s", len(refused), refused[0])
+	}
 	for s.SQS.Depth(s.meteringQueue) > 0 {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("standin: %d notifications still queued after %v; the metering function's output:\n%s",

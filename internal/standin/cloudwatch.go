@@ -1,6 +1,7 @@
 package standin
 
 import (
+	"compress/gzip"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,7 +20,9 @@ import (
 // Smithy-Protocol: rpc-v2-cbor and a CBOR body ("Smithy RPC v2 CBOR
 // protocol", https://smithy.io/2.0/additional-specs/protocols/smithy-rpc-v2.html).
 // Requests must be SigV4-signed for "monitoring" in the stack's region by
-// a known session; other operations are refused.
+// a known session whose policies allow cloudwatch:PutMetricData in the
+// request's namespace (IAM, callAuthorizer: the operator policy's
+// CountRevocations statement); other operations are refused.
 type CloudWatch struct {
 	URL string
 
@@ -62,7 +65,7 @@ func (c *CloudWatch) Data() []MetricDatum {
 func (c *CloudWatch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
 	w.Header().Set("X-Amzn-Requestid", requestIDString())
-	_, anonymous, body, e := VerifySigV4(r, "monitoring", c.stack.Region, c.stack.Sessions, time.Now())
+	sess, anonymous, body, e := VerifySigV4(r, "monitoring", c.stack.Region, c.stack.Sessions, time.Now())
 	if e == nil && anonymous {
 		e = &AWSError{http.StatusBadRequest, "MissingAuthenticationToken", "Request is missing Authentication Token"}
 	}
@@ -75,7 +78,23 @@ func (c *CloudWatch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeCBORError(w, &AWSError{http.StatusBadRequest, "UnknownOperationException", "the stand-in implements only PutMetricData over rpc-v2-cbor, not " + r.Method + " " + r.URL.Path})
 		return
 	}
-	b, err := io.ReadAll(io.LimitReader(body, maxJSONBody))
+	var in io.Reader = body
+	// PutMetricData accepts gzip request bodies, and the SDK compresses
+	// them: aws-sdk-go-v2 service/cloudwatch adds request compression to
+	// PutMetricData unless DisableRequestCompression (api_client.go),
+	// for bodies of at least RequestMinCompressSizeBytes, which
+	// config.LoadDefaultConfig sets to 10240 (config/env_config.go) and a
+	// client made with cloudwatch.New and no config leaves at 0: every
+	// body. The signature covers the compressed bytes.
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			writeCBORError(w, &AWSError{http.StatusBadRequest, "SerializationException", "Content-Encoding gzip, but the body is not gzip"})
+			return
+		}
+		in = zr
+	}
+	b, err := io.ReadAll(io.LimitReader(in, maxJSONBody))
 	if err != nil {
 		writeCBORError(w, &AWSError{http.StatusBadRequest, "SerializationException", "the request body could not be read"})
 		return
@@ -83,6 +102,18 @@ func (c *CloudWatch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	data, err := putMetricData(b)
 	if err != nil {
 		writeCBORError(w, &AWSError{http.StatusBadRequest, "InvalidParameterValue", err.Error()})
+		return
+	}
+	// PutMetricData has no resource types; its one condition key is the
+	// request's namespace (Service Authorization Reference, Amazon
+	// CloudWatch: cloudwatch:namespace), which the operator policy names.
+	ok, err := c.stack.calls.allow(sess, "cloudwatch:PutMetricData", "*", nil, map[string]any{"cloudwatch:namespace": data[0].Namespace})
+	if err != nil {
+		writeCBORError(w, &AWSError{http.StatusInternalServerError, "InternalFailure", "standin: IAM evaluation failed: " + err.Error()})
+		return
+	}
+	if !ok {
+		writeCBORError(w, &AWSError{http.StatusForbidden, "AccessDenied", "not authorized to perform: cloudwatch:PutMetricData in namespace " + data[0].Namespace})
 		return
 	}
 	c.mu.Lock()

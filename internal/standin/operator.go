@@ -240,7 +240,8 @@ func (s *Stack) PutOperator(sess Session) error {
 	if res["Type"] != "AWS::IAM::ManagedPolicy" || props["PolicyDocument"] == nil {
 		return errors.New("standin: the template has no OperatorPolicyArn output naming a managed policy")
 	}
-	// Only statements that can match an S3 action decide an S3 request; the
+	// Only statements that can match an S3 or a CloudWatch action decide a
+	// request to a stand-in that authorizes with them (S3, CloudWatch); the
 	// others name resources (tables, the stack id) the model does not
 	// resolve, and are left out.
 	src, _ := props["PolicyDocument"].(map[string]any)
@@ -248,7 +249,7 @@ func (s *Stack) PutOperator(sess Session) error {
 	var kept []any
 	for _, st := range statements {
 		m, _ := st.(map[string]any)
-		if _, ok := m["NotAction"]; ok || s3Statement(m["Action"]) {
+		if _, ok := m["NotAction"]; ok || namesService(m["Action"], "s3:", "cloudwatch:") {
 			kept = append(kept, st)
 		}
 	}
@@ -263,9 +264,10 @@ func (s *Stack) PutOperator(sess Session) error {
 	return nil
 }
 
-// s3Statement reports whether a statement's Action (a string or a list)
-// names an S3 action or a wildcard that matches one.
-func s3Statement(action any) bool {
+// namesService reports whether a statement's Action (a string or a list)
+// names an action of one of the services (by prefix, such as "s3:") or a
+// wildcard that matches one.
+func namesService(action any, prefixes ...string) bool {
 	var actions []any
 	switch a := action.(type) {
 	case string:
@@ -274,7 +276,8 @@ func s3Statement(action any) bool {
 		actions = a
 	}
 	for _, a := range actions {
-		if str, _ := a.(string); str == "*" || strings.HasPrefix(strings.ToLower(str), "s3:") {
+		str, _ := a.(string)
+		if str == "*" || slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(strings.ToLower(str), p) }) {
 			return true
 		}
 	}

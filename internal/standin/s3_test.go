@@ -25,7 +25,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/s3vend/s3vend/internal/accessmatrix"
-	"github.com/s3vend/s3vend/internal/platform"
+	"github.com/s3vend/s3vend/internal/platform/platformtest"
 )
 
 // s3Fixture is one S3 stand-in (one Node evaluator) shared by the tests.
@@ -52,7 +52,7 @@ const (
 // nodeForTests is Node 24 for the S3 stand-in's IAM evaluator: $NODE24, else
 // this platform's pinned one.
 func nodeForTests(t *testing.T) string {
-	return platform.NeedNode24(t, "../..")
+	return platformtest.NeedNode24(t, "../..")
 }
 
 func s3Setup(t *testing.T) *s3Fixture {

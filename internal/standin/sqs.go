@@ -8,9 +8,12 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/s3vend/s3vend/internal/accessmatrix"
 )
 
 // SQS facts this stand-in follows (Amazon SQS API reference,
@@ -30,6 +33,18 @@ import (
 //
 // Queues are the template's AWS::SQS::Queue resources, named by logical id;
 // the URL of one is <endpoint>/<account>/<logical id>.
+//
+// Every call is authorized as IAM authorizes it (callAuthorizer): the
+// caller's identity policies or the queue's AWS::SQS::QueuePolicy must allow
+// the action on the queue's ARN, and S3's notifications are delivered only
+// when the queue policy lets s3.amazonaws.com send from the bucket
+// (aws:SourceArn). A batch call needs its single action: "the permissions
+// for a batch action are the same as for the single action"
+// (DeleteMessageBatch needs sqs:DeleteMessage; SQS Developer Guide,
+// "Amazon SQS API permissions: Actions and resource reference"). A refusal
+// is 403 AccessDenied, "Access to the resource <url> is denied.", as SQS
+// answers it (AWS re:Post, "How do I troubleshoot AccessDenied errors in
+// Amazon SQS API calls?").
 const sqsTarget = "AmazonSQS."
 
 // SQS is an in-memory SQS endpoint for the template's queues.
@@ -44,11 +59,21 @@ type SQS struct {
 	Duplicate float64
 	Reorder   bool
 
-	mu     sync.Mutex
-	queues map[string]*sqsQueue
-	rng    *rand.Rand
-	nextID int
-	URL    string // the endpoint, set by the stack
+	// calls authorizes each call; nil refuses every call (the stack sets
+	// it once the IAM evaluator runs: Stack.startServices).
+	calls *callAuthorizer
+	// policies are the queues' resolved queue policies, by queue logical
+	// id; bucketARN is the source S3's notifications come from.
+	policies  map[string]any
+	partition string
+	bucketARN string
+
+	mu      sync.Mutex
+	queues  map[string]*sqsQueue
+	refused []string // notifications the queue policies refused
+	rng     *rand.Rand
+	nextID  int
+	URL     string // the endpoint, set by the stack
 }
 
 type sqsQueue struct {
@@ -133,11 +158,85 @@ func templateResources(tpl map[string]any, typ string) map[string]map[string]any
 	return out
 }
 
+// authorizeWith turns on IAM authorization of every call with calls, and
+// reads the queues' policies from the model's template.
+func (s *SQS) authorizeWith(calls *callAuthorizer, model *accessmatrix.Model) error {
+	s.policies = map[string]any{}
+	for id, props := range templateResources(model.Template(), "AWS::SQS::QueuePolicy") {
+		doc, err := model.Resolve(props["PolicyDocument"])
+		if err != nil {
+			return fmt.Errorf("standin: queue policy %s: %w", id, err)
+		}
+		queues, _ := props["Queues"].([]any)
+		for _, q := range queues {
+			s.policies[refTarget(q)] = doc
+		}
+	}
+	s.calls, s.partition, s.bucketARN = calls, model.Partition(), model.BucketARN()
+	return nil
+}
+
+// queueARN is the ARN of the queue with logical id name (the model names
+// it so in policies: accessmatrix resolves Fn::GetAtt [queue, Arn] alike).
+func (s *SQS) queueARN(name string) string {
+	return fmt.Sprintf("arn:%s:sqs:%s:%s:%s", s.partition, s.region, s.account, name)
+}
+
+// sqsActions are the IAM actions of the operations served.
+var sqsActions = map[string]string{
+	"ReceiveMessage": "sqs:ReceiveMessage", "DeleteMessage": "sqs:DeleteMessage", "DeleteMessageBatch": "sqs:DeleteMessage",
+}
+
+// authorize decides sess calling op on the queue its body names.
+func (s *SQS) authorize(sess Session, op string, raw []byte) *AWSError {
+	var in struct {
+		QueueURL string `json:"QueueUrl"`
+	}
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return &AWSError{http.StatusBadRequest, "InvalidParameterValue", "malformed JSON"}
+	}
+	s.mu.Lock()
+	q, aerr := s.queueOf(in.QueueURL)
+	s.mu.Unlock()
+	if aerr != nil {
+		return aerr
+	}
+	denied := &AWSError{http.StatusForbidden, "AccessDenied", "Access to the resource " + in.QueueURL + " is denied."}
+	if s.calls == nil {
+		return denied
+	}
+	ok, err := s.calls.allow(sess, sqsActions[op], s.queueARN(q.name), s.policies[q.name], nil)
+	if err != nil {
+		return &AWSError{http.StatusInternalServerError, "InternalError", "standin: IAM evaluation failed: " + err.Error()}
+	}
+	if !ok {
+		return denied
+	}
+	return nil
+}
+
 // QueueURL is the URL of the queue with logical id name.
 func (s *SQS) QueueURL(name string) string { return s.URL + "/" + s.account + "/" + name }
 
-// Send enqueues body on queue name (what S3 does for a notification).
+// Send enqueues body on queue name: S3 delivering a notification, which
+// the queue's policy must allow (s3.amazonaws.com, sqs:SendMessage, with
+// the bucket as aws:SourceArn and its account as aws:SourceAccount).
 func (s *SQS) Send(name string, body []byte) error {
+	if s.calls == nil {
+		return fmt.Errorf("standin: SQS has no IAM evaluator")
+	}
+	ok, err := s.calls.service("s3.amazonaws.com", "sqs:SendMessage", s.queueARN(name), s.policies[name],
+		map[string]any{"aws:SourceArn": s.bucketARN, "aws:SourceAccount": s.account})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		err := fmt.Errorf("standin: the policy of queue %s does not let S3 send from %s", name, s.bucketARN)
+		s.mu.Lock()
+		s.refused = append(s.refused, err.Error())
+		s.mu.Unlock()
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	q, ok := s.queues[name]
@@ -147,6 +246,14 @@ func (s *SQS) Send(name string, body []byte) error {
 	s.nextID++
 	q.messages = append(q.messages, &sqsMessage{id: fmt.Sprintf("%08d-0000-4000-8000-%012d", s.nextID, s.nextID), body: string(body)})
 	return nil
+}
+
+// Refused lists the notifications S3 could not deliver because a queue's
+// policy refused them (S3 drops those; a test should fail on them).
+func (s *SQS) Refused() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.refused)
 }
 
 // Depth is the number of messages in queue name, in flight or not.
@@ -167,7 +274,7 @@ func (s *SQS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sqsError(w, &AWSError{http.StatusBadRequest, "UnsupportedOperation", "expected POST with X-Amz-Target: AmazonSQS.<operation>"})
 		return
 	}
-	_, anonymous, body, aerr := VerifySigV4(r, "sqs", s.region, s.sessions, s.now())
+	sess, anonymous, body, aerr := VerifySigV4(r, "sqs", s.region, s.sessions, s.now())
 	if aerr != nil {
 		sqsError(w, aerr)
 		return
@@ -179,6 +286,14 @@ func (s *SQS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	raw, err := io.ReadAll(io.LimitReader(body, 1<<20))
 	if err != nil {
 		sqsError(w, &AWSError{http.StatusBadRequest, "InvalidParameterValue", "unreadable body"})
+		return
+	}
+	if _, served := sqsActions[op]; !served {
+		sqsError(w, &AWSError{http.StatusBadRequest, "UnsupportedOperation", "the stand-in does not implement " + op})
+		return
+	}
+	if aerr := s.authorize(sess, op, raw); aerr != nil {
+		sqsError(w, aerr)
 		return
 	}
 	var out any

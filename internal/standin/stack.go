@@ -96,8 +96,11 @@ type Stack struct {
 	vendor        *vendorProcess
 	metering      *vendorProcess
 	meteringQueue string
-	tablePrefix   string
-	tmpDir        string
+	// calls authorizes requests to SQS and CloudWatch (IAM, with the S3
+	// stand-in's evaluator).
+	calls       *callAuthorizer
+	tablePrefix string
+	tmpDir      string
 }
 
 // StartStack starts every stand-in and the vendor; Close stops them.
@@ -131,9 +134,9 @@ func StartStack(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 			return nil, err
 		}
 		s.AbuseControl = true
-		if vars, queue, ok := meteringFunction(s.Model.Template()); ok {
+		if vars, queue, role, ok := meteringFunction(s.Model.Template()); ok {
 			s.meteringQueue = queue
-			if err := s.startMetering(ctx, o, vars, queue); err != nil {
+			if err := s.startMetering(ctx, o, vars, queue, role); err != nil {
 				return nil, err
 			}
 		}
@@ -186,6 +189,10 @@ func (s *Stack) startServices(o StackOptions) error {
 		s3o.Attached = s.IAM.Attached
 	}
 	if s.S3, err = NewS3(s3o); err != nil {
+		return err
+	}
+	s.calls = newCallAuthorizer(s.Model, s.S3.az)
+	if err := s.SQS.authorizeWith(s.calls, s.Model); err != nil {
 		return err
 	}
 	if s.Cognito, err = NewCognito(CognitoOptions{Model: s.Model, Sessions: s.Sessions, CredentialLifetime: o.CredentialLifetime, Trust: s.S3.Trust()}); err != nil {

@@ -27,7 +27,7 @@ import (
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/s3vend/s3vend/internal/platform"
+	"github.com/s3vend/s3vend/internal/platform/platformtest"
 	"github.com/s3vend/s3vend/internal/standin"
 )
 
@@ -62,7 +62,7 @@ func buildVendor(t *testing.T) string {
 	return vendorBinary
 }
 
-func nodeBinary(t *testing.T) string { return platform.NeedNode24(t, "../..") }
+func nodeBinary(t *testing.T) string { return platformtest.NeedNode24(t, "../..") }
 
 func loadTemplate(t *testing.T, env string) map[string]any {
 	t.Helper()

@@ -27,6 +27,7 @@ import (
 
 	"github.com/s3vend/s3vend/internal/dynamotest"
 	"github.com/s3vend/s3vend/internal/platform"
+	"github.com/s3vend/s3vend/internal/platform/platformtest"
 	"github.com/s3vend/s3vend/internal/standin"
 )
 
@@ -181,7 +182,7 @@ func ready(t *testing.T) {
 // or fails on CI (CI=true or S3VEND_E2E=require).
 func needTool(t *testing.T, name string) string {
 	t.Helper()
-	return platform.NeedClient(t, name)
+	return platformtest.NeedClient(t, name)
 }
 
 // run runs a command with env added to a minimal environment and returns its
