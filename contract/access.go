@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -289,11 +288,11 @@ const (
 )
 
 var (
-	ruleNameRE = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z][a-z0-9]*)*$`)
+	ruleNameRE = newLazyRegexp(`^[a-z][a-z0-9]*(-[a-z][a-z0-9]*)*$`)
 	// literalRE: S3's "safe characters" for key names (S3 User Guide,
 	// "Naming Amazon S3 objects": 0-9 a-z A-Z ! - _ . * ' ( )) without "*",
 	// which is IAM's wildcard.
-	literalRE = regexp.MustCompile(`^[A-Za-z0-9!_.'()-]+$`)
+	literalRE = newLazyRegexp(`^[A-Za-z0-9!_.'()-]+$`)
 )
 
 func isPlaceholder(s string) bool {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -51,15 +50,15 @@ const (
 	DefaultWeChatBaseURL = "https://api.weixin.qq.com"
 )
 
-var developerProviderRE = regexp.MustCompile(`^[\w._-]{1,100}$`)
+var developerProviderRE = newLazyRegexp(`^[\w._-]{1,100}$`)
 
 // ValidDeveloperProvider reports whether name is a developer provider name
 // Cognito accepts: 1-100 characters of letters, digits, '_', '.' and '-'.
 func ValidDeveloperProvider(name string) bool { return developerProviderRE.MatchString(name) }
 
 var (
-	nameRE  = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
-	appIDRE = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
+	nameRE  = newLazyRegexp(`^[a-z0-9-]{1,32}$`)
+	appIDRE = newLazyRegexp(`^[A-Za-z0-9_]{1,64}$`)
 )
 
 // Verifiers is the S3VEND_VERIFIERS document.

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -198,14 +197,14 @@ const GeneratedHS256KeyChars = 64
 // aws-cn, aws-us-gov); the role name and path use IAM's character set,
 // https://docs.aws.amazon.com/IAM/latest/APIReference/API_Role.html
 // (Arn length 20-2048, RoleName [\w+=,.@-]+, Path (\u002F)|(\u002F[\u0021-\u007E]+\u002F)).
-var roleARNRE = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
+var roleARNRE = newLazyRegexp(`^arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
 
 // ValidRoleARN reports whether s is an IAM role ARN of a supported partition.
 func ValidRoleARN(s string) bool { return len(s) <= 2048 && roleARNRE.MatchString(s) }
 
 // regionRE is the shape of an AWS region name (us-east-1, cn-north-1,
 // us-gov-west-1). Which regions have identity pools is a separate rule.
-var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
+var regionRE = newLazyRegexp(`^[a-z]{2}(-[a-z]+)+-\d$`)
 
 // ValidRegion reports whether s has the shape of an AWS region name.
 func ValidRegion(s string) bool { return regionRE.MatchString(s) }
@@ -216,7 +215,7 @@ func ValidRegion(s string) bool { return regionRE.MatchString(s) }
 // (RE2's \w is [0-9A-Za-z_], as in Java's regular expressions).
 const MaxIdentityPoolIDLen = 55
 
-var poolIDRE = regexp.MustCompile(`^[\w-]+:[0-9a-f-]+$`)
+var poolIDRE = newLazyRegexp(`^[\w-]+:[0-9a-f-]+$`)
 
 // ExampleIdentityPoolID is a well-formed identity pool id, quoted in errors and docs.
 const ExampleIdentityPoolID = "eu-west-1:01234567-89ab-cdef-0123-456789abcdef"

@@ -2,7 +2,6 @@ package contract
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -41,7 +40,7 @@ type Partition struct {
 	// regionRe matches the partition's region names: the "regionRegex" of
 	// the partition in the AWS SDKs' endpoint rules (aws-sdk-go-v2
 	// internal/endpoints/awsrulesfn/partitions.json).
-	regionRe *regexp.Regexp
+	regionRe *lazyRegexp
 	// IdentityPoolRegions are the regions where the Cognito Identity
 	// (cognito-identity) endpoint exists, per the AWS SDK's endpoint table
 	// (aws-sdk-go-v2 service/cognitoidentity v1.34.0,
@@ -71,7 +70,7 @@ var Partitions = []Partition{
 	{
 		Name:      "aws",
 		DNSSuffix: "amazonaws.com",
-		regionRe:  regexp.MustCompile(`^(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+$`),
+		regionRe:  newLazyRegexp(`^(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+$`),
 		IdentityPoolRegions: []string{
 			"af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
 			"ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
@@ -97,7 +96,7 @@ var Partitions = []Partition{
 	{
 		Name:      "aws-cn",
 		DNSSuffix: "amazonaws.com.cn",
-		regionRe:  regexp.MustCompile(`^cn-\w+-\d+$`),
+		regionRe:  newLazyRegexp(`^cn-\w+-\d+$`),
 		// "Amazon Cognito is available in the following regions in China:
 		// Beijing Region" (Getting Started with AWS in China, Amazon Cognito,
 		// https://docs.amazonaws.cn/en_us/aws/latest/userguide/cognito.html);
@@ -139,7 +138,7 @@ var Partitions = []Partition{
 }
 
 // govRe is the "regionRegex" of aws-us-gov in the SDKs' partitions.json.
-var govRe = regexp.MustCompile(`^us-gov-\w+-\d+$`)
+var govRe = newLazyRegexp(`^us-gov-\w+-\d+$`)
 
 // ErrGovCloud explains why AWS GovCloud (US) regions are refused: Cognito
 // there "uses FIPS endpoints only" and trusts its own principal per region

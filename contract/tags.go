@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -187,8 +186,8 @@ const (
 )
 
 var (
-	tagKeyRE   = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$`)
-	tagValueRE = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	tagKeyRE   = newLazyRegexp(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$`)
+	tagValueRE = newLazyRegexp(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 )
 
 // CheckSessionTags checks tags against STS's limits and character set, and

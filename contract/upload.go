@@ -2,7 +2,6 @@ package contract
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,7 +40,7 @@ func DefaultUploadContentTypes() []string {
 
 // mediaTypeRE is an RFC 6838 type/subtype (restricted-name, 1-127 characters
 // each), already lower-cased. No parameters and no wildcards.
-var mediaTypeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$`)
+var mediaTypeRE = newLazyRegexp(`^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$`)
 
 // UploadLimits configure POST /v1/upload: the largest object, the media
 // types a form may declare, and how long a signed form stays valid. cdk.json
@@ -141,7 +140,7 @@ func ParseUploadEnv(getenv func(string) string) (UploadLimits, error) {
 // bucketNameRE: general purpose bucket names are 3-63 characters of lower-case
 // letters, digits, '.' and '-', beginning and ending with a letter or digit
 // (S3 User Guide, "General purpose bucket naming rules").
-var bucketNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+var bucketNameRE = newLazyRegexp(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 
 // ValidBucketName reports whether name is a valid general purpose bucket name.
 func ValidBucketName(name string) bool {

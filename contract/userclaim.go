@@ -2,7 +2,6 @@ package contract
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -43,7 +42,7 @@ func checkUserClaim(claim string) error {
 // tenantClaimRE: a JWT claim name (a JSON object key) kept to what claim
 // names look like in practice: "org_id", "tid", "custom:tenant",
 // "https://example.com/tenant".
-var tenantClaimRE = regexp.MustCompile(`^[A-Za-z0-9_:./-]{1,128}$`)
+var tenantClaimRE = newLazyRegexp(`^[A-Za-z0-9_:./-]{1,128}$`)
 
 // tenantRefused are claims that say nothing about a tenant, or that anyone
 // who can sign in chooses.

@@ -422,6 +422,31 @@ func BenchmarkCredentialProcessCached(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/exec")
 }
 
+// BenchmarkCredentialProcessCachedInProcess is the same cache hit without
+// the process: flags, cache key, directory and file checks, read, decode and
+// output. Against BenchmarkCredentialProcessCached it separates the work of
+// credential-process from the cost of starting the binary (package
+// initialization, mostly the AWS SDK's; docs/benchmarks.md).
+func BenchmarkCredentialProcessCachedInProcess(b *testing.B) {
+	e := newEnv(b)
+	b.Setenv(envCredential, secret)
+	b.Setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY", e.cognito.URL())
+	args := []string{"credential-process", "--endpoint", e.vendor.TokenEndpoint(), "--provider", "backend", "--cache-dir", e.cacheDir}
+	run := func() {
+		var out, errb bytes.Buffer
+		if code := run(b.Context(), args, &out, &errb); code != 0 || !strings.Contains(out.String(), `"AccessKeyId"`) {
+			b.Fatalf("exit %d: %s", code, errb.String())
+		}
+	}
+	run()
+	for b.Loop() {
+		run()
+	}
+	if e.vendor.TotalCalls() != 1 {
+		b.Fatalf("vendor calls %d, want 1", e.vendor.TotalCalls())
+	}
+}
+
 // basicKeyOf is the fake vendor's basic-flow access key id for user.
 func basicKeyOf(v *clienttest.Vendor, user string) string {
 	id := v.IdentityID("backend:" + user)
