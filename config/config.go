@@ -596,6 +596,10 @@ func (v *validator) access(e *Environment, raw json.RawMessage) {
 		fail(err)
 		return
 	}
+	if e.UserQuota.Enabled() && len(rules.MeteredRules()) == 0 {
+		v.fail("userQuota", "no access rule counts against a user: a quota meters the rules keyed by {identityId} or {userId} whose owner may put; add one, or remove userQuota")
+		return
+	}
 	e.Access = rules
 }
 

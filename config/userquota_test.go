@@ -41,3 +41,19 @@ func TestUserQuota(t *testing.T) {
 		}
 	}
 }
+
+// A quota over a layout with no metered rule (nothing keyed by a user that
+// the user writes) would meter nothing: refused, naming userQuota.
+func TestUserQuotaNeedsAMeteredRule(t *testing.T) {
+	env := validEnv()
+	env["userQuota"] = map[string]any{"maxObjects": 10}
+	env["access"] = []any{map[string]any{"name": "shared", "path": "shared/*", "authenticated": []string{"get"}}}
+	if _, err := parseOne("dev", env); err == nil || !strings.Contains(err.Error(), "s3vend.environments.dev.userQuota") || !strings.Contains(err.Error(), "no access rule counts against a user") {
+		t.Errorf("quota over no metered rule: %v", err)
+	}
+	env["access"] = []any{map[string]any{"name": "avatars", "path": "avatars/{userId}/*", "owner": []string{"get", "put"}}}
+	e, err := parseOne("dev", env)
+	if err != nil || len(e.Access.MeteredRules()) != 1 {
+		t.Errorf("a {userId} rule the owner writes is metered: %v", err)
+	}
+}

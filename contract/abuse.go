@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -176,23 +175,4 @@ func ParseRevocationRefreshEnv(getenv func(string) string) (time.Duration, error
 			int(MinRevocationRefresh/time.Second), int(MaxRevocationRefresh/time.Second))
 	}
 	return d, nil
-}
-
-// OwnerIdentity returns the identity id whose quota an object key counts
-// against: the <id> of private/<id>/... and protected/<id>/..., and the
-// rest of the key after that prefix. ok is false for any other key
-// (public/, the owner's own keys), which no user quota counts.
-func OwnerIdentity(key string) (identityID, visibility, name string, ok bool) {
-	for _, p := range []string{PrivatePrefix, ProtectedPrefix} {
-		rest, found := strings.CutPrefix(key, p)
-		if !found {
-			continue
-		}
-		id, name, found := strings.Cut(rest, "/")
-		if !found || id == "" || name == "" {
-			return "", "", "", false
-		}
-		return id, strings.TrimSuffix(p, "/"), name, true
-	}
-	return "", "", "", false
 }

@@ -514,7 +514,8 @@ const OutputAccessRules = "AccessRules"
 // path (EnvAccessRules); Lambda allows 4 KB of environment in total.
 const EnvAccessRules = "S3VEND_ACCESS_RULES"
 
-// UploadRule is a rule as the vendor's upload route knows it.
+// UploadRule is a rule's name and path, as the vendor's upload route
+// (EnvAccessRules) and the metering function (EnvMeteredRules) know it.
 type UploadRule struct {
 	Name string `json:"name"`
 	Path string `json:"path"`
@@ -543,20 +544,25 @@ func (rs Rules) UploadRulesEnv() string {
 
 // ParseUploadRulesEnv reads EnvAccessRules; unset: the default layout's.
 func ParseUploadRulesEnv(getenv func(string) string) ([]UploadRule, error) {
-	raw := getenv(EnvAccessRules)
+	return parseRulePaths(EnvAccessRules, getenv(EnvAccessRules), DefaultRules().UploadRules())
+}
+
+// parseRulePaths reads an environment variable of rules' names and paths
+// (key names it in errors); raw "" is unset: def.
+func parseRulePaths(key, raw string, def []UploadRule) ([]UploadRule, error) {
 	if raw == "" {
-		return DefaultRules().UploadRules(), nil
+		return def, nil
 	}
 	var out []UploadRule
 	if err := DecodeStrict([]byte(raw), &out); err != nil {
-		return nil, fmt.Errorf("%s: must be a JSON array of {\"name\",\"path\"}: %w", EnvAccessRules, err)
+		return nil, fmt.Errorf("%s: must be a JSON array of {\"name\",\"path\"}: %w", key, err)
 	}
 	for i, u := range out {
 		if !ruleNameRE.MatchString(u.Name) || slices.ContainsFunc(out[:i], func(o UploadRule) bool { return o.Name == u.Name }) {
-			return nil, fmt.Errorf("%s: entry %d: name %q is not a unique rule name", EnvAccessRules, i, u.Name)
+			return nil, fmt.Errorf("%s: entry %d: name %q is not a unique rule name", key, i, u.Name)
 		}
 		if err := checkPath(u.Path); err != nil {
-			return nil, fmt.Errorf("%s: entry %d (%s): path: %w", EnvAccessRules, i, u.Name, err)
+			return nil, fmt.Errorf("%s: entry %d (%s): path: %w", key, i, u.Name, err)
 		}
 	}
 	return out, nil

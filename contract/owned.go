@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 )
@@ -46,25 +47,8 @@ func (r Rule) OwnedBy(v KeyValues) (prefix string, match func(key string) bool, 
 		}
 	}
 	match = func(key string) bool {
-		parts := strings.SplitN(key, "/", len(segs)+1)
-		if len(parts) != len(segs)+1 || parts[len(segs)] == "" {
-			return false
-		}
-		for i, s := range segs {
-			switch {
-			case s.Placeholder == PlaceholderTenant:
-				if parts[i] == "" {
-					return false
-				}
-			case s.Placeholder != "":
-				if parts[i] != v.of(s.Placeholder) {
-					return false
-				}
-			case parts[i] != s.Literal:
-				return false
-			}
-		}
-		return true
+		got, ok := r.Match(key)
+		return ok && (!r.Uses(PlaceholderIdentityID) || got.IdentityID == v.IdentityID) && (!r.Uses(PlaceholderUserID) || got.UserID == v.UserID)
 	}
 	return b.String(), match, true
 }
@@ -94,4 +78,101 @@ func (rs Rules) SharedWritable() []string {
 		}
 	}
 	return out
+}
+
+// Match reports whether key lies under the rule's path, with the values of
+// its placeholders: each a non-empty segment, followed by a non-empty rest
+// (a key at the prefix itself is no object of the rule's).
+func (r Rule) Match(key string) (KeyValues, bool) {
+	segs := r.Segments()
+	parts := strings.SplitN(key, "/", len(segs)+1)
+	if len(parts) != len(segs)+1 || parts[len(segs)] == "" {
+		return KeyValues{}, false
+	}
+	var v KeyValues
+	for i, s := range segs {
+		switch s.Placeholder {
+		case "":
+			if parts[i] != s.Literal {
+				return KeyValues{}, false
+			}
+			continue
+		case PlaceholderIdentityID:
+			v.IdentityID = parts[i]
+		case PlaceholderUserID:
+			v.UserID = parts[i]
+		case PlaceholderTenant:
+			v.Tenant = parts[i]
+		}
+		if parts[i] == "" {
+			return KeyValues{}, false
+		}
+	}
+	return v, true
+}
+
+// Metered reports whether a user quota counts the rule's objects against
+// their owner: the rule is owned and the owner may put (objects only the
+// backend writes, such as an inbox, are not the user's to be limited by).
+func (r Rule) Metered() bool { return r.Owned() && r.Allows(SubjectOwner, ActionPut) }
+
+// MeteredRules are the metered rules' names and paths: what the metering
+// function reads (EnvMeteredRules) and the bucket notifications' prefixes
+// (their bases).
+func (rs Rules) MeteredRules() []UploadRule {
+	var out []UploadRule
+	for _, r := range rs {
+		if r.Metered() {
+			out = append(out, UploadRule{Name: r.Name, Path: r.Path})
+		}
+	}
+	return out
+}
+
+// MeteredBases are the bases of the metered rules, sorted and unique: the
+// prefixes of the bucket notifications that feed the metering function.
+func MeteredBases(rules []UploadRule) []string {
+	var out []string
+	for _, u := range rules {
+		out = append(out, u.Rule().Base())
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// EnvMeteredRules holds the metering function's rules (MeteredRules, as
+// compact JSON of name and path); unset: the default layout's.
+const EnvMeteredRules = "S3VEND_METERED_RULES"
+
+// MeteredRulesEnv is the EnvMeteredRules value of the rules.
+func (rs Rules) MeteredRulesEnv() string {
+	b, _ := json.Marshal(rs.MeteredRules())
+	return string(b)
+}
+
+// ParseMeteredRulesEnv reads EnvMeteredRules; unset: the default layout's.
+func ParseMeteredRulesEnv(getenv func(string) string) ([]UploadRule, error) {
+	return parseRulePaths(EnvMeteredRules, getenv(EnvMeteredRules), DefaultRules().MeteredRules())
+}
+
+// OwnerOf is whose quota an object key counts against, under the metered
+// rules: the identity id of a rule keyed by {identityId}, else the user id
+// (the {userId} segment, a UserTagValue) of one keyed by {userId}. ok is
+// false for a key under no metered rule (public/, a tenant's, the
+// backend's), which no user quota counts. Rules never overlap
+// (Rules.Check), so at most one matches.
+func OwnerOf(rules []UploadRule, key string) (identityID, userID string, ok bool) {
+	for _, u := range rules {
+		r := u.Rule()
+		v, match := r.Match(key)
+		switch {
+		case !match:
+			continue
+		case r.Uses(PlaceholderIdentityID):
+			return v.IdentityID, "", true
+		case r.Uses(PlaceholderUserID):
+			return "", v.UserID, true
+		}
+	}
+	return "", "", false
 }

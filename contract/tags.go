@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -271,6 +272,37 @@ func UserTagValue(verifier, id string) (string, error) {
 	}
 	return b.String(), nil
 }
+
+// ParseUserTagValue is UserTagValue's inverse: the verifier name and the id
+// of a tag value (a {userId} key segment). The escaping decodes uniquely,
+// so two users never parse to one; a value UserTagValue cannot have made
+// is an error.
+func ParseUserTagValue(v string) (verifier, id string, err error) {
+	verifier, esc, ok := strings.Cut(v, ":")
+	if !ok || !nameRE.MatchString(verifier) || esc == "" || len(v) > MaxSessionTagValueLen {
+		return "", "", fmt.Errorf("user tag value %q is not <verifier>:<id> of at most %d characters", v, MaxSessionTagValueLen)
+	}
+	var b strings.Builder
+	for i := 0; i < len(esc); i++ {
+		c := esc[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '.', c == '@', c == '-':
+			b.WriteByte(c)
+		case c == '=' && i+2 < len(esc) && isUpperHex(esc[i+1]) && isUpperHex(esc[i+2]):
+			n, _ := strconv.ParseUint(esc[i+1:i+3], 16, 8)
+			if d := byte(n); 'a' <= d && d <= 'z' || 'A' <= d && d <= 'Z' || '0' <= d && d <= '9' || d == '_' || d == '.' || d == '@' || d == '-' {
+				return "", "", fmt.Errorf("user tag value %q escapes %q, which UserTagValue keeps", v, d)
+			}
+			b.WriteByte(byte(n))
+			i += 2
+		default:
+			return "", "", fmt.Errorf("user tag value %q has %q at %d", v, c, len(verifier)+1+i)
+		}
+	}
+	return verifier, b.String(), nil
+}
+
+func isUpperHex(c byte) bool { return '0' <= c && c <= '9' || 'A' <= c && c <= 'F' }
 
 // PrincipalTagsClaim is the JWT claim STS reads session tags from.
 const PrincipalTagsClaim = "https://aws.amazon.com/tags"

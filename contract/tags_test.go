@@ -13,26 +13,31 @@ import (
 
 // decodeUserTagValue inverts contract.UserTagValue, independently of it: if
 // every value decodes back to its (verifier, id), the mapping is injective.
+// decodeUserTagValue is contract.ParseUserTagValue, failing t on an error.
 func decodeUserTagValue(t *testing.T, v string) (verifier, id string) {
 	t.Helper()
-	verifier, esc, ok := strings.Cut(v, ":")
-	if !ok {
-		t.Fatalf("%q has no ':'", v)
+	verifier, id, err := contract.ParseUserTagValue(v)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var b []byte
-	for i := 0; i < len(esc); i++ {
-		if esc[i] != '=' {
-			b = append(b, esc[i])
-			continue
-		}
-		n, err := strconv.ParseUint(esc[i+1:i+3], 16, 8)
-		if err != nil || strings.ToUpper(esc[i+1:i+3]) != esc[i+1:i+3] {
-			t.Fatalf("%q: bad escape at %d", v, i)
-		}
-		b = append(b, byte(n))
-		i += 2
+	return verifier, id
+}
+
+// FuzzParseUserTagValue: whatever parses is what UserTagValue makes of the
+// result (one spelling per user: no second key segment for the same user).
+func FuzzParseUserTagValue(f *testing.F) {
+	for _, seed := range []string{"idp:a=2Fb", "google:1", "idp:=41", "idp:a=2f", "x:", "idp:=3D", "Idp:a"} {
+		f.Add(seed)
 	}
-	return verifier, string(b)
+	f.Fuzz(func(t *testing.T, v string) {
+		verifier, id, err := contract.ParseUserTagValue(v)
+		if err != nil {
+			return
+		}
+		if again, err := contract.UserTagValue(verifier, id); err != nil || again != v {
+			t.Fatalf("%q parses to (%q, %q), which UserTagValue spells %q (%v)", v, verifier, id, again, err)
+		}
+	})
 }
 
 func TestUserTagValueExamples(t *testing.T) {

@@ -67,6 +67,9 @@ func (p AbuseControlProps) validate() error {
 	if err := p.Quota.Check(); err != nil {
 		return fmt.Errorf("AbuseControlProps.Quota: %w", err)
 	}
+	if p.Quota.Enabled() && p.AccessRules != nil && len(p.AccessRules.MeteredRules()) == 0 {
+		return fmt.Errorf("AbuseControlProps.Quota: no AccessRules rule is metered (keyed by {identityId} or {userId}, the owner may put)")
+	}
 	if err := config.CheckLogRetention(p.LogRetention); err != nil {
 		return fmt.Errorf("AbuseControlProps.LogRetention: %w", err)
 	}
@@ -187,8 +190,9 @@ func table(c constructs.Construct, id string, removal awscdk.RemovalPolicy) awsd
 	})
 }
 
-// metering is the metering queue (the bucket's object events of private/
-// and protected/) with its dead-letter queue, and the function that drains it.
+// metering is the metering queue (the bucket's object events under the
+// metered rules' bases: private/ and protected/ by default) with its
+// dead-letter queue, and the function that drains it.
 func (a *AbuseControl) metering(c constructs.Construct, p AbuseControlProps) {
 	removal := removalPolicy(p.Retain)
 	a.DeadLetters = awssqs.NewQueue(c, jsii.String("MeteringDeadLetters"), &awssqs.QueueProps{
@@ -208,12 +212,37 @@ func (a *AbuseControl) metering(c constructs.Construct, p AbuseControlProps) {
 		RemovalPolicy:     removal,
 	})
 	dest := awss3notifications.NewSqsDestination(a.Queue)
-	for _, prefix := range []string{contract.PrivatePrefix, contract.ProtectedPrefix} {
+	// The metered rules' bases (contract.Rules.MeteredRules: private/ and
+	// protected/ by default); the function keeps the keys under their paths.
+	for _, prefix := range contract.MeteredBases(a.meteredRules(p)) {
 		for _, ev := range []awss3.EventType{awss3.EventType_OBJECT_CREATED, awss3.EventType_OBJECT_REMOVED} {
 			p.Bucket.AddEventNotification(ev, dest, &awss3.NotificationKeyFilter{Prefix: jsii.String(prefix)})
 		}
 	}
 	a.meteringFunction(c, p)
+}
+
+// meteredRules are the layout's metered rules (nil AccessRules: the
+// default layout's).
+func (a *AbuseControl) meteredRules(p AbuseControlProps) []contract.UploadRule {
+	if p.AccessRules == nil {
+		return contract.DefaultRules().MeteredRules()
+	}
+	return p.AccessRules.MeteredRules()
+}
+
+// meteringEnvironment is what the metering function reads at start
+// (lambda/cmd/metering); the rules only for a layout other than the
+// default, which it knows.
+func (a *AbuseControl) meteringEnvironment(c constructs.Construct, p AbuseControlProps) map[string]*string {
+	env := map[string]*string{
+		contract.EnvUsageTable:   a.Usage.TableName(),
+		contract.EnvMetricsStack: awscdk.Stack_Of(c).StackName(),
+	}
+	if p.AccessRules != nil && p.AccessRules.JSON() != contract.DefaultRules().JSON() {
+		env[contract.EnvMeteredRules] = jsii.String(p.AccessRules.MeteredRulesEnv())
+	}
+	return env
 }
 
 // meteringFunction is the function that meters the queue's events into the
@@ -233,10 +262,7 @@ func (a *AbuseControl) meteringFunction(c constructs.Construct, p AbuseControlPr
 	// The second Go function: the same local build and source-derived
 	// asset hash as the vendor's (GoBuild.function).
 	a.Metering = p.Build.function(c, "Metering", "s3vend metering: exact per-identity usage from S3 event notifications",
-		role, logs, meteringTimeout, 256, map[string]*string{
-			contract.EnvUsageTable:   a.Usage.TableName(),
-			contract.EnvMetricsStack: awscdk.Stack_Of(c).StackName(),
-		})
+		role, logs, meteringTimeout, 256, a.meteringEnvironment(c, p))
 	a.Metering.AddEventSource(awslambdaeventsources.NewSqsEventSource(a.Queue, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize:               jsii.Number(MeteringBatchSize),
 		MaxBatchingWindow:       awscdk.Duration_Seconds(jsii.Number(MeteringBatchWindow.Seconds())),

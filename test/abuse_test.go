@@ -102,7 +102,13 @@ func TestAbuseControlTables(t *testing.T) {
 			}
 			_, notif := only(t, tpl, "Custom::S3BucketNotifications")
 			cfgs := mustJSON(props(notif)["NotificationConfiguration"])
-			for _, prefix := range []string{contract.PrivatePrefix, contract.ProtectedPrefix} {
+			// One pair per metered rule's base: private/ and protected/ by
+			// default, avatars/ and members/ in the rules layout.
+			bases := contract.MeteredBases(env.Access.MeteredRules())
+			if n := strings.Count(cfgs, `"Events"`); n != 2*len(bases) {
+				t.Errorf("%d notifications, want 2 for each of %v: %s", n, bases, cfgs)
+			}
+			for _, prefix := range bases {
 				for _, ev := range []string{"s3:ObjectCreated:*", "s3:ObjectRemoved:*"} {
 					if !strings.Contains(cfgs, `{"Events":["`+ev+`"],"Filter":{"Key":{"FilterRules":[{"Name":"prefix","Value":"`+prefix+`"}]}}`) {
 						t.Errorf("no %s notification for %s: %s", ev, prefix, cfgs)

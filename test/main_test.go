@@ -38,7 +38,8 @@ func TestMain(m *testing.M) {
 var testOnlyEnvironments = map[string]any{
 	// A custom access layout using all three placeholders (issue 17): keys
 	// by the app's own user id, a tenant from the backend token's "org"
-	// claim, an inbox by identity id that only the backend writes.
+	// claim, an inbox by identity id that only the backend writes; with a
+	// user quota over the rules the owner writes.
 	"rules": map[string]any{
 		"disposable":            true,
 		"region":                "eu-west-1",
@@ -50,6 +51,9 @@ var testOnlyEnvironments = map[string]any{
 			"wechat": map[string]any{"name": "wechat", "appId": "wx0123456789abcdef"},
 		},
 		"access": testAccessRules,
+		// Metered under avatars/ and members/ (owner puts there); the e2e
+		// quota test of this layout lowers maxObjects.
+		"userQuota": map[string]any{"maxObjects": 1000},
 	},
 	"cn-alt": map[string]any{
 		"region":                "cn-north-1",

@@ -66,7 +66,12 @@ type Record struct {
 // with this sequencer, the object key exists with Size bytes (Present) or
 // does not.
 type Change struct {
+	// IdentityID is the identity whose quota the key counts against. A key
+	// of a rule keyed by {userId} names a user instead (UserID, the
+	// segment's UserTagValue); the metering function resolves it to the
+	// user's identity (Store.IdentitiesOf) before Apply.
 	IdentityID string
+	UserID     string
 	Key        string // the object key, decoded
 	Sequencer  string
 	Present    bool
@@ -88,11 +93,13 @@ func ParseNotification(body []byte) (Notification, error) {
 	return n, nil
 }
 
-// ChangeOf reduces a record to a Change. ok is false for a record that no
-// quota counts: a key outside private/<id>/ and protected/<id>/, or an
-// event other than ObjectCreated:* and ObjectRemoved:*. An error is a
-// malformed record (no sequencer, an undecodable key).
-func ChangeOf(r Record) (c Change, ok bool, err error) {
+// ChangeOf reduces a record to a Change, under the metered rules
+// (contract.Rules.MeteredRules; nil: the default layout's, private/<id>/
+// and protected/<id>/). ok is false for a record that no quota counts: a key
+// under no metered rule, or an event other than ObjectCreated:* and
+// ObjectRemoved:*. An error is a malformed record (no sequencer, an
+// undecodable key).
+func ChangeOf(r Record, rules []contract.UploadRule) (c Change, ok bool, err error) {
 	if r.EventSource != "" && r.EventSource != "aws:s3" {
 		return Change{}, false, nil
 	}
@@ -100,11 +107,21 @@ func ChangeOf(r Record) (c Change, ok bool, err error) {
 	if err != nil {
 		return Change{}, false, fmt.Errorf("usage: object key is not URL encoded: %w", err)
 	}
-	id, _, _, counted := contract.OwnerIdentity(key)
+	if rules == nil {
+		rules = contract.DefaultRules().MeteredRules()
+	}
+	id, user, counted := contract.OwnerOf(rules, key)
 	if !counted {
 		return Change{}, false, nil
 	}
-	c = Change{IdentityID: id, Key: key, Sequencer: r.S3.Object.Sequencer, VersionID: r.S3.Object.VersionID}
+	if user != "" {
+		if _, _, err := contract.ParseUserTagValue(user); err != nil {
+			// No user's: IAM lets a user write only at its own tag value,
+			// so the bucket owner wrote this key, and no quota counts it.
+			return Change{}, false, nil
+		}
+	}
+	c = Change{IdentityID: id, UserID: user, Key: key, Sequencer: r.S3.Object.Sequencer, VersionID: r.S3.Object.VersionID}
 	switch {
 	case strings.HasPrefix(r.EventName, "ObjectCreated:"):
 		c.Present, c.Size = true, r.S3.Object.Size

@@ -460,6 +460,45 @@ func (s *Store) IdentityOf(ctx context.Context, user string) (string, bool, erro
 	return id, id != "", nil
 }
 
+// IdentitiesOf maps users' {userId} tag values (contract.UserTagValue, as
+// in a key of a rule keyed by {userId}) to their identities, from the
+// links the vendor records at each vend (Link): one BatchGetItem per 100
+// users, strongly consistent. A user without a link is absent from the
+// result; a value that is no tag value is an error.
+func (s *Store) IdentitiesOf(ctx context.Context, tagValues []string) (map[string]string, error) {
+	byLogin := map[string]string{} // login (vend.UserID) -> tag value
+	var keys []map[string]types.AttributeValue
+	for _, v := range tagValues {
+		verifier, id, err := contract.ParseUserTagValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("usage: %w", err)
+		}
+		login := verifier + ":" + id
+		if _, dup := byLogin[login]; dup {
+			continue
+		}
+		byLogin[login] = v
+		keys = append(keys, map[string]types.AttributeValue{contract.AttrPK: str(loginPrefix + login), contract.AttrSK: str(skIdentity)})
+	}
+	out := map[string]string{}
+	for chunk := range slices.Chunk(keys, maxBatchGet) {
+		req := map[string]types.KeysAndAttributes{s.Table: {Keys: chunk, ConsistentRead: aws.Bool(true)}}
+		for len(req) > 0 {
+			r, err := s.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, fmt.Errorf("usage: BatchGetItem: %w", err)
+			}
+			for _, it := range r.Responses[s.Table] {
+				if id := getS(it, attrID); id != "" {
+					out[byLogin[strings.TrimPrefix(getS(it, contract.AttrPK), loginPrefix)]] = id
+				}
+			}
+			req = r.UnprocessedKeys
+		}
+	}
+	return out, nil
+}
+
 // Link records user -> identityID.
 func (s *Store) Link(ctx context.Context, user, identityID string) error {
 	_, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{

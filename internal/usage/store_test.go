@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/s3vend/s3vend/contract"
 	"github.com/s3vend/s3vend/internal/dynamotest"
 	"github.com/s3vend/s3vend/internal/usage"
 )
@@ -89,23 +90,23 @@ func TestChangeOf(t *testing.T) {
 		return r
 	}
 	key := "private/" + idA + "/my photo+1.jpg"
-	c, ok, err := usage.ChangeOf(rec("ObjectCreated:Put", url.QueryEscape(key), "0A", 5))
+	c, ok, err := usage.ChangeOf(rec("ObjectCreated:Put", url.QueryEscape(key), "0A", 5), nil)
 	if err != nil || !ok || c.Key != key || c.IdentityID != idA || !c.Present || c.Size != 5 {
 		t.Fatalf("URL-encoded key: %+v ok=%v err=%v", c, ok, err)
 	}
-	if _, ok, _ := usage.ChangeOf(rec("ObjectCreated:Put", "public/x", "0A", 5)); ok {
+	if _, ok, _ := usage.ChangeOf(rec("ObjectCreated:Put", "public/x", "0A", 5), nil); ok {
 		t.Error("public/ keys count against no user")
 	}
-	if _, ok, _ := usage.ChangeOf(rec("ObjectRestore:Post", url.QueryEscape(key), "0A", 5)); ok {
+	if _, ok, _ := usage.ChangeOf(rec("ObjectRestore:Post", url.QueryEscape(key), "0A", 5), nil); ok {
 		t.Error("only created and removed events are metered")
 	}
-	if _, _, err := usage.ChangeOf(rec("ObjectCreated:Put", url.QueryEscape(key), "", 5)); err == nil {
+	if _, _, err := usage.ChangeOf(rec("ObjectCreated:Put", url.QueryEscape(key), "", 5), nil); err == nil {
 		t.Error("a created event without a sequencer is malformed")
 	}
-	if _, _, err := usage.ChangeOf(rec("ObjectCreated:Put", "private/%zz/x", "0A", 5)); err == nil {
+	if _, _, err := usage.ChangeOf(rec("ObjectCreated:Put", "private/%zz/x", "0A", 5), nil); err == nil {
 		t.Error("an undecodable key is malformed")
 	}
-	c, ok, _ = usage.ChangeOf(rec("ObjectRemoved:DeleteMarkerCreated", url.QueryEscape(key), "0B", 0))
+	c, ok, _ = usage.ChangeOf(rec("ObjectRemoved:DeleteMarkerCreated", url.QueryEscape(key), "0B", 0), nil)
 	if !ok || c.Present || c.VersionDelete {
 		t.Errorf("delete marker: %+v", c)
 	}
@@ -280,4 +281,28 @@ func TestReplayedStreamEndsAtTrueTotals(t *testing.T) {
 	}
 	t.Logf("%d events (%d delivered), %d state changes applied, %d transactions retried after a race, %d batches redelivered",
 		len(b.events), len(stream), applied.Load(), retries.Load(), redelivered.Load())
+}
+
+// IdentitiesOf reads the vendor's login links by a {userId} key segment:
+// the tag value decodes to the login (an escaped id too), an unlinked user
+// is absent, and a segment that is no tag value is an error.
+func TestIdentitiesOf(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	for login, id := range map[string]string{"backend:alice": "eu-west-1:a", "idp:auth0|64f0": "eu-west-1:b"} {
+		if err := s.Link(ctx, login, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	escaped, err := contract.UserTagValue("idp", "auth0|64f0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.IdentitiesOf(ctx, []string{"backend:alice", escaped, "backend:nobody", "backend:alice"})
+	if err != nil || len(got) != 2 || got["backend:alice"] != "eu-west-1:a" || got[escaped] != "eu-west-1:b" {
+		t.Fatalf("IdentitiesOf = %v, %v", got, err)
+	}
+	if _, err := s.IdentitiesOf(ctx, []string{"no tag value"}); err == nil {
+		t.Error("a segment that is no tag value must be an error")
+	}
 }

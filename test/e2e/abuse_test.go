@@ -327,12 +327,12 @@ func TestRevokeDeleteObjects(t *testing.T) {
 	}
 }
 
-// quotaStack is the dev template with the user quota at maxObjects 3
+// quotaStack is the stack's golden template with the user quota at maxObjects 3
 // (userQuota.maxObjects in cdk.json sets S3VEND_QUOTA_MAX_OBJECTS), its own
 // tables, and an SQS stand-in that duplicates and reorders deliveries.
-func quotaStack(t *testing.T) *standin.Stack {
+func quotaStack(t *testing.T, stack string) *standin.Stack {
 	t.Helper()
-	tpl, err := readTemplate(filepath.Join(moduleDir, "test", "testdata", "snapshots", "S3Vend-dev.template.json"))
+	tpl, err := readTemplate(filepath.Join(moduleDir, "test", "testdata", "snapshots", stack+".template.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,13 +345,13 @@ func quotaStack(t *testing.T) *standin.Stack {
 	if o, ok := tpl["Outputs"].(map[string]any)[contract.OutputUserQuotaMaxObjects].(map[string]any); ok {
 		o["Value"] = "3"
 	} else {
-		t.Fatalf("the dev template has no %s output", contract.OutputUserQuotaMaxObjects)
+		t.Fatalf("the %s template has no %s output", stack, contract.OutputUserQuotaMaxObjects)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s, err := standin.StartStack(ctx, standin.StackOptions{
 		Template: tpl, Node: node24, VendorBinary: binaries["tokenvendor"], MeteringBinary: binaries["metering"],
-		WorkDir: t.TempDir(), DynamoDB: engine.URL, IAM: engine.URL, RevocationRefresh: time.Second, TablePrefix: "quota-",
+		WorkDir: t.TempDir(), DynamoDB: engine.URL, IAM: engine.URL, RevocationRefresh: time.Second, TablePrefix: "quota-" + strings.ToLower(stack) + "-",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -359,6 +359,82 @@ func quotaStack(t *testing.T) *standin.Stack {
 	t.Cleanup(func() { _ = s.Close() })
 	s.SQS.Duplicate, s.SQS.Reorder = 0.3, true
 	return s
+}
+
+// TestQuotaCustomLayoutEndToEnd: in the rules layout the quota meters what
+// the owner writes under rules keyed by {userId} (avatars/<user id>/,
+// members/<tenant>/<user id>/), against the user's identity (the metering
+// function reads the vendor's login link); the tenant's teams/ and the
+// backend's inbox/ count against nobody. At 3 objects fresh credentials
+// are refused a fourth direct write; after a delete they write again.
+func TestQuotaCustomLayoutEndToEnd(t *testing.T) {
+	needEngine(t)
+	ctx := ctxT(t)
+	s := quotaStack(t, "S3Vend-rules")
+	rules, err := contract.ParseRules([]byte(s.Outputs()[contract.OutputAccessRules]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signIn := func() (*s3.Client, client.Identity) {
+		login := func(context.Context) (string, string, error) {
+			jwt, err := s.MintTenantLogin("quinn", "acme", 5*time.Minute)
+			return s.HS256.Name, jwt, err
+		}
+		creds, err := client.New(s.TokenEndpoint(), login, func(o *client.Options) { o.Flow, o.Cognito = client.FlowEnhanced, cognito(t, s) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		who, err := creds.Identity(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s3Client(t, s, creds.Cache()), who
+	}
+	c, who := signIn()
+	key := func(rule, name string) string {
+		k, err := client.Key(rules, rule, who, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	put := func(c *s3.Client, k string) error {
+		_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &s.BucketName, Key: aws.String(k), Body: strings.NewReader("0123456789")})
+		return err
+	}
+	usage := func(objects int) {
+		t.Helper()
+		if err := s.WaitMetered(20 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+		out := admin(t, s, false, "usage", "--user", who.UserID)
+		if want := fmt.Sprintf("%s %d %d", who.IdentityID, 10*objects, objects); !strings.Contains(strings.Join(strings.Fields(out), " "), want) {
+			t.Fatalf("metered usage:\n%s\nwant %q", out, want)
+		}
+	}
+	for _, k := range []string{key("avatars", "a"), key("members", "b"), key("teams", "shared")} {
+		if err := put(c, k); err != nil {
+			t.Fatalf("put %s: %v", k, err)
+		}
+	}
+	s.S3.PutObject(key("inbox", "from-backend"), []byte("0123456789"), "text/plain")
+	usage(2)
+	if err := put(c, key("avatars", "c")); err != nil {
+		t.Fatal(err)
+	}
+	usage(3)
+	over, _ := signIn() // tagged over quota at issue
+	if err := put(over, key("avatars", "d")); apiCode(err) != "AccessDenied" {
+		t.Fatalf("direct write over quota: %v, want AccessDenied", err)
+	}
+	if _, err := over.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.BucketName, Key: aws.String(key("members", "b"))}); err != nil {
+		t.Fatalf("delete over quota: %v", err)
+	}
+	usage(2)
+	again, _ := signIn()
+	if err := put(again, key("avatars", "d")); err != nil {
+		t.Fatalf("direct write back under quota: %v", err)
+	}
 }
 
 // postForm uploads body with a presigned POST form, as a browser would.
@@ -444,7 +520,7 @@ func TestRevokeDeleteObjectsCustomLayout(t *testing.T) {
 func TestQuotaEndToEnd(t *testing.T) {
 	needEngine(t)
 	ctx := ctxT(t)
-	s := quotaStack(t)
+	s := quotaStack(t, "S3Vend-dev")
 	v, p := vendorOf(t, s), s.HS256.Name
 	login := func() string {
 		jwt, err := s.MintLogin("carol", 5*time.Minute)

@@ -30,6 +30,11 @@ func main() {
 		logger.Error("invalid configuration", "error", contract.EnvUsageTable+" is required")
 		os.Exit(1)
 	}
+	rules, err := contract.ParseMeteredRulesEnv(os.Getenv)
+	if err != nil {
+		logger.Error("invalid configuration", "error", err.Error())
+		os.Exit(1)
+	}
 	cfg, err := config.LoadDefaultConfig(context.Background())
 	if err != nil {
 		logger.Error("cannot load AWS configuration")
@@ -37,6 +42,7 @@ func main() {
 	}
 	h := &metering.Handler{
 		Usage:   &usage.Store{DB: dynamodb.NewFromConfig(cfg), Table: table},
+		Rules:   rules,
 		Logger:  logger,
 		Metrics: metrics.New(os.Stdout, metrics.Options{Stack: os.Getenv(contract.EnvMetricsStack)}),
 	}

@@ -9,14 +9,15 @@
 // DynamoDB writes), failed messages are retried by SQS and end in a
 // dead-letter queue that an alarm watches, and the same path exists in the
 // AWS China regions. EventBridge would add filtering the function does not
-// need: it reads only private/<id>/ and protected/<id>/ keys, which the
-// bucket notification's prefix filters could not express as one rule
-// anyway.
+// need: it reads only the metered rules' keys (private/<id>/ and
+// protected/<id>/ by default), which the bucket notifications' prefix
+// filters select.
 package metering
 
 import (
 	"context"
 	"log/slog"
+	"slices"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -28,13 +29,23 @@ import (
 // Applier is the usage table (usage.Store).
 type Applier interface {
 	Apply(ctx context.Context, changes []usage.Change) (usage.Result, error)
+	IdentitiesOf(ctx context.Context, userTagValues []string) (map[string]string, error)
 }
 
 // Handler applies SQS batches of S3 notifications.
 type Handler struct {
-	Usage   Applier
+	Usage Applier
+	// Rules are the metered rules (contract.ParseMeteredRulesEnv); nil:
+	// the default layout's.
+	Rules   []contract.UploadRule
 	Logger  *slog.Logger
 	Metrics *metrics.Recorder // EMF records (os.Stdout in Lambda); nil: none
+}
+
+// pending is one message's changes.
+type pending struct {
+	id      string
+	changes []usage.Change
 }
 
 // Handle applies every record of the batch at once. Changes are
@@ -43,35 +54,54 @@ type Handler struct {
 // that is not an S3 notification is logged and dropped (it would fail
 // forever). The response lists failed message ids (ReportBatchItemFailures).
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-	var changes []usage.Change
-	var ids []string
+	rules := h.Rules
+	if rules == nil {
+		rules = contract.DefaultRules().MeteredRules()
+	}
+	var msgs []pending
 	for _, m := range ev.Records {
-		ids = append(ids, m.MessageId)
+		p := pending{id: m.MessageId}
 		n, err := usage.ParseNotification([]byte(m.Body))
 		if err != nil {
 			h.Logger.Warn("dropped a message that is not an S3 notification", "message_id", m.MessageId)
 			continue
 		}
 		for _, r := range n.Records {
-			c, ok, err := usage.ChangeOf(r)
+			c, ok, err := usage.ChangeOf(r, rules)
 			if err != nil {
 				h.Logger.Warn("dropped a malformed S3 event record", "message_id", m.MessageId, "error", err.Error())
 				continue
 			}
 			if ok {
-				changes = append(changes, c)
+				p.changes = append(p.changes, c)
 			}
 		}
+		msgs = append(msgs, p)
 	}
 	var resp events.SQSEventResponse
+	fail := func(ids ...string) {
+		for _, id := range ids {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
+		}
+	}
+	changes, unresolved, err := h.resolveUsers(ctx, msgs)
+	if err != nil {
+		h.Logger.Error("user links could not be read; the batch is retried", "error", err.Error())
+		for _, m := range msgs {
+			fail(m.id)
+		}
+		return resp, nil
+	}
+	fail(unresolved...)
 	if len(changes) == 0 {
 		return resp, nil
 	}
 	res, err := h.Usage.Apply(ctx, changes)
 	if err != nil {
 		h.Logger.Error("usage table write failed; the batch is retried", "error", err.Error(), "changes", len(changes))
-		for _, id := range ids {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
+		resp.BatchItemFailures = nil
+		for _, m := range msgs {
+			fail(m.id)
 		}
 		return resp, nil
 	}
@@ -83,4 +113,44 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	}
 	h.Metrics.Metering(res.Applied, res.Stale)
 	return resp, nil
+}
+
+// resolveUsers gives every change keyed by a user ({userId} rules) its
+// user's identity, from the links the vendor records at each vend. A
+// message with a user not linked (yet) is left out and returned, to come
+// back from SQS: the vendor links a user before it vends the credentials
+// that wrote the key, so a missing link is a failed best-effort write that
+// the user's next vend repeats; after the queue's maxReceiveCount the
+// message goes to the dead-letter queue, which an alarm watches.
+func (h *Handler) resolveUsers(ctx context.Context, msgs []pending) (changes []usage.Change, unresolved []string, err error) {
+	var users []string
+	for _, m := range msgs {
+		for _, c := range m.changes {
+			if c.IdentityID == "" && !slices.Contains(users, c.UserID) {
+				users = append(users, c.UserID)
+			}
+		}
+	}
+	ids := map[string]string{}
+	if len(users) > 0 {
+		if ids, err = h.Usage.IdentitiesOf(ctx, users); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, m := range msgs {
+		resolved := make([]usage.Change, 0, len(m.changes))
+		for _, c := range m.changes {
+			if c.IdentityID == "" {
+				c.IdentityID = ids[c.UserID]
+			}
+			resolved = append(resolved, c)
+		}
+		if slices.ContainsFunc(resolved, func(c usage.Change) bool { return c.IdentityID == "" }) {
+			h.Logger.Warn("a user of the batch has no identity link yet; its message is retried", "message_id", m.id)
+			unresolved = append(unresolved, m.id)
+			continue
+		}
+		changes = append(changes, resolved...)
+	}
+	return changes, unresolved, nil
 }
