@@ -12,14 +12,10 @@ import (
 	"github.com/s3vend/s3vend/infra"
 )
 
-// trustStatements synthesizes an identity pool with sessionTags on its own
-// and returns each Cognito role's trust statements, by amr.
-func trustStatements(t *testing.T, sessionTags []string) map[string][]map[string]any {
+// synthOne synthesizes one stack built in a test on its own and returns
+// its template.
+func synthOne(t *testing.T, stack awscdk.Stack) map[string]any {
 	t.Helper()
-	stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("TagTrust"), nil)
-	infra.NewIdentityPool(stack, "Identity", infra.IdentityPoolProps{
-		DeveloperProviderName: "login.example.app", Guests: true, BasicFlow: true, SessionTags: sessionTags,
-	})
 	raw, err := json.Marshal(assertions.Template_FromStack(stack, nil).ToJSON())
 	if err != nil {
 		t.Fatal(err)
@@ -28,6 +24,18 @@ func trustStatements(t *testing.T, sessionTags []string) map[string][]map[string
 	if err := json.Unmarshal(raw, &tpl); err != nil {
 		t.Fatal(err)
 	}
+	return tpl
+}
+
+// trustStatements synthesizes an identity pool with sessionTags on its own
+// and returns each Cognito role's trust statements, by amr.
+func trustStatements(t *testing.T, sessionTags []string) map[string][]map[string]any {
+	t.Helper()
+	stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("TagTrust"), nil)
+	infra.NewIdentityPool(stack, "Identity", infra.IdentityPoolProps{
+		DeveloperProviderName: "login.example.app", Guests: true, BasicFlow: true, SessionTags: sessionTags,
+	})
+	tpl := synthOne(t, stack)
 	out := map[string][]map[string]any{}
 	for id, r := range resources(tpl, "AWS::IAM::Role") {
 		amr := "authenticated"

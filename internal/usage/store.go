@@ -356,24 +356,33 @@ func (s *Store) readObjects(ctx context.Context, id string, cs []Change) (map[st
 	for _, c := range cs {
 		keys = append(keys, map[string]types.AttributeValue{contract.AttrPK: str(pk(id)), contract.AttrSK: str(objSK(c.Key))})
 	}
+	err := s.batchGet(ctx, keys, func(it map[string]types.AttributeValue) {
+		sk := getS(it, contract.AttrSK)
+		out[sk[len(objPrefix):]] = objState{
+			exists: true, seq: getS(it, attrSeq), present: getBool(it, attrPresent),
+			size: getN(it, attrSize), versionID: getS(it, attrVersion),
+		}
+	})
+	return out, err
+}
+
+// batchGet reads keys strongly consistently, BatchGetItem's 100 at a time
+// and its unprocessed keys again, calling found for each item read.
+func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, found func(map[string]types.AttributeValue)) error {
 	for chunk := range slices.Chunk(keys, maxBatchGet) {
 		req := map[string]types.KeysAndAttributes{s.Table: {Keys: chunk, ConsistentRead: aws.Bool(true)}}
 		for len(req) > 0 {
 			r, err := s.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 			if err != nil {
-				return nil, fmt.Errorf("usage: BatchGetItem: %w", err)
+				return fmt.Errorf("usage: BatchGetItem: %w", err)
 			}
 			for _, it := range r.Responses[s.Table] {
-				sk := getS(it, contract.AttrSK)
-				out[sk[len(objPrefix):]] = objState{
-					exists: true, seq: getS(it, attrSeq), present: getBool(it, attrPresent),
-					size: getN(it, attrSize), versionID: getS(it, attrVersion),
-				}
+				found(it)
 			}
 			req = r.UnprocessedKeys
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // Usage returns an identity's totals (zero when it has never stored
@@ -481,20 +490,13 @@ func (s *Store) IdentitiesOf(ctx context.Context, tagValues []string) (map[strin
 		keys = append(keys, map[string]types.AttributeValue{contract.AttrPK: str(loginPrefix + login), contract.AttrSK: str(skIdentity)})
 	}
 	out := map[string]string{}
-	for chunk := range slices.Chunk(keys, maxBatchGet) {
-		req := map[string]types.KeysAndAttributes{s.Table: {Keys: chunk, ConsistentRead: aws.Bool(true)}}
-		for len(req) > 0 {
-			r, err := s.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-			if err != nil {
-				return nil, fmt.Errorf("usage: BatchGetItem: %w", err)
-			}
-			for _, it := range r.Responses[s.Table] {
-				if id := getS(it, attrID); id != "" {
-					out[byLogin[strings.TrimPrefix(getS(it, contract.AttrPK), loginPrefix)]] = id
-				}
-			}
-			req = r.UnprocessedKeys
+	err := s.batchGet(ctx, keys, func(it map[string]types.AttributeValue) {
+		if id := getS(it, attrID); id != "" {
+			out[byLogin[strings.TrimPrefix(getS(it, contract.AttrPK), loginPrefix)]] = id
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
