@@ -235,3 +235,43 @@ func TestOwnedBy(t *testing.T) {
 		t.Errorf("SharedWritable = %v", got)
 	}
 }
+
+// The metering function's rules: what it reads back is what the stack
+// wrote, and unset is the default layout, whose keys count as they always
+// did (private/<id>/ and protected/<id>/, nothing else).
+func TestMeteredRules(t *testing.T) {
+	rs := append(customRules(), contract.Rule{Name: "members", Path: "members/{tenant}/{userId}/*", Owner: []contract.Action{get, put}})
+	env := map[string]string{contract.EnvMeteredRules: rs.MeteredRulesEnv()}
+	got, err := contract.ParseMeteredRulesEnv(func(k string) string { return env[k] })
+	if err != nil || len(got) != 2 || got[0].Name != "avatars" || got[1].Name != "members" {
+		t.Fatalf("metered rules %+v %v, want avatars and members (inbox: the owner may not put; teams: a tenant's)", got, err)
+	}
+	for key, want := range map[string][2]string{
+		"avatars/google:42/me.jpg":   {"", "google:42"},
+		"members/acme/google:42/a/b": {"", "google:42"},
+		"teams/acme/x":               {},
+		"inbox/eu-west-1:1/x":        {},
+		"avatars/google:42/":         {},
+		"private/eu-west-1:1/x":      {},
+	} {
+		id, user, ok := contract.OwnerOf(got, key)
+		if ok != (want != [2]string{}) || id != want[0] || user != want[1] {
+			t.Errorf("OwnerOf(%s) = %q %q %v, want %v", key, id, user, ok, want)
+		}
+	}
+	def, err := contract.ParseMeteredRulesEnv(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{
+		"private/eu-west-1:1/a": "eu-west-1:1", "protected/eu-west-1:1/a/b": "eu-west-1:1",
+		"private/eu-west-1:1/": "", "public/x": "", "private//x": "",
+	} {
+		if id, _, ok := contract.OwnerOf(def, key); id != want || ok != (want != "") {
+			t.Errorf("default OwnerOf(%s) = %q %v, want %q", key, id, ok, want)
+		}
+	}
+	if _, err := contract.ParseMeteredRulesEnv(func(string) string { return `[{"name":"x","path":"no-star"}]` }); err == nil || !strings.Contains(err.Error(), contract.EnvMeteredRules) {
+		t.Errorf("a bad path: %v", err)
+	}
+}
