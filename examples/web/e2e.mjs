@@ -192,6 +192,10 @@ async function openPage(url, context) {
   page.on("pageerror", (e) => consoleLines.push(`pageerror: ${e.message}`));
   const seen = watch(page);
   await page.goto(url);
+  // The page starts busy ("Loading…" in index.html) and leaves it once the
+  // app has read config.json and restored or refused a stored session, which
+  // is after the load event: waiting on "busy" alone must not see a state
+  // from before the app ran (with an initial "idle" it once did, under load).
   if (!url.includes("probe")) await page.locator('#status:not([data-state="busy"])').waitFor();
   return { context, page, consoleLines, seen };
 }
