@@ -525,11 +525,17 @@ type UploadRule struct {
 // decide access, IAM does).
 func (u UploadRule) Rule() Rule { return Rule{Name: u.Name, Path: u.Path} }
 
+// SignedInMayPut reports whether some signed-in subject (owner, tenant or
+// any authenticated user) may put under the rule.
+func (r Rule) SignedInMayPut() bool {
+	return r.Allows(SubjectOwner, ActionPut) || r.Allows(SubjectTenant, ActionPut) || r.Allows(SubjectAuthenticated, ActionPut)
+}
+
 // UploadRules are the rules a signed-in subject may put under.
 func (rs Rules) UploadRules() []UploadRule {
 	var out []UploadRule
 	for _, r := range rs {
-		if r.Allows(SubjectOwner, ActionPut) || r.Allows(SubjectTenant, ActionPut) || r.Allows(SubjectAuthenticated, ActionPut) {
+		if r.SignedInMayPut() {
 			out = append(out, UploadRule{Name: r.Name, Path: r.Path})
 		}
 	}

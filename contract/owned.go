@@ -73,7 +73,7 @@ func (rs Rules) OwnedBases() []string {
 func (rs Rules) SharedWritable() []string {
 	var out []string
 	for _, r := range rs {
-		if !r.Owned() && (r.Allows(SubjectAuthenticated, ActionPut) || r.Allows(SubjectTenant, ActionPut) || r.Allows(SubjectOwner, ActionPut)) {
+		if !r.Owned() && r.SignedInMayPut() {
 			out = append(out, r.Name)
 		}
 	}
