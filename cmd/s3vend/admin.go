@@ -498,7 +498,6 @@ func (a *admin) deleteObjects(ctx context.Context, user string, ids []string, st
 	if err != nil {
 		return err
 	}
-	bucket := a.out["BucketName"]
 	s3c := s3.NewFromConfig(a.cfg)
 	n := 0
 	var unreached []string
@@ -506,32 +505,30 @@ func (a *admin) deleteObjects(ctx context.Context, user string, ids []string, st
 		if !rule.Owned() {
 			continue
 		}
-		found := false
+		// One listing per prefix: the identities of one login share the
+		// prefix of a {userId} rule, and every value the prefix of one
+		// with {tenant} first.
+		var prefixes []string
+		matches := map[string][]func(string) bool{}
 		for _, v := range values {
-			prefix, match, ok := rule.OwnedBy(v)
-			if !ok {
-				continue
-			}
-			found = true
-			p := s3.NewListObjectsV2Paginator(s3c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
-			for p.HasMorePages() {
-				page, err := p.NextPage(ctx)
-				if err != nil {
-					return fmt.Errorf("ListObjectsV2 %s: %w", prefix, err)
+			if prefix, match, ok := rule.OwnedBy(v); ok {
+				if matches[prefix] == nil {
+					prefixes = append(prefixes, prefix)
 				}
-				for _, o := range page.Contents {
-					if !match(aws.ToString(o.Key)) {
-						continue
-					}
-					if _, err := s3c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: o.Key}); err != nil {
-						return fmt.Errorf("DeleteObject %s: %w", url.PathEscape(aws.ToString(o.Key)), err)
-					}
-					n++
-				}
+				matches[prefix] = append(matches[prefix], match)
 			}
 		}
-		if !found {
+		if len(prefixes) == 0 {
 			unreached = append(unreached, rule.Name)
+		}
+		for _, prefix := range prefixes {
+			deleted, err := a.deleteUnder(ctx, s3c, prefix, func(key string) bool {
+				return slices.ContainsFunc(matches[prefix], func(m func(string) bool) bool { return m(key) })
+			})
+			n += deleted
+			if err != nil {
+				return err
+			}
 		}
 	}
 	fmt.Fprintf(stdout, "S3: %d objects deleted\n", n)
@@ -542,6 +539,29 @@ func (a *admin) deleteObjects(ctx context.Context, user string, ids []string, st
 		fmt.Fprintf(stdout, "S3: objects under rules %s are kept: a tenant or every user shares them, not one user\n", strings.Join(shared, ", "))
 	}
 	return nil
+}
+
+// deleteUnder deletes the keys under prefix that match, and counts them.
+func (a *admin) deleteUnder(ctx context.Context, s3c *s3.Client, prefix string, match func(string) bool) (int, error) {
+	bucket := a.out["BucketName"]
+	n := 0
+	p := s3.NewListObjectsV2Paginator(s3c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return n, fmt.Errorf("ListObjectsV2 %s: %w", prefix, err)
+		}
+		for _, o := range page.Contents {
+			if !match(aws.ToString(o.Key)) {
+				continue
+			}
+			if _, err := s3c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: o.Key}); err != nil {
+				return n, fmt.Errorf("DeleteObject %s: %w", url.PathEscape(aws.ToString(o.Key)), err)
+			}
+			n++
+		}
+	}
+	return n, nil
 }
 
 // ownerValues are the key values a revoked subject's objects are under:
