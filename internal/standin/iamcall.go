@@ -70,18 +70,10 @@ func (c *callAuthorizer) allow(sess Session, action, resource string, resourcePo
 			return false, err
 		}
 		call.Principal, call.Policies = c.model.SessionARN(roleID, "CognitoIdentityCredentials"), policies
-	case sess.Principal != "":
+	case sess.Principal != "": // an operator's user, or a service principal (no policies: the resource's alone)
 		call.Principal, call.Policies = sess.Principal, sess.Policies
 	default:
 		return false, nil
 	}
-	return c.az.AuthorizeCall(call)
-}
-
-// service decides a request a service principal (s3.amazonaws.com) makes
-// on a resource: the resource's policy alone can allow it.
-func (c *callAuthorizer) service(principal, action, resource string, resourcePolicy any, context map[string]any) (bool, error) {
-	call := accessmatrix.Call{Principal: principal, Action: action, Resource: resource, ResourcePolicy: resourcePolicy, Context: map[string]any{"aws:SecureTransport": "true"}}
-	maps.Copy(call.Context, context)
 	return c.az.AuthorizeCall(call)
 }

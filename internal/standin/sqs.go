@@ -65,7 +65,7 @@ type SQS struct {
 	// policies are the queues' resolved queue policies, by queue logical
 	// id; bucketARN is the source S3's notifications come from.
 	policies  map[string]any
-	partition string
+	arns      map[string]string // queue logical id -> ARN
 	bucketARN string
 
 	mu      sync.Mutex
@@ -172,14 +172,18 @@ func (s *SQS) authorizeWith(calls *callAuthorizer, model *accessmatrix.Model) er
 			s.policies[refTarget(q)] = doc
 		}
 	}
-	s.calls, s.partition, s.bucketARN = calls, model.Partition(), model.BucketARN()
+	// The queues' ARNs as the policies name them (the model resolves
+	// Fn::GetAtt [queue, Arn]).
+	s.arns = map[string]string{}
+	for name := range s.queues {
+		arn, err := model.Resolve(map[string]any{"Fn::GetAtt": []any{name, "Arn"}})
+		if err != nil {
+			return fmt.Errorf("standin: queue %s: %w", name, err)
+		}
+		s.arns[name], _ = arn.(string)
+	}
+	s.calls, s.bucketARN = calls, model.BucketARN()
 	return nil
-}
-
-// queueARN is the ARN of the queue with logical id name (the model names
-// it so in policies: accessmatrix resolves Fn::GetAtt [queue, Arn] alike).
-func (s *SQS) queueARN(name string) string {
-	return fmt.Sprintf("arn:%s:sqs:%s:%s:%s", s.partition, s.region, s.account, name)
 }
 
 // sqsActions are the IAM actions of the operations served.
@@ -205,7 +209,7 @@ func (s *SQS) authorize(sess Session, op string, raw []byte) *AWSError {
 	if s.calls == nil {
 		return denied
 	}
-	ok, err := s.calls.allow(sess, sqsActions[op], s.queueARN(q.name), s.policies[q.name], nil)
+	ok, err := s.calls.allow(sess, sqsActions[op], s.arns[q.name], s.policies[q.name], nil)
 	if err != nil {
 		return &AWSError{http.StatusInternalServerError, "InternalError", "standin: IAM evaluation failed: " + err.Error()}
 	}
@@ -225,7 +229,7 @@ func (s *SQS) Send(name string, body []byte) error {
 	if s.calls == nil {
 		return fmt.Errorf("standin: SQS has no IAM evaluator")
 	}
-	ok, err := s.calls.service("s3.amazonaws.com", "sqs:SendMessage", s.queueARN(name), s.policies[name],
+	ok, err := s.calls.allow(Session{Principal: "s3.amazonaws.com"}, "sqs:SendMessage", s.arns[name], s.policies[name],
 		map[string]any{"aws:SourceArn": s.bucketARN, "aws:SourceAccount": s.account})
 	if err != nil {
 		return err
