@@ -67,7 +67,7 @@ func (p AbuseControlProps) validate() error {
 	if err := p.Quota.Check(); err != nil {
 		return fmt.Errorf("AbuseControlProps.Quota: %w", err)
 	}
-	if p.Quota.Enabled() && p.AccessRules != nil && len(p.AccessRules.MeteredRules()) == 0 {
+	if p.Quota.Enabled() && len(p.AccessRules.MeteredRules()) == 0 {
 		return fmt.Errorf("AbuseControlProps.Quota: no AccessRules rule is metered (keyed by {identityId} or {userId}, the owner may put)")
 	}
 	if err := config.CheckLogRetention(p.LogRetention); err != nil {
@@ -97,6 +97,9 @@ func NewAbuseControl(scope constructs.Construct, id string, props AbuseControlPr
 	p := props
 	if p.LogRetention == 0 {
 		p.LogRetention = config.DefaultLogRetention
+	}
+	if p.AccessRules == nil {
+		p.AccessRules = contract.DefaultRules()
 	}
 	if err := p.validate(); err != nil {
 		panic(err)
@@ -214,21 +217,12 @@ func (a *AbuseControl) metering(c constructs.Construct, p AbuseControlProps) {
 	dest := awss3notifications.NewSqsDestination(a.Queue)
 	// The metered rules' bases (contract.Rules.MeteredRules: private/ and
 	// protected/ by default); the function keeps the keys under their paths.
-	for _, prefix := range contract.MeteredBases(a.meteredRules(p)) {
+	for _, prefix := range contract.MeteredBases(p.AccessRules.MeteredRules()) {
 		for _, ev := range []awss3.EventType{awss3.EventType_OBJECT_CREATED, awss3.EventType_OBJECT_REMOVED} {
 			p.Bucket.AddEventNotification(ev, dest, &awss3.NotificationKeyFilter{Prefix: jsii.String(prefix)})
 		}
 	}
 	a.meteringFunction(c, p)
-}
-
-// meteredRules are the layout's metered rules (nil AccessRules: the
-// default layout's).
-func (a *AbuseControl) meteredRules(p AbuseControlProps) []contract.UploadRule {
-	if p.AccessRules == nil {
-		return contract.DefaultRules().MeteredRules()
-	}
-	return p.AccessRules.MeteredRules()
 }
 
 // meteringEnvironment is what the metering function reads at start
@@ -239,7 +233,7 @@ func (a *AbuseControl) meteringEnvironment(c constructs.Construct, p AbuseContro
 		contract.EnvUsageTable:   a.Usage.TableName(),
 		contract.EnvMetricsStack: awscdk.Stack_Of(c).StackName(),
 	}
-	if p.AccessRules != nil && p.AccessRules.JSON() != contract.DefaultRules().JSON() {
+	if p.AccessRules.JSON() != contract.DefaultRules().JSON() {
 		env[contract.EnvMeteredRules] = jsii.String(p.AccessRules.MeteredRulesEnv())
 	}
 	return env
@@ -275,13 +269,9 @@ func (a *AbuseControl) meteringFunction(c constructs.Construct, p AbuseControlPr
 // the revocation policies under RevocationPolicyPath and the pool's roles,
 // and revoked users' objects.
 func (a *AbuseControl) operatorStatements(stack awscdk.Stack, p AbuseControlProps, policyArns *string, roleArns, tables *[]*string) []awsiam.PolicyStatement {
-	rules := p.AccessRules
-	if rules == nil {
-		rules = contract.DefaultRules()
-	}
 	var objects []*string
 	var prefixes []string
-	for _, base := range rules.OwnedBases() {
+	for _, base := range p.AccessRules.OwnedBases() {
 		objects = append(objects, p.Bucket.ArnForObjects(jsii.String(base+"*")))
 		prefixes = append(prefixes, base+"*")
 	}

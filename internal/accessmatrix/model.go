@@ -27,11 +27,13 @@ func Load(template map[string]any) (*Model, error) {
 
 // Resolve replaces Ref, Fn::GetAtt and Fn::Join in v with the model's test
 // values (as in the policies); other intrinsics are errors.
-func (m *Model) Resolve(v any) (any, error) {
+func (m *Model) Resolve(v any) (any, error) { return m.resolver().resolve(v) }
+
+// resolver resolves intrinsics of the model's template.
+func (m *Model) resolver() *resolver {
 	resources, _ := m.template["Resources"].(map[string]any)
 	bucketID := refTo(dig(m.template, "Outputs", "BucketName", "Value"))
-	r := &resolver{env: m.s.env, resources: resources, bucket: bucketID}
-	return r.resolve(v)
+	return &resolver{env: m.s.env, resources: resources, bucket: bucketID}
 }
 
 // Template is the template the model was loaded from.
@@ -132,16 +134,11 @@ func WithoutStatements(template map[string]any, drop func(statement map[string]a
 // cannot evaluate faithfully (managed policy ARNs, a permissions boundary,
 // an intrinsic the model does not resolve).
 func (m *Model) RolePolicies(roleID string) (map[string]any, error) {
-	resources, _ := m.template["Resources"].(map[string]any)
-	bucketID := refTo(dig(m.template, "Outputs", "BucketName", "Value"))
-	l := &loader{
-		resolver: &resolver{env: m.s.env, resources: resources, bucket: bucketID},
-		s:        &stack{env: m.s.env, roles: map[string]role{}, policies: map[string]any{}},
-	}
+	l := &loader{resolver: m.resolver(), s: &stack{env: m.s.env, roles: map[string]role{}, policies: map[string]any{}}}
 	if l.resourceType(roleID) != "AWS::IAM::Role" {
 		return nil, fmt.Errorf("accessmatrix: %s is not a role of the template", roleID)
 	}
-	rp, _ := dig(resources, roleID, "Properties").(map[string]any)
+	rp, _ := dig(l.resources, roleID, "Properties").(map[string]any)
 	if rp["PermissionsBoundary"] != nil || rp["ManagedPolicyArns"] != nil {
 		return nil, fmt.Errorf("accessmatrix: role %s has managed policy ARNs or a permissions boundary, which the model does not evaluate", roleID)
 	}
