@@ -78,32 +78,29 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		}
 		msgs = append(msgs, p)
 	}
-	var resp events.SQSEventResponse
-	fail := func(ids ...string) {
+	failed := func(ids []string) (resp events.SQSEventResponse) {
 		for _, id := range ids {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
 		}
+		return resp
+	}
+	all := make([]string, len(msgs))
+	for i, m := range msgs {
+		all[i] = m.id
 	}
 	changes, unresolved, err := h.resolveUsers(ctx, msgs)
 	if err != nil {
 		h.Logger.Error("user links could not be read; the batch is retried", "error", err.Error())
-		for _, m := range msgs {
-			fail(m.id)
-		}
-		return resp, nil
+		return failed(all), nil
 	}
-	fail(unresolved...)
+	resp := failed(unresolved)
 	if len(changes) == 0 {
 		return resp, nil
 	}
 	res, err := h.Usage.Apply(ctx, changes)
 	if err != nil {
 		h.Logger.Error("usage table write failed; the batch is retried", "error", err.Error(), "changes", len(changes))
-		resp.BatchItemFailures = nil
-		for _, m := range msgs {
-			fail(m.id)
-		}
-		return resp, nil
+		return failed(all), nil
 	}
 	// One line per identity whose totals moved: the dashboard's "Top
 	// identities" Logs Insights query ranks identities by these deltas.
