@@ -532,10 +532,13 @@ func (r Rule) SignedInMayPut() bool {
 }
 
 // UploadRules are the rules a signed-in subject may put under.
-func (rs Rules) UploadRules() []UploadRule {
+func (rs Rules) UploadRules() []UploadRule { return rs.paths(Rule.SignedInMayPut) }
+
+// paths are the names and paths of the rules keep keeps, in order.
+func (rs Rules) paths(keep func(Rule) bool) []UploadRule {
 	var out []UploadRule
 	for _, r := range rs {
-		if r.SignedInMayPut() {
+		if keep(r) {
 			out = append(out, UploadRule{Name: r.Name, Path: r.Path})
 		}
 	}

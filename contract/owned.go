@@ -119,15 +119,7 @@ func (r Rule) Metered() bool { return r.Owned() && r.Allows(SubjectOwner, Action
 // MeteredRules are the metered rules' names and paths: what the metering
 // function reads (EnvMeteredRules) and the bucket notifications' prefixes
 // (their bases).
-func (rs Rules) MeteredRules() []UploadRule {
-	var out []UploadRule
-	for _, r := range rs {
-		if r.Metered() {
-			out = append(out, UploadRule{Name: r.Name, Path: r.Path})
-		}
-	}
-	return out
-}
+func (rs Rules) MeteredRules() []UploadRule { return rs.paths(Rule.Metered) }
 
 // MeteredBases are the bases of the metered rules, sorted and unique: the
 // prefixes of the bucket notifications that feed the metering function.
